@@ -1,0 +1,198 @@
+"""Plain data types shared by services, widgets and ui. No Qt, no I/O."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.IntEnum):
+    """Alarm priority, ordered so that a larger value is more urgent."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        """Return the severity named by ``text`` (case-insensitive); ValueError otherwise."""
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in cls)
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+
+class Condition(enum.StrEnum):
+    """A threshold band of a metric."""
+
+    LOW_LOW = "low_low"
+    LOW = "low"
+    HIGH = "high"
+    HIGH_HIGH = "high_high"
+
+
+class AlarmState(enum.StrEnum):
+    """ISA-18.2 alarm states."""
+
+    NORMAL = "normal"
+    UNACKNOWLEDGED = "unacknowledged"
+    ACKNOWLEDGED = "acknowledged"
+    RTN_UNACKNOWLEDGED = "rtn_unacknowledged"
+    SHELVED = "shelved"
+    SUPPRESSED = "suppressed"
+    OUT_OF_SERVICE = "out_of_service"
+
+    @property
+    def is_active(self) -> bool:
+        """True while the alarm condition itself is present."""
+        return self in (AlarmState.UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED)
+
+    @property
+    def needs_ack(self) -> bool:
+        return self in (AlarmState.UNACKNOWLEDGED, AlarmState.RTN_UNACKNOWLEDGED)
+
+
+class FeedState(enum.StrEnum):
+    """Health of one configured feed."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    STALE = "stale"
+    FAILING = "failing"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One value of one metric of one entity at one time (epoch seconds, UTC)."""
+
+    entity_id: str
+    metric: str
+    value: float
+    ts: float
+    feed: str
+    unit: str = ""
+
+
+@dataclass(slots=True)
+class Entity:
+    """A thing in the city: station, camera, bus, checkpoint, ..."""
+
+    id: str
+    name: str
+    type: str = ""
+    domain: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    feed: str = ""
+    updated_at: float = 0.0
+    stale: bool = False
+    worst_severity: Severity | None = None
+
+    @property
+    def has_location(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+
+@dataclass(slots=True)
+class Alarm:
+    """One alarm per source (entity + metric) and condition; repeats are counted."""
+
+    entity_id: str
+    metric: str
+    condition: Condition
+    severity: Severity
+    state: AlarmState
+    value: float
+    threshold: float
+    raised_at: float
+    updated_at: float
+    count: int = 1
+    acked_at: float | None = None
+    acked_by: str = ""
+    message: str = ""
+
+    @property
+    def id(self) -> str:
+        return alarm_id(self.entity_id, self.metric, self.condition)
+
+
+def alarm_id(entity_id: str, metric: str, condition: Condition | str) -> str:
+    """The stable key of an alarm: its source and condition."""
+    return f"{entity_id}|{metric}|{condition}"
+
+
+@dataclass(frozen=True, slots=True)
+class OperatorAction:
+    """Something an operator did to an alarm (ack, shelve, comment, ...)."""
+
+    alarm_id: str
+    action: str
+    user: str
+    ts: float
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A payload that could not be decoded, kept for the operator to inspect."""
+
+    feed: str
+    topic: str
+    reason: str
+    payload_excerpt: str
+    received_at: float
+
+
+@dataclass(slots=True)
+class FeedHealth:
+    """Counters and state of one feed."""
+
+    name: str
+    state: FeedState = FeedState.CONNECTING
+    messages: int = 0
+    errors: int = 0
+    rate: float = 0.0
+    last_message_at: float | None = None
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Delta:
+    """Everything that changed since the previous UI tick, coalesced.
+
+    ``latest`` keeps only the newest reading per (entity, metric); ``alarms`` the newest
+    version of each changed alarm.
+    """
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    latest: dict[tuple[str, str], Reading] = field(default_factory=dict)
+    alarms: dict[str, Alarm] = field(default_factory=dict)
+    feeds: dict[str, FeedHealth] = field(default_factory=dict)
+    messages: int = 0
+
+    def is_empty(self) -> bool:
+        return not (self.entities or self.latest or self.alarms or self.feeds or self.messages)
+
+    def merge(self, newer: Delta) -> None:
+        """Fold a newer delta into this one (newer values win)."""
+        self.entities.update(newer.entities)
+        self.latest.update(newer.latest)
+        self.alarms.update(newer.alarms)
+        self.feeds.update(newer.feeds)
+        self.messages += newer.messages
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The last known state, as loaded from the offline cache at start."""
+
+    entities: list[Entity]
+    latest: list[Reading]
+    alarms: list[Alarm]
