@@ -113,3 +113,10 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoBroker]:
     broker.start()
     yield broker
     broker.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the app's URL scheme before pytest-qt creates the QApplication."""
+    from widgets.map_scheme import register_scheme
+
+    register_scheme()
