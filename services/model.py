@@ -175,10 +175,18 @@ class Delta:
     latest: dict[tuple[str, str], Reading] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
     feeds: dict[str, FeedHealth] = field(default_factory=dict)
+    brokers: dict[str, FeedState] = field(default_factory=dict)
     messages: int = 0
 
     def is_empty(self) -> bool:
-        return not (self.entities or self.latest or self.alarms or self.feeds or self.messages)
+        return not (
+            self.entities
+            or self.latest
+            or self.alarms
+            or self.feeds
+            or self.brokers
+            or self.messages
+        )
 
     def merge(self, newer: Delta) -> None:
         """Fold a newer delta into this one (newer values win)."""
@@ -186,6 +194,7 @@ class Delta:
         self.latest.update(newer.latest)
         self.alarms.update(newer.alarms)
         self.feeds.update(newer.feeds)
+        self.brokers.update(newer.brokers)
         self.messages += newer.messages
 
 

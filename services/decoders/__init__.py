@@ -1,0 +1,20 @@
+"""Payload decoders, chosen per feed by its ``format``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.decoders.base import Decoded, DecodeError, EntityUpdate
+from services.decoders.json_decoder import decode_json
+
+DecoderFunction = Callable[[bytes, str, str, float], Decoded]
+
+DECODERS: dict[str, DecoderFunction] = {"json": decode_json}
+
+
+def get_decoder(format_name: str) -> DecoderFunction:
+    """The decoder for ``format_name``; KeyError when there is none."""
+    return DECODERS[format_name]
+
+
+__all__ = ["DECODERS", "DecodeError", "Decoded", "EntityUpdate", "get_decoder"]

@@ -1,0 +1,102 @@
+"""The state hub: entities, their latest values and a bounded history per series."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterable
+
+from services.decoders.base import EntityUpdate
+from services.model import Entity, Reading, Severity
+
+SeriesKey = tuple[str, str]
+
+
+class StateHub:
+    """Latest known state of the city. Written by the ingest worker, read from any thread."""
+
+    def __init__(self, series_length: int = 3600) -> None:
+        self.series_length = series_length
+        self._lock = threading.Lock()
+        self._entities: dict[str, Entity] = {}
+        self._latest: dict[SeriesKey, Reading] = {}
+        self._series: dict[SeriesKey, deque[tuple[float, float]]] = {}
+
+    def restore(self, entities: Iterable[Entity], latest: Iterable[Reading]) -> None:
+        """Seed the hub with the last known state from the offline cache."""
+        with self._lock:
+            for entity in entities:
+                self._entities[entity.id] = entity
+            for reading in latest:
+                self._latest[(reading.entity_id, reading.metric)] = reading
+
+    def apply_entities(
+        self, updates: Iterable[EntityUpdate], feed: str, domain: str, now: float
+    ) -> list[Entity]:
+        """Merge entity updates; returns the entities that changed (fresh copies are kept)."""
+        changed: list[Entity] = []
+        with self._lock:
+            for update in updates:
+                entity = self._entities.get(update.id)
+                if entity is None:
+                    entity = Entity(id=update.id, name=update.name or update.id, feed=feed)
+                    entity.domain = domain
+                    self._entities[update.id] = entity
+                if update.name is not None:
+                    entity.name = update.name
+                if update.type is not None:
+                    entity.type = update.type
+                if update.lat is not None and update.lon is not None:
+                    entity.lat, entity.lon = update.lat, update.lon
+                entity.feed = feed
+                entity.domain = entity.domain or domain
+                entity.updated_at = now
+                entity.stale = False
+                changed.append(entity)
+        return changed
+
+    def apply_readings(self, readings: Iterable[Reading]) -> list[Reading]:
+        """Record readings; returns those that are now the latest of their series."""
+        fresh: list[Reading] = []
+        with self._lock:
+            for reading in readings:
+                key = (reading.entity_id, reading.metric)
+                series = self._series.get(key)
+                if series is None:
+                    series = self._series[key] = deque(maxlen=self.series_length)
+                series.append((reading.ts, reading.value))
+                current = self._latest.get(key)
+                if current is None or reading.ts >= current.ts:
+                    self._latest[key] = reading
+                    fresh.append(reading)
+        return fresh
+
+    def set_worst_severity(self, entity_id: str, severity: Severity | None) -> Entity | None:
+        """Record the entity's most severe active alarm; returns the entity if it changed."""
+        with self._lock:
+            entity = self._entities.get(entity_id)
+            if entity is None or entity.worst_severity == severity:
+                return None
+            entity.worst_severity = severity
+            return entity
+
+    def entity(self, entity_id: str) -> Entity | None:
+        with self._lock:
+            return self._entities.get(entity_id)
+
+    def entities(self) -> list[Entity]:
+        with self._lock:
+            return list(self._entities.values())
+
+    def latest(self, entity_id: str, metric: str) -> Reading | None:
+        with self._lock:
+            return self._latest.get((entity_id, metric))
+
+    def latest_values(self) -> dict[SeriesKey, Reading]:
+        with self._lock:
+            return dict(self._latest)
+
+    def series(self, entity_id: str, metric: str) -> list[tuple[float, float]]:
+        """(timestamp, value) pairs of one series, oldest first."""
+        with self._lock:
+            return list(self._series.get((entity_id, metric), ()))
