@@ -1,0 +1,582 @@
+"""Offline cache: recent readings, entities, alarms and operator actions in SQLite.
+
+One connection (WAL journal, ``synchronous=NORMAL``) is shared by the ingest worker thread,
+which calls :meth:`OfflineCache.write_batch`, and the GUI thread, which records operator
+actions and runs queries. A lock serialises every use of the connection. Transactions are
+explicit (the connection runs with ``isolation_level=None``): each call is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from services.model import (
+    Alarm,
+    AlarmState,
+    Condition,
+    Entity,
+    OperatorAction,
+    Reading,
+    Severity,
+    Snapshot,
+)
+
+log = logging.getLogger("cityops.cache")
+
+FILE_NAME = "cityops.sqlite3"
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 5.0
+SECONDS_PER_DAY = 86_400.0
+
+_T = TypeVar("_T")
+
+# Each entry upgrades the schema from version ``index`` to ``index + 1``.
+_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE readings (ts REAL NOT NULL, entity_id TEXT NOT NULL,"
+        " metric TEXT NOT NULL, value REAL, unit TEXT NOT NULL DEFAULT '',"
+        " feed TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX readings_ts ON readings (ts)",
+        "CREATE TABLE latest (entity_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
+        " unit TEXT NOT NULL DEFAULT '', ts REAL NOT NULL, feed TEXT NOT NULL DEFAULT '',"
+        " PRIMARY KEY (entity_id, metric))",
+        "CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+        " type TEXT NOT NULL DEFAULT '', domain TEXT NOT NULL DEFAULT '', lat REAL, lon REAL,"
+        " feed TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL DEFAULT 0)",
+        "CREATE TABLE alarms (id TEXT PRIMARY KEY, entity_id TEXT NOT NULL,"
+        " metric TEXT NOT NULL, condition TEXT NOT NULL, severity INTEGER NOT NULL,"
+        " state TEXT NOT NULL, value REAL, threshold REAL, raised_at REAL NOT NULL,"
+        " updated_at REAL NOT NULL, count INTEGER NOT NULL DEFAULT 1, acked_at REAL,"
+        " acked_by TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX alarms_raised_at ON alarms (raised_at)",
+        "CREATE TABLE alarm_events (ts REAL NOT NULL, alarm_id TEXT NOT NULL,"
+        " state TEXT NOT NULL, value REAL, severity INTEGER NOT NULL)",
+        "CREATE INDEX alarm_events_ts ON alarm_events (ts)",
+        "CREATE TABLE actions (ts REAL NOT NULL, alarm_id TEXT NOT NULL, action TEXT NOT NULL,"
+        " \"user\" TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX actions_ts ON actions (ts)",
+    ),
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION
+
+_ALARM_COLUMNS = (
+    "id, entity_id, metric, condition, severity, state, value, threshold, raised_at,"
+    " updated_at, count, acked_at, acked_by, message"
+)
+_UPSERT_ALARM = (
+    f"INSERT INTO alarms ({_ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id,"
+    " metric = excluded.metric, condition = excluded.condition,"
+    " severity = excluded.severity, state = excluded.state, value = excluded.value,"
+    " threshold = excluded.threshold, raised_at = excluded.raised_at,"
+    " updated_at = excluded.updated_at, count = excluded.count,"
+    " acked_at = excluded.acked_at, acked_by = excluded.acked_by, message = excluded.message"
+)
+_UPSERT_LATEST = (
+    "INSERT INTO latest (entity_id, metric, value, unit, ts, feed) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (entity_id, metric) DO UPDATE SET value = excluded.value,"
+    " unit = excluded.unit, ts = excluded.ts, feed = excluded.feed"
+    " WHERE excluded.ts >= latest.ts"
+)
+_UPSERT_ENTITY = (
+    "INSERT INTO entities (id, name, type, domain, lat, lon, feed, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,"
+    " domain = excluded.domain, lat = excluded.lat, lon = excluded.lon,"
+    " feed = excluded.feed, updated_at = excluded.updated_at"
+)
+_READING_COLUMNS = "entity_id, metric, value, ts, feed, unit"
+
+
+class CacheError(Exception):
+    """The offline cache cannot be opened, read or written."""
+
+
+def _float(value: object) -> float:
+    """A REAL column value as a float; SQLite stores NaN as NULL, so NULL reads back as NaN."""
+    if value is None:
+        return math.nan
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def _reading(row: tuple[Any, ...]) -> Reading:
+    entity_id, metric, value, ts, feed, unit = row
+    return Reading(
+        entity_id=entity_id, metric=metric, value=_float(value), ts=ts, feed=feed, unit=unit
+    )
+
+
+def _alarm(row: tuple[Any, ...]) -> Alarm | None:
+    """An Alarm from a row of ``_ALARM_COLUMNS``, or None when its enums are unknown."""
+    (
+        key,
+        entity_id,
+        metric,
+        condition,
+        severity,
+        state,
+        value,
+        threshold,
+        raised_at,
+        updated_at,
+        count,
+        acked_at,
+        acked_by,
+        message,
+    ) = row
+    try:
+        return Alarm(
+            entity_id=entity_id,
+            metric=metric,
+            condition=Condition(condition),
+            severity=Severity(severity),
+            state=AlarmState(state),
+            value=_float(value),
+            threshold=_float(threshold),
+            raised_at=raised_at,
+            updated_at=updated_at,
+            count=count,
+            acked_at=acked_at,
+            acked_by=acked_by,
+            message=message,
+        )
+    except ValueError as exc:
+        log.warning("skipping alarm %r in the cache: %s", key, exc)
+        return None
+
+
+def _alarm_params(alarm: Alarm) -> tuple[object, ...]:
+    return (
+        alarm.id,
+        alarm.entity_id,
+        alarm.metric,
+        str(alarm.condition),
+        int(alarm.severity),
+        str(alarm.state),
+        alarm.value,
+        alarm.threshold,
+        alarm.raised_at,
+        alarm.updated_at,
+        alarm.count,
+        alarm.acked_at,
+        alarm.acked_by,
+        alarm.message,
+    )
+
+
+def _window(
+    column: str, since: float | None, until: float | None, *, until_column: str | None = None
+) -> tuple[list[str], list[object]]:
+    """WHERE terms and parameters for ``column >= since`` and ``until_column <= until``."""
+    terms: list[str] = []
+    params: list[object] = []
+    if since is not None:
+        terms.append(f"{column} >= ?")
+        params.append(since)
+    if until is not None:
+        terms.append(f"{until_column or column} <= ?")
+        params.append(until)
+    return terms, params
+
+
+def _where(terms: Sequence[str]) -> str:
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
+
+
+class OfflineCache:
+    """The SQLite file that keeps recent city data and the operators' actions.
+
+    Safe to use from several threads; every public method is one transaction.
+    """
+
+    def __init__(self, directory: Path, *, retention_days: float = 7.0) -> None:
+        if retention_days <= 0:
+            raise ValueError(f"retention_days must be positive, not {retention_days}")
+        self.path: Path = Path(directory) / FILE_NAME
+        self.retention_days = retention_days
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        try:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot create the cache folder {directory}: {exc}") from exc
+        try:
+            conn = sqlite3.connect(
+                self.path,
+                timeout=BUSY_TIMEOUT_S,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise CacheError(f"cannot open the offline cache {self.path}: {exc}") from exc
+        try:
+            self._configure(conn)
+            self._migrate(conn)
+        except sqlite3.Error as exc:
+            conn.close()
+            raise CacheError(
+                f"the offline cache {self.path} is unreadable or damaged ({exc}); "
+                "move the file aside to start with an empty cache"
+            ) from exc
+        except CacheError:
+            conn.close()
+            raise
+        self._conn = conn
+        log.info("offline cache open: %s (schema %d)", self.path, SCHEMA_VERSION)
+
+    # -- opening -------------------------------------------------------------------------
+
+    def _configure(self, conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        # Reading the schema first makes a file that is not a database fail here.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            log.warning("offline cache %s: WAL journal unavailable, using %s", self.path, mode)
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = OFF")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise CacheError(
+                f"the offline cache {self.path} has schema version {version}, newer than "
+                f"this program understands ({SCHEMA_VERSION})"
+            )
+        if version == 0:
+            tables = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()[0]
+            if tables:
+                raise CacheError(
+                    f"{self.path} is an SQLite file but not a CityOps offline cache; "
+                    "move it aside or choose another cache folder"
+                )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _MIGRATIONS[target - 1]:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(target),),
+                )
+                conn.execute(f"PRAGMA user_version = {target}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("offline cache %s: schema upgraded to version %d", self.path, target)
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _run(
+        self,
+        what: str,
+        work: Callable[[sqlite3.Connection], _T],
+        *,
+        write: bool,
+        durable: bool = False,
+    ) -> _T:
+        """Run ``work`` under the lock, inside one transaction when ``write`` is true.
+
+        ``durable`` also syncs the WAL to disk on this commit (``synchronous=FULL``), so the
+        change survives a power cut, not only a crash of the program.
+        """
+        with self._lock:
+            conn = self._conn
+            if conn is None:
+                raise CacheError(f"the offline cache {self.path} is closed")
+            try:
+                if not write:
+                    return work(conn)
+                if durable:
+                    conn.execute("PRAGMA synchronous = FULL")
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = work(conn)
+                        conn.execute("COMMIT")
+                    except BaseException:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise
+                finally:
+                    if durable:
+                        conn.execute("PRAGMA synchronous = NORMAL")
+                return result
+            except sqlite3.Error as exc:
+                raise CacheError(f"offline cache {self.path}: {what} failed: {exc}") from exc
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write_batch(
+        self, readings: Sequence[Reading], entities: Sequence[Entity], alarms: Sequence[Alarm]
+    ) -> None:
+        """Store one ingest batch in a single transaction.
+
+        Appends the readings, keeps the newest reading per (entity, metric), upserts the
+        entities and alarms and appends one alarm-history row per alarm version.
+        """
+        if not (readings or entities or alarms):
+            return
+        newest: dict[tuple[str, str], Reading] = {}
+        for reading in readings:
+            key = (reading.entity_id, reading.metric)
+            held = newest.get(key)
+            if held is None or reading.ts >= held.ts:
+                newest[key] = reading
+
+        def work(conn: sqlite3.Connection) -> None:
+            if readings:
+                conn.executemany(
+                    "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    ((r.ts, r.entity_id, r.metric, r.value, r.unit, r.feed) for r in readings),
+                )
+                conn.executemany(
+                    _UPSERT_LATEST,
+                    (
+                        (r.entity_id, r.metric, r.value, r.unit, r.ts, r.feed)
+                        for r in newest.values()
+                    ),
+                )
+            if entities:
+                conn.executemany(
+                    _UPSERT_ENTITY,
+                    (
+                        (e.id, e.name, e.type, e.domain, e.lat, e.lon, e.feed, e.updated_at)
+                        for e in entities
+                    ),
+                )
+            if alarms:
+                conn.executemany(_UPSERT_ALARM, (_alarm_params(a) for a in alarms))
+                conn.executemany(
+                    "INSERT INTO alarm_events (ts, alarm_id, state, value, severity)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    ((a.updated_at, a.id, str(a.state), a.value, int(a.severity)) for a in alarms),
+                )
+
+        self._run("writing a batch", work, write=True)
+
+    def record_action(self, action: OperatorAction, alarm: Alarm) -> None:
+        """Store an operator action and the alarm it changed; durable when this returns."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                'INSERT INTO actions (ts, alarm_id, action, "user", comment)'
+                " VALUES (?, ?, ?, ?, ?)",
+                (action.ts, action.alarm_id, action.action, action.user, action.comment),
+            )
+            conn.execute(_UPSERT_ALARM, _alarm_params(alarm))
+
+        self._run("recording an operator action", work, write=True, durable=True)
+        log.info("action %s on %s by %s stored", action.action, action.alarm_id, action.user)
+
+    def prune(self, now: float) -> int:
+        """Delete readings and alarm history older than the retention; return rows deleted."""
+        cutoff = now - self.retention_days * SECONDS_PER_DAY
+
+        def work(conn: sqlite3.Connection) -> int:
+            deleted = conn.execute("DELETE FROM readings WHERE ts < ?", (cutoff,)).rowcount
+            deleted += conn.execute("DELETE FROM alarm_events WHERE ts < ?", (cutoff,)).rowcount
+            return deleted
+
+        deleted = self._run("pruning", work, write=True)
+        if deleted:
+            log.info("pruned %d rows older than %.1f days", deleted, self.retention_days)
+        return deleted
+
+    # -- reading -------------------------------------------------------------------------
+
+    def load_snapshot(self) -> Snapshot:
+        """The last known state: entities (marked stale), latest readings, open alarms."""
+
+        def work(conn: sqlite3.Connection) -> Snapshot:
+            entities = [
+                Entity(
+                    id=row[0],
+                    name=row[1],
+                    type=row[2],
+                    domain=row[3],
+                    lat=row[4],
+                    lon=row[5],
+                    feed=row[6],
+                    updated_at=row[7],
+                    stale=True,
+                )
+                for row in conn.execute(
+                    "SELECT id, name, type, domain, lat, lon, feed, updated_at"
+                    " FROM entities ORDER BY id"
+                )
+            ]
+            latest = [
+                _reading(row)
+                for row in conn.execute(
+                    f"SELECT {_READING_COLUMNS} FROM latest ORDER BY entity_id, metric"
+                )
+            ]
+            alarms = [
+                alarm
+                for row in conn.execute(
+                    f"SELECT {_ALARM_COLUMNS} FROM alarms WHERE state != ? ORDER BY raised_at",
+                    (str(AlarmState.NORMAL),),
+                )
+                if (alarm := _alarm(row)) is not None
+            ]
+            return Snapshot(entities=entities, latest=latest, alarms=alarms)
+
+        return self._run("loading the snapshot", work, write=False)
+
+    def query_alarms(self, since: float | None = None, until: float | None = None) -> list[Alarm]:
+        """Alarms active in [since, until]: updated at or after ``since``, raised by ``until``."""
+        terms, params = _window("updated_at", since, until, until_column="raised_at")
+
+        def work(conn: sqlite3.Connection) -> list[Alarm]:
+            rows = conn.execute(
+                f"SELECT {_ALARM_COLUMNS} FROM alarms{_where(terms)} ORDER BY raised_at, id",
+                params,
+            )
+            return [alarm for row in rows if (alarm := _alarm(row)) is not None]
+
+        return self._run("querying alarms", work, write=False)
+
+    def query_readings(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        entity_id: str | None = None,
+        metric: str | None = None,
+        limit: int | None = None,
+    ) -> list[Reading]:
+        """Readings with ``since <= ts <= until``, optionally of one entity/metric, by ts."""
+        if limit is not None and limit <= 0:
+            return []
+        found: list[Reading] = []
+        for batch in self.iter_readings(
+            since, until, entity_id=entity_id, metric=metric, batch_size=limit or 50_000
+        ):
+            found.extend(batch)
+            if limit is not None and len(found) >= limit:
+                return found[:limit]
+        return found
+
+    def iter_readings(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        *,
+        entity_id: str | None = None,
+        metric: str | None = None,
+        batch_size: int = 10_000,
+    ) -> Iterator[list[Reading]]:
+        """Like :meth:`query_readings`, in batches, without holding every row in memory.
+
+        Each batch is its own short query (keyset paging on ts and row id), so the writer
+        thread is never blocked for the whole export.
+        """
+        if batch_size <= 0:
+            raise ValueError(f"batch_size must be positive, not {batch_size}")
+        terms, params = _window("ts", since, until)
+        if entity_id is not None:
+            terms.append("entity_id = ?")
+            params.append(entity_id)
+        if metric is not None:
+            terms.append("metric = ?")
+            params.append(metric)
+        after: tuple[float, int] | None = None
+        while True:
+            page_terms = list(terms)
+            page_params = list(params)
+            if after is not None:
+                page_terms.append("ts >= ? AND (ts, rowid) > (?, ?)")
+                page_params.extend((after[0], *after))
+            sql = (
+                f"SELECT {_READING_COLUMNS}, rowid FROM readings{_where(page_terms)}"
+                " ORDER BY ts, rowid LIMIT ?"
+            )
+            page_params.append(batch_size)
+
+            def work(
+                conn: sqlite3.Connection, sql: str = sql, values: list[object] = page_params
+            ) -> list[tuple[Any, ...]]:
+                return conn.execute(sql, values).fetchall()
+
+            rows = self._run("querying readings", work, write=False)
+            if not rows:
+                return
+            yield [_reading(row[:6]) for row in rows]
+            if len(rows) < batch_size:
+                return
+            after = (rows[-1][3], rows[-1][6])
+
+    def query_actions(
+        self, since: float | None = None, until: float | None = None
+    ) -> list[OperatorAction]:
+        """Operator actions with ``since <= ts <= until``, oldest first."""
+        terms, params = _window("ts", since, until)
+
+        def work(conn: sqlite3.Connection) -> list[OperatorAction]:
+            rows = conn.execute(
+                f'SELECT alarm_id, action, "user", ts, comment FROM actions{_where(terms)}'
+                " ORDER BY ts, rowid",
+                params,
+            )
+            return [
+                OperatorAction(alarm_id=a, action=b, user=c, ts=d, comment=e)
+                for a, b, c, d, e in rows
+            ]
+
+        return self._run("querying actions", work, write=False)
+
+    def count(self, table: str) -> int:
+        """Number of rows in one of the cache's tables (for status displays and tests)."""
+        if table not in {"readings", "latest", "entities", "alarms", "alarm_events", "actions"}:
+            raise ValueError(f"unknown cache table {table!r}")
+
+        def work(conn: sqlite3.Connection) -> int:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+        return self._run(f"counting {table}", work, write=False)
+
+    # -- closing -------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    def close(self) -> None:
+        """Checkpoint the WAL into the main file and close; calling it again does nothing."""
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("offline cache %s: checkpoint on close failed: %s", self.path, exc)
+        finally:
+            conn.close()
+        log.info("offline cache closed: %s", self.path)
+
+    def __enter__(self) -> OfflineCache:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,174 @@
+"""Export of the offline cache's alarms and readings as JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+from services.cache import OfflineCache
+from services.model import Alarm, Reading
+from services.timeutil import format_timestamp
+
+log = logging.getLogger("cityops.export")
+
+ALARM_COLUMNS: tuple[str, ...] = (
+    "entity",
+    "metric",
+    "condition",
+    "severity",
+    "state",
+    "raised_at",
+    "value",
+    "threshold",
+    "count",
+    "acked_at",
+    "acked_by",
+    "updated_at",
+    "message",
+)
+READING_COLUMNS: tuple[str, ...] = ("ts", "entity", "metric", "value", "unit", "feed")
+FORMATS: tuple[str, ...] = ("json", "csv")
+WHATS: tuple[str, ...] = ("alarms", "readings")
+
+# A spreadsheet treats a cell starting with one of these as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else format_timestamp(seconds)
+
+
+def alarm_rows(alarms: Iterable[Alarm]) -> list[dict[str, object]]:
+    """One row per alarm, keyed by :data:`ALARM_COLUMNS`; times as ISO-8601 UTC text."""
+    return [
+        {
+            "entity": alarm.entity_id,
+            "metric": alarm.metric,
+            "condition": str(alarm.condition),
+            "severity": alarm.severity.label,
+            "state": str(alarm.state),
+            "raised_at": _iso(alarm.raised_at),
+            "value": alarm.value,
+            "threshold": alarm.threshold,
+            "count": alarm.count,
+            "acked_at": _iso(alarm.acked_at),
+            "acked_by": alarm.acked_by,
+            "updated_at": _iso(alarm.updated_at),
+            "message": alarm.message,
+        }
+        for alarm in alarms
+    ]
+
+
+def reading_rows(readings: Iterable[Reading]) -> list[dict[str, object]]:
+    """One row per reading, keyed by :data:`READING_COLUMNS`; ts as ISO-8601 UTC text."""
+    return [
+        {
+            "ts": format_timestamp(reading.ts),
+            "entity": reading.entity_id,
+            "metric": reading.metric,
+            "value": reading.value,
+            "unit": reading.unit,
+            "feed": reading.feed,
+        }
+        for reading in readings
+    ]
+
+
+def _json_value(value: object) -> object:
+    """JSON has no NaN or infinity: those become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _csv_value(value: object) -> object:
+    """Defuse text a spreadsheet would run as a formula; numbers pass through."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class _RowWriter:
+    """Writes rows to ``out`` in one format, a chunk at a time."""
+
+    def __init__(self, columns: Sequence[str], fmt: str, out: TextIO) -> None:
+        if fmt not in FORMATS:
+            raise ValueError(
+                f"unknown export format {fmt!r} (expected one of {', '.join(FORMATS)})"
+            )
+        self.columns = tuple(columns)
+        self.fmt = fmt
+        self.out = out
+        self.count = 0
+        self._csv = csv.writer(out) if fmt == "csv" else None
+
+    def begin(self) -> None:
+        if self._csv is not None:
+            self._csv.writerow(self.columns)
+        else:
+            self.out.write("[")
+
+    def write(self, rows: Sequence[dict[str, object]]) -> None:
+        if self._csv is not None:
+            self._csv.writerows(
+                [_csv_value(row.get(column)) for column in self.columns] for row in rows
+            )
+            self.count += len(rows)
+            return
+        for row in rows:
+            item = {column: _json_value(row.get(column)) for column in self.columns}
+            self.out.write("\n  " if self.count == 0 else ",\n  ")
+            self.out.write(json.dumps(item, ensure_ascii=False))
+            self.count += 1
+
+    def end(self) -> None:
+        if self._csv is None:
+            self.out.write("\n]\n" if self.count else "]\n")
+
+
+def write_rows(
+    rows: Sequence[dict[str, object]], columns: Sequence[str], fmt: str, out: TextIO
+) -> None:
+    """Write ``rows`` (only ``columns``, in that order) to ``out`` as "json" or "csv".
+
+    JSON is an array with one object per line; CSV has a header row. Text cells that a
+    spreadsheet would evaluate (starting with = + - @) get a leading apostrophe in CSV.
+    Open files for CSV with ``newline=""``. Raises ValueError for an unknown ``fmt``.
+    """
+    writer = _RowWriter(columns, fmt, out)
+    writer.begin()
+    writer.write(rows)
+    writer.end()
+
+
+def export(  # noqa: PLR0917 - signature shared with the CLI and the UI
+    cache: OfflineCache,
+    what: str,
+    fmt: str,
+    out: TextIO,
+    since: float | None = None,
+    until: float | None = None,
+) -> int:
+    """Write the cache's "alarms" or "readings" in [since, until] to ``out``; return rows.
+
+    Alarms are those active in the window (see :meth:`OfflineCache.query_alarms`); readings
+    are streamed in batches so a long window does not have to fit in memory.
+    """
+    if what not in WHATS:
+        raise ValueError(f"unknown export {what!r} (expected one of {', '.join(WHATS)})")
+    columns = ALARM_COLUMNS if what == "alarms" else READING_COLUMNS
+    writer = _RowWriter(columns, fmt, out)
+    writer.begin()
+    if what == "alarms":
+        writer.write(alarm_rows(cache.query_alarms(since, until)))
+    else:
+        for batch in cache.iter_readings(since, until):
+            writer.write(reading_rows(batch))
+    writer.end()
+    log.info("exported %d %s as %s", writer.count, what, fmt)
+    return writer.count
