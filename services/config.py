@@ -27,6 +27,7 @@ DOMAINS = (
     "city",
     "other",
 )
+TOP_LEVEL_KEYS = ("app", "map", "broker", "feeds", "rules", "kpis", "cache")
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
@@ -247,6 +248,9 @@ def parse_config(data: bytes, source: str) -> AppConfig:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "", f"is not valid TOML: {error}") from None
     root = _Reader(source, document, "")
+    for key in document:
+        if key not in TOP_LEVEL_KEYS:
+            raise root.fail(key, "is not a known setting (check the spelling)")
 
     app = root.sub_table("app")
     title, operator = "CityOps", "operator"

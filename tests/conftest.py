@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -81,15 +82,16 @@ class MosquittoBroker:
         self.log_path = workdir / "mosquitto.log"
         self._binary = binary
         self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
 
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
+        self._log = self.log_path.open("ab")
         self._process = subprocess.Popen(
-            [self._binary, "-c", str(self.config_path)], stdout=log, stderr=log
+            [self._binary, "-c", str(self.config_path)], stdout=self._log, stderr=self._log
         )
         wait_for_port(self.port)
 
@@ -102,6 +104,9 @@ class MosquittoBroker:
                 self._process.kill()
                 self._process.wait()
             self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 @pytest.fixture

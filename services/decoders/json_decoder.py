@@ -29,9 +29,11 @@ def _finite_float(text: str) -> float:
 def parse_json_object(payload: bytes) -> dict[str, Any]:
     """Parse ``payload`` as one JSON object with finite numbers only."""
     try:
-        document = json.loads(payload, parse_constant=_reject_constant, parse_float=_finite_float)
-    except UnicodeDecodeError:
-        raise DecodeError("payload is not UTF-8 text") from None
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise DecodeError(f"payload is not UTF-8 text (byte {error.start})") from None
+    try:
+        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         raise DecodeError(
             f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"

@@ -1,0 +1,452 @@
+"""The ingest worker: raw messages in, decoded state, alarms and cache writes out, in batches."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from services.alarms import AlarmStore
+from services.cache import OfflineCache
+from services.config import AppConfig, FeedConfig
+from services.decoders import Decoded, DecodeError, get_decoder
+from services.hub import StateHub
+from services.model import (
+    Alarm,
+    DeadLetter,
+    Delta,
+    Entity,
+    FeedHealth,
+    FeedState,
+    OperatorAction,
+    Reading,
+    Snapshot,
+)
+
+log = logging.getLogger("cityops.ingest")
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+DEAD_LETTER_EXCERPT = 512
+LOG_EVERY_SECONDS = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """A payload as it arrived from a feed, before decoding."""
+
+    feed: str
+    topic: str
+    payload: bytes
+    received_at: float
+    retained: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    """A broker's connection state changed; it applies to the feeds it carries."""
+
+    broker: str
+    state: FeedState
+    feeds: tuple[str, ...]
+    detail: str = ""
+
+
+InboxItem = RawMessage | ConnectionEvent
+_STOP = object()
+
+
+def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT) -> str:
+    """A printable, truncated rendering of a payload for the dead-letter list."""
+    text = payload[:limit].decode("utf-8", errors="backslashreplace")
+    printable = "".join(
+        ch if ch.isprintable() or ch in "\n\t" else f"\\x{ord(ch):02x}" for ch in text
+    )
+    if len(payload) > limit:
+        printable += f"… ({len(payload)} bytes)"
+    return printable
+
+
+class _FeedCounters:
+    """Per-feed bookkeeping owned by the worker thread."""
+
+    def __init__(self, feed: FeedConfig) -> None:
+        self.config = feed
+        self.health = FeedHealth(name=feed.name)
+        self.dead_letters: deque[DeadLetter] = deque(maxlen=50)
+        self.window_messages = 0
+        self.window_errors = 0
+        self.last_logged = 0.0
+        self.unlogged_errors = 0
+        self.connected = False
+
+
+class IngestPipeline:
+    """Decodes messages in batches, updates hub and alarms, batches cache writes and
+    coalesces everything the UI needs into one :class:`Delta` per tick.
+
+    Producers (MQTT/HTTP threads, simulator) call :meth:`put`; the UI calls
+    :meth:`take_delta` from its timer and :meth:`acknowledge` for operator actions.
+    """
+
+    def __init__(
+        self,
+        config: AppConfig,
+        cache: OfflineCache | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        flush_interval: float = 0.5,
+        max_batch: int = 5000,
+        stale_after: float = 120.0,
+    ) -> None:
+        self.config = config
+        self.cache = cache
+        self.clock = clock
+        self.flush_interval = flush_interval
+        self.max_batch = max_batch
+        self.stale_after = stale_after
+        self.hub = StateHub()
+        self.alarms = AlarmStore(config.rules)
+        self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
+        self._feeds = {feed.name: _FeedCounters(feed) for feed in config.feeds}
+        self._delta = Delta()
+        self._delta_lock = threading.Lock()
+        self._pending_readings: list[Reading] = []
+        self._pending_entities: dict[str, Entity] = {}
+        self._pending_alarms: dict[str, Alarm] = {}
+        self._last_flush = time.monotonic()
+        self._last_housekeeping = time.monotonic()
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._queued = 0
+        self._queued_lock = threading.Lock()
+        self.messages_processed = 0
+        self.messages_rejected = 0
+
+    # -- producers -----------------------------------------------------------------------
+    def put(self, item: InboxItem) -> None:
+        """Hand over one message or event; safe from any thread, never blocks."""
+        with self._queued_lock:
+            self._queued += 1
+            self._idle.clear()
+        self._inbox.put(item)
+
+    def put_many(self, items: Sequence[InboxItem]) -> None:
+        """Hand over several items at once."""
+        with self._queued_lock:
+            self._queued += len(items)
+            self._idle.clear()
+        for item in items:
+            self._inbox.put(item)
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def restore_from_cache(self) -> Snapshot:
+        """Load the last known state so the window can show it at once (marked stale)."""
+        if self.cache is None:
+            return Snapshot(entities=[], latest=[], alarms=[])
+        snapshot = self.cache.load_snapshot()
+        self.alarms.restore(snapshot.alarms)
+        for entity in snapshot.entities:
+            entity.stale = True
+            entity.worst_severity = self.alarms.worst_active_severity(entity.id)
+        self.hub.restore(snapshot.entities, snapshot.latest)
+        with self._delta_lock:
+            for entity in snapshot.entities:
+                self._delta.entities[entity.id] = replace(entity)
+            for reading in snapshot.latest:
+                self._delta.latest[(reading.entity_id, reading.metric)] = reading
+            for alarm in snapshot.alarms:
+                self._delta.alarms[alarm.id] = replace(alarm)
+        log.info(
+            "restored %d entities, %d values and %d alarms from the cache",
+            len(snapshot.entities),
+            len(snapshot.latest),
+            len(snapshot.alarms),
+        )
+        return snapshot
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="cityops-ingest", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Process everything already queued, write it to the cache and stop the worker."""
+        thread = self._thread
+        if thread is None:
+            self._flush_cache(force=True)
+            return
+        self._inbox.put(_STOP)
+        thread.join(timeout)
+        if thread.is_alive():
+            log.error("ingest worker did not stop within %.0f s", timeout)
+        self._thread = None
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until everything put so far has been processed (for tests and shutdown)."""
+        return self._idle.wait(timeout)
+
+    # -- consumers -----------------------------------------------------------------------
+    def take_delta(self) -> Delta:
+        """Everything that changed since the last call, coalesced."""
+        with self._delta_lock:
+            delta, self._delta = self._delta, Delta()
+        return delta
+
+    def acknowledge(self, alarm_ids: Iterable[str], user: str) -> list[Alarm]:
+        """Acknowledge alarms; returns them only after the cache has committed the action."""
+        ids = list(alarm_ids)
+        previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
+        now = self.clock()
+        changed = self.alarms.acknowledge(ids, user, now)
+        try:
+            if self.cache is not None:
+                for alarm in changed:
+                    action = OperatorAction(alarm_id=alarm.id, action="ack", user=user, ts=now)
+                    self.cache.record_action(action, alarm)
+        except Exception:
+            self.alarms.rollback(previous)
+            raise
+        self._refresh_entity_severities(alarm.entity_id for alarm in changed)
+        with self._delta_lock:
+            for alarm in changed:
+                self._delta.alarms[alarm.id] = alarm
+        return changed
+
+    def dead_letters(self, feed: str) -> list[DeadLetter]:
+        """The most recent payloads of a feed that could not be decoded, newest last."""
+        counters = self._feeds.get(feed)
+        return list(counters.dead_letters) if counters else []
+
+    def feed_health(self) -> dict[str, FeedHealth]:
+        """A copy of every feed's health."""
+        return {name: replace(counters.health) for name, counters in self._feeds.items()}
+
+    # -- worker --------------------------------------------------------------------------
+    def _run(self) -> None:
+        log.debug("ingest worker started")
+        stopping = False
+        while not stopping:
+            batch: list[InboxItem] = []
+            try:
+                first = self._inbox.get(timeout=0.1)
+            except queue.Empty:
+                first = None
+            if first is _STOP:
+                stopping = True
+            elif first is not None:
+                batch.append(first)  # type: ignore[arg-type]
+                while len(batch) < self.max_batch:
+                    try:
+                        item = self._inbox.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stopping = True
+                        break
+                    batch.append(item)  # type: ignore[arg-type]
+            if batch:
+                try:
+                    self.process_batch(batch)
+                except Exception:
+                    log.exception("ingest batch of %d items failed", len(batch))
+                self._mark_done(len(batch))
+            self._housekeeping()
+            self._flush_cache(force=stopping)
+        log.debug("ingest worker stopped")
+
+    def _mark_done(self, count: int) -> None:
+        with self._queued_lock:
+            self._queued -= count
+            if self._queued <= 0:
+                self._queued = 0
+                self._idle.set()
+
+    def process_batch(self, batch: Sequence[InboxItem]) -> None:
+        """Decode and apply one batch. Runs on the worker thread (or directly in tests)."""
+        readings: list[Reading] = []
+        changed_entities: dict[str, Entity] = {}
+        feeds_touched: set[str] = set()
+        messages = 0
+        for item in batch:
+            if isinstance(item, ConnectionEvent):
+                self._apply_connection(item, feeds_touched)
+                continue
+            messages += 1
+            decoded = self._decode(item)
+            if decoded is None:
+                feeds_touched.add(item.feed)
+                continue
+            counters = self._feeds[item.feed]
+            for entity in self.hub.apply_entities(
+                decoded.entities, item.feed, counters.config.domain, item.received_at
+            ):
+                changed_entities[entity.id] = entity
+            readings.extend(decoded.readings)
+            counters.health.messages += 1
+            counters.health.last_message_at = item.received_at
+            counters.window_messages += 1
+            feeds_touched.add(item.feed)
+
+        fresh = self.hub.apply_readings(readings)
+        changed_alarms = self.alarms.evaluate(readings)
+        for entity_id in {alarm.entity_id for alarm in changed_alarms}:
+            recoloured = self.hub.set_worst_severity(
+                entity_id, self.alarms.worst_active_severity(entity_id)
+            )
+            if recoloured is not None:
+                changed_entities[entity_id] = recoloured
+
+        entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
+        self.messages_processed += messages
+        self._pending_readings.extend(readings)
+        self._pending_entities.update(entity_copies)
+        for alarm in changed_alarms:
+            self._pending_alarms[alarm.id] = alarm
+        with self._delta_lock:
+            delta = self._delta
+            delta.entities.update(entity_copies)
+            for reading in fresh:
+                delta.latest[(reading.entity_id, reading.metric)] = reading
+            for alarm in changed_alarms:
+                delta.alarms[alarm.id] = alarm
+            for name in feeds_touched:
+                delta.feeds[name] = replace(self._feeds[name].health)
+            delta.messages += messages
+
+    def _decode(self, item: RawMessage) -> Decoded | None:
+        counters = self._feeds.get(item.feed)
+        if counters is None:
+            log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
+            return None
+        if len(item.payload) > MAX_PAYLOAD_BYTES:
+            self._dead_letter(
+                counters, item, f"payload of {len(item.payload)} bytes exceeds 256 KiB"
+            )
+            return None
+        try:
+            return get_decoder(counters.config.format)(
+                item.payload, item.topic, item.feed, item.received_at
+            )
+        except DecodeError as error:
+            self._dead_letter(counters, item, str(error))
+        except Exception as error:  # a decoder bug must not stop ingestion
+            log.exception("decoder %r failed on feed %r", counters.config.format, item.feed)
+            self._dead_letter(counters, item, f"decoder failed: {type(error).__name__}: {error}")
+        return None
+
+    def _dead_letter(self, counters: _FeedCounters, item: RawMessage, reason: str) -> None:
+        self.messages_rejected += 1
+        counters.health.errors += 1
+        counters.window_errors += 1
+        counters.dead_letters.append(
+            DeadLetter(
+                feed=item.feed,
+                topic=item.topic,
+                reason=reason,
+                payload_excerpt=excerpt(item.payload),
+                received_at=item.received_at,
+            )
+        )
+        now = time.monotonic()
+        if now - counters.last_logged >= LOG_EVERY_SECONDS or counters.last_logged == 0.0:
+            log.warning(
+                "feed %r: payload on %r rejected: %s (%d more since the last report)",
+                item.feed,
+                item.topic,
+                reason,
+                counters.unlogged_errors,
+            )
+            counters.last_logged = now
+            counters.unlogged_errors = 0
+        else:
+            counters.unlogged_errors += 1
+
+    def _apply_connection(self, event: ConnectionEvent, touched: set[str]) -> None:
+        with self._delta_lock:
+            self._delta.brokers[event.broker] = event.state
+        for name in event.feeds:
+            counters = self._feeds.get(name)
+            if counters is None:
+                continue
+            counters.connected = event.state is FeedState.CONNECTED
+            counters.health.state = event.state
+            counters.health.detail = event.detail
+            touched.add(name)
+
+    def _housekeeping(self) -> None:
+        """Once a second: message rates, and stale or failing feeds."""
+        now_mono = time.monotonic()
+        elapsed = now_mono - self._last_housekeeping
+        if elapsed < 1.0:
+            return
+        self._last_housekeeping = now_mono
+        now = self.clock()
+        changed: dict[str, FeedHealth] = {}
+        for name, counters in self._feeds.items():
+            health = counters.health
+            before = (health.state, round(health.rate, 1))
+            health.rate = counters.window_messages / elapsed
+            if counters.connected:
+                if counters.window_errors and not counters.window_messages:
+                    health.state = FeedState.FAILING
+                elif health.last_message_at is not None and (
+                    now - health.last_message_at > self.stale_after
+                ):
+                    health.state = FeedState.STALE
+                else:
+                    health.state = FeedState.CONNECTED
+            counters.window_messages = 0
+            counters.window_errors = 0
+            if (health.state, round(health.rate, 1)) != before:
+                changed[name] = replace(health)
+        if changed:
+            with self._delta_lock:
+                self._delta.feeds.update(changed)
+
+    def _flush_cache(self, *, force: bool = False) -> None:
+        if self.cache is None:
+            self._pending_readings.clear()
+            self._pending_entities.clear()
+            self._pending_alarms.clear()
+            return
+        pending = self._pending_readings or self._pending_entities or self._pending_alarms
+        if not pending:
+            return
+        due = time.monotonic() - self._last_flush >= self.flush_interval
+        if not (force or due or len(self._pending_readings) >= 50_000):
+            return
+        readings, self._pending_readings = self._pending_readings, []
+        entities, self._pending_entities = self._pending_entities, {}
+        alarms, self._pending_alarms = self._pending_alarms, {}
+        try:
+            self.cache.write_batch(readings, list(entities.values()), list(alarms.values()))
+        except Exception:
+            log.exception(
+                "writing %d readings to the offline cache failed; retrying", len(readings)
+            )
+            self._pending_readings = readings + self._pending_readings
+            entities.update(self._pending_entities)
+            self._pending_entities = entities
+            alarms.update(self._pending_alarms)
+            self._pending_alarms = alarms
+        self._last_flush = time.monotonic()
+
+    def _refresh_entity_severities(self, entity_ids: Iterable[str]) -> None:
+        updated = []
+        for entity_id in set(entity_ids):
+            entity = self.hub.set_worst_severity(
+                entity_id, self.alarms.worst_active_severity(entity_id)
+            )
+            if entity is not None:
+                updated.append(replace(entity))
+        if updated:
+            with self._delta_lock:
+                for entity in updated:
+                    self._delta.entities[entity.id] = entity

@@ -1,0 +1,82 @@
+"""Everything that runs behind a window: cache, ingest, broker connections, the demo city."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from services.broker_url import parse_broker_url
+from services.cache import OfflineCache
+from services.config import AppConfig, BrokerConfig
+from services.ingest import IngestPipeline
+from services.model import Snapshot
+from services.mqtt_feeds import MqttFeedClient
+
+log = logging.getLogger("cityops.session")
+
+
+class CitySession:
+    """Owns the services of one running app and starts and stops them in order.
+
+    In demo mode it also runs an embedded broker and the Yiyang simulator, and points the
+    configured broker at the embedded one.
+    """
+
+    def __init__(self, config: AppConfig, cache_dir: Path) -> None:
+        self.config = config
+        self.cache = OfflineCache(cache_dir, retention_days=config.retention_days)
+        self.pipeline = IngestPipeline(config, self.cache)
+        self.clients: list[MqttFeedClient] = []
+        self._demo_broker: object | None = None
+        self._demo_publisher: object | None = None
+        self.snapshot: Snapshot | None = None
+        self._started = False
+
+    def start(self) -> Snapshot:
+        """Restore the last known state, then connect; returns what was restored."""
+        self.snapshot = self.pipeline.restore_from_cache()
+        self.pipeline.start()
+        broker = self.config.broker
+        if self.config.demo:
+            broker = self._start_demo(broker)
+        if broker is not None and self.config.feeds:
+            client = MqttFeedClient(broker, self.config.feeds, self.pipeline.put)
+            client.start()
+            self.clients.append(client)
+        self._started = True
+        return self.snapshot
+
+    def _start_demo(self, broker: BrokerConfig | None) -> BrokerConfig:
+        from services.embedded_broker import EmbeddedBroker
+        from services.simulator import CitySimulator, DemoPublisher, load_demo_city
+
+        embedded = EmbeddedBroker()
+        embedded.start()
+        self._demo_broker = embedded
+        publisher = DemoPublisher(embedded.url, CitySimulator(load_demo_city()))
+        publisher.start()
+        self._demo_publisher = publisher
+        log.info("demo city running on embedded broker %s", embedded.url)
+        address = parse_broker_url(embedded.url)
+        if broker is None:
+            return BrokerConfig(url=embedded.url, address=address)
+        return replace(broker, url=embedded.url, address=address)
+
+    def stop(self) -> None:
+        """Stop producers first, then drain the pipeline into the cache, then close it."""
+        for client in self.clients:
+            client.stop()
+        self.clients.clear()
+        publisher = self._demo_publisher
+        if publisher is not None:
+            publisher.stop()  # type: ignore[attr-defined]
+            self._demo_publisher = None
+        self.pipeline.stop()
+        self.cache.close()
+        broker = self._demo_broker
+        if broker is not None:
+            broker.stop()  # type: ignore[attr-defined]
+            self._demo_broker = None
+        self._started = False
+        log.info("stopped; cache flushed to %s", self.cache.path)

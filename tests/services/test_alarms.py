@@ -1,0 +1,82 @@
+"""ISA-18.2 alarm states driven by threshold rules and acknowledgements."""
+
+from __future__ import annotations
+
+from services.alarms import AlarmStore
+from services.config import RuleConfig
+from services.model import AlarmState, Condition, Reading, Severity, alarm_id
+
+RULE = RuleConfig(metric="pm25", high=75, high_high=150, deadband=5)
+HIGH = alarm_id("s1", "pm25", Condition.HIGH)
+HIGH_HIGH = alarm_id("s1", "pm25", Condition.HIGH_HIGH)
+
+
+def reading(value: float, ts: float, entity: str = "s1", metric: str = "pm25") -> Reading:
+    return Reading(entity_id=entity, metric=metric, value=value, ts=ts, feed="air")
+
+
+def states(store: AlarmStore) -> dict[str, AlarmState]:
+    return {alarm.id: alarm.state for alarm in store.alarms()}
+
+
+def test_raise_ack_and_return_to_normal() -> None:
+    store = AlarmStore([RULE])
+    assert store.evaluate([reading(50, 1)]) == []
+    (raised,) = store.evaluate([reading(80, 2)])
+    assert (raised.id, raised.state, raised.severity) == (
+        HIGH,
+        AlarmState.UNACKNOWLEDGED,
+        Severity.MEDIUM,
+    )
+    assert (raised.value, raised.threshold, raised.raised_at) == (80, 75, 2)
+    assert store.evaluate([reading(90, 3)]) == []  # still active: no change
+    (acked,) = store.acknowledge([HIGH], "ops", 4)
+    assert (acked.state, acked.acked_by, acked.acked_at) == (AlarmState.ACKNOWLEDGED, "ops", 4)
+    assert store.evaluate([reading(72, 5)]) == []  # inside the deadband
+    (cleared,) = store.evaluate([reading(60, 6)])
+    assert cleared.state is AlarmState.NORMAL
+    assert store.worst_active_severity("s1") is None
+
+
+def test_return_before_ack_needs_ack_and_repeats_are_counted() -> None:
+    store = AlarmStore([RULE])
+    store.evaluate([reading(80, 1)])
+    (rtn,) = store.evaluate([reading(10, 2)])
+    assert rtn.state is AlarmState.RTN_UNACKNOWLEDGED
+    (again,) = store.evaluate([reading(99, 3)])
+    assert (again.state, again.count) == (AlarmState.UNACKNOWLEDGED, 2)
+    store.evaluate([reading(10, 4)])
+    (acked,) = store.acknowledge([HIGH], "ops", 5)
+    assert acked.state is AlarmState.NORMAL
+    assert store.acknowledge([HIGH], "ops", 6) == []  # nothing left to acknowledge
+
+
+def test_high_high_is_a_separate_alarm_with_higher_severity() -> None:
+    store = AlarmStore([RULE])
+    changed = store.evaluate([reading(200, 1)])
+    assert {alarm.id for alarm in changed} == {HIGH, HIGH_HIGH}
+    assert store.worst_active_severity("s1") is Severity.HIGH
+    store.evaluate([reading(100, 2)])
+    assert states(store) == {
+        HIGH: AlarmState.UNACKNOWLEDGED,
+        HIGH_HIGH: AlarmState.RTN_UNACKNOWLEDGED,
+    }
+    assert store.worst_active_severity("s1") is Severity.MEDIUM
+
+
+def test_low_rules_entity_patterns_and_unrelated_metrics() -> None:
+    rule = RuleConfig(metric="free_spaces", entity="park-*", low=20, low_low=5)
+    store = AlarmStore([rule])
+    assert store.evaluate([reading(1, 1, entity="other", metric="free_spaces")]) == []
+    assert store.evaluate([reading(1, 1, entity="park-1", metric="pm25")]) == []
+    changed = store.evaluate([reading(3, 1, entity="park-1", metric="free_spaces")])
+    assert {alarm.condition for alarm in changed} == {Condition.LOW, Condition.LOW_LOW}
+
+
+def test_rollback_restores_previous_versions() -> None:
+    store = AlarmStore([RULE])
+    (raised,) = store.evaluate([reading(80, 1)])
+    store.acknowledge([HIGH], "ops", 2)
+    store.rollback([raised])
+    current = store.get(HIGH)
+    assert current is not None and current.state is AlarmState.UNACKNOWLEDGED

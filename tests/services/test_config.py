@@ -1,0 +1,91 @@
+"""Config validation: good files load, bad ones name the file, key and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.config import ConfigError, load_config, load_demo_config
+from services.model import Severity
+
+MINIMAL = """
+[broker]
+url = "mqtt://127.0.0.1:1883"
+[[feeds]]
+name = "air"
+topic = "yiyang/env/air/#"
+format = "json"
+domain = "environment"
+[[rules]]
+metric = "pm25"
+high = 75
+high_high = 150
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "c.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_config_from_the_issue_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, MINIMAL))
+    assert config.broker is not None
+    assert config.broker.address.host == "127.0.0.1"
+    assert config.broker.address.port == 1883
+    assert [feed.name for feed in config.feeds] == ["air"]
+    assert config.feeds[0].domain == "environment"
+    rule = config.rules[0]
+    assert (rule.metric, rule.high, rule.high_high, rule.low) == ("pm25", 75.0, 150.0, None)
+    assert rule.severities["high_high"] is Severity.HIGH
+
+
+def test_demo_config_ships_and_is_valid() -> None:
+    config = load_demo_config()
+    assert config.demo
+    assert {feed.name for feed in config.feeds} >= {"environment", "water"}
+    assert config.kpis
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        ('[broker]\nurl = "http://x"\n', "broker.url", "mqtt://"),
+        ('[broker]\nurl = "mqtt://h"\npassword = "x"\n', "broker.password", "password_env"),
+        (MINIMAL.replace('topic = "yiyang/env/air/#"', 'topic = "a/#/b"'), "feeds[0].topic", "#"),
+        (MINIMAL.replace("high = 75", 'high = "75"'), "rules[0].high", "must be a number"),
+        (MINIMAL.replace("high = 75", "high = 175"), "rules[0].high_high", "greater than high"),
+        (MINIMAL.replace('format = "json"', 'format = "xml"'), "feeds[0].format", "one of"),
+        (MINIMAL + '\n[[feeds]]\nname = "air"\ntopic = "x"\n', "feeds[1].name", "twice"),
+        (MINIMAL.replace("[broker]", "[brokr]"), "brokr", "not a known setting"),
+        ('[[feeds]]\nname = "a"\ntopic = "t"\n', "broker", "required"),
+        (MINIMAL.replace('name = "air"\n', ""), "feeds[0].name", "is required"),
+        ("[map]\ncenter = [200, 1]\n", "map.center", "latitude"),
+        (MINIMAL + '\n[[rules]]\nmetric = "x"\n', "rules[1].high", "at least one"),
+        (
+            MINIMAL + '\n[[rules]]\nmetric = "x"\nhigh = 1\nhigh_severity = "huge"\n',
+            "rules[1].high_severity",
+            "unknown severity",
+        ),
+    ],
+)
+def test_bad_config_names_file_key_and_problem(
+    tmp_path: Path, text: str, key: str, problem: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    error = caught.value
+    assert error.source == str(path)
+    assert error.key == key
+    assert problem in error.problem
+    assert str(path) in str(error) and key in str(error)
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[broker\n"))
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.toml")

@@ -1,0 +1,113 @@
+"""The ingest pipeline: batches in, coalesced deltas, alarms and cache writes out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from services.cache import OfflineCache
+from services.config import AppConfig, FeedConfig, RuleConfig
+from services.ingest import MAX_PAYLOAD_BYTES, ConnectionEvent, IngestPipeline, RawMessage
+from services.model import AlarmState, FeedState
+
+CONFIG = AppConfig(
+    source="test",
+    feeds=(FeedConfig(name="air", topic="yiyang/env/air/#", domain="environment"),),
+    rules=(RuleConfig(metric="pm25", high=75, high_high=150),),
+)
+
+
+def message(payload: object, entity: str = "aq-1", at: float = 100.0) -> RawMessage:
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return RawMessage("air", f"yiyang/env/air/{entity}", raw, at)
+
+
+@pytest.fixture
+def pipeline(cache_dir: Path) -> IngestPipeline:
+    cache = OfflineCache(cache_dir)
+    pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+    yield pipe
+    pipe.stop()
+    cache.close()
+
+
+def test_batch_coalesces_latest_values_and_raises_alarm(pipeline: IngestPipeline) -> None:
+    pipeline.process_batch(
+        [
+            message({"id": "aq-1", "lat": 28.5, "lon": 112.3, "pm25": 40, "ts": 1}),
+            message({"id": "aq-1", "pm25": 90, "ts": 2}),
+            message({"id": "aq-2", "pm25": 10, "ts": 2}),
+        ]
+    )
+    delta = pipeline.take_delta()
+    assert delta.messages == 3
+    assert delta.latest[("aq-1", "pm25")].value == 90
+    assert set(delta.entities) == {"aq-1", "aq-2"}
+    assert delta.entities["aq-1"].lat == 28.5
+    (alarm,) = delta.alarms.values()
+    assert (alarm.entity_id, alarm.state) == ("aq-1", AlarmState.UNACKNOWLEDGED)
+    assert delta.entities["aq-1"].worst_severity is not None
+    assert pipeline.take_delta().is_empty()
+    assert len(pipeline.hub.series("aq-1", "pm25")) == 2
+
+
+def test_bad_payloads_are_dead_lettered_and_ingestion_goes_on(pipeline: IngestPipeline) -> None:
+    pipeline.process_batch(
+        [
+            message(b"{broken"),
+            message(b"[1]"),
+            message(b'{"pm25": NaN}'),
+            message(b'{"pad": "' + b"x" * MAX_PAYLOAD_BYTES + b'"}'),
+            message({"id": "aq-1", "pm25": 20}),
+        ]
+    )
+    letters = pipeline.dead_letters("air")
+    assert len(letters) == 4
+    assert "not JSON" in letters[0].reason
+    assert "256 KiB" in letters[3].reason
+    assert len(letters[3].payload_excerpt) < 1000
+    health = pipeline.feed_health()["air"]
+    assert (health.errors, health.messages) == (4, 1)
+    assert pipeline.take_delta().latest[("aq-1", "pm25")].value == 20
+
+
+def test_worker_thread_writes_to_cache_and_ack_is_durable(
+    pipeline: IngestPipeline, cache_dir: Path
+) -> None:
+    pipeline.start()
+    pipeline.put(ConnectionEvent("mqtt://x:1", FeedState.CONNECTED, ("air",)))
+    pipeline.put_many([message({"id": f"s{i}", "pm25": 100 + i, "ts": 5}) for i in range(50)])
+    assert pipeline.wait_idle(10)
+    delta = pipeline.take_delta()
+    assert delta.brokers == {"mqtt://x:1": FeedState.CONNECTED}
+    assert len(delta.alarms) == 50
+    acked = pipeline.acknowledge([next(iter(delta.alarms))], "ops")
+    assert acked[0].state is AlarmState.ACKNOWLEDGED
+    pipeline.stop()
+    with OfflineCache(cache_dir) as reader:
+        assert len(reader.query_readings()) == 50
+        assert [action.action for action in reader.query_actions()] == ["ack"]
+        states = {alarm.state for alarm in reader.query_alarms()}
+        assert states == {AlarmState.UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED}
+
+
+def test_restore_marks_cached_state_stale(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        first = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        first.start()
+        first.put(message({"id": "aq-9", "lat": 28.5, "lon": 112.3, "pm25": 200, "ts": 1}))
+        assert first.wait_idle(10)
+        first.stop()
+    with OfflineCache(cache_dir) as cache:
+        second = IngestPipeline(CONFIG, cache)
+        snapshot = second.restore_from_cache()
+        assert [entity.id for entity in snapshot.entities] == ["aq-9"]
+        delta = second.take_delta()
+        assert delta.entities["aq-9"].stale
+        assert delta.entities["aq-9"].worst_severity is not None
+        assert delta.latest[("aq-9", "pm25")].value == 200
+        assert len(delta.alarms) == 2
+        second.process_batch([message({"id": "aq-9", "pm25": 10, "ts": 2})])
+        assert not second.take_delta().entities["aq-9"].stale

@@ -1,0 +1,245 @@
+"""The operator's main window: map, KPI gauges, alarm list and status bar."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.config import AppConfig
+from services.kpi import compute_kpis
+from services.model import Alarm, Delta, Entity, FeedState, Reading
+from widgets.alarm_table import AlarmTableView
+from widgets.gauge import Gauge
+from widgets.map_view import MapView
+
+log = logging.getLogger("cityops.ui")
+
+AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
+ExportFunction = Callable[[Path], int]
+
+
+def format_value(value: float, unit: str = "") -> str:
+    """A reading as an operator reads it: few decimals, unit appended."""
+    if not math.isfinite(value):
+        return "—"
+    magnitude = abs(value)
+    text = (
+        f"{value:.0f}"
+        if magnitude >= 100
+        else f"{value:.1f}"
+        if magnitude >= 10
+        else f"{value:.2f}"
+    )
+    return f"{text} {unit}".strip()
+
+
+class MainWindow(QMainWindow):
+    """Composes the map, the KPI gauges and the alarm list around the live state."""
+
+    closing = Signal()
+
+    def __init__(
+        self,
+        config: AppConfig,
+        acknowledge: AcknowledgeFunction,
+        export_alarms: ExportFunction | None = None,
+        boundaries: Mapping[str, object] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.config = config
+        self._acknowledge = acknowledge
+        self._export_alarms = export_alarms
+        self.entities: dict[str, Entity] = {}
+        self.values: dict[str, dict[str, Reading]] = {}
+        self._live = False
+        self.setWindowTitle(f"{config.title} — CityOps" + ("  [DEMO DATA]" if config.demo else ""))
+        self.resize(1440, 900)
+
+        self.map_view = MapView(config.map.center, config.map.zoom)
+        self.map_view.entityClicked.connect(self._show_entity)
+        if boundaries:
+            self.map_view.set_boundaries(boundaries)
+        self.alarm_view = AlarmTableView()
+        self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
+        self.gauges: dict[str, Gauge] = {}
+        gauge_panel = QWidget()
+        grid = QGridLayout(gauge_panel)
+        grid.setContentsMargins(4, 4, 4, 4)
+        for index, kpi in enumerate(config.kpis):
+            gauge = Gauge(kpi.name, kpi.minimum, kpi.maximum, kpi.unit, kpi.warn, kpi.alarm)
+            gauge.set_value(None, stale=True)
+            self.gauges[kpi.name] = gauge
+            grid.addWidget(gauge, index // 3, index % 3)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(gauge_panel)
+        right.addWidget(self.alarm_view)
+        right.setStretchFactor(0, 2)
+        right.setStretchFactor(1, 3)
+        main = QSplitter(Qt.Orientation.Horizontal)
+        main.addWidget(self.map_view)
+        main.addWidget(right)
+        main.setStretchFactor(0, 3)
+        main.setStretchFactor(1, 2)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        if config.demo:
+            banner = QLabel("DEMO DATA — simulated Yiyang city, not live city feeds")
+            banner.setObjectName("demoBanner")
+            banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            banner.setStyleSheet(
+                "background:#f2c94c;color:#1b1f24;font-weight:bold;padding:4px;letter-spacing:1px"
+            )
+            layout.addWidget(banner)
+        layout.addWidget(main)
+        self.setCentralWidget(central)
+
+        self.broker_label = QLabel("Broker: —")
+        self.rate_label = QLabel("0 msg/s")
+        self.freshness_label = QLabel("")
+        for label in (self.broker_label, self.rate_label, self.freshness_label):
+            label.setContentsMargins(8, 0, 8, 0)
+            self.statusBar().addPermanentWidget(label)
+        self._build_menus()
+
+        self._kpi_timer = QTimer(self)
+        self._kpi_timer.setInterval(1000)
+        self._kpi_timer.timeout.connect(self.refresh_kpis)
+        self._kpi_timer.start()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        export = QAction("&Export alarms as CSV…", self)
+        export.setShortcut(QKeySequence("Ctrl+E"))
+        export.triggered.connect(self._export_dialog)
+        export.setEnabled(self._export_alarms is not None)
+        file_menu.addAction(export)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        fullscreen = QAction("&Full screen", self)
+        fullscreen.setShortcut(QKeySequence("F11"))
+        fullscreen.setCheckable(True)
+        fullscreen.toggled.connect(lambda on: self.showFullScreen() if on else self.showNormal())
+        view_menu.addAction(fullscreen)
+
+    # -- live updates --------------------------------------------------------------------
+    def apply_delta(self, delta: Delta) -> None:
+        """Show one coalesced batch of changes."""
+        self.entities.update(delta.entities)
+        for (entity_id, metric), reading in delta.latest.items():
+            self.values.setdefault(entity_id, {})[metric] = reading
+        if delta.messages and not self._live:
+            self._live = True
+            self.freshness_label.setText("Live")
+        touched = set(delta.entities)
+        touched.update(entity_id for entity_id, _metric in delta.latest)
+        if touched:
+            shown = [self.entities[key] for key in touched if key in self.entities]
+            self.map_view.apply_entities(shown, self._values_of(touched))
+        if delta.entities:
+            self.alarm_view.model.set_entity_names(
+                {key: entity.name for key, entity in delta.entities.items()}
+            )
+        if delta.alarms:
+            self.alarm_view.model.upsert(delta.alarms.values())
+        if delta.brokers:
+            self._show_brokers(delta.brokers)
+
+    def show_restored(self, count: int) -> None:
+        """Mark what is on screen as the cached last known state until live data arrives."""
+        if count and not self._live:
+            self.freshness_label.setText(f"STALE: showing last known state ({count} entities)")
+            self.freshness_label.setStyleSheet("color:#f2994a;font-weight:bold")
+        self.refresh_kpis()
+
+    def set_message_rate(self, rate: float) -> None:
+        self.rate_label.setText(f"{rate:,.0f} msg/s")
+        if self._live:
+            self.freshness_label.setStyleSheet("")
+            self.freshness_label.setText("Live")
+
+    def _values_of(self, entity_ids: set[str]) -> dict[str, dict[str, str]]:
+        return {
+            key: {
+                metric: format_value(reading.value, reading.unit)
+                for metric, reading in self.values.get(key, {}).items()
+            }
+            for key in entity_ids
+        }
+
+    def _show_brokers(self, brokers: Mapping[str, FeedState]) -> None:
+        text = "  ".join(f"{url}: {state.value}" for url, state in brokers.items())
+        self.broker_label.setText(f"Broker {text}")
+        down = any(state is not FeedState.CONNECTED for state in brokers.values())
+        self.broker_label.setStyleSheet("color:#eb5757;font-weight:bold" if down else "")
+
+    def refresh_kpis(self) -> None:
+        """Recompute the KPI gauges from the latest values (a slow timer, not per message)."""
+        if not self.gauges:
+            return
+        readings = (reading for series in self.values.values() for reading in series.values())
+        values = compute_kpis(self.config.kpis, readings)
+        for name, value in values.items():
+            self.gauges[name].set_value(value, stale=not self._live)
+
+    # -- operator actions ----------------------------------------------------------------
+    def acknowledge_alarms(self, alarm_ids: list[str]) -> None:
+        """Acknowledge through the services; the list changes only once it is saved."""
+        try:
+            changed = self._acknowledge(list(alarm_ids))
+        except Exception as error:
+            log.exception("acknowledge failed")
+            QMessageBox.critical(self, "Acknowledge failed", f"Nothing was acknowledged:\n{error}")
+            return
+        self.alarm_view.model.upsert(changed)
+        self.statusBar().showMessage(f"Acknowledged {len(changed)} alarm(s)", 5000)
+
+    def _show_entity(self, entity_id: str) -> None:
+        entity = self.entities.get(entity_id)
+        if entity is None:
+            return
+        values = self._values_of({entity_id})[entity_id]
+        summary = ", ".join(f"{metric} {text}" for metric, text in sorted(values.items()))
+        self.statusBar().showMessage(f"{entity.name} ({entity.type or entity.domain}): {summary}")
+
+    def _export_dialog(self) -> None:
+        if self._export_alarms is None:
+            return
+        path, _filter = QFileDialog.getSaveFileName(
+            self, "Export alarms", "alarms.csv", "CSV files (*.csv)"
+        )
+        if not path:
+            return
+        try:
+            count = self._export_alarms(Path(path))
+        except OSError as error:
+            QMessageBox.critical(self, "Export failed", f"Could not write {path}:\n{error}")
+            return
+        self.statusBar().showMessage(f"Exported {count} alarms to {path}", 8000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.closing.emit()
+        super().closeEvent(event)

@@ -1,0 +1,97 @@
+"""Starts the Qt application around a running :class:`CitySession` and shuts it down cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from services.cache import CacheError
+from services.config import AppConfig
+from services.export import export
+from services.session import CitySession
+from ui.bridge import DeltaBridge
+from ui.main_window import MainWindow
+from ui.theme import apply_dark_theme
+from widgets.map_scheme import register_scheme
+
+log = logging.getLogger("cityops.app")
+
+
+def install_signal_handlers(app: QApplication) -> QTimer:
+    """Quit the event loop on SIGTERM and SIGINT.
+
+    Python runs signal handlers only between bytecodes, so a short timer keeps the
+    interpreter stepping while Qt waits for events.
+    """
+
+    def request_quit(signum: int, _frame: object) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        app.quit()
+
+    signal.signal(signal.SIGTERM, request_quit)
+    signal.signal(signal.SIGINT, request_quit)
+    pulse = QTimer(app)
+    pulse.setInterval(200)
+    pulse.timeout.connect(lambda: None)
+    pulse.start()
+    return pulse
+
+
+def demo_boundaries() -> dict[str, object] | None:
+    """District outlines of the demo city, when the demo data ships them."""
+    from services.simulator import load_demo_city
+
+    return dict(load_demo_city().districts)
+
+
+def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
+    """The main window wired to a started session (also used by the end-to-end tests)."""
+    config = session.config
+
+    def export_alarms(path: Path) -> int:
+        with path.open("w", newline="", encoding="utf-8") as out:
+            return export(session.cache, "alarms", "csv", out)
+
+    window = MainWindow(
+        config,
+        acknowledge=lambda ids: session.pipeline.acknowledge(ids, config.operator),
+        export_alarms=export_alarms,
+        boundaries=demo_boundaries() if config.demo else None,
+    )
+    bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
+    bridge.deltaReady.connect(window.apply_delta)
+    bridge.rateChanged.connect(window.set_message_rate)
+    restored = len(session.snapshot.entities) if session.snapshot else 0
+    bridge.tick()
+    window.show_restored(restored)
+    bridge.start()
+    return window, bridge
+
+
+def run_gui(config: AppConfig, cache_dir: Path) -> int:
+    """Run the window until it is closed or the process is told to stop; returns 0."""
+    register_scheme()
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("CityOps")
+    apply_dark_theme(app)
+    try:
+        session = CitySession(config, cache_dir)
+    except CacheError as error:
+        print(f"cityops: {error}", file=sys.stderr)
+        return 1
+    try:
+        session.start()
+        window, bridge = build_window(session)
+        install_signal_handlers(app)
+        window.show()
+        app.exec()
+        bridge.stop()
+    finally:
+        session.stop()
+    return 0
