@@ -1,5 +1,187 @@
-"""The app's own URL scheme for map pages (filled in by the map view work)."""
+"""The app's own ``cityops://`` URL scheme, which serves the map page and its assets offline.
+
+``register_scheme()`` must run before the QApplication is created; ``install_scheme_handler()``
+then attaches one :class:`CityOpsSchemeHandler` to a web engine profile. URLs look like:
+
+- ``cityops://app/leaflet/<file>``: Leaflet from the installed xstatic-leaflet package,
+- ``cityops://app/markercluster/<file>``: Leaflet.markercluster from xstatic,
+- ``cityops://app/map/<file>``: the project's own files in ``resources/map``,
+- ``cityops://app/page/<token>.html``: a generated page registered with ``add_page()``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QByteArray, QCoreApplication, QIODevice, QObject, QUrl
+from PySide6.QtWebEngineCore import (
+    QWebEngineProfile,
+    QWebEngineUrlRequestJob,
+    QWebEngineUrlScheme,
+    QWebEngineUrlSchemeHandler,
+)
+
+logger = logging.getLogger("cityops.map")
+
+SCHEME = "cityops"
+HOST = "app"
+BASE_URL = f"{SCHEME}://{HOST}"
+
+_SCHEME_BYTES = SCHEME.encode("ascii")
+
+MIME_TYPES: dict[str, bytes] = {
+    ".html": b"text/html",
+    ".js": b"text/javascript",
+    ".css": b"text/css",
+    ".png": b"image/png",
+    ".svg": b"image/svg+xml",
+    ".json": b"application/json",
+    ".geojson": b"application/geo+json",
+    ".map": b"application/json",
+}
+
+
+def _xstatic_dir(module_name: str) -> Path:
+    """The data directory of an installed xstatic package."""
+    import importlib
+
+    module = importlib.import_module(module_name)
+    return Path(module.BASE_DIR)
+
+
+def asset_roots() -> dict[str, Traversable]:
+    """The folders served under ``cityops://app/<prefix>/``, by prefix."""
+    return {
+        "leaflet": _xstatic_dir("xstatic.pkg.leaflet"),
+        "markercluster": _xstatic_dir("xstatic.pkg.leaflet_markercluster"),
+        "map": files("resources") / "map",
+    }
 
 
 def register_scheme() -> None:
-    """Register the ``cityops`` scheme; must run before QApplication is created."""
+    """Register the ``cityops`` scheme; must run before QApplication is created.
+
+    Calling it again is harmless. Calling it for the first time once the application exists
+    is a programming error (Qt would ignore the registration), so it raises RuntimeError.
+    """
+    if QWebEngineUrlScheme.schemeByName(QByteArray(_SCHEME_BYTES)).name() == _SCHEME_BYTES:
+        return
+    if QCoreApplication.instance() is not None:
+        raise RuntimeError("register_scheme() must be called before the QApplication is created")
+    scheme = QWebEngineUrlScheme(QByteArray(_SCHEME_BYTES))
+    scheme.setSyntax(QWebEngineUrlScheme.Syntax.Host)
+    scheme.setFlags(
+        QWebEngineUrlScheme.Flag.SecureScheme
+        | QWebEngineUrlScheme.Flag.LocalScheme
+        | QWebEngineUrlScheme.Flag.LocalAccessAllowed
+        | QWebEngineUrlScheme.Flag.CorsEnabled
+    )
+    QWebEngineUrlScheme.registerScheme(scheme)
+
+
+def _safe_parts(path: str) -> list[str] | None:
+    """Split a URL path into plain file-name parts, or None if any part is suspicious."""
+    parts = path.split("/")
+    if not parts or parts[0] != "":
+        return None
+    parts = parts[1:]
+    for part in parts:
+        if part in ("", ".", "..") or "\\" in part or "\x00" in part or part.startswith("."):
+            return None
+    return parts
+
+
+class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
+    """Serves Leaflet, our map assets and registered pages for ``cityops://app/...``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._roots = asset_roots()
+        self._pages: dict[str, bytes] = {}
+
+    def add_page(self, html: str) -> QUrl:
+        """Register a generated HTML page; returns the URL that serves it."""
+        token = uuid.uuid4().hex
+        self._pages[token] = html.encode("utf-8")
+        return QUrl(f"{BASE_URL}/page/{token}.html")
+
+    def remove_page(self, url: QUrl) -> None:
+        """Forget a page registered with :meth:`add_page` (unknown URLs are ignored)."""
+        name = url.path().rsplit("/", 1)[-1]
+        self._pages.pop(name.removesuffix(".html"), None)
+
+    def lookup(self, url: QUrl) -> tuple[bytes, bytes] | None:
+        """The (MIME type, body) served for ``url``, or None when there is no such resource."""
+        if url.scheme() != SCHEME or url.host() != HOST:
+            return None
+        parts = _safe_parts(url.path(QUrl.ComponentFormattingOption.FullyDecoded))
+        if parts is None or len(parts) < 2:
+            return None
+        prefix, rest = parts[0], parts[1:]
+        suffix = Path(rest[-1]).suffix.lower()
+        mime = MIME_TYPES.get(suffix)
+        if mime is None:
+            return None
+        if prefix == "page":
+            body = self._pages.get(rest[-1].removesuffix(".html")) if len(rest) == 1 else None
+            return (mime, body) if body is not None else None
+        root = self._roots.get(prefix)
+        if root is None:
+            return None
+        return self._read(root, rest, mime)
+
+    @staticmethod
+    def _read(root: Traversable, parts: list[str], mime: bytes) -> tuple[bytes, bytes] | None:
+        target = root.joinpath(*parts)
+        if isinstance(root, Path) and isinstance(target, Path):
+            # Belt and braces: the parts were already checked, but refuse symlink escapes too.
+            try:
+                resolved = target.resolve(strict=True)
+            except OSError:
+                return None
+            if not resolved.is_relative_to(root.resolve()):
+                return None
+        if not target.is_file():
+            return None
+        try:
+            return mime, target.read_bytes()
+        except OSError:
+            logger.warning("cannot read map asset %s", target, exc_info=True)
+            return None
+
+    def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
+        """Answer one request from the page."""
+        url = job.requestUrl()
+        if job.requestMethod() != QByteArray(b"GET"):
+            logger.warning("refused %s request for %s", job.requestMethod(), url.toString())
+            job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
+            return
+        found = self.lookup(url)
+        if found is None:
+            logger.warning("map page asked for an unknown resource: %s", url.toString())
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+        mime, body = found
+        buffer = QBuffer(job)
+        buffer.setData(QByteArray(body))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        job.reply(QByteArray(mime), buffer)
+
+
+def install_scheme_handler(profile: QWebEngineProfile) -> CityOpsSchemeHandler:
+    """Attach the ``cityops`` handler to ``profile`` once; returns the installed handler.
+
+    The handler is a child of the profile, so it lives exactly as long as the profile does.
+    """
+    existing = profile.urlSchemeHandler(QByteArray(_SCHEME_BYTES))
+    if isinstance(existing, CityOpsSchemeHandler):
+        return existing
+    if existing is not None:
+        raise RuntimeError("another handler is already installed for the cityops scheme")
+    handler = CityOpsSchemeHandler(profile)
+    profile.installUrlSchemeHandler(QByteArray(_SCHEME_BYTES), handler)
+    return handler
