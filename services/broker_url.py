@@ -1,4 +1,4 @@
-"""Broker URLs: ``mqtt://host:port`` and ``mqtts://host:port``."""
+"""Broker URLs: ``mqtt://host[:port]`` and ``mqtts://host[:port]``."""
 
 from __future__ import annotations
 
@@ -22,23 +22,36 @@ class BrokerAddress:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Parse a broker URL; ValueError with a readable reason when it is not one."""
-    parts = urlsplit(url.strip())
+    """Parse a broker URL (default ports 1883 and 8883).
+
+    Raises ValueError with a readable reason for anything else: other schemes, no host,
+    a bad port, credentials, a path, query or fragment.
+    """
+    text = url.strip()
+    if not text:
+        raise ValueError("broker URL is empty (expected mqtt://host:port or mqtts://host:port)")
+    parts = urlsplit(text)
     scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
+    if scheme not in DEFAULT_PORTS or "://" not in text:
         raise ValueError(f"must start with mqtt:// or mqtts://, got {url!r}")
-    if not parts.hostname:
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(
+            f"must not contain a user name or password ({url!r}); use username/password_env"
+        )
+    host = parts.hostname
+    if not host:
         raise ValueError(f"has no host name: {url!r}")
-    if parts.username or parts.password:
-        raise ValueError("must not contain a user name or password; use username/password_env")
     try:
-        port = parts.port or DEFAULT_PORTS[scheme]
+        port = parts.port
     except ValueError:
         raise ValueError(f"has an invalid port: {url!r}") from None
-    if parts.path not in ("", "/"):
-        raise ValueError(f"must not have a path: {url!r}")
-    return BrokerAddress(scheme=scheme, host=parts.hostname, port=port)
+    if port == 0:
+        raise ValueError(f"has an invalid port: {url!r}")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"must not have a path, query or fragment: {url!r}")
+    return BrokerAddress(scheme, host, port if port is not None else DEFAULT_PORTS[scheme])

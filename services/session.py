@@ -9,9 +9,11 @@ from pathlib import Path
 from services.broker_url import parse_broker_url
 from services.cache import OfflineCache
 from services.config import AppConfig, BrokerConfig
+from services.embedded_broker import EmbeddedBroker
 from services.ingest import IngestPipeline
 from services.model import Snapshot
 from services.mqtt_feeds import MqttFeedClient
+from services.simulator import CitySimulator, DemoPublisher, load_demo_city
 
 log = logging.getLogger("cityops.session")
 
@@ -28,8 +30,8 @@ class CitySession:
         self.cache = OfflineCache(cache_dir, retention_days=config.retention_days)
         self.pipeline = IngestPipeline(config, self.cache)
         self.clients: list[MqttFeedClient] = []
-        self._demo_broker: object | None = None
-        self._demo_publisher: object | None = None
+        self._demo_broker: EmbeddedBroker | None = None
+        self._demo_publisher: DemoPublisher | None = None
         self.snapshot: Snapshot | None = None
         self._started = False
 
@@ -48,9 +50,6 @@ class CitySession:
         return self.snapshot
 
     def _start_demo(self, broker: BrokerConfig | None) -> BrokerConfig:
-        from services.embedded_broker import EmbeddedBroker
-        from services.simulator import CitySimulator, DemoPublisher, load_demo_city
-
         embedded = EmbeddedBroker()
         embedded.start()
         self._demo_broker = embedded
@@ -70,13 +69,13 @@ class CitySession:
         self.clients.clear()
         publisher = self._demo_publisher
         if publisher is not None:
-            publisher.stop()  # type: ignore[attr-defined]
+            publisher.stop()
             self._demo_publisher = None
         self.pipeline.stop()
         self.cache.close()
         broker = self._demo_broker
         if broker is not None:
-            broker.stop()  # type: ignore[attr-defined]
+            broker.stop()
             self._demo_broker = None
         self._started = False
         log.info("stopped; cache flushed to %s", self.cache.path)

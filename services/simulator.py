@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from services.broker_url import parse_broker_url
 from services.timeutil import format_timestamp
 
 log = logging.getLogger("cityops.simulator")
@@ -33,7 +33,6 @@ log = logging.getLogger("cityops.simulator")
 UTC_OFFSET_S = 8 * 3600
 """Yiyang local time (China Standard Time) is UTC+8; daily patterns follow local time."""
 
-DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
 STATION_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     # type: (domain, topic domain, topic kind, metrics)
@@ -63,38 +62,6 @@ METRIC_UNITS: dict[str, str] = {
 
 FEED_FILTERS = ("yiyang/env/#", "yiyang/water/#", "yiyang/traffic/#", "yiyang/city/#")
 """MQTT topic filters that together cover every demo station's topic."""
-
-
-# -- broker URLs -------------------------------------------------------------------------
-
-
-def parse_broker_url(url: str) -> tuple[str, str, int]:
-    """Split ``mqtt://host[:port]`` or ``mqtts://host[:port]`` into (scheme, host, port).
-
-    Default ports are 1883 (mqtt) and 8883 (mqtts). Raises ValueError with a readable reason
-    for anything else (other schemes, no host, bad port, credentials, a path or query).
-    """
-    text = url.strip()
-    if not text:
-        raise ValueError("broker URL is empty (expected mqtt://host:port or mqtts://host:port)")
-    parts = urlsplit(text)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or "://" not in text:
-        raise ValueError(f"broker URL must start with mqtt:// or mqtts://, got {url!r}")
-    if parts.username is not None or parts.password is not None:
-        raise ValueError(f"broker URL must not contain a user name or password: {url!r}")
-    host = parts.hostname
-    if not host:
-        raise ValueError(f"broker URL has no host name: {url!r}")
-    try:
-        port = parts.port
-    except ValueError:
-        raise ValueError(f"broker URL has an invalid port: {url!r}") from None
-    if port == 0:
-        raise ValueError(f"broker URL has an invalid port: {url!r}")
-    if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"broker URL must not have a path, query or fragment: {url!r}")
-    return scheme, host, port if port is not None else DEFAULT_PORTS[scheme]
 
 
 # -- the demo city -----------------------------------------------------------------------
@@ -440,7 +407,8 @@ class DemoPublisher:
             raise ValueError(f"interval must be positive, got {interval}")
         if qos not in (0, 1, 2):
             raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
-        self._scheme, self._host, self._port = parse_broker_url(url)
+        address = parse_broker_url(url)
+        self._scheme, self._host, self._port = address.scheme, address.host, address.port
         self._url = url
         self._simulator = simulator
         self._interval = interval

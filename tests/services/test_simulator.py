@@ -21,7 +21,6 @@ from services.simulator import (
     DemoCity,
     DemoPublisher,
     load_demo_city,
-    parse_broker_url,
     parse_demo_city,
 )
 from services.timeutil import parse_timestamp
@@ -187,40 +186,6 @@ def test_start_time_defaults_to_the_first_step(city: DemoCity) -> None:
 
 
 # -- broker URLs -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("mqtt://127.0.0.1:1884", ("mqtt", "127.0.0.1", 1884)),
-        ("mqtt://broker.example", ("mqtt", "broker.example", 1883)),
-        ("mqtts://broker.example", ("mqtts", "broker.example", 8883)),
-        ("MQTTS://Broker.Example:9000/", ("mqtts", "broker.example", 9000)),
-        ("  mqtt://[::1]:1883  ", ("mqtt", "::1", 1883)),
-    ],
-)
-def test_parse_broker_url_accepts(url: str, expected: tuple[str, str, int]) -> None:
-    assert parse_broker_url(url) == expected
-
-
-@pytest.mark.parametrize(
-    ("url", "reason"),
-    [
-        ("", "empty"),
-        ("127.0.0.1:1883", "mqtt:// or mqtts://"),
-        ("tcp://127.0.0.1:1883", "mqtt:// or mqtts://"),
-        ("ws://host:80", "mqtt:// or mqtts://"),
-        ("mqtt://", "no host"),
-        ("mqtt://host:notaport", "invalid port"),
-        ("mqtt://host:70000", "invalid port"),
-        ("mqtt://host:0", "invalid port"),
-        ("mqtt://user:secret@host", "user name or password"),
-        ("mqtt://host/some/path", "path"),
-    ],
-)
-def test_parse_broker_url_rejects(url: str, reason: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(reason)):
-        parse_broker_url(url)
 
 
 # -- publishing --------------------------------------------------------------------------

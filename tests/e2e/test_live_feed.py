@@ -1,0 +1,102 @@
+"""A real broker → paho → ingest → state hub, alarm table, map page → cache → export."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from services.config import load_config
+from services.model import AlarmState
+from services.session import CitySession
+from tests.e2e.helpers import E2E_CONFIG, publish
+from ui.runtime import build_window
+
+pytestmark = pytest.mark.e2e
+
+
+def run_js(qtbot: QtBot, page: Any, script: str) -> Any:
+    result: list[Any] = []
+    page.runJavaScript(script, 0, result.append)
+    qtbot.waitUntil(lambda: bool(result), timeout=10_000)
+    return result[0]
+
+
+def test_reading_reaches_hub_alarm_table_map_and_export(
+    qtbot: QtBot, broker_url: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    config_path = tmp_path / "c.toml"
+    config_path.write_text(E2E_CONFIG.format(url=broker_url))
+    session = CitySession(load_config(config_path), cache_dir)
+    session.start()
+    window, bridge = build_window(session)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(
+            lambda: bool(session.clients and session.clients[0].connected), timeout=10_000
+        )
+        payload = {
+            "id": "aq-e2e",
+            "name": "<img src=x onerror='window.pwned=1'>",
+            "lat": 28.57,
+            "lon": 112.36,
+            "pm25": 120,
+        }
+        publish(broker_url, "yiyang/env/air/aq-e2e", json.dumps(payload).encode())
+
+        qtbot.waitUntil(
+            lambda: session.pipeline.hub.latest("aq-e2e", "pm25") is not None, timeout=10_000
+        )
+        model = window.alarm_view.model
+        qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=10_000)
+        alarm = model.alarm_at(0)
+        assert (alarm.entity_id, alarm.metric, alarm.state) == (
+            "aq-e2e",
+            "pm25",
+            AlarmState.UNACKNOWLEDGED,
+        )
+
+        page = window.map_view.page()
+        qtbot.waitUntil(window.map_view.is_ready, timeout=20_000)
+        qtbot.waitUntil(
+            lambda: run_js(qtbot, page, "window.cityops.markerCount()") == 1, timeout=10_000
+        )
+        info = run_js(qtbot, page, "window.cityops.markerInfo('aq-e2e')")
+        assert info["lat"] == pytest.approx(28.57) and info["lon"] == pytest.approx(112.36)
+        assert info["name"] == payload["name"]
+        assert run_js(qtbot, page, "typeof window.pwned") == "undefined"
+
+        window.acknowledge_alarms([alarm.id])
+        assert model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
+    finally:
+        bridge.stop()
+        window.close()
+        session.stop()
+
+    export = subprocess.run(
+        [sys.executable, "-m", "ui.app", "export", "alarms", "--cache-dir", str(cache_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    rows = json.loads(export.stdout)
+    assert [(row["entity"], row["condition"], row["state"]) for row in rows] == [
+        ("aq-e2e", "high", "acknowledged")
+    ]
+    readings = subprocess.run(
+        [sys.executable, "-m", "ui.app", "export", "readings", "--cache-dir", str(cache_dir)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert [(row["entity"], row["value"]) for row in json.loads(readings.stdout)] == [
+        ("aq-e2e", 120.0)
+    ]
