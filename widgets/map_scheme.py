@@ -11,6 +11,7 @@ then attaches one :class:`CityOpsSchemeHandler` to a web engine profile. URLs lo
 
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
 from importlib.resources import files
@@ -47,8 +48,6 @@ MIME_TYPES: dict[str, bytes] = {
 
 def _xstatic_dir(module_name: str) -> Path:
     """The data directory of an installed xstatic package."""
-    import importlib
-
     module = importlib.import_module(module_name)
     return Path(module.BASE_DIR)
 
@@ -156,8 +155,9 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
         """Answer one request from the page."""
         url = job.requestUrl()
-        if job.requestMethod() != QByteArray(b"GET"):
-            logger.warning("refused %s request for %s", job.requestMethod(), url.toString())
+        method = bytes(job.requestMethod().data()).decode("ascii", "replace")
+        if method != "GET":
+            logger.warning("refused %s request for %s", method, url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
             return
         found = self.lookup(url)

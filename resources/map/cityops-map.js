@@ -1,0 +1,377 @@
+/*
+ * CityOps map page logic. Python pushes JSON batches with runJavaScript and hears about
+ * clicks over QWebChannel. Every string that comes from a feed is treated as data: it is
+ * only ever assigned with textContent, never parsed as markup.
+ *
+ * API (window.cityops):
+ *   init(map, options)         called once by the generated page with the Leaflet map
+ *   applyEntities(batch)       create or update markers; returns the number of markers
+ *   removeEntities(ids)        remove markers; returns the number of markers
+ *   setBoundaries(geojson)     draw a FeatureCollection as labelled outlines (null clears)
+ *   markerCount()              number of entity markers
+ *   markerInfo(id)             {lat, lon, color, name, stale} or null
+ *   boundaryCount()            number of boundary features drawn
+ */
+(function () {
+  "use strict";
+
+  var COLORS = {
+    ok: "#2e9d4a",
+    warn: "#e8a317",
+    alarm: "#d62828",
+    stale: "#8a8f98"
+  };
+  // Cluster icons show the most urgent child: larger rank wins.
+  var RANK = { stale: 0, ok: 1, warn: 2, alarm: 3 };
+
+  var state = {
+    map: null,
+    layer: null,
+    clustered: false,
+    markers: new Map(),
+    boundaries: null,
+    boundaryCount: 0,
+    bridge: null
+  };
+
+  function levelOf(item) {
+    if (item.stale) {
+      return "stale";
+    }
+    switch (item.severity) {
+      case "critical":
+      case "high":
+        return "alarm";
+      case "medium":
+      case "low":
+        return "warn";
+      default:
+        return "ok";
+    }
+  }
+
+  function styleFor(level) {
+    return {
+      radius: 7,
+      color: level === "stale" ? COLORS.stale : "#1f2328",
+      weight: level === "stale" ? 2 : 1,
+      opacity: 0.9,
+      fillColor: COLORS[level],
+      fillOpacity: level === "stale" ? 0.35 : 0.9,
+      dashArray: level === "stale" ? "3 3" : null
+    };
+  }
+
+  function textOf(value) {
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  function addText(parent, tag, className, text) {
+    var el = document.createElement(tag);
+    el.className = className;
+    el.textContent = text;
+    parent.appendChild(el);
+    return el;
+  }
+
+  function fillTooltip(el, item) {
+    el.replaceChildren();
+    addText(el, "div", "cityops-tip-name", textOf(item.name) || textOf(item.id));
+    var kind = [textOf(item.type), textOf(item.domain)].filter(Boolean).join(" \u00b7 ");
+    if (kind) {
+      addText(el, "div", "cityops-tip-kind", kind);
+    }
+    if (item.stale) {
+      addText(el, "div", "cityops-tip-stale", "no recent data");
+    } else if (item.severity) {
+      addText(el, "div", "cityops-tip-alarm", "alarm: " + textOf(item.severity));
+    }
+    var values = item.values && typeof item.values === "object" ? item.values : {};
+    var metrics = Object.keys(values).sort();
+    if (metrics.length) {
+      var table = document.createElement("table");
+      table.className = "cityops-tip-values";
+      metrics.forEach(function (metric) {
+        var row = table.insertRow();
+        var key = row.insertCell();
+        key.textContent = metric;
+        var val = row.insertCell();
+        val.textContent = textOf(values[metric]);
+      });
+      el.appendChild(table);
+    }
+  }
+
+  function validItem(item) {
+    return (
+      item !== null &&
+      typeof item === "object" &&
+      typeof item.id === "string" &&
+      typeof item.lat === "number" &&
+      typeof item.lon === "number" &&
+      isFinite(item.lat) &&
+      isFinite(item.lon)
+    );
+  }
+
+  function createMarker(item, level) {
+    var marker = L.circleMarker([item.lat, item.lon], styleFor(level));
+    var tip = document.createElement("div");
+    tip.className = "cityops-tip-body";
+    fillTooltip(tip, item);
+    marker.bindTooltip(tip, { direction: "top", offset: [0, -6], className: "cityops-tip" });
+    marker.cityops = { id: item.id, item: item, level: level, tip: tip };
+    marker.on("click", function () {
+      if (state.bridge) {
+        state.bridge.entityClicked(item.id);
+      }
+    });
+    return marker;
+  }
+
+  function updateMarker(marker, item, level, refresh) {
+    var info = marker.cityops;
+    var restyled = info.level !== level;
+    if (restyled) {
+      marker.setStyle(styleFor(level));
+      info.level = level;
+    }
+    var old = marker.getLatLng();
+    var moved = old.lat !== item.lat || old.lng !== item.lon;
+    if (moved && state.clustered) {
+      // markercluster does not notice moves; take the marker out and put it back.
+      state.layer.removeLayer(marker);
+      marker.setLatLng([item.lat, item.lon]);
+      state.layer.addLayer(marker);
+    } else if (moved) {
+      marker.setLatLng([item.lat, item.lon]);
+    } else if (restyled && state.clustered) {
+      refresh.push(marker);
+    }
+    info.item = item;
+    fillTooltip(info.tip, item);
+  }
+
+  function clusterIcon(cluster) {
+    var best = "stale";
+    cluster.getAllChildMarkers().forEach(function (m) {
+      var level = m.cityops ? m.cityops.level : "ok";
+      if (RANK[level] > RANK[best]) {
+        best = level;
+      }
+    });
+    var count = document.createElement("span");
+    count.textContent = String(cluster.getChildCount());
+    return L.divIcon({
+      html: count,
+      className: "cityops-cluster cityops-cluster-" + best,
+      iconSize: L.point(32, 32)
+    });
+  }
+
+  function applyEntities(batch) {
+    if (!state.map || !Array.isArray(batch)) {
+      return state.markers.size;
+    }
+    var added = [];
+    var refresh = [];
+    batch.forEach(function (item) {
+      if (!validItem(item)) {
+        console.warn("cityops: ignored an invalid map entity");
+        return;
+      }
+      var level = levelOf(item);
+      var marker = state.markers.get(item.id);
+      try {
+        if (marker) {
+          updateMarker(marker, item, level, refresh);
+        } else {
+          marker = createMarker(item, level);
+          state.markers.set(item.id, marker);
+          added.push(marker);
+        }
+      } catch (err) {
+        console.error("cityops: could not draw entity: " + err);
+      }
+    });
+    if (added.length) {
+      if (state.clustered) {
+        state.layer.addLayers(added);
+      } else {
+        added.forEach(function (m) {
+          state.layer.addLayer(m);
+        });
+      }
+    }
+    if (refresh.length) {
+      state.layer.refreshClusters(refresh);
+    }
+    return state.markers.size;
+  }
+
+  function removeEntities(ids) {
+    if (!state.map || !Array.isArray(ids)) {
+      return state.markers.size;
+    }
+    ids.forEach(function (id) {
+      var marker = state.markers.get(id);
+      if (marker) {
+        state.layer.removeLayer(marker);
+        state.markers.delete(id);
+      }
+    });
+    return state.markers.size;
+  }
+
+  function featureName(props) {
+    if (!props || typeof props !== "object") {
+      return "";
+    }
+    return textOf(props.name || props.NAME || props.label || "");
+  }
+
+  function labelPoint(props, layer) {
+    var point = props && (props.centroid || props.center);
+    if (
+      Array.isArray(point) &&
+      point.length >= 2 &&
+      typeof point[0] === "number" &&
+      typeof point[1] === "number"
+    ) {
+      return L.latLng(point[1], point[0]);
+    }
+    return layer.getBounds().getCenter();
+  }
+
+  function setBoundaries(geojson) {
+    if (!state.map) {
+      return 0;
+    }
+    if (state.boundaries) {
+      state.map.removeLayer(state.boundaries);
+      state.boundaries = null;
+      state.boundaryCount = 0;
+    }
+    if (!geojson || typeof geojson !== "object") {
+      return 0;
+    }
+    var group = L.layerGroup();
+    var labels = [];
+    var count = 0;
+    L.geoJSON(geojson, {
+      pane: "cityopsBoundaries",
+      interactive: false,
+      style: function () {
+        return {
+          color: "#5b6770",
+          weight: 1.5,
+          opacity: 0.8,
+          fill: true,
+          fillColor: "#ffffff",
+          fillOpacity: 0.25
+        };
+      },
+      onEachFeature: function (feature, layer) {
+        count += 1;
+        var name = featureName(feature.properties);
+        if (!name || !layer.getBounds) {
+          return;
+        }
+        var el = document.createElement("span");
+        el.textContent = name;
+        labels.push(
+          L.tooltip({
+            permanent: true,
+            direction: "center",
+            interactive: false,
+            pane: "cityopsLabels",
+            className: "cityops-boundary-label"
+          })
+            .setLatLng(labelPoint(feature.properties, layer))
+            .setContent(el)
+        );
+      }
+    }).addTo(group);
+    labels.forEach(function (label) {
+      group.addLayer(label);
+    });
+    group.addTo(state.map);
+    state.boundaries = group;
+    state.boundaryCount = count;
+    return count;
+  }
+
+  function markerInfo(id) {
+    var marker = state.markers.get(id);
+    if (!marker) {
+      return null;
+    }
+    var ll = marker.getLatLng();
+    return {
+      lat: ll.lat,
+      lon: ll.lng,
+      color: marker.options.fillColor,
+      name: textOf(marker.cityops.item.name),
+      stale: Boolean(marker.cityops.item.stale)
+    };
+  }
+
+  function connectBridge() {
+    if (typeof QWebChannel === "undefined" || !window.qt || !window.qt.webChannelTransport) {
+      console.warn("cityops: no Qt web channel; clicks will not reach the application");
+      return;
+    }
+    new QWebChannel(window.qt.webChannelTransport, function (channel) {
+      state.bridge = channel.objects.bridge;
+      state.bridge.ready();
+    });
+  }
+
+  function init(map, options) {
+    var opts = options || {};
+    state.map = map;
+    // Without tile layers Leaflet knows no zoom limits, which markercluster needs.
+    if (map.options.maxZoom === undefined) {
+      map.setMaxZoom(opts.maxZoom || 18);
+    }
+    if (map.options.minZoom === undefined) {
+      map.setMinZoom(opts.minZoom || 3);
+    }
+    map.createPane("cityopsBoundaries").style.zIndex = 350;
+    var labelPane = map.createPane("cityopsLabels");
+    labelPane.style.zIndex = 360;
+    labelPane.style.pointerEvents = "none";
+    state.clustered = Boolean(opts.cluster) && typeof L.markerClusterGroup === "function";
+    if (state.clustered) {
+      state.layer = L.markerClusterGroup({
+        maxClusterRadius: 40,
+        disableClusteringAtZoom: 15,
+        showCoverageOnHover: false,
+        iconCreateFunction: clusterIcon
+      });
+    } else {
+      state.layer = L.featureGroup();
+    }
+    state.layer.addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    connectBridge();
+  }
+
+  window.cityops = Object.freeze({
+    init: init,
+    applyEntities: applyEntities,
+    removeEntities: removeEntities,
+    setBoundaries: setBoundaries,
+    markerCount: function () {
+      return state.markers.size;
+    },
+    markerInfo: markerInfo,
+    boundaryCount: function () {
+      return state.boundaryCount;
+    },
+    // For tests: the Leaflet marker of an entity (e.g. to fire a click), or null.
+    marker: function (id) {
+      return state.markers.get(id) || null;
+    }
+  });
+})();

@@ -1,0 +1,400 @@
+"""An offline city map: a folium/Leaflet page in a QWebEngineView, fed with JSON batches.
+
+The page is generated once with folium, served from the ``cityops://`` scheme (see
+:mod:`widgets.map_scheme`) and never reloaded for updates: entity changes are pushed as one
+``runJavaScript`` call per :meth:`MapView.apply_entities`, and marker clicks come back over a
+QWebChannel. Feed strings only ever travel as JSON data; the page puts them into the DOM with
+``textContent``. A Content-Security-Policy allows scripts only from ``cityops:``/``qrc:`` and
+the page's own inline scripts (by hash), and no network at all.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.template import Template
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtWebChannel import QWebChannel
+from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngineSettings
+from PySide6.QtWebEngineWidgets import QWebEngineView
+from PySide6.QtWidgets import QWidget
+
+from services.model import Entity
+from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
+
+logger = logging.getLogger("cityops.map")
+
+QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+class OfflineMap(folium.Map):
+    """A folium map whose page loads Leaflet and our assets from ``cityops://``, never a CDN."""
+
+    default_js = [
+        ("leaflet", f"{BASE_URL}/leaflet/leaflet.js"),
+        ("leaflet_markercluster", f"{BASE_URL}/markercluster/leaflet.markercluster.js"),
+        ("qwebchannel", QWEBCHANNEL_JS),
+        ("cityops_map", f"{BASE_URL}/map/cityops-map.js"),
+    ]
+    default_css = [
+        ("leaflet_css", f"{BASE_URL}/leaflet/leaflet.css"),
+        ("markercluster_css", f"{BASE_URL}/markercluster/MarkerCluster.css"),
+        ("markercluster_default_css", f"{BASE_URL}/markercluster/MarkerCluster.Default.css"),
+        ("cityops_map_css", f"{BASE_URL}/map/cityops-map.css"),
+    ]
+
+
+class _CityOpsInit(MacroElement):
+    """Hands the generated Leaflet map variable to ``window.cityops.init``."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+            window.cityops.init({{ this._parent.get_name() }}, {{ this.options|tojson }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, cluster: bool) -> None:
+        super().__init__()
+        self._name = "CityOpsInit"
+        self.options = {"cluster": cluster}
+
+
+def _csp(html: str) -> str:
+    """A Content-Security-Policy that allows exactly this page's inline scripts."""
+    hashes = " ".join(
+        "'sha256-{}'".format(
+            base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+        )
+        for body in _INLINE_SCRIPT.findall(html)
+    )
+    return (
+        "default-src 'none'; "
+        f"script-src {SCHEME}: qrc: {hashes}; "
+        f"style-src {SCHEME}: 'unsafe-inline'; "
+        f"img-src {SCHEME}: data:; "
+        f"font-src {SCHEME}:; "
+        "connect-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
+def build_map_html(center: tuple[float, float], zoom: int, *, cluster: bool = True) -> str:
+    """Render the map page: no tiles, no CDN, every asset from ``cityops://`` or ``qrc:``."""
+    fmap = OfflineMap(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        prefer_canvas=False,
+        attribution_control=False,
+        font_size="13px",
+    )
+    _CityOpsInit(cluster).add_to(fmap)
+    html = fmap.get_root().render()
+    head = (
+        f'<meta http-equiv="Content-Security-Policy" content="{_csp(html)}" />\n'
+        '    <link rel="icon" href="data:," />\n'
+    )
+    charset = '<meta http-equiv="content-type" content="text/html; charset=UTF-8" />'
+    if charset in html:
+        return html.replace(charset, charset + "\n    " + head, 1)
+    return html.replace("<head>", "<head>\n    " + head, 1)
+
+
+def _lock_down(settings: QWebEngineSettings) -> None:
+    """The map needs scripts and nothing else: no remote content, files, windows or plugins."""
+    attr = QWebEngineSettings.WebAttribute
+    for name, on in (
+        (attr.JavascriptEnabled, True),
+        (attr.LocalContentCanAccessRemoteUrls, False),
+        (attr.LocalContentCanAccessFileUrls, False),
+        (attr.JavascriptCanOpenWindows, False),
+        (attr.JavascriptCanAccessClipboard, False),
+        (attr.PluginsEnabled, False),
+        (attr.NavigateOnDropEnabled, False),
+        (attr.AutoLoadIconsForPage, False),
+    ):
+        settings.setAttribute(name, on)
+
+
+class MapPage(QWebEnginePage):
+    """The map's web page: JS console output goes to Python logging; it never navigates away."""
+
+    navigating = Signal()  # a new document is about to replace the current one
+
+    def javaScriptConsoleMessage(
+        self,
+        level: QWebEnginePage.JavaScriptConsoleMessageLevel,
+        message: str,
+        line_number: int,
+        source_id: str,
+    ) -> None:
+        """Log page console output to ``cityops.map`` instead of the Qt message log."""
+        levels = QWebEnginePage.JavaScriptConsoleMessageLevel
+        if level == levels.ErrorMessageLevel:
+            py_level = logging.WARNING
+        elif level == levels.WarningMessageLevel:
+            py_level = logging.INFO
+        else:
+            py_level = logging.DEBUG
+        logger.log(py_level, "js: %s (%s:%d)", message, source_id, line_number)
+
+    def acceptNavigationRequest(
+        self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
+    ) -> bool:
+        """Allow only our own pages; links or scripts must not take the map elsewhere."""
+        qurl = QUrl(url)
+        if qurl.scheme() == SCHEME and qurl.host() == HOST and qurl.path().startswith("/page/"):
+            if is_main_frame:
+                self.navigating.emit()
+            return True
+        logger.warning("map page: refused navigation to %s", qurl.toString())
+        return False
+
+
+class _Bridge(QObject):
+    """The object the page sees as ``bridge`` over QWebChannel."""
+
+    clicked = Signal(str)
+    loaded = Signal()
+
+    @Slot(str)
+    def entityClicked(self, entity_id: str) -> None:  # JS-facing name
+        """Called by the page when a marker is clicked."""
+        self.clicked.emit(str(entity_id))
+
+    @Slot()
+    def ready(self) -> None:
+        """Called by the page once the map and the channel are set up."""
+        self.loaded.emit()
+
+
+def _location(entity: Entity) -> tuple[float, float] | None:
+    """The entity's (lat, lon) if it has a usable one."""
+    if entity.lat is None or entity.lon is None:
+        return None
+    lat, lon = float(entity.lat), float(entity.lon)
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
+        return None
+    return lat, lon
+
+
+class MapView(QWebEngineView):
+    """The city map. Feed it entities; it shows coloured markers and reports clicks.
+
+    Call every method from the GUI thread. Updates given before the page is ready are queued
+    and merged, then sent in one batch when it is.
+    """
+
+    entityClicked = Signal(str)
+    pageReady = Signal()
+
+    def __init__(
+        self,
+        center: tuple[float, float],
+        zoom: int = 11,
+        parent: QWidget | None = None,
+        *,
+        profile: QWebEngineProfile | None = None,
+        cluster: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self._ready = False
+        self._known: dict[str, dict[str, Any]] = {}
+        self._values: dict[str, dict[str, str]] = {}
+        self._pending: set[str] = set()
+        self._boundaries: str | None = None
+
+        profile = profile if profile is not None else QWebEngineProfile.defaultProfile()
+        handler = install_scheme_handler(profile)
+        self._page = MapPage(profile, self)
+        self._bridge = _Bridge(self)
+        self._bridge.clicked.connect(self._on_clicked)
+        self._bridge.loaded.connect(self._on_page_ready)
+        self._channel = QWebChannel(self._page)
+        self._channel.registerObject("bridge", self._bridge)
+        self._page.setWebChannel(self._channel)
+        self._page.navigating.connect(self._on_navigating)
+        self._page.loadFinished.connect(self._on_load_finished)
+        self._page.renderProcessTerminated.connect(self._on_render_process_terminated)
+        self.setPage(self._page)
+        _lock_down(self._page.settings())
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.setAcceptDrops(False)
+
+        self._html = build_map_html(center, zoom, cluster=cluster)
+        self._url = handler.add_page(self._html)
+        url = QUrl(self._url)
+        self.destroyed.connect(lambda: _forget_page(handler, url))
+        self._page.load(self._url)
+
+    # -- public API ------------------------------------------------------------------------
+
+    def is_ready(self) -> bool:
+        """True once the page has loaded and the map accepts updates."""
+        return self._ready
+
+    def page_html(self) -> str:
+        """The generated page's HTML (for checks and debugging)."""
+        return self._html
+
+    def apply_entities(
+        self,
+        entities: Iterable[Entity],
+        values: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> None:
+        """Create or update markers; ``values`` maps entity id to {metric: display text}.
+
+        Values are merged per metric into what the map already shows. Entities without a
+        usable location are taken off the map. Sends at most one script to the page.
+        """
+        changed: set[str] = set()
+        removed: list[str] = []
+        for key, metrics in (values or {}).items():
+            entity_id = str(key)
+            merged = self._values.setdefault(entity_id, {})
+            merged.update({str(k): str(v) for k, v in metrics.items()})
+            if entity_id in self._known:
+                record = dict(self._known[entity_id], values=dict(merged))
+                if record != self._known[entity_id]:
+                    self._known[entity_id] = record
+                    changed.add(entity_id)
+        for entity in entities:
+            location = _location(entity)
+            if location is None:
+                if self._known.pop(entity.id, None) is not None:
+                    removed.append(entity.id)
+                    self._pending.discard(entity.id)
+                    changed.discard(entity.id)
+                continue
+            record = {
+                "id": entity.id,
+                "name": entity.name,
+                "type": entity.type,
+                "domain": entity.domain,
+                "lat": location[0],
+                "lon": location[1],
+                "severity": (
+                    entity.worst_severity.label if entity.worst_severity is not None else None
+                ),
+                "stale": bool(entity.stale),
+                "values": dict(self._values.get(entity.id, {})),
+            }
+            if self._known.get(entity.id) != record:
+                self._known[entity.id] = record
+                changed.add(entity.id)
+        self._pending |= changed
+        if self._ready:
+            self._flush(removed)
+
+    def remove_entities(self, ids: Iterable[str]) -> None:
+        """Take these entities' markers off the map (unknown ids are ignored)."""
+        gone = []
+        for entity_id in ids:
+            self._values.pop(entity_id, None)
+            self._pending.discard(entity_id)
+            if self._known.pop(entity_id, None) is not None:
+                gone.append(entity_id)
+        if gone and self._ready:
+            self._run(f"window.cityops.removeEntities({_js(gone)});")
+
+    def set_boundaries(self, geojson: Mapping[str, Any] | None) -> None:
+        """Draw a GeoJSON FeatureCollection as labelled outlines (None clears them).
+
+        Coordinates must be in the same datum as the entities (WGS-84 for Leaflet).
+        """
+        self._boundaries = None if geojson is None else _js(geojson)
+        if self._ready:
+            self._run(f"window.cityops.setBoundaries({self._boundaries or 'null'});")
+
+    def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:
+        """Run ``script`` in the page and pass its result to ``callback`` (for tests)."""
+        self._page.runJavaScript(script, 0, callback)
+
+    def evaluate_json(self, expression: str, callback: Callable[[Any], None]) -> None:
+        """Evaluate a JS expression and pass its value to ``callback`` as Python data.
+
+        The value travels as JSON, because PySide hands JS objects, arrays and null from
+        ``runJavaScript`` to Python as an empty string.
+        """
+        script = f"JSON.stringify(({expression}) ?? null)"
+        self._page.runJavaScript(script, 0, lambda text: callback(json.loads(text or "null")))
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _flush(self, removed: list[str] | None = None) -> None:
+        script = []
+        if removed:
+            script.append(f"window.cityops.removeEntities({_js(removed)});")
+        if self._pending:
+            batch = [self._known[i] for i in sorted(self._pending) if i in self._known]
+            self._pending.clear()
+            if batch:
+                script.append(f"window.cityops.applyEntities({_js(batch)});")
+        if script:
+            self._run("\n".join(script))
+
+    def _run(self, script: str) -> None:
+        self._page.runJavaScript(script, 0)
+
+    @Slot()
+    def _on_page_ready(self) -> None:
+        # Each ready() comes from a fresh document, which has to be sent everything.
+        self._ready = True
+        self._pending = set(self._known)
+        if self._boundaries is not None:
+            self._run(f"window.cityops.setBoundaries({self._boundaries});")
+        self._flush()
+        logger.debug("map page ready with %d entities", len(self._known))
+        self.pageReady.emit()
+
+    @Slot(str)
+    def _on_clicked(self, entity_id: str) -> None:
+        if entity_id in self._known:
+            self.entityClicked.emit(entity_id)
+
+    @Slot()
+    def _on_navigating(self) -> None:
+        # Updates wait until the new document reports ready, then it gets everything.
+        self._ready = False
+
+    @Slot(bool)
+    def _on_load_finished(self, ok: bool) -> None:
+        if not ok and not self._ready:
+            logger.warning("map page failed to load: %s", self._url.toString())
+
+    @Slot(QWebEnginePage.RenderProcessTerminationStatus, int)
+    def _on_render_process_terminated(
+        self, status: QWebEnginePage.RenderProcessTerminationStatus, exit_code: int
+    ) -> None:
+        self._ready = False
+        if status == QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus:
+            return
+        logger.warning(
+            "map page renderer ended (%s, exit code %d); reloading", status.name, exit_code
+        )
+        QTimer.singleShot(0, self, lambda: self._page.load(self._url))
+
+
+def _js(value: Any) -> str:
+    """Serialise plain data as a JavaScript literal (JSON, ASCII only, no NaN)."""
+    return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+
+
+def _forget_page(handler: CityOpsSchemeHandler, url: QUrl) -> None:
+    with contextlib.suppress(RuntimeError):  # the profile (and its handler) went first
+        handler.remove_page(url)
