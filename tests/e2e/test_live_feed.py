@@ -20,9 +20,10 @@ from ui.runtime import build_window
 pytestmark = pytest.mark.e2e
 
 
-def run_js(qtbot: QtBot, page: Any, script: str) -> Any:
+def run_js(qtbot: QtBot, view: Any, expression: str) -> Any:
+    """Evaluate a JS expression in the map page and return its JSON value."""
     result: list[Any] = []
-    page.runJavaScript(script, 0, result.append)
+    view.evaluate_json(expression, result.append)
     qtbot.waitUntil(lambda: bool(result), timeout=10_000)
     return result[0]
 
@@ -62,15 +63,15 @@ def test_reading_reaches_hub_alarm_table_map_and_export(
             AlarmState.UNACKNOWLEDGED,
         )
 
-        page = window.map_view.page()
+        view = window.map_view
         qtbot.waitUntil(window.map_view.is_ready, timeout=20_000)
         qtbot.waitUntil(
-            lambda: run_js(qtbot, page, "window.cityops.markerCount()") == 1, timeout=10_000
+            lambda: run_js(qtbot, view, "window.cityops.markerCount()") == 1, timeout=10_000
         )
-        info = run_js(qtbot, page, "window.cityops.markerInfo('aq-e2e')")
+        info = run_js(qtbot, view, "window.cityops.markerInfo('aq-e2e')")
         assert info["lat"] == pytest.approx(28.57) and info["lon"] == pytest.approx(112.36)
         assert info["name"] == payload["name"]
-        assert run_js(qtbot, page, "typeof window.pwned") == "undefined"
+        assert run_js(qtbot, view, "typeof window.pwned") == "undefined"
 
         window.acknowledge_alarms([alarm.id])
         assert model.alarm_at(0).state is AlarmState.ACKNOWLEDGED

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import random
-import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -26,21 +23,6 @@ from widgets.alarm_table import (
 from widgets.colors import SEVERITY_COLORS, text_color_for
 
 T0 = 1_760_000_000.0
-
-
-@pytest.fixture(autouse=True)
-def _give_back_singleton_refs() -> Iterator[None]:
-    """PySide6 6.12.0 on Python 3.11 drops references to None (void calls) and True (emit).
-
-    Without this, enough Qt calls in one process crash the interpreter. Give back what a
-    test lost; a fixed PySide6 loses nothing and this does nothing.
-    """
-    singletons = (None, True, False)
-    before = [sys.getrefcount(obj) for obj in singletons]
-    yield
-    for obj, count in zip(singletons, before, strict=True):
-        for _ in range(count - sys.getrefcount(obj)):
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
 
 
 def make_alarm(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ctypes
 import math
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +11,6 @@ from pytestqt.qtbot import QtBot
 
 from widgets.colors import ALARM_COLOR, NORMAL_COLOR, STALE_COLOR, WARNING_COLOR
 from widgets.gauge import NO_VALUE_TEXT, Gauge
-
-
-@pytest.fixture(autouse=True)
-def _give_back_singleton_refs() -> Iterator[None]:
-    """PySide6 6.12.0 on Python 3.11 drops references to None (void calls) and True (emit).
-
-    Without this, enough Qt calls in one process crash the interpreter. Give back what a
-    test lost; a fixed PySide6 loses nothing and this does nothing.
-    """
-    singletons = (None, True, False)
-    before = [sys.getrefcount(obj) for obj in singletons]
-    yield
-    for obj, count in zip(singletons, before, strict=True):
-        for _ in range(count - sys.getrefcount(obj)):
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))
 
 
 def make_gauge(qtbot: QtBot, **kwargs: float | str | None) -> Gauge:

@@ -1,0 +1,118 @@
+"""The main window over a real ingest pipeline and cache (no broker needed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from services.cache import OfflineCache
+from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
+from services.ingest import ConnectionEvent, IngestPipeline, RawMessage
+from services.model import AlarmState, FeedState
+from ui.bridge import DeltaBridge
+from ui.main_window import MainWindow, format_value
+
+CONFIG = AppConfig(
+    source="test",
+    demo=True,
+    feeds=(FeedConfig(name="air", topic="a/#", domain="environment"),),
+    rules=(RuleConfig(metric="pm25", high=75, high_high=150),),
+    kpis=(KpiConfig(name="Mean PM2.5", metric="pm25", maximum=250, warn=75, alarm=150),),
+)
+
+
+def message(entity: str, pm25: float, ts: float) -> RawMessage:
+    payload = {"id": entity, "lat": 28.57, "lon": 112.36, "pm25": pm25, "ts": ts}
+    return RawMessage("air", f"a/{entity}", json.dumps(payload).encode(), ts)
+
+
+@pytest.fixture
+def pipeline(cache_dir: Path) -> Iterator[IngestPipeline]:
+    cache = OfflineCache(cache_dir)
+    pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+    yield pipe
+    pipe.stop()
+    cache.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, pipeline: IngestPipeline) -> MainWindow:
+    win = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"))
+    qtbot.addWidget(win)
+    return win
+
+
+def test_delta_fills_alarm_list_gauge_and_status(
+    qtbot: QtBot, window: MainWindow, pipeline: IngestPipeline
+) -> None:
+    bridge = DeltaBridge(pipeline.take_delta, parent=window)
+    bridge.deltaReady.connect(window.apply_delta)
+    pipeline.process_batch(
+        [
+            ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",)),
+            message("s1", 100, 1),
+            message("s2", 50, 1),
+        ]
+    )
+    with qtbot.waitSignal(bridge.deltaReady, timeout=2000):
+        bridge.tick()
+    model = window.alarm_view.model
+    assert model.rowCount() == 1
+    assert model.alarm_at(0).entity_id == "s1"
+    window.refresh_kpis()
+    assert window.gauges["Mean PM2.5"].value() == pytest.approx(75.0)
+    assert not window.gauges["Mean PM2.5"].is_stale()
+    assert "connected" in window.broker_label.text()
+    assert window.findChild(type(window.broker_label), "demoBanner") is not None
+
+
+def test_acknowledge_is_saved_before_the_list_changes(
+    qtbot: QtBot, window: MainWindow, pipeline: IngestPipeline, cache_dir: Path
+) -> None:
+    pipeline.process_batch([message("s1", 100, 1)])
+    window.apply_delta(pipeline.take_delta())
+    alarm_id = window.alarm_view.model.alarm_at(0).id
+    window.acknowledge_alarms([alarm_id])
+    assert window.alarm_view.model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
+    with OfflineCache(cache_dir) as reader:
+        assert [action.alarm_id for action in reader.query_actions()] == [alarm_id]
+
+
+def test_ctrl_k_in_the_alarm_list_acknowledges_selection(
+    qtbot: QtBot, window: MainWindow, pipeline: IngestPipeline
+) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    pipeline.process_batch([message("s1", 100, 1), message("s2", 200, 1)])
+    window.apply_delta(pipeline.take_delta())
+    table = window.alarm_view.table
+    table.selectAll()
+    table.setFocus()
+    qtbot.keyClick(table, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    model = window.alarm_view.model
+    qtbot.waitUntil(
+        lambda: all(
+            model.alarm_at(row).state is AlarmState.ACKNOWLEDGED for row in range(model.rowCount())
+        )
+    )
+    assert model.rowCount() == 3
+
+
+def test_restored_state_is_marked_stale(window: MainWindow) -> None:
+    window.show_restored(12)
+    assert "STALE" in window.freshness_label.text()
+    assert window.gauges["Mean PM2.5"].is_stale()
+
+
+def test_format_value() -> None:
+    assert format_value(123.456, "m") == "123 m"
+    assert format_value(12.34) == "12.3"
+    assert format_value(1.234, "%") == "1.23 %"
+    assert format_value(float("nan")) == "—"
