@@ -84,7 +84,12 @@ def run_window(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     from ui.runtime import run_gui
 
-    return run_gui(config, args.cache_dir or default_cache_dir())
+    return run_gui(
+        config,
+        args.cache_dir or default_cache_dir(),
+        screenshot=args.screenshot,
+        screenshot_delay=args.screenshot_delay,
+    )
 
 
 if __name__ == "__main__":

@@ -51,6 +51,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
     )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="save a picture of the window after --screenshot-delay seconds, then quit",
+    )
+    parser.add_argument("--screenshot-delay", type=float, default=8.0, metavar="SECONDS")
 
 
 def parse_arguments(argv: list[str]) -> argparse.Namespace:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -109,8 +110,9 @@ class MainWindow(QMainWindow):
             banner.setStyleSheet(
                 "background:#f2c94c;color:#1b1f24;font-weight:bold;padding:4px;letter-spacing:1px"
             )
+            banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             layout.addWidget(banner)
-        layout.addWidget(main)
+        layout.addWidget(main, 1)
         self.setCentralWidget(central)
 
         self.broker_label = QLabel("Broker: —")

@@ -73,7 +73,26 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
     return window, bridge
 
 
-def run_gui(config: AppConfig, cache_dir: Path) -> int:
+def schedule_screenshot(app: QApplication, window: MainWindow, path: Path, delay: float) -> None:
+    """Save a PNG of the window after ``delay`` seconds, then quit."""
+
+    def capture() -> None:
+        if window.grab().save(str(path)):
+            log.info("saved a screenshot of the window to %s", path)
+        else:
+            log.error("could not save a screenshot to %s", path)
+        app.quit()
+
+    QTimer.singleShot(int(delay * 1000), capture)
+
+
+def run_gui(
+    config: AppConfig,
+    cache_dir: Path,
+    *,
+    screenshot: Path | None = None,
+    screenshot_delay: float = 8.0,
+) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0."""
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
@@ -90,6 +109,8 @@ def run_gui(config: AppConfig, cache_dir: Path) -> int:
         window, bridge = build_window(session)
         install_signal_handlers(app)
         window.show()
+        if screenshot is not None:
+            schedule_screenshot(app, window, screenshot, screenshot_delay)
         app.exec()
         bridge.stop()
     finally:
