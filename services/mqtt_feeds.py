@@ -54,9 +54,11 @@ class MqttFeedClient:
             self._client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
+        self._client.on_connect_fail = self._on_connect_fail
         for feed in self.feeds:
             self._client.message_callback_add(feed.topic, self._make_handler(feed.name))
         self._started = False
+        self._reported_down = False
 
     @property
     def label(self) -> str:
@@ -115,8 +117,15 @@ class MqttFeedClient:
         if subscriptions:
             client.subscribe(subscriptions)
         self.connected = True
+        self._reported_down = False
         log.info("connected to %s, subscribed to %d feeds", self.label, len(subscriptions))
         self._emit(FeedState.CONNECTED, "connected")
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        if self._started and not self._reported_down:
+            log.warning("cannot reach broker %s; retrying", self.label)
+        self._reported_down = True
+        self._emit(FeedState.DOWN, "unreachable; retrying")
 
     def _on_disconnect(
         self,

@@ -71,3 +71,26 @@ def test_feeds_receive_their_topics_and_report_connection(mosquitto: MosquittoBr
         )
     finally:
         client.stop()
+
+
+def test_unreachable_broker_is_reported_down() -> None:
+    from services.mqtt_feeds import MqttFeedClient
+    from tests.conftest import free_port
+
+    received: list[InboxItem] = []
+    url = f"mqtt://127.0.0.1:{free_port()}"
+    client = MqttFeedClient(
+        BrokerConfig(url=url, address=parse_broker_url(url)),
+        [FeedConfig(name="air", topic="a/#")],
+        received.append,
+    )
+    client.start()
+    try:
+        wait_for(
+            lambda: any(
+                isinstance(i, ConnectionEvent) and i.state is FeedState.DOWN for i in received
+            )
+        )
+        assert not client.connected
+    finally:
+        client.stop()
