@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from services.config import load_config
 from services.model import AlarmState
 from services.session import CitySession
 from tests.e2e.helpers import E2E_CONFIG, publish
+from tests.helpers import run_cityops
 from ui.runtime import build_window
 
 pytestmark = pytest.mark.e2e
@@ -80,24 +79,12 @@ def test_reading_reaches_hub_alarm_table_map_and_export(
         window.close()
         session.stop()
 
-    export = subprocess.run(
-        [sys.executable, "-m", "ui.app", "export", "alarms", "--cache-dir", str(cache_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    export = run_cityops("export", "alarms", "--cache-dir", str(cache_dir), check=True)
     rows = json.loads(export.stdout)
     assert [(row["entity"], row["condition"], row["state"]) for row in rows] == [
         ("aq-e2e", "high", "acknowledged")
     ]
-    readings = subprocess.run(
-        [sys.executable, "-m", "ui.app", "export", "readings", "--cache-dir", str(cache_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    readings = run_cityops("export", "readings", "--cache-dir", str(cache_dir), check=True)
     assert [(row["entity"], row["value"]) for row in json.loads(readings.stdout)] == [
         ("aq-e2e", 120.0)
     ]

@@ -6,19 +6,15 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.helpers import E2E_CONFIG, publish
+from tests.helpers import cityops_command, run_cityops
 
 pytestmark = pytest.mark.e2e
-
-
-def cityops(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ui.app", *args]
 
 
 def test_process_ingests_then_exits_cleanly_on_sigterm_and_export_lists_alarm(
@@ -30,7 +26,7 @@ def test_process_ingests_then_exits_cleanly_on_sigterm_and_export_lists_alarm(
     log_path = tmp_path / "app.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            cityops("--config", str(config), "--cache-dir", str(cache_dir)),
+            cityops_command("--config", str(config), "--cache-dir", str(cache_dir)),
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -51,12 +47,8 @@ def test_process_ingests_then_exits_cleanly_on_sigterm_and_export_lists_alarm(
             if process.poll() is None:
                 process.kill()
                 process.wait()
-    export = subprocess.run(
-        cityops("export", "alarms", "--cache-dir", str(cache_dir), "--format", "json"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    export = run_cityops(
+        "export", "alarms", "--cache-dir", str(cache_dir), "--format", "json", check=True
     )
     rows = json.loads(export.stdout)
     assert {(row["entity"], row["condition"]) for row in rows} == {

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from services.cache import OfflineCache
 from services.model import Alarm, AlarmState, Condition, Reading, Severity
+from tests.helpers import run_cityops
 from ui.app import main
 
 GOOD = """
@@ -23,16 +22,6 @@ topic = "yiyang/env/air/#"
 metric = "pm25"
 high = 75
 """
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ui.app", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_check_config_accepts_a_good_file(
@@ -48,7 +37,7 @@ def test_bad_config_exits_2_with_one_clear_line_and_no_traceback(tmp_path: Path)
     path = tmp_path / "bad.toml"
     path.write_text(GOOD.replace("high = 75", "high = 'lots'"))
     for args in (["check-config", str(path)], ["--config", str(path)]):
-        result = run_cli(*args)
+        result = run_cityops(*args)
         assert result.returncode == 2
         assert "Traceback" not in result.stderr
         lines = result.stderr.strip().splitlines()
@@ -71,7 +60,7 @@ def test_export_prints_alarms_and_readings(cache_dir: Path) -> None:
     readings = [Reading("aq-1", "pm25", float(v), 1_800_000_000.0 + v, "air") for v in range(3)]
     with OfflineCache(cache_dir) as cache:
         cache.write_batch(readings, [], [alarm])
-    result = run_cli("export", "alarms", "--cache-dir", str(cache_dir), "--format", "json")
+    result = run_cityops("export", "alarms", "--cache-dir", str(cache_dir), "--format", "json")
     assert result.returncode == 0, result.stderr
     (row,) = json.loads(result.stdout)
     assert (row["entity"], row["condition"], row["state"], row["value"]) == (
@@ -81,7 +70,7 @@ def test_export_prints_alarms_and_readings(cache_dir: Path) -> None:
         99.0,
     )
     assert row["raised_at"].startswith("2027-01-15T08:00:00")
-    result = run_cli(
+    result = run_cityops(
         "export",
         "readings",
         "--cache-dir",
@@ -96,6 +85,6 @@ def test_export_prints_alarms_and_readings(cache_dir: Path) -> None:
 
 
 def test_export_without_a_cache_says_so(tmp_path: Path) -> None:
-    result = run_cli("export", "alarms", "--cache-dir", str(tmp_path / "none"))
+    result = run_cityops("export", "alarms", "--cache-dir", str(tmp_path / "none"))
     assert result.returncode == 1
     assert "no offline cache" in result.stderr
