@@ -8,7 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from services.config import RuleConfig
-from services.model import Alarm, AlarmState, Condition, Reading, Severity, alarm_id
+from services.model import (
+    THRESHOLD_CONDITIONS,
+    Alarm,
+    AlarmState,
+    Condition,
+    Reading,
+    Severity,
+    alarm_id,
+)
 
 _NO_RULE = object()
 
@@ -75,7 +83,7 @@ class AlarmStore:
                 rule = self._rule(reading.entity_id, reading.metric)
                 if rule is None:
                     continue
-                for condition in Condition:
+                for condition in THRESHOLD_CONDITIONS:
                     limit = getattr(rule, condition.value)
                     if limit is None:
                         continue

@@ -1,11 +1,11 @@
-"""Broker URLs: ``mqtt://host[:port]`` and ``mqtts://host[:port]``."""
+"""Broker URLs: ``mqtt://``, ``mqtts://`` (TLS), ``ws://`` and ``wss://`` (WebSocket, TLS)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883, "ws": 80, "wss": 443}
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,7 +18,11 @@ class BrokerAddress:
 
     @property
     def tls(self) -> bool:
-        return self.scheme == "mqtts"
+        return self.scheme in ("mqtts", "wss")
+
+    @property
+    def websocket(self) -> bool:
+        return self.scheme in ("ws", "wss")
 
     @property
     def url(self) -> str:
@@ -27,7 +31,7 @@ class BrokerAddress:
 
 
 def parse_broker_url(url: str) -> BrokerAddress:
-    """Parse a broker URL (default ports 1883 and 8883).
+    """Parse a broker URL (default ports 1883, 8883, 80 and 443).
 
     Raises ValueError with a readable reason for anything else: other schemes, no host,
     a bad port, credentials, a path, query or fragment.
@@ -38,7 +42,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
     parts = urlsplit(text)
     scheme = parts.scheme.lower()
     if scheme not in DEFAULT_PORTS or "://" not in text:
-        raise ValueError(f"must start with mqtt:// or mqtts://, got {url!r}")
+        raise ValueError(f"must start with mqtt://, mqtts://, ws:// or wss://, got {url!r}")
     if parts.username is not None or parts.password is not None:
         raise ValueError(
             f"must not contain a user name or password ({url!r}); use username/password_env"
@@ -53,5 +57,7 @@ def parse_broker_url(url: str) -> BrokerAddress:
     if port == 0:
         raise ValueError(f"has an invalid port: {url!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
-        raise ValueError(f"must not have a path, query or fragment: {url!r}")
+        raise ValueError(
+            f"must not have a path, query or fragment: {url!r} (WebSocket paths go in ws_path)"
+        )
     return BrokerAddress(scheme, host, port if port is not None else DEFAULT_PORTS[scheme])

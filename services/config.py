@@ -15,7 +15,10 @@ from typing import Any, TypeVar
 from services.broker_url import BrokerAddress, parse_broker_url
 from services.model import Severity
 
-FORMATS = ("json",)
+FORMATS = ("json", "ngsi-v2", "ngsi-ld", "sensorthings", "senml", "cap", "owntracks")
+FEED_KINDS = ("mqtt", "http")
+MQTT_PROTOCOLS = ("3.1.1", "5")
+HTTP_AUTH = ("none", "basic", "bearer")
 DOMAINS = (
     "traffic",
     "environment",
@@ -27,7 +30,7 @@ DOMAINS = (
     "city",
     "other",
 )
-TOP_LEVEL_KEYS = ("app", "map", "broker", "feeds", "rules", "kpis", "cache")
+TOP_LEVEL_KEYS = ("app", "map", "broker", "brokers", "feeds", "rules", "kpis", "cache")
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
@@ -50,31 +53,80 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BrokerConfig:
-    """Where to connect and as whom."""
+    """Where to connect, how (protocol, TLS, session) and as whom."""
 
     url: str
     address: BrokerAddress
+    name: str = "default"
+    protocol: str = "3.1.1"
     username: str = ""
     password_env: str = ""
+    password_keyring: str = ""
     client_id: str = ""
     keepalive: int = 30
+    clean_session: bool = True
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    verify_hostname: bool = True
+    ws_path: str = "/mqtt"
 
     def password(self) -> str | None:
-        """The password, read from the environment variable named in the config."""
-        if not self.password_env:
-            return None
-        return os.environ.get(self.password_env)
+        """The password, from the environment variable or the OS keyring named in the config."""
+        return lookup_secret(self.password_env, self.password_keyring, self.username)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """How an HTTP feed is polled."""
+
+    url: str
+    interval: float = 30.0
+    timeout: float = 10.0
+    retries: int = 3
+    auth: str = "none"
+    username: str = ""
+    password_env: str = ""
+    password_keyring: str = ""
+    token_env: str = ""
+    verify: bool = True
+    ca_file: Path | None = None
+
+    def password(self) -> str | None:
+        """The basic-auth password from the environment or the OS keyring."""
+        return lookup_secret(self.password_env, self.password_keyring, self.username)
+
+    def token(self) -> str | None:
+        """The bearer token from the environment."""
+        return os.environ.get(self.token_env) if self.token_env else None
+
+
+@dataclass(frozen=True, slots=True)
+class JsonMapping:
+    """Where the ``json`` decoder finds things in a nested payload (dot-separated paths)."""
+
+    id: str = "id"
+    ts: str = "ts"
+    lat: str = "lat"
+    lon: str = "lon"
+    name: str = "name"
+    type: str = "type"
+    metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class FeedConfig:
-    """One subscription and how to read what arrives on it."""
+    """One source (an MQTT subscription or an HTTP poll) and how to read what it sends."""
 
     name: str
-    topic: str
+    topic: str = ""
     format: str = "json"
     domain: str = "other"
     qos: int = 0
+    kind: str = "mqtt"
+    broker: str = "default"
+    http: HttpSettings | None = None
+    mapping: JsonMapping | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +174,42 @@ class AppConfig:
     source: str
     title: str = "CityOps"
     operator: str = "operator"
-    broker: BrokerConfig | None = None
+    brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()
     kpis: tuple[KpiConfig, ...] = ()
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = 7.0
     demo: bool = False
+
+    @property
+    def broker(self) -> BrokerConfig | None:
+        """The first broker (most configs have exactly one)."""
+        return self.brokers[0] if self.brokers else None
+
+    def mqtt_feeds(self, broker: str) -> tuple[FeedConfig, ...]:
+        """The MQTT feeds carried by the broker named ``broker``."""
+        return tuple(f for f in self.feeds if f.kind == "mqtt" and f.broker == broker)
+
+    def http_feeds(self) -> tuple[FeedConfig, ...]:
+        return tuple(f for f in self.feeds if f.kind == "http")
+
+
+def lookup_secret(env_name: str, keyring_service: str, username: str) -> str | None:
+    """A secret from an environment variable, else from the OS keyring; None if neither."""
+    if env_name and env_name in os.environ:
+        return os.environ[env_name]
+    if keyring_service:
+        try:
+            import keyring  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            return None
+        try:
+            secret = keyring.get_password(keyring_service, username)
+        except Exception:  # any keyring backend failure means "no secret"
+            return None
+        return secret if isinstance(secret, str) else None
+    return None
 
 
 T = TypeVar("T")
@@ -137,10 +218,13 @@ T = TypeVar("T")
 class _Reader:
     """Typed access to one TOML table, raising ConfigError with the full key path."""
 
-    def __init__(self, source: str, table: Mapping[str, Any], prefix: str) -> None:
+    def __init__(
+        self, source: str, table: Mapping[str, Any], prefix: str, base_dir: Path | None = None
+    ) -> None:
         self.source = source
         self.table = table
         self.prefix = prefix
+        self.base_dir = base_dir
         self._used: set[str] = set()
 
     def key(self, name: str) -> str:
@@ -182,6 +266,30 @@ class _Reader:
             raise self.fail(name, f"must be a finite number, got {value!r}")
         return float(value)
 
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self._get(name, bool, "true or false")
+        return default if value is None else bool(value)
+
+    def path(self, name: str) -> Path | None:
+        """A file path; relative paths are taken from the config file's folder."""
+        text = self.optional_text(name)
+        if not text:
+            return None
+        path = Path(text).expanduser()
+        if not path.is_absolute() and self.base_dir is not None:
+            path = self.base_dir / path
+        if not path.is_file():
+            raise self.fail(name, f"file not found: {path}")
+        return path
+
+    def text_list(self, name: str) -> tuple[str, ...]:
+        value = self._get(name, list, "a list of strings")
+        if value is None:
+            return ()
+        if not all(isinstance(item, str) and item for item in value):
+            raise self.fail(name, f"must be a list of non-empty strings, got {value!r}")
+        return tuple(value)
+
     def integer(self, name: str, default: int) -> int:
         value = self._get(name, int, "a whole number")
         return default if value is None else int(value)
@@ -201,12 +309,12 @@ class _Reader:
             key = f"{self.key(name)}[{index}]"
             if not isinstance(item, dict):
                 raise ConfigError(self.source, key, f"must be a table, got {_describe(item)}")
-            readers.append(_Reader(self.source, item, key))
+            readers.append(_Reader(self.source, item, key, self.base_dir))
         return readers
 
     def sub_table(self, name: str) -> _Reader | None:
         value = self._get(name, dict, "a table ([" + name + "])")
-        return None if value is None else _Reader(self.source, value, self.key(name))
+        return None if value is None else _Reader(self.source, value, self.key(name), self.base_dir)
 
     def reject_unknown(self) -> None:
         unknown = sorted(set(self.table) - self._used)
@@ -228,7 +336,7 @@ def load_config(path: str | os.PathLike[str]) -> AppConfig:
         raise ConfigError(source, "", "file not found") from None
     except OSError as error:
         raise ConfigError(source, "", f"cannot be read ({error.strerror})") from None
-    return parse_config(data, source)
+    return parse_config(data, source, base_dir=Path(path).resolve().parent)
 
 
 def load_demo_config() -> AppConfig:
@@ -237,8 +345,9 @@ def load_demo_config() -> AppConfig:
     return replace(parse_config(text, "resources/demo.toml"), demo=True)
 
 
-def parse_config(data: bytes, source: str) -> AppConfig:
-    """Validate TOML ``data``; ``source`` names it in error messages."""
+def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppConfig:
+    """Validate TOML ``data``; ``source`` names it in error messages, ``base_dir`` anchors
+    relative file paths."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -247,7 +356,7 @@ def parse_config(data: bytes, source: str) -> AppConfig:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "", f"is not valid TOML: {error}") from None
-    root = _Reader(source, document, "")
+    root = _Reader(source, document, "", base_dir)
     for key in document:
         if key not in TOP_LEVEL_KEYS:
             raise root.fail(key, "is not a known setting (check the spelling)")
@@ -259,11 +368,10 @@ def parse_config(data: bytes, source: str) -> AppConfig:
         operator = app.text("operator", operator)
         app.reject_unknown()
 
-    broker = _read_broker(root.sub_table("broker"))
-    feeds = tuple(_read_feed(reader) for reader in root.table_list("feeds"))
+    brokers = _read_brokers(root)
+    broker_names = [broker.name for broker in brokers]
+    feeds = tuple(_read_feed(reader, broker_names) for reader in root.table_list("feeds"))
     _ensure_unique(source, "feeds", [feed.name for feed in feeds])
-    if feeds and broker is None:
-        raise ConfigError(source, "broker", "is required when [[feeds]] are configured")
     rules = tuple(_read_rule(reader) for reader in root.table_list("rules"))
     kpis = tuple(_read_kpi(reader) for reader in root.table_list("kpis"))
     _ensure_unique(source, "kpis", [kpi.name for kpi in kpis])
@@ -280,7 +388,7 @@ def parse_config(data: bytes, source: str) -> AppConfig:
         source=source,
         title=title,
         operator=operator,
-        broker=broker,
+        brokers=brokers,
         feeds=feeds,
         rules=rules,
         kpis=kpis,
@@ -305,9 +413,21 @@ def _positive(reader: _Reader, name: str, default: float) -> float:
     return value
 
 
-def _read_broker(reader: _Reader | None) -> BrokerConfig | None:
-    if reader is None:
-        return None
+def _read_brokers(root: _Reader) -> tuple[BrokerConfig, ...]:
+    single = root.sub_table("broker")
+    many = root.table_list("brokers")
+    if single is not None and many:
+        raise root.fail("brokers", "use either [broker] or [[brokers]], not both")
+    brokers = (
+        [_read_broker(single, "default")]
+        if single is not None
+        else [_read_broker(reader, "") for reader in many]
+    )
+    _ensure_unique(root.source, "brokers", [broker.name for broker in brokers])
+    return tuple(brokers)
+
+
+def _read_broker(reader: _Reader, default_name: str) -> BrokerConfig:
     url = reader.text("url")
     try:
         address = parse_broker_url(url)
@@ -317,24 +437,74 @@ def _read_broker(reader: _Reader | None) -> BrokerConfig | None:
         raise reader.fail(
             "password",
             "passwords are never stored in the config; name an environment variable "
-            "with password_env instead",
+            "with password_env (or a keyring service with password_keyring) instead",
         )
     keepalive = reader.integer("keepalive", 30)
     if not 5 <= keepalive <= 3600:
         raise reader.fail("keepalive", f"must be between 5 and 3600 seconds, got {keepalive}")
+    name = reader.text("name", default_name or None)
+    clean_session = reader.boolean("clean_session", True)
+    client_id = reader.optional_text("client_id")
+    if not clean_session and not client_id:
+        raise reader.fail(
+            "client_id", "is required for a persistent session (clean_session = false)"
+        )
+    cert_file = reader.path("cert_file")
+    key_file = reader.path("key_file")
+    if (cert_file is None) != (key_file is None):
+        raise reader.fail("key_file", "cert_file and key_file go together")
+    ca_file = reader.path("ca_file")
+    if (ca_file or cert_file) and not address.tls:
+        raise reader.fail("url", "TLS files are set, so the URL must be mqtts:// or wss://")
     config = BrokerConfig(
         url=url,
         address=address,
+        name=name,
+        protocol=reader.choice("protocol", MQTT_PROTOCOLS, "3.1.1"),
         username=reader.optional_text("username"),
         password_env=reader.optional_text("password_env"),
-        client_id=reader.optional_text("client_id"),
+        password_keyring=reader.optional_text("password_keyring"),
+        client_id=client_id,
         keepalive=keepalive,
+        clean_session=clean_session,
+        ca_file=ca_file,
+        cert_file=cert_file,
+        key_file=key_file,
+        verify_hostname=reader.boolean("verify_hostname", True),
+        ws_path=reader.text("ws_path", "/mqtt"),
     )
     reader.reject_unknown()
     return config
 
 
-def _read_feed(reader: _Reader) -> FeedConfig:
+def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
+    kind = reader.choice("kind", FEED_KINDS, "http" if "url" in reader.table else "mqtt")
+    name = reader.text("name")
+    format_name = reader.choice("format", FORMATS, "json")
+    domain = reader.choice("domain", DOMAINS, "other")
+    mapping_table = reader.sub_table("mapping")
+    mapping = _read_mapping(mapping_table) if mapping_table is not None else None
+    if mapping is not None and format_name != "json":
+        raise reader.fail("mapping", 'a field mapping applies to format = "json" only')
+    if kind == "http":
+        feed = FeedConfig(
+            name=name,
+            format=format_name,
+            domain=domain,
+            kind="http",
+            broker="",
+            http=_read_http(reader),
+            mapping=mapping,
+        )
+        reader.reject_unknown()
+        return feed
+    if not broker_names:
+        raise ConfigError(reader.source, "broker", "is required when MQTT [[feeds]] are configured")
+    broker = reader.text("broker", broker_names[0])
+    if broker not in broker_names:
+        raise reader.fail(
+            "broker", f"no broker named {broker!r} (known: {', '.join(broker_names)})"
+        )
     topic = reader.text("topic")
     problem = _topic_filter_problem(topic)
     if problem:
@@ -343,14 +513,65 @@ def _read_feed(reader: _Reader) -> FeedConfig:
     if qos not in (0, 1, 2):
         raise reader.fail("qos", f"must be 0, 1 or 2, got {qos}")
     feed = FeedConfig(
-        name=reader.text("name"),
+        name=name,
         topic=topic,
-        format=reader.choice("format", FORMATS, "json"),
-        domain=reader.choice("domain", DOMAINS, "other"),
+        format=format_name,
+        domain=domain,
         qos=qos,
+        kind="mqtt",
+        broker=broker,
+        mapping=mapping,
     )
     reader.reject_unknown()
     return feed
+
+
+def _read_http(reader: _Reader) -> HttpSettings:
+    url = reader.text("url")
+    if not url.startswith(("http://", "https://")):
+        raise reader.fail("url", f"must start with http:// or https://, got {url!r}")
+    retries = reader.integer("retries", 3)
+    if not 0 <= retries <= 10:
+        raise reader.fail("retries", f"must be between 0 and 10, got {retries}")
+    auth = reader.choice("auth", HTTP_AUTH, "none")
+    settings = HttpSettings(
+        url=url,
+        interval=_positive(reader, "interval", 30.0),
+        timeout=_positive(reader, "timeout", 10.0),
+        retries=retries,
+        auth=auth,
+        username=reader.optional_text("username"),
+        password_env=reader.optional_text("password_env"),
+        password_keyring=reader.optional_text("password_keyring"),
+        token_env=reader.optional_text("token_env"),
+        verify=reader.boolean("verify", True),
+        ca_file=reader.path("ca_file"),
+    )
+    if "password" in reader.table or "token" in reader.table:
+        key = "password" if "password" in reader.table else "token"
+        raise reader.fail(
+            key, "secrets are never stored in the config; use password_env or token_env"
+        )
+    if auth == "basic" and not settings.username:
+        raise reader.fail("username", 'is required with auth = "basic"')
+    if auth == "bearer" and not settings.token_env:
+        raise reader.fail("token_env", 'is required with auth = "bearer"')
+    return settings
+
+
+def _read_mapping(reader: _Reader) -> JsonMapping:
+    defaults = JsonMapping()
+    mapping = JsonMapping(
+        id=reader.text("id", defaults.id),
+        ts=reader.text("ts", defaults.ts),
+        lat=reader.text("lat", defaults.lat),
+        lon=reader.text("lon", defaults.lon),
+        name=reader.text("name", defaults.name),
+        type=reader.text("type", defaults.type),
+        metrics=reader.text_list("metrics"),
+    )
+    reader.reject_unknown()
+    return mapping
 
 
 def _topic_filter_problem(topic: str) -> str:

@@ -29,12 +29,16 @@ class Severity(enum.IntEnum):
 
 
 class Condition(enum.StrEnum):
-    """A threshold band of a metric."""
+    """A threshold band of a metric, or ``external`` for alarms raised outside CityOps."""
 
     LOW_LOW = "low_low"
     LOW = "low"
     HIGH = "high"
     HIGH_HIGH = "high_high"
+    EXTERNAL = "external"
+
+
+THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condition.HIGH_HIGH)
 
 
 class AlarmState(enum.StrEnum):

@@ -39,17 +39,20 @@ class CitySession:
         """Restore the last known state, then connect; returns what was restored."""
         self.snapshot = self.pipeline.restore_from_cache()
         self.pipeline.start()
-        broker = self.config.broker
-        if self.config.demo:
-            broker = self._start_demo(broker)
-        if broker is not None and self.config.feeds:
-            client = MqttFeedClient(broker, self.config.feeds, self.pipeline.put)
+        brokers = list(self.config.brokers)
+        if self.config.demo and brokers:
+            brokers[0] = self._start_demo(brokers[0])
+        for broker in brokers:
+            feeds = self.config.mqtt_feeds(broker.name)
+            if not feeds:
+                continue
+            client = MqttFeedClient(broker, feeds, self.pipeline.put)
             client.start()
             self.clients.append(client)
         self._started = True
         return self.snapshot
 
-    def _start_demo(self, broker: BrokerConfig | None) -> BrokerConfig:
+    def _start_demo(self, broker: BrokerConfig) -> BrokerConfig:
         embedded = EmbeddedBroker()
         embedded.start()
         self._demo_broker = embedded
@@ -57,10 +60,7 @@ class CitySession:
         publisher.start()
         self._demo_publisher = publisher
         log.info("demo city running on embedded broker %s", embedded.url)
-        address = parse_broker_url(embedded.url)
-        if broker is None:
-            return BrokerConfig(url=embedded.url, address=address)
-        return replace(broker, url=embedded.url, address=address)
+        return replace(broker, url=embedded.url, address=parse_broker_url(embedded.url))
 
     def stop(self) -> None:
         """Stop producers first, then drain the pipeline into the cache, then close it."""

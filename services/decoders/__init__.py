@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from services.decoders.base import Decoded, DecodeError, EntityUpdate
+from services.decoders.base import Decoded, DecodeError, EntityUpdate, ExternalAlarm
 from services.decoders.json_decoder import decode_json
 
 DecoderFunction = Callable[[bytes, str, str, float], Decoded]
@@ -17,4 +17,11 @@ def get_decoder(format_name: str) -> DecoderFunction:
     return DECODERS[format_name]
 
 
-__all__ = ["DECODERS", "DecodeError", "Decoded", "EntityUpdate", "get_decoder"]
+__all__ = [
+    "DECODERS",
+    "DecodeError",
+    "Decoded",
+    "EntityUpdate",
+    "ExternalAlarm",
+    "get_decoder",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.model import Reading
+from services.model import Reading, Severity
 
 
 class DecodeError(ValueError):
@@ -23,8 +23,35 @@ class EntityUpdate:
 
 
 @dataclass(slots=True)
+class ExternalAlarm:
+    """An alarm raised outside CityOps (a CAP alert, a FIWARE Alert entity).
+
+    It becomes the alarm of source ``entity_id`` with condition ``external`` and metric
+    ``event``. ``cancel`` clears it; ``references`` name earlier alerts (CAP
+    Update/Cancel) that this one replaces or cancels.
+    """
+
+    source_id: str
+    entity_id: str
+    event: str
+    severity: Severity
+    sent_at: float
+    expires_at: float | None = None
+    message: str = ""
+    cancel: bool = False
+    references: tuple[str, ...] = ()
+    area: dict[str, object] | None = None
+
+
+@dataclass(slots=True)
 class Decoded:
-    """Readings and entity updates found in one payload."""
+    """Readings, entity updates and external alarms found in one payload.
+
+    ``next_link`` is set by decoders of paged HTTP collections (SensorThings
+    ``@iot.nextLink``): the poller fetches it next.
+    """
 
     readings: list[Reading] = field(default_factory=list)
     entities: list[EntityUpdate] = field(default_factory=list)
+    alarms: list[ExternalAlarm] = field(default_factory=list)
+    next_link: str | None = None

@@ -17,6 +17,8 @@ from services.broker_url import BrokerAddress, parse_broker_url
         ("mqtts://broker.example", BrokerAddress("mqtts", "broker.example", 8883)),
         ("MQTTS://Broker.Example:9000/", BrokerAddress("mqtts", "broker.example", 9000)),
         ("  mqtt://[::1]:1883  ", BrokerAddress("mqtt", "::1", 1883)),
+        ("ws://host", BrokerAddress("ws", "host", 80)),
+        ("wss://host:9443", BrokerAddress("wss", "host", 9443)),
     ],
 )
 def test_accepts(url: str, expected: BrokerAddress) -> None:
@@ -26,6 +28,8 @@ def test_accepts(url: str, expected: BrokerAddress) -> None:
 def test_address_round_trips_and_knows_tls() -> None:
     assert parse_broker_url("mqtts://h").tls
     assert not parse_broker_url("mqtt://h").tls
+    assert parse_broker_url("wss://h").tls and parse_broker_url("wss://h").websocket
+    assert not parse_broker_url("mqtts://h").websocket
     assert parse_broker_url("mqtt://[::1]:1").url == "mqtt://[::1]:1"
 
 
@@ -33,9 +37,9 @@ def test_address_round_trips_and_knows_tls() -> None:
     ("url", "reason"),
     [
         ("", "empty"),
-        ("127.0.0.1:1883", "mqtt:// or mqtts://"),
-        ("tcp://127.0.0.1:1883", "mqtt:// or mqtts://"),
-        ("ws://host:80", "mqtt:// or mqtts://"),
+        ("127.0.0.1:1883", "mqtt://, mqtts://, ws:// or wss://"),
+        ("tcp://127.0.0.1:1883", "mqtt://, mqtts://, ws:// or wss://"),
+        ("http://host:80", "mqtt://, mqtts://, ws:// or wss://"),
         ("mqtt://", "no host"),
         ("mqtt://host:notaport", "invalid port"),
         ("mqtt://host:70000", "invalid port"),
