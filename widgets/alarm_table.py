@@ -112,12 +112,14 @@ CONDITION_TEXT: dict[Condition, str] = {
     Condition.LOW: "Low",
     Condition.HIGH: "High",
     Condition.HIGH_HIGH: "High-high",
+    Condition.EXTERNAL: "External",
 }
 CONDITION_RANK: dict[Condition, int] = {
     Condition.LOW: 1,
     Condition.HIGH: 1,
     Condition.LOW_LOW: 2,
     Condition.HIGH_HIGH: 2,
+    Condition.EXTERNAL: 3,
 }
 
 _NUMERIC = frozenset({Column.VALUE, Column.THRESHOLD, Column.COUNT})
