@@ -332,7 +332,7 @@ class IngestPipeline:
             return None
         try:
             return get_decoder(counters.config.format)(
-                item.payload, item.topic, item.feed, item.received_at
+                item.payload, item.topic, counters.config, item.received_at
             )
         except DecodeError as error:
             self._dead_letter(counters, item, str(error))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate, ExternalAlarm
 from services.decoders.json_decoder import decode_json
 
-DecoderFunction = Callable[[bytes, str, str, float], Decoded]
+DecoderFunction = Callable[[bytes, str, FeedConfig, float], Decoded]
+"""``decode(payload, topic, feed, received_at)``: raises DecodeError with a reason."""
 
 DECODERS: dict[str, DecoderFunction] = {"json": decode_json}
 

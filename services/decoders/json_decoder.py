@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate
 from services.model import Reading
 from services.timeutil import parse_timestamp
@@ -82,7 +83,7 @@ def entity_id_from(document: dict[str, Any], topic: str) -> str:
     return entity_id
 
 
-def decode_json(payload: bytes, topic: str, feed: str, received_at: float) -> Decoded:
+def decode_json(payload: bytes, topic: str, feed: FeedConfig, received_at: float) -> Decoded:
     """Decode one ``json`` payload into readings and an entity update."""
     document = parse_json_object(payload)
     entity_id = entity_id_from(document, topic)
@@ -105,7 +106,7 @@ def decode_json(payload: bytes, topic: str, feed: str, received_at: float) -> De
         lon=lon,
     )
     readings = [
-        Reading(entity_id=entity_id, metric=key, value=float(value), ts=ts, feed=feed)
+        Reading(entity_id=entity_id, metric=key, value=float(value), ts=ts, feed=feed.name)
         for key, value in document.items()
         if key not in RESERVED_FIELDS
         and isinstance(value, int | float)

@@ -9,9 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.decoders import DecodeError, get_decoder
+from services.config import FeedConfig
+from services.decoders import Decoded, DecodeError, get_decoder
 
-decode = get_decoder("json")
+decode_feed = get_decoder("json")
+
+
+def decode(payload: bytes, topic: str, feed: str, received_at: float) -> Decoded:
+    return decode_feed(payload, topic, FeedConfig(name=feed, topic="#"), received_at)
 
 
 def test_metrics_entity_and_iso_timestamp() -> None:
