@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from services.config import RuleConfig
+from services.decoders.base import ExternalAlarm
 from services.model import (
     THRESHOLD_CONDITIONS,
     Alarm,
@@ -43,6 +44,8 @@ class AlarmStore:
         self._metrics = {rule.metric for rule in self._rules}
         self._alarms: dict[str, Alarm] = {}
         self._by_entity: dict[str, dict[str, Alarm]] = {}
+        self._external_sources: dict[str, str] = {}
+        self._expiry: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
@@ -140,6 +143,96 @@ class AlarmStore:
             return None
         alarm.updated_at = reading.ts
         return alarm
+
+    def apply_external(self, alerts: Iterable[ExternalAlarm]) -> list[Alarm]:
+        """Raise, update or clear alarms received from outside (CAP, NGSI Alert).
+
+        An alert's ``references`` name earlier alerts it updates or cancels: those are cleared
+        first. A cancel clears and raises nothing. Returns the alarms that changed.
+        """
+        changed: dict[str, Alarm] = {}
+        with self._lock:
+            for alert in alerts:
+                own_key = self._external_key(alert)
+                sources = alert.references
+                if alert.cancel:
+                    sources = (*alert.references, alert.source_id)
+                for source in sources:
+                    key = self._external_sources.get(source)
+                    if key is None or (key == own_key and not alert.cancel):
+                        continue
+                    cleared = self._clear(key, alert.sent_at)
+                    if cleared is not None:
+                        changed[key] = replace(cleared)
+                if alert.cancel:
+                    continue
+                raised = self._raise_external(alert)
+                if raised is not None:
+                    changed[raised.id] = replace(raised)
+        return list(changed.values())
+
+    @staticmethod
+    def _external_key(alert: ExternalAlarm) -> str:
+        return alarm_id(alert.entity_id, alert.event, Condition.EXTERNAL)
+
+    def _raise_external(self, alert: ExternalAlarm) -> Alarm | None:
+        key = self._external_key(alert)
+        self._external_sources[alert.source_id] = key
+        if alert.expires_at is not None:
+            self._expiry[key] = alert.expires_at
+        else:
+            self._expiry.pop(key, None)
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            alarm = Alarm(
+                entity_id=alert.entity_id,
+                metric=alert.event,
+                condition=Condition.EXTERNAL,
+                severity=alert.severity,
+                state=AlarmState.UNACKNOWLEDGED,
+                value=float("nan"),
+                threshold=float("nan"),
+                raised_at=alert.sent_at,
+                updated_at=alert.sent_at,
+                message=alert.message,
+            )
+            self._put(alarm)
+            return alarm
+        escalated = alert.severity > alarm.severity
+        if not alarm.state.is_active or escalated:
+            if not alarm.state.is_active:
+                alarm.count += 1
+                alarm.raised_at = alert.sent_at
+            alarm.state = AlarmState.UNACKNOWLEDGED
+            alarm.acked_at = None
+            alarm.acked_by = ""
+        alarm.severity = alert.severity
+        alarm.message = alert.message
+        alarm.updated_at = alert.sent_at
+        return alarm
+
+    def _clear(self, key: str, now: float) -> Alarm | None:
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            return None
+        if alarm.state is AlarmState.UNACKNOWLEDGED:
+            alarm.state = AlarmState.RTN_UNACKNOWLEDGED
+        elif alarm.state is AlarmState.ACKNOWLEDGED:
+            alarm.state = AlarmState.NORMAL
+        else:
+            return None
+        alarm.updated_at = now
+        self._expiry.pop(key, None)
+        return alarm
+
+    def expire(self, now: float) -> list[Alarm]:
+        """Clear external alarms whose alert has expired; returns those that changed."""
+        with self._lock:
+            due = [key for key, expires in self._expiry.items() if expires <= now]
+            changed = [self._clear(key, now) for key in due]
+            for key in due:
+                self._expiry.pop(key, None)
+        return [replace(alarm) for alarm in changed if alarm is not None]
 
     def acknowledge(self, alarm_ids: Iterable[str], user: str, now: float) -> list[Alarm]:
         """Acknowledge alarms that need it; returns copies of those that changed."""

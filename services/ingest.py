@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from services.alarms import AlarmStore
 from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig
-from services.decoders import Decoded, DecodeError, get_decoder
+from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
 from services.hub import StateHub
 from services.model import (
     Alarm,
@@ -271,6 +271,7 @@ class IngestPipeline:
     def process_batch(self, batch: Sequence[InboxItem]) -> None:
         """Decode and apply one batch. Runs on the worker thread (or directly in tests)."""
         readings: list[Reading] = []
+        external: list[ExternalAlarm] = []
         changed_entities: dict[str, Entity] = {}
         feeds_touched: set[str] = set()
         messages = 0
@@ -289,6 +290,7 @@ class IngestPipeline:
             ):
                 changed_entities[entity.id] = entity
             readings.extend(decoded.readings)
+            external.extend(decoded.alarms)
             counters.health.messages += 1
             counters.health.last_message_at = item.received_at
             counters.window_messages += 1
@@ -296,6 +298,8 @@ class IngestPipeline:
 
         fresh = self.hub.apply_readings(readings)
         changed_alarms = self.alarms.evaluate(readings)
+        if external:
+            changed_alarms.extend(self.alarms.apply_external(external))
         for entity_id in {alarm.entity_id for alarm in changed_alarms}:
             recoloured = self.hub.set_worst_severity(
                 entity_id, self.alarms.worst_active_severity(entity_id)
@@ -406,9 +410,21 @@ class IngestPipeline:
             counters.window_errors = 0
             if (health.state, round(health.rate, 1)) != before:
                 changed[name] = replace(health)
+        expired = self.alarms.expire(now)
+        if expired:
+            self._record_alarm_changes(expired)
         if changed:
             with self._delta_lock:
                 self._delta.feeds.update(changed)
+
+    def _record_alarm_changes(self, alarms: Sequence[Alarm]) -> None:
+        """Alarms that changed outside a batch: to the cache, the map colours and the UI."""
+        for alarm in alarms:
+            self._pending_alarms[alarm.id] = alarm
+        self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
+        with self._delta_lock:
+            for alarm in alarms:
+                self._delta.alarms[alarm.id] = alarm
 
     def _flush_cache(self, *, force: bool = False) -> None:
         if self.cache is None:

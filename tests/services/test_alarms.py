@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.alarms import AlarmStore
 from services.config import RuleConfig
+from services.decoders.base import ExternalAlarm
 from services.model import AlarmState, Condition, Reading, Severity, alarm_id
 
 RULE = RuleConfig(metric="pm25", high=75, high_high=150, deadband=5)
@@ -80,3 +81,49 @@ def test_rollback_restores_previous_versions() -> None:
     store.rollback([raised])
     current = store.get(HIGH)
     assert current is not None and current.state is AlarmState.UNACKNOWLEDGED
+
+
+def alert(source: str, **changes: object) -> ExternalAlarm:
+    fields: dict[str, object] = {
+        "source_id": source,
+        "entity_id": "cap:yiyang-met",
+        "event": "Rainstorm",
+        "severity": Severity.HIGH,
+        "sent_at": 10.0,
+    }
+    fields.update(changes)
+    return ExternalAlarm(**fields)  # type: ignore[arg-type]
+
+
+def test_external_alert_update_and_cancel() -> None:
+    store = AlarmStore([])
+    (raised,) = store.apply_external([alert("a1", message="Orange warning")])
+    assert (raised.condition, raised.state, raised.metric) == (
+        Condition.EXTERNAL,
+        AlarmState.UNACKNOWLEDGED,
+        "Rainstorm",
+    )
+    store.acknowledge([raised.id], "ops", 11)
+    (updated,) = store.apply_external(
+        [alert("a2", references=("a1",), sent_at=12.0, message="Still raining")]
+    )
+    assert (updated.state, updated.message, updated.count) == (
+        AlarmState.ACKNOWLEDGED,
+        "Still raining",
+        1,
+    )
+    (escalated,) = store.apply_external(
+        [alert("a3", references=("a2",), sent_at=13.0, severity=Severity.CRITICAL)]
+    )
+    assert escalated.state is AlarmState.UNACKNOWLEDGED
+    (cancelled,) = store.apply_external([alert("a4", references=("a3",), cancel=True)])
+    assert cancelled.state is AlarmState.RTN_UNACKNOWLEDGED
+
+
+def test_external_alert_expires() -> None:
+    store = AlarmStore([])
+    store.apply_external([alert("a1", expires_at=100.0)])
+    assert store.expire(99.0) == []
+    (expired,) = store.expire(100.0)
+    assert expired.state is AlarmState.RTN_UNACKNOWLEDGED
+    assert store.expire(200.0) == []

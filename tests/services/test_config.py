@@ -89,3 +89,114 @@ def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[broker\n"))
     with pytest.raises(ConfigError, match="file not found"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_several_brokers_tls_http_feeds_and_mapping(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("placeholder")
+    text = """
+[[brokers]]
+name = "city"
+url = "mqtts://broker.city:8883"
+protocol = "5"
+ca_file = "ca.pem"
+client_id = "ops-3"
+clean_session = false
+username = "ops"
+password_env = "CITY_MQTT_PASSWORD"
+[[brokers]]
+name = "buses"
+url = "ws://127.0.0.1:9001"
+ws_path = "/ws"
+[[feeds]]
+name = "air"
+topic = "yiyang/env/#"
+format = "json"
+[feeds.mapping]
+id = "meta.id"
+metrics = ["data.pm25"]
+[[feeds]]
+name = "bus"
+broker = "buses"
+topic = "owntracks/#"
+format = "owntracks"
+qos = 1
+[[feeds]]
+name = "sta"
+url = "https://sta.city/v1.1/Observations"
+format = "sensorthings"
+interval = 15
+auth = "bearer"
+token_env = "STA_TOKEN"
+"""
+    config = load_config(write(tmp_path, text))
+    city, buses = config.brokers
+    assert (city.protocol, city.ca_file, city.clean_session, city.address.tls) == (
+        "5",
+        ca,
+        False,
+        True,
+    )
+    assert buses.address.websocket and buses.ws_path == "/ws"
+    assert [feed.name for feed in config.mqtt_feeds("city")] == ["air"]
+    assert [feed.name for feed in config.mqtt_feeds("buses")] == ["bus"]
+    (sta,) = config.http_feeds()
+    assert sta.http is not None and (sta.http.interval, sta.http.auth) == (15.0, "bearer")
+    assert config.feeds[0].mapping is not None
+    assert config.feeds[0].mapping.metrics == ("data.pm25",)
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = '[broker]\nurl = "mqtt://h"\nusername = "u"\npassword_env = "CITYOPS_TEST_PW"\n'
+    config = load_config(write(tmp_path, text))
+    assert config.broker is not None
+    assert config.broker.password() is None
+    monkeypatch.setenv("CITYOPS_TEST_PW", "s3cret")
+    assert config.broker.password() == "s3cret"
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "problem"),
+    [
+        (
+            '[broker]\nurl = "mqtt://h"\n[[brokers]]\nname = "b"\nurl = "mqtt://h"\n',
+            "brokers",
+            "not both",
+        ),
+        (
+            '[broker]\nurl = "mqtts://h"\nca_file = "missing.pem"\n',
+            "broker.ca_file",
+            "file not found",
+        ),
+        ('[broker]\nurl = "mqtt://h"\nclean_session = false\n', "broker.client_id", "persistent"),
+        ('[broker]\nurl = "mqtt://h"\nprotocol = "4"\n', "broker.protocol", "one of"),
+        (
+            MINIMAL.replace('domain = "environment"', 'domain = "environment"\nbroker = "other"'),
+            "feeds[0].broker",
+            "no broker named",
+        ),
+        ('[[feeds]]\nname = "h"\nurl = "ftp://x"\n', "feeds[0].url", "http://"),
+        (
+            '[[feeds]]\nname = "h"\nurl = "http://x"\nauth = "bearer"\n',
+            "feeds[0].token_env",
+            "required",
+        ),
+        (
+            '[[feeds]]\nname = "h"\nurl = "http://x"\ntoken = "t"\n',
+            "feeds[0].token",
+            "never stored",
+        ),
+        (
+            MINIMAL.replace('format = "json"', 'format = "senml"').replace(
+                'domain = "environment"', 'domain = "environment"\n[feeds.mapping]\nid = "x"'
+            ),
+            "feeds[0].mapping",
+            "json",
+        ),
+    ],
+)
+def test_bad_broker_and_feed_settings(tmp_path: Path, text: str, key: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, text))
+    assert caught.value.key == key
+    assert problem in caught.value.problem
