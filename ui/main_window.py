@@ -17,14 +17,16 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSizePolicy,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from services.config import AppConfig
 from services.kpi import compute_kpis
-from services.model import Alarm, Delta, Entity, FeedState, Reading
+from services.model import Alarm, DeadLetter, Delta, Entity, FeedState, Reading
 from widgets.alarm_table import AlarmTableView
+from widgets.feed_health import FeedHealthPanel
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
 
@@ -32,6 +34,8 @@ log = logging.getLogger("cityops.ui")
 
 AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
 ExportFunction = Callable[[Path], int]
+DeadLetterFunction = Callable[[str], list[DeadLetter]]
+FeedControlFunction = Callable[[str], None]
 
 
 def format_value(value: float, unit: str = "") -> str:
@@ -58,14 +62,19 @@ class MainWindow(QMainWindow):
         self,
         config: AppConfig,
         acknowledge: AcknowledgeFunction,
+        *,
         export_alarms: ExportFunction | None = None,
         boundaries: Mapping[str, object] | None = None,
+        dead_letters: DeadLetterFunction | None = None,
+        pause_feed: FeedControlFunction | None = None,
+        resume_feed: FeedControlFunction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.config = config
         self._acknowledge = acknowledge
         self._export_alarms = export_alarms
+        self._dead_letters = dead_letters
         self.entities: dict[str, Entity] = {}
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
@@ -88,9 +97,19 @@ class MainWindow(QMainWindow):
             self.gauges[kpi.name] = gauge
             grid.addWidget(gauge, index // 3, index % 3)
 
+        self.feed_panel = FeedHealthPanel()
+        self.feed_panel.feedSelected.connect(self._show_dead_letters)
+        if pause_feed is not None:
+            self.feed_panel.pauseRequested.connect(pause_feed)
+        if resume_feed is not None:
+            self.feed_panel.resumeRequested.connect(resume_feed)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.alarm_view, "Alarms")
+        self.tabs.addTab(self.feed_panel, "Feeds")
+
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(gauge_panel)
-        right.addWidget(self.alarm_view)
+        right.addWidget(self.tabs)
         right.setStretchFactor(0, 2)
         right.setStretchFactor(1, 3)
         main = QSplitter(Qt.Orientation.Horizontal)
@@ -116,9 +135,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.broker_label = QLabel("Broker: —")
+        self.feeds_label = QLabel("")
         self.rate_label = QLabel("0 msg/s")
         self.freshness_label = QLabel("")
-        for label in (self.broker_label, self.rate_label, self.freshness_label):
+        for label in (self.broker_label, self.feeds_label, self.rate_label, self.freshness_label):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
@@ -169,6 +189,12 @@ class MainWindow(QMainWindow):
             self.alarm_view.model.upsert(delta.alarms.values())
         if delta.brokers:
             self._show_brokers(delta.brokers)
+        if delta.feeds:
+            self.feed_panel.update_feeds(delta.feeds.values())
+            self._show_feed_summary()
+            selected = self.feed_panel.selected_feed()
+            if selected in delta.feeds:
+                self._show_dead_letters(selected)
 
     def show_restored(self, count: int) -> None:
         """Mark what is on screen as the cached last known state until live data arrives."""
@@ -197,6 +223,22 @@ class MainWindow(QMainWindow):
         self.broker_label.setText(f"Broker {text}")
         down = any(state is not FeedState.CONNECTED for state in brokers.values())
         self.broker_label.setStyleSheet("color:#eb5757;font-weight:bold" if down else "")
+
+    def _show_feed_summary(self) -> None:
+        counts = self.feed_panel.model.count_by_state()
+        troubled = sum(
+            counts.get(state, 0) for state in (FeedState.FAILING, FeedState.DOWN, FeedState.STALE)
+        )
+        total = sum(counts.values())
+        self.feeds_label.setText(
+            f"Feeds: {total - troubled}/{total} ok"
+            + (f" · {troubled} need attention" if troubled else "")
+        )
+        self.feeds_label.setStyleSheet("color:#f2994a;font-weight:bold" if troubled else "")
+
+    def _show_dead_letters(self, feed: str) -> None:
+        if feed and self._dead_letters is not None:
+            self.feed_panel.set_dead_letters(feed, self._dead_letters(feed))
 
     def refresh_kpis(self) -> None:
         """Recompute the KPI gauges from the latest values (a slow timer, not per message)."""

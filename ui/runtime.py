@@ -62,6 +62,7 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
         acknowledge=lambda ids: session.pipeline.acknowledge(ids, config.operator),
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
+        dead_letters=session.pipeline.dead_letters,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

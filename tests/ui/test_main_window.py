@@ -116,3 +116,28 @@ def test_format_value() -> None:
     assert format_value(12.34) == "12.3"
     assert format_value(1.234, "%") == "1.23 %"
     assert format_value(float("nan")) == "—"
+
+
+def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    window = MainWindow(
+        CONFIG,
+        acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"),
+        dead_letters=pipeline.dead_letters,
+    )
+    qtbot.addWidget(window)
+    pipeline.process_batch(
+        [
+            ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",)),
+            RawMessage("air", "a/x", b"<not json>", 1.0),
+        ]
+    )
+    window.apply_delta(pipeline.take_delta())
+    panel = window.feed_panel
+    assert panel.model.feed("air") is not None
+    assert panel.model.feed("air").errors == 1  # type: ignore[union-attr]
+    assert panel.select_feed("air")
+    letters = panel.model.dead_letters("air")
+    assert [letter.payload_excerpt for letter in letters] == ["<not json>"]
+    assert "Feeds: 1/1 ok" in window.feeds_label.text()
