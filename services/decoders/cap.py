@@ -32,7 +32,7 @@ Rules (chosen here, relied on by tests):
   ``<circle>``, each with ``areaDesc`` and ``geocodes`` properties. Shapes come from the
   preferred info block (or the first block that has any); ``area`` is None without shapes.
   An :class:`EntityUpdate` places the entity at the centroid of the first shape (no position
-  when there is none) and names it after the first ``areaDesc``.
+  when there is none) and names it after the first ``areaDesc``; a Cancel updates no entity.
 - In Atom feeds an alert is an ``<alert>`` child of ``<entry>/<content>`` (or of
   ``<entry>``); in RSS a child of ``<item>``. Entries that only link to an alert are ignored:
   fetching links is the poller's business. An unreadable alert in a feed is skipped with a
