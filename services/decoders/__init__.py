@@ -6,12 +6,13 @@ from collections.abc import Callable
 
 from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate, ExternalAlarm
+from services.decoders.cap import decode_cap
 from services.decoders.json_decoder import decode_json
 
 DecoderFunction = Callable[[bytes, str, FeedConfig, float], Decoded]
 """``decode(payload, topic, feed, received_at)``: raises DecodeError with a reason."""
 
-DECODERS: dict[str, DecoderFunction] = {"json": decode_json}
+DECODERS: dict[str, DecoderFunction] = {"json": decode_json, "cap": decode_cap}
 
 
 def get_decoder(format_name: str) -> DecoderFunction:
