@@ -67,6 +67,7 @@ class FeedState(enum.StrEnum):
 
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    PAUSED = "paused"
     STALE = "stale"
     FAILING = "failing"
     DOWN = "down"
@@ -167,6 +168,20 @@ class FeedHealth:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class AlertArea:
+    """Where an external alarm applies (a CAP area), to draw on the map.
+
+    ``geojson`` is a GeoJSON FeatureCollection in lon/lat order; circles are Point features
+    with a ``radius_km`` property.
+    """
+
+    alarm_id: str
+    severity: Severity
+    label: str
+    geojson: dict[str, object]
+
+
 @dataclass(slots=True)
 class Delta:
     """Everything that changed since the previous UI tick, coalesced.
@@ -180,6 +195,7 @@ class Delta:
     alarms: dict[str, Alarm] = field(default_factory=dict)
     feeds: dict[str, FeedHealth] = field(default_factory=dict)
     brokers: dict[str, FeedState] = field(default_factory=dict)
+    areas: dict[str, AlertArea | None] = field(default_factory=dict)
     messages: int = 0
 
     def is_empty(self) -> bool:
@@ -189,6 +205,7 @@ class Delta:
             or self.alarms
             or self.feeds
             or self.brokers
+            or self.areas
             or self.messages
         )
 
@@ -199,6 +216,7 @@ class Delta:
         self.alarms.update(newer.alarms)
         self.feeds.update(newer.feeds)
         self.brokers.update(newer.brokers)
+        self.areas.update(newer.areas)
         self.messages += newer.messages
 
 
