@@ -17,6 +17,8 @@ from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
 from services.hub import StateHub
 from services.model import (
     Alarm,
+    AlertArea,
+    Condition,
     DeadLetter,
     Delta,
     Entity,
@@ -25,6 +27,7 @@ from services.model import (
     OperatorAction,
     Reading,
     Snapshot,
+    alarm_id,
 )
 
 log = logging.getLogger("cityops.ingest")
@@ -124,6 +127,7 @@ class IngestPipeline:
         self._idle.set()
         self._queued = 0
         self._queued_lock = threading.Lock()
+        self._areas: dict[str, AlertArea] = {}
         self.messages_processed = 0
         self.messages_rejected = 0
 
@@ -298,8 +302,11 @@ class IngestPipeline:
 
         fresh = self.hub.apply_readings(readings)
         changed_alarms = self.alarms.evaluate(readings)
+        areas: dict[str, AlertArea | None] = {}
         if external:
-            changed_alarms.extend(self.alarms.apply_external(external))
+            changed_external = self.alarms.apply_external(external)
+            changed_alarms.extend(changed_external)
+            areas = self._alert_areas(external, changed_external)
         for entity_id in {alarm.entity_id for alarm in changed_alarms}:
             recoloured = self.hub.set_worst_severity(
                 entity_id, self.alarms.worst_active_severity(entity_id)
@@ -320,9 +327,36 @@ class IngestPipeline:
                 delta.latest[(reading.entity_id, reading.metric)] = reading
             for alarm in changed_alarms:
                 delta.alarms[alarm.id] = alarm
+            delta.areas.update(areas)
             for name in feeds_touched:
                 delta.feeds[name] = replace(self._feeds[name].health)
             delta.messages += messages
+
+    def _alert_areas(
+        self, alerts: Sequence[ExternalAlarm], changed: Sequence[Alarm]
+    ) -> dict[str, AlertArea | None]:
+        """Map areas of external alarms that changed: drawn while active, removed otherwise."""
+        shapes = {
+            alarm_id(alert.entity_id, alert.event, Condition.EXTERNAL): alert
+            for alert in alerts
+            if alert.area and not alert.cancel
+        }
+        areas: dict[str, AlertArea | None] = {}
+        for alarm in changed:
+            alert = shapes.get(alarm.id)
+            if not alarm.state.is_active:
+                areas[alarm.id] = None
+                self._areas.pop(alarm.id, None)
+            elif alert is not None and alert.area is not None:
+                label = alarm.message.split(" | ")[0] or alarm.metric
+                area = AlertArea(alarm.id, alarm.severity, label[:200], alert.area)
+                self._areas[alarm.id] = area
+                areas[alarm.id] = area
+        return areas
+
+    def alert_areas(self) -> list[AlertArea]:
+        """Areas of the external alarms active now."""
+        return list(self._areas.values())
 
     def _decode(self, item: RawMessage) -> Decoded | None:
         counters = self._feeds.get(item.feed)
@@ -421,6 +455,9 @@ class IngestPipeline:
         """Alarms that changed outside a batch: to the cache, the map colours and the UI."""
         for alarm in alarms:
             self._pending_alarms[alarm.id] = alarm
+            if not alarm.state.is_active and self._areas.pop(alarm.id, None) is not None:
+                with self._delta_lock:
+                    self._delta.areas[alarm.id] = None
         self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
         with self._delta_lock:
             for alarm in alarms:

@@ -10,7 +10,7 @@ import pytest
 from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest import MAX_PAYLOAD_BYTES, ConnectionEvent, IngestPipeline, RawMessage
-from services.model import AlarmState, FeedState
+from services.model import AlarmState, Delta, FeedState
 
 CONFIG = AppConfig(
     source="test",
@@ -111,3 +111,33 @@ def test_restore_marks_cached_state_stale(cache_dir: Path) -> None:
         assert len(delta.alarms) == 2
         second.process_batch([message({"id": "aq-9", "pm25": 10, "ts": 2})])
         assert not second.take_delta().entities["aq-9"].stale
+
+
+CAP_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cap"
+CAP_CONFIG = AppConfig(
+    source="test", feeds=(FeedConfig(name="warnings", topic="cap/#", format="cap"),)
+)
+
+
+def test_cap_alert_update_cancel_drive_alarms_and_map_areas() -> None:
+    pipe = IngestPipeline(CAP_CONFIG, None)
+
+    def deliver(name: str) -> Delta:
+        payload = (CAP_FIXTURES / name).read_bytes()
+        pipe.process_batch([RawMessage("warnings", "cap/yiyang", payload, 1_795_000_000.0)])
+        return pipe.take_delta()
+
+    raised = deliver("yiyang-rainstorm-alert.xml")
+    (alarm,) = raised.alarms.values()
+    assert (alarm.condition, alarm.state) == ("external", AlarmState.UNACKNOWLEDGED)
+    area = raised.areas[alarm.id]
+    assert area is not None and area.geojson["type"] == "FeatureCollection"
+    assert raised.entities[alarm.entity_id].lat is not None
+    assert pipe.alert_areas() == [area]
+    updated = deliver("yiyang-rainstorm-update.xml")
+    assert updated.areas[alarm.id] is not None
+    assert updated.alarms[alarm.id].state is AlarmState.UNACKNOWLEDGED
+    cancelled = deliver("yiyang-rainstorm-cancel.xml")
+    assert cancelled.alarms[alarm.id].state is AlarmState.RTN_UNACKNOWLEDGED
+    assert cancelled.areas == {alarm.id: None}
+    assert pipe.alert_areas() == []
