@@ -58,7 +58,15 @@ class ConnectionEvent:
     detail: str = ""
 
 
-InboxItem = RawMessage | ConnectionEvent
+@dataclass(frozen=True, slots=True)
+class FeedPaused:
+    """The operator paused or resumed a feed."""
+
+    feed: str
+    paused: bool
+
+
+InboxItem = RawMessage | ConnectionEvent | FeedPaused
 _STOP = object()
 
 
@@ -85,6 +93,7 @@ class _FeedCounters:
         self.last_logged = 0.0
         self.unlogged_errors = 0
         self.connected = False
+        self.paused = False
 
 
 class IngestPipeline:
@@ -223,6 +232,10 @@ class IngestPipeline:
                 self._delta.alarms[alarm.id] = alarm
         return changed
 
+    def set_paused(self, feed: str, *, paused: bool) -> None:
+        """Show a feed as paused (or no longer paused); safe from any thread."""
+        self.put(FeedPaused(feed, paused))
+
     def dead_letters(self, feed: str) -> list[DeadLetter]:
         """The most recent payloads of a feed that could not be decoded, newest last."""
         counters = self._feeds.get(feed)
@@ -282,6 +295,9 @@ class IngestPipeline:
         for item in batch:
             if isinstance(item, ConnectionEvent):
                 self._apply_connection(item, feeds_touched)
+                continue
+            if isinstance(item, FeedPaused):
+                self._apply_pause(item, feeds_touched)
                 continue
             messages += 1
             decoded = self._decode(item)
@@ -414,9 +430,23 @@ class IngestPipeline:
             if counters is None:
                 continue
             counters.connected = event.state is FeedState.CONNECTED
-            counters.health.state = event.state
+            if not counters.paused:
+                counters.health.state = event.state
             counters.health.detail = event.detail
             touched.add(name)
+
+    def _apply_pause(self, event: FeedPaused, touched: set[str]) -> None:
+        counters = self._feeds.get(event.feed)
+        if counters is None:
+            return
+        counters.paused = event.paused
+        if event.paused:
+            counters.health.state = FeedState.PAUSED
+        else:
+            counters.health.state = (
+                FeedState.CONNECTED if counters.connected else FeedState.CONNECTING
+            )
+        touched.add(event.feed)
 
     def _housekeeping(self) -> None:
         """Once a second: message rates, and stale or failing feeds."""
@@ -431,7 +461,7 @@ class IngestPipeline:
             health = counters.health
             before = (health.state, round(health.rate, 1))
             health.rate = counters.window_messages / elapsed
-            if counters.connected:
+            if counters.connected and not counters.paused:
                 if counters.window_errors and not counters.window_messages:
                     health.state = FeedState.FAILING
                 elif health.last_message_at is not None and (

@@ -10,6 +10,7 @@ from services.broker_url import parse_broker_url
 from services.cache import OfflineCache
 from services.config import AppConfig, BrokerConfig
 from services.embedded_broker import EmbeddedBroker
+from services.http_feeds import HttpFeedPoller
 from services.ingest import IngestPipeline
 from services.model import Snapshot
 from services.mqtt_feeds import MqttFeedClient
@@ -30,6 +31,7 @@ class CitySession:
         self.cache = OfflineCache(cache_dir, retention_days=config.retention_days)
         self.pipeline = IngestPipeline(config, self.cache)
         self.clients: list[MqttFeedClient] = []
+        self.http_poller: HttpFeedPoller | None = None
         self._demo_broker: EmbeddedBroker | None = None
         self._demo_publisher: DemoPublisher | None = None
         self.snapshot: Snapshot | None = None
@@ -49,6 +51,10 @@ class CitySession:
             client = MqttFeedClient(broker, feeds, self.pipeline.put)
             client.start()
             self.clients.append(client)
+        http_feeds = self.config.http_feeds()
+        if http_feeds:
+            self.http_poller = HttpFeedPoller(http_feeds, self.pipeline.put)
+            self.http_poller.start()
         self._started = True
         return self.snapshot
 
@@ -62,11 +68,39 @@ class CitySession:
         log.info("demo city running on embedded broker %s", embedded.url)
         return replace(broker, url=embedded.url, address=parse_broker_url(embedded.url))
 
+    def pause_feed(self, name: str) -> None:
+        """Stop taking messages from one feed, without touching the others' connections."""
+        self._control_feed(name, pause=True)
+
+    def resume_feed(self, name: str) -> None:
+        """Take messages from a paused feed again."""
+        self._control_feed(name, pause=False)
+
+    def _control_feed(self, name: str, *, pause: bool) -> None:
+        if self.http_poller is not None and name in self.http_poller.feed_names:
+            if pause:
+                self.http_poller.pause(name)
+            else:
+                self.http_poller.resume(name)
+        else:
+            client = next((c for c in self.clients if any(f.name == name for f in c.feeds)), None)
+            if client is None:
+                raise KeyError(f"no feed named {name!r}")
+            if pause:
+                client.pause_feed(name)
+            else:
+                client.resume_feed(name)
+        self.pipeline.set_paused(name, paused=pause)
+        log.info("feed %r %s", name, "paused" if pause else "resumed")
+
     def stop(self) -> None:
         """Stop producers first, then drain the pipeline into the cache, then close it."""
         for client in self.clients:
             client.stop()
         self.clients.clear()
+        if self.http_poller is not None:
+            self.http_poller.stop()
+            self.http_poller = None
         publisher = self._demo_publisher
         if publisher is not None:
             publisher.stop()

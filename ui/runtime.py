@@ -63,6 +63,8 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         dead_letters=session.pipeline.dead_letters,
+        pause_feed=session.pause_feed,
+        resume_feed=session.resume_feed,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

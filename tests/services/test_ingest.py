@@ -9,7 +9,13 @@ import pytest
 
 from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig, RuleConfig
-from services.ingest import MAX_PAYLOAD_BYTES, ConnectionEvent, IngestPipeline, RawMessage
+from services.ingest import (
+    MAX_PAYLOAD_BYTES,
+    ConnectionEvent,
+    FeedPaused,
+    IngestPipeline,
+    RawMessage,
+)
 from services.model import AlarmState, Delta, FeedState
 
 CONFIG = AppConfig(
@@ -141,3 +147,13 @@ def test_cap_alert_update_cancel_drive_alarms_and_map_areas() -> None:
     assert cancelled.alarms[alarm.id].state is AlarmState.RTN_UNACKNOWLEDGED
     assert cancelled.areas == {alarm.id: None}
     assert pipe.alert_areas() == []
+
+
+def test_paused_feed_is_shown_paused_until_resumed(pipeline: IngestPipeline) -> None:
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",))])
+    pipeline.process_batch([FeedPaused("air", True)])
+    assert pipeline.take_delta().feeds["air"].state is FeedState.PAUSED
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",))])
+    assert pipeline.feed_health()["air"].state is FeedState.PAUSED
+    pipeline.process_batch([FeedPaused("air", False)])
+    assert pipeline.take_delta().feeds["air"].state is FeedState.CONNECTED
