@@ -85,6 +85,7 @@ DOWN_COLOR = "#8e1c1c"
 STATE_COLORS: dict[FeedState, str] = {
     FeedState.CONNECTING: STALE_COLOR,
     FeedState.CONNECTED: NORMAL_COLOR,
+    FeedState.PAUSED: STALE_COLOR,
     FeedState.STALE: WARNING_COLOR,
     FeedState.FAILING: ALARM_COLOR,
     FeedState.DOWN: DOWN_COLOR,
@@ -94,6 +95,7 @@ STATE_COLORS: dict[FeedState, str] = {
 STATE_TEXT: dict[FeedState, str] = {
     FeedState.CONNECTING: "Connecting",
     FeedState.CONNECTED: "Connected",
+    FeedState.PAUSED: "Paused",
     FeedState.STALE: "Stale",
     FeedState.FAILING: "Failing",
     FeedState.DOWN: "Down",
@@ -102,6 +104,7 @@ STATE_TEXT: dict[FeedState, str] = {
 # Larger means "worse", so a descending sort puts the feeds needing attention first.
 STATE_RANK: dict[FeedState, int] = {
     FeedState.CONNECTED: 0,
+    FeedState.PAUSED: 1,
     FeedState.CONNECTING: 1,
     FeedState.STALE: 2,
     FeedState.FAILING: 3,
@@ -977,6 +980,7 @@ class FeedHealthPanel(QWidget):
         parts = [f"{total} feed" + ("" if total == 1 else "s")]
         for state in (
             FeedState.CONNECTED,
+            FeedState.PAUSED,
             FeedState.CONNECTING,
             FeedState.STALE,
             FeedState.FAILING,
