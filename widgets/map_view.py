@@ -2,8 +2,9 @@
 
 The page is generated once with folium, served from the ``cityops://`` scheme (see
 :mod:`widgets.map_scheme`) and never reloaded for updates: entity changes are pushed as one
-``runJavaScript`` call per :meth:`MapView.apply_entities`, and marker clicks come back over a
-QWebChannel. Feed strings only ever travel as JSON data; the page puts them into the DOM with
+``runJavaScript`` call per :meth:`MapView.apply_entities`, alert areas (CAP polygons and
+circles) as one per :meth:`MapView.apply_alert_areas`, and clicks come back over a QWebChannel.
+Feed strings only ever travel as JSON data; the page puts them into the DOM with
 ``textContent``. A Content-Security-Policy allows scripts only from ``cityops:``/``qrc:`` and
 the page's own inline scripts (by hash), and no network at all.
 """
@@ -18,7 +19,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import folium
 from branca.element import MacroElement
@@ -29,7 +30,7 @@ from PySide6.QtWebEngineCore import QWebEnginePage, QWebEngineProfile, QWebEngin
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
-from services.model import Entity
+from services.model import AlertArea, Entity, Severity
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
 
 logger = logging.getLogger("cityops.map")
@@ -37,6 +38,15 @@ logger = logging.getLogger("cityops.map")
 QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+MAX_AREA_VERTICES = 10_000
+"""Most vertices drawn for one alert area (a circle counts as one); larger areas are thinned."""
+
+MAX_AREA_RADIUS_KM = 5_000.0
+"""Circles larger than this are drawn with this radius."""
+
+MAX_AREA_TEXT = 500
+"""Longest label or ``areaDesc`` sent to the page, in characters."""
 
 
 class OfflineMap(folium.Map):
@@ -168,12 +178,18 @@ class _Bridge(QObject):
     """The object the page sees as ``bridge`` over QWebChannel."""
 
     clicked = Signal(str)
+    areaClicked = Signal(str)
     loaded = Signal()
 
     @Slot(str)
     def entityClicked(self, entity_id: str) -> None:  # JS-facing name
         """Called by the page when a marker is clicked."""
         self.clicked.emit(str(entity_id))
+
+    @Slot(str)
+    def alertAreaClicked(self, alarm_id: str) -> None:  # JS-facing name
+        """Called by the page when an alert area is clicked."""
+        self.areaClicked.emit(str(alarm_id))
 
     @Slot()
     def ready(self) -> None:
@@ -193,14 +209,163 @@ def _location(entity: Entity) -> tuple[float, float] | None:
     return lat, lon
 
 
+_Ring = list[list[float]]
+
+
+class _Shape(NamedTuple):
+    """One drawable feature of an alert area: polygons, or a circle's centre."""
+
+    properties: dict[str, Any]
+    polygons: list[list[_Ring]]  # empty for a circle
+    centre: list[float] | None  # [lon, lat] of a circle
+
+    @property
+    def vertices(self) -> int:
+        return 1 if self.centre is not None else sum(len(r) for p in self.polygons for r in p)
+
+    def geometry(self) -> dict[str, Any]:
+        if self.centre is not None:
+            return {"type": "Point", "coordinates": self.centre}
+        if len(self.polygons) == 1:
+            return {"type": "Polygon", "coordinates": self.polygons[0]}
+        return {"type": "MultiPolygon", "coordinates": self.polygons}
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float, or None (bools and strings are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _position(value: Any) -> list[float] | None:
+    """A GeoJSON position as [lon, lat] if it is a usable one (extra axes are dropped)."""
+    if not isinstance(value, list | tuple) or len(value) < 2:
+        return None
+    lon, lat = _number(value[0]), _number(value[1])
+    if lon is None or lat is None or not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+        return None
+    return [lon, lat]
+
+
+def _ring(value: Any) -> _Ring | None:
+    """A linear ring without unusable positions, or None if fewer than 3 corners are left."""
+    if not isinstance(value, list | tuple):
+        return None
+    ring: _Ring = []
+    for item in value:
+        point = _position(item)
+        if point is not None and (not ring or ring[-1] != point):
+            ring.append(point)
+    corners = len(ring) - (1 if len(ring) > 1 and ring[0] == ring[-1] else 0)
+    return ring if corners >= 3 else None
+
+
+def _polygon(value: Any) -> list[_Ring] | None:
+    """A polygon's rings (outer first); unusable holes are dropped, an unusable outer ring
+    drops the polygon."""
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    outer = _ring(value[0])
+    if outer is None:
+        return None
+    return [outer, *(hole for hole in (_ring(r) for r in value[1:]) if hole is not None)]
+
+
+def _thin(ring: _Ring, keep: int) -> _Ring:
+    """``keep`` (at least 2) evenly spaced positions of ``ring``, first and last included."""
+    if keep >= len(ring):
+        return ring
+    last = len(ring) - 1
+    return [ring[round(i * last / (keep - 1))] for i in range(keep)]
+
+
+def _area_text(value: Any) -> str:
+    return value[:MAX_AREA_TEXT] if isinstance(value, str) else ""
+
+
+def _shape(feature: Any) -> _Shape | None:
+    """The drawable part of one GeoJSON feature, or None."""
+    if not isinstance(feature, Mapping):
+        return None
+    geometry = feature.get("geometry")
+    props = feature.get("properties")
+    props = props if isinstance(props, Mapping) else {}
+    if not isinstance(geometry, Mapping):
+        return None
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    properties: dict[str, Any] = {}
+    if isinstance(props.get("areaDesc"), str):
+        properties["areaDesc"] = _area_text(props["areaDesc"])
+    if kind == "Point":
+        centre, radius = _position(coords), _number(props.get("radius_km"))
+        if centre is None or radius is None or radius < 0.0:
+            return None
+        properties["radius_km"] = min(radius, MAX_AREA_RADIUS_KM)
+        return _Shape(properties, [], centre)
+    polygons: list[list[_Ring]] = []
+    if kind == "Polygon":
+        polygon = _polygon(coords)
+        polygons = [polygon] if polygon is not None else []
+    elif kind == "MultiPolygon" and isinstance(coords, list | tuple):
+        polygons = [p for p in (_polygon(c) for c in coords) if p is not None]
+    return _Shape(properties, polygons, None) if polygons else None
+
+
+def clean_area_geojson(
+    geojson: Any, max_vertices: int = MAX_AREA_VERTICES
+) -> tuple[dict[str, Any], int]:
+    """A drawable copy of an alert area's GeoJSON, and how many features were left out.
+
+    Keeps Polygon and MultiPolygon features, and Point features with a non-negative numeric
+    ``radius_km`` property (circles), in lon/lat order. Positions that are not finite or out
+    of range are dropped; features that are malformed or of other types are left out, and so
+    are properties other than ``areaDesc`` and ``radius_km``. An area with more than
+    ``max_vertices`` vertices (a circle counts as one) is thinned evenly, then cut off at that
+    many. Never raises on bad input.
+    """
+    if isinstance(geojson, Mapping) and geojson.get("type") == "FeatureCollection":
+        raw = geojson.get("features")
+        candidates = list(raw) if isinstance(raw, list | tuple) else []
+    elif isinstance(geojson, Mapping) and geojson.get("type") == "Feature":
+        candidates = [geojson]
+    else:
+        candidates = []
+    shapes = [s for s in (_shape(f) for f in candidates) if s is not None]
+    dropped = len(candidates) - len(shapes)
+    total = sum(s.vertices for s in shapes)
+    if total > max_vertices:
+        logger.info("alert area: thinning %d vertices to at most %d", total, max_vertices)
+        share = max_vertices / total
+        shapes = [
+            s._replace(
+                polygons=[[_thin(r, max(4, int(len(r) * share))) for r in p] for p in s.polygons]
+            )
+            for s in shapes
+        ]
+    features: list[dict[str, Any]] = []
+    used = 0
+    for shape in shapes:
+        if used + shape.vertices > max_vertices:
+            dropped += 1
+            continue
+        used += shape.vertices
+        features.append(
+            {"type": "Feature", "geometry": shape.geometry(), "properties": shape.properties}
+        )
+    return {"type": "FeatureCollection", "features": features}, dropped
+
+
 class MapView(QWebEngineView):
-    """The city map. Feed it entities; it shows coloured markers and reports clicks.
+    """The city map. Feed it entities and alert areas; it shows them and reports clicks.
 
     Call every method from the GUI thread. Updates given before the page is ready are queued
     and merged, then sent in one batch when it is.
     """
 
     entityClicked = Signal(str)
+    alertAreaClicked = Signal(str)  # the alarm id of a clicked alert area
     pageReady = Signal()
 
     def __init__(
@@ -218,12 +383,16 @@ class MapView(QWebEngineView):
         self._values: dict[str, dict[str, str]] = {}
         self._pending: set[str] = set()
         self._boundaries: str | None = None
+        self._areas: dict[str, dict[str, Any]] = {}
+        self._areas_pending: set[str] = set()
+        self._areas_removed: set[str] = set()
 
         profile = profile if profile is not None else QWebEngineProfile.defaultProfile()
         handler = install_scheme_handler(profile)
         self._page = MapPage(profile, self)
         self._bridge = _Bridge(self)
         self._bridge.clicked.connect(self._on_clicked)
+        self._bridge.areaClicked.connect(self._on_area_clicked)
         self._bridge.loaded.connect(self._on_page_ready)
         self._channel = QWebChannel(self._page)
         self._channel.registerObject("bridge", self._bridge)
@@ -312,6 +481,34 @@ class MapView(QWebEngineView):
         if gone and self._ready:
             self._run(f"window.cityops.removeEntities({_js(gone)});")
 
+    def apply_alert_areas(self, areas: Mapping[str, AlertArea | None]) -> None:
+        """Draw, redraw or remove external alarms' areas, keyed by alarm id (None removes).
+
+        Shapes are checked and limited here (see :func:`clean_area_geojson`) and again in the
+        page; an area with nothing drawable is taken off the map. Sends at most one script.
+        """
+        for key, area in areas.items():
+            area_id = str(key)
+            record = None if area is None else self._area_record(area_id, area)
+            if record is None:
+                self._areas_pending.discard(area_id)
+                if self._areas.pop(area_id, None) is not None:
+                    self._areas_removed.add(area_id)
+            elif self._areas.get(area_id) != record:
+                self._areas[area_id] = record
+                self._areas_pending.add(area_id)
+                self._areas_removed.discard(area_id)
+        if self._ready:
+            self._flush()
+
+    def clear_alert_areas(self) -> None:
+        """Take every alert area off the map."""
+        self.apply_alert_areas(dict.fromkeys(self._areas))
+
+    def alert_area_ids(self) -> list[str]:
+        """The ids of the alert areas the map shows (or will show once the page is ready)."""
+        return sorted(self._areas)
+
     def set_boundaries(self, geojson: Mapping[str, Any] | None) -> None:
         """Draw a GeoJSON FeatureCollection as labelled outlines (None clears them).
 
@@ -345,8 +542,36 @@ class MapView(QWebEngineView):
             self._pending.clear()
             if batch:
                 script.append(f"window.cityops.applyEntities({_js(batch)});")
+        areas: list[dict[str, Any]] = [
+            {"id": i, "remove": True} for i in sorted(self._areas_removed)
+        ]
+        areas += [self._areas[i] for i in sorted(self._areas_pending) if i in self._areas]
+        self._areas_removed.clear()
+        self._areas_pending.clear()
+        if areas:
+            script.append(f"window.cityops.setAlertAreas({_js(areas)});")
         if script:
             self._run("\n".join(script))
+
+    def _area_record(self, area_id: str, area: AlertArea) -> dict[str, Any] | None:
+        """What the page gets for one area, or None when there is nothing to draw."""
+        try:
+            severity = Severity(area.severity).label
+        except ValueError:
+            logger.warning("alert area %r: unknown severity %r; not drawn", area_id, area.severity)
+            return None
+        geojson, dropped = clean_area_geojson(area.geojson)
+        if dropped:
+            logger.warning("alert area %r: left out %d unusable shape(s)", area_id, dropped)
+        if not geojson["features"]:
+            logger.warning("alert area %r: nothing to draw", area_id)
+            return None
+        return {
+            "id": area_id,
+            "severity": severity,
+            "label": _area_text(area.label),
+            "geojson": geojson,
+        }
 
     def _run(self, script: str) -> None:
         self._page.runJavaScript(script, 0)
@@ -356,16 +581,25 @@ class MapView(QWebEngineView):
         # Each ready() comes from a fresh document, which has to be sent everything.
         self._ready = True
         self._pending = set(self._known)
+        self._areas_pending = set(self._areas)
+        self._areas_removed.clear()
         if self._boundaries is not None:
             self._run(f"window.cityops.setBoundaries({self._boundaries});")
         self._flush()
-        logger.debug("map page ready with %d entities", len(self._known))
+        logger.debug(
+            "map page ready with %d entities, %d alert areas", len(self._known), len(self._areas)
+        )
         self.pageReady.emit()
 
     @Slot(str)
     def _on_clicked(self, entity_id: str) -> None:
         if entity_id in self._known:
             self.entityClicked.emit(entity_id)
+
+    @Slot(str)
+    def _on_area_clicked(self, alarm_id: str) -> None:
+        if alarm_id in self._areas:
+            self.alertAreaClicked.emit(alarm_id)
 
     @Slot()
     def _on_navigating(self) -> None:

@@ -8,9 +8,14 @@
  *   applyEntities(batch)       create or update markers; returns the number of markers
  *   removeEntities(ids)        remove markers; returns the number of markers
  *   setBoundaries(geojson)     draw a FeatureCollection as labelled outlines (null clears)
+ *   setAlertAreas(items)       draw, redraw or remove external alarms' areas; items are
+ *                              {id, severity, label, geojson} or {id, remove: true};
+ *                              returns the number of areas
  *   markerCount()              number of entity markers
  *   markerInfo(id)             {lat, lon, color, name, stale} or null
  *   boundaryCount()            number of boundary features drawn
+ *   alertAreaCount()           number of alert areas drawn
+ *   alertAreaInfo(id)          {severity, color, label, shapes, radii} or null
  */
 (function () {
   "use strict";
@@ -24,6 +29,11 @@
   // Cluster icons show the most urgent child: larger rank wins.
   var RANK = { stale: 0, ok: 1, warn: 2, alarm: 3 };
 
+  // Alert areas: drawn below the markers (overlay pane, 400) and above district boundaries
+  // (350), under the boundary labels (360) so that district names stay readable.
+  var AREA_PANE = "cityopsAlertAreas";
+  var SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
+
   var state = {
     map: null,
     layer: null,
@@ -31,6 +41,7 @@
     markers: new Map(),
     boundaries: null,
     boundaryCount: 0,
+    areas: new Map(),
     bridge: null
   };
 
@@ -301,6 +312,206 @@
     return count;
   }
 
+  function areaLevel(severity) {
+    return severity === "high" || severity === "critical" ? "alarm" : "warn";
+  }
+
+  function areaStyle(level) {
+    return {
+      color: COLORS[level],
+      weight: 2,
+      opacity: 0.9,
+      fill: true,
+      fillColor: COLORS[level],
+      fillOpacity: 0.2
+    };
+  }
+
+  function isPlainObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  }
+
+  function circleRadiusKm(feature) {
+    var props = feature.properties;
+    var km = isPlainObject(props) ? props.radius_km : undefined;
+    return typeof km === "number" && isFinite(km) && km >= 0 ? km : null;
+  }
+
+  function drawableFeature(feature) {
+    if (!isPlainObject(feature) || !isPlainObject(feature.geometry)) {
+      return false;
+    }
+    switch (feature.geometry.type) {
+      case "Polygon":
+      case "MultiPolygon":
+        return (
+          Array.isArray(feature.geometry.coordinates) && feature.geometry.coordinates.length > 0
+        );
+      case "Point":
+        return circleRadiusKm(feature) !== null;
+      default:
+        return false;
+    }
+  }
+
+  function areaFeatures(geojson) {
+    if (!isPlainObject(geojson)) {
+      return [];
+    }
+    if (geojson.type === "FeatureCollection") {
+      return Array.isArray(geojson.features) ? geojson.features : [];
+    }
+    return geojson.type === "Feature" ? [geojson] : [];
+  }
+
+  function fillAreaTooltip(el, item, descriptions) {
+    el.replaceChildren();
+    addText(el, "div", "cityops-tip-name", textOf(item.label) || textOf(item.id));
+    addText(el, "div", "cityops-tip-alarm", "alert: " + textOf(item.severity));
+    descriptions.forEach(function (text) {
+      addText(el, "div", "cityops-tip-area", text);
+    });
+  }
+
+  // Builds the layer of one area; returns null when none of its features can be drawn.
+  function buildArea(item) {
+    var level = areaLevel(item.severity);
+    var radii = [];
+    var descriptions = [];
+    var shapes = 0;
+    var group = L.geoJSON(null, {
+      pane: AREA_PANE,
+      interactive: true,
+      bubblingMouseEvents: false,
+      style: function () {
+        return areaStyle(level);
+      },
+      pointToLayer: function (feature, latlng) {
+        var metres = circleRadiusKm(feature) * 1000;
+        return L.circle(latlng, {
+          radius: metres,
+          pane: AREA_PANE,
+          interactive: true,
+          bubblingMouseEvents: false
+        });
+      }
+    });
+    areaFeatures(item.geojson).forEach(function (feature) {
+      if (!drawableFeature(feature)) {
+        console.warn("cityops: ignored an alert area shape that cannot be drawn");
+        return;
+      }
+      var before = group.getLayers().length;
+      try {
+        group.addData(feature);
+      } catch (err) {
+        console.warn("cityops: ignored a malformed alert area shape: " + err);
+        return;
+      }
+      if (group.getLayers().length === before) {
+        return;
+      }
+      shapes += 1;
+      if (feature.geometry.type === "Point") {
+        radii.push(circleRadiusKm(feature) * 1000);
+      }
+      var desc = isPlainObject(feature.properties) ? textOf(feature.properties.areaDesc) : "";
+      if (desc && descriptions.indexOf(desc) < 0) {
+        descriptions.push(desc);
+      }
+    });
+    if (!shapes) {
+      return null;
+    }
+    var tip = document.createElement("div");
+    tip.className = "cityops-tip-body";
+    fillAreaTooltip(tip, item, descriptions);
+    group.bindTooltip(tip, { sticky: true, direction: "top", className: "cityops-tip" });
+    group.on("click", function () {
+      if (state.bridge) {
+        state.bridge.alertAreaClicked(item.id);
+      }
+    });
+    group.cityops = {
+      id: item.id,
+      severity: textOf(item.severity),
+      label: textOf(item.label),
+      level: level,
+      shapes: shapes,
+      radii: radii
+    };
+    return group;
+  }
+
+  function removeArea(id) {
+    var old = state.areas.get(id);
+    if (old) {
+      state.map.removeLayer(old);
+      state.areas.delete(id);
+    }
+  }
+
+  // More urgent areas are drawn on top, so that they get the hover and the click.
+  function stackAreas() {
+    var ordered = Array.from(state.areas.values()).sort(function (a, b) {
+      return (SEVERITY_RANK[a.cityops.severity] || 0) - (SEVERITY_RANK[b.cityops.severity] || 0);
+    });
+    ordered.forEach(function (group) {
+      group.bringToFront();
+    });
+  }
+
+  function setAlertAreas(items) {
+    if (!state.map || !Array.isArray(items)) {
+      return state.areas.size;
+    }
+    var changed = false;
+    items.forEach(function (item) {
+      if (!isPlainObject(item) || typeof item.id !== "string") {
+        console.warn("cityops: ignored an invalid alert area");
+        return;
+      }
+      if (item.remove === true) {
+        changed = state.areas.has(item.id) || changed;
+        removeArea(item.id);
+        return;
+      }
+      var group = null;
+      try {
+        group = buildArea(item);
+      } catch (err) {
+        console.error("cityops: could not draw alert area: " + err);
+      }
+      removeArea(item.id);
+      changed = true;
+      if (group) {
+        group.addTo(state.map);
+        state.areas.set(item.id, group);
+      } else {
+        console.warn("cityops: alert area has nothing to draw");
+      }
+    });
+    if (changed) {
+      stackAreas();
+    }
+    return state.areas.size;
+  }
+
+  function alertAreaInfo(id) {
+    var group = state.areas.get(id);
+    if (!group) {
+      return null;
+    }
+    var info = group.cityops;
+    return {
+      severity: info.severity,
+      color: COLORS[info.level],
+      label: info.label,
+      shapes: info.shapes,
+      radii: info.radii.slice()
+    };
+  }
+
   function markerInfo(id) {
     var marker = state.markers.get(id);
     if (!marker) {
@@ -341,6 +552,7 @@
     var labelPane = map.createPane("cityopsLabels");
     labelPane.style.zIndex = 360;
     labelPane.style.pointerEvents = "none";
+    map.createPane(AREA_PANE).style.zIndex = 355;
     state.clustered = Boolean(opts.cluster) && typeof L.markerClusterGroup === "function";
     if (state.clustered) {
       state.layer = L.markerClusterGroup({
@@ -368,6 +580,15 @@
     markerInfo: markerInfo,
     boundaryCount: function () {
       return state.boundaryCount;
+    },
+    setAlertAreas: setAlertAreas,
+    alertAreaCount: function () {
+      return state.areas.size;
+    },
+    alertAreaInfo: alertAreaInfo,
+    // For tests: the Leaflet layer group of an alert area, or null.
+    alertArea: function (id) {
+      return state.areas.get(id) || null;
     },
     // For tests: the Leaflet marker of an entity (e.g. to fire a click), or null.
     marker: function (id) {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import signal
@@ -12,7 +13,10 @@ from typing import Any
 
 import pytest
 import shiboken6
-from PySide6.QtCore import QUrl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PySide6.QtCore import QPoint, Qt, QUrl
+from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import (
     QWebEngineProfile,
     QWebEngineUrlRequestInfo,
@@ -20,10 +24,10 @@ from PySide6.QtWebEngineCore import (
 )
 from pytestqt.qtbot import QtBot
 
-from services.model import Entity, Severity
+from services.model import AlertArea, Entity, Severity
 from tests.conftest import SHARED_INTEROP
 from widgets.map_scheme import CityOpsSchemeHandler, install_scheme_handler, register_scheme
-from widgets.map_view import MapView
+from widgets.map_view import MAX_AREA_VERTICES, MapView, clean_area_geojson
 
 # Headless machines have no GPU: Qt's RHI probe and Chromium's GPU info complain once, harmlessly.
 pytestmark = [
@@ -387,10 +391,18 @@ def test_nothing_is_requested_from_the_network(
         view.set_boundaries(
             {"type": "FeatureCollection", "features": [square("Heshan", 112.3, 28.5)]}
         )
+        view.apply_alert_areas(
+            {
+                "rain": alert_area("rain", Severity.HIGH, polygon_feature(112.3, 28.5)),
+                "fire": alert_area("fire", Severity.LOW, circle_feature(112.4, 28.6, 3.0)),
+            }
+        )
         wait_count(qtbot, view, 30)
         qtbot.waitUntil(lambda: call(qtbot, view, "boundaryCount") == 1, timeout=TIMEOUT_MS)
+        wait_areas(qtbot, view, 2)
         js(qtbot, view, "window.cityops.marker('s1').openTooltip(); true")
         js(qtbot, view, "window.cityops.marker('s1').closeTooltip(); true")
+        js(qtbot, view, "window.cityops.alertArea('rain').openTooltip(); true")
         html = view.page_html()
     finally:
         view.close()
@@ -436,7 +448,9 @@ def test_remote_loads_are_blocked_even_when_the_page_asks(
 def test_page_comes_back_after_the_renderer_dies(qtbot: QtBot, view: MapView) -> None:
     view.apply_entities([station("a"), station("b", lat=28.6, worst_severity=Severity.HIGH)])
     view.set_boundaries({"type": "FeatureCollection", "features": [square("Ziyang", 112.3, 28.6)]})
+    view.apply_alert_areas({"flood": alert_area("flood", Severity.CRITICAL)})
     wait_count(qtbot, view, 2)
+    wait_areas(qtbot, view, 1)
     pid = view.page().renderProcessPid()
     assert pid > 0
     with qtbot.waitSignal(view.pageReady, timeout=TIMEOUT_MS):
@@ -444,15 +458,28 @@ def test_page_comes_back_after_the_renderer_dies(qtbot: QtBot, view: MapView) ->
     wait_count(qtbot, view, 2)
     assert call(qtbot, view, "markerInfo", "b")["color"] == RED
     assert call(qtbot, view, "boundaryCount") == 1
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "flood")["color"] == RED
 
 
 def test_page_reload_gets_everything_again(qtbot: QtBot, view: MapView) -> None:
     view.apply_entities([station("a"), station("b", lat=28.6, stale=True)])
+    view.apply_alert_areas(
+        {
+            "gone": alert_area("gone"),
+            "wind": alert_area("wind", Severity.MEDIUM, circle_feature(112.3, 28.5, 4.0)),
+        }
+    )
+    view.apply_alert_areas({"gone": None})
     wait_count(qtbot, view, 2)
+    wait_areas(qtbot, view, 1)
     with qtbot.waitSignal(view.pageReady, timeout=TIMEOUT_MS):
         js(qtbot, view, "window.location.reload(); true")
     wait_count(qtbot, view, 2)
     assert call(qtbot, view, "markerInfo", "b")["color"] == GREY
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "gone") is None
+    assert call(qtbot, view, "alertAreaInfo", "wind")["radii"] == [4000]
 
 
 def test_page_refuses_to_navigate_away(
@@ -530,3 +557,440 @@ def test_scheme_serves_and_404s_inside_the_page(qtbot: QtBot, view: MapView) -> 
 def test_register_scheme_is_idempotent(qapp: Any) -> None:
     register_scheme()  # already registered by conftest; must neither fail nor warn
     register_scheme()
+
+
+# -- alert areas (CAP polygons and circles) ---------------------------------------------------
+
+
+def polygon_feature(
+    lon: float = 112.33, lat: float = 28.54, size: float = 0.05, desc: str = "Ziyang district"
+) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {"areaDesc": desc, "geocodes": [["GB2260", "430902"]]},
+    }
+
+
+def circle_feature(lon: float, lat: float, km: float, desc: str = "Heshan") -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {"areaDesc": desc, "radius_km": km},
+    }
+
+
+def alert_area(
+    alarm_id: str,
+    severity: Severity = Severity.HIGH,
+    *features: dict[str, Any],
+    label: str = "Heavy rain warning",
+) -> AlertArea:
+    shapes = list(features) or [polygon_feature()]
+    return AlertArea(alarm_id, severity, label, {"type": "FeatureCollection", "features": shapes})
+
+
+def wait_areas(qtbot: QtBot, view: MapView, expected: int) -> None:
+    qtbot.waitUntil(lambda: call(qtbot, view, "alertAreaCount") == expected, timeout=TIMEOUT_MS)
+
+
+def area_paths(qtbot: QtBot, view: MapView) -> int:
+    """How many SVG shapes the alert-area pane holds."""
+    count = js(
+        qtbot, view, "document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path').length"
+    )
+    return int(count)
+
+
+def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
+    qtbot: QtBot, view: MapView
+) -> None:
+    view.apply_alert_areas(
+        {
+            "low": alert_area("low", Severity.LOW, polygon_feature(112.30, 28.50)),
+            "medium": alert_area("medium", Severity.MEDIUM, polygon_feature(112.40, 28.50)),
+            "high": alert_area("high", Severity.HIGH, circle_feature(112.30, 28.60, 2.0)),
+            "critical": alert_area(
+                "critical",
+                Severity.CRITICAL,
+                polygon_feature(112.40, 28.60),
+                circle_feature(112.45, 28.65, 1.0),
+            ),
+        }
+    )
+    wait_areas(qtbot, view, 4)
+    infos = {
+        i: call(qtbot, view, "alertAreaInfo", i) for i in ("low", "medium", "high", "critical")
+    }
+    assert {i: info["color"] for i, info in infos.items()} == {
+        "low": AMBER,
+        "medium": AMBER,
+        "high": RED,
+        "critical": RED,
+    }
+    assert infos["critical"]["shapes"] == 2
+    assert infos["critical"]["severity"] == "critical"
+    assert infos["low"]["label"] == "Heavy rain warning"
+    assert view.alert_area_ids() == ["critical", "high", "low", "medium"]
+    assert area_paths(qtbot, view) == 5
+    style = value(
+        qtbot,
+        view,
+        """(() => {
+            const path = document.querySelector('.leaflet-cityopsAlertAreas-pane path');
+            const s = getComputedStyle(path);
+            return {fillOpacity: Number(s.fillOpacity), strokeOpacity: Number(s.strokeOpacity),
+                    dash: path.getAttribute('stroke-dasharray')};
+        })()""",
+    )
+    assert 0.15 <= style["fillOpacity"] <= 0.25
+    assert style["strokeOpacity"] >= 0.8
+    assert style["dash"] is None
+    z = value(
+        qtbot,
+        view,
+        """['cityopsBoundaries', 'cityopsAlertAreas', 'overlay', 'marker'].map(
+            (name) => Number(getComputedStyle(
+                document.querySelector('.leaflet-' + name + '-pane')).zIndex))""",
+    )
+    assert z[0] < z[1] < z[2] < z[3]
+    # More urgent areas are stacked on top of less urgent ones.
+    order = value(
+        qtbot,
+        view,
+        """Array.from(document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path'))
+            .map((p) => p.getAttribute('fill'))""",
+    )
+    assert order[:2] == [AMBER, AMBER]
+    assert order[2:] == [RED, RED, RED]
+
+
+def test_alert_area_update_recolours_without_duplicates(qtbot: QtBot, view: MapView) -> None:
+    view.apply_alert_areas({"cap-1": alert_area("cap-1", Severity.HIGH)})
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == RED
+    view.apply_alert_areas(
+        {"cap-1": alert_area("cap-1", Severity.LOW, polygon_feature(), label="Downgraded")}
+    )
+    qtbot.waitUntil(
+        lambda: call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == AMBER, timeout=TIMEOUT_MS
+    )
+    assert call(qtbot, view, "alertAreaInfo", "cap-1")["label"] == "Downgraded"
+    assert call(qtbot, view, "alertAreaCount") == 1
+    assert area_paths(qtbot, view) == 1
+    # The same area again changes nothing and sends nothing.
+    js(qtbot, view, "window.cityops.alertArea('cap-1').sameAsBefore = true; true")
+    view.apply_alert_areas(
+        {"cap-1": alert_area("cap-1", Severity.LOW, polygon_feature(), label="Downgraded")}
+    )
+    view.apply_alert_areas({"other": alert_area("other")})
+    wait_areas(qtbot, view, 2)
+    assert js(qtbot, view, "window.cityops.alertArea('cap-1').sameAsBefore") is True
+
+
+def test_alert_area_is_removed_by_none(qtbot: QtBot, view: MapView) -> None:
+    view.apply_alert_areas({"a": alert_area("a"), "b": alert_area("b", Severity.MEDIUM)})
+    wait_areas(qtbot, view, 2)
+    view.apply_alert_areas({"a": None, "never-seen": None})
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "a") is None
+    assert call(qtbot, view, "alertAreaInfo", "b")["color"] == AMBER
+    assert area_paths(qtbot, view) == 1
+    assert view.alert_area_ids() == ["b"]
+    view.clear_alert_areas()
+    wait_areas(qtbot, view, 0)
+    assert area_paths(qtbot, view) == 0
+    assert view.alert_area_ids() == []
+
+
+def test_alert_circle_radius_is_in_metres_around_lon_lat(qtbot: QtBot, view: MapView) -> None:
+    view.apply_alert_areas(
+        {"storm": alert_area("storm", Severity.CRITICAL, circle_feature(112.355, 28.553, 2.5))}
+    )
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "storm")["radii"] == [2500]
+    circle = value(
+        qtbot,
+        view,
+        """(() => {
+            const c = window.cityops.alertArea('storm').getLayers()[0];
+            return {radius: c.getRadius(), lat: c.getLatLng().lat, lon: c.getLatLng().lng,
+                    kind: c instanceof L.Circle};
+        })()""",
+    )
+    assert circle == {"radius": 2500, "lat": 28.553, "lon": 112.355, "kind": True}
+    # Drawn to scale: a 2.5 km radius spans about 5 km of map.
+    width_m = value(
+        qtbot,
+        view,
+        """(() => {
+            const map = window.cityops.alertArea('storm')._map;
+            const b = window.cityops.alertArea('storm').getBounds();
+            return map.distance(L.latLng(b.getCenter().lat, b.getWest()),
+                                L.latLng(b.getCenter().lat, b.getEast()));
+        })()""",
+    )
+    assert width_m == pytest.approx(5000, rel=0.05)
+
+
+def test_alert_area_text_is_never_markup(qtbot: QtBot, view: MapView) -> None:
+    view.apply_alert_areas(
+        {
+            "x": alert_area(
+                "x",
+                Severity.HIGH,
+                polygon_feature(desc="<script>window.pwned=2</script><b>Ziyang</b>"),
+                circle_feature(112.36, 28.56, 1.0, desc=HOSTILE),
+                label=HOSTILE,
+            )
+        }
+    )
+    wait_areas(qtbot, view, 1)
+    js(qtbot, view, "window.cityops.alertArea('x').openTooltip(); true")
+    tooltip = value(
+        qtbot,
+        view,
+        """(() => {
+            const tip = document.querySelector('.leaflet-tooltip');
+            return {
+                name: tip.querySelector('.cityops-tip-name').textContent,
+                areas: Array.from(tip.querySelectorAll('.cityops-tip-area'))
+                    .map((e) => e.textContent),
+                elements: Array.from(tip.querySelectorAll('*')).map((e) => e.tagName.toLowerCase()),
+            };
+        })()""",
+    )
+    assert tooltip["name"] == HOSTILE
+    assert tooltip["areas"] == ["<script>window.pwned=2</script><b>Ziyang</b>", HOSTILE]
+    assert not {"img", "b", "script"} & set(tooltip["elements"])
+    assert call(qtbot, view, "alertAreaInfo", "x")["label"] == HOSTILE
+    assert js(qtbot, view, "document.querySelectorAll('img[src=x]').length") == 0
+    assert js(qtbot, view, "typeof window.pwned") == "undefined"
+
+
+def test_alert_areas_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: MapView) -> None:
+    assert not new_view.is_ready()
+    new_view.apply_alert_areas({"a": alert_area("a", Severity.CRITICAL), "b": alert_area("b")})
+    new_view.apply_alert_areas({"a": alert_area("a", Severity.LOW), "c": alert_area("c")})
+    new_view.apply_alert_areas({"b": None})
+    qtbot.waitUntil(new_view.is_ready, timeout=TIMEOUT_MS)
+    wait_areas(qtbot, new_view, 2)
+    assert call(qtbot, new_view, "alertAreaInfo", "a")["color"] == AMBER
+    assert call(qtbot, new_view, "alertAreaInfo", "b") is None
+    assert call(qtbot, new_view, "alertAreaInfo", "c")["color"] == RED
+    assert area_paths(qtbot, new_view) == 2
+
+
+def test_malformed_area_geometry_is_ignored_without_breaking_the_batch(
+    qtbot: QtBot, view: MapView, caplog: pytest.LogCaptureFixture
+) -> None:
+    nan_ring = [[112.3, 28.5], [float("nan"), 28.5], [112.4, float("inf")], [112.3, 28.6]]
+    broken = [
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [nan_ring]}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [112.3, 28.5]}},
+        circle_feature(112.3, 28.5, -1.0),
+        circle_feature(112.3, 28.5, float("nan")),
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": "28.5,112.3"}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[["a", "b"]] * 4]}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [[[1e9, 2], [3, 4]]]}},
+        {"type": "Feature", "geometry": None},
+        "not a feature",
+    ]
+    with caplog.at_level(logging.WARNING, logger="cityops.map"):
+        view.apply_alert_areas(
+            {
+                "good": alert_area("good", Severity.MEDIUM),
+                "mixed": alert_area(
+                    "mixed", Severity.HIGH, *broken, circle_feature(112.3, 28.5, 1)
+                ),
+                "hopeless": alert_area("hopeless", Severity.HIGH, *broken),
+                "not-geojson": AlertArea("not-geojson", Severity.LOW, "x", {"type": "Topology"}),
+            }
+        )
+    wait_areas(qtbot, view, 2)
+    assert call(qtbot, view, "alertAreaInfo", "good")["shapes"] == 1
+    assert call(qtbot, view, "alertAreaInfo", "mixed") == {
+        "severity": "high",
+        "color": RED,
+        "label": "Heavy rain warning",
+        "shapes": 1,
+        "radii": [1000],
+    }
+    assert call(qtbot, view, "alertAreaInfo", "hopeless") is None
+    assert view.alert_area_ids() == ["good", "mixed"]
+    assert "'hopeless': nothing to draw" in caplog.text
+    # An area that turns undrawable leaves the map rather than showing its old shape.
+    view.apply_alert_areas({"good": alert_area("good", Severity.MEDIUM, *broken)})
+    wait_areas(qtbot, view, 1)
+    assert call(qtbot, view, "alertAreaInfo", "good") is None
+
+    # The page checks too: bad items sent straight to it are skipped, the rest are drawn.
+    ok = {"type": "FeatureCollection", "features": [polygon_feature()]}
+    items = [
+        None,
+        {"severity": "high"},
+        {
+            "id": "p-bad",
+            "severity": "high",
+            "label": "x",
+            "geojson": {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Polygon", "coordinates": [[["x", "y"]]]},
+                    },
+                    {"type": "Feature", "geometry": {"type": "Point", "coordinates": [1, 2]}},
+                    {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": []}},
+                ],
+            },
+        },
+        {"id": "p-none", "severity": "low", "label": "x", "geojson": None},
+        {"id": "p-ok", "severity": "critical", "label": "y", "geojson": ok},
+    ]
+    assert call(qtbot, view, "setAlertAreas", items) == 2
+    assert call(qtbot, view, "alertAreaInfo", "p-ok")["color"] == RED
+    assert call(qtbot, view, "alertAreaInfo", "p-bad") is None
+    assert call(qtbot, view, "setAlertAreas", "nonsense") == 2
+
+
+def test_alert_areas_do_not_steal_marker_clicks(qtbot: QtBot, view: MapView) -> None:
+    view.apply_entities([station("cam-1", lat=28.5539, lon=112.3550)])
+    view.apply_alert_areas(
+        {"under": alert_area("under", Severity.CRITICAL, polygon_feature(112.33, 28.54, size=0.04))}
+    )
+    wait_count(qtbot, view, 1)
+    wait_areas(qtbot, view, 1)
+    points = value(
+        qtbot,
+        view,
+        """(() => {
+            const map = window.cityops.alertArea('under')._map;
+            const box = map.getContainer().getBoundingClientRect();
+            const at = (lat, lon) => {
+                const p = map.latLngToContainerPoint([lat, lon]);
+                return [Math.round(p.x + box.left), Math.round(p.y + box.top)];
+            };
+            return {marker: at(28.5539, 112.3550), area: at(28.565, 112.36)};
+        })()""",
+    )
+    hit = f"document.elementFromPoint({points['marker'][0]}, {points['marker'][1]})"
+    assert js(qtbot, view, f"{hit} === window.cityops.marker('cam-1')._path") is True
+    hit = f"document.elementFromPoint({points['area'][0]}, {points['area'][1]})"
+    assert js(qtbot, view, f"{hit}.closest('.leaflet-cityopsAlertAreas-pane') !== null") is True
+
+    target = view.focusProxy() or view
+    with qtbot.waitSignal(view.entityClicked, timeout=TIMEOUT_MS) as blocker:
+        QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(*points["marker"]))
+    assert blocker.args == ["cam-1"]
+    with qtbot.waitSignal(view.alertAreaClicked, timeout=TIMEOUT_MS) as blocker:
+        QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(*points["area"]))
+    assert blocker.args == ["under"]
+
+
+def test_clean_area_geojson_keeps_only_drawable_data() -> None:
+    ring = [[112.3, 28.5], [112.4, 28.5, 30.0], [float("nan"), 1.0], [112.4, 28.6], [112.3, 28.5]]
+    hole = [[112.31, 28.51], [True, 28.52], [112.32, 28.52]]  # too few corners once cleaned
+    source = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [ring, hole]},
+                "properties": {"areaDesc": "x" * 2000, "extra": {"deep": [1, 2, 3]}},
+            },
+            circle_feature(112.3, 28.5, 1e9),
+            {"type": "Feature", "geometry": {"type": "MultiPolygon", "coordinates": [[ring], []]}},
+        ],
+    }
+    cleaned, dropped = clean_area_geojson(source)
+    assert dropped == 0
+    polygon, circle, multi = cleaned["features"]
+    assert polygon["geometry"]["coordinates"] == [
+        [[112.3, 28.5], [112.4, 28.5], [112.4, 28.6], [112.3, 28.5]]
+    ]
+    assert polygon["properties"] == {"areaDesc": "x" * 500}
+    assert circle["properties"]["radius_km"] == 5000.0
+    assert multi["geometry"]["type"] == "Polygon"  # only one of its polygons was usable
+
+
+def test_clean_area_geojson_caps_vertices() -> None:
+    turns = [i / 30_000 * 2 * math.pi for i in range(30_000)]
+    huge = [[112.0 + 0.5 * math.cos(t), 28.5 + 0.5 * math.sin(t)] for t in turns]
+    many_small = [polygon_feature(112.0 + i / 1000, 28.5) for i in range(3000)]
+    for features in ([polygon_feature(), _feature(huge)], many_small):
+        cleaned, _ = clean_area_geojson({"type": "FeatureCollection", "features": features})
+        assert 0 < vertices(cleaned) <= MAX_AREA_VERTICES
+    cleaned, _ = clean_area_geojson({"type": "FeatureCollection", "features": [_feature(huge)]})
+    kept = cleaned["features"][0]["geometry"]["coordinates"][0]
+    assert len(kept) > MAX_AREA_VERTICES // 2  # thinned, not thrown away
+    assert kept[0] == huge[0] and kept[-1] == huge[-1]
+
+
+def _feature(ring: list[list[float]]) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+
+
+def vertices(geojson: dict[str, Any]) -> int:
+    total = 0
+    for feature in geojson["features"]:
+        geometry = feature["geometry"]
+        if geometry["type"] == "Point":
+            total += 1
+        elif geometry["type"] == "Polygon":
+            total += sum(len(r) for r in geometry["coordinates"])
+        else:
+            total += sum(len(r) for p in geometry["coordinates"] for r in p)
+    return total
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=40,
+)
+_positions = st.lists(st.floats() | st.integers(-200, 200) | st.none(), min_size=0, max_size=3)
+_geometries = st.fixed_dictionaries(
+    {
+        "type": st.sampled_from(["Polygon", "MultiPolygon", "Point", "LineString", "x"]),
+        "coordinates": _json_values
+        | _positions
+        | st.lists(st.lists(_positions, max_size=8), max_size=3)
+        | st.lists(st.lists(st.lists(_positions, max_size=8), max_size=2), max_size=2),
+    }
+)
+_features = st.fixed_dictionaries(
+    {
+        "type": st.just("Feature"),
+        "geometry": _geometries | _json_values,
+        "properties": st.fixed_dictionaries(
+            {
+                "radius_km": st.floats() | st.integers() | st.text(max_size=3),
+                "areaDesc": _json_values,
+            }
+        )
+        | _json_values,
+    }
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    features=st.lists(_features | _json_values, max_size=6),
+    max_vertices=st.integers(min_value=1, max_value=40),
+)
+def test_clean_area_geojson_never_fails_and_emits_strict_json(
+    features: list[Any], max_vertices: int
+) -> None:
+    cleaned, dropped = clean_area_geojson(
+        {"type": "FeatureCollection", "features": features}, max_vertices
+    )
+    json.dumps(cleaned, allow_nan=False)  # finite numbers only
+    assert vertices(cleaned) <= max_vertices
+    assert len(cleaned["features"]) + dropped == len(features)
+    for feature in cleaned["features"]:
+        assert set(feature["properties"]) <= {"areaDesc", "radius_km"}
