@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
 
         self.map_view = MapView(config.map.center, config.map.zoom)
         self.map_view.entityClicked.connect(self._show_entity)
+        self.map_view.alertAreaClicked.connect(self._select_alarm)
         if boundaries:
             self.map_view.set_boundaries(boundaries)
         self.alarm_view = AlarmTableView()
@@ -187,6 +188,8 @@ class MainWindow(QMainWindow):
             )
         if delta.alarms:
             self.alarm_view.model.upsert(delta.alarms.values())
+        if delta.areas:
+            self.map_view.apply_alert_areas(delta.areas)
         if delta.brokers:
             self._show_brokers(delta.brokers)
         if delta.feeds:
@@ -260,6 +263,14 @@ class MainWindow(QMainWindow):
             return
         self.alarm_view.model.upsert(changed)
         self.statusBar().showMessage(f"Acknowledged {len(changed)} alarm(s)", 5000)
+
+    def _select_alarm(self, alarm_id: str) -> None:
+        """Bring the alarm list forward with ``alarm_id`` selected."""
+        self.tabs.setCurrentWidget(self.alarm_view)
+        alarm = self.alarm_view.model.alarm(alarm_id)
+        if alarm is not None:
+            self.statusBar().showMessage(f"{alarm.metric}: {alarm.message}", 10000)
+        self.alarm_view.select_alarm(alarm_id)
 
     def _show_entity(self, entity_id: str) -> None:
         entity = self.entities.get(entity_id)

@@ -672,6 +672,17 @@ class AlarmTableView(QWidget):
         source = self._proxy.mapToSource(self._proxy.index(row, 0))
         return self._model.alarm_at(source.row())
 
+    def select_alarm(self, alarm_id: str) -> bool:
+        """Select and scroll to the row of ``alarm_id``; False when it is not in the list."""
+        row = self._model.row_of(alarm_id)
+        if row is None:
+            return False
+        index = self._proxy.mapFromSource(self._model.index(row, 0))
+        self._table.clearSelection()
+        self._table.selectRow(index.row())
+        self._table.scrollTo(index)
+        return True
+
     def selected_alarm_ids(self) -> list[str]:
         """Ids of the selected alarms, in the table's order."""
         return [self._alarm_at_proxy_row(row).id for row in self._selected_rows()]

@@ -522,3 +522,10 @@ def test_invalid_parent_has_no_rows() -> None:
     assert model.rowCount(model.index(0, 0)) == 0
     assert model.columnCount(model.index(0, 0)) == 0
     assert model.data(QModelIndex()) is None
+
+
+def test_select_alarm_selects_its_row(qtbot: QtBot, view: AlarmTableView) -> None:
+    target = ids("low-old")[0]
+    assert view.select_alarm(target)
+    assert view.selected_alarm_ids() == [target]
+    assert not view.select_alarm("no|such|alarm")
