@@ -438,6 +438,7 @@ def decode_json(payload: bytes, topic: str, feed: FeedConfig, received_at: float
             ts = parse_timestamp(document["ts"])
         except ValueError as error:
             raise DecodeError(f"field 'ts': {error}") from None
+        check_time(ts, received_at, "field 'ts'")
     else:
         ts = received_at
     lat = _coordinate(document, "lat", 90.0)

@@ -34,7 +34,7 @@ def test_metrics_entity_and_iso_timestamp() -> None:
             "note": "text",
         }
     ).encode()
-    result = decode(payload, "yiyang/env/air/aq-01", "air", 5.0)
+    result = decode(payload, "yiyang/env/air/aq-01", "air", 1_795_248_000.0)
     assert {(r.metric, r.value) for r in result.readings} == {("pm25", 81.5), ("aqi", 120.0)}
     assert all(r.entity_id == "aq-01" and r.feed == "air" for r in result.readings)
     assert result.readings[0].ts == 1_795_248_000.0
@@ -48,7 +48,7 @@ def test_metrics_entity_and_iso_timestamp() -> None:
 
 
 def test_id_from_topic_and_epoch_ts_and_default_time() -> None:
-    result = decode(b'{"ts": 1700000000, "v": 1}', "a/b/station-9", "f", 5.0)
+    result = decode(b'{"ts": 1700000000, "v": 1}', "a/b/station-9", "f", 1_700_000_100.0)
     assert result.readings[0].entity_id == "station-9"
     assert result.readings[0].ts == 1_700_000_000.0
     assert decode(b'{"v": 2}', "a/x", "f", 42.0).readings[0].ts == 42.0
@@ -63,6 +63,8 @@ def test_id_from_topic_and_epoch_ts_and_default_time() -> None:
         (b'{"v": Infinity}', "non-finite"),
         (b'{"v": 1e999}', "out of range"),
         (b'{"ts": "yesterday", "v": 1}', "field 'ts'"),
+        (b'{"ts": 1e12, "v": 1}', "in the future"),
+        (b'{"ts": -5, "v": 1}', "before 1970"),
         (b'{"lat": 95, "lon": 1}', "out of range"),
         (b'{"lat": 5}', "must come together"),
         (b'{"id": {"x": 1}}', "field 'id'"),
