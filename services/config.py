@@ -526,6 +526,13 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
     return feed
 
 
+def feed_from_table(
+    table: Mapping[str, Any], broker_names: list[str], source: str = "new feed"
+) -> FeedConfig:
+    """Validate one feed given as a ``[[feeds]]`` table (e.g. from the Add feed dialog)."""
+    return _read_feed(_Reader(source, table, ""), broker_names)
+
+
 def _read_http(reader: _Reader) -> HttpSettings:
     url = reader.text("url")
     if not url.startswith(("http://", "https://")):

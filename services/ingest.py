@@ -66,7 +66,15 @@ class FeedPaused:
     paused: bool
 
 
-InboxItem = RawMessage | ConnectionEvent | FeedPaused
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """A feed added (``feed`` set) or removed (``feed`` None) at run time."""
+
+    name: str
+    feed: FeedConfig | None
+
+
+InboxItem = RawMessage | ConnectionEvent | FeedPaused | FeedChange
 _STOP = object()
 
 
@@ -232,6 +240,14 @@ class IngestPipeline:
                 self._delta.alarms[alarm.id] = alarm
         return changed
 
+    def add_feed(self, feed: FeedConfig) -> None:
+        """Start accepting messages of a feed added at run time (before it is subscribed)."""
+        self.put(FeedChange(feed.name, feed))
+
+    def remove_feed(self, name: str) -> None:
+        """Forget a feed removed at run time (after it is unsubscribed)."""
+        self.put(FeedChange(name, None))
+
     def set_paused(self, feed: str, *, paused: bool) -> None:
         """Show a feed as paused (or no longer paused); safe from any thread."""
         self.put(FeedPaused(feed, paused))
@@ -243,7 +259,7 @@ class IngestPipeline:
 
     def feed_health(self) -> dict[str, FeedHealth]:
         """A copy of every feed's health."""
-        return {name: replace(counters.health) for name, counters in self._feeds.items()}
+        return {name: replace(counters.health) for name, counters in list(self._feeds.items())}
 
     # -- worker --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -299,6 +315,9 @@ class IngestPipeline:
             if isinstance(item, FeedPaused):
                 self._apply_pause(item, feeds_touched)
                 continue
+            if isinstance(item, FeedChange):
+                self._apply_feed_change(item, feeds_touched)
+                continue
             messages += 1
             decoded = self._decode(item)
             if decoded is None:
@@ -345,7 +364,9 @@ class IngestPipeline:
                 delta.alarms[alarm.id] = alarm
             delta.areas.update(areas)
             for name in feeds_touched:
-                delta.feeds[name] = replace(self._feeds[name].health)
+                if name in self._feeds:
+                    delta.feeds[name] = replace(self._feeds[name].health)
+                    delta.removed_feeds.discard(name)
             delta.messages += messages
 
     def _alert_areas(
@@ -435,6 +456,17 @@ class IngestPipeline:
             counters.health.detail = event.detail
             touched.add(name)
 
+    def _apply_feed_change(self, change: FeedChange, touched: set[str]) -> None:
+        if change.feed is not None:
+            self._feeds[change.name] = _FeedCounters(change.feed)
+            touched.add(change.name)
+            return
+        self._feeds.pop(change.name, None)
+        touched.discard(change.name)
+        with self._delta_lock:
+            self._delta.feeds.pop(change.name, None)
+            self._delta.removed_feeds.add(change.name)
+
     def _apply_pause(self, event: FeedPaused, touched: set[str]) -> None:
         counters = self._feeds.get(event.feed)
         if counters is None:
@@ -457,7 +489,7 @@ class IngestPipeline:
         self._last_housekeeping = now_mono
         now = self.clock()
         changed: dict[str, FeedHealth] = {}
-        for name, counters in self._feeds.items():
+        for name, counters in list(self._feeds.items()):
             health = counters.health
             before = (health.state, round(health.rate, 1))
             health.rate = counters.window_messages / elapsed

@@ -194,6 +194,7 @@ class Delta:
     latest: dict[tuple[str, str], Reading] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
     feeds: dict[str, FeedHealth] = field(default_factory=dict)
+    removed_feeds: set[str] = field(default_factory=set)
     brokers: dict[str, FeedState] = field(default_factory=dict)
     areas: dict[str, AlertArea | None] = field(default_factory=dict)
     messages: int = 0
@@ -204,6 +205,7 @@ class Delta:
             or self.latest
             or self.alarms
             or self.feeds
+            or self.removed_feeds
             or self.brokers
             or self.areas
             or self.messages
@@ -215,6 +217,11 @@ class Delta:
         self.latest.update(newer.latest)
         self.alarms.update(newer.alarms)
         self.feeds.update(newer.feeds)
+        for name in newer.feeds:
+            self.removed_feeds.discard(name)
+        for name in newer.removed_feeds:
+            self.feeds.pop(name, None)
+        self.removed_feeds |= newer.removed_feeds
         self.brokers.update(newer.brokers)
         self.areas.update(newer.areas)
         self.messages += newer.messages

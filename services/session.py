@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from services.broker_url import parse_broker_url
 from services.cache import OfflineCache
-from services.config import AppConfig, BrokerConfig
+from services.config import AppConfig, BrokerConfig, FeedConfig
 from services.embedded_broker import EmbeddedBroker
 from services.http_feeds import HttpFeedPoller
 from services.ingest import IngestPipeline
@@ -32,6 +33,7 @@ class CitySession:
         self.pipeline = IngestPipeline(config, self.cache)
         self.clients: list[MqttFeedClient] = []
         self.http_poller: HttpFeedPoller | None = None
+        self._brokers: list[BrokerConfig] = list(config.brokers)
         self._demo_broker: EmbeddedBroker | None = None
         self._demo_publisher: DemoPublisher | None = None
         self.snapshot: Snapshot | None = None
@@ -44,19 +46,22 @@ class CitySession:
         brokers = list(self.config.brokers)
         if self.config.demo and brokers:
             brokers[0] = self._start_demo(brokers[0])
+        self._brokers = brokers
         for broker in brokers:
             feeds = self.config.mqtt_feeds(broker.name)
-            if not feeds:
-                continue
-            client = MqttFeedClient(broker, feeds, self.pipeline.put)
-            client.start()
-            self.clients.append(client)
+            if feeds:
+                self._start_client(broker, feeds).start()
         http_feeds = self.config.http_feeds()
         if http_feeds:
             self.http_poller = HttpFeedPoller(http_feeds, self.pipeline.put)
             self.http_poller.start()
         self._started = True
         return self.snapshot
+
+    def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> MqttFeedClient:
+        client = MqttFeedClient(broker, feeds, self.pipeline.put)
+        self.clients.append(client)
+        return client
 
     def _start_demo(self, broker: BrokerConfig) -> BrokerConfig:
         embedded = EmbeddedBroker()
@@ -67,6 +72,49 @@ class CitySession:
         self._demo_publisher = publisher
         log.info("demo city running on embedded broker %s", embedded.url)
         return replace(broker, url=embedded.url, address=parse_broker_url(embedded.url))
+
+    def feed_names(self) -> list[str]:
+        """Every feed running now, configured or added at run time."""
+        names = [feed.name for client in self.clients for feed in client.feeds]
+        if self.http_poller is not None:
+            names.extend(self.http_poller.feed_names)
+        return names
+
+    def add_feed(self, feed: FeedConfig) -> None:
+        """Subscribe a new MQTT feed on its broker without reconnecting (until the app closes).
+
+        ValueError when the name is taken, the feed is not MQTT or its broker is unknown.
+        """
+        if feed.name in self.feed_names():
+            raise ValueError(f"a feed named {feed.name!r} exists already")
+        if feed.kind != "mqtt":
+            raise ValueError("only MQTT feeds can be added while the app runs")
+        client = next((c for c in self.clients if c.broker.name == feed.broker), None)
+        broker = next((b for b in self._brokers if b.name == feed.broker), None)
+        if client is None and broker is None:
+            raise ValueError(f"no broker named {feed.broker!r}")
+        self.pipeline.add_feed(feed)
+        try:
+            if client is not None:
+                client.add_feed(feed)
+            elif broker is not None:
+                self._start_client(broker, [feed]).start()
+        except ValueError:
+            self.pipeline.remove_feed(feed.name)
+            raise
+        log.info("feed %r added on broker %r", feed.name, feed.broker)
+
+    def remove_feed(self, name: str) -> None:
+        """Unsubscribe and forget a feed; KeyError when there is none of that name."""
+        client = next((c for c in self.clients if any(f.name == name for f in c.feeds)), None)
+        if client is None:
+            raise KeyError(f"no MQTT feed named {name!r}")
+        client.remove_feed(name)
+        self.pipeline.remove_feed(name)
+        log.info("feed %r removed", name)
+
+    def broker_names(self) -> list[str]:
+        return [broker.name for broker in self._brokers]
 
     def pause_feed(self, name: str) -> None:
         """Stop taking messages from one feed, without touching the others' connections."""

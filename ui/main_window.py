@@ -6,15 +6,19 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSizePolicy,
     QSplitter,
     QTabWidget,
@@ -22,9 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.config import AppConfig
+from services.config import AppConfig, FeedConfig
 from services.kpi import compute_kpis
 from services.model import Alarm, DeadLetter, Delta, Entity, FeedState, Reading
+from ui.feed_dialog import AddFeedDialog
 from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
 from widgets.gauge import Gauge
@@ -36,6 +41,14 @@ AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
 ExportFunction = Callable[[Path], int]
 DeadLetterFunction = Callable[[str], list[DeadLetter]]
 FeedControlFunction = Callable[[str], None]
+
+
+class FeedManager(Protocol):
+    """What the Feeds tab needs to add and remove feeds at run time."""
+
+    def broker_names(self) -> list[str]: ...
+    def add_feed(self, feed: FeedConfig) -> None: ...
+    def remove_feed(self, name: str) -> None: ...
 
 
 def format_value(value: float, unit: str = "") -> str:
@@ -68,6 +81,7 @@ class MainWindow(QMainWindow):
         dead_letters: DeadLetterFunction | None = None,
         pause_feed: FeedControlFunction | None = None,
         resume_feed: FeedControlFunction | None = None,
+        feed_manager: FeedManager | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -75,6 +89,7 @@ class MainWindow(QMainWindow):
         self._acknowledge = acknowledge
         self._export_alarms = export_alarms
         self._dead_letters = dead_letters
+        self._feed_manager = feed_manager
         self.entities: dict[str, Entity] = {}
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
@@ -106,7 +121,7 @@ class MainWindow(QMainWindow):
             self.feed_panel.resumeRequested.connect(resume_feed)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.alarm_view, "Alarms")
-        self.tabs.addTab(self.feed_panel, "Feeds")
+        self.tabs.addTab(self._feeds_tab(), "Feeds")
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(gauge_panel)
@@ -148,6 +163,69 @@ class MainWindow(QMainWindow):
         self._kpi_timer.setInterval(1000)
         self._kpi_timer.timeout.connect(self.refresh_kpis)
         self._kpi_timer.start()
+
+    def _feeds_tab(self) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.add_feed_button = QPushButton("Add feed…")
+        self.add_feed_button.clicked.connect(self.add_feed_dialog)
+        self.remove_feed_button = QPushButton("Remove feed")
+        self.remove_feed_button.clicked.connect(self.remove_selected_feed)
+        for button in (self.add_feed_button, self.remove_feed_button):
+            button.setEnabled(self._feed_manager is not None)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout.addLayout(bar)
+        layout.addWidget(self.feed_panel)
+        return tab
+
+    def add_feed_dialog(self) -> None:
+        """Ask for a new MQTT feed and subscribe it without reconnecting."""
+        if self._feed_manager is None:
+            return
+        dialog = AddFeedDialog(self._feed_manager.broker_names(), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.feed is None:
+            return
+        problem = self.add_feed(dialog.feed)
+        if problem:
+            QMessageBox.warning(self, "Feed not added", problem)
+
+    def add_feed(self, feed: FeedConfig) -> str:
+        """Subscribe ``feed`` now; returns why not when it cannot be added ("" when added)."""
+        if self._feed_manager is None:
+            return "feeds cannot be changed here"
+        try:
+            self._feed_manager.add_feed(feed)
+        except ValueError as error:
+            return str(error)
+        self.statusBar().showMessage(f"Feed {feed.name!r} added until the app closes", 8000)
+        return ""
+
+    def remove_selected_feed(self) -> None:
+        """Unsubscribe the feed selected in the Feeds tab, after asking."""
+        name = self.feed_panel.selected_feed()
+        if self._feed_manager is None or not name:
+            return
+        answer = QMessageBox.question(
+            self, "Remove feed", f"Stop receiving feed {name!r} until the app restarts?"
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            problem = self.remove_feed(name)
+            if problem:
+                QMessageBox.warning(self, "Feed not removed", problem)
+
+    def remove_feed(self, name: str) -> str:
+        """Unsubscribe feed ``name``; returns why not when it cannot be removed."""
+        if self._feed_manager is None:
+            return "feeds cannot be changed here"
+        try:
+            self._feed_manager.remove_feed(name)
+        except KeyError as error:
+            return str(error.args[0])
+        self.statusBar().showMessage(f"Feed {name!r} removed", 8000)
+        return ""
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -192,6 +270,9 @@ class MainWindow(QMainWindow):
             self.map_view.apply_alert_areas(delta.areas)
         if delta.brokers:
             self._show_brokers(delta.brokers)
+        if delta.removed_feeds:
+            self.feed_panel.model.remove(delta.removed_feeds)
+            self._show_feed_summary()
         if delta.feeds:
             self.feed_panel.update_feeds(delta.feeds.values())
             self._show_feed_summary()

@@ -65,6 +65,7 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
         dead_letters=session.pipeline.dead_letters,
         pause_feed=session.pause_feed,
         resume_feed=session.resume_feed,
+        feed_manager=session,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

@@ -446,6 +446,20 @@ class FeedHealthModel(QAbstractTableModel):
             [Qt.ItemDataRole.DisplayRole],
         )
 
+    def remove(self, names: Iterable[str]) -> None:
+        """Take feeds (and their dead letters) off the list; unknown names are ignored."""
+        for name in names:
+            row = self._rows.get(name)
+            if self._letters.pop(name, None) is not None:
+                self.deadLettersChanged.emit(name)
+            if row is None:
+                continue
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._feeds[row]
+            self._rows = {feed.name: index for index, feed in enumerate(self._feeds)}
+            self.endRemoveRows()
+            self.countsChanged.emit()
+
     def clear(self) -> None:
         """Remove every feed and every dead letter."""
         if self._letters:

@@ -521,3 +521,15 @@ def test_pause_and_resume_carry_the_feed_name(qtbot: QtBot, panel: FeedHealthPan
     with qtbot.waitSignal(panel.resumeRequested) as from_menu:
         panel.resume_action.trigger()
     assert from_menu.args == ["bus"]
+
+
+def test_remove_takes_feeds_and_their_letters_off_the_list(qtbot: QtBot) -> None:
+    model = FeedHealthModel(clock=lambda: 1000.0)
+    qtbot.addWidget(FeedHealthPanel(model))
+    model.update([FeedHealth(name=name) for name in ("a", "b", "c")])
+    model.set_dead_letters("b", [DeadLetter("b", "t", "bad", "x", 1.0)])
+    with qtbot.waitSignal(model.rowsRemoved, timeout=1000):
+        model.remove(["b", "unknown"])
+    assert [model.feed_at(row).name for row in range(model.rowCount())] == ["a", "c"]
+    assert model.dead_letters("b") == []
+    assert model.row_of("c") == 1

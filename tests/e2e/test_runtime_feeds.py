@@ -1,0 +1,54 @@
+"""Feeds added and removed from the window while it runs, without reconnecting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from services.config import FeedConfig, load_config
+from services.session import CitySession
+from tests.e2e.helpers import E2E_CONFIG, publish
+from ui.runtime import build_window
+
+pytestmark = pytest.mark.e2e
+
+
+def test_add_then_remove_a_feed_at_run_time(
+    qtbot: QtBot, broker_url: str, tmp_path: Path, cache_dir: Path
+) -> None:
+    config_path = tmp_path / "c.toml"
+    config_path.write_text(E2E_CONFIG.format(url=broker_url))
+    session = CitySession(load_config(config_path), cache_dir)
+    session.start()
+    window, bridge = build_window(session)
+    qtbot.addWidget(window)
+    try:
+        (client,) = session.clients
+        qtbot.waitUntil(lambda: client.connected, timeout=10_000)
+        noise = FeedConfig(name="noise", topic="yiyang/env/noise/#", domain="environment")
+        assert window.add_feed(noise) == ""
+        qtbot.waitUntil(lambda: window.feed_panel.model.feed("noise") is not None, timeout=5000)
+
+        def reading() -> object:
+            return session.pipeline.hub.latest("n-1", "noise_db")
+
+        def publish_until_received() -> bool:
+            publish(broker_url, "yiyang/env/noise/n-1", b'{"noise_db": 61}')
+            return reading() is not None
+
+        qtbot.waitUntil(publish_until_received, timeout=10_000)
+        assert session.clients == [client] and client.connected
+        assert "exists already" in window.add_feed(noise)
+
+        window.feed_panel.select_feed("noise")
+        assert window.remove_feed("noise") == ""
+        qtbot.waitUntil(lambda: window.feed_panel.model.feed("noise") is None, timeout=5000)
+        assert "noise" not in session.feed_names()
+        assert client.connected
+        assert "no MQTT feed" in window.remove_feed("noise")
+    finally:
+        bridge.stop()
+        window.close()
+        session.stop()
