@@ -201,7 +201,7 @@ def lookup_secret(env_name: str, keyring_service: str, username: str) -> str | N
         return os.environ[env_name]
     if keyring_service:
         try:
-            import keyring  # type: ignore[import-not-found,unused-ignore]
+            import keyring
         except ImportError:
             return None
         try:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keyring
 import pytest
+from keyring.backend import KeyringBackend
 
 from services.config import ConfigError, load_config, load_demo_config
 from services.model import Severity
@@ -200,3 +202,36 @@ def test_bad_broker_and_feed_settings(tmp_path: Path, text: str, key: str, probl
         load_config(write(tmp_path, text))
     assert caught.value.key == key
     assert problem in caught.value.problem
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring backend held in memory, standing in for the OS keyring in tests."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+def test_password_from_the_os_keyring_when_no_environment_variable(tmp_path: Path) -> None:
+    backend = MemoryKeyring()
+    backend.set_password("cityops-mqtt", "ops", "from-keyring")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        text = '[broker]\nurl = "mqtt://h"\nusername = "ops"\npassword_keyring = "cityops-mqtt"\n'
+        config = load_config(write(tmp_path, text))
+        assert config.broker is not None
+        assert config.broker.password() == "from-keyring"
+    finally:
+        keyring.set_keyring(previous)
