@@ -45,11 +45,8 @@
     bridge: null
   };
 
-  function levelOf(item) {
-    if (item.stale) {
-      return "stale";
-    }
-    switch (item.severity) {
+  function severityLevel(severity) {
+    switch (severity) {
       case "critical":
       case "high":
         return "alarm";
@@ -61,15 +58,30 @@
     }
   }
 
+  // A stale marker keeps the colour of its last known alarm (so the operator still sees
+  // it) but is drawn faded with a dashed grey outline; stale without an alarm is grey.
+  function levelOf(item) {
+    var base = severityLevel(item.severity);
+    if (!item.stale) {
+      return base;
+    }
+    return base === "ok" ? "stale" : base + ":stale";
+  }
+
+  function baseLevel(level) {
+    return level.split(":")[0];
+  }
+
   function styleFor(level) {
+    var stale = level === "stale" || level.indexOf(":stale") > 0;
     return {
       radius: 7,
-      color: level === "stale" ? COLORS.stale : "#1f2328",
-      weight: level === "stale" ? 2 : 1,
+      color: stale ? COLORS.stale : "#1f2328",
+      weight: stale ? 2 : 1,
       opacity: 0.9,
-      fillColor: COLORS[level],
-      fillOpacity: level === "stale" ? 0.35 : 0.9,
-      dashArray: level === "stale" ? "3 3" : null
+      fillColor: COLORS[baseLevel(level)],
+      fillOpacity: stale ? 0.35 : 0.9,
+      dashArray: stale ? "3 3" : null
     };
   }
 
@@ -166,7 +178,7 @@
   function clusterIcon(cluster) {
     var best = "stale";
     cluster.getAllChildMarkers().forEach(function (m) {
-      var level = m.cityops ? m.cityops.level : "ok";
+      var level = m.cityops ? baseLevel(m.cityops.level) : "ok";
       if (RANK[level] > RANK[best]) {
         best = level;
       }

@@ -157,9 +157,10 @@ def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapVie
         station("high", worst_severity=Severity.HIGH, lat=28.58),
         station("critical", worst_severity=Severity.CRITICAL, lat=28.59),
         station("stale", stale=True, worst_severity=Severity.CRITICAL, lat=28.60),
+        station("stale-ok", stale=True, lat=28.61),
     ]
     view.apply_entities(entities)
-    wait_count(qtbot, view, 6)
+    wait_count(qtbot, view, 7)
     colours = {e.id: call(qtbot, view, "markerInfo", e.id)["color"] for e in entities}
     assert colours == {
         "none": GREEN,
@@ -167,11 +168,14 @@ def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapVie
         "medium": AMBER,
         "high": RED,
         "critical": RED,
-        "stale": GREY,
+        "stale": RED,  # the last known alarm stays visible, faded and dashed
+        "stale-ok": GREY,
     }
     stale = call(qtbot, view, "markerInfo", "stale")
     assert stale["stale"] is True
     assert js(qtbot, view, "window.cityops.marker('stale').options.dashArray") == "3 3"
+    assert value(qtbot, view, "window.cityops.marker('stale').options.fillOpacity") < 0.5
+    assert js(qtbot, view, "window.cityops.marker('stale-ok').options.dashArray") == "3 3"
     assert value(qtbot, view, "window.cityops.marker('high').options.dashArray") is None
     assert call(qtbot, view, "markerInfo", "nobody") is None
 
