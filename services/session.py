@@ -37,7 +37,6 @@ class CitySession:
         self._demo_broker: EmbeddedBroker | None = None
         self._demo_publisher: DemoPublisher | None = None
         self.snapshot: Snapshot | None = None
-        self._started = False
 
     def start(self) -> Snapshot:
         """Restore the last known state, then connect; returns what was restored."""
@@ -55,7 +54,6 @@ class CitySession:
         if http_feeds:
             self.http_poller = HttpFeedPoller(http_feeds, self.pipeline.put)
             self.http_poller.start()
-        self._started = True
         return self.snapshot
 
     def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> MqttFeedClient:
@@ -104,12 +102,15 @@ class CitySession:
             raise
         log.info("feed %r added on broker %r", feed.name, feed.broker)
 
-    def remove_feed(self, name: str) -> None:
-        """Unsubscribe and forget a feed; KeyError when there is none of that name."""
+    def _client_of(self, name: str) -> MqttFeedClient:
         client = next((c for c in self.clients if any(f.name == name for f in c.feeds)), None)
         if client is None:
             raise KeyError(f"no MQTT feed named {name!r}")
-        client.remove_feed(name)
+        return client
+
+    def remove_feed(self, name: str) -> None:
+        """Unsubscribe and forget a feed; KeyError when there is none of that name."""
+        self._client_of(name).remove_feed(name)
         self.pipeline.remove_feed(name)
         log.info("feed %r removed", name)
 
@@ -131,9 +132,7 @@ class CitySession:
             else:
                 self.http_poller.resume(name)
         else:
-            client = next((c for c in self.clients if any(f.name == name for f in c.feeds)), None)
-            if client is None:
-                raise KeyError(f"no feed named {name!r}")
+            client = self._client_of(name)
             if pause:
                 client.pause_feed(name)
             else:
@@ -159,5 +158,4 @@ class CitySession:
         if broker is not None:
             broker.stop()
             self._demo_broker = None
-        self._started = False
         log.info("stopped; cache flushed to %s", self.cache.path)

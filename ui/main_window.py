@@ -116,9 +116,13 @@ class MainWindow(QMainWindow):
         self.feed_panel = FeedHealthPanel()
         self.feed_panel.feedSelected.connect(self._show_dead_letters)
         if pause_feed is not None:
-            self.feed_panel.pauseRequested.connect(pause_feed)
+            self.feed_panel.pauseRequested.connect(
+                lambda name: self._control_feed(pause_feed, name)
+            )
         if resume_feed is not None:
-            self.feed_panel.resumeRequested.connect(resume_feed)
+            self.feed_panel.resumeRequested.connect(
+                lambda name: self._control_feed(resume_feed, name)
+            )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.alarm_view, "Alarms")
         self.tabs.addTab(self._feeds_tab(), "Feeds")
@@ -180,6 +184,12 @@ class MainWindow(QMainWindow):
         layout.addLayout(bar)
         layout.addWidget(self.feed_panel)
         return tab
+
+    def _control_feed(self, action: FeedControlFunction, name: str) -> None:
+        try:
+            action(name)
+        except KeyError as error:
+            self.statusBar().showMessage(str(error.args[0]), 8000)
 
     def add_feed_dialog(self) -> None:
         """Ask for a new MQTT feed and subscribe it without reconnecting."""

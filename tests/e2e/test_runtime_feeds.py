@@ -8,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from services.config import FeedConfig, load_config
+from services.model import FeedState
 from services.session import CitySession
 from tests.e2e.helpers import E2E_CONFIG, publish
 from ui.runtime import build_window
@@ -42,7 +43,20 @@ def test_add_then_remove_a_feed_at_run_time(
         assert session.clients == [client] and client.connected
         assert "exists already" in window.add_feed(noise)
 
-        window.feed_panel.select_feed("noise")
+        panel = window.feed_panel
+        assert panel.select_feed("noise")
+
+        def noise_state() -> object:
+            health = panel.model.feed("noise")
+            return health.state if health else None
+
+        panel.request_pause()
+        qtbot.waitUntil(lambda: noise_state() is FeedState.PAUSED, timeout=5000)
+        assert "noise" in client.paused
+        panel.request_resume()
+        qtbot.waitUntil(lambda: noise_state() is FeedState.CONNECTED, timeout=5000)
+        assert not client.paused
+
         assert window.remove_feed("noise") == ""
         qtbot.waitUntil(lambda: window.feed_panel.model.feed("noise") is None, timeout=5000)
         assert "noise" not in session.feed_names()
