@@ -1,384 +1,491 @@
-"""The Yiyang demo city: station list, a deterministic data simulator and an MQTT publisher.
+"""The Yiyang demo city: a deterministic simulator of its devices and an MQTT publisher.
 
-``load_demo_city()`` reads ``resources/demo_city.json``. ``CitySimulator.step(now)`` turns
-the stations into ``(topic, payload)`` pairs for one instant; the values follow smooth
-daily patterns (local time, UTC+8) with smooth noise, and a few stations run recurring
-"episodes" (pollution, construction noise, a flood wave on the Zi River, congestion, a full
-car park) so that alarms are raised within seconds of the start and clear again later.
-``DemoPublisher`` publishes those pairs to a broker once per interval from its own thread.
+``CitySimulator(city, seed=..., scenario=..., speed=...).step(now)`` returns the
+``(topic, payload)`` pairs every device sends at wall-clock time ``now``: environment
+stations as NGSI-LD, water devices as SenML, traffic as SensorThings observations, buses as
+OwnTracks (plus a JSON status), warnings as CAP and everything else as plain JSON (see
+:mod:`services.sim_formats`). ``DemoPublisher`` publishes them to a broker once per
+interval from its own thread; warnings are published retained (``CitySimulator.retained``),
+so that a client subscribing later still gets the warnings in force.
+
+Time: the simulated clock starts at the first step (or at the scenario's start hour on that
+day) and runs ``speed`` times faster than the wall clock; it drives the values (daily
+patterns, episodes, the scenario's story). Payload timestamps are the wall-clock time of the
+step (plus skew in the sensor-failures scenario), so a fast run never sends future times.
+
+Determinism: readings depend only on the seed, the scenario, the start time and ``now``.
+CAP warnings are sent when they change between two steps (and re-sent every ten simulated
+minutes), so they also depend on the previous step's time: the same seed and the same
+sequence of ``step`` times always give identical messages.
 """
 
 from __future__ import annotations
 
-import bisect
-import json
 import logging
 import math
-import random
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.broker_url import parse_broker_url
+from services.sim_city import (
+    BUS_STATUS_METRICS,
+    BUS_STATUS_TOPIC,
+    METRIC_UNITS,
+    STATION_KINDS,
+    BusRoute,
+    DemoCity,
+    Episode,
+    IncidentSite,
+    StationKind,
+    StationSpec,
+    load_demo_city,
+    make_station,
+    parse_demo_city,
+    river_corridor,
+)
+from services.sim_formats import (
+    CapArea,
+    CapMessage,
+    Encoder,
+    Sample,
+    cap_alert,
+    corrupt,
+    make_encoder,
+)
+from services.sim_models import (
+    UTC_OFFSET_S,
+    CityModels,
+    Conditions,
+    SimTime,
+    individual_aqi,
+    unit_hash,
+)
+from services.sim_scenarios import (
+    SCENARIOS,
+    FaultPlan,
+    Scenario,
+    WarningThread,
+    apply_spike,
+    get_scenario,
+)
 from services.timeutil import format_timestamp
 
 log = logging.getLogger("cityops.simulator")
 
-UTC_OFFSET_S = 8 * 3600
-"""Yiyang local time (China Standard Time) is UTC+8; daily patterns follow local time."""
+__all__ = [
+    "BUS_STATUS_METRICS",
+    "BUS_STATUS_TOPIC",
+    "METRIC_UNITS",
+    "SCENARIOS",
+    "STATION_KINDS",
+    "BusRoute",
+    "CitySimulator",
+    "DemoCity",
+    "DemoPublisher",
+    "Episode",
+    "IncidentSite",
+    "StationKind",
+    "StationSpec",
+    "WarningDesk",
+    "get_scenario",
+    "individual_aqi",
+    "load_demo_city",
+    "parse_demo_city",
+    "scaled_stations",
+]
+
+WARNING_RESEND_S = 600.0
+"""Warnings in force are sent again every this many simulated seconds."""
+BROKEN_CAP_EVERY_S = 120.0
+"""In the sensor-failures scenario, a broken CAP message this often (simulated seconds)."""
+RIVER_AREA = "zijiang"
+WARNING_TOPIC = "yiyang/warnings/cap/{thread}/{area}"
+"""One retained topic per warning and area: a new subscriber gets the warnings in force."""
+BROKEN_CAP_TOPIC = "yiyang/warnings/cap/gateway"
+WARNING_PREFIX = "yiyang/warnings/"
+"""Where the sensor-failures scenario's broken CAP messages come from (never retained)."""
 
 
-STATION_TYPES: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
-    # type: (domain, topic domain, topic kind, metrics)
-    "air_quality": ("environment", "env", "air", ("pm25", "pm10", "no2", "o3", "aqi")),
-    "noise": ("environment", "env", "noise", ("noise_db",)),
-    "water_level": ("water", "water", "level", ("level_m", "flow_m3s")),
-    "traffic_intersection": ("traffic", "traffic", "flow", ("vehicles_per_min", "occupancy_pct")),
-    "traffic_checkpoint": ("traffic", "traffic", "flow", ("vehicles_per_min", "occupancy_pct")),
-    "parking": ("city", "city", "parking", ("free_spaces",)),
-}
-"""Every station type the simulator knows: domain, topic parts and published metrics."""
-
-METRIC_UNITS: dict[str, str] = {
-    "pm25": "µg/m³",
-    "pm10": "µg/m³",
-    "no2": "µg/m³",
-    "o3": "µg/m³",
-    "aqi": "",
-    "noise_db": "dB(A)",
-    "level_m": "m",
-    "flow_m3s": "m³/s",
-    "vehicles_per_min": "veh/min",
-    "occupancy_pct": "%",
-    "free_spaces": "",
-}
-"""Units of the simulated metrics (payloads carry plain numbers)."""
-
-FEED_FILTERS = ("yiyang/env/#", "yiyang/water/#", "yiyang/traffic/#", "yiyang/city/#")
-"""MQTT topic filters that together cover every demo station's topic."""
+# -- the city at a scale -----------------------------------------------------------------
 
 
-# -- the demo city -----------------------------------------------------------------------
+def scaled_stations(city: DemoCity, count: int) -> tuple[StationSpec, ...]:
+    """``count`` stations: the city's own first (kinds interleaved), then numbered replicas.
+
+    Replica ``r`` of a station has the id ``<id>-r<r>`` (three digits), a position up to
+    about 500 m away and its own time shift, so replicas behave alike but not in lockstep.
+    """
+    if count < 1:
+        raise ValueError(f"entities must be at least 1, got {count}")
+    groups: dict[str, list[StationSpec]] = {}
+    for spec in city.stations:
+        groups.setdefault(spec.type, []).append(spec)
+    order: list[StationSpec] = []
+    for index in range(max(len(group) for group in groups.values())):
+        order.extend(group[index] for group in groups.values() if index < len(group))
+    result: list[StationSpec] = []
+    for index in range(count):
+        base = order[index % len(order)]
+        replica = index // len(order)
+        if replica == 0:
+            result.append(base)
+            continue
+        replica_id = f"{base.id}-r{replica:03d}"
+        params = dict(base.params)
+        params["shift_s"] = round(unit_hash(replica_id, "shift") * 86400.0)
+        result.append(
+            make_station(
+                replica_id,
+                f"{base.name} #{replica}",
+                base.type,
+                round(base.lat + (unit_hash(replica_id, "lat") - 0.5) * 0.009, 6),
+                round(base.lon + (unit_hash(replica_id, "lon") - 0.5) * 0.01, 6),
+                params=params,
+                episodes=base.episodes,
+                route=base.route,
+            )
+        )
+    return tuple(result)
 
 
-@dataclass(frozen=True, slots=True)
-class Episode:
-    """A recurring excursion of a station's main metric towards ``peak``.
+# -- warnings ----------------------------------------------------------------------------
 
-    Counted from the simulator's start: ``lead_s`` seconds into the first episode at the
-    start, one raised-cosine bump ``width_s`` long every ``period_s`` seconds.
+
+class WarningDesk:
+    """Plays a scenario's CAP warnings: one alert per area, updates and cancels.
+
+    ``messages(previous, elapsed)`` gives the CAP messages due between two steps (simulated
+    seconds since the start): a new stage or a cancel when the state changed, the stage in
+    force on the first step, and re-sends every ``WARNING_RESEND_S``.
     """
 
-    period_s: float
-    width_s: float
-    lead_s: float
-    peak: float
+    def __init__(
+        self, city: DemoCity, scenario: Scenario, *, start_time: float, speed: float
+    ) -> None:
+        self._threads = scenario.warnings
+        self._start = start_time
+        self._speed = speed
+        self._stamp = time.strftime("%Y%m%d%H%M", time.gmtime(start_time + UTC_OFFSET_S))
+        self._areas: dict[str, CapArea] = {}
+        for feature in city.districts["features"]:
+            props = feature["properties"]
+            geocodes = (("ADCODE", str(props["adcode"])),) if props.get("adcode") else ()
+            self._areas[props["id"]] = CapArea(
+                f"{props['name']} {props['name_en']}",
+                feature["geometry"]["coordinates"][0],
+                geocodes,
+            )
+        if city.river is not None:
+            line = [
+                point
+                for point in city.river["geometry"]["coordinates"]
+                if 112.24 <= point[0] <= 112.48
+            ]
+            self._areas[RIVER_AREA] = CapArea(
+                "资江益阳城区段 Zi River, Yiyang urban reach", river_corridor(line, 0.012)
+            )
+        for thread in self._threads:
+            missing = [area for area in thread.areas if area not in self._areas]
+            if missing:
+                raise ValueError(f"warning {thread.key!r} names unknown areas {missing}")
 
-    def weight(self, elapsed: float) -> float:
-        """0 outside the episode, rising smoothly to 1 at its middle."""
-        phase = (elapsed + self.lead_s) % self.period_s
-        if phase >= self.width_s:
-            return 0.0
-        return 0.5 * (1.0 - math.cos(2.0 * math.pi * phase / self.width_s))
+    @staticmethod
+    def state(thread: WarningThread, elapsed: float) -> tuple[int, int] | None:
+        """(cycle, stage index) in force; stage -1 means cancelled; None before the first."""
+        cycle = math.floor(elapsed / thread.period_s) if thread.period_s else 0
+        local = elapsed - cycle * (thread.period_s or 0.0)
+        if local < 0:
+            return None
+        if local >= thread.cancel_at_s:
+            return cycle, -1
+        issued = [index for index, stage in enumerate(thread.stages) if stage.at_s <= local]
+        return (cycle, issued[-1]) if issued else None
 
+    def messages(self, previous: float | None, elapsed: float) -> list[tuple[str, bytes]]:
+        """CAP messages due at ``elapsed`` when the previous step was at ``previous``."""
+        out: list[tuple[str, bytes]] = []
+        for thread in self._threads:
+            now_state = self.state(thread, elapsed)
+            if now_state is None:
+                continue
+            cycle, stage = now_state
+            if previous is None:
+                due = stage >= 0
+            elif now_state != self.state(thread, previous):
+                due = True
+            else:
+                due = stage >= 0 and math.floor(elapsed / WARNING_RESEND_S) != math.floor(
+                    previous / WARNING_RESEND_S
+                )
+            if due:
+                out.extend(self.render(thread, cycle, stage))
+        return out
 
-@dataclass(frozen=True, slots=True)
-class StationSpec:
-    """One demo station: identity, location, topic and simulation parameters."""
+    def render(self, thread: WarningThread, cycle: int, stage: int) -> list[tuple[str, bytes]]:
+        """The CAP messages (one per area) of a stage (-1: the cancel) of a cycle."""
+        base = cycle * (thread.period_s or 0.0)
+        out = []
+        for area_id in thread.areas:
+            if stage < 0:
+                last = max(
+                    index
+                    for index, item in enumerate(thread.stages)
+                    if item.at_s < thread.cancel_at_s
+                )
+                sent_at = base + thread.cancel_at_s
+                message = CapMessage(
+                    identifier=self._identifier(thread, area_id, cycle, "cancel"),
+                    sender=thread.sender,
+                    sender_name=thread.sender_name,
+                    sender_name_en=thread.sender_name_en,
+                    sent=self._wall(sent_at),
+                    msg_type="Cancel",
+                    event=thread.event,
+                    event_zh=thread.event_zh,
+                    category=thread.category,
+                    level=thread.stages[last].level,
+                    expires=self._wall(sent_at) + 60.0,
+                    area=self._areas[area_id],
+                    references=(self._reference(thread, area_id, cycle, last),),
+                )
+            else:
+                item = thread.stages[stage]
+                ends = (
+                    thread.stages[stage + 1].at_s
+                    if stage + 1 < len(thread.stages)
+                    else thread.cancel_at_s
+                )
+                message = CapMessage(
+                    identifier=self._identifier(thread, area_id, cycle, str(stage)),
+                    sender=thread.sender,
+                    sender_name=thread.sender_name,
+                    sender_name_en=thread.sender_name_en,
+                    sent=self._wall(base + item.at_s),
+                    msg_type="Alert" if stage == 0 else "Update",
+                    event=thread.event,
+                    event_zh=thread.event_zh,
+                    category=thread.category,
+                    level=item.level,
+                    expires=self._wall(base + min(ends, thread.cancel_at_s))
+                    + max(120.0, 600.0 / self._speed),
+                    area=self._areas[area_id],
+                    references=(
+                        (self._reference(thread, area_id, cycle, stage - 1),) if stage else ()
+                    ),
+                    instruction=thread.instruction,
+                )
+            out.append((WARNING_TOPIC.format(thread=thread.key, area=area_id), cap_alert(message)))
+        return out
 
-    id: str
-    name: str
-    type: str
-    domain: str
-    lat: float
-    lon: float
-    topic: str
-    metrics: tuple[str, ...]
-    params: Mapping[str, float] = field(default_factory=dict)
-    episode: Episode | None = None
+    def _wall(self, elapsed: float) -> float:
+        return self._start + elapsed / self._speed
 
+    def _identifier(self, thread: WarningThread, area_id: str, cycle: int, tag: str) -> str:
+        return f"YY-{thread.key.upper()}-{area_id}-{self._stamp}-{cycle:03d}-{tag}"
 
-@dataclass(frozen=True, slots=True)
-class DemoCity:
-    """The demo city: its stations and GeoJSON outlines (WGS-84)."""
-
-    name: str
-    center_lat: float
-    center_lon: float
-    zoom: int
-    stations: tuple[StationSpec, ...]
-    districts: dict[str, Any]
-    river: dict[str, Any] | None = None
-
-    def station(self, station_id: str) -> StationSpec:
-        """The station with ``station_id``; KeyError when there is none."""
-        for spec in self.stations:
-            if spec.id == station_id:
-                return spec
-        raise KeyError(station_id)
-
-
-def load_demo_city() -> DemoCity:
-    """Read ``resources/demo_city.json``; ValueError when it is malformed."""
-    text = resources.files("resources").joinpath("demo_city.json").read_text(encoding="utf-8")
-    return parse_demo_city(json.loads(text))
-
-
-def parse_demo_city(doc: Mapping[str, Any]) -> DemoCity:
-    """Build a DemoCity from the decoded JSON document, checking every station."""
-    try:
-        city = doc["city"]
-        stations = tuple(_parse_station(item) for item in doc["stations"])
-        districts = doc["districts"]
-        center = city["center"]
-        result = DemoCity(
-            name=str(city["name"]),
-            center_lat=float(center["lat"]),
-            center_lon=float(center["lon"]),
-            zoom=int(city.get("zoom", 12)),
-            stations=stations,
-            districts=dict(districts),
-            river=dict(doc["river"]) if doc.get("river") else None,
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"demo city data is malformed: missing or wrong {exc}") from exc
-    if districts.get("type") != "FeatureCollection":
-        raise ValueError("demo city 'districts' must be a GeoJSON FeatureCollection")
-    ids = [spec.id for spec in stations]
-    if len(set(ids)) != len(ids):
-        raise ValueError("demo city has duplicate station ids")
-    return result
-
-
-def _parse_station(item: Mapping[str, Any]) -> StationSpec:
-    station_id = str(item["id"])
-    station_type = str(item["type"])
-    if station_type not in STATION_TYPES:
-        raise ValueError(f"station {station_id!r} has unknown type {station_type!r}")
-    domain, topic_domain, kind, metrics = STATION_TYPES[station_type]
-    topic = str(item["topic"])
-    expected = f"yiyang/{topic_domain}/{kind}/{station_id}"
-    if topic != expected or item["domain"] != domain:
-        raise ValueError(f"station {station_id!r} must publish on {expected!r} ({domain})")
-    sim = dict(item.get("sim", {}))
-    episode_doc = sim.pop("episode", None)
-    episode = None
-    if episode_doc is not None:
-        episode = Episode(
-            period_s=float(episode_doc["period_s"]),
-            width_s=float(episode_doc["width_s"]),
-            lead_s=float(episode_doc["lead_s"]),
-            peak=float(episode_doc["peak"]),
-        )
-        if not 0 < episode.width_s <= episode.period_s:
-            raise ValueError(f"station {station_id!r}: episode width must be within its period")
-    return StationSpec(
-        id=station_id,
-        name=str(item["name"]),
-        type=station_type,
-        domain=domain,
-        lat=float(item["lat"]),
-        lon=float(item["lon"]),
-        topic=topic,
-        metrics=metrics,
-        params={str(key): float(value) for key, value in sim.items()},
-        episode=episode,
-    )
-
-
-# -- value model -------------------------------------------------------------------------
-
-
-class _SmoothNoise:
-    """Deterministic smooth noise in [-1, 1]: a few slow sines with seeded periods/phases."""
-
-    __slots__ = ("_components",)
-
-    def __init__(self, rng: random.Random) -> None:
-        weights = [rng.uniform(0.5, 1.0) for _ in range(3)]
-        total = sum(weights)
-        self._components = [
-            (w / total, 2.0 * math.pi / rng.uniform(40.0, 420.0), rng.uniform(0.0, 2.0 * math.pi))
-            for w in weights
-        ]
-
-    def __call__(self, t: float) -> float:
-        return sum(w * math.sin(omega * t + phase) for w, omega, phase in self._components)
+    def _reference(
+        self, thread: WarningThread, area_id: str, cycle: int, stage: int
+    ) -> tuple[str, float]:
+        sent = self._wall(cycle * (thread.period_s or 0.0) + thread.stages[stage].at_s)
+        return self._identifier(thread, area_id, cycle, str(stage)), sent
 
 
-def _local_hour(now: float) -> float:
-    return ((now + UTC_OFFSET_S) % 86400.0) / 3600.0
-
-
-def _bell(hour: float, centre: float, width: float) -> float:
-    return math.exp(-(((hour - centre) / width) ** 2))
-
-
-def _traffic_profile(hour: float) -> float:
-    """Relative traffic volume over a day: low at night, morning and evening peaks (~0.1-1)."""
-    daytime = 0.5 * (math.tanh(hour - 6.5) - math.tanh(hour - 22.0))
-    return 0.1 + 0.45 * daytime + 0.4 * _bell(hour, 8.0, 1.2) + 0.35 * _bell(hour, 18.0, 1.5)
-
-
-def _activity_profile(hour: float) -> float:
-    """Daytime activity: 0 at 02:00, 1 at 14:00, smooth in between."""
-    return 0.5 * (1.0 - math.cos(2.0 * math.pi * (hour - 2.0) / 24.0))
-
-
-# (concentration breakpoints, index breakpoints) of China's HJ 633-2012 1-hour IAQI tables.
-_IAQI = (0.0, 50.0, 100.0, 150.0, 200.0, 300.0, 400.0, 500.0)
-_BREAKPOINTS = {
-    "pm25": (0.0, 35.0, 75.0, 115.0, 150.0, 250.0, 350.0, 500.0),
-    "pm10": (0.0, 50.0, 150.0, 250.0, 350.0, 420.0, 500.0, 600.0),
-    "no2": (0.0, 100.0, 200.0, 700.0, 1200.0, 2340.0, 3090.0, 3840.0),
-    "o3": (0.0, 160.0, 200.0, 300.0, 400.0, 800.0, 1000.0, 1200.0),
-}
-
-
-def individual_aqi(pollutant: str, concentration: float) -> float:
-    """Individual air quality index of one pollutant (piecewise linear, capped at 500)."""
-    points = _BREAKPOINTS[pollutant]
-    if concentration <= 0:
-        return 0.0
-    if concentration >= points[-1]:
-        return _IAQI[-1]
-    upper = bisect.bisect_right(points, concentration)
-    lo_c, hi_c = points[upper - 1], points[upper]
-    lo_i, hi_i = _IAQI[upper - 1], _IAQI[upper]
-    return lo_i + (hi_i - lo_i) * (concentration - lo_c) / (hi_c - lo_c)
+# -- the simulator -----------------------------------------------------------------------
 
 
 class CitySimulator:
-    """Deterministic readings for every station of a DemoCity.
+    """Deterministic messages of every device of a DemoCity, in their real formats.
 
-    Values depend only on the seed, ``now`` and the start time, never on earlier calls, so
-    the same seed and times always give identical payloads. With ``start_time=None`` the
-    first ``step()`` sets it; episodes are timed from there.
+    ``scenario`` names one of ``SCENARIOS``; ``speed`` is simulated seconds per wall-clock
+    second; ``sim_start`` fixes the simulated epoch time of the first step (default: the
+    scenario's start hour on the first step's local day, else the first step's time).
+    ``entities`` scales the city to that many devices (see :func:`scaled_stations`), and
+    ``shard``/``shards`` keep every ``shards``-th device from ``shard`` (warnings go with
+    shard 0), for load generators running in several processes. With ``start_time=None``
+    the first ``step()`` sets it.
     """
 
-    def __init__(self, city: DemoCity, *, seed: int = 0, start_time: float | None = None) -> None:
+    def __init__(
+        self,
+        city: DemoCity,
+        *,
+        seed: int = 0,
+        start_time: float | None = None,
+        scenario: str = "normal",
+        speed: float = 1.0,
+        sim_start: float | None = None,
+        entities: int | None = None,
+        shard: int = 0,
+        shards: int = 1,
+    ) -> None:
+        if not speed > 0 or not math.isfinite(speed):
+            raise ValueError(f"speed must be a positive number, got {speed}")
+        if not 0 <= shard < shards:
+            raise ValueError(f"shard must be in 0..{shards - 1}, got {shard}")
         self.city = city
         self.seed = seed
-        self.start_time = start_time
-        self._noise: dict[tuple[str, str], _SmoothNoise] = {}
-        self._models: dict[str, Callable[[StationSpec, float, float], dict[str, float]]] = {
-            "air_quality": self._air,
-            "noise": self._sound,
-            "water_level": self._water,
-            "traffic_intersection": self._traffic,
-            "traffic_checkpoint": self._traffic,
-            "parking": self._parking,
-        }
-        for spec in city.stations:
-            for metric in spec.metrics:
-                rng = random.Random(f"{seed}/{spec.id}/{metric}")
-                self._noise[spec.id, metric] = _SmoothNoise(rng)
+        self.scenario = get_scenario(scenario)
+        self.speed = speed
+        self.sim_start = sim_start
+        self.start_time: float | None = None
+        specs = city.stations if entities is None else scaled_stations(city, entities)
+        self._stations = tuple(spec for i, spec in enumerate(specs) if i % shards == shard)
+        self._encoders: list[tuple[StationSpec, Encoder]] = [
+            (spec, make_encoder(spec)) for spec in self._stations
+        ]
+        self.models = CityModels(
+            city,
+            seed,
+            incident_period_s=self.scenario.incident_period_s,
+            incident_kinds=self.scenario.incident_kinds,
+        )
+        self.faults = FaultPlan(seed, self._stations) if self.scenario.faults else None
+        self._with_warnings = shard == 0
+        self._desk: WarningDesk | None = None
+        self._origin = 0.0
+        self._previous: float | None = None
+        if start_time is not None:
+            self._begin(start_time)
 
     @property
     def stations(self) -> tuple[StationSpec, ...]:
-        return self.city.stations
+        """The devices this simulator plays (after scaling and sharding)."""
+        return self._stations
 
-    def values(self, spec: StationSpec, now: float) -> dict[str, float]:
-        """The metric values of one station at ``now`` (epoch seconds)."""
+    def _begin(self, start_time: float) -> None:
+        self.start_time = start_time
+        if self.sim_start is not None:
+            self._origin = self.sim_start
+        elif self.scenario.start_hour is not None:
+            local = start_time + UTC_OFFSET_S
+            midnight = local - local % 86400.0 - UTC_OFFSET_S
+            self._origin = midnight + self.scenario.start_hour * 3600.0
+        else:
+            self._origin = start_time
+        if self._with_warnings and self.scenario.warnings:
+            self._desk = WarningDesk(
+                self.city, self.scenario, start_time=start_time, speed=self.speed
+            )
+
+    def clock(self, now: float) -> SimTime:
+        """The simulated time at wall-clock time ``now`` (the first call starts the clock)."""
         if self.start_time is None:
-            self.start_time = now
-        return self._models[spec.type](spec, now, now - self.start_time)
+            self._begin(now)
+        assert self.start_time is not None
+        elapsed = (now - self.start_time) * self.speed
+        return SimTime(now=now, sim=self._origin + elapsed, elapsed=elapsed)
 
-    def step(self, now: float) -> list[tuple[str, bytes]]:
-        """(topic, JSON payload) for every station at ``now`` (epoch seconds, UTC)."""
-        ts = format_timestamp(now)
-        messages: list[tuple[str, bytes]] = []
-        for spec in self.city.stations:
-            body: dict[str, object] = {
-                "id": spec.id,
-                "name": spec.name,
-                "type": spec.type,
-                "lat": spec.lat,
-                "lon": spec.lon,
-                "ts": ts,
-            }
-            body.update(self.values(spec, now))
-            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-            messages.append((spec.topic, payload.encode("utf-8")))
-        return messages
-
-    # -- per-type models; each returns rounded metric values ------------------------------
-
-    def _wiggle(self, spec: StationSpec, metric: str, now: float) -> float:
-        return self._noise[spec.id, metric](now)
+    def conditions(self, elapsed: float) -> Conditions:
+        """What the scenario does to the city ``elapsed`` simulated seconds in."""
+        scenario = self.scenario
+        return Conditions(
+            rain=scenario.rain(elapsed),
+            gridlock=scenario.gridlock(elapsed),
+            river_rise=scenario.river_rise,
+        )
 
     @staticmethod
-    def _toward_peak(spec: StationSpec, value: float, elapsed: float) -> tuple[float, float]:
-        """Blend ``value`` towards the episode peak; returns (value, episode weight)."""
-        if spec.episode is None:
-            return value, 0.0
-        weight = spec.episode.weight(elapsed)
-        return value + (spec.episode.peak - value) * weight, weight
+    def retained(topic: str) -> bool:
+        """Whether a message on ``topic`` should be published retained (warnings in force)."""
+        return topic.startswith(WARNING_PREFIX) and topic != BROKEN_CAP_TOPIC
 
-    def _air(self, spec: StationSpec, now: float, elapsed: float) -> dict[str, float]:
-        hour = _local_hour(now)
-        base = spec.params.get("pm25_base", 35.0)
-        pm25 = base * (1.0 + 0.3 * math.cos(2.0 * math.pi * (hour - 8.0) / 24.0))
-        pm25, _ = self._toward_peak(spec, pm25, elapsed)
-        pm25 = max(1.0, pm25 + 0.06 * base * self._wiggle(spec, "pm25", now))
-        pm10 = max(2.0, 1.45 * pm25 + 12.0 + 5.0 * self._wiggle(spec, "pm10", now))
-        no2 = max(1.0, 18.0 + 22.0 * _traffic_profile(hour) + 4.0 * self._wiggle(spec, "no2", now))
-        sunshine = max(0.0, math.sin(math.pi * (hour - 8.0) / 12.0))
-        o3 = max(1.0, 30.0 + 85.0 * sunshine + 6.0 * self._wiggle(spec, "o3", now))
-        pm25, pm10, no2, o3 = (round(v, 1) for v in (pm25, pm10, no2, o3))
-        aqi = max(
-            individual_aqi("pm25", pm25),
-            individual_aqi("pm10", pm10),
-            individual_aqi("no2", no2),
-            individual_aqi("o3", o3),
-        )
-        return {"pm25": pm25, "pm10": pm10, "no2": no2, "o3": o3, "aqi": float(round(aqi))}
+    def values(self, spec: StationSpec, now: float) -> dict[str, float]:
+        """The metric values of one station at wall-clock time ``now`` (no faults)."""
+        t = self.clock(now)
+        values = self.models.values(spec, t, self.conditions(t.elapsed))
+        values.pop("lat", None)
+        values.pop("lon", None)
+        return values
 
-    def _sound(self, spec: StationSpec, now: float, elapsed: float) -> dict[str, float]:
-        hour = _local_hour(now)
-        night = spec.params.get("night_db", 45.0)
-        day = spec.params.get("day_db", 60.0)
-        level = night + (day - night) * _activity_profile(hour)
-        level, _ = self._toward_peak(spec, level, elapsed)
-        level += 1.5 * self._wiggle(spec, "noise_db", now)
-        return {"noise_db": round(level, 1)}
+    def step(self, now: float) -> list[tuple[str, bytes]]:
+        """(topic, payload) of every message due at wall-clock time ``now``."""
+        t = self.clock(now)
+        conditions = self.conditions(t.elapsed)
+        iso = format_timestamp(now)
+        out: list[tuple[str, bytes]] = []
+        if self._desk is not None:
+            out.extend(self._warnings(t.elapsed))
+        faults = self.faults
+        for spec, encoder in self._encoders:
+            if faults is None:
+                out.extend(encoder.encode(self._sample(spec, t, conditions, now, iso)))
+            else:
+                out.extend(self._faulty(spec, encoder, t, conditions, iso))
+        self._previous = t.elapsed
+        return out
 
-    def _water(self, spec: StationSpec, now: float, elapsed: float) -> dict[str, float]:
-        base = spec.params.get("level_base_m", 34.0)
-        level, _ = self._toward_peak(spec, base, elapsed)
-        level += 0.15 * self._wiggle(spec, "level_m", now)
-        # A simple rating curve: discharge grows with the stage above the channel bottom.
-        stage = max(0.0, level - (base - 3.0))
-        flow = 125.0 * stage**1.5 * (1.0 + 0.03 * self._wiggle(spec, "flow_m3s", now))
-        return {"level_m": round(level, 2), "flow_m3s": round(flow)}
+    def _warnings(self, elapsed: float) -> list[tuple[str, bytes]]:
+        assert self._desk is not None
+        messages = self._desk.messages(self._previous, elapsed)
+        if self.faults is None or not self.scenario.warnings:
+            return messages
+        previous = self._previous
+        if previous is None or math.floor(elapsed / BROKEN_CAP_EVERY_S) != math.floor(
+            previous / BROKEN_CAP_EVERY_S
+        ):
+            thread = self.scenario.warnings[0]
+            _, payload = self._desk.render(thread, 0, 0)[0]
+            how = 0.2 if math.floor(elapsed / BROKEN_CAP_EVERY_S) % 2 else 0.7
+            messages.append((BROKEN_CAP_TOPIC, corrupt(payload, "cap", how)))
+        return messages
 
-    def _traffic(self, spec: StationSpec, now: float, elapsed: float) -> dict[str, float]:
-        profile = _traffic_profile(_local_hour(now))
-        peak = spec.params.get("peak_vpm", 50.0)
-        occupancy = 8.0 + 55.0 * profile
-        occupancy, jam = self._toward_peak(spec, occupancy, elapsed)
-        occupancy += 3.0 * self._wiggle(spec, "occupancy_pct", now)
-        vehicles = peak * profile * (1.0 - 0.55 * jam)
-        vehicles += 0.06 * peak * self._wiggle(spec, "vehicles_per_min", now)
-        return {
-            "vehicles_per_min": float(max(0, round(vehicles))),
-            "occupancy_pct": round(min(100.0, max(0.0, occupancy)), 1),
-        }
+    def _sample(
+        self, spec: StationSpec, t: SimTime, conditions: Conditions, ts: float, iso: str
+    ) -> Sample:
+        values = self.models.values(spec, t, conditions)
+        if spec.type == "bus":
+            lat, lon = values.pop("lat"), values.pop("lon")
+            return Sample(values, ts, iso, lat, lon)
+        if spec.type == "incident":
+            incident, active = self.models.incident(spec, t)
+            name = incident.title if active else f"{incident.title} — 已处置 cleared"
+            return Sample(
+                values,
+                ts,
+                iso,
+                incident.lat,
+                incident.lon,
+                name=name,
+                kind=incident.kind,
+                placed=active,
+            )
+        return Sample(values, ts, iso, spec.lat, spec.lon)
 
-    def _parking(self, spec: StationSpec, now: float, elapsed: float) -> dict[str, float]:
-        capacity = spec.params.get("capacity", 200.0)
-        peak_fill = spec.params.get("peak_fill", 0.7)
-        fill = 0.15 + (peak_fill - 0.15) * _activity_profile(_local_hour(now))
-        free = capacity * (1.0 - fill)
-        free, _ = self._toward_peak(spec, free, elapsed)
-        free += 0.012 * capacity * self._wiggle(spec, "free_spaces", now)
-        return {"free_spaces": float(round(min(capacity, max(0.0, free))))}
+    def _faulty(
+        self,
+        spec: StationSpec,
+        encoder: Encoder,
+        t: SimTime,
+        conditions: Conditions,
+        iso: str,
+    ) -> list[tuple[str, bytes]]:
+        faults = self.faults
+        assert faults is not None
+        if faults.dropped(spec, t.elapsed):
+            return []
+        own = faults.of(spec)
+        stuck = faults.stuck_at(spec, t.elapsed)
+        if stuck is not None:
+            t = SimTime(now=t.now, sim=self._origin + stuck, elapsed=stuck)
+            conditions = self.conditions(stuck)
+        ts = t.now + own.skew_s
+        sample = self._sample(spec, t, conditions, ts, format_timestamp(ts) if own.skew_s else iso)
+        if faults.spiking(spec, t.elapsed):
+            sample.values = apply_spike(dict(sample.values))
+        sample.milliseconds = own.milliseconds
+        out = []
+        for topic, payload in encoder.encode(sample):
+            how = faults.malformed(topic, t.elapsed)
+            if how is None:
+                out.append((topic, payload))
+            else:
+                fmt = "json" if spec.type == "bus" and topic != spec.topic else spec.format
+                out.append((topic, corrupt(payload, fmt, how)))
+        return out
 
 
 # -- publishing --------------------------------------------------------------------------
@@ -531,8 +638,9 @@ class DemoPublisher:
                 next_due = max(next_due + self._interval, now)
 
     def _publish_batch(self, client: mqtt.Client) -> None:
-        for topic, payload in self._simulator.step(time.time()):
-            info = client.publish(topic, payload, qos=self._qos)
+        simulator = self._simulator
+        for topic, payload in simulator.step(time.time()):
+            info = client.publish(topic, payload, qos=self._qos, retain=simulator.retained(topic))
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 self._published += 1
             else:

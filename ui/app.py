@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(args.file)
     if args.command == "export":
         return export_command(args)
+    if args.command == "sim":
+        return sim_command(args)
     return run_window(args)
 
 
@@ -61,6 +64,76 @@ def export_command(args: argparse.Namespace) -> int:
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         return 1
+    return 0
+
+
+def sim_command(args: argparse.Namespace) -> int:
+    """Publish the simulated city to a broker; prints the achieved rate. No Qt on this path."""
+    import signal
+    import threading
+
+    from services.loadgen import LoadError, LoadOptions, run_load
+
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    password = None
+    if args.password_env:
+        password = os.environ.get(args.password_env)
+        if password is None:
+            print(f"cityops: environment variable {args.password_env} is not set", file=sys.stderr)
+            return EXIT_CONFIG
+    options = LoadOptions(
+        broker=args.broker,
+        rate=args.rate,
+        entities=args.entities,
+        duration=args.duration,
+        scenario=args.scenario,
+        qos=args.qos,
+        seed=args.seed,
+        speed=args.speed,
+        processes=args.processes,
+        interval=args.interval,
+        username=args.username,
+        password=password,
+        ca_file=args.ca_file,
+    )
+    try:
+        options.check()
+    except ValueError as error:
+        print(f"cityops: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    pace = f"{args.rate:g} msg/s" if args.rate else f"every device every {args.interval:g} s"
+    until = f"for {args.duration:g} s" if args.duration else "until Ctrl+C"
+    print(
+        f"cityops sim: publishing scenario {args.scenario} to {args.broker}, {pace}, "
+        f"{options.process_count()} process(es), {until}",
+        file=sys.stderr,
+        flush=True,
+    )
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda *_: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        report = run_load(options, stop)
+    except LoadError as error:
+        print(f"cityops sim: {error}", file=sys.stderr)
+        return 1
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    print(report.summary(), flush=True)
+    for problem in report.errors:
+        print(f"cityops sim: {problem}", file=sys.stderr)
+    if not report.kept_up:
+        print(
+            f"cityops sim: could not keep up {args.rate:g} msg/s with {report.processes} "
+            "process(es); try more --processes (or a faster broker)",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
+from collections.abc import Callable
 from pathlib import Path
 
+from services.sim_scenarios import SCENARIOS
 from services.timeutil import parse_timestamp
 
-SUBCOMMANDS = ("run", "check-config", "export")
+SUBCOMMANDS = ("run", "check-config", "export", "sim")
 
 
 def _time_argument(text: str) -> float:
@@ -15,6 +18,27 @@ def _time_argument(text: str) -> float:
         return parse_timestamp(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _number_argument(
+    minimum: float, *, strict: bool, whole: bool = False
+) -> Callable[[str], float]:
+    """An argparse type for numbers above (or, with ``strict=False``, at) ``minimum``."""
+
+    def convert(text: str) -> float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+        if value < minimum or (strict and value == minimum):
+            relation = "greater than" if strict else "at least"
+            raise argparse.ArgumentTypeError(f"must be {relation} {minimum:g}, got {text}")
+        return value
+
+    return convert
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +62,82 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", type=_time_argument, help="ISO-8601 time or epoch seconds")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
+
+    sim = commands.add_parser(
+        "sim",
+        help="publish the simulated Yiyang city to a broker (demo feed and load generator)",
+        description="Publish the simulated Yiyang city to an MQTT broker, in the formats of "
+        "resources/demo.toml, at the city's own pace or at a fixed rate; prints the achieved "
+        "rate when done. Runs without a window.",
+    )
+    add_sim_arguments(sim)
     return parser
+
+
+def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``cityops sim``."""
+    positive = _number_argument(0.0, strict=True)
+    parser.add_argument(
+        "--broker",
+        default="mqtt://127.0.0.1:1883",
+        metavar="URL",
+        help="mqtt://, mqtts://, ws:// or wss:// URL (default %(default)s)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive,
+        metavar="N",
+        help="messages per second in total, evenly paced "
+        "(default: every device once per --interval)",
+    )
+    parser.add_argument(
+        "--entities",
+        type=_number_argument(1, strict=False, whole=True),
+        metavar="M",
+        help="simulated devices (default: the demo city's own, about 100); more are "
+        "numbered replicas",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_number_argument(0.0, strict=False),
+        default=0.0,
+        metavar="S",
+        help="seconds to publish (default 0: until Ctrl+C)",
+    )
+    parser.add_argument("--scenario", choices=tuple(SCENARIOS), default="normal")
+    parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=0)
+    parser.add_argument(
+        "--seed", type=int, default=0, help="same seed, same data (default %(default)s)"
+    )
+    parser.add_argument(
+        "--speed",
+        type=positive,
+        default=1.0,
+        metavar="X",
+        help="simulated seconds per second, e.g. 60 = one simulated minute per second",
+    )
+    parser.add_argument(
+        "--processes",
+        type=_number_argument(0, strict=False, whole=True),
+        default=0,
+        metavar="P",
+        help="publishing processes (default 0: as many as --rate needs)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=positive,
+        default=1.0,
+        metavar="S",
+        help="seconds between rounds without --rate (default %(default)s)",
+    )
+    parser.add_argument("--username", default="", help="broker user name")
+    parser.add_argument(
+        "--password-env", default="", metavar="NAME", help="environment variable with the password"
+    )
+    parser.add_argument("--ca-file", default="", metavar="PEM", help="CA bundle for mqtts/wss")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR")
+    )
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
