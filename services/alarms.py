@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import fnmatch
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from services.config import RuleConfig
+from services.config import RuleConfig, rule_for
 from services.decoders.base import ExternalAlarm
 from services.model import (
     THRESHOLD_CONDITIONS,
@@ -62,17 +61,7 @@ class AlarmStore:
         key = (entity_id, metric)
         rule = self._rule_for.get(key)
         if rule is None:
-            rule = next(
-                (
-                    candidate
-                    for candidate in self._rules
-                    if candidate.metric == metric
-                    and (
-                        candidate.entity == "*" or fnmatch.fnmatchcase(entity_id, candidate.entity)
-                    )
-                ),
-                _NO_RULE,
-            )
+            rule = rule_for(self._rules, entity_id, metric) or _NO_RULE
             self._rule_for[key] = rule
         return rule if isinstance(rule, RuleConfig) else None
 

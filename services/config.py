@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -193,6 +194,19 @@ class AppConfig:
 
     def http_feeds(self) -> tuple[FeedConfig, ...]:
         return tuple(f for f in self.feeds if f.kind == "http")
+
+
+def rule_for(rules: Sequence[RuleConfig], entity_id: str, metric: str) -> RuleConfig | None:
+    """The first rule that applies to ``metric`` of ``entity_id`` (rules are in priority order)."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.metric == metric
+            and (rule.entity == "*" or fnmatch.fnmatchcase(entity_id, rule.entity))
+        ),
+        None,
+    )
 
 
 def lookup_secret(env_name: str, keyring_service: str, username: str) -> str | None:

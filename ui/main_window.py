@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.config import AppConfig, FeedConfig
+from services.config import AppConfig, FeedConfig, rule_for
 from services.kpi import compute_kpis
 from services.model import Alarm, DeadLetter, Delta, Entity, FeedState, Reading
 from ui.feed_dialog import AddFeedDialog
@@ -34,6 +34,7 @@ from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
+from widgets.trend_plot import TrendPlot
 
 log = logging.getLogger("cityops.ui")
 
@@ -41,6 +42,7 @@ AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
 ExportFunction = Callable[[Path], int]
 DeadLetterFunction = Callable[[str], list[DeadLetter]]
 FeedControlFunction = Callable[[str], None]
+HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
 
 
 class FeedManager(Protocol):
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         pause_feed: FeedControlFunction | None = None,
         resume_feed: FeedControlFunction | None = None,
         feed_manager: FeedManager | None = None,
+        history: HistoryFunction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -90,6 +93,7 @@ class MainWindow(QMainWindow):
         self._export_alarms = export_alarms
         self._dead_letters = dead_letters
         self._feed_manager = feed_manager
+        self._history = history
         self.entities: dict[str, Entity] = {}
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
@@ -126,6 +130,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.alarm_view, "Alarms")
         self.tabs.addTab(self._feeds_tab(), "Feeds")
+        self.trend = TrendPlot()
+        self.tabs.addTab(self.trend, "Trend")
 
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(gauge_panel)
@@ -262,6 +268,8 @@ class MainWindow(QMainWindow):
         self.entities.update(delta.entities)
         for (entity_id, metric), reading in delta.latest.items():
             self.values.setdefault(entity_id, {})[metric] = reading
+        if delta.latest and self.trend.entity_id() is not None:
+            self.trend.append(delta.latest.values())
         if delta.messages and not self._live:
             self._live = True
             self.freshness_label.setText("Live")
@@ -367,9 +375,27 @@ class MainWindow(QMainWindow):
         entity = self.entities.get(entity_id)
         if entity is None:
             return
+        self.show_trend(entity)
         values = self._values_of({entity_id})[entity_id]
         summary = ", ".join(f"{metric} {text}" for metric, text in sorted(values.items()))
         self.statusBar().showMessage(f"{entity.name} ({entity.type or entity.domain}): {summary}")
+
+    def show_trend(self, entity: Entity) -> None:
+        """Show the recent history of every metric of ``entity`` in the Trend tab."""
+        readings = self.values.get(entity.id, {})
+        history = self._history
+        series = {
+            metric: history(entity.id, metric) if history else [(r.ts, r.value)]
+            for metric, r in readings.items()
+        }
+        self.trend.show_entity(
+            entity.id, entity.name, series, {m: r.unit for m, r in readings.items()}
+        )
+        for metric in readings:
+            rule = rule_for(self.config.rules, entity.id, metric)
+            if rule is not None and (rule.high is not None or rule.high_high is not None):
+                self.trend.set_thresholds(metric, rule.high, rule.high_high)
+        self.tabs.setCurrentWidget(self.trend)
 
     def _export_dialog(self) -> None:
         if self._export_alarms is None:

@@ -66,6 +66,7 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
         pause_feed=session.pause_feed,
         resume_feed=session.resume_feed,
         feed_manager=session,
+        history=session.pipeline.hub.series,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

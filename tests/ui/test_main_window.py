@@ -141,3 +141,23 @@ def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
     letters = panel.model.dead_letters("air")
     assert [letter.payload_excerpt for letter in letters] == ["<not json>"]
     assert "Feeds: 1/1 ok" in window.feeds_label.text()
+
+
+def test_clicking_a_station_shows_its_trend_with_rule_thresholds(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    window = MainWindow(
+        CONFIG,
+        acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"),
+        history=pipeline.hub.series,
+    )
+    qtbot.addWidget(window)
+    pipeline.process_batch([message("s1", value, ts) for ts, value in enumerate((40, 90, 60), 1)])
+    window.apply_delta(pipeline.take_delta())
+    window.map_view.entityClicked.emit("s1")
+    assert window.tabs.currentWidget() is window.trend
+    assert window.trend.entity_id() == "s1"
+    assert window.trend.metrics() == ["pm25"]
+    window.trend.set_selected_metric("pm25")
+    assert window.trend.visible_thresholds() == {"warn": 75.0, "alarm": 150.0}
+    qtbot.waitUntil(lambda: window.trend.point_count("pm25") == 3, timeout=3000)
