@@ -134,22 +134,24 @@ def aqi_level(aqi: float) -> str:
 class SmoothNoise:
     """Deterministic smooth noise in [-1, 1]: a few slow sines with seeded periods/phases."""
 
-    __slots__ = ("_components",)
+    __slots__ = ("_a", "_b", "_c")
 
     def __init__(self, rng: random.Random, shortest_s: float = 40.0, longest_s: float = 420.0):
         weights = [rng.uniform(0.5, 1.0) for _ in range(3)]
         total = sum(weights)
-        self._components = [
+        self._a, self._b, self._c = (
             (
                 w / total,
                 2.0 * math.pi / rng.uniform(shortest_s, longest_s),
                 rng.uniform(0.0, 2.0 * math.pi),
             )
             for w in weights
-        ]
+        )
 
     def __call__(self, t: float) -> float:
-        return sum(w * math.sin(omega * t + phase) for w, omega, phase in self._components)
+        (w1, o1, p1), (w2, o2, p2), (w3, o3, p3) = self._a, self._b, self._c
+        sin = math.sin
+        return w1 * sin(o1 * t + p1) + w2 * sin(o2 * t + p2) + w3 * sin(o3 * t + p3)
 
 
 class RouteTrack:

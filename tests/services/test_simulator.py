@@ -17,7 +17,7 @@ import pytest
 
 from services.config import FeedConfig, load_demo_config
 from services.decoders import Decoded, get_decoder
-from services.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
+from services.embedded_broker import EmbeddedBroker
 from services.ingest import IngestPipeline, RawMessage
 from services.session import CitySession
 from services.sim_city import distance_m, point_in_ring
@@ -32,7 +32,7 @@ from services.simulator import (
     scaled_stations,
 )
 from services.timeutil import parse_timestamp
-from tests.conftest import MosquittoBroker, free_port
+from tests.conftest import MosquittoBroker, mosquitto_binary
 from tests.services.test_embedded_broker import Subscriber
 
 CENTRE_LAT, CENTRE_LON = 28.57, 112.36
@@ -464,11 +464,14 @@ def test_publisher_delivers_through_mosquitto(
 
 
 def test_publisher_waits_for_a_late_broker_and_survives_a_restart(
-    city: DemoCity, publisher_factory: Any
+    city: DemoCity, publisher_factory: Any, tmp_path: Path
 ) -> None:
+    # mosquitto, not the embedded broker: amqtt 0.12 sometimes hangs in shutdown() while a
+    # client is publishing, which would keep the port bound and make the restart fail
+    if mosquitto_binary() is None:
+        pytest.skip("mosquitto is not installed")
     for _ in range(3):  # another process may take the free port before the broker binds it
-        port = free_port()
-        broker = EmbeddedBroker(port=port)
+        broker = MosquittoBroker(tmp_path)
         publisher = publisher_factory(broker.url)
         publisher.start()
         time.sleep(0.5)  # let it fail to connect a few times
@@ -476,18 +479,17 @@ def test_publisher_waits_for_a_late_broker_and_survives_a_restart(
         try:
             broker.start()
             break
-        except EmbeddedBrokerError as error:
-            assert "in use" in str(error)
+        except TimeoutError:
+            broker.stop()
             publisher.stop()
     else:
         pytest.fail("no free port could be bound three times in a row")
     try:
-        assert_full_batches_arrive(city, port, publisher)
+        assert_full_batches_arrive(city, broker.port, publisher)
         broker.stop()
         before = publisher.messages_published
         broker.start()
-        assert broker.port == port
-        subscriber = Subscriber(port, FEED_TOPICS)
+        subscriber = Subscriber(broker.port, FEED_TOPICS)
         try:
             assert len(subscriber.collect(enough=len(city.stations))) >= len(city.stations)
         finally:
@@ -512,6 +514,7 @@ def test_warnings_in_force_reach_a_late_subscriber(city: DemoCity, publisher_fac
             received = subscriber.collect(enough=4, timeout=5)
         finally:
             subscriber.close()
+            publisher.stop()  # before the broker: see the restart test
     topics = {topic for topic, _ in received}
     assert topics == {
         "yiyang/warnings/cap/lightning/heshan",
