@@ -30,6 +30,19 @@ def _band_active(
     return value < (limit + deadband if was_active else limit)
 
 
+def _return_to_normal(alarm: Alarm, now: float) -> bool:
+    """The alarm condition has gone: unacknowledged → RTN unacknowledged, acknowledged →
+    normal. False when the alarm was not active."""
+    if alarm.state is AlarmState.UNACKNOWLEDGED:
+        alarm.state = AlarmState.RTN_UNACKNOWLEDGED
+    elif alarm.state is AlarmState.ACKNOWLEDGED:
+        alarm.state = AlarmState.NORMAL
+    else:
+        return False
+    alarm.updated_at = now
+    return True
+
+
 class AlarmStore:
     """Evaluates threshold rules on readings and keeps one alarm per source and condition.
 
@@ -124,14 +137,7 @@ class AlarmStore:
                 return alarm
             return None
         assert alarm is not None
-        if alarm.state is AlarmState.UNACKNOWLEDGED:
-            alarm.state = AlarmState.RTN_UNACKNOWLEDGED
-        elif alarm.state is AlarmState.ACKNOWLEDGED:
-            alarm.state = AlarmState.NORMAL
-        else:
-            return None
-        alarm.updated_at = reading.ts
-        return alarm
+        return alarm if _return_to_normal(alarm, reading.ts) else None
 
     def apply_external(self, alerts: Iterable[ExternalAlarm]) -> list[Alarm]:
         """Raise, update or clear alarms received from outside (CAP, NGSI Alert).
@@ -202,15 +208,8 @@ class AlarmStore:
 
     def _clear(self, key: str, now: float) -> Alarm | None:
         alarm = self._alarms.get(key)
-        if alarm is None:
+        if alarm is None or not _return_to_normal(alarm, now):
             return None
-        if alarm.state is AlarmState.UNACKNOWLEDGED:
-            alarm.state = AlarmState.RTN_UNACKNOWLEDGED
-        elif alarm.state is AlarmState.ACKNOWLEDGED:
-            alarm.state = AlarmState.NORMAL
-        else:
-            return None
-        alarm.updated_at = now
         self._expiry.pop(key, None)
         return alarm
 
