@@ -43,7 +43,12 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.broker_url import BrokerAddress, parse_broker_url
-from services.simulator import WARNING_PREFIX, CitySimulator, get_scenario, load_demo_city
+from services.simulator import (
+    RETAINED_PREFIXES,
+    CitySimulator,
+    get_scenario,
+    load_demo_city,
+)
 
 log = logging.getLogger("cityops.loadgen")
 
@@ -432,7 +437,7 @@ class _Pacer:
         self._backlog_limit = max(1000, int(self.rate * 0.5))
 
     def _send(self, topic: str, payload: bytes) -> None:
-        retain = topic.startswith(WARNING_PREFIX) and CitySimulator.retained(topic)
+        retain = topic.startswith(RETAINED_PREFIXES) and CitySimulator.retained(topic)
         info = self.client.publish(topic, payload, qos=self.options.qos, retain=retain)
         if info.rc == mqtt.MQTT_ERR_SUCCESS:
             self.published += 1

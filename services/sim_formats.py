@@ -2,7 +2,8 @@
 
 - environment: FIWARE NGSI-LD notifications (``AirQualityObserved``, ``NoiseLevelObserved``
   in normalized form, with ``unitCode`` and ``observedAt``);
-- water: SenML packs (RFC 8428) with a device URN base name and ``lat``/``lon`` records;
+- water: SenML packs (RFC 8428) with a device URN base name and ``lat``/``lon`` records,
+  and the utility's asset register (plain JSON: the device's name and kind, retained);
 - traffic: OGC SensorThings Observations on the MQTT topics
   ``v1.1/Datastreams('<thing>:<metric>')/Observations``, with the Datastream (Thing,
   ObservedProperty, unit) and FeatureOfInterest expanded;
@@ -267,6 +268,18 @@ class JsonEncoder(Encoder):
             parts.append(f',"{metric}":{number(value)}')
         parts.append("}")
         return [(self.spec.topic, "".join(parts).encode("utf-8"))]
+
+
+def asset_record(spec: StationSpec) -> bytes:
+    """The asset register's JSON record of a device: id, name, kind and place, no readings."""
+    record = {
+        "id": spec.entity_id,
+        "name": spec.name,
+        "type": spec.type,
+        "lat": spec.lat,
+        "lon": spec.lon,
+    }
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 ENCODERS: dict[str, type[Encoder]] = {

@@ -52,6 +52,7 @@ from services.sim_formats import (
     CapMessage,
     Encoder,
     Sample,
+    asset_record,
     cap_alert,
     corrupt,
     make_encoder,
@@ -106,8 +107,12 @@ RIVER_AREA = "zijiang"
 WARNING_TOPIC = "yiyang/warnings/cap/{thread}/{area}"
 """One retained topic per warning and area: a new subscriber gets the warnings in force."""
 BROKEN_CAP_TOPIC = "yiyang/warnings/cap/gateway"
-WARNING_PREFIX = "yiyang/warnings/"
 """Where the sensor-failures scenario's broken CAP messages come from (never retained)."""
+WARNING_PREFIX = "yiyang/warnings/"
+ASSET_TOPIC = "yiyang/assets/{domain}/{id}"
+"""The asset register: names, kinds and places of devices whose format has no names."""
+ASSET_PREFIX = "yiyang/assets/"
+RETAINED_PREFIXES = (WARNING_PREFIX, ASSET_PREFIX)
 
 
 # -- the city at a scale -----------------------------------------------------------------
@@ -337,6 +342,11 @@ class CitySimulator:
         self._encoders: list[tuple[StationSpec, Encoder]] = [
             (spec, make_encoder(spec)) for spec in self._stations
         ]
+        self._assets = [
+            (ASSET_TOPIC.format(domain=spec.domain, id=spec.id), asset_record(spec))
+            for spec in self._stations
+            if spec.format == "senml"
+        ]
         self.models = CityModels(
             city,
             seed,
@@ -390,8 +400,12 @@ class CitySimulator:
 
     @staticmethod
     def retained(topic: str) -> bool:
-        """Whether a message on ``topic`` should be published retained (warnings in force)."""
-        return topic.startswith(WARNING_PREFIX) and topic != BROKEN_CAP_TOPIC
+        """Whether a message on ``topic`` should be published retained.
+
+        Warnings in force and the asset register are state rather than events: a client
+        that subscribes later must still get them.
+        """
+        return topic.startswith(RETAINED_PREFIXES) and topic != BROKEN_CAP_TOPIC
 
     def values(self, spec: StationSpec, now: float) -> dict[str, float]:
         """The metric values of one station at wall-clock time ``now`` (no faults)."""
@@ -409,6 +423,11 @@ class CitySimulator:
         out: list[tuple[str, bytes]] = []
         if self._desk is not None:
             out.extend(self._warnings(t.elapsed))
+        previous = self._previous
+        if previous is None or math.floor(t.elapsed / WARNING_RESEND_S) != math.floor(
+            previous / WARNING_RESEND_S
+        ):
+            out.extend(self._assets)
         faults = self.faults
         for spec, encoder in self._encoders:
             if faults is None:

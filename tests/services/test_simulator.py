@@ -189,6 +189,7 @@ def test_malformed_city_data_is_rejected(city: DemoCity) -> None:
 EXPECTED_FORMATS = {
     "environment": "ngsi-ld",
     "water": "senml",
+    "water-assets": "json",
     "traffic": "sensorthings",
     "buses": "owntracks",
     "warnings": "cap",
@@ -205,6 +206,7 @@ def test_every_message_decodes_into_its_devices_entity_and_metrics(city: DemoCit
     messages = simulator.step(now)
     assert {feed.name: feed.format for feed in DEMO.feeds} == EXPECTED_FORMATS
     seen: dict[str, set[str]] = {}
+    names: dict[str, str | None] = {}
     positions: dict[str, tuple[float, float]] = {}
     feeds_used: set[str] = set()
     alarms = []
@@ -217,11 +219,14 @@ def test_every_message_decodes_into_its_devices_entity_and_metrics(city: DemoCit
             assert reading.ts == pytest.approx(now, abs=1.0)
             assert math.isfinite(reading.value)
         for update in decoded.entities:
+            names[update.id] = update.name or names.get(update.id)
             if update.lat is not None and update.lon is not None:
                 positions[update.id] = (update.lat, update.lon)
     assert feeds_used == set(EXPECTED_FORMATS)
     for spec in city.stations:
         assert seen.get(spec.entity_id) == set(spec.metrics), spec.id
+        if spec.type != "incident":  # incidents are named after what happened
+            assert names[spec.entity_id] == spec.name  # SenML devices: from the asset register
         if spec.type != "incident" or simulator.models.incident(spec, simulator.clock(now))[1]:
             lat, lon = positions[spec.entity_id]
             assert abs(lat - CENTRE_LAT) <= 0.12 and abs(lon - CENTRE_LON) <= 0.12
@@ -508,10 +513,12 @@ def test_warnings_in_force_reach_a_late_subscriber(city: DemoCity, publisher_fac
         while publisher.messages_published < 2 * len(city.stations):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        # the warnings went out with the first batch only; a new subscriber still gets them
-        subscriber = Subscriber(broker.port, ["yiyang/warnings/#"])
+        # warnings and asset records went out with the first batch only; a new subscriber
+        # still gets them
+        water = [spec for spec in city.stations if spec.format == "senml"]
+        subscriber = Subscriber(broker.port, ["yiyang/warnings/#", "yiyang/assets/#"])
         try:
-            received = subscriber.collect(enough=4, timeout=5)
+            received = subscriber.collect(enough=4 + len(water), timeout=5)
         finally:
             subscriber.close()
             publisher.stop()  # before the broker: see the restart test
@@ -521,7 +528,8 @@ def test_warnings_in_force_reach_a_late_subscriber(city: DemoCity, publisher_fac
         "yiyang/warnings/cap/lightning/ziyang",
         "yiyang/warnings/cap/fog/yuanjiang",
         "yiyang/warnings/cap/fog/nan",
-    }
+    } | {f"yiyang/assets/water/{spec.id}" for spec in water}
+    assert CitySimulator.retained("yiyang/assets/water/wl-zijiang-01")
     assert CitySimulator.retained("yiyang/warnings/cap/fog/nan")
     assert not CitySimulator.retained("yiyang/warnings/cap/gateway")
     assert not CitySimulator.retained("yiyang/env/air/aq-heshan-01")
