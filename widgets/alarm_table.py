@@ -378,16 +378,17 @@ class AlarmTableModel(QAbstractTableModel):
     # ------------------------------------------------------------------ changes
 
     def set_entity_names(self, names: Mapping[str, str]) -> None:
-        """Show these entity names instead of ids (ids without a name stay as they are)."""
-        new = dict(names)
-        if new == self._names:
+        """Show these entity names instead of ids, adding to (or changing) the names known so
+        far; ids without a name stay as they are."""
+        changed = {key: name for key, name in names.items() if self._names.get(key) != name}
+        if not changed:
             return
         # Updated in place: the entity sort key reads this dict.
-        self._names.clear()
-        self._names.update(new)
-        if self._alarms:
+        self._names.update(changed)
+        rows = sorted(row for row in self._rows.values() if self._alarms[row].entity_id in changed)
+        if rows:
             self.dataChanged.emit(
-                self.index(0, Column.ENTITY), self.index(len(self._alarms) - 1, Column.ENTITY)
+                self.index(rows[0], Column.ENTITY), self.index(rows[-1], Column.ENTITY)
             )
 
     def clear(self) -> None:

@@ -295,6 +295,11 @@ def test_entity_names(qtbot: QtBot) -> None:
     assert cell(model, "st-2|pm25|high", Column.ENTITY, 0) == "st-2"
     tooltip = cell(model, "st-1|pm25|high", Column.ENTITY, Qt.ItemDataRole.ToolTipRole)
     assert tooltip == "st-1"
+    model.set_entity_names({"st-2": "Yingbin Rd station"})  # adds; st-1 keeps its name
+    assert cell(model, "st-1|pm25|high", Column.ENTITY, 0) == "Heping Rd station"
+    assert cell(model, "st-2|pm25|high", Column.ENTITY, 0) == "Yingbin Rd station"
+    with qtbot.assertNotEmitted(model.dataChanged):
+        model.set_entity_names({"st-2": "Yingbin Rd station", "elsewhere": "No alarm here"})
 
 
 def test_ten_thousand_alarms_in_batches() -> None:
