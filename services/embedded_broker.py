@@ -46,6 +46,7 @@ with warnings.catch_warnings():
     from amqtt.broker import Broker
 
 _ANONYMOUS_PLUGIN = "amqtt.plugins.authentication.AnonymousAuthPlugin"
+_SHUTDOWN_TIMEOUT = 5.0
 _BIND_ATTEMPTS = 5
 
 
@@ -233,6 +234,10 @@ class EmbeddedBroker:
             await stop_event.wait()
         finally:
             try:
-                await broker.shutdown()
+                # amqtt's shutdown can hang while a client is mid-publish; bound it so the
+                # thread always ends (asyncio.run then cancels what is left).
+                await asyncio.wait_for(broker.shutdown(), _SHUTDOWN_TIMEOUT)
+            except TimeoutError:
+                log.warning("embedded MQTT broker shutdown timed out; abandoning it")
             except Exception:
                 log.exception("embedded MQTT broker did not shut down cleanly")
