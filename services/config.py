@@ -158,6 +158,7 @@ class KpiConfig:
     unit: str = ""
     warn: float | None = None
     alarm: float | None = None
+    decimals: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -648,18 +649,29 @@ def _read_kpi(reader: _Reader) -> KpiConfig:
     assert maximum is not None
     if maximum <= minimum:
         raise reader.fail("max", f"must be greater than min ({minimum:g}), got {maximum:g}")
+    aggregate = reader.choice("aggregate", AGGREGATES, "mean")
     kpi = KpiConfig(
         name=reader.text("name"),
         metric=reader.text("metric"),
-        aggregate=reader.choice("aggregate", AGGREGATES, "mean"),
+        aggregate=aggregate,
         minimum=minimum,
         maximum=maximum,
         unit=reader.optional_text("unit"),
         warn=reader.number("warn"),
         alarm=reader.number("alarm"),
+        decimals=_decimals(reader, aggregate),
     )
     reader.reject_unknown()
     return kpi
+
+
+def _decimals(reader: _Reader, aggregate: str) -> int | None:
+    if "decimals" not in reader.table:
+        return 0 if aggregate == "count" else None
+    decimals = reader.integer("decimals", 0)
+    if not 0 <= decimals <= 6:
+        raise reader.fail("decimals", f"must be between 0 and 6, got {decimals}")
+    return decimals
 
 
 def _read_map(reader: _Reader | None) -> MapConfig:

@@ -112,7 +112,15 @@ class MainWindow(QMainWindow):
         grid = QGridLayout(gauge_panel)
         grid.setContentsMargins(4, 4, 4, 4)
         for index, kpi in enumerate(config.kpis):
-            gauge = Gauge(kpi.name, kpi.minimum, kpi.maximum, kpi.unit, kpi.warn, kpi.alarm)
+            gauge = Gauge(
+                kpi.name,
+                kpi.minimum,
+                kpi.maximum,
+                kpi.unit,
+                kpi.warn,
+                kpi.alarm,
+                decimals=kpi.decimals,
+            )
             gauge.set_value(None, stale=True)
             self.gauges[kpi.name] = gauge
             grid.addWidget(gauge, index // 3, index % 3)

@@ -88,6 +88,7 @@ class Gauge(QWidget):
         parent: QWidget | None = None,
         *,
         high_is_bad: bool | None = None,
+        decimals: int | None = None,
     ) -> None:
         super().__init__(parent)
         if not (math.isfinite(minimum) and math.isfinite(maximum)) or maximum <= minimum:
@@ -96,7 +97,9 @@ class Gauge(QWidget):
         self._minimum = float(minimum)
         self._maximum = float(maximum)
         self._unit = unit
-        self._decimals = _decimals_for(self._maximum - self._minimum)
+        self._decimals = (
+            _decimals_for(self._maximum - self._minimum) if decimals is None else max(0, decimals)
+        )
         self._warn: float | None = None
         self._alarm: float | None = None
         self._high_is_bad = True

@@ -44,6 +44,15 @@ def test_minimal_config_from_the_issue_loads(tmp_path: Path) -> None:
     assert rule.severities["high_high"] is Severity.HIGH
 
 
+def test_kpi_decimals(tmp_path: Path) -> None:
+    text = (
+        '[[kpis]]\nname = "a"\nmetric = "m"\ndecimals = 1\n'
+        '[[kpis]]\nname = "b"\nmetric = "m"\naggregate = "count"\n'
+        '[[kpis]]\nname = "c"\nmetric = "m"\n'
+    )
+    assert [kpi.decimals for kpi in load_config(write(tmp_path, text)).kpis] == [1, 0, None]
+
+
 def test_demo_config_ships_and_is_valid() -> None:
     config = load_demo_config()
     assert config.demo

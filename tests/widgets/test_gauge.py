@@ -171,3 +171,10 @@ def test_renders_band_colours(qtbot: QtBot, tmp_path: Path) -> None:
     gauge.set_value(200.0, stale=True)
     stale = gauge.grab().toImage()
     assert _has_color(stale, STALE_COLOR)
+
+
+def test_decimals_can_be_fixed(qtbot: QtBot) -> None:
+    gauge = Gauge("Active incidents", 0, 6, decimals=0)
+    qtbot.addWidget(gauge)
+    gauge.set_value(3.0)
+    assert gauge.value_text() == "3"
