@@ -43,6 +43,7 @@ ExportFunction = Callable[[Path], int]
 DeadLetterFunction = Callable[[str], list[DeadLetter]]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
+MAP_REFRESH_MS = 250
 
 
 class FeedManager(Protocol):
@@ -177,6 +178,14 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
 
+        # The map is refreshed at a few Hz, not per UI tick: it is the costliest view.
+        self._map_pending: set[str] = set()
+        self._map_readings: dict[str, dict[str, Reading]] = {}
+        self._map_timer = QTimer(self)
+        self._map_timer.setInterval(MAP_REFRESH_MS)
+        self._map_timer.timeout.connect(self.refresh_map)
+        self._map_timer.start()
+
         self._kpi_timer = QTimer(self)
         self._kpi_timer.setInterval(1000)
         self._kpi_timer.timeout.connect(self.refresh_kpis)
@@ -281,11 +290,9 @@ class MainWindow(QMainWindow):
         if delta.messages and not self._live:
             self._live = True
             self.freshness_label.setText("Live")
-        touched = set(delta.entities)
-        touched.update(entity_id for entity_id, _metric in delta.latest)
-        if touched:
-            shown = [self.entities[key] for key in touched if key in self.entities]
-            self.map_view.apply_entities(shown, self._values_of(touched))
+        self._map_pending.update(delta.entities)
+        for (entity_id, metric), reading in delta.latest.items():
+            self._map_readings.setdefault(entity_id, {})[metric] = reading
         if delta.entities:
             self.alarm_view.model.set_entity_names(
                 {key: entity.name for key, entity in delta.entities.items()}
@@ -305,6 +312,20 @@ class MainWindow(QMainWindow):
             selected = self.feed_panel.selected_feed()
             if selected in delta.feeds:
                 self._show_dead_letters(selected)
+
+    def refresh_map(self) -> None:
+        """Send the entities changed since the last refresh to the map, as one batch."""
+        if not (self._map_pending or self._map_readings):
+            return
+        readings, self._map_readings = self._map_readings, {}
+        touched, self._map_pending = self._map_pending | readings.keys(), set()
+        shown = [self.entities[key] for key in touched if key in self.entities]
+        # Only the values that changed: the map keeps the others.
+        values = {
+            key: {metric: format_value(r.value, r.unit) for metric, r in series.items()}
+            for key, series in readings.items()
+        }
+        self.map_view.apply_entities(shown, values)
 
     def show_restored(self, count: int) -> None:
         """Mark what is on screen as the cached last known state until live data arrives."""

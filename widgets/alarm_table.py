@@ -28,6 +28,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QShortcut
@@ -486,6 +487,10 @@ class AlarmTableModel(QAbstractTableModel):
         self.endInsertRows()
 
 
+RESORT_DELAY_MS = 500
+"""Changes are put in sort order at most this long after they arrive."""
+
+
 class AlarmSortProxy(QSortFilterProxyModel):
     """Sorts by the clicked column's raw value, then by raise time, then by alarm id.
 
@@ -496,7 +501,9 @@ class AlarmSortProxy(QSortFilterProxyModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
-        self.setDynamicSortFilter(True)
+        # Re-sorting on every change makes a busy list jump and costs most of an upsert;
+        # the view re-sorts on a short timer instead (see AlarmTableView).
+        self.setDynamicSortFilter(False)
         self._alarm_model: AlarmTableModel | None = None
 
     def setSourceModel(self, model: QAbstractItemModel) -> None:
@@ -604,6 +611,18 @@ class AlarmTableView(QWidget):
         self._table.setSortingEnabled(True)
         self._table.sortByColumn(Column.SEVERITY, Qt.SortOrder.DescendingOrder)
 
+        self._resort_timer = QTimer(self)
+        self._resort_timer.setSingleShot(True)
+        self._resort_timer.setInterval(RESORT_DELAY_MS)
+        self._resort_timer.timeout.connect(self.resort)
+        for signal in (
+            self._model.rowsInserted,
+            self._model.rowsRemoved,
+            self._model.dataChanged,
+            self._model.modelReset,
+        ):
+            signal.connect(self._schedule_resort)
+
         # Space acknowledges too, but only while the table has the focus.
         self._space = QShortcut(
             QKeySequence(Qt.Key.Key_Space), self._table, context=Qt.ShortcutContext.WidgetShortcut
@@ -683,6 +702,16 @@ class AlarmTableView(QWidget):
         self._table.selectRow(index.row())
         self._table.scrollTo(index)
         return True
+
+    def _schedule_resort(self, *_args: object) -> None:
+        if not self._resort_timer.isActive():
+            self._resort_timer.start()
+
+    def resort(self) -> None:
+        """Put the rows back in the order of the current sort column now."""
+        self._resort_timer.stop()
+        header = self._table.horizontalHeader()
+        self._proxy.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
 
     def selected_alarm_ids(self) -> list[str]:
         """Ids of the selected alarms, in the table's order."""

@@ -17,17 +17,21 @@ from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest import IngestPipeline, RawMessage
 
 
-def make_messages(count: int, entities: int) -> list[RawMessage]:
-    """``count`` json payloads spread over ``entities`` stations, some above threshold."""
+def make_messages(count: int, entities: int, alarming: float = 0.05) -> list[RawMessage]:
+    """``count`` json payloads spread over ``entities`` stations; the first ``alarming``
+    share of the stations swing across the PM2.5 thresholds, the others stay normal."""
     now = time.time()
+    swinging = int(entities * alarming)
     messages = []
     for index in range(count):
-        entity = f"aq-{index % entities:05d}"
+        station = index % entities
+        entity = f"aq-{station:05d}"
+        swing = (index * 7919) % 120
         payload = {
             "id": entity,
-            "lat": 28.5 + (index % entities) * 1e-4,
+            "lat": 28.5 + station * 1e-4,
             "lon": 112.3,
-            "pm25": 40 + (index * 7919) % 120,
+            "pm25": 40 + swing if station < swinging else 30 + swing % 30,
             "aqi": 80 + index % 50,
             "ts": now + index * 1e-3,
         }
@@ -41,13 +45,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--messages", type=int, default=200_000)
     parser.add_argument("--entities", type=int, default=2_000)
+    parser.add_argument(
+        "--alarming", type=float, default=0.05, help="share of stations crossing thresholds"
+    )
     args = parser.parse_args()
     config = AppConfig(
         source="bench",
         feeds=(FeedConfig(name="air", topic="yiyang/env/air/#", domain="environment"),),
         rules=(RuleConfig(metric="pm25", high=75, high_high=150, deadband=5),),
     )
-    messages = make_messages(args.messages, args.entities)
+    messages = make_messages(args.messages, args.entities, args.alarming)
     with tempfile.TemporaryDirectory() as folder, OfflineCache(Path(folder)) as cache:
         pipeline = IngestPipeline(config, cache)
         pipeline.start()
