@@ -134,6 +134,7 @@ class IngestPipeline:
         self._feeds = {feed.name: _FeedCounters(feed) for feed in config.feeds}
         self._delta = Delta()
         self._delta_lock = threading.Lock()
+        self._alarm_write_lock = threading.Lock()
         self._pending_readings: list[Reading] = []
         self._pending_entities: dict[str, Entity] = {}
         self._pending_alarms: dict[str, Alarm] = {}
@@ -223,17 +224,18 @@ class IngestPipeline:
     def acknowledge(self, alarm_ids: Iterable[str], user: str) -> list[Alarm]:
         """Acknowledge alarms; returns them only after the cache has committed the action."""
         ids = list(alarm_ids)
-        previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
-        now = self.clock()
-        changed = self.alarms.acknowledge(ids, user, now)
-        try:
-            if self.cache is not None:
-                for alarm in changed:
-                    action = OperatorAction(alarm_id=alarm.id, action="ack", user=user, ts=now)
-                    self.cache.record_action(action, alarm)
-        except Exception:
-            self.alarms.rollback(previous)
-            raise
+        with self._alarm_write_lock:
+            previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
+            now = self.clock()
+            changed = self.alarms.acknowledge(ids, user, now)
+            try:
+                if self.cache is not None:
+                    for alarm in changed:
+                        action = OperatorAction(alarm.id, "ack", user, now)
+                        self.cache.record_action(action, alarm)
+            except Exception:
+                self.alarms.rollback(previous)
+                raise
         self._refresh_entity_severities(alarm.entity_id for alarm in changed)
         with self._delta_lock:
             for alarm in changed:
@@ -541,7 +543,12 @@ class IngestPipeline:
         entities, self._pending_entities = self._pending_entities, {}
         alarms, self._pending_alarms = self._pending_alarms, {}
         try:
-            self.cache.write_batch(readings, list(entities.values()), list(alarms.values()))
+            # The alarm store holds the newest version of each alarm (an operator may have
+            # acknowledged one since it was queued); read and write it under the lock that
+            # acknowledgements take, so an older version never overwrites a newer one.
+            with self._alarm_write_lock:
+                newest = [self.alarms.get(key) or alarm for key, alarm in alarms.items()]
+                self.cache.write_batch(readings, list(entities.values()), newest)
         except Exception:
             log.exception(
                 "writing %d readings to the offline cache failed; retrying", len(readings)

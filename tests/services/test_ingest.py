@@ -157,3 +157,16 @@ def test_paused_feed_is_shown_paused_until_resumed(pipeline: IngestPipeline) -> 
     assert pipeline.feed_health()["air"].state is FeedState.PAUSED
     pipeline.process_batch([FeedPaused("air", False)])
     assert pipeline.take_delta().feeds["air"].state is FeedState.CONNECTED
+
+
+def test_a_queued_older_alarm_version_never_overwrites_an_acknowledgement(
+    cache_dir: Path,
+) -> None:
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
+        pipe.process_batch([message({"id": "aq-1", "pm25": 90, "ts": 1})])  # raise, queued
+        (alarm,) = pipe.take_delta().alarms.values()
+        pipe.acknowledge([alarm.id], "ops")  # committed at once
+        pipe.stop()  # now the queued batch is written
+        (stored,) = cache.query_alarms()
+        assert stored.state is AlarmState.ACKNOWLEDGED
