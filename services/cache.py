@@ -8,11 +8,12 @@ explicit (the connection runs with ``isolation_level=None``): each call is one t
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 from services.model import (
     Alarm,
     AlarmState,
+    AlertArea,
     Condition,
     Entity,
     OperatorAction,
@@ -31,7 +33,7 @@ from services.model import (
 log = logging.getLogger("cityops.cache")
 
 FILE_NAME = "cityops.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0
 SECONDS_PER_DAY = 86_400.0
 
@@ -63,6 +65,10 @@ _MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE actions (ts REAL NOT NULL, alarm_id TEXT NOT NULL, action TEXT NOT NULL,"
         " \"user\" TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '')",
         "CREATE INDEX actions_ts ON actions (ts)",
+    ),
+    (
+        "CREATE TABLE alert_areas (alarm_id TEXT PRIMARY KEY, severity INTEGER NOT NULL,"
+        " label TEXT NOT NULL, geojson TEXT NOT NULL)",
     ),
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION
@@ -113,6 +119,20 @@ def _reading(row: tuple[Any, ...]) -> Reading:
     return Reading(
         entity_id=entity_id, metric=metric, value=_float(value), ts=ts, feed=feed, unit=unit
     )
+
+
+def _area(row: tuple[Any, ...]) -> AlertArea | None:
+    """An AlertArea from an ``alert_areas`` row, or None when it cannot be read back."""
+    alarm_id, severity, label, geojson = row
+    try:
+        shape = json.loads(geojson)
+        return (
+            AlertArea(alarm_id, Severity(severity), label, shape)
+            if isinstance(shape, dict)
+            else None
+        )
+    except ValueError:
+        return None
 
 
 def _alarm(row: tuple[Any, ...]) -> Alarm | None:
@@ -321,14 +341,19 @@ class OfflineCache:
     # -- writing -------------------------------------------------------------------------
 
     def write_batch(
-        self, readings: Sequence[Reading], entities: Sequence[Entity], alarms: Sequence[Alarm]
+        self,
+        readings: Sequence[Reading],
+        entities: Sequence[Entity],
+        alarms: Sequence[Alarm],
+        areas: Mapping[str, AlertArea | None] | None = None,
     ) -> None:
         """Store one ingest batch in a single transaction.
 
         Appends the readings, keeps the newest reading per (entity, metric), upserts the
-        entities and alarms and appends one alarm-history row per alarm version.
+        entities and alarms, appends one alarm-history row per alarm version, and stores or
+        (for None) deletes the map areas of external alarms.
         """
-        if not (readings or entities or alarms):
+        if not (readings or entities or alarms or areas):
             return
         newest: dict[tuple[str, str], Reading] = {}
         for reading in readings:
@@ -365,6 +390,20 @@ class OfflineCache:
                     "INSERT INTO alarm_events (ts, alarm_id, state, value, severity)"
                     " VALUES (?, ?, ?, ?, ?)",
                     ((a.updated_at, a.id, str(a.state), a.value, int(a.severity)) for a in alarms),
+                )
+            if areas:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO alert_areas (alarm_id, severity, label, geojson)"
+                    " VALUES (?, ?, ?, ?)",
+                    (
+                        (key, int(a.severity), a.label, json.dumps(a.geojson))
+                        for key, a in areas.items()
+                        if a is not None
+                    ),
+                )
+                conn.executemany(
+                    "DELETE FROM alert_areas WHERE alarm_id = ?",
+                    ((key,) for key, a in areas.items() if a is None),
                 )
 
         self._run("writing a batch", work, write=True)
@@ -434,7 +473,14 @@ class OfflineCache:
                 )
                 if (alarm := _alarm(row)) is not None
             ]
-            return Snapshot(entities=entities, latest=latest, alarms=alarms)
+            areas = tuple(
+                area
+                for row in conn.execute(
+                    "SELECT alarm_id, severity, label, geojson FROM alert_areas ORDER BY alarm_id"
+                )
+                if (area := _area(row)) is not None
+            )
+            return Snapshot(entities=entities, latest=latest, alarms=alarms, areas=areas)
 
         return self._run("loading the snapshot", work, write=False)
 

@@ -138,6 +138,7 @@ class IngestPipeline:
         self._pending_readings: list[Reading] = []
         self._pending_entities: dict[str, Entity] = {}
         self._pending_alarms: dict[str, Alarm] = {}
+        self._pending_areas: dict[str, AlertArea | None] = {}
         self._last_flush = time.monotonic()
         self._last_housekeeping = time.monotonic()
         self._thread: threading.Thread | None = None
@@ -183,6 +184,9 @@ class IngestPipeline:
                 self._delta.latest[(reading.entity_id, reading.metric)] = reading
             for alarm in snapshot.alarms:
                 self._delta.alarms[alarm.id] = replace(alarm)
+            for area in snapshot.areas:
+                self._delta.areas[area.alarm_id] = area
+        self._areas.update((area.alarm_id, area) for area in snapshot.areas)
         log.info(
             "restored %d entities, %d values and %d alarms from the cache",
             len(snapshot.entities),
@@ -357,6 +361,7 @@ class IngestPipeline:
         self._pending_entities.update(entity_copies)
         for alarm in changed_alarms:
             self._pending_alarms[alarm.id] = alarm
+        self._pending_areas.update(areas)
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)
@@ -520,6 +525,7 @@ class IngestPipeline:
         for alarm in alarms:
             self._pending_alarms[alarm.id] = alarm
             if not alarm.state.is_active and self._areas.pop(alarm.id, None) is not None:
+                self._pending_areas[alarm.id] = None
                 with self._delta_lock:
                     self._delta.areas[alarm.id] = None
         self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
@@ -532,8 +538,14 @@ class IngestPipeline:
             self._pending_readings.clear()
             self._pending_entities.clear()
             self._pending_alarms.clear()
+            self._pending_areas.clear()
             return
-        pending = self._pending_readings or self._pending_entities or self._pending_alarms
+        pending = (
+            self._pending_readings
+            or self._pending_entities
+            or self._pending_alarms
+            or self._pending_areas
+        )
         if not pending:
             return
         due = time.monotonic() - self._last_flush >= self.flush_interval
@@ -542,13 +554,14 @@ class IngestPipeline:
         readings, self._pending_readings = self._pending_readings, []
         entities, self._pending_entities = self._pending_entities, {}
         alarms, self._pending_alarms = self._pending_alarms, {}
+        areas, self._pending_areas = self._pending_areas, {}
         try:
             # The alarm store holds the newest version of each alarm (an operator may have
             # acknowledged one since it was queued); read and write it under the lock that
             # acknowledgements take, so an older version never overwrites a newer one.
             with self._alarm_write_lock:
                 newest = [self.alarms.get(key) or alarm for key, alarm in alarms.items()]
-                self.cache.write_batch(readings, list(entities.values()), newest)
+                self.cache.write_batch(readings, list(entities.values()), newest, areas)
         except Exception:
             log.exception(
                 "writing %d readings to the offline cache failed; retrying", len(readings)
@@ -558,6 +571,8 @@ class IngestPipeline:
             self._pending_entities = entities
             alarms.update(self._pending_alarms)
             self._pending_alarms = alarms
+            areas.update(self._pending_areas)
+            self._pending_areas = areas
         self._last_flush = time.monotonic()
 
     def _refresh_entity_severities(self, entity_ids: Iterable[str]) -> None:

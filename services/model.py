@@ -234,3 +234,4 @@ class Snapshot:
     entities: list[Entity]
     latest: list[Reading]
     alarms: list[Alarm]
+    areas: tuple[AlertArea, ...] = ()

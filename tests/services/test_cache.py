@@ -14,6 +14,7 @@ from services.cache import FILE_NAME, SCHEMA_VERSION, CacheError, OfflineCache
 from services.model import (
     Alarm,
     AlarmState,
+    AlertArea,
     Condition,
     Entity,
     OperatorAction,
@@ -407,3 +408,29 @@ def test_failed_batch_is_rolled_back(cache: OfflineCache) -> None:
     assert cache.count("entities") == 0
     cache.write_batch([reading()], [], [])  # the connection is still usable
     assert cache.count("readings") == 1
+
+
+def test_alert_areas_are_stored_replaced_and_deleted(cache_dir: Path) -> None:
+    shape = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}}]}
+    area = AlertArea("cap:met/Heshan|Rainstorm|external", Severity.HIGH, "暴雨 Rainstorm", shape)
+    with OfflineCache(cache_dir) as cache:
+        cache.write_batch([], [], [], {area.alarm_id: area})
+        assert cache.load_snapshot().areas == (area,)
+        cache.write_batch([], [], [], {area.alarm_id: None})
+        assert cache.load_snapshot().areas == ()
+
+
+def test_a_version_1_cache_is_upgraded_in_place(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        cache.write_batch([Reading("e", "m", 1.0, T0, "f")], [], [])
+    raw = sqlite3.connect(cache_dir / FILE_NAME)
+    raw.execute("DROP TABLE alert_areas")
+    raw.execute("PRAGMA user_version = 1")
+    raw.commit()
+    raw.close()
+    with OfflineCache(cache_dir) as cache:
+        assert cache.count("readings") == 1
+        assert cache.load_snapshot().areas == ()
+    raw = sqlite3.connect(cache_dir / FILE_NAME)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    raw.close()

@@ -170,3 +170,19 @@ def test_a_queued_older_alarm_version_never_overwrites_an_acknowledgement(
         pipe.stop()  # now the queued batch is written
         (stored,) = cache.query_alarms()
         assert stored.state is AlarmState.ACKNOWLEDGED
+
+
+def test_cap_area_comes_back_after_a_restart(cache_dir: Path) -> None:
+    payload = (CAP_FIXTURES / "yiyang-rainstorm-alert.xml").read_bytes()
+    with OfflineCache(cache_dir) as cache:
+        first = IngestPipeline(CAP_CONFIG, cache, flush_interval=0.0)
+        first.process_batch([RawMessage("warnings", "cap/yiyang", payload, 1_795_000_000.0)])
+        first.stop()
+    with OfflineCache(cache_dir) as cache:
+        second = IngestPipeline(CAP_CONFIG, cache)
+        second.restore_from_cache()
+        delta = second.take_delta()
+        (alarm_id,) = delta.alarms
+        area = delta.areas[alarm_id]
+        assert area is not None and area.geojson["type"] == "FeatureCollection"
+        assert second.alert_areas() == [area]
