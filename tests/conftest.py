@@ -120,6 +120,25 @@ def mosquitto(tmp_path: Path) -> Iterator[MosquittoBroker]:
     broker.stop()
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Delete every widget (and so every web page) before Qt tears the profiles down.
+
+    pytest-qt closes test widgets with deleteLater, which needs one more turn of the event
+    loop; without it the last map page outlives its profile and the process can crash at exit.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        return
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QCoreApplication.processEvents()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the app's URL scheme before pytest-qt creates the QApplication."""
     from widgets.map_scheme import register_scheme

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
 from services.cache import CacheError
@@ -118,6 +118,9 @@ def run_gui(
             schedule_screenshot(app, window, screenshot, screenshot_delay)
         app.exec()
         bridge.stop()
+        # Delete the window (and its map page) while the web profile still exists.
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
         session.stop()
     return 0
