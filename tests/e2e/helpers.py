@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from pytestqt.qtbot import QtBot
 
 from services.broker_url import parse_broker_url
+from services.config import load_config
+from services.session import CitySession
+from ui.main_window import MainWindow
+from ui.runtime import build_window
 
 E2E_CONFIG = """
 [app]
@@ -41,3 +50,26 @@ def publish(url: str, topic: str, payload: bytes) -> None:
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+@contextmanager
+def live_window(
+    qtbot: QtBot, broker_url: str, folder: Path, cache_dir: Path
+) -> Iterator[tuple[CitySession, MainWindow]]:
+    """A started session on ``broker_url`` with its window shown, connected; stopped after."""
+    config_path = folder / "c.toml"
+    config_path.write_text(E2E_CONFIG.format(url=broker_url))
+    session = CitySession(load_config(config_path), cache_dir)
+    session.start()
+    window, bridge = build_window(session)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        qtbot.waitUntil(
+            lambda: bool(session.clients and session.clients[0].connected), timeout=10_000
+        )
+        yield session, window
+    finally:
+        bridge.stop()
+        window.close()
+        session.stop()

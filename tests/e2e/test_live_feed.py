@@ -9,12 +9,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from services.config import load_config
 from services.model import AlarmState
-from services.session import CitySession
-from tests.e2e.helpers import E2E_CONFIG, publish
+from tests.e2e.helpers import live_window, publish
 from tests.helpers import run_cityops
-from ui.runtime import build_window
 
 pytestmark = pytest.mark.e2e
 
@@ -30,17 +27,7 @@ def run_js(qtbot: QtBot, view: Any, expression: str) -> Any:
 def test_reading_reaches_hub_alarm_table_map_and_export(
     qtbot: QtBot, broker_url: str, tmp_path: Path, cache_dir: Path
 ) -> None:
-    config_path = tmp_path / "c.toml"
-    config_path.write_text(E2E_CONFIG.format(url=broker_url))
-    session = CitySession(load_config(config_path), cache_dir)
-    session.start()
-    window, bridge = build_window(session)
-    qtbot.addWidget(window)
-    window.show()
-    try:
-        qtbot.waitUntil(
-            lambda: bool(session.clients and session.clients[0].connected), timeout=10_000
-        )
+    with live_window(qtbot, broker_url, tmp_path, cache_dir) as (session, window):
         payload = {
             "id": "aq-e2e",
             "name": "<img src=x onerror='window.pwned=1'>",
@@ -74,10 +61,6 @@ def test_reading_reaches_hub_alarm_table_map_and_export(
 
         window.acknowledge_alarms([alarm.id])
         assert model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
-    finally:
-        bridge.stop()
-        window.close()
-        session.stop()
 
     export = run_cityops("export", "alarms", "--cache-dir", str(cache_dir), check=True)
     rows = json.loads(export.stdout)

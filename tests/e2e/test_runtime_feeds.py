@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from services.config import FeedConfig, load_config
+from services.config import FeedConfig
 from services.model import FeedState
-from services.session import CitySession
-from tests.e2e.helpers import E2E_CONFIG, publish
-from ui.runtime import build_window
+from tests.e2e.helpers import live_window, publish
 
 pytestmark = pytest.mark.e2e
 
@@ -19,13 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_add_then_remove_a_feed_at_run_time(
     qtbot: QtBot, broker_url: str, tmp_path: Path, cache_dir: Path
 ) -> None:
-    config_path = tmp_path / "c.toml"
-    config_path.write_text(E2E_CONFIG.format(url=broker_url))
-    session = CitySession(load_config(config_path), cache_dir)
-    session.start()
-    window, bridge = build_window(session)
-    qtbot.addWidget(window)
-    try:
+    with live_window(qtbot, broker_url, tmp_path, cache_dir) as (session, window):
         (client,) = session.clients
         qtbot.waitUntil(lambda: client.connected, timeout=10_000)
         noise = FeedConfig(name="noise", topic="yiyang/env/noise/#", domain="environment")
@@ -62,7 +54,3 @@ def test_add_then_remove_a_feed_at_run_time(
         assert "noise" not in session.feed_names()
         assert client.connected
         assert "no MQTT feed" in window.remove_feed("noise")
-    finally:
-        bridge.stop()
-        window.close()
-        session.stop()

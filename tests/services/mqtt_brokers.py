@@ -32,6 +32,7 @@ from services.broker_url import parse_broker_url
 from services.config import BrokerConfig, FeedConfig
 from services.ingest import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
+from services.mqtt_feeds import MqttFeedClient
 from tests.conftest import free_port, mosquitto_binary
 
 
@@ -456,3 +457,13 @@ def publish_until_received(
                 return time.monotonic()
             time.sleep(0.01)
     raise AssertionError(f"nothing published to {topic} arrived within {timeout:g} s")
+
+
+@contextmanager
+def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
+    """Start ``client`` for the ``with`` block and stop it afterwards."""
+    client.start()
+    try:
+        yield client
+    finally:
+        client.stop()

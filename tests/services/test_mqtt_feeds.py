@@ -7,9 +7,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -30,9 +28,9 @@ from tests.conftest import MosquittoBroker
 from tests.services.mqtt_brokers import (
     Broker,
     Recorder,
-    broker_factory,
     feed,
     publish_until_received,
+    running,
     wait_for,
 )
 
@@ -110,22 +108,6 @@ def test_unreachable_broker_is_reported_down() -> None:
 
 
 # -- helpers for the tests below ------------------------------------------------------------
-
-
-@pytest.fixture
-def brokers(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
-    """Start real mosquitto brokers (see tests/services/mqtt_brokers.py); stopped afterwards."""
-    with broker_factory(tmp_path) as make:
-        yield make
-
-
-@contextmanager
-def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
-    client.start()
-    try:
-        yield client
-    finally:
-        client.stop()
 
 
 # -- backoff and validation -----------------------------------------------------------------

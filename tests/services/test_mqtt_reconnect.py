@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -14,29 +12,13 @@ from services.mqtt_feeds import MqttFeedClient
 from tests.services.mqtt_brokers import (
     Broker,
     Recorder,
-    broker_factory,
     feed,
     publish_until_received,
+    running,
     wait_for,
 )
 
 PASSWORD_ENV = "CITYOPS_TEST_MQTT_PASSWORD"
-
-
-@pytest.fixture
-def brokers(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
-    """Start real mosquitto brokers (see tests/services/mqtt_brokers.py); stopped afterwards."""
-    with broker_factory(tmp_path) as make:
-        yield make
-
-
-@contextmanager
-def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
-    client.start()
-    try:
-        yield client
-    finally:
-        client.stop()
 
 
 # -- (b) user name and password -------------------------------------------------------------

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ from tests.services.mqtt_brokers import (
     Broker,
     Recorder,
     TlsFiles,
-    broker_factory,
     feed,
     make_tls_files,
     publish_until_received,
+    running,
 )
 
 
@@ -26,22 +25,6 @@ from tests.services.mqtt_brokers import (
 def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     """A CA with a server certificate for localhost/127.0.0.1 and a client certificate."""
     return make_tls_files(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture
-def brokers(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
-    """Start real mosquitto brokers (see tests/services/mqtt_brokers.py); stopped afterwards."""
-    with broker_factory(tmp_path) as make:
-        yield make
-
-
-@contextmanager
-def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
-    client.start()
-    try:
-        yield client
-    finally:
-        client.stop()
 
 
 def connect_and_receive(broker: Broker, **options: object) -> Recorder:
