@@ -6,16 +6,19 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.broker_url import parse_broker_url
 from services.cache import OfflineCache
 from services.config import AppConfig, BrokerConfig, FeedConfig
-from services.embedded_broker import EmbeddedBroker
 from services.http_feeds import HttpFeedPoller
 from services.ingest import IngestPipeline
 from services.model import Snapshot
 from services.mqtt_feeds import MqttFeedClient
-from services.simulator import CitySimulator, DemoPublisher, load_demo_city
+
+if TYPE_CHECKING:  # the demo's broker and simulator are imported only when the demo runs
+    from services.embedded_broker import EmbeddedBroker
+    from services.simulator import DemoPublisher
 
 log = logging.getLogger("cityops.session")
 
@@ -62,6 +65,9 @@ class CitySession:
         return client
 
     def _start_demo(self, broker: BrokerConfig) -> BrokerConfig:
+        from services.embedded_broker import EmbeddedBroker
+        from services.simulator import CitySimulator, DemoPublisher, load_demo_city
+
         embedded = EmbeddedBroker()
         embedded.start()
         self._demo_broker = embedded
