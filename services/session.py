@@ -8,19 +8,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.broker_url import parse_broker_url
-from services.cache import OfflineCache
+from services.addresses import parse_broker_url
 from services.config import AppConfig, BrokerConfig, FeedConfig
-from services.http_feeds import HttpFeedPoller
-from services.ingest import IngestPipeline
+from services.feeds.http.poller import HttpFeedPoller
+from services.feeds.mqtt.client import MqttFeedClient
+from services.ingest.pipeline import IngestPipeline
 from services.model import Snapshot
-from services.mqtt_feeds import MqttFeedClient
+from services.store.cache import OfflineCache
 
 if TYPE_CHECKING:  # the demo's broker and simulator are imported only when the demo runs
-    from services.embedded_broker import EmbeddedBroker
-    from services.simulator import DemoPublisher
+    from services.demo.embedded_broker import EmbeddedBroker
+    from services.demo.simulator import DemoPublisher
 
-log = logging.getLogger("cityops.session")
+log = logging.getLogger(__name__)
 
 
 class CitySession:
@@ -65,8 +65,8 @@ class CitySession:
         return client
 
     def _start_demo(self, broker: BrokerConfig) -> BrokerConfig:
-        from services.embedded_broker import EmbeddedBroker
-        from services.simulator import CitySimulator, DemoPublisher, load_demo_city
+        from services.demo.embedded_broker import EmbeddedBroker
+        from services.demo.simulator import CitySimulator, DemoPublisher, load_demo_city
 
         embedded = EmbeddedBroker()
         embedded.start()

@@ -13,7 +13,7 @@ import platformdirs
 from services.config import AppConfig, ConfigError, load_config, load_demo_config
 from ui.cli import parse_arguments
 
-log = logging.getLogger("cityops.app")
+log = logging.getLogger(__name__)
 
 EXIT_CONFIG = 2
 
@@ -51,8 +51,8 @@ def check_config(path: Path) -> int:
 
 def export_command(args: argparse.Namespace) -> int:
     """Print cached alarms or readings to stdout."""
-    from services.cache import CacheError, OfflineCache
-    from services.export import export
+    from services.store.cache import CacheError, OfflineCache
+    from services.store.export import export
 
     cache_dir = args.cache_dir or default_cache_dir()
     if not (cache_dir / "cityops.sqlite3").exists():
@@ -72,7 +72,7 @@ def sim_command(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from services.loadgen import LoadError, LoadOptions, run_load
+    from services.demo.loadgen import LoadError, LoadOptions, run_load
 
     logging.basicConfig(
         level=getattr(logging, args.log_level),

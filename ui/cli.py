@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from services.sim_scenarios import SCENARIOS
+from services.demo.scenarios import SCENARIOS
 from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim")

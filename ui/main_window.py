@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.config import AppConfig, FeedConfig, rule_for
-from services.kpi import compute_kpis
+from services.ingest.kpi import compute_kpis
 from services.model import Alarm, DeadLetter, Delta, Entity, FeedState, Reading
 from ui.feed_dialog import AddFeedDialog
 from widgets.alarm_table import AlarmTableView
@@ -36,7 +36,7 @@ from widgets.gauge import Gauge
 from widgets.map_view import MapView
 from widgets.trend_plot import TrendPlot
 
-log = logging.getLogger("cityops.ui")
+log = logging.getLogger(__name__)
 
 AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
 ExportFunction = Callable[[Path], int]

@@ -10,16 +10,16 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication
 
-from services.cache import CacheError
 from services.config import AppConfig
-from services.export import export
 from services.session import CitySession
+from services.store.cache import CacheError
+from services.store.export import export
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
 from ui.theme import apply_dark_theme
 from widgets.map_scheme import register_scheme
 
-log = logging.getLogger("cityops.app")
+log = logging.getLogger(__name__)
 
 
 def install_signal_handlers(app: QApplication) -> QTimer:
@@ -44,7 +44,7 @@ def install_signal_handlers(app: QApplication) -> QTimer:
 
 def demo_boundaries() -> dict[str, object] | None:
     """District outlines of the demo city, when the demo data ships them."""
-    from services.simulator import load_demo_city
+    from services.demo.simulator import load_demo_city
 
     return dict(load_demo_city().districts)
 

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 from services.model import Alarm, AlarmState, Condition
 from widgets.colors import SEVERITY_COLORS, text_color_for
 
-log = logging.getLogger("cityops.widgets")
+log = logging.getLogger(__name__)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 """Raw sortable value of a cell: severity int, raised_at epoch float, count int, ..."""

@@ -70,7 +70,7 @@ from widgets.colors import (
     text_color_for,
 )
 
-log = logging.getLogger("cityops.widgets")
+log = logging.getLogger(__name__)
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
 """Raw sortable value of a cell: state rank, last-message epoch, rate, counters, ..."""

@@ -23,7 +23,7 @@ from widgets.colors import (
     WARNING_COLOR,
 )
 
-log = logging.getLogger("cityops.widgets")
+log = logging.getLogger(__name__)
 
 START_DEGREES = 210.0
 """Angle (counter-clockwise from east) of the dial's minimum."""

@@ -26,7 +26,7 @@ from PySide6.QtWebEngineCore import (
     QWebEngineUrlSchemeHandler,
 )
 
-logger = logging.getLogger("cityops.map")
+log = logging.getLogger(__name__)
 
 SCHEME = "cityops"
 HOST = "app"
@@ -149,7 +149,7 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
         try:
             return mime, target.read_bytes()
         except OSError:
-            logger.warning("cannot read map asset %s", target, exc_info=True)
+            log.warning("cannot read map asset %s", target, exc_info=True)
             return None
 
     def requestStarted(self, job: QWebEngineUrlRequestJob) -> None:
@@ -157,12 +157,12 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
         url = job.requestUrl()
         method = bytes(job.requestMethod().data()).decode("ascii", "replace")
         if method != "GET":
-            logger.warning("refused %s request for %s", method, url.toString())
+            log.warning("refused %s request for %s", method, url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
             return
         found = self.lookup(url)
         if found is None:
-            logger.warning("map page asked for an unknown resource: %s", url.toString())
+            log.warning("map page asked for an unknown resource: %s", url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
             return
         mime, body = found

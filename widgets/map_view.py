@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QWidget
 from services.model import AlertArea, Entity, Severity
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
 
-logger = logging.getLogger("cityops.map")
+log = logging.getLogger(__name__)
 
 QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
 
@@ -159,7 +159,7 @@ class MapPage(QWebEnginePage):
             py_level = logging.INFO
         else:
             py_level = logging.DEBUG
-        logger.log(py_level, "js: %s (%s:%d)", message, source_id, line_number)
+        log.log(py_level, "js: %s (%s:%d)", message, source_id, line_number)
 
     def acceptNavigationRequest(
         self, url: QUrl | str, nav_type: QWebEnginePage.NavigationType, is_main_frame: bool
@@ -170,7 +170,7 @@ class MapPage(QWebEnginePage):
             if is_main_frame:
                 self.navigating.emit()
             return True
-        logger.warning("map page: refused navigation to %s", qurl.toString())
+        log.warning("map page: refused navigation to %s", qurl.toString())
         return False
 
 
@@ -336,7 +336,7 @@ def clean_area_geojson(
     dropped = len(candidates) - len(shapes)
     total = sum(s.vertices for s in shapes)
     if total > max_vertices:
-        logger.info("alert area: thinning %d vertices to at most %d", total, max_vertices)
+        log.info("alert area: thinning %d vertices to at most %d", total, max_vertices)
         share = max_vertices / total
         shapes = [
             s._replace(
@@ -558,13 +558,13 @@ class MapView(QWebEngineView):
         try:
             severity = Severity(area.severity).label
         except ValueError:
-            logger.warning("alert area %r: unknown severity %r; not drawn", area_id, area.severity)
+            log.warning("alert area %r: unknown severity %r; not drawn", area_id, area.severity)
             return None
         geojson, dropped = clean_area_geojson(area.geojson)
         if dropped:
-            logger.warning("alert area %r: left out %d unusable shape(s)", area_id, dropped)
+            log.warning("alert area %r: left out %d unusable shape(s)", area_id, dropped)
         if not geojson["features"]:
-            logger.warning("alert area %r: nothing to draw", area_id)
+            log.warning("alert area %r: nothing to draw", area_id)
             return None
         return {
             "id": area_id,
@@ -586,7 +586,7 @@ class MapView(QWebEngineView):
         if self._boundaries is not None:
             self._run(f"window.cityops.setBoundaries({self._boundaries});")
         self._flush()
-        logger.debug(
+        log.debug(
             "map page ready with %d entities, %d alert areas", len(self._known), len(self._areas)
         )
         self.pageReady.emit()
@@ -609,7 +609,7 @@ class MapView(QWebEngineView):
     @Slot(bool)
     def _on_load_finished(self, ok: bool) -> None:
         if not ok and not self._ready:
-            logger.warning("map page failed to load: %s", self._url.toString())
+            log.warning("map page failed to load: %s", self._url.toString())
 
     @Slot(QWebEnginePage.RenderProcessTerminationStatus, int)
     def _on_render_process_terminated(
@@ -618,9 +618,7 @@ class MapView(QWebEngineView):
         self._ready = False
         if status == QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus:
             return
-        logger.warning(
-            "map page renderer ended (%s, exit code %d); reloading", status.name, exit_code
-        )
+        log.warning("map page renderer ended (%s, exit code %d); reloading", status.name, exit_code)
         QTimer.singleShot(0, self, lambda: self._page.load(self._url))
 
 

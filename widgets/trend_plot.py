@@ -57,7 +57,7 @@ from services.model import Reading
 from widgets.colors import ALARM_COLOR, WARNING_COLOR
 from widgets.gauge import BACKGROUND, DIM_TEXT_COLOR, TEXT_COLOR
 
-log = logging.getLogger("cityops.widgets")
+log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL_MS = 250
 """How often (4 Hz) buffered readings are pushed into the curves."""

@@ -45,13 +45,8 @@ class ExternalAlarm:
 
 @dataclass(slots=True)
 class Decoded:
-    """Readings, entity updates and external alarms found in one payload.
-
-    ``next_link`` is set by decoders of paged HTTP collections (SensorThings
-    ``@iot.nextLink``): the poller fetches it next.
-    """
+    """Readings, entity updates and external alarms found in one payload."""
 
     readings: list[Reading] = field(default_factory=list)
     entities: list[EntityUpdate] = field(default_factory=list)
     alarms: list[ExternalAlarm] = field(default_factory=list)
-    next_link: str | None = None

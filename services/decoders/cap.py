@@ -62,10 +62,11 @@ from defusedxml.ElementTree import (  # type: ignore[import-untyped,unused-ignor
 
 from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate, ExternalAlarm
+from services.decoders.common import check_size
 from services.model import Severity
 from services.timeutil import parse_timestamp
 
-log = logging.getLogger("cityops.decoders")
+log = logging.getLogger(__name__)
 
 CAP_NAMESPACES = {
     "urn:oasis:names:tc:emergency:cap:1.2": "1.2",
@@ -73,7 +74,6 @@ CAP_NAMESPACES = {
 }
 ATOM_NAMESPACE = "http://www.w3.org/2005/Atom"
 
-MAX_PAYLOAD_BYTES = 1024 * 1024
 MAX_DEPTH = 32
 MAX_ELEMENTS = 50_000
 MAX_INFO_AND_AREA = 5_000
@@ -138,8 +138,7 @@ class _LimitedTreeBuilder(ET.TreeBuilder):
 
 def parse_xml(payload: bytes) -> ET.Element:
     """Parse ``payload`` safely (no DTD, entities or external references; bounded size)."""
-    if len(payload) > MAX_PAYLOAD_BYTES:
-        raise DecodeError(f"payload larger than {MAX_PAYLOAD_BYTES} bytes ({len(payload)})")
+    check_size(payload)
     parser = DefusedXMLParser(
         target=_LimitedTreeBuilder(),
         forbid_dtd=True,

@@ -38,7 +38,7 @@ from typing import Any
 
 from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate, ExternalAlarm
-from services.decoders.json_decoder import (
+from services.decoders.common import (
     check_count,
     checked_metric,
     checked_time,

@@ -31,7 +31,7 @@ from typing import Any
 
 from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate
-from services.decoders.json_decoder import (
+from services.decoders.common import (
     MAX_ID_LENGTH,
     check_count,
     check_time,

@@ -7,8 +7,8 @@ Accepted payloads:
   ``v1.x/Things(<id>)/Datastreams(<id>)/Observations``;
 - a collection ``{"value": [...], "@iot.nextLink": "..."}`` (HTTP): its members may be
   Observations, Datastreams with expanded ``Observations``, or Things with expanded
-  ``Datastreams`` (and ``Locations``); ``@iot.nextLink`` goes to ``Decoded.next_link``
-  as sent (one line of text, else ignored).
+  ``Datastreams`` (and ``Locations``); ``@iot.nextLink`` is followed by the HTTP poller,
+  not here.
 
 Rules:
 
@@ -35,7 +35,7 @@ from typing import Any
 
 from services.config import FeedConfig
 from services.decoders.base import Decoded, DecodeError, EntityUpdate
-from services.decoders.json_decoder import (
+from services.decoders.common import (
     check_count,
     checked_metric,
     checked_time,
@@ -51,7 +51,6 @@ TOPIC_PATTERN = re.compile(
     r"Datastreams\((?P<datastream>[^()/]+)\)/Observations(?:[?#].*)?$"
 )
 MAX_IOT_ID_LENGTH = 100
-MAX_LINK_LENGTH = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,22 +254,6 @@ def _topic_context(topic: str) -> _Context | None:
     return _Context(entity_id=f"Datastream({datastream_id})", type="Datastream")
 
 
-def _next_link(document: dict[str, Any]) -> str | None:
-    """The ``@iot.nextLink`` text as sent (the poller makes relative links absolute).
-
-    Anything but one line of text up to ``MAX_LINK_LENGTH`` characters is ignored.
-    """
-    link = document.get("@iot.nextLink")
-    if (
-        not isinstance(link, str)
-        or not link
-        or len(link) > MAX_LINK_LENGTH
-        or any(character.isspace() or not character.isprintable() for character in link)
-    ):
-        return None
-    return link
-
-
 def decode_sensorthings(
     payload: bytes, topic: str, feed: FeedConfig, received_at: float
 ) -> Decoded:
@@ -278,9 +261,7 @@ def decode_sensorthings(
     document = parse_json_document(payload)
     collector = _Collector(feed.name, received_at)
     context = _topic_context(topic)
-    next_link = None
     if isinstance(document, dict) and isinstance(document.get("value"), list):
-        next_link = _next_link(document)
         members = document["value"]
     elif isinstance(document, list):
         members = document
@@ -296,5 +277,4 @@ def decode_sensorthings(
     return Decoded(
         readings=collector.readings,
         entities=list(collector.entities.values()),
-        next_link=next_link,
     )

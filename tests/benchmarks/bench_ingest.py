@@ -12,9 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig, RuleConfig
-from services.ingest import IngestPipeline, RawMessage
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
+from services.store.cache import OfflineCache
 
 
 def make_messages(count: int, entities: int, alarming: float = 0.05) -> list[RawMessage]:

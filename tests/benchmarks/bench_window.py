@@ -45,9 +45,9 @@ def main() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from services.cache import OfflineCache
     from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
-    from services.ingest import IngestPipeline
+    from services.ingest.pipeline import IngestPipeline
+    from services.store.cache import OfflineCache
     from ui.bridge import DeltaBridge
     from ui.main_window import MainWindow
 

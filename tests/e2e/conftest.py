@@ -19,7 +19,7 @@ def broker_url(tmp_path: Path) -> Iterator[str]:
         yield broker.url
         broker.stop()
         return
-    from services.embedded_broker import EmbeddedBroker
+    from services.demo.embedded_broker import EmbeddedBroker
 
     embedded = EmbeddedBroker()
     embedded.start()

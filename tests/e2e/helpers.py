@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from pytestqt.qtbot import QtBot
 
-from services.broker_url import parse_broker_url
+from services.addresses import parse_broker_url
 from services.config import load_config
 from services.session import CitySession
 from ui.main_window import MainWindow

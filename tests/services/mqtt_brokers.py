@@ -28,11 +28,11 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.broker_url import parse_broker_url
+from services.addresses import parse_broker_url
 from services.config import BrokerConfig, FeedConfig
-from services.ingest import ConnectionEvent, InboxItem, RawMessage
+from services.feeds.mqtt.client import MqttFeedClient
+from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
-from services.mqtt_feeds import MqttFeedClient
 from tests.conftest import free_port, mosquitto_binary
 
 

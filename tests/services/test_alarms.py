@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.alarms import AlarmStore
+from services.alarms.store import AlarmStore
 from services.config import RuleConfig
 from services.decoders.base import ExternalAlarm
 from services.model import AlarmState, Condition, Reading, Severity, alarm_id

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from services.broker_url import BrokerAddress, parse_broker_url
+from services.addresses import BrokerAddress, parse_broker_url
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from services.cache import FILE_NAME, SCHEMA_VERSION, CacheError, OfflineCache
 from services.model import (
     Alarm,
     AlarmState,
@@ -21,6 +20,7 @@ from services.model import (
     Reading,
     Severity,
 )
+from services.store.cache import FILE_NAME, SCHEMA_VERSION, CacheError, OfflineCache
 
 T0 = 1_760_000_000.0  # a fixed moment, so failures are reproducible
 DAY = 86_400.0

@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
+from services.demo.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
 from tests.conftest import free_port
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from services.cache import OfflineCache
-from services.export import (
+from services.model import Alarm, AlarmState, Condition, Reading, Severity
+from services.store.cache import OfflineCache
+from services.store.export import (
     ALARM_COLUMNS,
     READING_COLUMNS,
     alarm_rows,
@@ -20,7 +21,6 @@ from services.export import (
     reading_rows,
     write_rows,
 )
-from services.model import Alarm, AlarmState, Condition, Reading, Severity
 
 T0 = 1_760_000_000.0  # 2025-10-09T08:53:20Z
 T0_ISO = "2025-10-09T08:53:20.000Z"

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from services.config import FeedConfig, HttpSettings
-from services.http_feeds import MAX_PAGES_PER_CYCLE, MAX_RESPONSE_BYTES, HttpFeedPoller
-from services.ingest import ConnectionEvent, InboxItem, RawMessage
+from services.feeds.http.poller import MAX_PAGES_PER_CYCLE, HttpFeedPoller, next_page_link
+from services.limits import MAX_PAYLOAD_BYTES
+from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 from tests.conftest import free_port
 
@@ -482,7 +483,7 @@ def test_stop_returns_promptly_while_a_request_hangs(server: ScriptedServer) -> 
 def test_oversized_responses_are_refused(
     server: ScriptedServer, make_poller, declare_length: bool
 ) -> None:
-    size = MAX_RESPONSE_BYTES + 1
+    size = MAX_PAYLOAD_BYTES + 1
 
     def route(h: ScriptedHandler) -> None:
         h.send_response(200)
@@ -501,7 +502,7 @@ def test_oversized_responses_are_refused(
     )
 
     wait_for(lambda: sink.failing("big"), what="the size limit")
-    assert sink.failing("big") == ["response larger than 8 MiB"]
+    assert sink.failing("big") == ["response larger than 256 KiB"]
     assert sink.messages("big") == []
     wait_for(lambda: sink.messages("small"))
 
@@ -545,7 +546,7 @@ def test_tls_verification(
     tls_server: tuple[ScriptedServer, Path], make_poller, caplog: pytest.LogCaptureFixture
 ) -> None:
     server, cert = tls_server
-    caplog.set_level(logging.WARNING, logger="cityops.http")
+    caplog.set_level(logging.WARNING, logger="services.feeds.http.poller")
     url = server.url("/tls")
     _, sink = make_poller(
         feed("strict", url, retries=0),
@@ -559,3 +560,12 @@ def test_tls_verification(
     wait_for(lambda: len(sink.messages("insecure")) >= 3, what="several insecure polls")
     insecure_warnings = [r for r in caplog.records if "verification is off" in r.getMessage()]
     assert len(insecure_warnings) == 1
+
+
+def test_odd_next_links_are_ignored() -> None:
+    page = "https://sta.example.cn/v1.1/Observations"
+    assert next_page_link(b'{"value": [], "@iot.nextLink": 5}', page) is None
+    assert next_page_link(b'{"value": [], "@iot.nextLink": "a b"}', page) is None
+    assert next_page_link(b'{"value": [], "@iot.nextLink": "x\\u0000y"}', page) is None
+    relative = next_page_link(b'{"value": [], "@iot.nextLink": "Observations?$skip=100"}', page)
+    assert relative == "https://sta.example.cn/v1.1/Observations?$skip=100"

@@ -7,16 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig, RuleConfig
-from services.ingest import (
-    MAX_PAYLOAD_BYTES,
-    ConnectionEvent,
-    FeedPaused,
-    IngestPipeline,
-    RawMessage,
-)
+from services.ingest.pipeline import IngestPipeline
+from services.limits import MAX_PAYLOAD_BYTES
+from services.messages import ConnectionEvent, FeedPaused, RawMessage
 from services.model import AlarmState, Delta, FeedState
+from services.store.cache import OfflineCache
 
 CONFIG = AppConfig(
     source="test",

@@ -13,8 +13,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.config import load_demo_config
-from services.loadgen import SINGLE_PROCESS_RATE, LoadError, LoadOptions, run_load
-from services.simulator import load_demo_city
+from services.demo.loadgen import SINGLE_PROCESS_RATE, LoadError, LoadOptions, run_load
+from services.demo.simulator import load_demo_city
 from tests.conftest import MosquittoBroker, free_port
 from tests.helpers import run_cityops
 

@@ -13,17 +13,17 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.broker_url import parse_broker_url
+from services.addresses import parse_broker_url
 from services.config import BrokerConfig, FeedConfig
-from services.ingest import ConnectionEvent, InboxItem, RawMessage
-from services.model import FeedState
-from services.mqtt_feeds import (
+from services.feeds.mqtt.client import (
     FAST_RETRY_CAP,
     MIN_RETRY_DELAY,
     SLOW_RETRY_CAP,
     MqttFeedClient,
     retry_delay,
 )
+from services.messages import ConnectionEvent, InboxItem, RawMessage
+from services.model import FeedState
 from tests.conftest import MosquittoBroker
 from tests.services.mqtt_brokers import (
     Broker,
@@ -46,7 +46,7 @@ def publish(url: str, topic: str, payload: bytes, *, retain: bool = False) -> No
 
 
 def test_feeds_receive_their_topics_and_report_connection(mosquitto: MosquittoBroker) -> None:
-    from services.mqtt_feeds import MqttFeedClient
+    from services.feeds.mqtt.client import MqttFeedClient
 
     received: list[InboxItem] = []
     broker = BrokerConfig(url=mosquitto.url, address=parse_broker_url(mosquitto.url))
@@ -85,7 +85,7 @@ def test_feeds_receive_their_topics_and_report_connection(mosquitto: MosquittoBr
 
 
 def test_unreachable_broker_is_reported_down() -> None:
-    from services.mqtt_feeds import MqttFeedClient
+    from services.feeds.mqtt.client import MqttFeedClient
     from tests.conftest import free_port
 
     received: list[InboxItem] = []
@@ -310,7 +310,7 @@ def test_refused_subscription_marks_only_that_feed_failing(
         [feed("ok", "allowed/#"), feed("secret", "forbidden/#")],
         recorder,
     )
-    with caplog.at_level(logging.WARNING, logger="cityops.mqtt"), running(client):
+    with caplog.at_level(logging.WARNING, logger="services.feeds.mqtt.client"), running(client):
         wait_for(
             lambda: any(e.state is FeedState.FAILING for e in recorder.events),
             what="a FAILING event",

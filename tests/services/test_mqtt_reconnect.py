@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
+from services.feeds.mqtt.client import MqttFeedClient
 from services.model import FeedState
-from services.mqtt_feeds import MqttFeedClient
 from tests.services.mqtt_brokers import (
     Broker,
     Recorder,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from services.feeds.mqtt.client import MqttFeedClient
 from services.model import FeedState
-from services.mqtt_feeds import MqttFeedClient
 from tests.services.mqtt_brokers import (
     Broker,
     Recorder,
@@ -90,7 +90,7 @@ def test_host_name_is_verified_unless_switched_off(
     assert detail.startswith("TLS: certificate verify failed"), detail
     assert "mismatch" in detail.lower(), detail
 
-    with caplog.at_level(logging.WARNING, logger="cityops.mqtt"):
+    with caplog.at_level(logging.WARNING, logger="services.feeds.mqtt.client"):
         connect_and_receive(broker, ca_file=other.ca, verify_hostname=False)
     assert "host name verification is OFF" in caplog.text
     # switching the host name check off still checks the chain

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from services.ingest import IngestPipeline
+from services.demo.simulator import CitySimulator, DemoCity, load_demo_city
+from services.ingest.pipeline import IngestPipeline
 from services.model import Alarm, AlarmState, Condition
-from services.simulator import CitySimulator, DemoCity, load_demo_city
 from tests.services.test_simulator import DEMO, START, feed_of, raw
 
 Observer = Callable[[float, list[tuple[str, bytes]], IngestPipeline], None]

@@ -17,11 +17,9 @@ import pytest
 
 from services.config import FeedConfig, load_demo_config
 from services.decoders import Decoded, get_decoder
-from services.embedded_broker import EmbeddedBroker
-from services.ingest import IngestPipeline, RawMessage
-from services.session import CitySession
-from services.sim_city import distance_m, point_in_ring
-from services.simulator import (
+from services.demo.city import distance_m, point_in_ring
+from services.demo.embedded_broker import EmbeddedBroker
+from services.demo.simulator import (
     METRIC_UNITS,
     STATION_KINDS,
     CitySimulator,
@@ -31,6 +29,9 @@ from services.simulator import (
     parse_demo_city,
     scaled_stations,
 )
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
+from services.session import CitySession
 from services.timeutil import parse_timestamp
 from tests.conftest import MosquittoBroker, mosquitto_binary
 from tests.services.test_embedded_broker import Subscriber

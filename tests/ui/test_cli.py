@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.cache import OfflineCache
 from services.model import Alarm, AlarmState, Condition, Reading, Severity
+from services.store.cache import OfflineCache
 from tests.helpers import run_cityops
 from ui.app import main
 

@@ -10,10 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from services.cache import OfflineCache
 from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
-from services.ingest import ConnectionEvent, IngestPipeline, RawMessage
+from services.ingest.pipeline import IngestPipeline
+from services.messages import ConnectionEvent, RawMessage
 from services.model import AlarmState, FeedState
+from services.store.cache import OfflineCache
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow, format_value
 

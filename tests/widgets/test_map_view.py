@@ -491,7 +491,7 @@ def test_page_refuses_to_navigate_away(
 ) -> None:
     view.apply_entities([station("a")])
     wait_count(qtbot, view, 1)
-    with caplog.at_level(logging.WARNING, logger="cityops.map"):
+    with caplog.at_level(logging.WARNING, logger="widgets.map_view"):
         js(qtbot, view, "window.location.href = 'https://example.com/'; true")
         qtbot.waitUntil(lambda: "refused navigation" in caplog.text, timeout=TIMEOUT_MS)
     assert view.url().scheme() == "cityops"
@@ -802,7 +802,7 @@ def test_malformed_area_geometry_is_ignored_without_breaking_the_batch(
         {"type": "Feature", "geometry": None},
         "not a feature",
     ]
-    with caplog.at_level(logging.WARNING, logger="cityops.map"):
+    with caplog.at_level(logging.WARNING, logger="widgets.map_view"):
         view.apply_alert_areas(
             {
                 "good": alert_area("good", Severity.MEDIUM),

@@ -23,6 +23,7 @@ from services.decoders.ngsi import decode_ngsi_ld, decode_ngsi_v2
 from services.decoders.owntracks import decode_owntracks
 from services.decoders.senml import decode_senml
 from services.decoders.sensorthings import decode_sensorthings
+from services.limits import MAX_PAYLOAD_BYTES
 from tests.conftest import SHARED_INTEROP
 from tests.services.decoders import FIXTURES, RECEIVED_AT, make_feed
 
@@ -293,6 +294,6 @@ def test_hostile_payloads(name: str, payload: bytes) -> None:
 @pytest.mark.parametrize("name", [name for name in NAMES if name != "json"])
 def test_oversized_payload_is_refused(name: str) -> None:
     decoder, feed = DECODERS[name]
-    payload = b"[" + b" " * (8 * 1024 * 1024) + b"]"
-    with pytest.raises(DecodeError, match="larger than"):
+    payload = b"[" + b" " * MAX_PAYLOAD_BYTES + b"]"
+    with pytest.raises(DecodeError, match="exceeds 256 KiB"):
         decoder(payload, "yiyang/x", feed, RECEIVED_AT)

@@ -261,14 +261,18 @@ def test_refusals(payload: bytes, reason: str) -> None:
         ld(payload)
 
 
+def compact(document: object) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
 def test_size_limits() -> None:
-    many_entities = json.dumps([{"id": f"e{i}", "type": "T"} for i in range(10_001)]).encode()
+    many_entities = compact([{"id": f"e{i}", "type": "T"} for i in range(10_001)])
     with pytest.raises(DecodeError, match="more than 10000 entities"):
         v2(many_entities)
-    many_readings = json.dumps({"id": "e", **{f"m{i}": i for i in range(10_001)}}).encode()
+    many_readings = compact({"id": "e", **{f"m{i}": i for i in range(10_001)}})
     with pytest.raises(DecodeError, match="more than 10000 readings"):
         ld(many_readings)
-    exactly = json.dumps({"id": "e", **{f"m{i}": i for i in range(10_000)}}).encode()
+    exactly = compact({"id": "e", **{f"m{i}": i for i in range(10_000)}})
     assert len(ld(exactly).readings) == 10_000
 
 

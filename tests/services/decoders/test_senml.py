@@ -117,8 +117,11 @@ def test_name_without_device_and_no_topic_is_refused() -> None:
 def test_size_limit() -> None:
     pack = [{"bn": "d/"}] + [{"n": f"m{i}", "v": i} for i in range(10_000)]
     with pytest.raises(DecodeError, match="more than 10000 records"):
-        decode(json.dumps(pack).encode())
-    assert len(decode(json.dumps(pack[1:]).encode(), "a/dev").readings) == 10_000
+        decode(json.dumps(pack, separators=(",", ":")).encode())
+    assert (
+        len(decode(json.dumps(pack[1:], separators=(",", ":")).encode(), "a/dev").readings)
+        == 10_000
+    )
 
 
 # --- RFC 8428 examples, when present -------------------------------------------------------

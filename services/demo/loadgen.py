@@ -42,15 +42,15 @@ from typing import Any, Protocol
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.broker_url import BrokerAddress, parse_broker_url
-from services.simulator import (
+from services.addresses import BrokerAddress, parse_broker_url
+from services.demo.simulator import (
     RETAINED_PREFIXES,
     CitySimulator,
     get_scenario,
     load_demo_city,
 )
 
-log = logging.getLogger("cityops.loadgen")
+log = logging.getLogger(__name__)
 
 SINGLE_PROCESS_RATE = 20_000.0
 """Messages per second one process is counted on for ``processes=0`` (measured, see above)."""

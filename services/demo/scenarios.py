@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from services.sim_city import StationSpec
-from services.sim_models import ramp, unit_hash
+from services.demo.city import StationSpec
+from services.demo.models import ramp, unit_hash
 
 
 @dataclass(frozen=True, slots=True)

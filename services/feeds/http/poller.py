@@ -1,6 +1,6 @@
 """HTTP polling feeds: one worker thread per feed, feeding the ingest queue.
 
-The poller is a producer like :mod:`services.mqtt_feeds`: it fetches bodies and hands them
+The poller is a producer like :mod:`services.feeds.mqtt.client`: it fetches bodies and hands them
 to a sink as :class:`RawMessage` items (the feed's decoder runs later, in the ingest worker),
 and reports each feed's health as :class:`ConnectionEvent` items.
 
@@ -21,7 +21,7 @@ Behaviour, per feed:
   pointing to the same scheme, host and port, that page is fetched too in the same cycle and
   handed over as its own message, up to ``MAX_PAGES_PER_CYCLE`` pages; the rest waits for the
   next cycle, which starts again at the first page;
-* bodies larger than ``MAX_RESPONSE_BYTES`` (after content decoding) are refused;
+* bodies larger than ``MAX_PAYLOAD_BYTES`` (after content decoding) are refused;
 * health: CONNECTING when polling starts, CONNECTED after the first poll in which every page
   succeeded (and again after a failure), FAILING with the reason when a poll fails (a later
   page's failure reads "page N: ..."); pages fetched before a failure are still delivered.
@@ -51,17 +51,18 @@ import requests
 import urllib3.exceptions
 
 from services.config import FeedConfig, HttpSettings
-from services.ingest import ConnectionEvent, InboxItem, RawMessage
+from services.limits import MAX_PAYLOAD_BYTES
+from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 
-log = logging.getLogger("cityops.http")
+log = logging.getLogger(__name__)
 
-MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 MAX_PAGES_PER_CYCLE = 50
 BODY_DEADLINE_FACTOR = 3.0
 RETRY_BASE_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 NEXT_LINK_KEY = "@iot.nextLink"
+MAX_LINK_LENGTH = 4096
 _CHUNK_BYTES = 64 * 1024
 _MAX_REMEMBERED_URLS = 256
 _STOP_CHECK_SECONDS = 0.05
@@ -231,9 +232,14 @@ def next_page_link(body: bytes, page_url: str) -> str | None:
     if not isinstance(document, dict):
         return None
     link = document.get(NEXT_LINK_KEY)
-    if not isinstance(link, str) or not link.strip():
+    if (
+        not isinstance(link, str)
+        or not link
+        or len(link) > MAX_LINK_LENGTH
+        or any(character.isspace() or not character.isprintable() for character in link)
+    ):
         return None
-    return urljoin(page_url, link.strip())
+    return urljoin(page_url, link)
 
 
 class _FeedWorker:
@@ -510,13 +516,13 @@ class _FeedWorker:
                 if not 200 <= status < 300:
                     return _http_failure(status, response.reason or "")
                 declared = response.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                if declared.isdigit() and int(declared) > MAX_PAYLOAD_BYTES:
                     return _Result(status=status, error=_too_large())
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_content(_CHUNK_BYTES):
                     size += len(chunk)
-                    if size > MAX_RESPONSE_BYTES:
+                    if size > MAX_PAYLOAD_BYTES:
                         return _Result(status=status, error=_too_large())
                     chunks.append(chunk)
                     if self._stop.is_set():
@@ -540,7 +546,7 @@ class _FeedWorker:
 
 
 def _too_large() -> str:
-    return f"response larger than {MAX_RESPONSE_BYTES / (1024 * 1024):g} MiB"
+    return f"response larger than {MAX_PAYLOAD_BYTES // 1024} KiB"
 
 
 class HttpFeedPoller:

@@ -1,4 +1,5 @@
-"""Broker URLs: ``mqtt://``, ``mqtts://`` (TLS), ``ws://`` and ``wss://`` (WebSocket, TLS)."""
+"""Where feeds connect: broker URLs (``mqtt://``, ``mqtts://``, ``ws://``, ``wss://``), MQTT
+topic filters and HTTP URLs, checked once here for the config, the feed clients and the demo."""
 
 from __future__ import annotations
 
@@ -61,3 +62,23 @@ def parse_broker_url(url: str) -> BrokerAddress:
             f"must not have a path, query or fragment: {url!r} (WebSocket paths go in ws_path)"
         )
     return BrokerAddress(scheme, host, port if port is not None else DEFAULT_PORTS[scheme])
+
+
+MAX_TOPIC_BYTES = 65535
+
+
+def topic_filter_problem(topic: str) -> str:
+    """Why ``topic`` is not a valid MQTT subscription filter ('' when it is valid)."""
+    if not topic:
+        return "the topic filter is empty"
+    if len(topic.encode("utf-8")) > MAX_TOPIC_BYTES:
+        return f"the topic filter is longer than {MAX_TOPIC_BYTES} bytes"
+    if "\x00" in topic:
+        return "the topic filter contains a NUL character"
+    levels = topic.split("/")
+    for index, level in enumerate(levels):
+        if "#" in level and (level != "#" or index != len(levels) - 1):
+            return f"'#' must be a whole last level in an MQTT topic filter: {topic!r}"
+        if "+" in level and level != "+":
+            return f"'+' must be a whole level in an MQTT topic filter: {topic!r}"
+    return ""

@@ -9,11 +9,11 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from services.cache import OfflineCache
 from services.model import Alarm, Reading
+from services.store.cache import OfflineCache
 from services.timeutil import format_timestamp
 
-log = logging.getLogger("cityops.export")
+log = logging.getLogger(__name__)
 
 ALARM_COLUMNS: tuple[str, ...] = (
     "entity",

@@ -16,7 +16,7 @@ import time
 import warnings
 from typing import Any
 
-log = logging.getLogger("cityops.broker")
+log = logging.getLogger(__name__)
 
 # amqtt and the state machine library it uses log every packet and state change at INFO
 # or DEBUG; keep them quiet unless someone explicitly configured them.

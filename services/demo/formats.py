@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from xml.sax.saxutils import escape
 
-from services.sim_city import BUS_STATUS_TOPIC, METRIC_UNITS, StationSpec
-from services.sim_models import aqi_level
+from services.demo.city import BUS_STATUS_TOPIC, METRIC_UNITS, StationSpec
+from services.demo.models import aqi_level
 
 LOCAL_TZ = timezone(timedelta(hours=8), "CST")
 

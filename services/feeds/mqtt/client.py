@@ -62,11 +62,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from services.addresses import topic_filter_problem
 from services.config import BrokerConfig, FeedConfig
-from services.ingest import ConnectionEvent, InboxItem, RawMessage
+from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 
-log = logging.getLogger("cityops.mqtt")
+log = logging.getLogger(__name__)
 
 MIN_RETRY_DELAY = 0.5
 """The shortest pause between connection attempts (seconds)."""
@@ -89,7 +90,6 @@ LOOP_INTERVAL = 0.1
 _BAD_CREDENTIALS = 134
 _NOT_AUTHORISED = 135
 _CREDENTIAL_REFUSALS = {133, 134, 135, 138, 140}
-_TOPIC_LEVEL = re.compile(r"[^/]*")
 
 
 def retry_delay(attempt: int, outage: float, rng: random.Random | None = None) -> float:
@@ -99,23 +99,6 @@ def retry_delay(attempt: int, outage: float, rng: random.Random | None = None) -
     step = min(cap, 2 * MIN_RETRY_DELAY * 2.0 ** min(attempt, 16))
     jitter = rng.uniform(0, step / 2) if rng is not None else random.uniform(0, step / 2)
     return step / 2 + jitter
-
-
-def topic_filter_problem(topic: str) -> str:
-    """Why ``topic`` is not a valid MQTT subscription filter ('' when it is valid)."""
-    if not topic:
-        return "the topic filter is empty"
-    if len(topic.encode("utf-8")) > 65535:
-        return "the topic filter is longer than 65535 bytes"
-    if "\x00" in topic:
-        return "the topic filter contains a NUL character"
-    levels = topic.split("/")
-    for index, level in enumerate(levels):
-        if "#" in level and (level != "#" or index != len(levels) - 1):
-            return "'#' must be a whole level and the last one"
-        if "+" in level and level != "+":
-            return "'+' must be a whole level"
-    return ""
 
 
 def describe_error(error: BaseException, *, tls: bool = False) -> str:

@@ -4,7 +4,7 @@
 ``(topic, payload)`` pairs every device sends at wall-clock time ``now``: environment
 stations as NGSI-LD, water devices as SenML, traffic as SensorThings observations, buses as
 OwnTracks (plus a JSON status), warnings as CAP and everything else as plain JSON (see
-:mod:`services.sim_formats`). ``DemoPublisher`` publishes them to a broker once per
+:mod:`services.demo.formats`). ``DemoPublisher`` publishes them to a broker once per
 interval from its own thread; warnings are published retained (``CitySimulator.retained``),
 so that a client subscribing later still gets the warnings in force.
 
@@ -30,8 +30,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from services.broker_url import parse_broker_url
-from services.sim_city import (
+from services.addresses import parse_broker_url
+from services.demo.city import (
     BUS_STATUS_METRICS,
     BUS_STATUS_TOPIC,
     METRIC_UNITS,
@@ -47,7 +47,7 @@ from services.sim_city import (
     parse_demo_city,
     river_corridor,
 )
-from services.sim_formats import (
+from services.demo.formats import (
     CapArea,
     CapMessage,
     Encoder,
@@ -57,7 +57,7 @@ from services.sim_formats import (
     corrupt,
     make_encoder,
 )
-from services.sim_models import (
+from services.demo.models import (
     UTC_OFFSET_S,
     CityModels,
     Conditions,
@@ -65,7 +65,7 @@ from services.sim_models import (
     individual_aqi,
     unit_hash,
 )
-from services.sim_scenarios import (
+from services.demo.scenarios import (
     SCENARIOS,
     FaultPlan,
     Scenario,
@@ -75,7 +75,7 @@ from services.sim_scenarios import (
 )
 from services.timeutil import format_timestamp
 
-log = logging.getLogger("cityops.simulator")
+log = logging.getLogger(__name__)
 
 __all__ = [
     "BUS_STATUS_METRICS",

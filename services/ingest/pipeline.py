@@ -8,13 +8,19 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from services.alarms import AlarmStore
-from services.cache import OfflineCache
+from services.alarms.store import AlarmStore
 from services.config import AppConfig, FeedConfig
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
-from services.hub import StateHub
+from services.ingest.hub import StateHub
+from services.limits import (
+    DEAD_LETTER_EXCERPT_CHARS,
+    DEAD_LETTERS_PER_FEED,
+    MAX_PAYLOAD_BYTES,
+    payload_too_large,
+)
+from services.messages import ConnectionEvent, FeedChange, FeedPaused, InboxItem, RawMessage
 from services.model import (
     Alarm,
     AlertArea,
@@ -29,56 +35,17 @@ from services.model import (
     Snapshot,
     alarm_id,
 )
+from services.store.cache import OfflineCache
 
-log = logging.getLogger("cityops.ingest")
+log = logging.getLogger(__name__)
 
-MAX_PAYLOAD_BYTES = 256 * 1024
-DEAD_LETTER_EXCERPT = 512
 LOG_EVERY_SECONDS = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class RawMessage:
-    """A payload as it arrived from a feed, before decoding."""
-
-    feed: str
-    topic: str
-    payload: bytes
-    received_at: float
-    retained: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ConnectionEvent:
-    """A broker's connection state changed; it applies to the feeds it carries."""
-
-    broker: str
-    state: FeedState
-    feeds: tuple[str, ...]
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class FeedPaused:
-    """The operator paused or resumed a feed."""
-
-    feed: str
-    paused: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FeedChange:
-    """A feed added (``feed`` set) or removed (``feed`` None) at run time."""
-
-    name: str
-    feed: FeedConfig | None
-
-
-InboxItem = RawMessage | ConnectionEvent | FeedPaused | FeedChange
 _STOP = object()
 
 
-def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT) -> str:
+def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT_CHARS) -> str:
     """A printable, truncated rendering of a payload for the dead-letter list."""
     text = payload[:limit].decode("utf-8", errors="backslashreplace")
     printable = "".join(
@@ -95,7 +62,7 @@ class _FeedCounters:
     def __init__(self, feed: FeedConfig) -> None:
         self.config = feed
         self.health = FeedHealth(name=feed.name)
-        self.dead_letters: deque[DeadLetter] = deque(maxlen=50)
+        self.dead_letters: deque[DeadLetter] = deque(maxlen=DEAD_LETTERS_PER_FEED)
         self.window_messages = 0
         self.window_errors = 0
         self.last_logged = 0.0
@@ -408,9 +375,7 @@ class IngestPipeline:
             log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
             return None
         if len(item.payload) > MAX_PAYLOAD_BYTES:
-            self._dead_letter(
-                counters, item, f"payload of {len(item.payload)} bytes exceeds 256 KiB"
-            )
+            self._dead_letter(counters, item, payload_too_large(len(item.payload)))
             return None
         try:
             return get_decoder(counters.config.format)(

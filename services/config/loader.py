@@ -1,231 +1,38 @@
-"""The TOML configuration: schema, defaults and validation with clear errors."""
+"""Reading a TOML config into the schema, with errors naming the file, the key and the problem."""
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import math
 import os
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from services.broker_url import BrokerAddress, parse_broker_url
-from services.model import Severity
-
-FORMATS = ("json", "ngsi-v2", "ngsi-ld", "sensorthings", "senml", "cap", "owntracks")
-FEED_KINDS = ("mqtt", "http")
-MQTT_PROTOCOLS = ("3.1.1", "5")
-HTTP_AUTH = ("none", "basic", "bearer")
-DOMAINS = (
-    "traffic",
-    "environment",
-    "water",
-    "energy",
-    "safety",
-    "transport",
-    "health",
-    "city",
-    "other",
+from services.addresses import parse_broker_url, topic_filter_problem
+from services.config.schema import (
+    AGGREGATES,
+    DEFAULT_RULE_SEVERITIES,
+    DOMAINS,
+    FEED_KINDS,
+    FORMATS,
+    HTTP_AUTH,
+    MQTT_PROTOCOLS,
+    TOP_LEVEL_KEYS,
+    AppConfig,
+    BrokerConfig,
+    ConfigError,
+    FeedConfig,
+    HttpSettings,
+    JsonMapping,
+    KpiConfig,
+    MapConfig,
+    RuleConfig,
 )
-TOP_LEVEL_KEYS = ("app", "map", "broker", "brokers", "feeds", "rules", "kpis", "cache")
-AGGREGATES = ("mean", "max", "min", "sum", "count")
-DEFAULT_RULE_SEVERITIES = {
-    "low_low": Severity.HIGH,
-    "low": Severity.MEDIUM,
-    "high": Severity.MEDIUM,
-    "high_high": Severity.HIGH,
-}
-
-
-class ConfigError(Exception):
-    """A configuration problem, naming the file, the key and what is wrong."""
-
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {key}: " if key else f"{source}: "
-        super().__init__(where + problem)
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerConfig:
-    """Where to connect, how (protocol, TLS, session) and as whom."""
-
-    url: str
-    address: BrokerAddress
-    name: str = "default"
-    protocol: str = "3.1.1"
-    username: str = ""
-    password_env: str = ""
-    password_keyring: str = ""
-    client_id: str = ""
-    keepalive: int = 30
-    clean_session: bool = True
-    ca_file: Path | None = None
-    cert_file: Path | None = None
-    key_file: Path | None = None
-    verify_hostname: bool = True
-    ws_path: str = "/mqtt"
-
-    def password(self) -> str | None:
-        """The password, from the environment variable or the OS keyring named in the config."""
-        return lookup_secret(self.password_env, self.password_keyring, self.username)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """How an HTTP feed is polled."""
-
-    url: str
-    interval: float = 30.0
-    timeout: float = 10.0
-    retries: int = 3
-    auth: str = "none"
-    username: str = ""
-    password_env: str = ""
-    password_keyring: str = ""
-    token_env: str = ""
-    verify: bool = True
-    ca_file: Path | None = None
-
-    def password(self) -> str | None:
-        """The basic-auth password from the environment or the OS keyring."""
-        return lookup_secret(self.password_env, self.password_keyring, self.username)
-
-    def token(self) -> str | None:
-        """The bearer token from the environment."""
-        return os.environ.get(self.token_env) if self.token_env else None
-
-
-@dataclass(frozen=True, slots=True)
-class JsonMapping:
-    """Where the ``json`` decoder finds things in a nested payload (dot-separated paths)."""
-
-    id: str = "id"
-    ts: str = "ts"
-    lat: str = "lat"
-    lon: str = "lon"
-    name: str = "name"
-    type: str = "type"
-    metrics: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class FeedConfig:
-    """One source (an MQTT subscription or an HTTP poll) and how to read what it sends."""
-
-    name: str
-    topic: str = ""
-    format: str = "json"
-    domain: str = "other"
-    qos: int = 0
-    kind: str = "mqtt"
-    broker: str = "default"
-    http: HttpSettings | None = None
-    mapping: JsonMapping | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RuleConfig:
-    """Threshold rule on one metric, optionally limited to some entities."""
-
-    metric: str
-    entity: str = "*"
-    low_low: float | None = None
-    low: float | None = None
-    high: float | None = None
-    high_high: float | None = None
-    deadband: float = 0.0
-    severities: Mapping[str, Severity] = field(
-        default_factory=lambda: dict(DEFAULT_RULE_SEVERITIES)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class KpiConfig:
-    """A city KPI shown as a gauge: one metric aggregated over all entities."""
-
-    name: str
-    metric: str
-    aggregate: str = "mean"
-    minimum: float = 0.0
-    maximum: float = 100.0
-    unit: str = ""
-    warn: float | None = None
-    alarm: float | None = None
-    decimals: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class MapConfig:
-    """Initial map view."""
-
-    center: tuple[float, float] = (28.57, 112.36)
-    zoom: int = 12
-
-
-@dataclass(frozen=True, slots=True)
-class AppConfig:
-    """The whole validated configuration."""
-
-    source: str
-    title: str = "CityOps"
-    operator: str = "operator"
-    brokers: tuple[BrokerConfig, ...] = ()
-    feeds: tuple[FeedConfig, ...] = ()
-    rules: tuple[RuleConfig, ...] = ()
-    kpis: tuple[KpiConfig, ...] = ()
-    map: MapConfig = field(default_factory=MapConfig)
-    retention_days: float = 7.0
-    demo: bool = False
-
-    @property
-    def broker(self) -> BrokerConfig | None:
-        """The first broker (most configs have exactly one)."""
-        return self.brokers[0] if self.brokers else None
-
-    def mqtt_feeds(self, broker: str) -> tuple[FeedConfig, ...]:
-        """The MQTT feeds carried by the broker named ``broker``."""
-        return tuple(f for f in self.feeds if f.kind == "mqtt" and f.broker == broker)
-
-    def http_feeds(self) -> tuple[FeedConfig, ...]:
-        return tuple(f for f in self.feeds if f.kind == "http")
-
-
-def rule_for(rules: Sequence[RuleConfig], entity_id: str, metric: str) -> RuleConfig | None:
-    """The first rule that applies to ``metric`` of ``entity_id`` (rules are in priority order)."""
-    return next(
-        (
-            rule
-            for rule in rules
-            if rule.metric == metric
-            and (rule.entity == "*" or fnmatch.fnmatchcase(entity_id, rule.entity))
-        ),
-        None,
-    )
-
-
-def lookup_secret(env_name: str, keyring_service: str, username: str) -> str | None:
-    """A secret from an environment variable, else from the OS keyring; None if neither."""
-    if env_name and env_name in os.environ:
-        return os.environ[env_name]
-    if keyring_service:
-        try:
-            import keyring
-        except ImportError:
-            return None
-        try:
-            secret = keyring.get_password(keyring_service, username)
-        except Exception:  # any keyring backend failure means "no secret"
-            return None
-        return secret if isinstance(secret, str) else None
-    return None
-
+from services.model import Severity
 
 T = TypeVar("T")
 
@@ -521,7 +328,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
             "broker", f"no broker named {broker!r} (known: {', '.join(broker_names)})"
         )
     topic = reader.text("topic")
-    problem = _topic_filter_problem(topic)
+    problem = topic_filter_problem(topic)
     if problem:
         raise reader.fail("topic", problem)
     qos = reader.integer("qos", 0)
@@ -594,16 +401,6 @@ def _read_mapping(reader: _Reader) -> JsonMapping:
     )
     reader.reject_unknown()
     return mapping
-
-
-def _topic_filter_problem(topic: str) -> str:
-    levels = topic.split("/")
-    for index, level in enumerate(levels):
-        if "#" in level and (level != "#" or index != len(levels) - 1):
-            return f"'#' must be a whole last level in an MQTT topic filter: {topic!r}"
-        if "+" in level and level != "+":
-            return f"'+' must be a whole level in an MQTT topic filter: {topic!r}"
-    return ""
 
 
 def _read_rule(reader: _Reader) -> RuleConfig:

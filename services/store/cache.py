@@ -30,7 +30,7 @@ from services.model import (
     Snapshot,
 )
 
-log = logging.getLogger("cityops.cache")
+log = logging.getLogger(__name__)
 
 FILE_NAME = "cityops.sqlite3"
 SCHEMA_VERSION = 2

@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from services.sim_city import (
+from services.demo.city import (
     BusRoute,
     DemoCity,
     IncidentSite,

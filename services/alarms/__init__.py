@@ -1,0 +1,1 @@
+"""Alarm rules and the ISA-18.2 alarm store."""

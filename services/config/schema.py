@@ -1,0 +1,206 @@
+"""The config schema: the settings dataclasses, their allowed values and defaults."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.addresses import BrokerAddress
+from services.config.secrets import lookup_secret
+from services.model import Severity
+
+FORMATS = ("json", "ngsi-v2", "ngsi-ld", "sensorthings", "senml", "cap", "owntracks")
+FEED_KINDS = ("mqtt", "http")
+MQTT_PROTOCOLS = ("3.1.1", "5")
+HTTP_AUTH = ("none", "basic", "bearer")
+DOMAINS = (
+    "traffic",
+    "environment",
+    "water",
+    "energy",
+    "safety",
+    "transport",
+    "health",
+    "city",
+    "other",
+)
+TOP_LEVEL_KEYS = ("app", "map", "broker", "brokers", "feeds", "rules", "kpis", "cache")
+AGGREGATES = ("mean", "max", "min", "sum", "count")
+DEFAULT_RULE_SEVERITIES = {
+    "low_low": Severity.HIGH,
+    "low": Severity.MEDIUM,
+    "high": Severity.MEDIUM,
+    "high_high": Severity.HIGH,
+}
+
+
+class ConfigError(Exception):
+    """A configuration problem, naming the file, the key and what is wrong."""
+
+    def __init__(self, source: str, key: str, problem: str) -> None:
+        self.source = source
+        self.key = key
+        self.problem = problem
+        where = f"{source}: {key}: " if key else f"{source}: "
+        super().__init__(where + problem)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    """Where to connect, how (protocol, TLS, session) and as whom."""
+
+    url: str
+    address: BrokerAddress
+    name: str = "default"
+    protocol: str = "3.1.1"
+    username: str = ""
+    password_env: str = ""
+    password_keyring: str = ""
+    client_id: str = ""
+    keepalive: int = 30
+    clean_session: bool = True
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    verify_hostname: bool = True
+    ws_path: str = "/mqtt"
+
+    def password(self) -> str | None:
+        """The password, from the environment variable or the OS keyring named in the config."""
+        return lookup_secret(self.password_env, self.password_keyring, self.username)
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """How an HTTP feed is polled."""
+
+    url: str
+    interval: float = 30.0
+    timeout: float = 10.0
+    retries: int = 3
+    auth: str = "none"
+    username: str = ""
+    password_env: str = ""
+    password_keyring: str = ""
+    token_env: str = ""
+    verify: bool = True
+    ca_file: Path | None = None
+
+    def password(self) -> str | None:
+        """The basic-auth password from the environment or the OS keyring."""
+        return lookup_secret(self.password_env, self.password_keyring, self.username)
+
+    def token(self) -> str | None:
+        """The bearer token from the environment."""
+        return os.environ.get(self.token_env) if self.token_env else None
+
+
+@dataclass(frozen=True, slots=True)
+class JsonMapping:
+    """Where the ``json`` decoder finds things in a nested payload (dot-separated paths)."""
+
+    id: str = "id"
+    ts: str = "ts"
+    lat: str = "lat"
+    lon: str = "lon"
+    name: str = "name"
+    type: str = "type"
+    metrics: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedConfig:
+    """One source (an MQTT subscription or an HTTP poll) and how to read what it sends."""
+
+    name: str
+    topic: str = ""
+    format: str = "json"
+    domain: str = "other"
+    qos: int = 0
+    kind: str = "mqtt"
+    broker: str = "default"
+    http: HttpSettings | None = None
+    mapping: JsonMapping | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConfig:
+    """Threshold rule on one metric, optionally limited to some entities."""
+
+    metric: str
+    entity: str = "*"
+    low_low: float | None = None
+    low: float | None = None
+    high: float | None = None
+    high_high: float | None = None
+    deadband: float = 0.0
+    severities: Mapping[str, Severity] = field(
+        default_factory=lambda: dict(DEFAULT_RULE_SEVERITIES)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KpiConfig:
+    """A city KPI shown as a gauge: one metric aggregated over all entities."""
+
+    name: str
+    metric: str
+    aggregate: str = "mean"
+    minimum: float = 0.0
+    maximum: float = 100.0
+    unit: str = ""
+    warn: float | None = None
+    alarm: float | None = None
+    decimals: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MapConfig:
+    """Initial map view."""
+
+    center: tuple[float, float] = (28.57, 112.36)
+    zoom: int = 12
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    """The whole validated configuration."""
+
+    source: str
+    title: str = "CityOps"
+    operator: str = "operator"
+    brokers: tuple[BrokerConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
+    rules: tuple[RuleConfig, ...] = ()
+    kpis: tuple[KpiConfig, ...] = ()
+    map: MapConfig = field(default_factory=MapConfig)
+    retention_days: float = 7.0
+    demo: bool = False
+
+    @property
+    def broker(self) -> BrokerConfig | None:
+        """The first broker (most configs have exactly one)."""
+        return self.brokers[0] if self.brokers else None
+
+    def mqtt_feeds(self, broker: str) -> tuple[FeedConfig, ...]:
+        """The MQTT feeds carried by the broker named ``broker``."""
+        return tuple(f for f in self.feeds if f.kind == "mqtt" and f.broker == broker)
+
+    def http_feeds(self) -> tuple[FeedConfig, ...]:
+        return tuple(f for f in self.feeds if f.kind == "http")
+
+
+def rule_for(rules: Sequence[RuleConfig], entity_id: str, metric: str) -> RuleConfig | None:
+    """The first rule that applies to ``metric`` of ``entity_id`` (rules are in priority order)."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.metric == metric
+            and (rule.entity == "*" or fnmatch.fnmatchcase(entity_id, rule.entity))
+        ),
+        None,
+    )

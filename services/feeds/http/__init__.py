@@ -1,0 +1,1 @@
+"""HTTP feeds: one polling thread per feed."""

@@ -1,0 +1,1 @@
+"""MQTT feeds: one paho-mqtt client per broker."""

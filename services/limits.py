@@ -1,0 +1,17 @@
+"""Limits shared by feeds, decoders and the ingest worker (one place per limit)."""
+
+from __future__ import annotations
+
+MAX_PAYLOAD_BYTES = 256 * 1024
+"""The largest payload any feed may deliver: MQTT messages and HTTP responses alike."""
+
+DEAD_LETTER_EXCERPT_CHARS = 512
+"""How much of a rejected payload is kept for the operator to read."""
+
+DEAD_LETTERS_PER_FEED = 50
+"""How many rejected payloads are kept per feed (the newest)."""
+
+
+def payload_too_large(size: int) -> str:
+    """The reason given when a payload of ``size`` bytes is refused."""
+    return f"payload of {size} bytes exceeds {MAX_PAYLOAD_BYTES // 1024} KiB"

@@ -1,0 +1,52 @@
+"""What feeds hand to the ingest worker: raw payloads and feed events.
+
+Transports (``services.feeds``) and the demo produce these; ``services.ingest`` consumes
+them. Neither side imports the other: this module is the contract between them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.config import FeedConfig
+from services.model import FeedState
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """A payload as it arrived from a feed, before decoding."""
+
+    feed: str
+    topic: str
+    payload: bytes
+    received_at: float
+    retained: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionEvent:
+    """A broker's connection state changed; it applies to the feeds it carries."""
+
+    broker: str
+    state: FeedState
+    feeds: tuple[str, ...]
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPaused:
+    """The operator paused or resumed a feed."""
+
+    feed: str
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChange:
+    """A feed added (``feed`` set) or removed (``feed`` None) at run time."""
+
+    name: str
+    feed: FeedConfig | None
+
+
+InboxItem = RawMessage | ConnectionEvent | FeedPaused | FeedChange

@@ -1,0 +1,1 @@
+"""Persistence: the offline cache (SQLite), its schema and migrations, and exports."""
