@@ -122,10 +122,17 @@ class Alarm:
     acked_at: float | None = None
     acked_by: str = ""
     message: str = ""
+    revision: int = 0
+    """Bumped by the alarm store on every change; consumers keep the highest they saw."""
 
     @property
     def id(self) -> str:
         return alarm_id(self.entity_id, self.metric, self.condition)
+
+
+def newer_alarm(held: Alarm | None, incoming: Alarm) -> bool:
+    """Whether ``incoming`` should replace ``held`` (it is not an older revision)."""
+    return held is None or incoming.revision >= held.revision
 
 
 def alarm_id(entity_id: str, metric: str, condition: Condition | str) -> str:
@@ -142,6 +149,22 @@ class OperatorAction:
     user: str
     ts: float
     comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What became of an operator's command, reported back in a :class:`Delta`.
+
+    ``changed`` lists the alarms the action changed (committed to the cache before this
+    result was published), ``skipped`` those it left alone (already acknowledged, or
+    unknown), and ``error`` says why nothing was done at all.
+    """
+
+    action: str
+    user: str
+    changed: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
+    error: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +220,9 @@ class Delta:
     removed_feeds: set[str] = field(default_factory=set)
     brokers: dict[str, FeedState] = field(default_factory=dict)
     areas: dict[str, AlertArea | None] = field(default_factory=dict)
+    dead_letters: dict[str, list[DeadLetter]] = field(default_factory=dict)
+    """New dead letters per feed, oldest first (the newest few of each feed)."""
+    action_results: list[ActionResult] = field(default_factory=list)
     messages: int = 0
 
     def is_empty(self) -> bool:
@@ -208,23 +234,15 @@ class Delta:
             or self.removed_feeds
             or self.brokers
             or self.areas
+            or self.dead_letters
+            or self.action_results
             or self.messages
         )
 
-    def merge(self, newer: Delta) -> None:
-        """Fold a newer delta into this one (newer values win)."""
-        self.entities.update(newer.entities)
-        self.latest.update(newer.latest)
-        self.alarms.update(newer.alarms)
-        self.feeds.update(newer.feeds)
-        for name in newer.feeds:
-            self.removed_feeds.discard(name)
-        for name in newer.removed_feeds:
-            self.feeds.pop(name, None)
-        self.removed_feeds |= newer.removed_feeds
-        self.brokers.update(newer.brokers)
-        self.areas.update(newer.areas)
-        self.messages += newer.messages
+    def put_alarm(self, alarm: Alarm) -> None:
+        """Record a changed alarm unless a newer revision of it is already here."""
+        if newer_alarm(self.alarms.get(alarm.id), alarm):
+            self.alarms[alarm.id] = alarm
 
 
 @dataclass(frozen=True, slots=True)

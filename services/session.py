@@ -15,6 +15,7 @@ from services.feeds.mqtt.client import MqttFeedClient
 from services.ingest.pipeline import IngestPipeline
 from services.model import Snapshot
 from services.store.cache import OfflineCache
+from services.store.retention import RetentionPruner
 
 if TYPE_CHECKING:  # the demo's broker and simulator are imported only when the demo runs
     from services.demo.embedded_broker import EmbeddedBroker
@@ -34,6 +35,7 @@ class CitySession:
         self.config = config
         self.cache = OfflineCache(cache_dir, retention_days=config.retention_days)
         self.pipeline = IngestPipeline(config, self.cache)
+        self.pruner = RetentionPruner(self.cache)
         self.clients: list[MqttFeedClient] = []
         self.http_poller: HttpFeedPoller | None = None
         self._brokers: list[BrokerConfig] = list(config.brokers)
@@ -45,6 +47,7 @@ class CitySession:
         """Restore the last known state, then connect; returns what was restored."""
         self.snapshot = self.pipeline.restore_from_cache()
         self.pipeline.start()
+        self.pruner.start()
         brokers = list(self.config.brokers)
         if self.config.demo and brokers:
             brokers[0] = self._start_demo(brokers[0])
@@ -159,6 +162,7 @@ class CitySession:
             publisher.stop()
             self._demo_publisher = None
         self.pipeline.stop()
+        self.pruner.stop()
         self.cache.close()
         broker = self._demo_broker
         if broker is not None:

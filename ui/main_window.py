@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Protocol
@@ -28,7 +29,8 @@ from PySide6.QtWidgets import (
 
 from services.config import AppConfig, FeedConfig, rule_for
 from services.ingest.kpi import compute_kpis
-from services.model import Alarm, DeadLetter, Delta, Entity, FeedState, Reading
+from services.limits import DEAD_LETTERS_PER_FEED
+from services.model import ActionResult, DeadLetter, Delta, Entity, FeedState, Reading
 from ui.feed_dialog import AddFeedDialog
 from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
@@ -38,9 +40,9 @@ from widgets.trend_plot import TrendPlot
 
 log = logging.getLogger(__name__)
 
-AcknowledgeFunction = Callable[[list[str]], list[Alarm]]
+AcknowledgeFunction = Callable[[list[str]], object]
+"""Hands an acknowledgement to the services; its outcome arrives later in a delta."""
 ExportFunction = Callable[[Path], int]
-DeadLetterFunction = Callable[[str], list[DeadLetter]]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
 MAP_REFRESH_MS = 250
@@ -81,7 +83,6 @@ class MainWindow(QMainWindow):
         *,
         export_alarms: ExportFunction | None = None,
         boundaries: Mapping[str, object] | None = None,
-        dead_letters: DeadLetterFunction | None = None,
         pause_feed: FeedControlFunction | None = None,
         resume_feed: FeedControlFunction | None = None,
         feed_manager: FeedManager | None = None,
@@ -92,7 +93,7 @@ class MainWindow(QMainWindow):
         self.config = config
         self._acknowledge = acknowledge
         self._export_alarms = export_alarms
-        self._dead_letters = dead_letters
+        self._dead_letters: dict[str, deque[DeadLetter]] = {}
         self._feed_manager = feed_manager
         self._history = history
         self.entities: dict[str, Entity] = {}
@@ -309,9 +310,15 @@ class MainWindow(QMainWindow):
         if delta.feeds:
             self.feed_panel.update_feeds(delta.feeds.values())
             self._show_feed_summary()
+        if delta.dead_letters:
+            for feed, letters in delta.dead_letters.items():
+                kept = self._dead_letters.setdefault(feed, deque(maxlen=DEAD_LETTERS_PER_FEED))
+                kept.extend(letters)
             selected = self.feed_panel.selected_feed()
-            if selected in delta.feeds:
+            if selected in delta.dead_letters:
                 self._show_dead_letters(selected)
+        for result in delta.action_results:
+            self._report_action(result)
 
     def refresh_map(self) -> None:
         """Send the entities changed since the last refresh to the map, as one batch."""
@@ -368,8 +375,8 @@ class MainWindow(QMainWindow):
         self.feeds_label.setStyleSheet("color:#f2994a;font-weight:bold" if troubled else "")
 
     def _show_dead_letters(self, feed: str) -> None:
-        if feed and self._dead_letters is not None:
-            self.feed_panel.set_dead_letters(feed, self._dead_letters(feed))
+        if feed:
+            self.feed_panel.set_dead_letters(feed, list(self._dead_letters.get(feed, ())))
 
     def refresh_kpis(self) -> None:
         """Recompute the KPI gauges from the latest values (a slow timer, not per message)."""
@@ -382,15 +389,29 @@ class MainWindow(QMainWindow):
 
     # -- operator actions ----------------------------------------------------------------
     def acknowledge_alarms(self, alarm_ids: list[str]) -> None:
-        """Acknowledge through the services; the list changes only once it is saved."""
-        try:
-            changed = self._acknowledge(list(alarm_ids))
-        except Exception as error:
-            log.exception("acknowledge failed")
-            QMessageBox.critical(self, "Acknowledge failed", f"Nothing was acknowledged:\n{error}")
+        """Acknowledge through the services; the list changes only once it is saved (the
+        stored alarms and the outcome come back in a delta)."""
+        if alarm_ids:
+            self._acknowledge(list(alarm_ids))
+
+    def _report_action(self, result: ActionResult) -> None:
+        """Tell the operator what an action did, or why it did nothing."""
+        if result.error:
+            box = QMessageBox(
+                QMessageBox.Icon.Critical,
+                "Acknowledge failed",
+                f"Nothing was acknowledged:\n{result.error}",
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setTextFormat(Qt.TextFormat.PlainText)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
             return
-        self.alarm_view.model.upsert(changed)
-        self.statusBar().showMessage(f"Acknowledged {len(changed)} alarm(s)", 5000)
+        text = f"Acknowledged {len(result.changed)} alarm(s)"
+        if result.skipped:
+            text += f"; {len(result.skipped)} needed no acknowledgement"
+        self.statusBar().showMessage(text, 5000)
 
     def _select_alarm(self, alarm_id: str) -> None:
         """Bring the alarm list forward with ``alarm_id`` selected."""

@@ -62,7 +62,6 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
         acknowledge=lambda ids: session.pipeline.acknowledge(ids, config.operator),
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
-        dead_letters=session.pipeline.dead_letters,
         pause_feed=session.pause_feed,
         resume_feed=session.resume_feed,
         feed_manager=session,

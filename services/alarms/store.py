@@ -43,11 +43,18 @@ def _return_to_normal(alarm: Alarm, now: float) -> bool:
     return True
 
 
+def _bumped(alarm: Alarm) -> Alarm:
+    """Record that ``alarm`` changed (a new revision) and return a copy for consumers."""
+    alarm.revision += 1
+    return replace(alarm)
+
+
 class AlarmStore:
     """Evaluates threshold rules on readings and keeps one alarm per source and condition.
 
-    Called from the ingest worker (``evaluate``) and the GUI thread (``acknowledge``);
-    a lock keeps both consistent. Methods return copies of the alarms that changed.
+    Written only by the ingest worker (rules, external alarms, operator commands); other
+    threads may read it under its lock. Every change bumps the alarm's ``revision``, and
+    methods return copies of the alarms that changed.
     """
 
     def __init__(self, rules: Sequence[RuleConfig]) -> None:
@@ -94,7 +101,7 @@ class AlarmStore:
                         continue
                     alarm = self._transition(reading, rule, condition, limit)
                     if alarm is not None:
-                        changed[alarm.id] = replace(alarm)
+                        changed[alarm.id] = _bumped(alarm)
         return list(changed.values())
 
     def _transition(
@@ -158,12 +165,12 @@ class AlarmStore:
                         continue
                     cleared = self._clear(key, alert.sent_at)
                     if cleared is not None:
-                        changed[key] = replace(cleared)
+                        changed[key] = _bumped(cleared)
                 if alert.cancel:
                     continue
                 raised = self._raise_external(alert)
                 if raised is not None:
-                    changed[raised.id] = replace(raised)
+                    changed[raised.id] = _bumped(raised)
         return list(changed.values())
 
     @staticmethod
@@ -220,7 +227,7 @@ class AlarmStore:
             changed = [self._clear(key, now) for key in due]
             for key in due:
                 self._expiry.pop(key, None)
-        return [replace(alarm) for alarm in changed if alarm is not None]
+        return [_bumped(alarm) for alarm in changed if alarm is not None]
 
     def acknowledge(self, alarm_ids: Iterable[str], user: str, now: float) -> list[Alarm]:
         """Acknowledge alarms that need it; returns copies of those that changed."""
@@ -238,7 +245,7 @@ class AlarmStore:
                 alarm.acked_at = now
                 alarm.acked_by = user
                 alarm.updated_at = now
-                changed.append(replace(alarm))
+                changed.append(_bumped(alarm))
         return changed
 
     def rollback(self, previous: Iterable[Alarm]) -> None:

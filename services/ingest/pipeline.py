@@ -6,7 +6,6 @@ import logging
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
@@ -22,6 +21,7 @@ from services.limits import (
 )
 from services.messages import ConnectionEvent, FeedChange, FeedPaused, InboxItem, RawMessage
 from services.model import (
+    ActionResult,
     Alarm,
     AlertArea,
     Condition,
@@ -43,6 +43,27 @@ LOG_EVERY_SECONDS = 60.0
 
 
 _STOP = object()
+_WAKE = object()
+
+
+class PendingAction:
+    """An operator command handed to the ingest worker; its result arrives in a delta too."""
+
+    def __init__(self, action: str, alarm_ids: Sequence[str], user: str) -> None:
+        self.action = action
+        self.alarm_ids = tuple(alarm_ids)
+        self.user = user
+        self.result: ActionResult | None = None
+        self._done = threading.Event()
+
+    def finish(self, result: ActionResult) -> None:
+        self.result = result
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> ActionResult | None:
+        """The result once the worker has handled (and stored) the action; None on time-out."""
+        self._done.wait(timeout)
+        return self.result
 
 
 def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT_CHARS) -> str:
@@ -62,7 +83,6 @@ class _FeedCounters:
     def __init__(self, feed: FeedConfig) -> None:
         self.config = feed
         self.health = FeedHealth(name=feed.name)
-        self.dead_letters: deque[DeadLetter] = deque(maxlen=DEAD_LETTERS_PER_FEED)
         self.window_messages = 0
         self.window_errors = 0
         self.last_logged = 0.0
@@ -77,6 +97,11 @@ class IngestPipeline:
 
     Producers (MQTT/HTTP threads, simulator) call :meth:`put`; the UI calls
     :meth:`take_delta` from its timer and :meth:`acknowledge` for operator actions.
+
+    The worker thread is the only writer of the hub, the alarm store, feed health and the
+    cache's live tables: operator actions are commands it runs between batches (ahead of
+    any backlog of messages), and their results come back in the delta. Without a started
+    worker (tests, tools) commands run on the caller's thread, which is then the writer.
     """
 
     def __init__(
@@ -101,7 +126,7 @@ class IngestPipeline:
         self._feeds = {feed.name: _FeedCounters(feed) for feed in config.feeds}
         self._delta = Delta()
         self._delta_lock = threading.Lock()
-        self._alarm_write_lock = threading.Lock()
+        self._commands: queue.SimpleQueue[PendingAction] = queue.SimpleQueue()
         self._pending_readings: list[Reading] = []
         self._pending_entities: dict[str, Entity] = {}
         self._pending_alarms: dict[str, Alarm] = {}
@@ -150,7 +175,7 @@ class IngestPipeline:
             for reading in snapshot.latest:
                 self._delta.latest[(reading.entity_id, reading.metric)] = reading
             for alarm in snapshot.alarms:
-                self._delta.alarms[alarm.id] = replace(alarm)
+                self._delta.put_alarm(replace(alarm))
             for area in snapshot.areas:
                 self._delta.areas[area.alarm_id] = area
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
@@ -192,26 +217,22 @@ class IngestPipeline:
             delta, self._delta = self._delta, Delta()
         return delta
 
-    def acknowledge(self, alarm_ids: Iterable[str], user: str) -> list[Alarm]:
-        """Acknowledge alarms; returns them only after the cache has committed the action."""
-        ids = list(alarm_ids)
-        with self._alarm_write_lock:
-            previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
-            now = self.clock()
-            changed = self.alarms.acknowledge(ids, user, now)
-            try:
-                if self.cache is not None:
-                    for alarm in changed:
-                        action = OperatorAction(alarm.id, "ack", user, now)
-                        self.cache.record_action(action, alarm)
-            except Exception:
-                self.alarms.rollback(previous)
-                raise
-        self._refresh_entity_severities(alarm.entity_id for alarm in changed)
-        with self._delta_lock:
-            for alarm in changed:
-                self._delta.alarms[alarm.id] = alarm
-        return changed
+    def acknowledge(self, alarm_ids: Iterable[str], user: str) -> PendingAction:
+        """Ask the worker to acknowledge alarms; safe from any thread, never blocks.
+
+        The acknowledged alarms and an :class:`ActionResult` appear in a later delta, only
+        after the cache has committed the action.
+        """
+        command = PendingAction("ack", list(alarm_ids), user)
+        if self._thread is None:
+            self._run_command(command)
+            return command
+        with self._queued_lock:
+            self._queued += 1
+            self._idle.clear()
+        self._commands.put(command)
+        self._inbox.put(_WAKE)
+        return command
 
     def add_feed(self, feed: FeedConfig) -> None:
         """Start accepting messages of a feed added at run time (before it is subscribed)."""
@@ -225,20 +246,12 @@ class IngestPipeline:
         """Show a feed as paused (or no longer paused); safe from any thread."""
         self.put(FeedPaused(feed, paused))
 
-    def dead_letters(self, feed: str) -> list[DeadLetter]:
-        """The most recent payloads of a feed that could not be decoded, newest last."""
-        counters = self._feeds.get(feed)
-        return list(counters.dead_letters) if counters else []
-
-    def feed_health(self) -> dict[str, FeedHealth]:
-        """A copy of every feed's health."""
-        return {name: replace(counters.health) for name, counters in list(self._feeds.items())}
-
     # -- worker --------------------------------------------------------------------------
     def _run(self) -> None:
         log.debug("ingest worker started")
         stopping = False
         while not stopping:
+            self._run_commands()
             batch: list[InboxItem] = []
             try:
                 first = self._inbox.get(timeout=0.1)
@@ -246,17 +259,19 @@ class IngestPipeline:
                 first = None
             if first is _STOP:
                 stopping = True
-            elif first is not None:
+            elif first is not None and first is not _WAKE:
                 batch.append(first)  # type: ignore[arg-type]
-                while len(batch) < self.max_batch:
-                    try:
-                        item = self._inbox.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is _STOP:
-                        stopping = True
-                        break
+            while first is not None and not stopping and len(batch) < self.max_batch:
+                try:
+                    item = self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                elif item is not _WAKE:
                     batch.append(item)  # type: ignore[arg-type]
+            if stopping:
+                self._run_commands()
             if batch:
                 try:
                     self.process_batch(batch)
@@ -266,6 +281,52 @@ class IngestPipeline:
             self._housekeeping()
             self._flush_cache(force=stopping)
         log.debug("ingest worker stopped")
+
+    def _run_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                self._run_command(command)
+            finally:
+                self._mark_done(1)
+
+    def _run_command(self, command: PendingAction) -> None:
+        """Apply one operator command, store it durably, then publish it in the delta."""
+        ids = list(dict.fromkeys(command.alarm_ids))
+        previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
+        now = self.clock()
+        changed = self.alarms.acknowledge(ids, command.user, now)
+        try:
+            if self.cache is not None and changed:
+                self.cache.record_actions(
+                    [
+                        (OperatorAction(alarm.id, command.action, command.user, now), alarm)
+                        for alarm in changed
+                    ]
+                )
+        except Exception as error:
+            self.alarms.rollback(previous)
+            log.exception("%s by %s could not be stored", command.action, command.user)
+            result = ActionResult(command.action, command.user, error=str(error))
+        else:
+            done = {alarm.id for alarm in changed}
+            result = ActionResult(
+                command.action,
+                command.user,
+                changed=tuple(alarm.id for alarm in changed),
+                skipped=tuple(key for key in ids if key not in done),
+            )
+            for alarm in changed:
+                self._pending_alarms[alarm.id] = alarm
+            self._refresh_entity_severities(alarm.entity_id for alarm in changed)
+        with self._delta_lock:
+            for alarm in changed if not result.error else ():
+                self._delta.put_alarm(alarm)
+            self._delta.action_results.append(result)
+        command.finish(result)
 
     def _mark_done(self, count: int) -> None:
         with self._queued_lock:
@@ -335,7 +396,7 @@ class IngestPipeline:
             for reading in fresh:
                 delta.latest[(reading.entity_id, reading.metric)] = reading
             for alarm in changed_alarms:
-                delta.alarms[alarm.id] = alarm
+                delta.put_alarm(alarm)
             delta.areas.update(areas)
             for name in feeds_touched:
                 if name in self._feeds:
@@ -392,15 +453,18 @@ class IngestPipeline:
         self.messages_rejected += 1
         counters.health.errors += 1
         counters.window_errors += 1
-        counters.dead_letters.append(
-            DeadLetter(
-                feed=item.feed,
-                topic=item.topic,
-                reason=reason,
-                payload_excerpt=excerpt(item.payload),
-                received_at=item.received_at,
-            )
+        letter = DeadLetter(
+            feed=item.feed,
+            topic=item.topic,
+            reason=reason,
+            payload_excerpt=excerpt(item.payload),
+            received_at=item.received_at,
         )
+        with self._delta_lock:
+            letters = self._delta.dead_letters.setdefault(item.feed, [])
+            letters.append(letter)
+            if len(letters) > DEAD_LETTERS_PER_FEED:
+                del letters[0]
         now = time.monotonic()
         if now - counters.last_logged >= LOG_EVERY_SECONDS or counters.last_logged == 0.0:
             log.warning(
@@ -496,7 +560,7 @@ class IngestPipeline:
         self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
         with self._delta_lock:
             for alarm in alarms:
-                self._delta.alarms[alarm.id] = alarm
+                self._delta.put_alarm(alarm)
 
     def _flush_cache(self, *, force: bool = False) -> None:
         if self.cache is None:
@@ -521,12 +585,7 @@ class IngestPipeline:
         alarms, self._pending_alarms = self._pending_alarms, {}
         areas, self._pending_areas = self._pending_areas, {}
         try:
-            # The alarm store holds the newest version of each alarm (an operator may have
-            # acknowledged one since it was queued); read and write it under the lock that
-            # acknowledgements take, so an older version never overwrites a newer one.
-            with self._alarm_write_lock:
-                newest = [self.alarms.get(key) or alarm for key, alarm in alarms.items()]
-                self.cache.write_batch(readings, list(entities.values()), newest, areas)
+            self.cache.write_batch(readings, list(entities.values()), list(alarms.values()), areas)
         except Exception:
             log.exception(
                 "writing %d readings to the offline cache failed; retrying", len(readings)

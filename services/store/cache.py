@@ -1,8 +1,8 @@
 """Offline cache: recent readings, entities, alarms and operator actions in SQLite.
 
 One connection (WAL journal, ``synchronous=NORMAL``) is shared by the ingest worker thread,
-which calls :meth:`OfflineCache.write_batch`, and the GUI thread, which records operator
-actions and runs queries. A lock serialises every use of the connection. Transactions are
+which writes batches and operator actions, the retention pruner and readers (exports,
+queries). A lock serialises every use of the connection. Transactions are
 explicit (the connection runs with ``isolation_level=None``): each call is one transaction.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,179 +17,33 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from services.model import (
-    Alarm,
-    AlarmState,
-    AlertArea,
-    Condition,
-    Entity,
-    OperatorAction,
-    Reading,
-    Severity,
-    Snapshot,
+from services.model import Alarm, AlarmState, AlertArea, Entity, OperatorAction, Reading, Snapshot
+from services.store.schema import (
+    ALARM_COLUMNS,
+    MIGRATIONS,
+    READING_COLUMNS,
+    SCHEMA_VERSION,
+    UPSERT_ALARM,
+    UPSERT_ENTITY,
+    UPSERT_LATEST,
+    alarm_from_row,
+    alarm_params,
+    area_from_row,
+    reading_from_row,
 )
 
 log = logging.getLogger(__name__)
 
 FILE_NAME = "cityops.sqlite3"
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 5.0
 SECONDS_PER_DAY = 86_400.0
+PRUNE_CHUNK_ROWS = 5_000
 
 _T = TypeVar("_T")
-
-# Each entry upgrades the schema from version ``index`` to ``index + 1``.
-_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-        "CREATE TABLE readings (ts REAL NOT NULL, entity_id TEXT NOT NULL,"
-        " metric TEXT NOT NULL, value REAL, unit TEXT NOT NULL DEFAULT '',"
-        " feed TEXT NOT NULL DEFAULT '')",
-        "CREATE INDEX readings_ts ON readings (ts)",
-        "CREATE TABLE latest (entity_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
-        " unit TEXT NOT NULL DEFAULT '', ts REAL NOT NULL, feed TEXT NOT NULL DEFAULT '',"
-        " PRIMARY KEY (entity_id, metric))",
-        "CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
-        " type TEXT NOT NULL DEFAULT '', domain TEXT NOT NULL DEFAULT '', lat REAL, lon REAL,"
-        " feed TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL DEFAULT 0)",
-        "CREATE TABLE alarms (id TEXT PRIMARY KEY, entity_id TEXT NOT NULL,"
-        " metric TEXT NOT NULL, condition TEXT NOT NULL, severity INTEGER NOT NULL,"
-        " state TEXT NOT NULL, value REAL, threshold REAL, raised_at REAL NOT NULL,"
-        " updated_at REAL NOT NULL, count INTEGER NOT NULL DEFAULT 1, acked_at REAL,"
-        " acked_by TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '')",
-        "CREATE INDEX alarms_raised_at ON alarms (raised_at)",
-        "CREATE TABLE alarm_events (ts REAL NOT NULL, alarm_id TEXT NOT NULL,"
-        " state TEXT NOT NULL, value REAL, severity INTEGER NOT NULL)",
-        "CREATE INDEX alarm_events_ts ON alarm_events (ts)",
-        "CREATE TABLE actions (ts REAL NOT NULL, alarm_id TEXT NOT NULL, action TEXT NOT NULL,"
-        " \"user\" TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '')",
-        "CREATE INDEX actions_ts ON actions (ts)",
-    ),
-    (
-        "CREATE TABLE alert_areas (alarm_id TEXT PRIMARY KEY, severity INTEGER NOT NULL,"
-        " label TEXT NOT NULL, geojson TEXT NOT NULL)",
-    ),
-)
-assert len(_MIGRATIONS) == SCHEMA_VERSION
-
-_ALARM_COLUMNS = (
-    "id, entity_id, metric, condition, severity, state, value, threshold, raised_at,"
-    " updated_at, count, acked_at, acked_by, message"
-)
-_UPSERT_ALARM = (
-    f"INSERT INTO alarms ({_ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id,"
-    " metric = excluded.metric, condition = excluded.condition,"
-    " severity = excluded.severity, state = excluded.state, value = excluded.value,"
-    " threshold = excluded.threshold, raised_at = excluded.raised_at,"
-    " updated_at = excluded.updated_at, count = excluded.count,"
-    " acked_at = excluded.acked_at, acked_by = excluded.acked_by, message = excluded.message"
-)
-_UPSERT_LATEST = (
-    "INSERT INTO latest (entity_id, metric, value, unit, ts, feed) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (entity_id, metric) DO UPDATE SET value = excluded.value,"
-    " unit = excluded.unit, ts = excluded.ts, feed = excluded.feed"
-    " WHERE excluded.ts >= latest.ts"
-)
-_UPSERT_ENTITY = (
-    "INSERT INTO entities (id, name, type, domain, lat, lon, feed, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,"
-    " domain = excluded.domain, lat = excluded.lat, lon = excluded.lon,"
-    " feed = excluded.feed, updated_at = excluded.updated_at"
-)
-_READING_COLUMNS = "entity_id, metric, value, ts, feed, unit"
 
 
 class CacheError(Exception):
     """The offline cache cannot be opened, read or written."""
-
-
-def _float(value: object) -> float:
-    """A REAL column value as a float; SQLite stores NaN as NULL, so NULL reads back as NaN."""
-    if value is None:
-        return math.nan
-    assert isinstance(value, int | float)
-    return float(value)
-
-
-def _reading(row: tuple[Any, ...]) -> Reading:
-    entity_id, metric, value, ts, feed, unit = row
-    return Reading(
-        entity_id=entity_id, metric=metric, value=_float(value), ts=ts, feed=feed, unit=unit
-    )
-
-
-def _area(row: tuple[Any, ...]) -> AlertArea | None:
-    """An AlertArea from an ``alert_areas`` row, or None when it cannot be read back."""
-    alarm_id, severity, label, geojson = row
-    try:
-        shape = json.loads(geojson)
-        return (
-            AlertArea(alarm_id, Severity(severity), label, shape)
-            if isinstance(shape, dict)
-            else None
-        )
-    except ValueError:
-        return None
-
-
-def _alarm(row: tuple[Any, ...]) -> Alarm | None:
-    """An Alarm from a row of ``_ALARM_COLUMNS``, or None when its enums are unknown."""
-    (
-        key,
-        entity_id,
-        metric,
-        condition,
-        severity,
-        state,
-        value,
-        threshold,
-        raised_at,
-        updated_at,
-        count,
-        acked_at,
-        acked_by,
-        message,
-    ) = row
-    try:
-        return Alarm(
-            entity_id=entity_id,
-            metric=metric,
-            condition=Condition(condition),
-            severity=Severity(severity),
-            state=AlarmState(state),
-            value=_float(value),
-            threshold=_float(threshold),
-            raised_at=raised_at,
-            updated_at=updated_at,
-            count=count,
-            acked_at=acked_at,
-            acked_by=acked_by,
-            message=message,
-        )
-    except ValueError as exc:
-        log.warning("skipping alarm %r in the cache: %s", key, exc)
-        return None
-
-
-def _alarm_params(alarm: Alarm) -> tuple[object, ...]:
-    return (
-        alarm.id,
-        alarm.entity_id,
-        alarm.metric,
-        str(alarm.condition),
-        int(alarm.severity),
-        str(alarm.state),
-        alarm.value,
-        alarm.threshold,
-        alarm.raised_at,
-        alarm.updated_at,
-        alarm.count,
-        alarm.acked_at,
-        alarm.acked_by,
-        alarm.message,
-    )
 
 
 def _window(
@@ -284,7 +137,7 @@ class OfflineCache:
         for target in range(version + 1, SCHEMA_VERSION + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for statement in _MIGRATIONS[target - 1]:
+                for statement in MIGRATIONS[target - 1]:
                     conn.execute(statement)
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
@@ -370,7 +223,7 @@ class OfflineCache:
                     ((r.ts, r.entity_id, r.metric, r.value, r.unit, r.feed) for r in readings),
                 )
                 conn.executemany(
-                    _UPSERT_LATEST,
+                    UPSERT_LATEST,
                     (
                         (r.entity_id, r.metric, r.value, r.unit, r.ts, r.feed)
                         for r in newest.values()
@@ -378,14 +231,14 @@ class OfflineCache:
                 )
             if entities:
                 conn.executemany(
-                    _UPSERT_ENTITY,
+                    UPSERT_ENTITY,
                     (
                         (e.id, e.name, e.type, e.domain, e.lat, e.lon, e.feed, e.updated_at)
                         for e in entities
                     ),
                 )
             if alarms:
-                conn.executemany(_UPSERT_ALARM, (_alarm_params(a) for a in alarms))
+                conn.executemany(UPSERT_ALARM, (alarm_params(a) for a in alarms))
                 conn.executemany(
                     "INSERT INTO alarm_events (ts, alarm_id, state, value, severity)"
                     " VALUES (?, ?, ?, ?, ?)",
@@ -408,33 +261,43 @@ class OfflineCache:
 
         self._run("writing a batch", work, write=True)
 
-    def record_action(self, action: OperatorAction, alarm: Alarm) -> None:
-        """Store an operator action and the alarm it changed; durable when this returns."""
+    def record_actions(self, actions: Sequence[tuple[OperatorAction, Alarm]]) -> None:
+        """Store operator actions and the alarms they changed in one transaction, durable
+        (synced to disk) when this returns."""
+        if not actions:
+            return
 
         def work(conn: sqlite3.Connection) -> None:
-            conn.execute(
+            conn.executemany(
                 'INSERT INTO actions (ts, alarm_id, action, "user", comment)'
                 " VALUES (?, ?, ?, ?, ?)",
-                (action.ts, action.alarm_id, action.action, action.user, action.comment),
+                ((a.ts, a.alarm_id, a.action, a.user, a.comment) for a, _alarm in actions),
             )
-            conn.execute(_UPSERT_ALARM, _alarm_params(alarm))
+            conn.executemany(UPSERT_ALARM, (alarm_params(alarm) for _action, alarm in actions))
 
-        self._run("recording an operator action", work, write=True, durable=True)
-        log.info("action %s on %s by %s stored", action.action, action.alarm_id, action.user)
+        self._run("recording operator actions", work, write=True, durable=True)
+        for action, _alarm in actions:
+            log.info("action %s on %s by %s stored", action.action, action.alarm_id, action.user)
 
-    def prune(self, now: float) -> int:
-        """Delete readings and alarm history older than the retention; return rows deleted."""
+    def prune(self, now: float, *, chunk: int = PRUNE_CHUNK_ROWS) -> int:
+        """Delete one chunk of readings and alarm history older than the retention.
+
+        Returns the rows deleted; call again until it returns less than ``chunk`` so that no
+        single transaction holds the writers up for long.
+        """
         cutoff = now - self.retention_days * SECONDS_PER_DAY
 
         def work(conn: sqlite3.Connection) -> int:
-            deleted = conn.execute("DELETE FROM readings WHERE ts < ?", (cutoff,)).rowcount
-            deleted += conn.execute("DELETE FROM alarm_events WHERE ts < ?", (cutoff,)).rowcount
+            deleted = 0
+            for table in ("readings", "alarm_events"):
+                deleted += conn.execute(
+                    f"DELETE FROM {table} WHERE rowid IN"
+                    f" (SELECT rowid FROM {table} WHERE ts < ? LIMIT ?)",
+                    (cutoff, chunk),
+                ).rowcount
             return deleted
 
-        deleted = self._run("pruning", work, write=True)
-        if deleted:
-            log.info("pruned %d rows older than %.1f days", deleted, self.retention_days)
-        return deleted
+        return self._run("pruning", work, write=True)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -460,25 +323,25 @@ class OfflineCache:
                 )
             ]
             latest = [
-                _reading(row)
+                reading_from_row(row)
                 for row in conn.execute(
-                    f"SELECT {_READING_COLUMNS} FROM latest ORDER BY entity_id, metric"
+                    f"SELECT {READING_COLUMNS} FROM latest ORDER BY entity_id, metric"
                 )
             ]
             alarms = [
                 alarm
                 for row in conn.execute(
-                    f"SELECT {_ALARM_COLUMNS} FROM alarms WHERE state != ? ORDER BY raised_at",
+                    f"SELECT {ALARM_COLUMNS} FROM alarms WHERE state != ? ORDER BY raised_at",
                     (str(AlarmState.NORMAL),),
                 )
-                if (alarm := _alarm(row)) is not None
+                if (alarm := alarm_from_row(row)) is not None
             ]
             areas = tuple(
                 area
                 for row in conn.execute(
                     "SELECT alarm_id, severity, label, geojson FROM alert_areas ORDER BY alarm_id"
                 )
-                if (area := _area(row)) is not None
+                if (area := area_from_row(row)) is not None
             )
             return Snapshot(entities=entities, latest=latest, alarms=alarms, areas=areas)
 
@@ -490,10 +353,10 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> list[Alarm]:
             rows = conn.execute(
-                f"SELECT {_ALARM_COLUMNS} FROM alarms{_where(terms)} ORDER BY raised_at, id",
+                f"SELECT {ALARM_COLUMNS} FROM alarms{_where(terms)} ORDER BY raised_at, id",
                 params,
             )
-            return [alarm for row in rows if (alarm := _alarm(row)) is not None]
+            return [alarm for row in rows if (alarm := alarm_from_row(row)) is not None]
 
         return self._run("querying alarms", work, write=False)
 
@@ -549,7 +412,7 @@ class OfflineCache:
                 page_terms.append("ts >= ? AND (ts, rowid) > (?, ?)")
                 page_params.extend((after[0], *after))
             sql = (
-                f"SELECT {_READING_COLUMNS}, rowid FROM readings{_where(page_terms)}"
+                f"SELECT {READING_COLUMNS}, rowid FROM readings{_where(page_terms)}"
                 " ORDER BY ts, rowid LIMIT ?"
             )
             page_params.append(batch_size)
@@ -562,7 +425,7 @@ class OfflineCache:
             rows = self._run("querying readings", work, write=False)
             if not rows:
                 return
-            yield [_reading(row[:6]) for row in rows]
+            yield [reading_from_row(row[:6]) for row in rows]
             if len(rows) < batch_size:
                 return
             after = (rows[-1][3], rows[-1][6])

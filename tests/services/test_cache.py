@@ -6,6 +6,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ from services.model import (
     Reading,
     Severity,
 )
-from services.store.cache import FILE_NAME, SCHEMA_VERSION, CacheError, OfflineCache
+from services.store.cache import FILE_NAME, CacheError, OfflineCache
+from services.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 T0 = 1_760_000_000.0  # a fixed moment, so failures are reproducible
 DAY = 86_400.0
@@ -220,7 +222,7 @@ def test_actions_round_trip(cache: OfflineCache) -> None:
         OperatorAction(target.id, "shelve", "li.wei", T0 + 30, comment="maintenance"),
     ]
     for action in actions:
-        cache.record_action(action, target)
+        cache.record_actions([(action, target)])
     assert cache.query_actions() == actions
     assert cache.query_actions(since=T0 + 20) == actions[1:]
     assert cache.query_actions(until=T0 + 20) == actions[:2]
@@ -235,7 +237,7 @@ def test_record_action_is_committed_before_it_returns(cache_dir: Path) -> None:
         acked.acked_at = T0 + 5
         acked.acked_by = "li.wei"
         action = OperatorAction(acked.id, "ack", "li.wei", T0 + 5, comment="seen")
-        cache.record_action(action, acked)
+        cache.record_actions([(action, acked)])
 
         # A plain second connection sees it while the cache is still open ...
         conn = sqlite3.connect(cache.path)
@@ -303,7 +305,7 @@ def test_worker_thread_writes_while_gui_thread_records_actions(cache: OfflineCac
     start.wait()
     target = alarm("gui")
     for n in range(actions):
-        cache.record_action(OperatorAction(target.id, "comment", "op", T0 + n), target)
+        cache.record_actions([(OperatorAction(target.id, "comment", "op", T0 + n), target)])
         cache.query_readings(limit=10)
     worker.join(timeout=60)
 
@@ -338,7 +340,7 @@ def test_prune_deletes_old_readings_and_history_only(cache_dir: Path) -> None:
         )
         cache.write_batch([], [], [alarm(raised_at=now - 2 * DAY, updated_at=now - 30)])
         target = alarm()
-        cache.record_action(OperatorAction(target.id, "ack", "op", now - 4 * DAY), target)
+        cache.record_actions([(OperatorAction(target.id, "ack", "op", now - 4 * DAY), target)])
 
         assert cache.prune(now) == 3  # two readings, one alarm event
         assert [r.ts for r in cache.query_readings()] == [now - 60]
@@ -420,17 +422,56 @@ def test_alert_areas_are_stored_replaced_and_deleted(cache_dir: Path) -> None:
         assert cache.load_snapshot().areas == ()
 
 
-def test_a_version_1_cache_is_upgraded_in_place(cache_dir: Path) -> None:
-    with OfflineCache(cache_dir) as cache:
-        cache.write_batch([Reading("e", "m", 1.0, T0, "f")], [], [])
-    raw = sqlite3.connect(cache_dir / FILE_NAME)
-    raw.execute("DROP TABLE alert_areas")
-    raw.execute("PRAGMA user_version = 1")
+def build_cache_at_version(path: Path, version: int) -> None:
+    """An SQLite file as CityOps wrote it at schema ``version``, with one reading and one
+    acknowledged alarm in it (the historical migrations are the real ones)."""
+    raw = sqlite3.connect(path)
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute(
+        "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
+        " VALUES (?, 'e', 'm', 1.0, '', 'f')",
+        (T0,),
+    )
+    raw.execute(
+        "INSERT INTO alarms (id, entity_id, metric, condition, severity, state, value,"
+        " threshold, raised_at, updated_at, count, acked_at, acked_by, message)"
+        " VALUES ('e|m|high', 'e', 'm', 'high', 2, 'acknowledged', 9.0, 5.0, ?, ?, 1, ?,"
+        " 'li.wei', '')",
+        (T0, T0 + 1, T0 + 1),
+    )
+    raw.execute(f"PRAGMA user_version = {version}")
     raw.commit()
     raw.close()
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
+def test_every_earlier_schema_is_upgraded_in_place(cache_dir: Path, version: int) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    build_cache_at_version(cache_dir / FILE_NAME, version)
     with OfflineCache(cache_dir) as cache:
         assert cache.count("readings") == 1
+        (alarm,) = cache.load_snapshot().alarms
+        assert (alarm.state, alarm.acked_by, alarm.revision) == (
+            AlarmState.ACKNOWLEDGED,
+            "li.wei",
+            0,
+        )
         assert cache.load_snapshot().areas == ()
+        newer = replace(alarm, state=AlarmState.NORMAL, revision=1)
+        cache.write_batch([], [], [newer])
+        assert cache.query_alarms()[0].state is AlarmState.NORMAL
     raw = sqlite3.connect(cache_dir / FILE_NAME)
-    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     raw.close()
+
+
+def test_an_older_alarm_revision_never_replaces_a_newer_one(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        raised = alarm("s1", AlarmState.UNACKNOWLEDGED)
+        acked = replace(raised, state=AlarmState.ACKNOWLEDGED, acked_by="li.wei", revision=2)
+        cache.write_batch([], [], [acked])
+        cache.write_batch([], [], [replace(raised, revision=1)])
+        (stored,) = cache.query_alarms()
+        assert (stored.state, stored.revision) == (AlarmState.ACKNOWLEDGED, 2)

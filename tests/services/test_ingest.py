@@ -9,7 +9,7 @@ import pytest
 
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
-from services.limits import MAX_PAYLOAD_BYTES
+from services.limits import DEAD_LETTERS_PER_FEED, MAX_PAYLOAD_BYTES
 from services.messages import ConnectionEvent, FeedPaused, RawMessage
 from services.model import AlarmState, Delta, FeedState
 from services.store.cache import OfflineCache
@@ -65,14 +65,25 @@ def test_bad_payloads_are_dead_lettered_and_ingestion_goes_on(pipeline: IngestPi
             message({"id": "aq-1", "pm25": 20}),
         ]
     )
-    letters = pipeline.dead_letters("air")
+    delta = pipeline.take_delta()
+    letters = delta.dead_letters["air"]
     assert len(letters) == 4
     assert "not JSON" in letters[0].reason
     assert "256 KiB" in letters[3].reason
     assert len(letters[3].payload_excerpt) < 1000
-    health = pipeline.feed_health()["air"]
+    health = delta.feeds["air"]
     assert (health.errors, health.messages) == (4, 1)
-    assert pipeline.take_delta().latest[("aq-1", "pm25")].value == 20
+    assert delta.latest[("aq-1", "pm25")].value == 20
+
+
+def test_dead_letters_in_one_delta_keep_the_newest_per_feed(pipeline: IngestPipeline) -> None:
+    pipeline.process_batch(
+        [message(f"broken {n}".encode()) for n in range(DEAD_LETTERS_PER_FEED + 7)]
+    )
+    letters = pipeline.take_delta().dead_letters["air"]
+    assert len(letters) == DEAD_LETTERS_PER_FEED
+    assert letters[-1].payload_excerpt == f"broken {DEAD_LETTERS_PER_FEED + 6}"
+    assert pipeline.take_delta().dead_letters == {}
 
 
 def test_worker_thread_writes_to_cache_and_ack_is_durable(
@@ -85,8 +96,13 @@ def test_worker_thread_writes_to_cache_and_ack_is_durable(
     delta = pipeline.take_delta()
     assert delta.brokers == {"mqtt://x:1": FeedState.CONNECTED}
     assert len(delta.alarms) == 50
-    acked = pipeline.acknowledge([next(iter(delta.alarms))], "ops")
-    assert acked[0].state is AlarmState.ACKNOWLEDGED
+    target = next(iter(delta.alarms))
+    result = pipeline.acknowledge([target, "no|such|alarm"], "ops").wait(10)
+    assert result is not None
+    assert (result.changed, result.skipped, result.error) == ((target,), ("no|such|alarm",), "")
+    later = pipeline.take_delta()
+    assert later.alarms[target].state is AlarmState.ACKNOWLEDGED
+    assert later.action_results == [result]
     pipeline.stop()
     with OfflineCache(cache_dir) as reader:
         assert len(reader.query_readings()) == 50
@@ -150,7 +166,7 @@ def test_paused_feed_is_shown_paused_until_resumed(pipeline: IngestPipeline) -> 
     pipeline.process_batch([FeedPaused("air", True)])
     assert pipeline.take_delta().feeds["air"].state is FeedState.PAUSED
     pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",))])
-    assert pipeline.feed_health()["air"].state is FeedState.PAUSED
+    assert pipeline.take_delta().feeds["air"].state is FeedState.PAUSED
     pipeline.process_batch([FeedPaused("air", False)])
     assert pipeline.take_delta().feeds["air"].state is FeedState.CONNECTED
 

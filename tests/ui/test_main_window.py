@@ -79,9 +79,12 @@ def test_acknowledge_is_saved_before_the_list_changes(
     window.apply_delta(pipeline.take_delta())
     alarm_id = window.alarm_view.model.alarm_at(0).id
     window.acknowledge_alarms([alarm_id])
-    assert window.alarm_view.model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
-    with OfflineCache(cache_dir) as reader:
+    with OfflineCache(cache_dir) as reader:  # stored before any view hears of it
         assert [action.alarm_id for action in reader.query_actions()] == [alarm_id]
+    assert window.alarm_view.model.alarm_at(0).state is AlarmState.UNACKNOWLEDGED
+    window.apply_delta(pipeline.take_delta())
+    assert window.alarm_view.model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
+    assert "Acknowledged 1 alarm(s)" in window.statusBar().currentMessage()
 
 
 def test_ctrl_k_in_the_alarm_list_acknowledges_selection(
@@ -97,6 +100,7 @@ def test_ctrl_k_in_the_alarm_list_acknowledges_selection(
     table.selectAll()
     table.setFocus()
     qtbot.keyClick(table, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    window.apply_delta(pipeline.take_delta())
     model = window.alarm_view.model
     qtbot.waitUntil(
         lambda: all(
@@ -125,7 +129,6 @@ def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
     window = MainWindow(
         CONFIG,
         acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"),
-        dead_letters=pipeline.dead_letters,
     )
     qtbot.addWidget(window)
     pipeline.process_batch(

@@ -1,0 +1,172 @@
+"""The offline cache's SQLite schema: migrations, statements and row conversions.
+
+``MIGRATIONS[n]`` upgrades a file from schema version ``n`` to ``n + 1``; a file is always
+upgraded in place, one version at a time. Alarm upserts never replace a newer revision
+with an older one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+from services.model import Alarm, AlarmState, AlertArea, Condition, Reading, Severity
+
+log = logging.getLogger(__name__)
+
+# Each entry upgrades the schema from version ``index`` to ``index + 1``.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE readings (ts REAL NOT NULL, entity_id TEXT NOT NULL,"
+        " metric TEXT NOT NULL, value REAL, unit TEXT NOT NULL DEFAULT '',"
+        " feed TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX readings_ts ON readings (ts)",
+        "CREATE TABLE latest (entity_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL,"
+        " unit TEXT NOT NULL DEFAULT '', ts REAL NOT NULL, feed TEXT NOT NULL DEFAULT '',"
+        " PRIMARY KEY (entity_id, metric))",
+        "CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+        " type TEXT NOT NULL DEFAULT '', domain TEXT NOT NULL DEFAULT '', lat REAL, lon REAL,"
+        " feed TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL DEFAULT 0)",
+        "CREATE TABLE alarms (id TEXT PRIMARY KEY, entity_id TEXT NOT NULL,"
+        " metric TEXT NOT NULL, condition TEXT NOT NULL, severity INTEGER NOT NULL,"
+        " state TEXT NOT NULL, value REAL, threshold REAL, raised_at REAL NOT NULL,"
+        " updated_at REAL NOT NULL, count INTEGER NOT NULL DEFAULT 1, acked_at REAL,"
+        " acked_by TEXT NOT NULL DEFAULT '', message TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX alarms_raised_at ON alarms (raised_at)",
+        "CREATE TABLE alarm_events (ts REAL NOT NULL, alarm_id TEXT NOT NULL,"
+        " state TEXT NOT NULL, value REAL, severity INTEGER NOT NULL)",
+        "CREATE INDEX alarm_events_ts ON alarm_events (ts)",
+        "CREATE TABLE actions (ts REAL NOT NULL, alarm_id TEXT NOT NULL, action TEXT NOT NULL,"
+        " \"user\" TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX actions_ts ON actions (ts)",
+    ),
+    (
+        "CREATE TABLE alert_areas (alarm_id TEXT PRIMARY KEY, severity INTEGER NOT NULL,"
+        " label TEXT NOT NULL, geojson TEXT NOT NULL)",
+    ),
+    ("ALTER TABLE alarms ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+ALARM_COLUMNS = (
+    "id, entity_id, metric, condition, severity, state, value, threshold, raised_at,"
+    " updated_at, count, acked_at, acked_by, message, revision"
+)
+UPSERT_ALARM = (
+    f"INSERT INTO alarms ({ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id,"
+    " metric = excluded.metric, condition = excluded.condition,"
+    " severity = excluded.severity, state = excluded.state, value = excluded.value,"
+    " threshold = excluded.threshold, raised_at = excluded.raised_at,"
+    " updated_at = excluded.updated_at, count = excluded.count,"
+    " acked_at = excluded.acked_at, acked_by = excluded.acked_by, message = excluded.message,"
+    " revision = excluded.revision"
+    " WHERE excluded.revision >= alarms.revision"
+)
+UPSERT_LATEST = (
+    "INSERT INTO latest (entity_id, metric, value, unit, ts, feed) VALUES (?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (entity_id, metric) DO UPDATE SET value = excluded.value,"
+    " unit = excluded.unit, ts = excluded.ts, feed = excluded.feed"
+    " WHERE excluded.ts >= latest.ts"
+)
+UPSERT_ENTITY = (
+    "INSERT INTO entities (id, name, type, domain, lat, lon, feed, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,"
+    " domain = excluded.domain, lat = excluded.lat, lon = excluded.lon,"
+    " feed = excluded.feed, updated_at = excluded.updated_at"
+)
+READING_COLUMNS = "entity_id, metric, value, ts, feed, unit"
+
+
+def sql_float(value: object) -> float:
+    """A REAL column value as a float; SQLite stores NaN as NULL, so NULL reads back as NaN."""
+    if value is None:
+        return math.nan
+    assert isinstance(value, int | float)
+    return float(value)
+
+
+def reading_from_row(row: tuple[Any, ...]) -> Reading:
+    entity_id, metric, value, ts, feed, unit = row
+    return Reading(
+        entity_id=entity_id, metric=metric, value=sql_float(value), ts=ts, feed=feed, unit=unit
+    )
+
+
+def area_from_row(row: tuple[Any, ...]) -> AlertArea | None:
+    """An AlertArea from an ``alert_areas`` row, or None when it cannot be read back."""
+    alarm_id, severity, label, geojson = row
+    try:
+        shape = json.loads(geojson)
+        return (
+            AlertArea(alarm_id, Severity(severity), label, shape)
+            if isinstance(shape, dict)
+            else None
+        )
+    except ValueError:
+        return None
+
+
+def alarm_from_row(row: tuple[Any, ...]) -> Alarm | None:
+    """An Alarm from a row of ``ALARM_COLUMNS``, or None when its enums are unknown."""
+    (
+        key,
+        entity_id,
+        metric,
+        condition,
+        severity,
+        state,
+        value,
+        threshold,
+        raised_at,
+        updated_at,
+        count,
+        acked_at,
+        acked_by,
+        message,
+        revision,
+    ) = row
+    try:
+        return Alarm(
+            entity_id=entity_id,
+            metric=metric,
+            condition=Condition(condition),
+            severity=Severity(severity),
+            state=AlarmState(state),
+            value=sql_float(value),
+            threshold=sql_float(threshold),
+            raised_at=raised_at,
+            updated_at=updated_at,
+            count=count,
+            acked_at=acked_at,
+            acked_by=acked_by,
+            message=message,
+            revision=revision,
+        )
+    except ValueError as exc:
+        log.warning("skipping alarm %r in the cache: %s", key, exc)
+        return None
+
+
+def alarm_params(alarm: Alarm) -> tuple[object, ...]:
+    return (
+        alarm.id,
+        alarm.entity_id,
+        alarm.metric,
+        str(alarm.condition),
+        int(alarm.severity),
+        str(alarm.state),
+        alarm.value,
+        alarm.threshold,
+        alarm.raised_at,
+        alarm.updated_at,
+        alarm.count,
+        alarm.acked_at,
+        alarm.acked_by,
+        alarm.message,
+        alarm.revision,
+    )
