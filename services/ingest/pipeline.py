@@ -12,9 +12,9 @@ from dataclasses import replace
 from services.alarms.store import AlarmStore
 from services.config import AppConfig, FeedConfig
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
+from services.ingest.health import FeedHealthBook
 from services.ingest.hub import StateHub
 from services.limits import (
-    DEAD_LETTER_EXCERPT_CHARS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
     payload_too_large,
@@ -25,11 +25,8 @@ from services.model import (
     Alarm,
     AlertArea,
     Condition,
-    DeadLetter,
     Delta,
     Entity,
-    FeedHealth,
-    FeedState,
     OperatorAction,
     Reading,
     Snapshot,
@@ -66,31 +63,6 @@ class PendingAction:
         return self.result
 
 
-def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT_CHARS) -> str:
-    """A printable, truncated rendering of a payload for the dead-letter list."""
-    text = payload[:limit].decode("utf-8", errors="backslashreplace")
-    printable = "".join(
-        ch if ch.isprintable() or ch in "\n\t" else f"\\x{ord(ch):02x}" for ch in text
-    )
-    if len(payload) > limit:
-        printable += f"… ({len(payload)} bytes)"
-    return printable
-
-
-class _FeedCounters:
-    """Per-feed bookkeeping owned by the worker thread."""
-
-    def __init__(self, feed: FeedConfig) -> None:
-        self.config = feed
-        self.health = FeedHealth(name=feed.name)
-        self.window_messages = 0
-        self.window_errors = 0
-        self.last_logged = 0.0
-        self.unlogged_errors = 0
-        self.connected = False
-        self.paused = False
-
-
 class IngestPipeline:
     """Decodes messages in batches, updates hub and alarms, batches cache writes and
     coalesces everything the UI needs into one :class:`Delta` per tick.
@@ -119,11 +91,10 @@ class IngestPipeline:
         self.clock = clock
         self.flush_interval = flush_interval
         self.max_batch = max_batch
-        self.stale_after = stale_after
         self.hub = StateHub()
         self.alarms = AlarmStore(config.rules)
         self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
-        self._feeds = {feed.name: _FeedCounters(feed) for feed in config.feeds}
+        self.feeds = FeedHealthBook(config.feeds, stale_after=stale_after)
         self._delta = Delta()
         self._delta_lock = threading.Lock()
         self._commands: queue.SimpleQueue[PendingAction] = queue.SimpleQueue()
@@ -344,30 +315,32 @@ class IngestPipeline:
         messages = 0
         for item in batch:
             if isinstance(item, ConnectionEvent):
-                self._apply_connection(item, feeds_touched)
+                with self._delta_lock:
+                    self._delta.brokers[item.broker] = item.state
+                feeds_touched.update(self.feeds.connection(item))
                 continue
             if isinstance(item, FeedPaused):
-                self._apply_pause(item, feeds_touched)
+                feeds_touched.update(self.feeds.pause(item))
                 continue
             if isinstance(item, FeedChange):
                 self._apply_feed_change(item, feeds_touched)
                 continue
             messages += 1
-            decoded = self._decode(item)
-            if decoded is None:
-                feeds_touched.add(item.feed)
+            feed = self.feeds.config(item.feed)
+            if feed is None:
+                log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
                 continue
-            counters = self._feeds[item.feed]
+            feeds_touched.add(item.feed)
+            decoded = self._decode(item, feed)
+            if decoded is None:
+                continue
             for entity in self.hub.apply_entities(
-                decoded.entities, item.feed, counters.config.domain, item.received_at
+                decoded.entities, item.feed, feed.domain, item.received_at
             ):
                 changed_entities[entity.id] = entity
             readings.extend(decoded.readings)
             external.extend(decoded.alarms)
-            counters.health.messages += 1
-            counters.health.last_message_at = item.received_at
-            counters.window_messages += 1
-            feeds_touched.add(item.feed)
+            self.feeds.message(item.feed, item.received_at)
 
         fresh = self.hub.apply_readings(readings)
         changed_alarms = self.alarms.evaluate(readings)
@@ -398,10 +371,9 @@ class IngestPipeline:
             for alarm in changed_alarms:
                 delta.put_alarm(alarm)
             delta.areas.update(areas)
-            for name in feeds_touched:
-                if name in self._feeds:
-                    delta.feeds[name] = replace(self._feeds[name].health)
-                    delta.removed_feeds.discard(name)
+            for name, health in self.feeds.copies(feeds_touched).items():
+                delta.feeds[name] = health
+                delta.removed_feeds.discard(name)
             delta.messages += messages
 
     def _alert_areas(
@@ -430,91 +402,36 @@ class IngestPipeline:
         """Areas of the external alarms active now."""
         return list(self._areas.values())
 
-    def _decode(self, item: RawMessage) -> Decoded | None:
-        counters = self._feeds.get(item.feed)
-        if counters is None:
-            log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
-            return None
+    def _decode(self, item: RawMessage, feed: FeedConfig) -> Decoded | None:
         if len(item.payload) > MAX_PAYLOAD_BYTES:
-            self._dead_letter(counters, item, payload_too_large(len(item.payload)))
+            self._dead_letter(item, payload_too_large(len(item.payload)))
             return None
         try:
-            return get_decoder(counters.config.format)(
-                item.payload, item.topic, counters.config, item.received_at
-            )
+            return get_decoder(feed.format)(item.payload, item.topic, feed, item.received_at)
         except DecodeError as error:
-            self._dead_letter(counters, item, str(error))
+            self._dead_letter(item, str(error))
         except Exception as error:  # a decoder bug must not stop ingestion
-            log.exception("decoder %r failed on feed %r", counters.config.format, item.feed)
-            self._dead_letter(counters, item, f"decoder failed: {type(error).__name__}: {error}")
+            log.exception("decoder %r failed on feed %r", feed.format, item.feed)
+            self._dead_letter(item, f"decoder failed: {type(error).__name__}: {error}")
         return None
 
-    def _dead_letter(self, counters: _FeedCounters, item: RawMessage, reason: str) -> None:
+    def _dead_letter(self, item: RawMessage, reason: str) -> None:
         self.messages_rejected += 1
-        counters.health.errors += 1
-        counters.window_errors += 1
-        letter = DeadLetter(
-            feed=item.feed,
-            topic=item.topic,
-            reason=reason,
-            payload_excerpt=excerpt(item.payload),
-            received_at=item.received_at,
-        )
+        letter = self.feeds.rejected(item, reason)
         with self._delta_lock:
             letters = self._delta.dead_letters.setdefault(item.feed, [])
             letters.append(letter)
             if len(letters) > DEAD_LETTERS_PER_FEED:
                 del letters[0]
-        now = time.monotonic()
-        if now - counters.last_logged >= LOG_EVERY_SECONDS or counters.last_logged == 0.0:
-            log.warning(
-                "feed %r: payload on %r rejected: %s (%d more since the last report)",
-                item.feed,
-                item.topic,
-                reason,
-                counters.unlogged_errors,
-            )
-            counters.last_logged = now
-            counters.unlogged_errors = 0
-        else:
-            counters.unlogged_errors += 1
-
-    def _apply_connection(self, event: ConnectionEvent, touched: set[str]) -> None:
-        with self._delta_lock:
-            self._delta.brokers[event.broker] = event.state
-        for name in event.feeds:
-            counters = self._feeds.get(name)
-            if counters is None:
-                continue
-            counters.connected = event.state is FeedState.CONNECTED
-            if not counters.paused:
-                counters.health.state = event.state
-            counters.health.detail = event.detail
-            touched.add(name)
 
     def _apply_feed_change(self, change: FeedChange, touched: set[str]) -> None:
-        if change.feed is not None:
-            self._feeds[change.name] = _FeedCounters(change.feed)
+        if self.feeds.change(change):
             touched.add(change.name)
             return
-        self._feeds.pop(change.name, None)
         touched.discard(change.name)
         with self._delta_lock:
             self._delta.feeds.pop(change.name, None)
             self._delta.removed_feeds.add(change.name)
-
-    def _apply_pause(self, event: FeedPaused, touched: set[str]) -> None:
-        counters = self._feeds.get(event.feed)
-        if counters is None:
-            return
-        counters.paused = event.paused
-        if event.paused:
-            counters.health.state = FeedState.PAUSED
-        else:
-            counters.health.state = (
-                FeedState.CONNECTED if counters.connected else FeedState.CONNECTING
-            )
-        touched.add(event.feed)
 
     def _housekeeping(self) -> None:
         """Once a second: message rates, and stale or failing feeds."""
@@ -524,24 +441,7 @@ class IngestPipeline:
             return
         self._last_housekeeping = now_mono
         now = self.clock()
-        changed: dict[str, FeedHealth] = {}
-        for name, counters in list(self._feeds.items()):
-            health = counters.health
-            before = (health.state, round(health.rate, 1))
-            health.rate = counters.window_messages / elapsed
-            if counters.connected and not counters.paused:
-                if counters.window_errors and not counters.window_messages:
-                    health.state = FeedState.FAILING
-                elif health.last_message_at is not None and (
-                    now - health.last_message_at > self.stale_after
-                ):
-                    health.state = FeedState.STALE
-                else:
-                    health.state = FeedState.CONNECTED
-            counters.window_messages = 0
-            counters.window_errors = 0
-            if (health.state, round(health.rate, 1)) != before:
-                changed[name] = replace(health)
+        changed = self.feeds.tick(now, elapsed)
         expired = self.alarms.expire(now)
         if expired:
             self._record_alarm_changes(expired)
