@@ -15,3 +15,7 @@ DEAD_LETTERS_PER_FEED = 50
 def payload_too_large(size: int) -> str:
     """The reason given when a payload of ``size`` bytes is refused."""
     return f"payload of {size} bytes exceeds {MAX_PAYLOAD_BYTES // 1024} KiB"
+
+
+CACHE_BACKLOG_READINGS = 200_000
+"""Readings kept in memory while the cache cannot be written; beyond it the oldest go."""

@@ -191,6 +191,27 @@ class FeedHealth:
     detail: str = ""
 
 
+class CacheState(enum.StrEnum):
+    """Whether the offline cache is keeping what arrives."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+    """Writes fail (disk full, I/O errors): data waits in memory, up to a bound."""
+    DAMAGED = "damaged"
+    """SQLite reports the file corrupt: it is moved aside at the next start."""
+
+
+@dataclass(frozen=True, slots=True)
+class CacheHealth:
+    """The offline cache's state as the operator must see it."""
+
+    state: CacheState = CacheState.OK
+    detail: str = ""
+    since: float | None = None
+    backlog_readings: int = 0
+    dropped_readings: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class AlertArea:
     """Where an external alarm applies (a CAP area), to draw on the map.
@@ -223,6 +244,7 @@ class Delta:
     dead_letters: dict[str, list[DeadLetter]] = field(default_factory=dict)
     """New dead letters per feed, oldest first (the newest few of each feed)."""
     action_results: list[ActionResult] = field(default_factory=list)
+    cache: CacheHealth | None = None
     messages: int = 0
 
     def is_empty(self) -> bool:
@@ -236,6 +258,7 @@ class Delta:
             or self.areas
             or self.dead_letters
             or self.action_results
+            or self.cache is not None
             or self.messages
         )
 

@@ -12,14 +12,15 @@ from services.addresses import parse_broker_url
 from services.config import AppConfig, BrokerConfig, FeedConfig
 from services.feeds.http.poller import HttpFeedPoller
 from services.feeds.mqtt.client import MqttFeedClient
+from services.ingest.cache_writer import FlushReport
 from services.ingest.pipeline import IngestPipeline
 from services.model import Snapshot
-from services.store.cache import OfflineCache
+from services.store.recovery import open_cache
 from services.store.retention import RetentionPruner
 
 if TYPE_CHECKING:  # the demo's broker and simulator are imported only when the demo runs
     from services.demo.embedded_broker import EmbeddedBroker
-    from services.demo.simulator import DemoPublisher
+    from services.demo.publisher import DemoPublisher
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,10 @@ class CitySession:
 
     def __init__(self, config: AppConfig, cache_dir: Path) -> None:
         self.config = config
-        self.cache = OfflineCache(cache_dir, retention_days=config.retention_days)
+        opened = open_cache(cache_dir, retention_days=config.retention_days)
+        self.cache = opened.cache
+        self.cache_recovery = opened.recovery
+        self._restored = opened.snapshot
         self.pipeline = IngestPipeline(config, self.cache)
         self.pruner = RetentionPruner(self.cache)
         self.clients: list[MqttFeedClient] = []
@@ -45,7 +49,7 @@ class CitySession:
 
     def start(self) -> Snapshot:
         """Restore the last known state, then connect; returns what was restored."""
-        self.snapshot = self.pipeline.restore_from_cache()
+        self.snapshot = self.pipeline.restore_from_cache(self._restored)
         self.pipeline.start()
         self.pruner.start()
         brokers = list(self.config.brokers)
@@ -69,7 +73,8 @@ class CitySession:
 
     def _start_demo(self, broker: BrokerConfig) -> BrokerConfig:
         from services.demo.embedded_broker import EmbeddedBroker
-        from services.demo.simulator import CitySimulator, DemoPublisher, load_demo_city
+        from services.demo.publisher import DemoPublisher
+        from services.demo.simulator import CitySimulator, load_demo_city
 
         embedded = EmbeddedBroker()
         embedded.start()
@@ -149,8 +154,10 @@ class CitySession:
         self.pipeline.set_paused(name, paused=pause)
         log.info("feed %r %s", name, "paused" if pause else "resumed")
 
-    def stop(self) -> None:
-        """Stop producers first, then drain the pipeline into the cache, then close it."""
+    def stop(self) -> FlushReport:
+        """Stop producers first, then drain the pipeline into the cache, then close it.
+
+        Returns (and logs) truthfully whether everything received was stored."""
         for client in self.clients:
             client.stop()
         self.clients.clear()
@@ -161,11 +168,23 @@ class CitySession:
         if publisher is not None:
             publisher.stop()
             self._demo_publisher = None
-        self.pipeline.stop()
+        report = self.pipeline.stop()
         self.pruner.stop()
         self.cache.close()
         broker = self._demo_broker
         if broker is not None:
             broker.stop()
             self._demo_broker = None
-        log.info("stopped; cache flushed to %s", self.cache.path)
+        if report.complete:
+            log.info("stopped; everything received is stored in %s", self.cache.path)
+        else:
+            log.error(
+                "stopped; NOT everything was stored in %s: %d readings and %d other changes"
+                " unsaved, %d readings dropped earlier (%s)",
+                self.cache.path,
+                report.unsaved_readings,
+                report.unsaved_changes,
+                report.dropped_readings,
+                report.detail or "cache writes failing",
+            )
+        return report

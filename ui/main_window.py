@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -30,12 +31,22 @@ from PySide6.QtWidgets import (
 from services.config import AppConfig, FeedConfig, rule_for
 from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
-from services.model import ActionResult, DeadLetter, Delta, Entity, FeedState, Reading
+from services.model import (
+    ActionResult,
+    CacheHealth,
+    CacheState,
+    DeadLetter,
+    Delta,
+    Entity,
+    FeedState,
+    Reading,
+)
 from ui.feed_dialog import AddFeedDialog
 from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
+from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.trend_plot import TrendPlot
 
 log = logging.getLogger(__name__)
@@ -167,6 +178,8 @@ class MainWindow(QMainWindow):
             )
             banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             layout.addWidget(banner)
+        self.banner = StatusBanner()
+        layout.addWidget(self.banner)
         layout.addWidget(main, 1)
         self.setCentralWidget(central)
 
@@ -319,6 +332,8 @@ class MainWindow(QMainWindow):
                 self._show_dead_letters(selected)
         for result in delta.action_results:
             self._report_action(result)
+        if delta.cache is not None:
+            self.show_cache_health(delta.cache)
 
     def refresh_map(self) -> None:
         """Send the entities changed since the last refresh to the map, as one batch."""
@@ -355,6 +370,27 @@ class MainWindow(QMainWindow):
             }
             for key in entity_ids
         }
+
+    def show_cache_health(self, health: CacheHealth) -> None:
+        """Say on the banner when the offline cache is not keeping what arrives."""
+        if health.state is CacheState.OK:
+            self.banner.set_line("cache", None)
+            return
+        since = time.strftime("%H:%M", time.localtime(health.since or time.time()))
+        what = "DAMAGED" if health.state is CacheState.DAMAGED else "NOT WRITABLE"
+        text = (
+            f"OFFLINE CACHE {what} since {since}: {health.detail} — "
+            f"{health.backlog_readings:,} readings waiting in memory"
+        )
+        if health.dropped_readings:
+            text += f", {health.dropped_readings:,} dropped"
+        if health.state is CacheState.DAMAGED:
+            text += "; it will be moved aside at the next start"
+        self.banner.set_line("cache", text, BannerLevel.ALARM)
+
+    def show_cache_recovery(self, text: str) -> None:
+        """Tell the operator once that a damaged cache was moved aside at start."""
+        self.banner.set_line("cache-recovered", f"CACHE REPLACED: {text}", BannerLevel.WARNING)
 
     def _show_brokers(self, brokers: Mapping[str, FeedState]) -> None:
         text = "  ".join(f"{url}: {state.value}" for url, state in brokers.items())

@@ -97,7 +97,8 @@ def run_gui(
     screenshot: Path | None = None,
     screenshot_delay: float = 8.0,
 ) -> int:
-    """Run the window until it is closed or the process is told to stop; returns 0."""
+    """Run the window until it is closed or the process is told to stop; returns 0 when
+    everything received was stored, 1 when the cache could not take it all."""
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -108,9 +109,12 @@ def run_gui(
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         return 1
+    stored_everything = False
     try:
         session.start()
         window, bridge = build_window(session)
+        if session.cache_recovery is not None:
+            window.show_cache_recovery(session.cache_recovery.describe())
         install_signal_handlers(app)
         window.show()
         if screenshot is not None:
@@ -121,5 +125,11 @@ def run_gui(
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
-        session.stop()
+        stored_everything = session.stop().complete
+    if not stored_everything:
+        print(
+            "cityops: not everything received could be stored in the offline cache (see the log)",
+            file=sys.stderr,
+        )
+        return 1
     return 0

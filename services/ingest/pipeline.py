@@ -12,9 +12,11 @@ from dataclasses import replace
 from services.alarms.store import AlarmStore
 from services.config import AppConfig, FeedConfig
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
+from services.ingest.cache_writer import CacheWriter, FlushReport
 from services.ingest.health import FeedHealthBook
 from services.ingest.hub import StateHub
 from services.limits import (
+    CACHE_BACKLOG_READINGS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
     payload_too_large,
@@ -83,13 +85,13 @@ class IngestPipeline:
         *,
         clock: Callable[[], float] = time.time,
         flush_interval: float = 0.5,
+        max_backlog: int = CACHE_BACKLOG_READINGS,
         max_batch: int = 5000,
         stale_after: float = 120.0,
     ) -> None:
         self.config = config
         self.cache = cache
         self.clock = clock
-        self.flush_interval = flush_interval
         self.max_batch = max_batch
         self.hub = StateHub()
         self.alarms = AlarmStore(config.rules)
@@ -98,11 +100,9 @@ class IngestPipeline:
         self._delta = Delta()
         self._delta_lock = threading.Lock()
         self._commands: queue.SimpleQueue[PendingAction] = queue.SimpleQueue()
-        self._pending_readings: list[Reading] = []
-        self._pending_entities: dict[str, Entity] = {}
-        self._pending_alarms: dict[str, Alarm] = {}
-        self._pending_areas: dict[str, AlertArea | None] = {}
-        self._last_flush = time.monotonic()
+        self.writer = CacheWriter(
+            cache, flush_interval=flush_interval, max_backlog=max_backlog, clock=clock
+        )
         self._last_housekeeping = time.monotonic()
         self._thread: threading.Thread | None = None
         self._idle = threading.Event()
@@ -130,11 +130,13 @@ class IngestPipeline:
             self._inbox.put(item)
 
     # -- lifecycle -----------------------------------------------------------------------
-    def restore_from_cache(self) -> Snapshot:
-        """Load the last known state so the window can show it at once (marked stale)."""
-        if self.cache is None:
-            return Snapshot(entities=[], latest=[], alarms=[])
-        snapshot = self.cache.load_snapshot()
+    def restore_from_cache(self, snapshot: Snapshot | None = None) -> Snapshot:
+        """Take over the last known state (read from the cache unless given) so the window
+        can show it at once, marked stale."""
+        if snapshot is None:
+            if self.cache is None:
+                return Snapshot(entities=[], latest=[], alarms=[])
+            snapshot = self.cache.load_snapshot()
         self.alarms.restore(snapshot.alarms)
         for entity in snapshot.entities:
             entity.stale = True
@@ -165,17 +167,20 @@ class IngestPipeline:
         self._thread = threading.Thread(target=self._run, name="cityops-ingest", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 15.0) -> None:
-        """Process everything already queued, write it to the cache and stop the worker."""
+    def stop(self, timeout: float = 15.0) -> FlushReport:
+        """Process everything already queued, write it to the cache and stop the worker;
+        returns what (if anything) the cache did not take."""
         thread = self._thread
         if thread is None:
-            self._flush_cache(force=True)
-            return
+            self.flush_cache(force=True)
+            return self.writer.report()
         self._inbox.put(_STOP)
         thread.join(timeout)
+        self._thread = None
         if thread.is_alive():
             log.error("ingest worker did not stop within %.0f s", timeout)
-        self._thread = None
+            return FlushReport(self.writer.backlog, 0, 0, "the ingest worker did not stop")
+        return self.writer.report()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until everything put so far has been processed (for tests and shutdown)."""
@@ -250,7 +255,7 @@ class IngestPipeline:
                     log.exception("ingest batch of %d items failed", len(batch))
                 self._mark_done(len(batch))
             self._housekeeping()
-            self._flush_cache(force=stopping)
+            self.flush_cache(force=stopping)
         log.debug("ingest worker stopped")
 
     def _run_commands(self) -> None:
@@ -290,8 +295,7 @@ class IngestPipeline:
                 changed=tuple(alarm.id for alarm in changed),
                 skipped=tuple(key for key in ids if key not in done),
             )
-            for alarm in changed:
-                self._pending_alarms[alarm.id] = alarm
+            self.writer.add(alarms=changed)
             self._refresh_entity_severities(alarm.entity_id for alarm in changed)
         with self._delta_lock:
             for alarm in changed if not result.error else ():
@@ -358,11 +362,7 @@ class IngestPipeline:
 
         entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
         self.messages_processed += messages
-        self._pending_readings.extend(readings)
-        self._pending_entities.update(entity_copies)
-        for alarm in changed_alarms:
-            self._pending_alarms[alarm.id] = alarm
-        self._pending_areas.update(areas)
+        self.writer.add(readings, entity_copies, changed_alarms, areas)
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)
@@ -451,10 +451,10 @@ class IngestPipeline:
 
     def _record_alarm_changes(self, alarms: Sequence[Alarm]) -> None:
         """Alarms that changed outside a batch: to the cache, the map colours and the UI."""
+        self.writer.add(alarms=alarms)
         for alarm in alarms:
-            self._pending_alarms[alarm.id] = alarm
             if not alarm.state.is_active and self._areas.pop(alarm.id, None) is not None:
-                self._pending_areas[alarm.id] = None
+                self.writer.add(areas={alarm.id: None})
                 with self._delta_lock:
                     self._delta.areas[alarm.id] = None
         self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
@@ -462,42 +462,12 @@ class IngestPipeline:
             for alarm in alarms:
                 self._delta.put_alarm(alarm)
 
-    def _flush_cache(self, *, force: bool = False) -> None:
-        if self.cache is None:
-            self._pending_readings.clear()
-            self._pending_entities.clear()
-            self._pending_alarms.clear()
-            self._pending_areas.clear()
-            return
-        pending = (
-            self._pending_readings
-            or self._pending_entities
-            or self._pending_alarms
-            or self._pending_areas
-        )
-        if not pending:
-            return
-        due = time.monotonic() - self._last_flush >= self.flush_interval
-        if not (force or due or len(self._pending_readings) >= 50_000):
-            return
-        readings, self._pending_readings = self._pending_readings, []
-        entities, self._pending_entities = self._pending_entities, {}
-        alarms, self._pending_alarms = self._pending_alarms, {}
-        areas, self._pending_areas = self._pending_areas, {}
-        try:
-            self.cache.write_batch(readings, list(entities.values()), list(alarms.values()), areas)
-        except Exception:
-            log.exception(
-                "writing %d readings to the offline cache failed; retrying", len(readings)
-            )
-            self._pending_readings = readings + self._pending_readings
-            entities.update(self._pending_entities)
-            self._pending_entities = entities
-            alarms.update(self._pending_alarms)
-            self._pending_alarms = alarms
-            areas.update(self._pending_areas)
-            self._pending_areas = areas
-        self._last_flush = time.monotonic()
+    def flush_cache(self, *, force: bool = False) -> None:
+        """Write what waits for the cache when due (the worker calls this after each batch)."""
+        health = self.writer.flush(force=force)
+        if health is not None:
+            with self._delta_lock:
+                self._delta.cache = health
 
     def _refresh_entity_severities(self, entity_ids: Iterable[str]) -> None:
         updated = []

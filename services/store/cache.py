@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,8 +43,45 @@ PRUNE_CHUNK_ROWS = 5_000
 _T = TypeVar("_T")
 
 
+# SQLite primary result codes that matter to the operator.
+SQLITE_PERM = 3
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
+_DAMAGE_CODES = frozenset({SQLITE_CORRUPT, SQLITE_NOTADB})
+_ACCESS_CODES = frozenset({SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN})
+
+DAMAGE_MARKER_SUFFIX = ".damaged-while-running"
+"""A file of this name beside the cache says SQLite reported damage while the app ran."""
+
+
 class CacheError(Exception):
     """The offline cache cannot be opened, read or written."""
+
+
+class CacheDamaged(CacheError):
+    """The cache file is corrupt (or not a database): it should be moved aside."""
+
+
+class CacheUnavailable(CacheError):
+    """The cache location cannot be used: permissions, a read-only file system, …"""
+
+
+def _result_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _classify(error: sqlite3.Error, message: str) -> CacheError:
+    code = _result_code(error)
+    if code in _DAMAGE_CODES:
+        return CacheDamaged(message)
+    if code in _ACCESS_CODES:
+        return CacheUnavailable(message)
+    return CacheError(message)
 
 
 def _window(
@@ -78,10 +116,13 @@ class OfflineCache:
         self.retention_days = retention_days
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
-        try:
-            Path(directory).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CacheError(f"cannot create the cache folder {directory}: {exc}") from exc
+        self._check_location(Path(directory))
+        marker = self.damage_marker
+        if marker.exists():
+            raise CacheDamaged(
+                f"the offline cache {self.path} was reported damaged while the app ran "
+                f"({marker.read_text(encoding='utf-8', errors='replace').strip()[:200]})"
+            )
         try:
             conn = sqlite3.connect(
                 self.path,
@@ -90,23 +131,68 @@ class OfflineCache:
                 check_same_thread=False,
             )
         except sqlite3.Error as exc:
-            raise CacheError(f"cannot open the offline cache {self.path}: {exc}") from exc
+            raise CacheUnavailable(f"cannot open the offline cache {self.path}: {exc}") from exc
         try:
             self._configure(conn)
             self._migrate(conn)
+            self._check_integrity(conn)
         except sqlite3.Error as exc:
             conn.close()
-            raise CacheError(
-                f"the offline cache {self.path} is unreadable or damaged ({exc}); "
-                "move the file aside to start with an empty cache"
-            ) from exc
+            error = _classify(exc, f"the offline cache {self.path} cannot be opened: {exc}")
+            if type(error) is CacheError:  # an error while reading the file: treat as damage
+                error = CacheDamaged(f"the offline cache {self.path} is unreadable: {exc}")
+            raise error from exc
         except CacheError:
             conn.close()
             raise
         self._conn = conn
         log.info("offline cache open: %s (schema %d)", self.path, SCHEMA_VERSION)
 
+    @property
+    def damage_marker(self) -> Path:
+        """The file that records damage found while running (checked at the next start)."""
+        return self.marker_for(self.path)
+
+    @staticmethod
+    def marker_for(path: Path) -> Path:
+        """The damage marker of the cache file ``path``."""
+        return path.with_name(path.name + DAMAGE_MARKER_SUFFIX)
+
     # -- opening -------------------------------------------------------------------------
+
+    def _check_location(self, directory: Path) -> None:
+        """Refuse a folder that cannot hold the cache, with a reason that says so."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheUnavailable(
+                f"cannot create the cache folder {directory}: {exc.strerror or exc}"
+            ) from exc
+        if not directory.is_dir():
+            raise CacheUnavailable(f"the cache folder {directory} is not a folder")
+        if self.path.is_dir():
+            raise CacheDamaged(f"{self.path} is a folder, not an offline cache file")
+        probe = directory / f".cityops-write-test-{threading.get_ident()}"
+        try:
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise CacheUnavailable(
+                f"the cache folder {directory} is not writable ({exc.strerror or exc}); "
+                "choose another with --cache-dir"
+            ) from exc
+        if self.path.exists() and not os.access(self.path, os.R_OK | os.W_OK):
+            raise CacheUnavailable(
+                f"the offline cache {self.path} cannot be read and written (permissions); "
+                "fix its permissions or choose another folder with --cache-dir"
+            )
+
+    def _check_integrity(self, conn: sqlite3.Connection) -> None:
+        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check(5)")]
+        if rows != ["ok"]:
+            raise CacheDamaged(
+                f"the offline cache {self.path} failed its integrity check: " + "; ".join(rows)
+            )
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -189,7 +275,22 @@ class OfflineCache:
                         conn.execute("PRAGMA synchronous = NORMAL")
                 return result
             except sqlite3.Error as exc:
-                raise CacheError(f"offline cache {self.path}: {what} failed: {exc}") from exc
+                error = _classify(exc, f"offline cache {self.path}: {what} failed: {exc}")
+                if isinstance(error, CacheDamaged):
+                    self._mark_damaged(str(exc))
+                raise error from exc
+
+    def _mark_damaged(self, reason: str) -> None:
+        try:
+            self.damage_marker.write_text(reason + "\n", encoding="utf-8")
+        except OSError:
+            log.exception("could not record the damage of %s for the next start", self.path)
+        else:
+            log.error(
+                "offline cache %s is damaged (%s); it will be moved aside at the next start",
+                self.path,
+                reason,
+            )
 
     # -- writing -------------------------------------------------------------------------
 

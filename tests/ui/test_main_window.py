@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import ConnectionEvent, RawMessage
-from services.model import AlarmState, FeedState
+from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState
 from services.store.cache import OfflineCache
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow, format_value
@@ -165,3 +165,29 @@ def test_clicking_a_station_shows_its_trend_with_rule_thresholds(
     window.trend.set_selected_metric("pm25")
     assert window.trend.visible_thresholds() == {"warn": 75.0, "alarm": 150.0}
     qtbot.waitUntil(lambda: window.trend.point_count("pm25") == 3, timeout=3000)
+
+
+def test_cache_trouble_is_on_the_banner_until_it_clears(window: MainWindow) -> None:
+    window.show()
+    assert not window.banner.isVisible()
+    window.apply_delta(
+        Delta(
+            cache=CacheHealth(
+                CacheState.DEGRADED,
+                "database or disk is full",
+                since=1_790_000_000.0,
+                backlog_readings=1234,
+                dropped_readings=5,
+            )
+        )
+    )
+    assert window.banner.isVisible()
+    (line,) = window.banner.lines()
+    assert line.startswith("OFFLINE CACHE NOT WRITABLE since ")
+    assert "database or disk is full" in line and "1,234 readings waiting" in line
+    assert "5 dropped" in line
+    window.apply_delta(Delta(cache=CacheHealth()))
+    assert window.banner.lines() == []
+    assert not window.banner.isVisible()
+    window.show_cache_recovery("moved aside to /x/cityops.sqlite3.damaged-1")
+    assert "damaged-1" in window.banner.lines()[0]

@@ -1,0 +1,200 @@
+"""Write-behind to the offline cache, owned by the ingest worker.
+
+Changes are buffered and written in one transaction per flush interval. When writes fail
+(a full disk, I/O errors, a damaged file) the cache turns *degraded* (or *damaged*): data
+waits in memory up to a bound (the oldest readings are dropped and counted beyond it),
+writing is retried every few seconds, one log line a minute says how it stands, and the
+first write that works again stores the backlog and turns the cache back to OK.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from services.limits import CACHE_BACKLOG_READINGS
+from services.model import Alarm, AlertArea, CacheHealth, CacheState, Entity, Reading
+from services.store.cache import CacheDamaged, CacheError, OfflineCache
+
+log = logging.getLogger(__name__)
+
+RETRY_EVERY_S = 2.0
+"""How often a failing cache is tried again."""
+REPORT_EVERY_S = 60.0
+"""How often a failing cache is logged."""
+FLUSH_AT_READINGS = 50_000
+"""Write at once when this many readings wait (before the flush interval is up)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlushReport:
+    """What the last flush left behind: nothing, or data the cache did not take."""
+
+    unsaved_readings: int
+    unsaved_changes: int
+    dropped_readings: int
+    detail: str = ""
+
+    @property
+    def complete(self) -> bool:
+        """Whether everything received was stored."""
+        return not (self.unsaved_readings or self.unsaved_changes or self.dropped_readings)
+
+
+class CacheWriter:
+    """Buffers readings, entities, alarms and map areas, and writes them in batches."""
+
+    def __init__(
+        self,
+        cache: OfflineCache | None,
+        *,
+        flush_interval: float = 0.5,
+        max_backlog: int = CACHE_BACKLOG_READINGS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = cache
+        self.flush_interval = flush_interval
+        self.max_backlog = max_backlog
+        self.clock = clock
+        self.health = CacheHealth()
+        self._readings: list[Reading] = []
+        self._entities: dict[str, Entity] = {}
+        self._alarms: dict[str, Alarm] = {}
+        self._areas: dict[str, AlertArea | None] = {}
+        self._dropped = 0
+        self._last_attempt = time.monotonic()
+        self._last_report = 0.0
+
+    def add(
+        self,
+        readings: Iterable[Reading] = (),
+        entities: Mapping[str, Entity] | None = None,
+        alarms: Iterable[Alarm] = (),
+        areas: Mapping[str, AlertArea | None] | None = None,
+    ) -> None:
+        """Queue changes for the next write (the newest version of each thing wins)."""
+        if self.cache is None:
+            return
+        self._readings.extend(readings)
+        if entities:
+            self._entities.update(entities)
+        for alarm in alarms:
+            held = self._alarms.get(alarm.id)
+            if held is None or alarm.revision >= held.revision:
+                self._alarms[alarm.id] = alarm
+        if areas:
+            self._areas.update(areas)
+        excess = len(self._readings) - self.max_backlog
+        if excess > 0:
+            del self._readings[:excess]
+            self._dropped += excess
+
+    @property
+    def backlog(self) -> int:
+        """Readings waiting to be written."""
+        return len(self._readings)
+
+    def flush(self, *, force: bool = False) -> CacheHealth | None:
+        """Write what waits when it is due; returns the new health when it changed."""
+        if self.cache is None or not (
+            self._readings or self._entities or self._alarms or self._areas
+        ):
+            return None
+        failing = self.health.state is not CacheState.OK
+        interval = RETRY_EVERY_S if failing else self.flush_interval
+        due = time.monotonic() - self._last_attempt >= interval
+        if not (force or due or (not failing and len(self._readings) >= FLUSH_AT_READINGS)):
+            return self._progress() if failing else None
+        self._last_attempt = time.monotonic()
+        try:
+            self.cache.write_batch(
+                self._readings,
+                list(self._entities.values()),
+                list(self._alarms.values()),
+                self._areas,
+            )
+        except Exception as error:
+            return self._failed(error)
+        written = len(self._readings)
+        self._readings, self._entities, self._alarms, self._areas = [], {}, {}, {}
+        if not failing:
+            return None
+        log.warning(
+            "offline cache %s is writable again: %d waiting readings stored, %d were dropped",
+            self.cache.path,
+            written,
+            self._dropped,
+        )
+        self.health = CacheHealth(dropped_readings=self._dropped)
+        return self.health
+
+    def report(self) -> FlushReport:
+        """What is still unsaved (call after the final forced flush)."""
+        return FlushReport(
+            unsaved_readings=len(self._readings),
+            unsaved_changes=len(self._entities) + len(self._alarms) + len(self._areas),
+            dropped_readings=self._dropped,
+            detail=self.health.detail,
+        )
+
+    def _failed(self, error: Exception) -> CacheHealth:
+        state = CacheState.DAMAGED if isinstance(error, CacheDamaged) else CacheState.DEGRADED
+        first = self.health.state is CacheState.OK
+        if first:
+            log.error(
+                "writing to the offline cache failed: %s; keeping up to %d readings in memory"
+                " and retrying every %g s",
+                error,
+                self.max_backlog,
+                RETRY_EVERY_S,
+                exc_info=None if isinstance(error, CacheError) else error,
+            )
+            self._last_report = time.monotonic()
+        since = self.clock() if first else self.health.since
+        self.health = CacheHealth(
+            state=state,
+            detail=str(error),
+            since=since,
+            backlog_readings=len(self._readings),
+            dropped_readings=self._dropped,
+        )
+        if not first:
+            self._log_progress()
+        return self.health
+
+    def _progress(self) -> CacheHealth | None:
+        """While failing: the backlog and drop counts, when they changed."""
+        self._log_progress()
+        if (self.health.backlog_readings, self.health.dropped_readings) == (
+            len(self._readings),
+            self._dropped,
+        ):
+            return None
+        self.health = CacheHealth(
+            state=self.health.state,
+            detail=self.health.detail,
+            since=self.health.since,
+            backlog_readings=len(self._readings),
+            dropped_readings=self._dropped,
+        )
+        return self.health
+
+    def _log_progress(self) -> None:
+        now = time.monotonic()
+        if now - self._last_report < REPORT_EVERY_S:
+            return
+        self._last_report = now
+        since = self.health.since
+        minutes = (self.clock() - since) / 60 if since is not None else 0.0
+        log.warning(
+            "offline cache %s: writes failing for %.0f min (%s); %d readings waiting in memory,"
+            " %d dropped (limit %d)",
+            self.cache.path if self.cache is not None else "-",
+            minutes,
+            self.health.detail,
+            len(self._readings),
+            self._dropped,
+            self.max_backlog,
+        )
