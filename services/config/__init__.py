@@ -5,21 +5,10 @@ Everything a caller needs is importable from here.
 
 from __future__ import annotations
 
-from services.config.loader import (
-    feed_from_table,
-    load_config,
-    load_demo_config,
-    parse_config,
-)
+from services.config.loader import feed_from_table, load_config, load_demo_config
 from services.config.schema import (
-    AGGREGATES,
-    DEFAULT_RULE_SEVERITIES,
     DOMAINS,
-    FEED_KINDS,
     FORMATS,
-    HTTP_AUTH,
-    MQTT_PROTOCOLS,
-    TOP_LEVEL_KEYS,
     AppConfig,
     BrokerConfig,
     ConfigError,
@@ -31,17 +20,10 @@ from services.config.schema import (
     RuleConfig,
     rule_for,
 )
-from services.config.secrets import lookup_secret
 
 __all__ = [
-    "AGGREGATES",
-    "DEFAULT_RULE_SEVERITIES",
     "DOMAINS",
-    "FEED_KINDS",
     "FORMATS",
-    "HTTP_AUTH",
-    "MQTT_PROTOCOLS",
-    "TOP_LEVEL_KEYS",
     "AppConfig",
     "BrokerConfig",
     "ConfigError",
@@ -54,7 +36,5 @@ __all__ = [
     "feed_from_table",
     "load_config",
     "load_demo_config",
-    "lookup_secret",
-    "parse_config",
     "rule_for",
 ]

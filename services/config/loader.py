@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from services.addresses import parse_broker_url, topic_filter_problem
 from services.config.schema import (
@@ -33,8 +33,6 @@ from services.config.schema import (
     RuleConfig,
 )
 from services.model import Severity
-
-T = TypeVar("T")
 
 
 class _Reader:

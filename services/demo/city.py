@@ -126,7 +126,6 @@ STATION_KINDS: dict[str, StationKind] = {
 
 BUS_STATUS_TOPIC = "yiyang/transport/bus/{id}"
 """Buses publish positions as OwnTracks and their delay and load as plain JSON here."""
-BUS_STATUS_METRICS = ("delay_min", "passengers")
 
 METRIC_UNITS: dict[str, str] = {
     "pm25": "µg/m³",
@@ -276,20 +275,6 @@ class DemoCity:
             if spec.id == station_id:
                 return spec
         raise KeyError(station_id)
-
-    def route(self, route_id: str) -> BusRoute:
-        """The bus route with ``route_id``; KeyError when there is none."""
-        for route in self.routes:
-            if route.id == route_id:
-                return route
-        raise KeyError(route_id)
-
-    def district(self, district_id: str) -> dict[str, Any]:
-        """The district (or county) feature with ``district_id``; KeyError when there is none."""
-        for feature in self.districts["features"]:
-            if feature["properties"]["id"] == district_id:
-                return dict(feature)
-        raise KeyError(district_id)
 
 
 def load_demo_city() -> DemoCity:

@@ -31,24 +31,22 @@ import multiprocessing
 import os
 import queue
 import signal
-import ssl
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 
 from services.addresses import BrokerAddress, parse_broker_url
-from services.demo.simulator import (
-    RETAINED_PREFIXES,
-    CitySimulator,
-    get_scenario,
-    load_demo_city,
-)
+from services.config import BrokerConfig
+from services.demo.city import load_demo_city
+from services.demo.scenarios import get_scenario
+from services.demo.simulator import RETAINED_PREFIXES, CitySimulator
+from services.feeds.mqtt.paho import new_client
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +86,6 @@ class LoadOptions:
     username: str = ""
     password: str | None = field(default=None, repr=False)
     ca_file: str = ""
-    ws_path: str = "/mqtt"
 
     def check(self) -> BrokerAddress:
         """Validate the options; returns the broker address. ValueError with a reason."""
@@ -321,17 +318,16 @@ class _Connection:
 
 
 def _client(options: LoadOptions, address: BrokerAddress, shard: int) -> mqtt.Client:
-    client = mqtt.Client(
-        callback_api_version=CallbackAPIVersion.VERSION2,
-        client_id=f"cityops-sim-{os.getpid()}-{shard}",
-        transport="websockets" if address.websocket else "tcp",
+    broker = BrokerConfig(
+        options.broker,
+        address,
+        username=options.username,
+        ca_file=Path(options.ca_file) if options.ca_file else None,
     )
-    if address.websocket:
-        client.ws_set_options(path=options.ws_path)
-    if address.tls:
-        client.tls_set(ca_certs=options.ca_file or None, cert_reqs=ssl.CERT_REQUIRED)
-    if options.username:
-        client.username_pw_set(options.username, options.password)
+    try:
+        client = new_client(broker, f"cityops-sim-{os.getpid()}-{shard}", password=options.password)
+    except ValueError as error:  # an unusable CA file
+        raise LoadError(str(error)) from None
     if options.qos:
         client.max_inflight_messages_set(1000)
     return client
@@ -378,9 +374,9 @@ def _publish(
         shards=shards,
     )
     connection = _Connection()
-    client = _client(options, address, shard)
-    client.on_connect = connection.on_connect
     try:
+        client = _client(options, address, shard)
+        client.on_connect = connection.on_connect
         _connect(client, address, connection)
     except LoadError as error:
         return WorkerResult(error=str(error), entities=len(simulator.stations))

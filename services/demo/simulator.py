@@ -1,11 +1,11 @@
-"""The Yiyang demo city: a deterministic simulator of its devices and an MQTT publisher.
+"""The Yiyang demo city: a deterministic simulator of its devices.
 
 ``CitySimulator(city, seed=..., scenario=..., speed=...).step(now)`` returns the
 ``(topic, payload)`` pairs every device sends at wall-clock time ``now``: environment
 stations as NGSI-LD, water devices as SenML, traffic as SensorThings observations, buses as
 OwnTracks (plus a JSON status), warnings as CAP and everything else as plain JSON (see
-:mod:`services.demo.formats`). ``DemoPublisher`` publishes them to a broker once per
-interval from its own thread; warnings are published retained (``CitySimulator.retained``),
+:mod:`services.demo.formats`). :class:`services.demo.publisher.DemoPublisher` publishes them
+to a broker once per interval; warnings are published retained (``CitySimulator.retained``),
 so that a client subscribing later still gets the warnings in force.
 
 Time: the simulated clock starts at the first step (or at the scenario's start hour on that
@@ -21,26 +21,13 @@ sequence of ``step`` times always give identical messages.
 
 from __future__ import annotations
 
-import logging
 import math
-import threading
 import time
-from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-
-from services.addresses import parse_broker_url
 from services.demo.city import (
-    BUS_STATUS_METRICS,
-    BUS_STATUS_TOPIC,
     METRIC_UNITS,
     STATION_KINDS,
-    BusRoute,
     DemoCity,
-    Episode,
-    IncidentSite,
-    StationKind,
     StationSpec,
     load_demo_city,
     make_station,
@@ -62,11 +49,9 @@ from services.demo.models import (
     CityModels,
     Conditions,
     SimTime,
-    individual_aqi,
     unit_hash,
 )
 from services.demo.scenarios import (
-    SCENARIOS,
     FaultPlan,
     Scenario,
     WarningThread,
@@ -75,25 +60,12 @@ from services.demo.scenarios import (
 )
 from services.timeutil import format_timestamp
 
-log = logging.getLogger(__name__)
-
-__all__ = [
-    "BUS_STATUS_METRICS",
-    "BUS_STATUS_TOPIC",
+__all__ = [  # with the city data that callers of the simulator need
     "METRIC_UNITS",
-    "SCENARIOS",
     "STATION_KINDS",
-    "BusRoute",
     "CitySimulator",
     "DemoCity",
-    "DemoPublisher",
-    "Episode",
-    "IncidentSite",
-    "StationKind",
-    "StationSpec",
     "WarningDesk",
-    "get_scenario",
-    "individual_aqi",
     "load_demo_city",
     "parse_demo_city",
     "scaled_stations",
@@ -305,9 +277,9 @@ class WarningDesk:
 class CitySimulator:
     """Deterministic messages of every device of a DemoCity, in their real formats.
 
-    ``scenario`` names one of ``SCENARIOS``; ``speed`` is simulated seconds per wall-clock
-    second; ``sim_start`` fixes the simulated epoch time of the first step (default: the
-    scenario's start hour on the first step's local day, else the first step's time).
+    ``scenario`` names one of the demo scenarios; ``speed`` is simulated seconds per
+    wall-clock second; the simulated clock starts at the scenario's start hour on the first
+    step's local day (else at the first step's time).
     ``entities`` scales the city to that many devices (see :func:`scaled_stations`), and
     ``shard``/``shards`` keep every ``shards``-th device from ``shard`` (warnings go with
     shard 0), for load generators running in several processes. With ``start_time=None``
@@ -322,7 +294,6 @@ class CitySimulator:
         start_time: float | None = None,
         scenario: str = "normal",
         speed: float = 1.0,
-        sim_start: float | None = None,
         entities: int | None = None,
         shard: int = 0,
         shards: int = 1,
@@ -335,7 +306,6 @@ class CitySimulator:
         self.seed = seed
         self.scenario = get_scenario(scenario)
         self.speed = speed
-        self.sim_start = sim_start
         self.start_time: float | None = None
         specs = city.stations if entities is None else scaled_stations(city, entities)
         self._stations = tuple(spec for i, spec in enumerate(specs) if i % shards == shard)
@@ -368,9 +338,7 @@ class CitySimulator:
 
     def _begin(self, start_time: float) -> None:
         self.start_time = start_time
-        if self.sim_start is not None:
-            self._origin = self.sim_start
-        elif self.scenario.start_hour is not None:
+        if self.scenario.start_hour is not None:
             local = start_time + UTC_OFFSET_S
             midnight = local - local % 86400.0 - UTC_OFFSET_S
             self._origin = midnight + self.scenario.start_hour * 3600.0
@@ -505,175 +473,3 @@ class CitySimulator:
                 fmt = "json" if spec.type == "bus" and topic != spec.topic else spec.format
                 out.append((topic, corrupt(payload, fmt, how)))
         return out
-
-
-# -- publishing --------------------------------------------------------------------------
-
-_MIN_BACKOFF_S = 0.2
-_MAX_BACKOFF_S = 5.0
-
-
-class DemoPublisher:
-    """Publishes ``simulator.step(time.time())`` to an MQTT broker every ``interval`` seconds.
-
-    Runs in its own daemon thread with a paho-mqtt (v2 callback API) client. Until the broker
-    is reachable it retries with exponential backoff; errors are logged, never raised.
-    """
-
-    def __init__(
-        self,
-        url: str,
-        simulator: CitySimulator,
-        *,
-        interval: float = 1.0,
-        qos: int = 0,
-        client_id: str = "",
-    ) -> None:
-        if interval <= 0:
-            raise ValueError(f"interval must be positive, got {interval}")
-        if qos not in (0, 1, 2):
-            raise ValueError(f"qos must be 0, 1 or 2, got {qos}")
-        address = parse_broker_url(url)
-        self._scheme, self._host, self._port = address.scheme, address.host, address.port
-        self._url = url
-        self._simulator = simulator
-        self._interval = interval
-        self._qos = qos
-        self._client_id = client_id
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._connected = False
-        self._published = 0
-
-    @property
-    def messages_published(self) -> int:
-        """How many messages were handed to the broker connection so far."""
-        return self._published
-
-    @property
-    def connected(self) -> bool:
-        """True while the broker has accepted the connection."""
-        return self._connected
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def start(self) -> None:
-        """Start publishing in a daemon thread (no-op when already running)."""
-        with self._lock:
-            if self.running:
-                return
-            self._stop.clear()
-            self._thread = threading.Thread(
-                target=self._run, name="cityops-demo-publisher", daemon=True
-            )
-            self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop publishing, disconnect and join the thread. Safe to call more than once."""
-        with self._lock:
-            thread, self._thread = self._thread, None
-            self._stop.set()
-            if thread is not None:
-                thread.join(timeout)
-                if thread.is_alive():
-                    log.warning("demo publisher thread did not stop within %.1f s", timeout)
-
-    # -- thread --------------------------------------------------------------------------
-
-    def _run(self) -> None:
-        client: mqtt.Client | None = None
-        try:
-            client = self._make_client()
-            self._publish_loop(client)
-        except Exception:
-            log.exception("demo publisher stopped after an unexpected error")
-        finally:
-            if client is not None:
-                self._close(client)
-
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
-            client_id=self._client_id,
-            clean_session=True,
-        )
-        if self._scheme == "mqtts":
-            client.tls_set()
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        return client
-
-    def _on_connect(
-        self, client: mqtt.Client, userdata: object, flags: object, reason: Any, props: object
-    ) -> None:
-        if reason.is_failure:
-            log.warning("broker %s refused the demo publisher: %s", self._url, reason)
-            return
-        self._connected = True
-        log.info("demo publisher connected to %s", self._url)
-
-    def _on_disconnect(
-        self, client: mqtt.Client, userdata: object, flags: object, reason: Any, props: object
-    ) -> None:
-        if self._connected and not self._stop.is_set():
-            log.warning("demo publisher lost the connection to %s: %s", self._url, reason)
-        self._connected = False
-
-    def _publish_loop(self, client: mqtt.Client) -> None:
-        backoff = _MIN_BACKOFF_S
-        failures = 0
-        socket_open = False
-        next_due = time.monotonic()
-        while not self._stop.is_set():
-            if not socket_open:
-                try:
-                    client.connect(self._host, self._port, keepalive=30)
-                    socket_open = True
-                    failures = 0
-                    backoff = _MIN_BACKOFF_S
-                except (OSError, ValueError) as exc:
-                    failures += 1
-                    level = logging.WARNING if failures == 1 else logging.DEBUG
-                    log.log(level, "cannot reach broker %s yet (%s); retrying", self._url, exc)
-                    self._stop.wait(backoff)
-                    backoff = min(backoff * 2.0, _MAX_BACKOFF_S)
-                    continue
-            wait = 0.1
-            if self._connected:
-                wait = max(0.0, min(wait, next_due - time.monotonic()))
-            rc = client.loop(timeout=wait)
-            if rc != mqtt.MQTT_ERR_SUCCESS:
-                self._connected = False
-                socket_open = False
-                log.debug("demo publisher network loop ended: %s", mqtt.error_string(rc))
-                self._stop.wait(backoff)
-                continue
-            now = time.monotonic()
-            if self._connected and now >= next_due:
-                self._publish_batch(client)
-                next_due = max(next_due + self._interval, now)
-
-    def _publish_batch(self, client: mqtt.Client) -> None:
-        simulator = self._simulator
-        for topic, payload in simulator.step(time.time()):
-            info = client.publish(topic, payload, qos=self._qos, retain=simulator.retained(topic))
-            if info.rc == mqtt.MQTT_ERR_SUCCESS:
-                self._published += 1
-            else:
-                log.debug("publish to %s failed: %s", topic, mqtt.error_string(info.rc))
-                break
-
-    def _close(self, client: mqtt.Client) -> None:
-        try:
-            if client.socket() is not None:
-                client.disconnect()
-                for _ in range(10):
-                    if client.socket() is None:
-                        break
-                    client.loop(timeout=0.05)
-        except Exception:
-            log.debug("error while disconnecting the demo publisher", exc_info=True)
-        self._connected = False

@@ -15,13 +15,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from services.addresses import parse_broker_url
 from services.config import BrokerConfig, FeedConfig
-from services.feeds.mqtt.client import (
-    FAST_RETRY_CAP,
-    MIN_RETRY_DELAY,
-    SLOW_RETRY_CAP,
-    MqttFeedClient,
-    retry_delay,
-)
+from services.feeds.mqtt.client import MqttFeedClient
+from services.feeds.mqtt.retry import FAST_RETRY_CAP, MIN_RETRY_DELAY, SLOW_RETRY_CAP, retry_delay
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 from tests.conftest import MosquittoBroker

@@ -19,12 +19,12 @@ from services.config import FeedConfig, load_demo_config
 from services.decoders import Decoded, get_decoder
 from services.demo.city import distance_m, point_in_ring
 from services.demo.embedded_broker import EmbeddedBroker
+from services.demo.publisher import DemoPublisher
 from services.demo.simulator import (
     METRIC_UNITS,
     STATION_KINDS,
     CitySimulator,
     DemoCity,
-    DemoPublisher,
     load_demo_city,
     parse_demo_city,
     scaled_stations,

@@ -38,11 +38,10 @@ import http.client
 import json
 import logging
 import random
-import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from urllib.parse import urljoin, urlsplit
@@ -51,6 +50,7 @@ import requests
 import urllib3.exceptions
 
 from services.config import FeedConfig, HttpSettings
+from services.feeds.http.errors import describe_error, short_text
 from services.limits import MAX_PAYLOAD_BYTES
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
@@ -140,62 +140,6 @@ def _secret_source(settings: HttpSettings, kind: str) -> str:
     return " or ".join(places) if places else "no password_env or password_keyring configured"
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
-    """The error and everything it wraps (causes, contexts, urllib3 reasons, arguments)."""
-    seen: set[int] = set()
-    pending: list[BaseException] = [error]
-    while pending:
-        current = pending.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        linked.extend(current.args)
-        pending.extend(item for item in linked if isinstance(item, BaseException))
-
-
-def _describe(error: BaseException, timeout: float) -> tuple[str, bool]:
-    """A readable reason for a failed request, and whether trying again soon may help."""
-    causes = list(_causes(error))
-
-    def has(*kinds: type[BaseException]) -> bool:
-        return any(isinstance(cause, kinds) for cause in causes)
-
-    for cause in causes:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            reason = cause.verify_message
-            return "TLS certificate verify failed" + (f" ({reason})" if reason else ""), False
-    if any("CERTIFICATE_VERIFY_FAILED" in str(cause) for cause in causes):
-        return "TLS certificate verify failed", False
-    if has(ConnectionRefusedError):
-        return "connection refused", True
-    if has(urllib3.exceptions.NameResolutionError):
-        return "host not found", True
-    if has(ConnectionResetError):
-        return "connection reset by the server", True
-    # urllib3's NewConnectionError is a ConnectTimeoutError too, whatever the cause.
-    if has(urllib3.exceptions.NewConnectionError) and not has(TimeoutError):
-        reasons = [c.strerror for c in causes if isinstance(c, OSError) and c.strerror]
-        return "cannot connect" + (f": {reasons[0].lower()}" if reasons else ""), True
-    if has(requests.Timeout, urllib3.exceptions.TimeoutError, TimeoutError):
-        return f"timed out after {timeout:g} s", True
-    if has(requests.exceptions.SSLError, ssl.SSLError):
-        return f"TLS error: {_short(error)}", False
-    if has(http.client.RemoteDisconnected, urllib3.exceptions.ProtocolError):
-        return "connection closed by the server", True
-    if has(requests.TooManyRedirects):
-        return "too many redirects", False
-    if has(requests.exceptions.InvalidURL, requests.exceptions.InvalidHeader):
-        return f"invalid request: {_short(error)}", False
-    return f"request failed: {_short(error)}", True
-
-
-def _short(error: BaseException) -> str:
-    text = str(error) or type(error).__name__
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
 def _http_failure(status: int, reason: str) -> _Result:
     if not reason:
         try:
@@ -251,13 +195,11 @@ class _FeedWorker:
         settings: HttpSettings,
         sink: Callable[[InboxItem], None],
         clock: Callable[[], float],
-        session_factory: Callable[[], requests.Session],
     ) -> None:
         self.feed = feed
         self.settings = settings
         self._sink = sink
         self._clock = clock
-        self._session_factory = session_factory
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._paused = False
@@ -271,11 +213,6 @@ class _FeedWorker:
         self._warned_links = False
 
     # -- control (any thread) -------------------------------------------------------------
-    @property
-    def paused(self) -> bool:
-        with self._lock:
-            return self._paused
-
     def start(self, stop: threading.Event) -> None:
         self._stop = stop
         self._thread = threading.Thread(
@@ -305,11 +242,6 @@ class _FeedWorker:
                 self._poll_requested = True
         self._wake.set()
 
-    def request_poll(self) -> None:
-        with self._lock:
-            self._poll_requested = True
-        self._wake.set()
-
     # -- worker thread --------------------------------------------------------------------
     def _run(self) -> None:
         log.debug(
@@ -318,7 +250,7 @@ class _FeedWorker:
             self.settings.url,
             self.settings.interval,
         )
-        session = self._session_factory()
+        session = requests.Session()
         session.headers["User-Agent"] = USER_AGENT
         next_due = time.monotonic()
         try:
@@ -478,7 +410,7 @@ class _FeedWorker:
             try:
                 box.append(self._fetch(session, url, request_headers))
             except Exception as error:  # never let a request error escape the helper thread
-                box.append(_Result(error=f"request failed: {_short(error)}", transient=True))
+                box.append(_Result(error=f"request failed: {short_text(error)}", transient=True))
             finally:
                 done.set()
 
@@ -541,7 +473,7 @@ class _FeedWorker:
                     last_modified=response.headers.get("Last-Modified"),
                 )
         except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as error:
-            detail, transient = _describe(error, timeout)
+            detail, transient = describe_error(error, timeout)
             return _Result(error=detail, transient=transient)
 
 
@@ -563,7 +495,6 @@ class HttpFeedPoller:
         sink: Callable[[InboxItem], None],
         *,
         clock: Callable[[], float] = time.time,
-        session_factory: Callable[[], requests.Session] = requests.Session,
     ) -> None:
         self._workers: dict[str, _FeedWorker] = {}
         for feed in feeds:
@@ -571,7 +502,7 @@ class HttpFeedPoller:
                 raise ValueError(f"feed {feed.name!r} is not an HTTP feed")
             if feed.name in self._workers:
                 raise ValueError(f"feed {feed.name!r} is configured twice")
-            self._workers[feed.name] = _FeedWorker(feed, feed.http, sink, clock, session_factory)
+            self._workers[feed.name] = _FeedWorker(feed, feed.http, sink, clock)
         self._stop = threading.Event()
         self._running = False
         self._warned_insecure: set[str] = set()
@@ -626,14 +557,6 @@ class HttpFeedPoller:
         """Poll a paused feed again (at once, then at its interval)."""
         self._worker(feed_name).set_paused(False)
         log.info("feed %r resumed", feed_name)
-
-    def is_paused(self, feed_name: str) -> bool:
-        """Whether the feed is paused."""
-        return self._worker(feed_name).paused
-
-    def poll_now(self, feed_name: str) -> None:
-        """Poll one feed as soon as its thread is free (also when it is paused)."""
-        self._worker(feed_name).request_poll()
 
     def _worker(self, feed_name: str) -> _FeedWorker:
         try:

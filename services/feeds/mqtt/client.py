@@ -2,10 +2,10 @@
 
 How it behaves
 --------------
-* **Transport and security** come from :class:`BrokerConfig`: MQTT 3.1.1 or 5, plain TCP or
-  WebSocket (``ws``/``wss`` with ``ws_path``), TLS for ``mqtts``/``wss`` with the configured
-  CA (else the system's CAs), an optional client certificate, and hostname verification
-  unless ``verify_hostname = false`` (logged as a warning).
+* **Transport and security** come from :class:`BrokerConfig` (see
+  :func:`services.feeds.mqtt.paho.new_client`): MQTT 3.1.1 or 5, plain TCP or WebSocket,
+  TLS with the configured or the system's CAs. Unusable TLS files make the client report
+  DOWN with the reason when started, and never connect.
 * **Credentials**: the password comes from :meth:`BrokerConfig.password` (environment or
   keyring). When a user name is configured but no password is found, a warning is logged
   and the client still connects with the user name alone (some brokers allow that); if the
@@ -16,12 +16,9 @@ How it behaves
   QoS 1/2 messages published while the app was away are delivered when it comes back.
 * **Reconnecting**: paho's own retry loop has no jitter, so the client runs its own thread:
   ``reconnect()``, then ``loop()`` until the connection ends, then a pause before the next
-  attempt. The pause uses capped exponential backoff with *equal jitter* (half the step
-  fixed, half random): steps of 1, 2, 4 … seconds, i.e. pauses of 0.5 to 1 s, 1 to 2 s, …
-  While an outage is younger than :data:`FAST_RETRY_WINDOW` (10 min) the step is capped at
-  :data:`FAST_RETRY_CAP` (2 s), so a broker that comes back is reached within about 2 s plus
-  the connect time (the requirement is 5 s). Longer outages, and brokers that refuse our
-  credentials, back off up to :data:`SLOW_RETRY_CAP` (30 s).
+  attempt (:mod:`services.feeds.mqtt.retry`: capped exponential backoff with equal jitter;
+  within about 2 s plus the connect time while an outage is younger than 10 min, the
+  requirement being 5 s; up to 30 s after that and when the broker refuses our credentials).
 * **Subscriptions** are reconciled on the network thread: after every (re)connect every
   active feed is subscribed again with its QoS (always, even when the broker says the
   session was resumed, which is harmless), and runtime changes (:meth:`add_feed`,
@@ -46,139 +43,41 @@ from __future__ import annotations
 
 import logging
 import random
-import re
-import socket
-import ssl
 import threading
 import time
-import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from services.addresses import topic_filter_problem
 from services.config import BrokerConfig, FeedConfig
+from services.feeds.mqtt.errors import (
+    CREDENTIAL_REFUSALS,
+    PahoLogTap,
+    clean_ssl_text,
+    close_sockets_in,
+    describe_error,
+    refusal_detail,
+)
+from services.feeds.mqtt.paho import new_client
+from services.feeds.mqtt.retry import FAST_RETRY_WINDOW, STABLE_CONNECTION, retry_delay
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 
 log = logging.getLogger(__name__)
 
-MIN_RETRY_DELAY = 0.5
-"""The shortest pause between connection attempts (seconds)."""
-FAST_RETRY_CAP = 2.0
-"""The longest pause while an outage is younger than :data:`FAST_RETRY_WINDOW`."""
-SLOW_RETRY_CAP = 30.0
-"""The longest pause after that, and after the broker refused our credentials."""
-FAST_RETRY_WINDOW = 600.0
-"""How long (seconds) after losing a connection the client keeps retrying quickly."""
-STABLE_CONNECTION = 10.0
-"""A connection that lasted this long resets the backoff to its first step."""
 SESSION_EXPIRY = 24 * 3600
 """MQTT 5 session expiry (seconds) asked for with ``clean_session = false``."""
 CONNACK_TIMEOUT = 10.0
 """Give up on a connection whose broker does not answer CONNECT within this time."""
 LOOP_INTERVAL = 0.1
 """How long one network loop iteration waits for traffic; bounds feed-change latency."""
-
-# CONNACK reason codes (MQTT 5 numbering; paho maps 3.1.1 codes onto these).
-_BAD_CREDENTIALS = 134
-_NOT_AUTHORISED = 135
-_CREDENTIAL_REFUSALS = {133, 134, 135, 138, 140}
-
-
-def retry_delay(attempt: int, outage: float, rng: random.Random | None = None) -> float:
-    """The pause before connection attempt ``attempt + 1`` (0-based), ``outage`` seconds
-    after the connection was lost: capped exponential backoff with equal jitter."""
-    cap = FAST_RETRY_CAP if outage < FAST_RETRY_WINDOW else SLOW_RETRY_CAP
-    step = min(cap, 2 * MIN_RETRY_DELAY * 2.0 ** min(attempt, 16))
-    jitter = rng.uniform(0, step / 2) if rng is not None else random.uniform(0, step / 2)
-    return step / 2 + jitter
-
-
-def describe_error(error: BaseException, *, tls: bool = False) -> str:
-    """A short, readable reason for a failed connection attempt (``tls``: over TLS)."""
-    if tls and isinstance(error, ConnectionResetError | ConnectionAbortedError | ssl.SSLEOFError):
-        return "TLS: the broker closed the connection during the handshake (not a TLS port?)"
-    if isinstance(error, ssl.SSLCertVerificationError):
-        return f"TLS: certificate verify failed: {error.verify_message!s}"
-    if isinstance(error, ssl.SSLError):
-        return f"TLS: {_clean_ssl_text(str(error))}"
-    if isinstance(error, mqtt.WebsocketConnectionError):
-        return f"WebSocket handshake failed: {error}"
-    if isinstance(error, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(error, socket.gaierror):
-        return f"unknown host ({error.strerror})"
-    if isinstance(error, TimeoutError):
-        return "connection timed out"
-    if isinstance(error, OSError):
-        return error.strerror or str(error) or type(error).__name__
-    return f"{type(error).__name__}: {error}"
-
-
-def tls_files_problem(broker: BrokerConfig) -> str:
-    """Why the broker's CA, certificate or key file cannot be loaded ('' if they can)."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if broker.ca_file is not None:
-        try:
-            context.load_verify_locations(str(broker.ca_file))
-        except (OSError, ssl.SSLError) as error:
-            return f"cannot load ca_file {broker.ca_file}: {_clean_ssl_text(str(error))}"
-    if broker.cert_file is not None:
-        try:
-            context.load_cert_chain(
-                str(broker.cert_file), str(broker.key_file) if broker.key_file else None
-            )
-        except (OSError, ssl.SSLError) as error:
-            return (
-                f"cannot load cert_file {broker.cert_file} with key_file {broker.key_file}: "
-                f"{_clean_ssl_text(str(error))}"
-            )
-    return ""
-
-
-def _clean_ssl_text(text: str) -> str:
-    """'[SSL: X] some reason (_ssl.c:1006)' → 'some reason'."""
-    text = re.sub(r"^\[[A-Z0-9_]+(: [A-Z0-9_]+)?\] ", "", text)
-    return re.sub(r" \(_ssl\.c:\d+\)$", "", text)
-
-
-def _close_sockets_in(error: BaseException) -> None:
-    """Close sockets left open by a failed connect.
-
-    paho does not close the socket when the TLS or WebSocket handshake fails; it is only
-    referenced by the exception's traceback, and would be closed (with a ResourceWarning)
-    whenever that is freed. Closing it here is prompt and quiet.
-    """
-    for frame, _line in traceback.walk_tb(error.__traceback__):
-        for value in frame.f_locals.values():
-            if isinstance(value, socket.socket):
-                value.close()
-
-
-class _PahoErrors(logging.Handler):
-    """Keeps the last socket error paho logged (why a read failed) for DOWN details, and
-    passes exceptions raised in our callbacks on to the log as errors."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.last = ""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        if " on socket: " in message:
-            self.last = message.rsplit(" on socket: ", 1)[-1]
-            log.debug("paho: %s", message)
-        elif message.startswith("Caught exception"):
-            log.error("paho: %s", message)
-        else:
-            log.debug("paho: %s", message)
 
 
 class MqttFeedClient:
@@ -194,12 +93,9 @@ class MqttFeedClient:
         broker: BrokerConfig,
         feeds: Sequence[FeedConfig],
         sink: Callable[[InboxItem], None],
-        *,
-        clock: Callable[[], float] = time.time,
     ) -> None:
         self.broker = broker
         self._sink = sink
-        self._clock = clock
         self._lock = threading.RLock()
         self._feeds: dict[str, FeedConfig] = {}
         self._paused: set[str] = set()
@@ -225,8 +121,6 @@ class MqttFeedClient:
         self._thread: threading.Thread | None = None
         self._started = False
         self._last_event: tuple[FeedState, str, tuple[str, ...]] | None = None
-        self._missing_password = ""
-        self._setup_error = ""
         self._random = random.Random()
 
         persistent = not broker.clean_session
@@ -237,38 +131,14 @@ class MqttFeedClient:
             )
         self.client_id = broker.client_id or f"cityops-{uuid.uuid4().hex[:12]}"
         self._v5 = broker.protocol == "5"
-        transport: Literal["tcp", "websockets"] = (
-            "websockets" if broker.address.websocket else "tcp"
-        )
-        if self._v5:
-            self._client = mqtt.Client(
-                callback_api_version=CallbackAPIVersion.VERSION2,
-                client_id=self.client_id,
-                protocol=mqtt.MQTTv5,
-                transport=transport,
-            )
-        else:
-            self._client = mqtt.Client(
-                callback_api_version=CallbackAPIVersion.VERSION2,
-                client_id=self.client_id,
-                protocol=mqtt.MQTTv311,
-                clean_session=broker.clean_session,
-                transport=transport,
-            )
-        self._client.suppress_exceptions = True
-        self._paho_errors = _PahoErrors()
-        paho_logger = logging.Logger("cityops.mqtt.paho", logging.WARNING)
-        paho_logger.propagate = False
-        paho_logger.addHandler(self._paho_errors)
-        self._client.enable_logger(paho_logger)
-        if broker.address.websocket:
-            self._client.ws_set_options(path=broker.ws_path)
-        if broker.address.tls:
-            self._configure_tls()
-        self._client.on_connect = self._on_connect
-        self._client.on_disconnect = self._on_disconnect
-        self._client.on_subscribe = self._on_subscribe
-        self._client.on_message = self._on_unrouted_message
+        self._missing_password = ""
+        self._paho_log = PahoLogTap()
+        self._setup_error = ""
+        self._client: mqtt.Client | None = None  # None: the broker cannot be used
+        try:
+            self._client = self._new_client()
+        except ValueError as error:  # unusable TLS files; start() reports it
+            self._setup_error = str(error)
         self._update_routes()
 
     # -- public API ----------------------------------------------------------------------
@@ -304,14 +174,14 @@ class MqttFeedClient:
                 if self._thread.is_alive():
                     raise RuntimeError(f"the previous MQTT thread for {self.label} still runs")
                 self._thread = None
-            if self._setup_error:
+            client = self._client
+            if client is None:
                 log.error("broker %s cannot be used: %s", self.label, self._setup_error)
                 self._emit(FeedState.DOWN, self._setup_error)
                 return
             self._started = True
             self._stop_requested.clear()
-            self._prepare_credentials()
-            self._client.connect_async(
+            client.connect_async(
                 self.broker.address.host,
                 self.broker.address.port,
                 keepalive=self.broker.keepalive,
@@ -395,32 +265,25 @@ class MqttFeedClient:
         if name not in self._feeds:
             raise KeyError(f"no feed named {name!r} on {self.label}")
 
-    def _configure_tls(self) -> None:
-        broker = self.broker
-        problem = tls_files_problem(broker)
-        if problem:
-            self._setup_error = f"TLS: {problem}"
-            return
-        self._client.tls_set(
-            ca_certs=str(broker.ca_file) if broker.ca_file else None,
-            certfile=str(broker.cert_file) if broker.cert_file else None,
-            keyfile=str(broker.key_file) if broker.key_file else None,
-            cert_reqs=ssl.CERT_REQUIRED,
-        )
-        if not broker.verify_hostname:
-            log.warning(
-                "broker %s: TLS host name verification is OFF (verify_hostname = false); "
-                "any server with a certificate from the trusted CA is accepted",
-                broker.address.url,
-            )
-            self._client.tls_insecure_set(True)
+    def _new_client(self) -> mqtt.Client:
+        client = new_client(self.broker, self.client_id, password=self._password())
+        client.suppress_exceptions = True
+        paho_logger = logging.Logger("cityops.mqtt.paho", logging.WARNING)
+        paho_logger.propagate = False
+        paho_logger.addHandler(self._paho_log)
+        client.enable_logger(paho_logger)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_unrouted_message
+        return client
 
-    def _prepare_credentials(self) -> None:
+    def _password(self) -> str | None:
+        """The broker password; when a user name has none, says why in ``_missing_password``."""
         broker = self.broker
         if not broker.username:
-            return
+            return None
         password = broker.password()
-        self._missing_password = ""
         if password is None:
             if broker.password_env:
                 where = f"environment variable {broker.password_env} is not set"
@@ -434,7 +297,7 @@ class MqttFeedClient:
                 self.label,
                 self._missing_password,
             )
-        self._client.username_pw_set(broker.username, password)
+        return password
 
     def _session_options(self) -> dict[str, Any]:
         """MQTT 5 only: clean start every time, or never plus a session that outlives us."""
@@ -452,10 +315,12 @@ class MqttFeedClient:
         for feed in self._feeds.values():
             if feed.name not in self._paused:
                 routes[feed.topic] = (*routes.get(feed.topic, ()), feed.name)
-        for topic in self._routes.keys() - routes.keys():
-            self._client.message_callback_remove(topic)
-        for topic in routes.keys() - self._routes.keys():
-            self._client.message_callback_add(topic, self._router(topic))
+        client = self._client
+        if client is not None:
+            for topic in self._routes.keys() - routes.keys():
+                client.message_callback_remove(topic)
+            for topic in routes.keys() - self._routes.keys():
+                client.message_callback_add(topic, self._router(topic))
         self._routes = routes
         self._dirty.set()
 
@@ -521,14 +386,15 @@ class MqttFeedClient:
     def _connect_and_serve(self) -> float | None:
         """One connection: connect, run it until it ends; how long it was up (None: never)."""
         client = self._client
+        assert client is not None  # the network thread runs only with a client
         self._connack_at = None
         self._refused = ""
         self._refused_credentials = False
-        self._paho_errors.last = ""
+        self._paho_log.last = ""
         try:
             client.reconnect()
         except Exception as error:
-            _close_sockets_in(error)
+            close_sockets_in(error)
             self._report_down(describe_error(error, tls=self.broker.address.tls))
             return None
         opened = time.monotonic()
@@ -553,7 +419,7 @@ class MqttFeedClient:
                     if time.monotonic() - closing_since > 2.0:
                         break
                 elif self._connack_at is not None and self._dirty.is_set():
-                    self._sync_subscriptions()
+                    self._sync_subscriptions(client)
             except Exception as error:  # a paho or callback bug: drop this connection, retry
                 log.exception("MQTT connection to %s failed unexpectedly", self.label)
                 self._report_down(f"internal error: {type(error).__name__}: {error}")
@@ -563,7 +429,7 @@ class MqttFeedClient:
             return None
         return time.monotonic() - self._connack_at
 
-    def _sync_subscriptions(self) -> None:
+    def _sync_subscriptions(self, client: mqtt.Client) -> None:
         """Bring the broker's subscriptions in line with the active feeds."""
         with self._lock:
             self._dirty.clear()
@@ -576,7 +442,7 @@ class MqttFeedClient:
             (topic, qos) for topic, qos in wanted.items() if self._subscribed.get(topic) != qos
         ]
         if stale:
-            result, _mid = self._client.unsubscribe(stale)
+            result, _mid = client.unsubscribe(stale)
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 self._dirty.set()
                 return
@@ -584,7 +450,7 @@ class MqttFeedClient:
                 del self._subscribed[topic]
             log.debug("unsubscribed %s from %s", stale, self.label)
         if fresh:
-            result, mid = self._client.subscribe(fresh)
+            result, mid = client.subscribe(fresh)
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS or mid is None:
                 self._dirty.set()
                 return
@@ -612,15 +478,15 @@ class MqttFeedClient:
     # -- paho callbacks (network thread) -------------------------------------------------
     def _on_connect(
         self,
-        _client: mqtt.Client,
+        client: mqtt.Client,
         _userdata: Any,
         flags: mqtt.ConnectFlags,
         reason_code: ReasonCode,
         _properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            self._refused = self._refusal_detail(reason_code)
-            self._refused_credentials = reason_code.value in _CREDENTIAL_REFUSALS
+            self._refused = refusal_detail(reason_code, self._missing_password)
+            self._refused_credentials = reason_code.value in CREDENTIAL_REFUSALS
             self._report_down(self._refused)
             return
         self._connack_at = time.monotonic()
@@ -632,17 +498,7 @@ class MqttFeedClient:
         self._initial_mid = None
         with self._lock:
             self._announce.clear()
-        self._sync_subscriptions()
-
-    def _refusal_detail(self, reason_code: ReasonCode) -> str:
-        if reason_code.value in (_BAD_CREDENTIALS, _NOT_AUTHORISED):
-            detail = "not authorised"
-            if reason_code.value == _BAD_CREDENTIALS:
-                detail += " (bad user name or password)"
-            if self._missing_password:
-                detail += f": {self._missing_password}"
-            return detail
-        return f"refused by the broker: {reason_code}"
+        self._sync_subscriptions(client)
 
     def _on_disconnect(
         self,
@@ -664,8 +520,8 @@ class MqttFeedClient:
                 detail += " (no answer to keep-alive)"
         else:
             detail = "connection closed before the broker answered"
-        if self._paho_errors.last:
-            detail += f": {_clean_ssl_text(self._paho_errors.last)}"
+        if self._paho_log.last:
+            detail += f": {clean_ssl_text(self._paho_log.last)}"
         if self.broker.address.tls and not was_connected and self.broker.cert_file is None:
             detail += " (TLS: does the broker require a client certificate?)"
         self._report_down(detail)
@@ -708,7 +564,7 @@ class MqttFeedClient:
             except UnicodeDecodeError:
                 log.warning("dropped a message with a topic that is not UTF-8 on %s", self.label)
                 return
-            received = self._clock()
+            received = time.time()
             payload = bytes(message.payload)
             for name in names:
                 self._send(RawMessage(name, topic, payload, received, bool(message.retain)))
