@@ -6,6 +6,7 @@ import csv
 import json
 import logging
 import math
+import re
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
@@ -36,6 +37,11 @@ WHATS: tuple[str, ...] = ("alarms", "readings")
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# C0 and C1 controls but tab and line feed (quoted as RFC 4180 says), DEL, and the
+# bidirectional-text controls (which can reorder what a cell shows).
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -86,11 +92,20 @@ def _json_value(value: object) -> object:
     return value
 
 
+def _escape_control(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
 def _csv_value(value: object) -> object:
-    """Defuse text a spreadsheet would run as a formula; numbers pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Defuse text a spreadsheet would run as a formula and escape control characters
+    (NUL, escape sequences, carriage returns, bidi overrides …; tab and line feed stay, quoted)
+    as ``\\xNN`` or ``\\uNNNN``; numbers pass through."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_STARTS):
+        value = "'" + value
+    return _CONTROL.sub(_escape_control, value)
 
 
 class _RowWriter:

@@ -256,3 +256,15 @@ def test_unicode_entity_survives_export_to_file(
     assert row["entity"] == "资阳区-水位站"
     assert row["message"] == "资江 益阳段 水位超警戒 (above warning level)"
     assert reading_row["entity"] == "资阳区-水位站"
+
+
+def test_csv_escapes_control_and_bidi_characters() -> None:
+    hostile = alarm("st\x00ation\x1b[31m", message="evil\u202etxt.exe\rnext\nline\ttab\x7f")
+    out = io.StringIO(newline="")
+    write_rows(alarm_rows([hostile]), ALARM_COLUMNS, "csv", out)
+    text = out.getvalue()
+    assert not any(ord(ch) < 0x20 and ch not in "\t\n\r" for ch in text)
+    assert "\u202e" not in text and "\x7f" not in text
+    (row,) = parse_csv(text)
+    assert row["entity"] == "st\\x00ation\\x1b[31m"
+    assert row["message"] == "evil\\u202etxt.exe\\x0dnext\nline\ttab\\x7f"
