@@ -276,3 +276,5 @@ class Snapshot:
     latest: list[Reading]
     alarms: list[Alarm]
     areas: tuple[AlertArea, ...] = ()
+    feed_last_message: dict[str, float] = field(default_factory=dict)
+    """When each feed last delivered a message (epoch seconds)."""

@@ -63,6 +63,7 @@ class CacheWriter:
         self._entities: dict[str, Entity] = {}
         self._alarms: dict[str, Alarm] = {}
         self._areas: dict[str, AlertArea | None] = {}
+        self._feeds: dict[str, float] = {}
         self._dropped = 0
         self._last_attempt = time.monotonic()
         self._last_report = 0.0
@@ -73,8 +74,10 @@ class CacheWriter:
         entities: Mapping[str, Entity] | None = None,
         alarms: Iterable[Alarm] = (),
         areas: Mapping[str, AlertArea | None] | None = None,
+        feeds: Mapping[str, float] | None = None,
     ) -> None:
-        """Queue changes for the next write (the newest version of each thing wins)."""
+        """Queue changes for the next write (the newest version of each thing wins);
+        ``feeds`` maps feed names to their last message time."""
         if self.cache is None:
             return
         self._readings.extend(readings)
@@ -86,6 +89,8 @@ class CacheWriter:
                 self._alarms[alarm.id] = alarm
         if areas:
             self._areas.update(areas)
+        if feeds:
+            self._feeds.update(feeds)
         excess = len(self._readings) - self.max_backlog
         if excess > 0:
             del self._readings[:excess]
@@ -99,7 +104,7 @@ class CacheWriter:
     def flush(self, *, force: bool = False) -> CacheHealth | None:
         """Write what waits when it is due; returns the new health when it changed."""
         if self.cache is None or not (
-            self._readings or self._entities or self._alarms or self._areas
+            self._readings or self._entities or self._alarms or self._areas or self._feeds
         ):
             return None
         failing = self.health.state is not CacheState.OK
@@ -114,11 +119,13 @@ class CacheWriter:
                 list(self._entities.values()),
                 list(self._alarms.values()),
                 self._areas,
+                self._feeds,
             )
         except Exception as error:
             return self._failed(error)
         written = len(self._readings)
         self._readings, self._entities, self._alarms, self._areas = [], {}, {}, {}
+        self._feeds = {}
         if not failing:
             return None
         log.warning(

@@ -55,6 +55,16 @@ class FeedHealthBook:
         self.stale_after = stale_after
         self._feeds = {feed.name: _FeedRecord(feed) for feed in feeds}
 
+    def restore(self, last_message: dict[str, float]) -> list[str]:
+        """Take over each feed's last message time from the cache; returns the feeds known."""
+        restored = []
+        for name, when in last_message.items():
+            record = self._feeds.get(name)
+            if record is not None and record.health.last_message_at is None:
+                record.health.last_message_at = when
+                restored.append(name)
+        return restored
+
     def config(self, name: str) -> FeedConfig | None:
         """The feed's config, or None for a feed that is not (or no longer) known."""
         record = self._feeds.get(name)

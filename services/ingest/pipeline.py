@@ -152,6 +152,9 @@ class IngestPipeline:
             for area in snapshot.areas:
                 self._delta.areas[area.alarm_id] = area
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
+        restored_feeds = self.feeds.copies(set(self.feeds.restore(snapshot.feed_last_message)))
+        with self._delta_lock:
+            self._delta.feeds.update(restored_feeds)
         log.info(
             "restored %d entities, %d values and %d alarms from the cache",
             len(snapshot.entities),
@@ -316,6 +319,7 @@ class IngestPipeline:
         external: list[ExternalAlarm] = []
         changed_entities: dict[str, Entity] = {}
         feeds_touched: set[str] = set()
+        last_messages: dict[str, float] = {}
         messages = 0
         for item in batch:
             if isinstance(item, ConnectionEvent):
@@ -345,6 +349,7 @@ class IngestPipeline:
             readings.extend(decoded.readings)
             external.extend(decoded.alarms)
             self.feeds.message(item.feed, item.received_at)
+            last_messages[item.feed] = max(item.received_at, last_messages.get(item.feed, 0.0))
 
         fresh = self.hub.apply_readings(readings)
         changed_alarms = self.alarms.evaluate(readings)
@@ -362,7 +367,7 @@ class IngestPipeline:
 
         entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
         self.messages_processed += messages
-        self.writer.add(readings, entity_copies, changed_alarms, areas)
+        self.writer.add(readings, entity_copies, changed_alarms, areas, last_messages)
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)

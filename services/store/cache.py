@@ -26,6 +26,7 @@ from services.store.schema import (
     SCHEMA_VERSION,
     UPSERT_ALARM,
     UPSERT_ENTITY,
+    UPSERT_FEED,
     UPSERT_LATEST,
     alarm_from_row,
     alarm_params,
@@ -300,14 +301,16 @@ class OfflineCache:
         entities: Sequence[Entity],
         alarms: Sequence[Alarm],
         areas: Mapping[str, AlertArea | None] | None = None,
+        feeds: Mapping[str, float] | None = None,
     ) -> None:
         """Store one ingest batch in a single transaction.
 
         Appends the readings, keeps the newest reading per (entity, metric), upserts the
-        entities and alarms, appends one alarm-history row per alarm version, and stores or
-        (for None) deletes the map areas of external alarms.
+        entities and alarms, appends one alarm-history row per alarm version, stores or
+        (for None) deletes the map areas of external alarms, and keeps each feed's last
+        message time (``feeds``: name → time).
         """
-        if not (readings or entities or alarms or areas):
+        if not (readings or entities or alarms or areas or feeds):
             return
         newest: dict[tuple[str, str], Reading] = {}
         for reading in readings:
@@ -345,6 +348,8 @@ class OfflineCache:
                     " VALUES (?, ?, ?, ?, ?)",
                     ((a.updated_at, a.id, str(a.state), a.value, int(a.severity)) for a in alarms),
                 )
+            if feeds:
+                conn.executemany(UPSERT_FEED, feeds.items())
             if areas:
                 conn.executemany(
                     "INSERT OR REPLACE INTO alert_areas (alarm_id, severity, label, geojson)"
@@ -444,7 +449,14 @@ class OfflineCache:
                 )
                 if (area := area_from_row(row)) is not None
             )
-            return Snapshot(entities=entities, latest=latest, alarms=alarms, areas=areas)
+            feeds = dict(conn.execute("SELECT name, last_message_at FROM feeds"))
+            return Snapshot(
+                entities=entities,
+                latest=latest,
+                alarms=alarms,
+                areas=areas,
+                feed_last_message=feeds,
+            )
 
         return self._run("loading the snapshot", work, write=False)
 

@@ -48,6 +48,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " label TEXT NOT NULL, geojson TEXT NOT NULL)",
     ),
     ("ALTER TABLE alarms ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
+    ("CREATE TABLE feeds (name TEXT PRIMARY KEY, last_message_at REAL NOT NULL)",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -78,6 +79,11 @@ UPSERT_ENTITY = (
     " ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type,"
     " domain = excluded.domain, lat = excluded.lat, lon = excluded.lon,"
     " feed = excluded.feed, updated_at = excluded.updated_at"
+)
+UPSERT_FEED = (
+    "INSERT INTO feeds (name, last_message_at) VALUES (?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET last_message_at = excluded.last_message_at"
+    " WHERE excluded.last_message_at > feeds.last_message_at"
 )
 READING_COLUMNS = "entity_id, metric, value, ts, feed, unit"
 

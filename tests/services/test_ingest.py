@@ -131,6 +131,20 @@ def test_restore_marks_cached_state_stale(cache_dir: Path) -> None:
         assert not second.take_delta().entities["aq-9"].stale
 
 
+def test_a_feeds_last_message_time_survives_a_restart(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        first = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        first.process_batch([message({"id": "aq-1", "pm25": 20}, at=1_790_000_123.5)])
+        first.process_batch([message({"id": "aq-1", "pm25": 21}, at=1_790_000_100.0)])
+        first.stop()
+    with OfflineCache(cache_dir) as cache:
+        second = IngestPipeline(CONFIG, cache)
+        second.restore_from_cache()
+        restored = second.take_delta().feeds["air"]
+        assert restored.last_message_at == 1_790_000_123.5
+        assert restored.messages == 0
+
+
 CAP_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "cap"
 CAP_CONFIG = AppConfig(
     source="test", feeds=(FeedConfig(name="warnings", topic="cap/#", format="cap"),)
