@@ -89,8 +89,8 @@ class CacheWriter:
                 self._alarms[alarm.id] = alarm
         if areas:
             self._areas.update(areas)
-        if feeds:
-            self._feeds.update(feeds)
+        for name, when in (feeds or {}).items():
+            self._feeds[name] = max(when, self._feeds.get(name, when))
         excess = len(self._readings) - self.max_backlog
         if excess > 0:
             del self._readings[:excess]
