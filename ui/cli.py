@@ -1,16 +1,39 @@
-"""Command-line parsing for ``cityops``: the GUI and its headless sub-commands."""
+"""Command-line parsing for ``cityops``: the GUI and its headless sub-commands.
+
+Parsing imports neither Qt nor the demo: ``sim --scenario`` reads the scenario names from the
+demo only when it checks one or prints ``sim --help``.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from services.demo.scenarios import SCENARIOS
+import platformdirs
+
 from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def default_cache_dir() -> Path:
+    """The platform's per-user cache folder for CityOps."""
+    return Path(platformdirs.user_cache_dir("cityops", appauthor=False))
+
+
+class _DemoScenarios:
+    """The demo's scenario names as argparse ``choices``, looked up when first needed."""
+
+    def __iter__(self) -> Iterator[str]:
+        from services.demo.scenarios import SCENARIOS
+
+        return iter(SCENARIOS)
+
+    def __contains__(self, name: object) -> bool:
+        return any(name == known for known in self)
 
 
 def _time_argument(text: str) -> float:
@@ -55,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a config file and exit")
     check.add_argument("file", type=Path, help="the TOML config file")
+    _add_log_level(check, "WARNING")
 
     export = commands.add_parser("export", help="print cached alarms or readings to stdout")
     export.add_argument("what", choices=("alarms", "readings"))
@@ -62,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", type=_time_argument, help="ISO-8601 time or epoch seconds")
     export.add_argument("--format", choices=("json", "csv"), default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
+    _add_log_level(export, "WARNING")
 
     sim = commands.add_parser(
         "sim",
@@ -104,7 +129,13 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="seconds to publish (default 0: until Ctrl+C)",
     )
-    parser.add_argument("--scenario", choices=tuple(SCENARIOS), default="normal")
+    parser.add_argument(
+        "--scenario",
+        choices=_DemoScenarios(),
+        default="normal",
+        metavar="NAME",
+        help="what happens in the city: %(choices)s (default %(default)s)",
+    )
     parser.add_argument("--qos", type=int, choices=(0, 1, 2), default=0)
     parser.add_argument(
         "--seed", type=int, default=0, help="same seed, same data (default %(default)s)"
@@ -135,9 +166,7 @@ def add_sim_arguments(parser: argparse.ArgumentParser) -> None:
         "--password-env", default="", metavar="NAME", help="environment variable with the password"
     )
     parser.add_argument("--ca-file", default="", metavar="PEM", help="CA bundle for mqtts/wss")
-    parser.add_argument(
-        "--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR")
-    )
+    _add_log_level(parser, "WARNING")
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,9 +176,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--demo", action="store_true", help="run the Yiyang demo city with an embedded broker"
     )
     parser.add_argument("--cache-dir", type=Path, help="offline cache folder")
-    parser.add_argument(
-        "--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")
-    )
+    _add_log_level(parser, "INFO")
     parser.add_argument(
         "--screenshot",
         type=Path,
@@ -159,9 +186,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--screenshot-delay", type=float, default=8.0, metavar="SECONDS")
 
 
+def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument(
+        "--log-level", default=default, choices=LOG_LEVELS, help="default %(default)s"
+    )
+
+
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
-    """Parse ``argv``; with no sub-command the arguments are those of ``run``."""
+    """Parse ``argv``; with no sub-command the arguments are those of ``run``.
+
+    A missing ``--cache-dir`` becomes :func:`default_cache_dir`.
+    """
     parser = build_parser()
     if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
         argv = ["run", *argv]
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if getattr(args, "cache_dir", default_cache_dir) is None:
+        args.cache_dir = default_cache_dir()
+    return args
