@@ -1,0 +1,305 @@
+"""The alarm list's model: the alarms needing attention, one row per alarm id.
+
+:class:`AlarmTableModel` holds :class:`services.model.Alarm` values keyed by alarm id
+and is fed in batches with :meth:`~AlarmTableModel.upsert`; alarms that return to
+``normal`` leave the list. :class:`AlarmSortProxy` puts it in the order the operator
+chose. The view is :class:`widgets.alarm_table.AlarmTableView`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Mapping
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QBrush, QFont
+
+from services.model import Alarm, AlarmState, Condition
+from widgets.format import format_clock, format_count, format_number, format_timestamp
+from widgets.palette import (
+    DIM_TEXT_COLOR,
+    FADED_ROW_TINT_ALPHA,
+    ROW_TINT_ALPHA,
+    SEVERITY_COLORS,
+    text_color_for,
+)
+from widgets.table_model import (
+    KEY_ROLE,
+    RIGHT,
+    ColumnSpans,
+    KeyedSortProxy,
+    KeyedTableModel,
+    SortValue,
+    TableColumn,
+    runs,
+)
+
+log = logging.getLogger(__name__)
+
+ALARM_ID_ROLE = KEY_ROLE
+"""The alarm id of the row (same for every column)."""
+
+
+class Column(enum.IntEnum):
+    """Columns of the alarm table."""
+
+    SEVERITY = 0
+    STATE = 1
+    ENTITY = 2
+    METRIC = 3
+    CONDITION = 4
+    VALUE = 5
+    THRESHOLD = 6
+    RAISED = 7
+    COUNT = 8
+
+
+STATE_TEXT: dict[AlarmState, str] = {
+    AlarmState.NORMAL: "Normal",
+    AlarmState.UNACKNOWLEDGED: "Unacknowledged",
+    AlarmState.ACKNOWLEDGED: "Acknowledged",
+    AlarmState.RTN_UNACKNOWLEDGED: "Cleared, unack.",
+    AlarmState.SHELVED: "Shelved",
+    AlarmState.SUPPRESSED: "Suppressed",
+    AlarmState.OUT_OF_SERVICE: "Out of service",
+}
+
+# Larger means "needs attention sooner", so a descending sort puts those first.
+STATE_RANK: dict[AlarmState, int] = {
+    AlarmState.UNACKNOWLEDGED: 6,
+    AlarmState.RTN_UNACKNOWLEDGED: 5,
+    AlarmState.ACKNOWLEDGED: 4,
+    AlarmState.SHELVED: 3,
+    AlarmState.SUPPRESSED: 2,
+    AlarmState.OUT_OF_SERVICE: 1,
+    AlarmState.NORMAL: 0,
+}
+
+CONDITION_TEXT: dict[Condition, str] = {
+    Condition.LOW_LOW: "Low-low",
+    Condition.LOW: "Low",
+    Condition.HIGH: "High",
+    Condition.HIGH_HIGH: "High-high",
+    Condition.EXTERNAL: "External",
+}
+CONDITION_RANK: dict[Condition, int] = {
+    Condition.LOW: 1,
+    Condition.HIGH: 1,
+    Condition.LOW_LOW: 2,
+    Condition.HIGH_HIGH: 2,
+    Condition.EXTERNAL: 3,
+}
+
+_DIMMED_STATES = frozenset(
+    {
+        AlarmState.RTN_UNACKNOWLEDGED,
+        AlarmState.SHELVED,
+        AlarmState.SUPPRESSED,
+        AlarmState.OUT_OF_SERVICE,
+    }
+)
+_WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
+
+
+def _columns(names: Mapping[str, str]) -> list[TableColumn[Alarm]]:
+    """The alarm table's columns, in :class:`Column` order; entity names come from ``names``."""
+
+    def entity(alarm: Alarm) -> str:
+        return names.get(alarm.entity_id) or alarm.entity_id
+
+    columns: dict[Column, TableColumn[Alarm]] = {
+        Column.SEVERITY: TableColumn(
+            "Severity", lambda a: a.severity.label.capitalize(), lambda a: int(a.severity)
+        ),
+        Column.STATE: TableColumn(
+            "State",
+            lambda a: STATE_TEXT.get(a.state, str(a.state)),
+            lambda a: STATE_RANK.get(a.state, 0),
+        ),
+        Column.ENTITY: TableColumn("Entity", entity, lambda a: entity(a).casefold()),
+        Column.METRIC: TableColumn("Metric", lambda a: a.metric, lambda a: a.metric.casefold()),
+        Column.CONDITION: TableColumn(
+            "Condition",
+            lambda a: CONDITION_TEXT.get(a.condition, str(a.condition)),
+            lambda a: CONDITION_RANK.get(a.condition, 0),
+        ),
+        Column.VALUE: TableColumn(
+            "Value", lambda a: format_number(a.value), lambda a: float(a.value), RIGHT
+        ),
+        Column.THRESHOLD: TableColumn(
+            "Threshold", lambda a: format_number(a.threshold), lambda a: float(a.threshold), RIGHT
+        ),
+        Column.RAISED: TableColumn(
+            "Raised", lambda a: format_clock(a.raised_at), lambda a: float(a.raised_at)
+        ),
+        Column.COUNT: TableColumn(
+            "Count", lambda a: format_count(a.count), lambda a: int(a.count), RIGHT
+        ),
+    }
+    return [columns[column] for column in Column]
+
+
+class AlarmTableModel(KeyedTableModel[Alarm]):
+    """Alarms that need attention (every state but ``normal``), one row per alarm id.
+
+    Fed with :meth:`~KeyedTableModel.upsert`: an alarm that comes back ``normal`` leaves
+    the list. :attr:`countsChanged` is emitted once after each batch that added or removed alarms
+    or changed an alarm's state.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        # Updated in place by set_entity_names: the entity column reads this dict.
+        names: dict[str, str] = {}
+        super().__init__(_columns(names), parent)
+        self._names = names
+        self._fonts = self._make_fonts()
+
+    @staticmethod
+    def _make_fonts() -> dict[tuple[bool, bool], QFont]:
+        fonts: dict[tuple[bool, bool], QFont] = {}
+        for bold in (False, True):
+            for italic in (False, True):
+                font = QFont()
+                font.setBold(bold)
+                font.setItalic(italic)
+                fonts[bold, italic] = font
+        return fonts
+
+    # ------------------------------------------------------------ keyed rows
+
+    def key_of(self, item: Alarm) -> str:
+        """The alarm id."""
+        return item.id
+
+    def keeps(self, item: Alarm) -> bool:
+        """Alarms back to ``normal`` leave the list."""
+        return item.state != AlarmState.NORMAL
+
+    def category(self, item: Alarm) -> AlarmState:
+        """Alarms are counted by state."""
+        return item.state
+
+    def tie_key(self, item: Alarm) -> tuple[SortValue, ...]:
+        """Equal values sort by raise time, then by alarm id (the newest last)."""
+        return (item.raised_at, item.id)
+
+    def changed_columns(self, old: Alarm, new: Alarm) -> ColumnSpans:
+        """Spans of adjacent columns whose cells look different for ``new`` than for ``old``."""
+        if (
+            old.severity != new.severity
+            or old.state != new.state
+            or old.raised_at != new.raised_at
+            or old.entity_id != new.entity_id
+        ):
+            # Colours and fonts of the whole row, or the tie-break of every sort, changed.
+            return _WHOLE_ROW
+        columns: list[int] = []
+        if old.acked_at != new.acked_at or old.acked_by != new.acked_by:
+            columns.append(Column.STATE)
+        if old.value != new.value or old.message != new.message:
+            columns.append(Column.VALUE)
+        if old.threshold != new.threshold:
+            columns.append(Column.THRESHOLD)
+        if old.count != new.count:
+            columns.append(Column.COUNT)
+        # Nothing listed: only tooltip details (updated_at) changed, which need no signal.
+        return tuple(runs(columns))
+
+    # ------------------------------------------------------------------ content
+
+    def entity_name(self, entity_id: str) -> str:
+        """The entity's name when known, else its id."""
+        return self._names.get(entity_id) or entity_id
+
+    def tooltip(self, item: Alarm, column: int) -> str:
+        """Exact times on the raised and state cells, the id on the entity, else the message."""
+        if column == Column.RAISED:
+            text = format_timestamp(item.raised_at)
+            if item.updated_at and item.updated_at != item.raised_at:
+                text += f"\nlast update {format_timestamp(item.updated_at)}"
+            return text
+        if column == Column.ENTITY:
+            return item.entity_id
+        if column == Column.STATE and item.acked_at is not None:
+            who = f" by {item.acked_by}" if item.acked_by else ""
+            return f"acknowledged{who} at {format_timestamp(item.acked_at)}"
+        return item.message or ""
+
+    def background(self, item: Alarm, column: int) -> QBrush | None:
+        """The severity colour on its cell, a light tint of it on the rest of the row."""
+        hex_color = SEVERITY_COLORS.get(item.severity)
+        if hex_color is None:
+            return None
+        if column == Column.SEVERITY:
+            return self.brush(hex_color)
+        # A light tint of the severity hue keeps the rest of the row readable on light
+        # and dark palettes alike.
+        faded = item.state in _DIMMED_STATES
+        return self.brush(hex_color, FADED_ROW_TINT_ALPHA if faded else ROW_TINT_ALPHA)
+
+    def foreground(self, item: Alarm, column: int) -> QBrush | None:
+        """Readable text on the severity cell; dimmed text for cleared or set-aside alarms."""
+        hex_color = SEVERITY_COLORS.get(item.severity)
+        if column == Column.SEVERITY and hex_color is not None:
+            return self.brush(text_color_for(hex_color))
+        if item.state in _DIMMED_STATES:
+            return self.brush(DIM_TEXT_COLOR)
+        return None
+
+    def font(self, item: Alarm, column: int) -> QFont:
+        """Bold while waiting for acknowledgement, italic once returned to normal."""
+        return self._fonts[item.state.needs_ack, item.state == AlarmState.RTN_UNACKNOWLEDGED]
+
+    # ------------------------------------------------------------------ queries
+
+    def alarm_at(self, row: int) -> Alarm:
+        """The alarm shown in source ``row`` (IndexError when out of range)."""
+        return self.item_at(row)
+
+    def alarm(self, alarm_id: str) -> Alarm | None:
+        """The alarm with ``alarm_id``, or None when it is not in the list."""
+        return self.item(alarm_id)
+
+    def alarms(self) -> list[Alarm]:
+        """Every alarm in the list, in source row order."""
+        return self.items()
+
+    def row_count_by_state(self) -> dict[AlarmState, int]:
+        """How many alarms of each state are in the list (states with none are left out)."""
+        return self.count_by_category()
+
+    def needs_ack_count(self) -> int:
+        """How many alarms are waiting for acknowledgement."""
+        counts = self.count_by_category()
+        return counts.get(AlarmState.UNACKNOWLEDGED, 0) + counts.get(
+            AlarmState.RTN_UNACKNOWLEDGED, 0
+        )
+
+    # ------------------------------------------------------------------ changes
+
+    def set_entity_names(self, names: Mapping[str, str]) -> None:
+        """Show these entity names instead of ids, adding to (or changing) the names known so
+        far; ids without a name stay as they are."""
+        changed = {key: name for key, name in names.items() if self._names.get(key) != name}
+        if not changed:
+            return
+        self._names.update(changed)
+        rows = sorted(row for row in self._rows.values() if self._items[row].entity_id in changed)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], Column.ENTITY), self.index(rows[-1], Column.ENTITY)
+            )
+
+
+class AlarmSortProxy(KeyedSortProxy):
+    """Sorts by the clicked column's raw value, then by raise time, then by alarm id.
+
+    A descending sort reverses the tie-breaks too, so the default sort (severity,
+    descending) lists the newest alarm first within each severity. Re-sorting on every
+    change makes a busy list jump and costs most of an upsert, so rows keep their places
+    until :meth:`sort` runs again (the view re-sorts on a short timer).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent, dynamic=False)
