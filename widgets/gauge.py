@@ -15,8 +15,14 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from widgets.colors import (
+from widgets.format import NO_VALUE, decimals_for_span, format_exact, format_number
+from widgets.palette import (
     ALARM_COLOR,
+    CHART_BACKGROUND,
+    CHART_DIM_TEXT_COLOR,
+    CHART_NEEDLE_COLOR,
+    CHART_TEXT_COLOR,
+    CHART_TRACK_COLOR,
     NEUTRAL_COLOR,
     NORMAL_COLOR,
     STALE_COLOR,
@@ -29,14 +35,6 @@ START_DEGREES = 210.0
 """Angle (counter-clockwise from east) of the dial's minimum."""
 SWEEP_DEGREES = 240.0
 """How far the dial turns clockwise from minimum to maximum."""
-
-NO_VALUE_TEXT = "\u2014"
-
-BACKGROUND = "#1b2026"
-TRACK_COLOR = "#2c333c"
-TEXT_COLOR = "#eef1f4"
-DIM_TEXT_COLOR = "#9aa5b1"
-NEEDLE_COLOR = "#f2f4f7"
 
 _RING_OUTER = 1.0
 _RING_INNER = 0.93
@@ -59,14 +57,6 @@ def _sector(
     x = np.concatenate((outer * cos, inner * cos[::-1], outer * cos[:1]))
     y = np.concatenate((outer * sin, inner * sin[::-1], outer * sin[:1]))
     return x, y
-
-
-def _decimals_for(span: float) -> int:
-    if span >= 100:
-        return 0
-    if span >= 10:
-        return 1
-    return 2
 
 
 class Gauge(QWidget):
@@ -98,7 +88,9 @@ class Gauge(QWidget):
         self._maximum = float(maximum)
         self._unit = unit
         self._decimals = (
-            _decimals_for(self._maximum - self._minimum) if decimals is None else max(0, decimals)
+            decimals_for_span(self._maximum - self._minimum)
+            if decimals is None
+            else max(0, decimals)
         )
         self._warn: float | None = None
         self._alarm: float | None = None
@@ -106,7 +98,7 @@ class Gauge(QWidget):
         self._value: float | None = None
         self._stale = False
         self._band = "none"
-        self._value_text = NO_VALUE_TEXT
+        self._value_text = NO_VALUE
         self._shown: tuple[float | None, bool] | None = None
 
         self.setObjectName("gauge")
@@ -115,7 +107,7 @@ class Gauge(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
         self._canvas = pg.GraphicsLayoutWidget()
-        self._canvas.setBackground(BACKGROUND)
+        self._canvas.setBackground(CHART_BACKGROUND)
         self._canvas.setAntialiasing(True)
         self._canvas.setInteractive(False)
         self._canvas.ci.setContentsMargins(0, 0, 0, 0)
@@ -139,13 +131,13 @@ class Gauge(QWidget):
             return item
 
         # Zone ring: one item per band so thresholds can move without new items.
-        self._neutral_ring = filled(TRACK_COLOR, 0)
+        self._neutral_ring = filled(CHART_TRACK_COLOR, 0)
         self._band_items = {name: filled(color, 1) for name, color in _BAND_COLORS.items()}
         # Value track and the arc that fills it up to the value.
-        self._track = filled(TRACK_COLOR, 2)
+        self._track = filled(CHART_TRACK_COLOR, 2)
         self._track.setData(*_sector(0.0, 1.0, _TRACK_INNER, _TRACK_OUTER, _ARC_POINTS))
         self._value_arc = filled(NEUTRAL_COLOR, 3)
-        self._needle = filled(NEEDLE_COLOR, 5)
+        self._needle = filled(CHART_NEEDLE_COLOR, 5)
 
         def text(color: str, anchor: tuple[float, float], x: float, y: float) -> pg.TextItem:
             item = pg.TextItem("", color=color, anchor=anchor)
@@ -154,19 +146,21 @@ class Gauge(QWidget):
             vb.addItem(item)
             return item
 
-        self._value_label = text(TEXT_COLOR, (0.5, 0.5), 0.0, 0.02)
-        self._unit_label = text(DIM_TEXT_COLOR, (0.5, 0.0), 0.0, -0.22)
+        self._value_label = text(CHART_TEXT_COLOR, (0.5, 0.5), 0.0, 0.02)
+        self._unit_label = text(CHART_DIM_TEXT_COLOR, (0.5, 0.0), 0.0, -0.22)
         self._stale_label = text(STALE_COLOR, (0.5, 0.5), 0.0, 0.42)
-        self._title_label = text(TEXT_COLOR, (0.5, 0.0), 0.0, -0.55)
+        self._title_label = text(CHART_TEXT_COLOR, (0.5, 0.0), 0.0, -0.55)
         end = math.radians(START_DEGREES)
-        self._min_label = text(DIM_TEXT_COLOR, (0.5, 0.0), _RING_OUTER * math.cos(end), -0.52)
-        self._max_label = text(DIM_TEXT_COLOR, (0.5, 0.0), -_RING_OUTER * math.cos(end), -0.52)
+        self._min_label = text(CHART_DIM_TEXT_COLOR, (0.5, 0.0), _RING_OUTER * math.cos(end), -0.52)
+        self._max_label = text(
+            CHART_DIM_TEXT_COLOR, (0.5, 0.0), -_RING_OUTER * math.cos(end), -0.52
+        )
 
-        self._value_label.setText(NO_VALUE_TEXT)
+        self._value_label.setText(NO_VALUE)
         self._unit_label.setText(unit)
         self._title_label.setText(title)
-        self._min_label.setText(f"{self._minimum:g}")
-        self._max_label.setText(f"{self._maximum:g}")
+        self._min_label.setText(format_exact(self._minimum))
+        self._max_label.setText(format_exact(self._maximum))
         self._apply_fonts(1.0)
 
         self.set_thresholds(warn, alarm, high_is_bad=high_is_bad)
@@ -259,14 +253,6 @@ class Gauge(QWidget):
         span = self._maximum - self._minimum
         return min(1.0, max(0.0, (value - self._minimum) / span))
 
-    def _format(self, value: float) -> str:
-        if math.isinf(value):
-            return "\u221e" if value > 0 else "-\u221e"
-        text = f"{value:.{self._decimals}f}"
-        if text.startswith("-") and text.strip("-0.") == "":
-            text = text[1:]
-        return text
-
     def _bands(self) -> dict[str, tuple[float, float]]:
         """Dial fractions covered by each band (empty bands are left out)."""
         warn = None if self._warn is None else self._fraction(self._warn)
@@ -325,12 +311,12 @@ class Gauge(QWidget):
         self._shown = (value, stale)
         if value is None:
             self._band = "none"
-            self._value_text = NO_VALUE_TEXT
+            self._value_text = NO_VALUE
             self._needle.setVisible(False)
             self._value_arc.setVisible(False)
         else:
             self._band = self._band_of(value)
-            self._value_text = self._format(value)
+            self._value_text = format_number(value, self._decimals)
             fraction = self._fraction(value)
             has_bands = self._warn is not None or self._alarm is not None
             color = _BAND_COLORS[self._band] if has_bands else NEUTRAL_COLOR
@@ -342,10 +328,10 @@ class Gauge(QWidget):
             self._value_arc.setBrush(pg.mkBrush(color))
             self._value_arc.setVisible(True)
             self._needle.setData(*self._needle_outline(fraction))
-            self._needle.setBrush(pg.mkBrush(STALE_COLOR if stale else NEEDLE_COLOR))
+            self._needle.setBrush(pg.mkBrush(STALE_COLOR if stale else CHART_NEEDLE_COLOR))
             self._needle.setVisible(True)
         self._value_label.setText(self._value_text)
-        self._value_label.setColor(QColor(STALE_COLOR if stale else TEXT_COLOR))
+        self._value_label.setColor(QColor(STALE_COLOR if stale else CHART_TEXT_COLOR))
         self._stale_label.setText(self.hint_text())
 
     @staticmethod

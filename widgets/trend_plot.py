@@ -14,9 +14,9 @@ Design choices:
   time span, with its warning and alarm thresholds as dashed lines). One selector scales
   to any number of metrics, which stacked small plots would not.
 * **Cost.** :meth:`~TrendPlot.append` only appends to per-metric Python lists. A fixed
-  4 Hz timer moves them into numpy ring buffers of at most ``max_points`` points per metric
-  and calls ``setData`` once per changed curve. Curves are created once per metric, clip to
-  the view and use automatic peak downsampling.
+  4 Hz timer moves them into numpy ring buffers (:mod:`widgets.trend_buffer`) of at most
+  ``max_points`` points per metric and calls ``setData`` once per changed curve. Curves
+  are created once per metric, clip to the view and use automatic peak downsampling.
 * **Order.** Points are kept sorted by time: :meth:`~TrendPlot.show_entity` sorts the
   history, and appended points older than the newest buffered one are inserted at their
   place (a stable merge). Once a buffer is full the oldest points are dropped, so a late
@@ -54,8 +54,18 @@ from PySide6.QtWidgets import (
 )
 
 from services.model import Reading
-from widgets.colors import ALARM_COLOR, WARNING_COLOR
-from widgets.gauge import BACKGROUND, DIM_TEXT_COLOR, TEXT_COLOR
+from widgets.format import format_number, format_value
+from widgets.palette import (
+    ALARM_COLOR,
+    CHART_AXIS_COLOR,
+    CHART_BACKGROUND,
+    CHART_DIM_TEXT_COLOR,
+    CHART_LEGEND_BACKGROUND,
+    CHART_TEXT_COLOR,
+    TREND_CURVE_COLORS,
+    WARNING_COLOR,
+)
+from widgets.trend_buffer import SeriesBuffer, as_points, normalise
 
 log = logging.getLogger(__name__)
 
@@ -68,61 +78,15 @@ MAX_METRICS = 32
 ALL_METRICS_TEXT = "All (normalised)"
 NORMALISED_AXIS_TEXT = "normalised per metric (0 = min, 1 = max)"
 TIME_AXIS_TEXT = "time (local)"
-NO_VALUE_TEXT = "\u2014"
 
 GRID_ALPHA = 0.18
-AXIS_COLOR = "#5b6572"
-LEGEND_BRUSH = "#1b2026d0"
 LEGEND_OFFSET = 8.0
-
-CURVE_COLORS = (
-    "#56b4e9",  # sky blue
-    "#f5a623",  # orange
-    "#c792ea",  # violet
-    "#4ecdc4",  # teal
-    "#f0e442",  # yellow
-    "#ff8fa3",  # pink
-    "#9ccc65",  # light green
-    "#b0bec5",  # grey blue
-)
-"""Categorical curve colours that read well on the dark background."""
-
-_Array = np.ndarray
 
 
 def _curve_color(index: int) -> QColor:
-    if index < len(CURVE_COLORS):
-        return QColor(CURVE_COLORS[index])
+    if index < len(TREND_CURVE_COLORS):
+        return QColor(TREND_CURVE_COLORS[index])
     return QColor(pg.intColor(index, hues=13, values=1, maxValue=235, minValue=235, sat=150))
-
-
-def _as_points(values: Sequence[tuple[float, float]]) -> tuple[_Array, _Array]:
-    """(ts, value) pairs as two float arrays, sorted by time, non-finite times removed."""
-    data = np.asarray(values, dtype=np.float64).reshape(-1, 2)
-    return _clean(data[:, 0], data[:, 1])
-
-
-def _clean(ts: _Array, vals: _Array) -> tuple[_Array, _Array]:
-    """Drop points with a non-finite time, turn infinite values into NaN, sort by time."""
-    keep = np.isfinite(ts)
-    if not keep.all():
-        ts, vals = ts[keep], vals[keep]
-    vals = np.where(np.isinf(vals), np.nan, vals)
-    if ts.size > 1 and bool(np.any(np.diff(ts) < 0)):
-        order = np.argsort(ts, kind="stable")
-        ts, vals = ts[order], vals[order]
-    return ts, vals
-
-
-def _normalise(vals: _Array) -> _Array:
-    """Scale ``vals`` to 0..1 by their finite minimum and maximum (flat series at 0.5)."""
-    finite = vals[np.isfinite(vals)]
-    if finite.size == 0:
-        return vals.copy()
-    low, high = float(finite.min()), float(finite.max())
-    if high <= low:
-        return np.where(np.isfinite(vals), 0.5, np.nan)
-    return (vals - low) / (high - low)
 
 
 class _PinnedLegend(pg.LegendItem):
@@ -141,78 +105,6 @@ class _PinnedLegend(pg.LegendItem):
 
     def mouseDragEvent(self, ev: MouseDragEvent) -> None:
         ev.ignore()
-
-
-class _Series:
-    """Buffered points of one metric: a sorted numpy ring plus readings not yet merged."""
-
-    def __init__(self, max_points: int, curve: pg.PlotDataItem, unit: str) -> None:
-        self.max_points = max_points
-        self.curve = curve
-        self.unit = unit
-        self._ts = np.empty(0, dtype=np.float64)
-        self._vals = np.empty(0, dtype=np.float64)
-        self._start = 0
-        self._end = 0
-        self.pending_ts: list[float] = []
-        self.pending_vals: list[float] = []
-        self.dirty = True
-        self.with_symbol = False
-
-    def __len__(self) -> int:
-        return self._end - self._start
-
-    def times(self) -> _Array:
-        return self._ts[self._start : self._end]
-
-    def values(self) -> _Array:
-        return self._vals[self._start : self._end]
-
-    def replace(self, ts: _Array, vals: _Array) -> None:
-        """Drop everything and hold the newest ``max_points`` of (sorted) ``ts``/``vals``."""
-        ts, vals = ts[-self.max_points :], vals[-self.max_points :]
-        capacity = 2 * self.max_points
-        # Fresh arrays: views handed to the curve earlier must never change underneath it.
-        self._ts = np.empty(capacity, dtype=np.float64)
-        self._vals = np.empty(capacity, dtype=np.float64)
-        self._ts[: ts.size] = ts
-        self._vals[: vals.size] = vals
-        self._start, self._end = 0, ts.size
-        self.pending_ts.clear()
-        self.pending_vals.clear()
-        self.dirty = True
-
-    def flush(self) -> None:
-        """Merge the pending readings into the ring."""
-        if not self.pending_ts:
-            return
-        ts = np.asarray(self.pending_ts, dtype=np.float64)
-        vals = np.asarray(self.pending_vals, dtype=np.float64)
-        self.pending_ts.clear()
-        self.pending_vals.clear()
-        ts, vals = _clean(ts, vals)
-        if ts.size == 0:
-            return
-        self.dirty = True
-        size = len(self)
-        if size and ts[0] < self._ts[self._end - 1]:
-            # Late points: a stable merge keeps earlier-received points first on equal times.
-            all_ts = np.concatenate((self.times(), ts))
-            all_vals = np.concatenate((self.values(), vals))
-            order = np.argsort(all_ts, kind="stable")
-            self.replace(all_ts[order], all_vals[order])
-            return
-        if ts.size >= self.max_points or self._end + ts.size > self._ts.size:
-            keep = min(size, self.max_points - min(ts.size, self.max_points))
-            self.replace(
-                np.concatenate((self.times()[size - keep :], ts)),
-                np.concatenate((self.values()[size - keep :], vals)),
-            )
-            return
-        self._ts[self._end : self._end + ts.size] = ts
-        self._vals[self._end : self._end + ts.size] = vals
-        self._end += ts.size
-        self._start = max(self._start, self._end - self.max_points)
 
 
 class TrendPlot(QWidget):
@@ -238,7 +130,7 @@ class TrendPlot(QWidget):
         self._max_points = int(max_points)
         self._clock = clock
         self._entity_id: str | None = None
-        self._series: dict[str, _Series] = {}
+        self._series: dict[str, SeriesBuffer] = {}
         self._thresholds: dict[str, tuple[float | None, float | None]] = {}
         self._units: dict[str, str] = {}
         self._selected: str | None = None
@@ -247,8 +139,8 @@ class TrendPlot(QWidget):
         self.setObjectName("trendPlot")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(BACKGROUND))
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(TEXT_COLOR))
+        palette.setColor(QPalette.ColorRole.Window, QColor(CHART_BACKGROUND))
+        palette.setColor(QPalette.ColorRole.WindowText, QColor(CHART_TEXT_COLOR))
         self.setPalette(palette)
         self.setAutoFillBackground(True)
 
@@ -285,7 +177,7 @@ class TrendPlot(QWidget):
         header.addWidget(self._follow)
 
         self._axis = pg.DateAxisItem(orientation="bottom")
-        self._canvas = pg.PlotWidget(background=BACKGROUND, axisItems={"bottom": self._axis})
+        self._canvas = pg.PlotWidget(background=CHART_BACKGROUND, axisItems={"bottom": self._axis})
         self._plot: pg.PlotItem = self._canvas.getPlotItem()
         self._vb: pg.ViewBox = self._plot.getViewBox()
         self._style_plot()
@@ -296,8 +188,8 @@ class TrendPlot(QWidget):
         layout.addLayout(header)
         layout.addWidget(self._canvas, 1)
 
-        self._warn_line = self._threshold_line(WARNING_COLOR, "warn {value:.4g}")
-        self._alarm_line = self._threshold_line(ALARM_COLOR, "alarm {value:.4g}")
+        self._warn_line = self._threshold_line(WARNING_COLOR)
+        self._alarm_line = self._threshold_line(ALARM_COLOR)
 
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_INTERVAL_MS)
@@ -330,7 +222,7 @@ class TrendPlot(QWidget):
         for metric, points in series.items():
             buffer = self._add_series(metric, "")
             if buffer is not None:
-                buffer.replace(*_as_points(points))
+                buffer.replace(*as_points(points))
         self._push_dirty()
         self._snap_to_live()
         self._timer.start()
@@ -450,17 +342,17 @@ class TrendPlot(QWidget):
         tick_font.setPixelSize(11)
         for name in ("left", "bottom"):
             axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen(AXIS_COLOR))
-            axis.setTextPen(pg.mkPen(DIM_TEXT_COLOR))
+            axis.setPen(pg.mkPen(CHART_AXIS_COLOR))
+            axis.setTextPen(pg.mkPen(CHART_DIM_TEXT_COLOR))
             axis.setStyle(tickFont=tick_font)
         plot.getAxis("left").enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(56)
-        plot.setLabel("bottom", TIME_AXIS_TEXT, color=DIM_TEXT_COLOR)
+        plot.setLabel("bottom", TIME_AXIS_TEXT, color=CHART_DIM_TEXT_COLOR)
         self._legend = _PinnedLegend(
             offset=None,
-            brush=pg.mkBrush(LEGEND_BRUSH),
-            pen=pg.mkPen(AXIS_COLOR),
-            labelTextColor=TEXT_COLOR,
+            brush=pg.mkBrush(CHART_LEGEND_BACKGROUND),
+            pen=pg.mkPen(CHART_AXIS_COLOR),
+            labelTextColor=CHART_TEXT_COLOR,
             labelTextSize="9pt",
             verSpacing=-4,
         )
@@ -470,12 +362,12 @@ class TrendPlot(QWidget):
         self._vb.enableAutoRange(x=False, y=True)
         self._vb.setAutoVisible(y=True)
 
-    def _threshold_line(self, color: str, label: str) -> pg.InfiniteLine:
+    def _threshold_line(self, color: str) -> pg.InfiniteLine:
         line = pg.InfiniteLine(
             angle=0,
             movable=False,
             pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine),
-            label=label,
+            label="",
             labelOpts={"position": 0.04, "color": color, "anchors": [(0, 1), (0, 1)]},
         )
         line.setZValue(-5)
@@ -483,7 +375,7 @@ class TrendPlot(QWidget):
         self._plot.addItem(line, ignoreBounds=False)
         return line
 
-    def _add_series(self, metric: str, unit: str) -> _Series | None:
+    def _add_series(self, metric: str, unit: str) -> SeriesBuffer | None:
         if metric in self._series:
             return self._series[metric]
         if len(self._series) >= MAX_METRICS:
@@ -511,14 +403,14 @@ class TrendPlot(QWidget):
         curve.setDownsampling(auto=True, method="peak")
         self._plot.addItem(curve)  # the plot has no legend of its own: add to ours
         self._legend.addItem(curve, html.escape(metric))
-        buffer = _Series(self._max_points, curve, unit)
+        buffer = SeriesBuffer(self._max_points, curve, unit)
         self._series[metric] = buffer
         self._selector.addItem(f"{metric} ({unit})" if unit else metric, metric)
         if self._selected is not None:
             curve.setVisible(False)
         return buffer
 
-    def _set_unit(self, metric: str, buffer: _Series, unit: str) -> None:
+    def _set_unit(self, metric: str, buffer: SeriesBuffer, unit: str) -> None:
         buffer.unit = unit
         buffer.dirty = True
         index = self._selector.findData(metric)
@@ -559,7 +451,7 @@ class TrendPlot(QWidget):
                 continue
             buffer.dirty = False
             ts, vals = buffer.times(), buffer.values()
-            shown = _normalise(vals) if normalised else vals
+            shown = normalise(vals) if normalised else vals
             # A lone finite point draws no line, so show it as a dot.
             few = int(np.count_nonzero(np.isfinite(vals))) == 1
             if few != buffer.with_symbol:
@@ -570,15 +462,14 @@ class TrendPlot(QWidget):
             if metric == self._selected:
                 self._update_axis_label()
 
-    def _update_legend_text(self, metric: str, buffer: _Series) -> None:
+    def _update_legend_text(self, metric: str, buffer: SeriesBuffer) -> None:
         label = self._legend.getLabel(buffer.curve)
         if label is None:
             return
         vals = buffer.values()
         latest = float(vals[-1]) if vals.size else math.nan
-        value = NO_VALUE_TEXT if math.isnan(latest) else f"{latest:.4g}"
-        unit = f" {buffer.unit}" if buffer.unit and value != NO_VALUE_TEXT else ""
-        label.setText(f"{html.escape(metric)}&nbsp;&nbsp;{html.escape(value + unit)}")
+        value = format_value(latest, buffer.unit)
+        label.setText(f"{html.escape(metric)}&nbsp;&nbsp;{html.escape(value)}")
 
     def _update_axis_label(self) -> None:
         metric = self._selected
@@ -587,7 +478,7 @@ class TrendPlot(QWidget):
         else:
             unit = self._series[metric].unit
             text = f"{metric} ({unit})" if unit else metric
-        self._plot.setLabel("left", html.escape(text), color=DIM_TEXT_COLOR)
+        self._plot.setLabel("left", html.escape(text), color=CHART_DIM_TEXT_COLOR)
 
     def _apply_mode(self) -> None:
         """Show the curves, axis and thresholds of the selected mode."""
@@ -609,13 +500,18 @@ class TrendPlot(QWidget):
         warn, alarm = (None, None)
         if self._selected is not None:
             warn, alarm = self._thresholds.get(self._selected, (None, None))
-        for line, value in ((self._warn_line, warn), (self._alarm_line, alarm)):
+        for name, line, value in (
+            ("warn", self._warn_line, warn),
+            ("alarm", self._alarm_line, alarm),
+        ):
             if value is None or not math.isfinite(value):
                 line.setVisible(False)
             else:
                 line.setVisible(True)
                 line.setValue(value)
-                line.label.valueChanged()  # the label skips updates while hidden
+                # The label's text is a format string; the number is already formatted.
+                # Set after showing the line: the label skips updates while hidden.
+                line.label.setFormat(f"{name} {format_number(value)}")
 
     def _snap_to_live(self) -> None:
         now = float(self._clock())

@@ -9,8 +9,9 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from widgets.colors import ALARM_COLOR, NORMAL_COLOR, STALE_COLOR, WARNING_COLOR
-from widgets.gauge import NO_VALUE_TEXT, Gauge
+from widgets.format import NO_VALUE
+from widgets.gauge import Gauge
+from widgets.palette import ALARM_COLOR, NORMAL_COLOR, STALE_COLOR, WARNING_COLOR
 
 
 def make_gauge(qtbot: QtBot, **kwargs: float | str | None) -> Gauge:
@@ -31,7 +32,7 @@ def make_gauge(qtbot: QtBot, **kwargs: float | str | None) -> Gauge:
 def test_starts_empty(qtbot: QtBot) -> None:
     gauge = make_gauge(qtbot)
     assert gauge.value() is None
-    assert gauge.value_text() == NO_VALUE_TEXT
+    assert gauge.value_text() == NO_VALUE
     assert gauge.band() == "none"
     assert not gauge.is_stale()
     assert gauge.needle_fraction() is None
@@ -87,11 +88,11 @@ def test_none_and_nan_show_a_dash(qtbot: QtBot) -> None:
     gauge.set_value(80.0)
     gauge.set_value(None)
     assert gauge.value() is None
-    assert gauge.value_text() == NO_VALUE_TEXT
+    assert gauge.value_text() == NO_VALUE
     assert gauge.band() == "none"
     gauge.set_value(math.nan)
     assert gauge.value() is None
-    assert gauge.value_text() == NO_VALUE_TEXT
+    assert gauge.value_text() == NO_VALUE
 
 
 def test_out_of_range_clamps_needle_but_shows_true_number(qtbot: QtBot) -> None:

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
 from services.model import Reading
-from widgets.trend_plot import ALL_METRICS_TEXT, MAX_METRICS, TrendPlot, _Series
+from widgets.trend_buffer import SeriesBuffer
+from widgets.trend_plot import ALL_METRICS_TEXT, MAX_METRICS, TrendPlot
 
 NOW = 1_760_000_000.0
 WINDOW = 600.0
@@ -224,7 +225,7 @@ batches = st.lists(
 def test_series_buffer_matches_a_sorted_reference(
     qapp: QApplication, max_points: int, batches: list[list[tuple[float, float]]]
 ) -> None:
-    buffer = _Series(max_points, pg.PlotDataItem(), "")
+    buffer = SeriesBuffer(max_points, pg.PlotDataItem(), "")
     arrived: list[tuple[float, int, float]] = []
     for batch in batches:
         for ts, value in batch:
