@@ -19,7 +19,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 import folium
 from branca.element import MacroElement
@@ -31,22 +31,15 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
 from services.model import AlertArea, Entity, Severity
+from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
+from widgets.palette import MAP_PAGE_COLORS
 
 log = logging.getLogger(__name__)
 
 QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
 
 _INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
-
-MAX_AREA_VERTICES = 10_000
-"""Most vertices drawn for one alert area (a circle counts as one); larger areas are thinned."""
-
-MAX_AREA_RADIUS_KM = 5_000.0
-"""Circles larger than this are drawn with this radius."""
-
-MAX_AREA_TEXT = 500
-"""Longest label or ``areaDesc`` sent to the page, in characters."""
 
 
 class OfflineMap(folium.Map):
@@ -67,7 +60,11 @@ class OfflineMap(folium.Map):
 
 
 class _CityOpsInit(MacroElement):
-    """Hands the generated Leaflet map variable to ``window.cityops.init``."""
+    """Hands the generated Leaflet map variable and the page's options to ``window.cityops.init``.
+
+    The options are data (JSON through the template's ``tojson``): whether to cluster
+    markers, and the page's colours by name.
+    """
 
     _template = Template(
         """
@@ -77,10 +74,10 @@ class _CityOpsInit(MacroElement):
         """
     )
 
-    def __init__(self, cluster: bool) -> None:
+    def __init__(self, cluster: bool, colors: Mapping[str, str]) -> None:
         super().__init__()
         self._name = "CityOpsInit"
-        self.options = {"cluster": cluster}
+        self.options = {"cluster": cluster, "colors": dict(colors)}
 
 
 def _csp(html: str) -> str:
@@ -101,8 +98,18 @@ def _csp(html: str) -> str:
     )
 
 
-def build_map_html(center: tuple[float, float], zoom: int, *, cluster: bool = True) -> str:
-    """Render the map page: no tiles, no CDN, every asset from ``cityops://`` or ``qrc:``."""
+def build_map_html(
+    center: tuple[float, float],
+    zoom: int,
+    *,
+    cluster: bool = True,
+    colors: Mapping[str, str] = MAP_PAGE_COLORS,
+) -> str:
+    """Render the map page: no tiles, no CDN, every asset from ``cityops://`` or ``qrc:``.
+
+    ``colors`` (by default the palette's :data:`~widgets.palette.MAP_PAGE_COLORS`) reach the
+    page as JSON data in its init call; the page's script and style sheet hold no colours.
+    """
     fmap = OfflineMap(
         location=list(center),
         zoom_start=zoom,
@@ -111,7 +118,7 @@ def build_map_html(center: tuple[float, float], zoom: int, *, cluster: bool = Tr
         attribution_control=False,
         font_size="13px",
     )
-    _CityOpsInit(cluster).add_to(fmap)
+    _CityOpsInit(cluster, colors).add_to(fmap)
     html = fmap.get_root().render()
     head = (
         f'<meta http-equiv="Content-Security-Policy" content="{_csp(html)}" />\n'
@@ -207,154 +214,6 @@ def _location(entity: Entity) -> tuple[float, float] | None:
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         return None
     return lat, lon
-
-
-_Ring = list[list[float]]
-
-
-class _Shape(NamedTuple):
-    """One drawable feature of an alert area: polygons, or a circle's centre."""
-
-    properties: dict[str, Any]
-    polygons: list[list[_Ring]]  # empty for a circle
-    centre: list[float] | None  # [lon, lat] of a circle
-
-    @property
-    def vertices(self) -> int:
-        return 1 if self.centre is not None else sum(len(r) for p in self.polygons for r in p)
-
-    def geometry(self) -> dict[str, Any]:
-        if self.centre is not None:
-            return {"type": "Point", "coordinates": self.centre}
-        if len(self.polygons) == 1:
-            return {"type": "Polygon", "coordinates": self.polygons[0]}
-        return {"type": "MultiPolygon", "coordinates": self.polygons}
-
-
-def _number(value: Any) -> float | None:
-    """``value`` as a finite float, or None (bools and strings are not numbers here)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
-
-
-def _position(value: Any) -> list[float] | None:
-    """A GeoJSON position as [lon, lat] if it is a usable one (extra axes are dropped)."""
-    if not isinstance(value, list | tuple) or len(value) < 2:
-        return None
-    lon, lat = _number(value[0]), _number(value[1])
-    if lon is None or lat is None or not (-180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
-        return None
-    return [lon, lat]
-
-
-def _ring(value: Any) -> _Ring | None:
-    """A linear ring without unusable positions, or None if fewer than 3 corners are left."""
-    if not isinstance(value, list | tuple):
-        return None
-    ring: _Ring = []
-    for item in value:
-        point = _position(item)
-        if point is not None and (not ring or ring[-1] != point):
-            ring.append(point)
-    corners = len(ring) - (1 if len(ring) > 1 and ring[0] == ring[-1] else 0)
-    return ring if corners >= 3 else None
-
-
-def _polygon(value: Any) -> list[_Ring] | None:
-    """A polygon's rings (outer first); unusable holes are dropped, an unusable outer ring
-    drops the polygon."""
-    if not isinstance(value, list | tuple) or not value:
-        return None
-    outer = _ring(value[0])
-    if outer is None:
-        return None
-    return [outer, *(hole for hole in (_ring(r) for r in value[1:]) if hole is not None)]
-
-
-def _thin(ring: _Ring, keep: int) -> _Ring:
-    """``keep`` (at least 2) evenly spaced positions of ``ring``, first and last included."""
-    if keep >= len(ring):
-        return ring
-    last = len(ring) - 1
-    return [ring[round(i * last / (keep - 1))] for i in range(keep)]
-
-
-def _area_text(value: Any) -> str:
-    return value[:MAX_AREA_TEXT] if isinstance(value, str) else ""
-
-
-def _shape(feature: Any) -> _Shape | None:
-    """The drawable part of one GeoJSON feature, or None."""
-    if not isinstance(feature, Mapping):
-        return None
-    geometry = feature.get("geometry")
-    props = feature.get("properties")
-    props = props if isinstance(props, Mapping) else {}
-    if not isinstance(geometry, Mapping):
-        return None
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
-    properties: dict[str, Any] = {}
-    if isinstance(props.get("areaDesc"), str):
-        properties["areaDesc"] = _area_text(props["areaDesc"])
-    if kind == "Point":
-        centre, radius = _position(coords), _number(props.get("radius_km"))
-        if centre is None or radius is None or radius < 0.0:
-            return None
-        properties["radius_km"] = min(radius, MAX_AREA_RADIUS_KM)
-        return _Shape(properties, [], centre)
-    polygons: list[list[_Ring]] = []
-    if kind == "Polygon":
-        polygon = _polygon(coords)
-        polygons = [polygon] if polygon is not None else []
-    elif kind == "MultiPolygon" and isinstance(coords, list | tuple):
-        polygons = [p for p in (_polygon(c) for c in coords) if p is not None]
-    return _Shape(properties, polygons, None) if polygons else None
-
-
-def clean_area_geojson(
-    geojson: Any, max_vertices: int = MAX_AREA_VERTICES
-) -> tuple[dict[str, Any], int]:
-    """A drawable copy of an alert area's GeoJSON, and how many features were left out.
-
-    Keeps Polygon and MultiPolygon features, and Point features with a non-negative numeric
-    ``radius_km`` property (circles), in lon/lat order. Positions that are not finite or out
-    of range are dropped; features that are malformed or of other types are left out, and so
-    are properties other than ``areaDesc`` and ``radius_km``. An area with more than
-    ``max_vertices`` vertices (a circle counts as one) is thinned evenly, then cut off at that
-    many. Never raises on bad input.
-    """
-    if isinstance(geojson, Mapping) and geojson.get("type") == "FeatureCollection":
-        raw = geojson.get("features")
-        candidates = list(raw) if isinstance(raw, list | tuple) else []
-    elif isinstance(geojson, Mapping) and geojson.get("type") == "Feature":
-        candidates = [geojson]
-    else:
-        candidates = []
-    shapes = [s for s in (_shape(f) for f in candidates) if s is not None]
-    dropped = len(candidates) - len(shapes)
-    total = sum(s.vertices for s in shapes)
-    if total > max_vertices:
-        log.info("alert area: thinning %d vertices to at most %d", total, max_vertices)
-        share = max_vertices / total
-        shapes = [
-            s._replace(
-                polygons=[[_thin(r, max(4, int(len(r) * share))) for r in p] for p in s.polygons]
-            )
-            for s in shapes
-        ]
-    features: list[dict[str, Any]] = []
-    used = 0
-    for shape in shapes:
-        if used + shape.vertices > max_vertices:
-            dropped += 1
-            continue
-        used += shape.vertices
-        features.append(
-            {"type": "Feature", "geometry": shape.geometry(), "properties": shape.properties}
-        )
-    return {"type": "FeatureCollection", "features": features}, dropped
 
 
 class MapView(QWebEngineView):
@@ -569,7 +428,7 @@ class MapView(QWebEngineView):
         return {
             "id": area_id,
             "severity": severity,
-            "label": _area_text(area.label),
+            "label": area_text(area.label),
             "geojson": geojson,
         }
 

@@ -3,8 +3,13 @@
  * clicks over QWebChannel. Every string that comes from a feed is treated as data: it is
  * only ever assigned with textContent, never parsed as markup.
  *
+ * Colours come from the application's palette (widgets/palette.py) as data in init's
+ * options; this file and cityops-map.css hold none. Each one is also set as the CSS
+ * variable --cityops-<name>, which the style sheet uses.
+ *
  * API (window.cityops):
- *   init(map, options)         called once by the generated page with the Leaflet map
+ *   init(map, options)         called once by the generated page with the Leaflet map;
+ *                              options: {cluster: bool, colors: {name: "#rrggbb", ...}}
  *   applyEntities(batch)       create or update markers; returns the number of markers
  *   removeEntities(ids)        remove markers; returns the number of markers
  *   setBoundaries(geojson)     draw a FeatureCollection as labelled outlines (null clears)
@@ -20,12 +25,10 @@
 (function () {
   "use strict";
 
-  var COLORS = {
-    ok: "#2e9d4a",
-    warn: "#e8a317",
-    alarm: "#d62828",
-    stale: "#8a8f98"
-  };
+  // The palette entry that colours each level.
+  var LEVEL_COLOR = { ok: "normal", warn: "warning", alarm: "alarm", stale: "stale" };
+  var COLOR_NAME = /^[a-z][a-z0-9-]*$/;
+  var COLOR_VALUE = /^#[0-9a-fA-F]{3,8}$/;
   // Cluster icons show the most urgent child: larger rank wins.
   var RANK = { stale: 0, ok: 1, warn: 2, alarm: 3 };
 
@@ -42,8 +45,37 @@
     boundaries: null,
     boundaryCount: 0,
     areas: new Map(),
+    colors: {},
     bridge: null
   };
+
+  // Keeps the colours that are #hex values under plain names, and sets each one as the
+  // CSS variable --cityops-<name>; anything else is ignored.
+  function setColors(colors) {
+    state.colors = {};
+    if (!isPlainObject(colors)) {
+      console.warn("cityops: no colours given; the map is drawn without them");
+      return;
+    }
+    var root = document.documentElement.style;
+    Object.keys(colors).forEach(function (name) {
+      var value = colors[name];
+      if (!COLOR_NAME.test(name) || typeof value !== "string" || !COLOR_VALUE.test(value)) {
+        console.warn("cityops: ignored a colour that is not a #hex value");
+        return;
+      }
+      state.colors[name] = value;
+      root.setProperty("--cityops-" + name, value);
+    });
+  }
+
+  function color(name) {
+    return Object.prototype.hasOwnProperty.call(state.colors, name) ? state.colors[name] : "";
+  }
+
+  function levelColor(level) {
+    return color(LEVEL_COLOR[level]);
+  }
 
   function severityLevel(severity) {
     switch (severity) {
@@ -76,10 +108,10 @@
     var stale = level === "stale" || level.indexOf(":stale") > 0;
     return {
       radius: 7,
-      color: stale ? COLORS.stale : "#1f2328",
+      color: stale ? levelColor("stale") : color("marker-outline"),
       weight: stale ? 2 : 1,
       opacity: 0.9,
-      fillColor: COLORS[baseLevel(level)],
+      fillColor: levelColor(baseLevel(level)),
       fillOpacity: stale ? 0.35 : 0.9,
       dashArray: stale ? "3 3" : null
     };
@@ -286,11 +318,11 @@
       interactive: false,
       style: function () {
         return {
-          color: "#5b6770",
+          color: color("boundary-line"),
           weight: 1.5,
           opacity: 0.8,
           fill: true,
-          fillColor: "#ffffff",
+          fillColor: color("boundary-fill"),
           fillOpacity: 0.25
         };
       },
@@ -330,11 +362,11 @@
 
   function areaStyle(level) {
     return {
-      color: COLORS[level],
+      color: levelColor(level),
       weight: 2,
       opacity: 0.9,
       fill: true,
-      fillColor: COLORS[level],
+      fillColor: levelColor(level),
       fillOpacity: 0.2
     };
   }
@@ -517,7 +549,7 @@
     var info = group.cityops;
     return {
       severity: info.severity,
-      color: COLORS[info.level],
+      color: levelColor(info.level),
       label: info.label,
       shapes: info.shapes,
       radii: info.radii.slice()
@@ -552,6 +584,7 @@
 
   function init(map, options) {
     var opts = options || {};
+    setColors(opts.colors);
     state.map = map;
     // Without tile layers Leaflet knows no zoom limits, which markercluster needs.
     if (map.options.maxZoom === undefined) {

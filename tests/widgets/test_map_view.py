@@ -26,8 +26,10 @@ from pytestqt.qtbot import QtBot
 
 from services.model import AlertArea, Entity, Severity
 from tests.conftest import SHARED_INTEROP
+from widgets import palette
+from widgets.map_areas import MAX_AREA_VERTICES, clean_area_geojson
 from widgets.map_scheme import CityOpsSchemeHandler, install_scheme_handler, register_scheme
-from widgets.map_view import MAX_AREA_VERTICES, MapView, clean_area_geojson
+from widgets.map_view import MapView
 
 # Headless machines have no GPU: Qt's RHI probe and Chromium's GPU info complain once, harmlessly.
 pytestmark = [
@@ -178,6 +180,33 @@ def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapVie
     assert js(qtbot, view, "window.cityops.marker('stale-ok').options.dashArray") == "3 3"
     assert value(qtbot, view, "window.cityops.marker('high').options.dashArray") is None
     assert call(qtbot, view, "markerInfo", "nobody") is None
+
+
+def test_page_takes_its_colours_from_the_palette(
+    qtbot: QtBot, profile: QWebEngineProfile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(palette.MAP_PAGE_COLORS, "alarm", "#123456")
+    monkeypatch.setitem(palette.MAP_PAGE_COLORS, "background", "#010203")
+    monkeypatch.setitem(palette.MAP_PAGE_COLORS, "cluster-text", "red;background:url(x)")
+    view = make_view(profile)
+    try:
+        qtbot.waitUntil(view.is_ready, timeout=TIMEOUT_MS)
+        view.apply_entities([station("a", worst_severity=Severity.HIGH)])
+        wait_count(qtbot, view, 1)
+        assert call(qtbot, view, "markerInfo", "a")["color"] == "#123456"
+        background = js(
+            qtbot,
+            view,
+            "getComputedStyle(document.querySelector('.leaflet-container')).backgroundColor",
+        )
+        assert background == "rgb(1, 2, 3)"
+        # Only #hex values become colours; anything else is left out.
+        variable = "getComputedStyle(document.documentElement).getPropertyValue('--cityops-{}')"
+        assert js(qtbot, view, variable.format("cluster-text")) == ""
+        assert js(qtbot, view, variable.format("stale")).strip() == GREY
+    finally:
+        view.close()
+        shiboken6.delete(view)
 
 
 def test_update_moves_and_recolours_existing_marker(qtbot: QtBot, view: MapView) -> None:
