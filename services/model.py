@@ -189,6 +189,8 @@ class FeedHealth:
     rate: float = 0.0
     last_message_at: float | None = None
     detail: str = ""
+    stale_after: float | None = None
+    """Seconds after which the feed's values are shown as stale (configured or derived)."""
 
 
 class CacheState(enum.StrEnum):

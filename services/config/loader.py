@@ -306,6 +306,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
     mapping = _read_mapping(mapping_table) if mapping_table is not None else None
     if mapping is not None and format_name != "json":
         raise reader.fail("mapping", 'a field mapping applies to format = "json" only')
+    stale_after = _positive(reader, "stale_after", 0.0) if "stale_after" in reader.table else None
     if kind == "http":
         feed = FeedConfig(
             name=name,
@@ -315,6 +316,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
             broker="",
             http=_read_http(reader),
             mapping=mapping,
+            stale_after=stale_after,
         )
         reader.reject_unknown()
         return feed
@@ -341,6 +343,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
         kind="mqtt",
         broker=broker,
         mapping=mapping,
+        stale_after=stale_after,
     )
     reader.reject_unknown()
     return feed

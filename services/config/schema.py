@@ -124,6 +124,8 @@ class FeedConfig:
     broker: str = "default"
     http: HttpSettings | None = None
     mapping: JsonMapping | None = None
+    stale_after: float | None = None
+    """Seconds after which the feed's values are stale; None derives it from the feed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,12 @@ log = logging.getLogger(__name__)
 
 LOG_EVERY_SECONDS = 60.0
 """A feed's rejected payloads are logged at most once per this interval."""
+MIN_STALE_AFTER_S = 30.0
+"""A derived staleness limit is never shorter than this."""
+STALE_AFTER_INTERVALS = 3.0
+"""Without ``stale_after`` in its config a feed's values go stale after this many of its
+usual intervals between two reports of one entity."""
+_INTERVAL_WEIGHT = 0.1
 
 
 def excerpt(payload: bytes, limit: int = DEAD_LETTER_EXCERPT_CHARS) -> str:
@@ -46,13 +52,26 @@ class _FeedRecord:
         self.unlogged_errors = 0
         self.connected = False
         self.paused = False
+        self.interval: float | None = None
+
+    def stale_after(self, default: float) -> float:
+        configured = self.config.stale_after
+        if configured is not None:
+            return configured
+        if self.interval is None:
+            return default
+        return max(MIN_STALE_AFTER_S, STALE_AFTER_INTERVALS * self.interval)
+
+    @property
+    def live(self) -> bool:
+        return self.connected and not self.paused and self.health.state is FeedState.CONNECTED
 
 
 class FeedHealthBook:
     """The health of every feed. Not thread-safe: only the ingest worker uses it."""
 
     def __init__(self, feeds: Iterable[FeedConfig], *, stale_after: float) -> None:
-        self.stale_after = stale_after
+        self.stale_after_default = stale_after
         self._feeds = {feed.name: _FeedRecord(feed) for feed in feeds}
 
     def restore(self, last_message: dict[str, float]) -> list[str]:
@@ -75,12 +94,36 @@ class FeedHealthBook:
         record = self._feeds.get(name)
         return None if record is None else replace(record.health)
 
-    def message(self, name: str, received_at: float) -> None:
-        """A payload of the feed was decoded."""
+    def message(self, name: str, received_at: float, intervals: Sequence[float] = ()) -> None:
+        """A payload of the feed was decoded; ``intervals`` are the seconds since the
+        previous report of each entity it updated."""
         record = self._feeds[name]
         record.health.messages += 1
         record.health.last_message_at = received_at
         record.window_messages += 1
+        for interval in intervals:
+            if record.interval is None:
+                record.interval = interval
+            else:
+                record.interval += _INTERVAL_WEIGHT * (interval - record.interval)
+
+    def stale_after(self, name: str) -> float:
+        """How old a value of the feed may be before it is shown as stale."""
+        record = self._feeds.get(name)
+        return (
+            self.stale_after_default
+            if record is None
+            else record.stale_after(self.stale_after_default)
+        )
+
+    def fresh(self, name: str, updated_at: float, now: float) -> bool:
+        """Whether a value the feed delivered at ``updated_at`` is live and fresh at ``now``."""
+        record = self._feeds.get(name)
+        return (
+            record is not None
+            and record.live
+            and now - updated_at <= record.stale_after(self.stale_after_default)
+        )
 
     def rejected(self, item: RawMessage, reason: str) -> DeadLetter:
         """A payload of the feed was refused; returns its dead letter (logged now and then)."""
@@ -148,20 +191,21 @@ class FeedHealthBook:
         changed: dict[str, FeedHealth] = {}
         for name, record in self._feeds.items():
             health = record.health
-            before = (health.state, round(health.rate, 1))
+            before = (health.state, round(health.rate, 1), health.stale_after)
             health.rate = record.window_messages / elapsed
+            health.stale_after = record.stale_after(self.stale_after_default)
             if record.connected and not record.paused:
                 if record.window_errors and not record.window_messages:
                     health.state = FeedState.FAILING
                 elif health.last_message_at is not None and (
-                    now - health.last_message_at > self.stale_after
+                    now - health.last_message_at > health.stale_after
                 ):
                     health.state = FeedState.STALE
                 else:
                     health.state = FeedState.CONNECTED
             record.window_messages = 0
             record.window_errors = 0
-            if (health.state, round(health.rate, 1)) != before:
+            if (health.state, round(health.rate, 1), health.stale_after) != before:
                 changed[name] = replace(health)
         return changed
 

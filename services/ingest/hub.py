@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from services.decoders.base import EntityUpdate
 from services.model import Entity, Reading, Severity
@@ -31,9 +32,17 @@ class StateHub:
                 self._latest[(reading.entity_id, reading.metric)] = reading
 
     def apply_entities(
-        self, updates: Iterable[EntityUpdate], feed: str, domain: str, now: float
+        self,
+        updates: Iterable[EntityUpdate],
+        feed: str,
+        domain: str,
+        now: float,
+        intervals: list[float] | None = None,
     ) -> list[Entity]:
-        """Merge entity updates; returns the entities that changed (fresh copies are kept)."""
+        """Merge entity updates; returns the entities that changed (fresh copies are kept).
+
+        ``intervals`` collects, for entities that were already fresh, the seconds since
+        their previous update (how often the feed reports each entity)."""
         changed: list[Entity] = []
         with self._lock:
             for update in updates:
@@ -48,6 +57,8 @@ class StateHub:
                     entity.type = update.type
                 if update.lat is not None and update.lon is not None:
                     entity.lat, entity.lon = update.lat, update.lon
+                if intervals is not None and not entity.stale and now > entity.updated_at > 0:
+                    intervals.append(now - entity.updated_at)
                 entity.feed = feed
                 entity.domain = entity.domain or domain
                 entity.updated_at = now
@@ -70,6 +81,16 @@ class StateHub:
                     self._latest[key] = reading
                     fresh.append(reading)
         return fresh
+
+    def mark_stale(self, is_stale: Callable[[Entity], bool]) -> list[Entity]:
+        """Mark fresh entities for which ``is_stale`` holds as stale; returns copies of them."""
+        marked: list[Entity] = []
+        with self._lock:
+            for entity in self._entities.values():
+                if not entity.stale and is_stale(entity):
+                    entity.stale = True
+                    marked.append(replace(entity))
+        return marked
 
     def set_worst_severity(self, entity_id: str, severity: Severity | None) -> Entity | None:
         """Record the entity's most severe active alarm; returns the entity if it changed."""

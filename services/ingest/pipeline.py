@@ -257,7 +257,7 @@ class IngestPipeline:
                 except Exception:
                     log.exception("ingest batch of %d items failed", len(batch))
                 self._mark_done(len(batch))
-            self._housekeeping()
+            self.housekeeping()
             self.flush_cache(force=stopping)
         log.debug("ingest worker stopped")
 
@@ -342,13 +342,14 @@ class IngestPipeline:
             decoded = self._decode(item, feed)
             if decoded is None:
                 continue
+            intervals: list[float] = []
             for entity in self.hub.apply_entities(
-                decoded.entities, item.feed, feed.domain, item.received_at
+                decoded.entities, item.feed, feed.domain, item.received_at, intervals
             ):
                 changed_entities[entity.id] = entity
             readings.extend(decoded.readings)
             external.extend(decoded.alarms)
-            self.feeds.message(item.feed, item.received_at)
+            self.feeds.message(item.feed, item.received_at, intervals)
             last_messages[item.feed] = max(item.received_at, last_messages.get(item.feed, 0.0))
 
         fresh = self.hub.apply_readings(readings)
@@ -438,15 +439,25 @@ class IngestPipeline:
             self._delta.feeds.pop(change.name, None)
             self._delta.removed_feeds.add(change.name)
 
-    def _housekeeping(self) -> None:
-        """Once a second: message rates, and stale or failing feeds."""
+    def housekeeping(self, *, force: bool = False) -> None:
+        """Once a second (the worker calls it; ``force`` for tests): message rates, stale or
+        failing feeds, and the entities whose values are no longer live and fresh (their
+        feed is down, paused or stale, or they have not reported within the feed's
+        staleness limit)."""
         now_mono = time.monotonic()
         elapsed = now_mono - self._last_housekeeping
-        if elapsed < 1.0:
+        if elapsed < 1.0 and not force:
             return
+        elapsed = max(elapsed, 1e-3)
         self._last_housekeeping = now_mono
         now = self.clock()
         changed = self.feeds.tick(now, elapsed)
+        gone_stale = self.hub.mark_stale(
+            lambda entity: not self.feeds.fresh(entity.feed, entity.updated_at, now)
+        )
+        if gone_stale:
+            with self._delta_lock:
+                self._delta.entities.update((entity.id, entity) for entity in gone_stale)
         expired = self.alarms.expire(now)
         if expired:
             self._record_alarm_changes(expired)

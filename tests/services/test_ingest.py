@@ -212,3 +212,70 @@ def test_cap_area_comes_back_after_a_restart(cache_dir: Path) -> None:
         area = delta.areas[alarm_id]
         assert area is not None and area.geojson["type"] == "FeatureCollection"
         assert second.alert_areas() == [area]
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def connected(pipeline: IngestPipeline, feeds: tuple[str, ...] = ("air",)) -> None:
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, feeds)])
+
+
+def test_values_go_stale_when_their_broker_goes_down(cache_dir: Path) -> None:
+    clock = Clock(1000.0)
+    pipe = IngestPipeline(CONFIG, None, clock=clock)
+    connected(pipe)
+    pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=1000.0)])
+    pipe.take_delta()
+    pipe.housekeeping(force=True)
+    assert "aq-1" not in pipe.take_delta().entities  # live and fresh
+    pipe.process_batch([ConnectionEvent("mqtt://h:1", FeedState.DOWN, ("air",), "refused")])
+    pipe.housekeeping(force=True)
+    delta = pipe.take_delta()
+    assert delta.entities["aq-1"].stale
+    assert delta.feeds["air"].state is FeedState.DOWN
+    connected(pipe)
+    pipe.process_batch([message({"id": "aq-1", "pm25": 21}, at=1001.0)])
+    assert not pipe.take_delta().entities["aq-1"].stale
+
+
+def test_a_feed_reporting_every_ten_minutes_is_not_stale_after_two(cache_dir: Path) -> None:
+    clock = Clock(0.0)
+    pipe = IngestPipeline(CONFIG, None, clock=clock)
+    connected(pipe)
+    for at in (0.0, 600.0, 1200.0):
+        clock.now = at
+        pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=at)])
+        pipe.housekeeping(force=True)
+    assert pipe.feeds.stale_after("air") == 1800.0  # three usual intervals
+    clock.now = 1200.0 + 120.0
+    pipe.housekeeping(force=True)
+    delta = pipe.take_delta()
+    assert delta.feeds["air"].state is FeedState.CONNECTED
+    assert not delta.entities["aq-1"].stale
+    clock.now = 1200.0 + 1801.0
+    pipe.housekeeping(force=True)
+    delta = pipe.take_delta()
+    assert delta.entities["aq-1"].stale
+    assert delta.feeds["air"].state is FeedState.STALE
+
+
+def test_a_configured_stale_after_wins_and_has_a_floor_when_derived() -> None:
+    feed = FeedConfig(name="air", topic="a/#", domain="environment", stale_after=5.0)
+    clock = Clock(0.0)
+    pipe = IngestPipeline(AppConfig(source="t", feeds=(feed,)), None, clock=clock)
+    connected(pipe)
+    pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=0.0)])
+    clock.now = 6.0
+    pipe.housekeeping(force=True)
+    assert pipe.take_delta().entities["aq-1"].stale
+    fast = IngestPipeline(CONFIG, None, clock=clock)
+    connected(fast)
+    for at in (0.0, 1.0, 2.0):
+        fast.process_batch([message({"id": "aq-1", "pm25": 20}, at=at)])
+    assert fast.feeds.stale_after("air") == 30.0
