@@ -42,6 +42,7 @@ from services.model import (
     Reading,
 )
 from ui.feed_dialog import AddFeedDialog
+from ui.freshness import FreshnessTracker
 from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
 from widgets.gauge import Gauge
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self.entities: dict[str, Entity] = {}
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
+        self.freshness = FreshnessTracker()
         self.setWindowTitle(f"{config.title} — CityOps" + ("  [DEMO DATA]" if config.demo else ""))
         self.resize(1440, 900)
 
@@ -301,9 +303,16 @@ class MainWindow(QMainWindow):
             self.values.setdefault(entity_id, {})[metric] = reading
         if delta.latest and self.trend.entity_id() is not None:
             self.trend.append(delta.latest.values())
-        if delta.messages and not self._live:
-            self._live = True
-            self.freshness_label.setText("Live")
+        if delta.messages:
+            self.freshness.received()
+        if delta.brokers:
+            self.freshness.brokers(delta.brokers)
+        if delta.feeds:
+            self.freshness.feeds(delta.feeds.values())
+        if delta.removed_feeds:
+            self.freshness.remove_feeds(delta.removed_feeds)
+        if delta.messages or delta.brokers or delta.feeds or delta.removed_feeds:
+            self.update_freshness()
         self._map_pending.update(delta.entities)
         for (entity_id, metric), reading in delta.latest.items():
             self._map_readings.setdefault(entity_id, {})[metric] = reading
@@ -351,16 +360,22 @@ class MainWindow(QMainWindow):
 
     def show_restored(self, count: int) -> None:
         """Mark what is on screen as the cached last known state until live data arrives."""
-        if count and not self._live:
-            self.freshness_label.setText(f"STALE: showing last known state ({count} entities)")
-            self.freshness_label.setStyleSheet("color:#f2994a;font-weight:bold")
+        self.freshness.restored(count)
+        self.update_freshness()
         self.refresh_kpis()
+
+    def update_freshness(self) -> None:
+        """Say LIVE or NOT LIVE (and why) on the banner and the status bar."""
+        verdict = self.freshness.verdict()
+        was_live, self._live = self._live, verdict.live
+        self.banner.set_line("live", verdict.banner(), BannerLevel.ALARM)
+        self.freshness_label.setText("Live" if verdict.live else "NOT LIVE")
+        self.freshness_label.setStyleSheet("" if verdict.live else "color:#eb5757;font-weight:bold")
+        if was_live != verdict.live:
+            self.refresh_kpis()
 
     def set_message_rate(self, rate: float) -> None:
         self.rate_label.setText(f"{rate:,.0f} msg/s")
-        if self._live:
-            self.freshness_label.setStyleSheet("")
-            self.freshness_label.setText("Live")
 
     def _values_of(self, entity_ids: set[str]) -> dict[str, dict[str, str]]:
         return {

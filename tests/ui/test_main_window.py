@@ -112,8 +112,35 @@ def test_ctrl_k_in_the_alarm_list_acknowledges_selection(
 
 def test_restored_state_is_marked_stale(window: MainWindow) -> None:
     window.show_restored(12)
-    assert "STALE" in window.freshness_label.text()
+    assert window.freshness_label.text() == "NOT LIVE"
+    assert window.banner.line("live") == (
+        "NOT LIVE — showing the last known state from the cache (12 entities)"
+    )
     assert window.gauges["Mean PM2.5"].is_stale()
+
+
+def test_not_live_banner_follows_the_broker_and_the_feeds(
+    window: MainWindow, pipeline: IngestPipeline
+) -> None:
+    window.show_restored(1)
+    pipeline.process_batch(
+        [ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",)), message("s1", 50, 1)]
+    )
+    window.apply_delta(pipeline.take_delta())
+    window.refresh_kpis()
+    assert window.banner.line("live") is None
+    assert window.freshness_label.text() == "Live"
+    assert not window.gauges["Mean PM2.5"].is_stale()
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.DOWN, ("air",), "lost")])
+    window.apply_delta(pipeline.take_delta())
+    line = window.banner.line("live")
+    assert line is not None
+    assert line.startswith("NOT LIVE — broker mqtt://h:1 down since ")
+    assert "feed air down since" in line
+    assert window.gauges["Mean PM2.5"].is_stale()
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",))])
+    window.apply_delta(pipeline.take_delta())
+    assert window.banner.line("live") is None
 
 
 def test_format_value() -> None:

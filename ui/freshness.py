@@ -1,0 +1,97 @@
+"""Whether what the window shows is live, and if not, why (no Qt here: plain logic)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from services.model import FeedHealth, FeedState
+
+NOT_LIVE_FEED_STATES = {
+    FeedState.DOWN: "down",
+    FeedState.STALE: "stale",
+    FeedState.FAILING: "failing",
+    FeedState.PAUSED: "paused",
+    FeedState.CONNECTING: "connecting",
+}
+MAX_FEEDS_NAMED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """The verdict: live, or not live for the reasons given (most important first)."""
+
+    live: bool
+    reasons: tuple[str, ...] = ()
+
+    def banner(self) -> str | None:
+        """The banner line, or None when live."""
+        if self.live:
+            return None
+        return "NOT LIVE — " + "; ".join(self.reasons)
+
+
+def clock_text(seconds: float) -> str:
+    """A local time of day as the banner shows it (hh:mm)."""
+    return time.strftime("%H:%M", time.localtime(seconds))
+
+
+class FreshnessTracker:
+    """Follows broker and feed states (with the time each went wrong) from the deltas."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._received = False
+        self._restored = 0
+        self._brokers: dict[str, tuple[FeedState, float]] = {}
+        self._feeds: dict[str, tuple[FeedState, float]] = {}
+
+    def restored(self, entities: int) -> None:
+        """The window shows ``entities`` from the cache (the last known state)."""
+        self._restored = entities
+
+    def received(self) -> None:
+        """Live data arrived."""
+        self._received = True
+
+    def brokers(self, states: Mapping[str, FeedState]) -> None:
+        now = self._clock()
+        for name, state in states.items():
+            held = self._brokers.get(name)
+            if held is None or held[0] is not state:
+                self._brokers[name] = (state, now)
+
+    def feeds(self, healths: Iterable[FeedHealth]) -> None:
+        now = self._clock()
+        for health in healths:
+            held = self._feeds.get(health.name)
+            if held is None or held[0] is not health.state:
+                self._feeds[health.name] = (health.state, now)
+
+    def remove_feeds(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._feeds.pop(name, None)
+
+    def verdict(self) -> Freshness:
+        """Live only when data has arrived and every broker and feed is connected."""
+        reasons: list[str] = []
+        for name, (state, since) in sorted(self._brokers.items()):
+            if state is not FeedState.CONNECTED:
+                reasons.append(f"broker {name} {state.value} since {clock_text(since)}")
+        troubled = [
+            (name, state, since)
+            for name, (state, since) in sorted(self._feeds.items())
+            if state in NOT_LIVE_FEED_STATES
+        ]
+        for name, state, since in troubled[:MAX_FEEDS_NAMED]:
+            reasons.append(f"feed {name} {NOT_LIVE_FEED_STATES[state]} since {clock_text(since)}")
+        if len(troubled) > MAX_FEEDS_NAMED:
+            reasons.append(f"{len(troubled) - MAX_FEEDS_NAMED} more feeds not live")
+        if not self._received:
+            reasons.append(
+                f"showing the last known state from the cache ({self._restored} entities)"
+                if self._restored
+                else "no live data yet"
+            )
+        return Freshness(live=not reasons, reasons=tuple(reasons))
