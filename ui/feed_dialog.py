@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.config import DOMAINS, FORMATS, ConfigError, FeedConfig, feed_from_table
+from widgets.palette import STATUS_ALARM_TEXT_COLOR
 
 
 class AddFeedDialog(QDialog):
@@ -37,7 +38,7 @@ class AddFeedDialog(QDialog):
         self.qos_box.setRange(0, 2)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color:#eb5757")
+        self.error_label.setStyleSheet(f"color:{STATUS_ALARM_TEXT_COLOR}")
         form = QFormLayout(self)
         form.addRow("&Name", self.name_edit)
         form.addRow("&Broker", self.broker_box)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from services.model import FeedHealth, FeedState
+from widgets.format import format_clock
 
 NOT_LIVE_FEED_STATES = {
     FeedState.DOWN: "down",
@@ -30,11 +31,6 @@ class Freshness:
         if self.live:
             return None
         return "NOT LIVE — " + "; ".join(self.reasons)
-
-
-def clock_text(seconds: float) -> str:
-    """A local time of day as the banner shows it (hh:mm)."""
-    return time.strftime("%H:%M", time.localtime(seconds))
 
 
 class FreshnessTracker:
@@ -78,14 +74,14 @@ class FreshnessTracker:
         reasons: list[str] = []
         for name, (state, since) in sorted(self._brokers.items()):
             if state is not FeedState.CONNECTED:
-                reasons.append(f"broker {name} {state.value} since {clock_text(since)}")
+                reasons.append(f"broker {name} {state.value} since {format_clock(since)}")
         troubled = [
             (name, state, since)
             for name, (state, since) in sorted(self._feeds.items())
             if state in NOT_LIVE_FEED_STATES
         ]
         for name, state, since in troubled[:MAX_FEEDS_NAMED]:
-            reasons.append(f"feed {name} {NOT_LIVE_FEED_STATES[state]} since {clock_text(since)}")
+            reasons.append(f"feed {name} {NOT_LIVE_FEED_STATES[state]} since {format_clock(since)}")
         if len(troubled) > MAX_FEEDS_NAMED:
             reasons.append(f"{len(troubled) - MAX_FEEDS_NAMED} more feeds not live")
         if not self._received:

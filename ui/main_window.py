@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -45,8 +44,10 @@ from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
 from widgets.alarm_table import AlarmTableView
 from widgets.feed_health import FeedHealthPanel
+from widgets.format import format_clock, format_value
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
+from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
 from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.trend_plot import TrendPlot
 
@@ -58,6 +59,9 @@ ExportFunction = Callable[[Path], int]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
 MAP_REFRESH_MS = 250
+DEMO_BACKGROUND, DEMO_TEXT = BANNER_COLORS["warning"]
+ALARM_TEXT_STYLE = f"color:{STATUS_ALARM_TEXT_COLOR};font-weight:bold"
+WARNING_TEXT_STYLE = f"color:{STATUS_WARNING_TEXT_COLOR};font-weight:bold"
 
 
 class FeedManager(Protocol):
@@ -66,21 +70,6 @@ class FeedManager(Protocol):
     def broker_names(self) -> list[str]: ...
     def add_feed(self, feed: FeedConfig) -> None: ...
     def remove_feed(self, name: str) -> None: ...
-
-
-def format_value(value: float, unit: str = "") -> str:
-    """A reading as an operator reads it: few decimals, unit appended."""
-    if not math.isfinite(value):
-        return "—"
-    magnitude = abs(value)
-    text = (
-        f"{value:.0f}"
-        if magnitude >= 100
-        else f"{value:.1f}"
-        if magnitude >= 10
-        else f"{value:.2f}"
-    )
-    return f"{text} {unit}".strip()
 
 
 class MainWindow(QMainWindow):
@@ -176,7 +165,8 @@ class MainWindow(QMainWindow):
             banner.setObjectName("demoBanner")
             banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
             banner.setStyleSheet(
-                "background:#f2c94c;color:#1b1f24;font-weight:bold;padding:4px;letter-spacing:1px"
+                f"background:{DEMO_BACKGROUND};color:{DEMO_TEXT};font-weight:bold;padding:4px;"
+                "letter-spacing:1px"
             )
             banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             layout.addWidget(banner)
@@ -370,7 +360,7 @@ class MainWindow(QMainWindow):
         was_live, self._live = self._live, verdict.live
         self.banner.set_line("live", verdict.banner(), BannerLevel.ALARM)
         self.freshness_label.setText("Live" if verdict.live else "NOT LIVE")
-        self.freshness_label.setStyleSheet("" if verdict.live else "color:#eb5757;font-weight:bold")
+        self.freshness_label.setStyleSheet("" if verdict.live else ALARM_TEXT_STYLE)
         if was_live != verdict.live:
             self.refresh_kpis()
 
@@ -391,7 +381,7 @@ class MainWindow(QMainWindow):
         if health.state is CacheState.OK:
             self.banner.set_line("cache", None)
             return
-        since = time.strftime("%H:%M", time.localtime(health.since or time.time()))
+        since = format_clock(health.since or time.time())
         what = "DAMAGED" if health.state is CacheState.DAMAGED else "NOT WRITABLE"
         text = (
             f"OFFLINE CACHE {what} since {since}: {health.detail} — "
@@ -411,7 +401,7 @@ class MainWindow(QMainWindow):
         text = "  ".join(f"{url}: {state.value}" for url, state in brokers.items())
         self.broker_label.setText(f"Broker {text}")
         down = any(state is not FeedState.CONNECTED for state in brokers.values())
-        self.broker_label.setStyleSheet("color:#eb5757;font-weight:bold" if down else "")
+        self.broker_label.setStyleSheet(ALARM_TEXT_STYLE if down else "")
 
     def _show_feed_summary(self) -> None:
         counts = self.feed_panel.model.count_by_state()
@@ -423,7 +413,7 @@ class MainWindow(QMainWindow):
             f"Feeds: {total - troubled}/{total} ok"
             + (f" · {troubled} need attention" if troubled else "")
         )
-        self.feeds_label.setStyleSheet("color:#f2994a;font-weight:bold" if troubled else "")
+        self.feeds_label.setStyleSheet(WARNING_TEXT_STYLE if troubled else "")
 
     def _show_dead_letters(self, feed: str) -> None:
         if feed:

@@ -8,11 +8,7 @@ import enum
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-BANNER_COLORS = {
-    "alarm": ("#b3261e", "#ffffff"),
-    "warning": ("#f2c94c", "#1b1f24"),
-    "info": ("#3d4a5c", "#e6e9ef"),
-}
+from widgets.palette import BANNER_COLORS
 
 
 class BannerLevel(enum.IntEnum):

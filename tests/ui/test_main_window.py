@@ -16,7 +16,7 @@ from services.messages import ConnectionEvent, RawMessage
 from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState
 from services.store.cache import OfflineCache
 from ui.bridge import DeltaBridge
-from ui.main_window import MainWindow, format_value
+from ui.main_window import MainWindow
 
 CONFIG = AppConfig(
     source="test",
@@ -141,13 +141,6 @@ def test_not_live_banner_follows_the_broker_and_the_feeds(
     pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",))])
     window.apply_delta(pipeline.take_delta())
     assert window.banner.line("live") is None
-
-
-def test_format_value() -> None:
-    assert format_value(123.456, "m") == "123 m"
-    assert format_value(12.34) == "12.3"
-    assert format_value(1.234, "%") == "1.23 %"
-    assert format_value(float("nan")) == "—"
 
 
 def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
