@@ -1,22 +1,26 @@
-"""Shared fixtures: isolated settings and cache per test, real MQTT brokers."""
+"""Suite-wide fixtures and hooks: isolated settings and cache per test, a real MQTT broker.
+
+Helpers live in ``tests/helpers``; tests do not import from conftest files.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
+# plain asserts in the helpers report their values like asserts in the tests do
+pytest.register_assert_rewrite("tests.helpers")
+
+from tests.helpers.brokers import MosquittoBroker, mosquitto_binary  # noqa: E402
+
+# re-exported only for tests/widgets/test_map_view.py until it imports tests.helpers.paths
+from tests.helpers.paths import SHARED_INTEROP  # noqa: E402, F401
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
-
-SHARED_INTEROP = Path(__file__).resolve().parents[1].parent / "shared" / "interop"
 
 
 @pytest.fixture(autouse=True)
@@ -36,77 +40,6 @@ def cache_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "cache"
     folder.mkdir()
     return folder
-
-
-def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    """Block until something accepts TCP connections on loopback ``port``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
-
-
-def mosquitto_binary() -> str | None:
-    """Path of the mosquitto broker, or None when it is not installed."""
-    return shutil.which("mosquitto") or (
-        "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
-    )
-
-
-class MosquittoBroker:
-    """A real mosquitto process on a free loopback port, for one test."""
-
-    def __init__(self, workdir: Path, extra_config: str = "") -> None:
-        binary = mosquitto_binary()
-        if binary is None:
-            raise RuntimeError("mosquitto is not installed")
-        self.port = free_port()
-        self.workdir = workdir
-        self.config_path = workdir / "mosquitto.conf"
-        self.config_path.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence false\n{extra_config}"
-        )
-        self.log_path = workdir / "mosquitto.log"
-        self._binary = binary
-        self._process: subprocess.Popen[bytes] | None = None
-        self._log: BinaryIO | None = None
-
-    @property
-    def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._log = self.log_path.open("ab")
-        self._process = subprocess.Popen(
-            [self._binary, "-c", str(self.config_path)], stdout=self._log, stderr=self._log
-        )
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-            self._process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
 
 
 @pytest.fixture

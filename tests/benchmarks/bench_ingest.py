@@ -7,39 +7,14 @@ Prints figures; asserts nothing (timings are noisy on shared machines).
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
-from services.messages import RawMessage
 from services.store.cache import OfflineCache
-
-
-def make_messages(count: int, entities: int, alarming: float = 0.05) -> list[RawMessage]:
-    """``count`` json payloads spread over ``entities`` stations; the first ``alarming``
-    share of the stations swing across the PM2.5 thresholds, the others stay normal."""
-    now = time.time()
-    swinging = int(entities * alarming)
-    messages = []
-    for index in range(count):
-        station = index % entities
-        entity = f"aq-{station:05d}"
-        swing = (index * 7919) % 120
-        payload = {
-            "id": entity,
-            "lat": 28.5 + station * 1e-4,
-            "lon": 112.3,
-            "pm25": 40 + swing if station < swinging else 30 + swing % 30,
-            "aqi": 80 + index % 50,
-            "ts": now + index * 1e-3,
-        }
-        messages.append(
-            RawMessage("air", f"yiyang/env/air/{entity}", json.dumps(payload).encode(), now)
-        )
-    return messages
+from tests.helpers.ingest import make_messages
 
 
 def main() -> None:

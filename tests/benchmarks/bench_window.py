@@ -18,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from tests.benchmarks.bench_ingest import make_messages
+from tests.helpers.ingest import make_messages
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import MosquittoBroker, mosquitto_binary
+from tests.helpers.brokers import MosquittoBroker, mosquitto_binary
 
 
 @pytest.fixture

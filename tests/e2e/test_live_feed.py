@@ -10,8 +10,9 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from services.model import AlarmState
-from tests.e2e.helpers import live_window, publish
-from tests.helpers import run_cityops
+from tests.helpers.cli import run_cityops
+from tests.helpers.e2e import live_window
+from tests.helpers.mqtt import publish
 
 pytestmark = pytest.mark.e2e
 

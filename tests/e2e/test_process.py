@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import E2E_CONFIG, publish
-from tests.helpers import cityops_command, run_cityops
+from tests.helpers.cli import cityops_command, run_cityops
+from tests.helpers.e2e import E2E_CONFIG
+from tests.helpers.mqtt import publish
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,8 @@ from pytestqt.qtbot import QtBot
 
 from services.config import FeedConfig
 from services.model import FeedState
-from tests.e2e.helpers import live_window, publish
+from tests.helpers.e2e import live_window
+from tests.helpers.mqtt import publish
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services.mqtt_brokers import Broker, broker_factory
+from tests.helpers.brokers import Broker, broker_factory
 
 
 @pytest.fixture

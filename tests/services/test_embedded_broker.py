@@ -4,63 +4,17 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.demo.embedded_broker import EmbeddedBroker, EmbeddedBrokerError
-from tests.conftest import free_port
-
-
-class Subscriber:
-    """A real paho client that records every message on ``filters``."""
-
-    def __init__(self, port: int, filters: list[str]) -> None:
-        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
-        self._subscribed = threading.Event()
-        self._filters = filters
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-        self.client.on_connect = self._on_connect
-        self.client.on_subscribe = self._on_subscribe
-        self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        assert self._subscribed.wait(10), "no SUBACK from the broker"
-
-    def _on_connect(self, client: mqtt.Client, *args: Any) -> None:
-        client.subscribe([(topic, 0) for topic in self._filters])
-
-    def _on_subscribe(self, *args: Any) -> None:
-        self._subscribed.set()
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        self.messages.put((message.topic, message.payload))
-
-    def get(self, timeout: float = 10.0) -> tuple[str, bytes]:
-        return self.messages.get(timeout=timeout)
-
-    def collect(self, enough: int, timeout: float = 15.0) -> list[tuple[str, bytes]]:
-        """Wait for at least ``enough`` messages (or the timeout) and return them."""
-        received: list[tuple[str, bytes]] = []
-        deadline = time.monotonic() + timeout
-        while len(received) < enough and time.monotonic() < deadline:
-            try:
-                received.append(self.messages.get(timeout=0.2))
-            except queue.Empty:
-                continue
-        return received
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+from tests.helpers.mqtt import Subscriber
+from tests.helpers.net import free_port
 
 
 def publish_once(port: int, topic: str, payload: bytes) -> None:

@@ -19,15 +19,9 @@ from services.feeds.mqtt.client import MqttFeedClient
 from services.feeds.mqtt.retry import FAST_RETRY_CAP, MIN_RETRY_DELAY, SLOW_RETRY_CAP, retry_delay
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
-from tests.conftest import MosquittoBroker
-from tests.services.mqtt_brokers import (
-    Broker,
-    Recorder,
-    feed,
-    publish_until_received,
-    running,
-    wait_for,
-)
+from tests.helpers.brokers import Broker, MosquittoBroker
+from tests.helpers.mqtt import Recorder, feed, publish_until_received, running
+from tests.helpers.polling import wait_for
 
 
 def publish(url: str, topic: str, payload: bytes, *, retain: bool = False) -> None:
@@ -81,7 +75,7 @@ def test_feeds_receive_their_topics_and_report_connection(mosquitto: MosquittoBr
 
 def test_unreachable_broker_is_reported_down() -> None:
     from services.feeds.mqtt.client import MqttFeedClient
-    from tests.conftest import free_port
+    from tests.helpers.net import free_port
 
     received: list[InboxItem] = []
     url = f"mqtt://127.0.0.1:{free_port()}"
@@ -212,10 +206,11 @@ def test_feeds_added_removed_paused_and_resumed_without_reconnecting(
         publish_until_received(broker, "water/g1", recorder, prefix="water-on")
         assert [f.name for f in client.feeds] == ["air", "water"]
 
+        unsubscribed = f"Received UNSUBSCRIBE from {client.client_id}"
         client.pause_feed("water")
         assert client.paused == {"water"}
         assert [f.name for f in client.feeds] == ["air", "water"], "paused feeds stay configured"
-        time.sleep(0.3)  # let the UNSUBSCRIBE reach the broker
+        wait_for(lambda: broker.log_text().count(unsubscribed) == 1, what="UNSUBSCRIBE water")
         broker.publish("water/g1", b"while-paused")
         publish_until_received(broker, "air/x", recorder, prefix="air-sentinel-1")
 
@@ -224,13 +219,12 @@ def test_feeds_added_removed_paused_and_resumed_without_reconnecting(
 
         client.remove_feed("air")
         assert [f.name for f in client.feeds] == ["water"]
-        time.sleep(0.3)
+        wait_for(lambda: broker.log_text().count(unsubscribed) == 2, what="UNSUBSCRIBE air")
         broker.publish("air/x", b"after-removal")
         publish_until_received(broker, "water/g2", recorder, prefix="water-sentinel")
         assert client.connected
 
-    log_text = broker.log_text()
-    assert f"Received UNSUBSCRIBE from {client.client_id}" in log_text
+    assert broker.log_text().count(unsubscribed) == 2
     assert b"while-paused" not in recorder.payloads()
     assert b"after-removal" not in recorder.payloads()
     water = recorder.payloads("water")

@@ -10,15 +10,9 @@ import pytest
 
 from services.feeds.mqtt.client import MqttFeedClient
 from services.model import FeedState
-from tests.services.mqtt_brokers import (
-    Broker,
-    Recorder,
-    TlsFiles,
-    feed,
-    make_tls_files,
-    publish_until_received,
-    running,
-)
+from tests.helpers.brokers import Broker
+from tests.helpers.mqtt import Recorder, feed, publish_until_received, running
+from tests.helpers.tls import TlsFiles, make_tls_files
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import pytest
 from services.demo.simulator import CitySimulator, DemoCity, load_demo_city
 from services.ingest.pipeline import IngestPipeline
 from services.model import Alarm, AlarmState, Condition
-from tests.services.test_simulator import DEMO, START, feed_of, raw
+from tests.helpers.demo import DEMO, START, feed_of, raw
 
 Observer = Callable[[float, list[tuple[str, bytes]], IngestPipeline], None]
 

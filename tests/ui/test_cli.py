@@ -9,7 +9,7 @@ import pytest
 
 from services.model import Alarm, AlarmState, Condition, Reading, Severity
 from services.store.cache import OfflineCache
-from tests.helpers import run_cityops
+from tests.helpers.cli import run_cityops
 from ui.app import main
 
 GOOD = """

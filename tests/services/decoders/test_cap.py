@@ -17,7 +17,7 @@ from services.decoders.base import Decoded, DecodeError, ExternalAlarm
 from services.decoders.cap import decode_cap
 from services.limits import MAX_PAYLOAD_BYTES
 from services.model import AlarmState, Severity
-from tests.conftest import SHARED_INTEROP
+from tests.helpers.paths import SHARED_INTEROP
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "cap"
 INTEROP = SHARED_INTEROP / "cap"

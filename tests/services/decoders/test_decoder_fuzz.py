@@ -24,8 +24,8 @@ from services.decoders.owntracks import decode_owntracks
 from services.decoders.senml import decode_senml
 from services.decoders.sensorthings import decode_sensorthings
 from services.limits import MAX_PAYLOAD_BYTES
-from tests.conftest import SHARED_INTEROP
-from tests.services.decoders import FIXTURES, RECEIVED_AT, make_feed
+from tests.helpers.decoders import FIXTURES, RECEIVED_AT, make_feed
+from tests.helpers.paths import SHARED_INTEROP
 
 Decoder = Callable[[bytes, str, FeedConfig, float], Decoded]
 

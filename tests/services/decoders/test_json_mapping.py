@@ -9,7 +9,7 @@ import pytest
 from services.config import JsonMapping
 from services.decoders import Decoded, DecodeError
 from services.decoders.json_decoder import decode_json, resolve_path
-from tests.services.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
 
 STATION = JsonMapping(
     id="meta.station.id",

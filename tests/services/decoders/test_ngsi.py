@@ -9,8 +9,8 @@ import pytest
 from services.decoders import Decoded, DecodeError
 from services.decoders.ngsi import decode_ngsi_ld, decode_ngsi_v2, unit_text
 from services.model import Severity
-from tests.conftest import SHARED_INTEROP
-from tests.services.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.paths import SHARED_INTEROP
 
 T_0740 = RECEIVED_AT - 20 * 60
 T_0750 = RECEIVED_AT - 10 * 60

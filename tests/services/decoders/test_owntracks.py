@@ -8,7 +8,7 @@ import pytest
 
 from services.decoders import Decoded, DecodeError
 from services.decoders.owntracks import decode_owntracks
-from tests.services.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
 
 
 def decode(payload: bytes, topic: str = "owntracks/bus/b7-phone") -> Decoded:

@@ -8,8 +8,8 @@ import pytest
 
 from services.decoders import Decoded, DecodeError
 from services.decoders.senml import decode_senml, split_name
-from tests.conftest import SHARED_INTEROP
-from tests.services.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.paths import SHARED_INTEROP
 
 T_0755 = RECEIVED_AT - 300
 

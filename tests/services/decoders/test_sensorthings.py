@@ -8,7 +8,7 @@ import pytest
 
 from services.decoders import Decoded, DecodeError
 from services.decoders.sensorthings import decode_sensorthings
-from tests.services.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
+from tests.helpers.decoders import RECEIVED_AT, fixture, make_feed, readings_by_key
 
 TOPIC = "v1.1/Datastreams(12)/Observations"
 PAGE_URL = "https://sta.example.cn/FROST-Server/v1.1/Datastreams(12)/Observations?$top=3"

@@ -1,4 +1,4 @@
-"""Helpers shared by tests in several folders."""
+"""Run the ``cityops`` command from this checkout."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Test helpers: real mosquitto brokers with TLS, passwords, ACLs, websockets, persistence.
+"""Real mosquitto brokers for tests.
 
-Every broker has a plain, anonymous *control* listener that the tests publish through, and a
-*main* listener (the one the client under test connects to) configured per test. Certificates
-come from the ``openssl`` command line; password files from ``mosquitto_passwd`` when it is
-installed, else they are written here in mosquitto's ``$6$`` format.
+``MosquittoBroker`` is one plain anonymous listener. ``Broker`` has a plain, anonymous
+*control* listener that the tests publish through, and a *main* listener (the one the client
+under test connects to) configured per test: TLS, passwords, ACLs, websockets, persistence.
+Password files come from ``mosquitto_passwd`` when it is installed, else they are written
+here in mosquitto's ``$6$`` format. ``broker_factory`` starts brokers and stops them all.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,150 +28,60 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.addresses import parse_broker_url
-from services.config import BrokerConfig, FeedConfig
-from services.feeds.mqtt.client import MqttFeedClient
-from services.messages import ConnectionEvent, InboxItem, RawMessage
-from services.model import FeedState
-from tests.conftest import free_port, mosquitto_binary
+from services.config import BrokerConfig
+from tests.helpers.net import free_port, wait_for_port
+from tests.helpers.tls import TlsFiles
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
-    """Poll ``predicate`` until it is true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout:g} s: {what}")
+def mosquitto_binary() -> str | None:
+    """Path of the mosquitto broker, or None when it is not installed."""
+    return shutil.which("mosquitto") or (
+        "/usr/sbin/mosquitto" if os.access("/usr/sbin/mosquitto", os.X_OK) else None
+    )
 
 
-class Recorder:
-    """A thread-safe sink that keeps everything an MqttFeedClient hands over."""
+class MosquittoBroker:
+    """A real mosquitto process on a free loopback port, for one test."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._items: list[InboxItem] = []
-
-    def __call__(self, item: InboxItem) -> None:
-        with self._lock:
-            self._items.append(item)
-
-    @property
-    def items(self) -> list[InboxItem]:
-        with self._lock:
-            return list(self._items)
-
-    @property
-    def messages(self) -> list[RawMessage]:
-        return [item for item in self.items if isinstance(item, RawMessage)]
-
-    @property
-    def events(self) -> list[ConnectionEvent]:
-        return [item for item in self.items if isinstance(item, ConnectionEvent)]
-
-    def payloads(self, feed: str | None = None) -> list[bytes]:
-        return [m.payload for m in self.messages if feed is None or m.feed == feed]
-
-    def states(self) -> list[FeedState]:
-        return [event.state for event in self.events]
-
-    def last_event(self) -> ConnectionEvent | None:
-        events = self.events
-        return events[-1] if events else None
-
-    def wait_state(self, state: FeedState, timeout: float = 10.0) -> ConnectionEvent:
-        """Wait until the latest connection event has ``state`` and return it."""
-        wait_for(
-            lambda: (last := self.last_event()) is not None and last.state is state,
-            timeout,
-            f"last connection event is {state} (events: {self.events})",
+    def __init__(self, workdir: Path, extra_config: str = "") -> None:
+        binary = mosquitto_binary()
+        if binary is None:
+            raise RuntimeError("mosquitto is not installed")
+        self.port = free_port()
+        self.workdir = workdir
+        self.config_path = workdir / "mosquitto.conf"
+        self.config_path.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence false\n{extra_config}"
         )
-        event = self.last_event()
-        assert event is not None
-        return event
+        self.log_path = workdir / "mosquitto.log"
+        self._binary = binary
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: BinaryIO | None = None
 
-    def wait_payload(self, payload: bytes, feed: str | None = None, timeout: float = 10.0) -> None:
-        wait_for(lambda: payload in self.payloads(feed), timeout, f"{payload!r} received")
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
 
+    def start(self) -> None:
+        self._log = self.log_path.open("ab")
+        self._process = subprocess.Popen(
+            [self._binary, "-c", str(self.config_path)], stdout=self._log, stderr=self._log
+        )
+        wait_for_port(self.port)
 
-@dataclass(frozen=True)
-class TlsFiles:
-    """A test CA and certificates signed by it (PEM files)."""
-
-    ca: Path
-    server_cert: Path
-    server_key: Path
-    client_cert: Path
-    client_key: Path
-
-
-def openssl_binary() -> str | None:
-    return shutil.which("openssl")
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    binary = openssl_binary()
-    assert binary is not None
-    subprocess.run([binary, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
-
-
-def _key_and_csr(folder: Path, name: str, subject: str) -> None:
-    _openssl(
-        "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject,
-        cwd=folder,
-    )  # fmt: skip
-
-
-def _sign(folder: Path, name: str, extensions: str) -> None:
-    (folder / f"{name}.ext").write_text(
-        extensions + "\nbasicConstraints = critical, CA:FALSE\n"
-        "subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid, issuer\n"
-    )
-    _openssl(
-        "x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-sha256", "-extfile", f"{name}.ext",
-        "-out", f"{name}.crt",
-        cwd=folder,
-    )  # fmt: skip
-
-
-def make_tls_files(
-    folder: Path, server_names: tuple[str, ...] = ("localhost", "127.0.0.1")
-) -> TlsFiles:
-    """Generate a CA, a server certificate for ``server_names`` (DNS names or IPv4 addresses
-    in its subjectAltName) and a client certificate, all signed by the CA."""
-    if openssl_binary() is None:
-        pytest.skip("the openssl command is not installed")
-    folder.mkdir(parents=True, exist_ok=True)
-    _openssl(
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-sha256",
-        "-subj", "/CN=CityOps Test CA",
-        "-addext", "basicConstraints = critical, CA:TRUE",
-        "-addext", "keyUsage = critical, keyCertSign, cRLSign",
-        "-addext", "subjectKeyIdentifier = hash",
-        cwd=folder,
-    )  # fmt: skip
-    alt_names = ", ".join(
-        f"IP:{name}" if name.replace(".", "").isdigit() else f"DNS:{name}" for name in server_names
-    )
-    _key_and_csr(folder, "server", f"/CN={server_names[0]}")
-    _sign(
-        folder,
-        "server",
-        f"subjectAltName = {alt_names}\nkeyUsage = critical, digitalSignature\n"
-        "extendedKeyUsage = serverAuth",
-    )
-    _key_and_csr(folder, "client", "/CN=cityops-workstation")
-    _sign(folder, "client", "keyUsage = critical, digitalSignature\nextendedKeyUsage = clientAuth")
-    return TlsFiles(
-        ca=folder / "ca.crt",
-        server_cert=folder / "server.crt",
-        server_key=folder / "server.key",
-        client_cert=folder / "client.crt",
-        client_key=folder / "client.key",
-    )
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
 
 def write_password_file(path: Path, users: Mapping[str, str], *, tool: bool = True) -> None:
@@ -421,49 +330,3 @@ def broker_factory(root: Path) -> Iterator[Callable[..., Broker]]:
     finally:
         for broker in made:
             broker.stop()
-
-
-def feed(name: str, topic: str, qos: int = 0) -> FeedConfig:
-    """A JSON MQTT feed on the default broker."""
-    return FeedConfig(name=name, topic=topic, qos=qos)
-
-
-def publish_until_received(
-    broker: Broker,
-    topic: str,
-    recorder: Recorder,
-    *,
-    prefix: str = "probe",
-    interval: float = 0.1,
-    timeout: float = 10.0,
-) -> float:
-    """Publish ``prefix-N`` payloads to ``topic`` every ``interval`` seconds until one of them
-    reaches ``recorder``; returns the monotonic time at which it was seen.
-
-    Proves a subscription is live without guessing how long subscribing takes.
-    """
-    deadline = time.monotonic() + timeout
-    sent: set[bytes] = set()
-    count = 0
-    while time.monotonic() < deadline:
-        payload = f"{prefix}-{count}".encode()
-        count += 1
-        sent.add(payload)
-        if broker.running:
-            broker.publish(topic, payload, qos=0)
-        until = time.monotonic() + interval
-        while time.monotonic() < until:
-            if sent.intersection(recorder.payloads()):
-                return time.monotonic()
-            time.sleep(0.01)
-    raise AssertionError(f"nothing published to {topic} arrived within {timeout:g} s")
-
-
-@contextmanager
-def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
-    """Start ``client`` for the ``with`` block and stop it afterwards."""
-    client.start()
-    try:
-        yield client
-    finally:
-        client.stop()

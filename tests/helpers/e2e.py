@@ -1,4 +1,4 @@
-"""Small helpers shared by the end-to-end tests."""
+"""End-to-end tests: the whole app (session and main window) on a real broker."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from pytestqt.qtbot import QtBot
 
-from services.addresses import parse_broker_url
 from services.config import load_config
 from services.session import CitySession
 from ui.main_window import MainWindow
@@ -37,19 +34,6 @@ metric = "pm25"
 min = 0
 max = 250
 """
-
-
-def publish(url: str, topic: str, payload: bytes) -> None:
-    """Publish one message with QoS 1 and wait until the broker has it."""
-    address = parse_broker_url(url)
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
-    client.connect(address.host, address.port)
-    client.loop_start()
-    try:
-        client.publish(topic, payload, qos=1).wait_for_publish(5)
-    finally:
-        client.loop_stop()
-        client.disconnect()
 
 
 @contextmanager
