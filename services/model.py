@@ -42,15 +42,13 @@ THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condit
 
 
 class AlarmState(enum.StrEnum):
-    """ISA-18.2 alarm states."""
+    """ISA-18.2 alarm states that CityOps produces today (shelving and out-of-service come
+    with the operator actions that produce them)."""
 
     NORMAL = "normal"
     UNACKNOWLEDGED = "unacknowledged"
     ACKNOWLEDGED = "acknowledged"
     RTN_UNACKNOWLEDGED = "rtn_unacknowledged"
-    SHELVED = "shelved"
-    SUPPRESSED = "suppressed"
-    OUT_OF_SERVICE = "out_of_service"
 
     @property
     def is_active(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QBrush, QFont
@@ -60,9 +60,6 @@ STATE_TEXT: dict[AlarmState, str] = {
     AlarmState.UNACKNOWLEDGED: "Unacknowledged",
     AlarmState.ACKNOWLEDGED: "Acknowledged",
     AlarmState.RTN_UNACKNOWLEDGED: "Cleared, unack.",
-    AlarmState.SHELVED: "Shelved",
-    AlarmState.SUPPRESSED: "Suppressed",
-    AlarmState.OUT_OF_SERVICE: "Out of service",
 }
 
 # Larger means "needs attention sooner", so a descending sort puts those first.
@@ -70,9 +67,6 @@ STATE_RANK: dict[AlarmState, int] = {
     AlarmState.UNACKNOWLEDGED: 6,
     AlarmState.RTN_UNACKNOWLEDGED: 5,
     AlarmState.ACKNOWLEDGED: 4,
-    AlarmState.SHELVED: 3,
-    AlarmState.SUPPRESSED: 2,
-    AlarmState.OUT_OF_SERVICE: 1,
     AlarmState.NORMAL: 0,
 }
 
@@ -91,14 +85,7 @@ CONDITION_RANK: dict[Condition, int] = {
     Condition.EXTERNAL: 3,
 }
 
-_DIMMED_STATES = frozenset(
-    {
-        AlarmState.RTN_UNACKNOWLEDGED,
-        AlarmState.SHELVED,
-        AlarmState.SUPPRESSED,
-        AlarmState.OUT_OF_SERVICE,
-    }
-)
+_DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
 
 
@@ -154,6 +141,19 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         super().__init__(_columns(names), parent)
         self._names = names
         self._fonts = self._make_fonts()
+        self._revisions: dict[str, int] = {}
+
+    def upsert(self, items: Iterable[Alarm]) -> None:
+        """Apply new or changed alarms, dropping any version older than one already seen
+        (a view never goes back to an older revision of an alarm)."""
+        newer: list[Alarm] = []
+        for alarm in items:
+            seen = self._revisions.get(alarm.id)
+            if seen is not None and alarm.revision < seen:
+                continue
+            self._revisions[alarm.id] = alarm.revision
+            newer.append(alarm)
+        super().upsert(newer)
 
     @staticmethod
     def _make_fonts() -> dict[tuple[bool, bool], QFont]:

@@ -258,13 +258,6 @@ class AlarmTableView(QWidget):
         active = counts.get(AlarmState.UNACKNOWLEDGED, 0) + counts.get(AlarmState.ACKNOWLEDGED, 0)
         needs_ack = self._model.needs_ack_count()
         parts = [f"{active} active", f"{needs_ack} unacknowledged"]
-        for state, word in (
-            (AlarmState.SHELVED, "shelved"),
-            (AlarmState.SUPPRESSED, "suppressed"),
-            (AlarmState.OUT_OF_SERVICE, "out of service"),
-        ):
-            if counts.get(state):
-                parts.append(f"{counts[state]} {word}")
         self._counts_label.setText(" \u00b7 ".join(parts))
         self._ack_all_action.setEnabled(needs_ack > 0)
         self._update_ack_enabled()

@@ -261,7 +261,7 @@ def test_record_action_is_committed_before_it_returns(cache_dir: Path) -> None:
 def test_snapshot_survives_close_and_reopen(cache_dir: Path) -> None:
     station = Entity(id="s1", name="Heshan station", domain="environment", lat=28.6, lon=112.4)
     open_alarm = alarm("s1", AlarmState.UNACKNOWLEDGED)
-    shelved = alarm("s1", AlarmState.SHELVED, condition=Condition.HIGH_HIGH, raised_at=T0 + 1)
+    shelved = alarm("s1", AlarmState.ACKNOWLEDGED, condition=Condition.HIGH_HIGH, raised_at=T0 + 1)
     cleared = alarm("s2", AlarmState.NORMAL)
     with OfflineCache(cache_dir) as cache:
         cache.write_batch(

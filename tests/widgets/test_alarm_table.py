@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -156,7 +157,7 @@ def test_counts_by_state_and_clear() -> None:
             make_alarm("a"),
             make_alarm("b", state=AlarmState.ACKNOWLEDGED),
             make_alarm("c", state=AlarmState.RTN_UNACKNOWLEDGED),
-            make_alarm("d", state=AlarmState.SHELVED),
+            make_alarm("d", state=AlarmState.NORMAL),
             make_alarm("e"),
         ]
     )
@@ -164,7 +165,6 @@ def test_counts_by_state_and_clear() -> None:
         AlarmState.UNACKNOWLEDGED: 2,
         AlarmState.ACKNOWLEDGED: 1,
         AlarmState.RTN_UNACKNOWLEDGED: 1,
-        AlarmState.SHELVED: 1,
     }
     assert model.needs_ack_count() == 3
     model.upsert([make_alarm("a", state=AlarmState.ACKNOWLEDGED)])
@@ -341,7 +341,7 @@ def view(qtbot: QtBot) -> AlarmTableView:
             make_alarm(
                 "high-rtn", severity=Severity.HIGH, raised=50, state=AlarmState.RTN_UNACKNOWLEDGED
             ),
-            make_alarm("low-shelved", severity=Severity.LOW, raised=5, state=AlarmState.SHELVED),
+            make_alarm("low-acked", severity=Severity.LOW, raised=5, state=AlarmState.ACKNOWLEDGED),
         ]
     )
     return widget
@@ -366,14 +366,14 @@ def test_view_properties(view: AlarmTableView) -> None:
 
 def test_default_sort_is_severity_then_newest(view: AlarmTableView) -> None:
     assert proxy_ids(view) == ids(
-        "crit-new", "crit-old", "high-rtn", "med-acked", "low-old", "low-shelved"
+        "crit-new", "crit-old", "high-rtn", "med-acked", "low-old", "low-acked"
     )
 
 
 def test_sort_by_raised_and_back(view: AlarmTableView) -> None:
     view.table.sortByColumn(Column.RAISED, Qt.SortOrder.AscendingOrder)
     assert proxy_ids(view) == ids(
-        "low-shelved", "low-old", "crit-old", "med-acked", "high-rtn", "crit-new"
+        "low-acked", "low-old", "crit-old", "med-acked", "high-rtn", "crit-new"
     )
     view.table.sortByColumn(Column.RAISED, Qt.SortOrder.DescendingOrder)
     assert proxy_ids(view)[0] == ids("crit-new")[0]
@@ -397,7 +397,7 @@ def test_resort_now(view: AlarmTableView) -> None:
 
 def test_counts_line(view: AlarmTableView) -> None:
     # Active: unacknowledged or acknowledged; unacknowledged includes returned-to-normal.
-    assert view.counts_text() == "4 active · 4 unacknowledged · 1 shelved"
+    assert view.counts_text() == "5 active · 4 unacknowledged"
     view.model.upsert(
         [
             make_alarm(
@@ -405,7 +405,7 @@ def test_counts_line(view: AlarmTableView) -> None:
             )
         ]
     )
-    assert view.counts_text() == "4 active · 3 unacknowledged · 1 shelved"
+    assert view.counts_text() == "5 active · 3 unacknowledged"
     view.model.clear()
     assert view.counts_text() == "0 active · 0 unacknowledged"
 
@@ -413,7 +413,7 @@ def test_counts_line(view: AlarmTableView) -> None:
 def test_ack_button_follows_selection(qtbot: QtBot, view: AlarmTableView) -> None:
     button = view.acknowledge_button
     assert not button.isEnabled()
-    select_ids(view, ids("med-acked", "low-shelved"))
+    select_ids(view, ids("med-acked", "low-acked"))
     assert not button.isEnabled()
     assert not view.acknowledge_action.isEnabled()
     select_ids(view, ids("med-acked", "high-rtn", "crit-old"))
@@ -512,3 +512,18 @@ def test_select_alarm_selects_its_row(qtbot: QtBot, view: AlarmTableView) -> Non
     assert view.select_alarm(target)
     assert view.selected_alarm_ids() == [target]
     assert not view.select_alarm("no|such|alarm")
+
+
+def test_an_older_revision_never_replaces_a_newer_one() -> None:
+    model = AlarmTableModel()
+    acked = replace(make_alarm("a", state=AlarmState.ACKNOWLEDGED), revision=3)
+    model.upsert([acked])
+    model.upsert([replace(make_alarm("a"), revision=2)])  # late, older version
+    assert model.alarm("a|pm25|high") == acked
+    cleared = replace(acked, state=AlarmState.NORMAL, revision=4)
+    model.upsert([cleared])
+    assert model.rowCount() == 0
+    model.upsert([replace(make_alarm("a"), revision=3)])  # must not come back
+    assert model.rowCount() == 0
+    model.upsert([replace(make_alarm("a"), revision=5)])  # a new raise does
+    assert model.alarm("a|pm25|high") is not None
