@@ -79,16 +79,16 @@ def parse_json_object(payload: bytes) -> dict[str, Any]:
     return document
 
 
-def parse_json_document(payload: bytes, max_depth: int = MAX_DEPTH) -> Any:
+def parse_json_document(payload: bytes) -> Any:
     """Parse ``payload`` as any JSON value, within the size, depth and number limits."""
     check_size(payload)
     document = _load(payload)
-    check_depth(document, max_depth)
+    check_depth(document)
     return document
 
 
-def check_depth(document: Any, limit: int = MAX_DEPTH) -> None:
-    """Refuse arrays and objects nested more than ``limit`` levels (the top one is level 1)."""
+def check_depth(document: Any) -> None:
+    """Refuse arrays and objects nested more than ``MAX_DEPTH`` levels (the top one is 1)."""
     stack: list[tuple[Any, int]] = [(document, 1)]
     while stack:
         node, depth = stack.pop()
@@ -98,8 +98,8 @@ def check_depth(document: Any, limit: int = MAX_DEPTH) -> None:
             children = node
         else:
             continue
-        if depth > limit:
-            raise DecodeError(f"JSON nested deeper than {limit} levels")
+        if depth > MAX_DEPTH:
+            raise DecodeError(f"JSON nested deeper than {MAX_DEPTH} levels")
         stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
 
 

@@ -18,6 +18,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+HOST = "127.0.0.1"
+"""The embedded broker listens on the loopback interface only."""
+
 # amqtt and the state machine library it uses log every packet and state change at INFO
 # or DEBUG; keep them quiet unless someone explicitly configured them.
 for _name in ("amqtt", "transitions"):
@@ -71,36 +74,30 @@ class _QuietBroker(Broker):  # type: ignore[misc]
                 writer.close()
 
 
-def _pick_free_port(host: str) -> int:
+def _pick_free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
 
 
 class EmbeddedBroker:
-    """An amqtt MQTT broker on ``host:port`` (port 0: a free port) in a daemon thread.
+    """An amqtt MQTT broker on :data:`HOST` and ``port`` (0: a free port) in a daemon thread.
 
     ``start()`` blocks until the listener accepts connections; ``stop()`` shuts the broker
     down and joins the thread. A stopped broker can be started again; with port 0 it
     tries to reuse the port it had before so that clients can reconnect.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, port: int = 0) -> None:
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be between 0 and 65535, got {port}")
-        self._host = host
         self._requested_port = port
         self._port = port
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_event: asyncio.Event | None = None
-
-    @property
-    def host(self) -> str:
-        """The address the broker listens on."""
-        return self._host
 
     @property
     def port(self) -> int:
@@ -110,7 +107,7 @@ class EmbeddedBroker:
     @property
     def url(self) -> str:
         """The broker's URL, e.g. ``mqtt://127.0.0.1:1883``."""
-        return f"mqtt://{self._host}:{self._port}"
+        return f"mqtt://{HOST}:{self._port}"
 
     @property
     def running(self) -> bool:
@@ -136,7 +133,7 @@ class EmbeddedBroker:
                     self._port = port
                     log.info("embedded MQTT broker listening on %s", self.url)
                     return
-                errors.append(f"{self._host}:{port}: {error}")
+                errors.append(f"{HOST}:{port}: {error}")
             raise EmbeddedBrokerError("embedded MQTT broker could not start: " + "; ".join(errors))
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -166,7 +163,7 @@ class EmbeddedBroker:
             return [self._requested_port]
         ports = [self._port] if self._port else []
         while len(ports) < _BIND_ATTEMPTS:
-            ports.append(_pick_free_port(self._host))
+            ports.append(_pick_free_port())
         return ports
 
     def _start_once(self, port: int, timeout: float) -> str | None:
@@ -213,7 +210,7 @@ class EmbeddedBroker:
 
     async def _serve(self, port: int, ready: threading.Event, outcome: list[str | None]) -> None:
         config: dict[str, Any] = {
-            "listeners": {"default": {"type": "tcp", "bind": f"{self._host}:{port}"}},
+            "listeners": {"default": {"type": "tcp", "bind": f"{HOST}:{port}"}},
             "plugins": {_ANONYMOUS_PLUGIN: {"allow_anonymous": True}},
         }
         stop_event = asyncio.Event()

@@ -46,7 +46,7 @@ def describe_error(error: BaseException, *, tls: bool = False) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def refusal_detail(reason_code: ReasonCode, missing_password: str = "") -> str:
+def refusal_detail(reason_code: ReasonCode, missing_password: str) -> str:
     """Why the broker refused the connection (``missing_password``: why none was sent)."""
     if reason_code.value in (_BAD_CREDENTIALS, _NOT_AUTHORISED):
         detail = "not authorised"
