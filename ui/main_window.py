@@ -48,6 +48,7 @@ from widgets.format import format_clock, format_value
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
+from widgets.plain_text import plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.trend_plot import TrendPlot
 
@@ -229,7 +230,7 @@ class MainWindow(QMainWindow):
             return
         problem = self.add_feed(dialog.feed)
         if problem:
-            QMessageBox.warning(self, "Feed not added", problem)
+            plain_message_box(self, QMessageBox.Icon.Warning, "Feed not added", problem).exec()
 
     def add_feed(self, feed: FeedConfig) -> str:
         """Subscribe ``feed`` now; returns why not when it cannot be added ("" when added)."""
@@ -247,13 +248,18 @@ class MainWindow(QMainWindow):
         name = self.feed_panel.selected_feed()
         if self._feed_manager is None or not name:
             return
-        answer = QMessageBox.question(
-            self, "Remove feed", f"Stop receiving feed {name!r} until the app restarts?"
+        question = plain_message_box(
+            self,
+            QMessageBox.Icon.Question,
+            "Remove feed",
+            f"Stop receiving feed {name!r} until the app restarts?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
-        if answer == QMessageBox.StandardButton.Yes:
+        if question.exec() == QMessageBox.StandardButton.Yes:
             problem = self.remove_feed(name)
             if problem:
-                QMessageBox.warning(self, "Feed not removed", problem)
+                box = plain_message_box(self, QMessageBox.Icon.Warning, "Feed not removed", problem)
+                box.exec()
 
     def remove_feed(self, name: str) -> str:
         """Unsubscribe feed ``name``; returns why not when it cannot be removed."""
@@ -438,14 +444,12 @@ class MainWindow(QMainWindow):
     def _report_action(self, result: ActionResult) -> None:
         """Tell the operator what an action did, or why it did nothing."""
         if result.error:
-            box = QMessageBox(
+            box = plain_message_box(
+                self,
                 QMessageBox.Icon.Critical,
                 "Acknowledge failed",
                 f"Nothing was acknowledged:\n{result.error}",
-                QMessageBox.StandardButton.Ok,
-                self,
             )
-            box.setTextFormat(Qt.TextFormat.PlainText)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
             return
@@ -499,7 +503,8 @@ class MainWindow(QMainWindow):
         try:
             count = self._export_alarms(Path(path))
         except OSError as error:
-            QMessageBox.critical(self, "Export failed", f"Could not write {path}:\n{error}")
+            text = f"Could not write {path}:\n{error}"
+            plain_message_box(self, QMessageBox.Icon.Critical, "Export failed", text).exec()
             return
         self.statusBar().showMessage(f"Exported {count} alarms to {path}", 8000)
 

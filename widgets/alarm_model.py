@@ -24,6 +24,7 @@ from widgets.palette import (
     SEVERITY_COLORS,
     text_color_for,
 )
+from widgets.plain_text import plain_tooltip
 from widgets.table_model import (
     KEY_ROLE,
     RIGHT,
@@ -213,7 +214,11 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         return self._names.get(entity_id) or entity_id
 
     def tooltip(self, item: Alarm, column: int) -> str:
-        """Exact times on the raised and state cells, the id on the entity, else the message."""
+        """Exact times on the raised and state cells, the id on the entity, else the message
+        (escaped: feed text is never markup)."""
+        return plain_tooltip(self._tooltip_text(item, column))
+
+    def _tooltip_text(self, item: Alarm, column: int) -> str:
         if column == Column.RAISED:
             text = format_timestamp(item.raised_at)
             if item.updated_at and item.updated_at != item.raised_at:

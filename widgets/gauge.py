@@ -28,6 +28,7 @@ from widgets.palette import (
     STALE_COLOR,
     WARNING_COLOR,
 )
+from widgets.plain_text import plain_tooltip
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +103,7 @@ class Gauge(QWidget):
         self._shown: tuple[float | None, bool] | None = None
 
         self.setObjectName("gauge")
-        self.setToolTip(title)
+        self.setToolTip(plain_tooltip(title))
         self.setMinimumSize(160, 140)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 

@@ -65,6 +65,7 @@ from widgets.palette import (
     TREND_CURVE_COLORS,
     WARNING_COLOR,
 )
+from widgets.plain_text import plain_tooltip
 from widgets.trend_buffer import SeriesBuffer, as_points, normalise
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ class TrendPlot(QWidget):
         self._reset()
         self._entity_id = entity_id
         self._title.setText(title)
-        self._title.setToolTip(title)
+        self._title.setToolTip(plain_tooltip(title))
         self._units = dict(units or {})
         for metric, points in series.items():
             buffer = self._add_series(metric, "")
@@ -324,6 +325,10 @@ class TrendPlot(QWidget):
         """The threshold lines currently drawn: ``{"warn": value, "alarm": value}`` subset."""
         lines = {"warn": self._warn_line, "alarm": self._alarm_line}
         return {name: float(line.value()) for name, line in lines.items() if line.isVisible()}
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries as they read on screen (markup rendered, then as text)."""
+        return [str(label.item.toPlainText()) for _sample, label in self._legend.items]
 
     def y_label(self) -> str:
         """The text of the y axis label (HTML as given to pyqtgraph)."""

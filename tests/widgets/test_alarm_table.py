@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QTextDocument
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -21,6 +21,13 @@ from widgets.palette import SEVERITY_COLORS, text_color_for
 from widgets.table_model import SORT_ROLE
 
 T0 = 1_760_000_000.0
+
+
+def shown(rich_text: str) -> str:
+    """What a tooltip shows: Qt renders it as rich text."""
+    document = QTextDocument()
+    document.setHtml(rich_text)
+    return document.toPlainText()
 
 
 def make_alarm(
@@ -194,7 +201,7 @@ def test_display_text_and_raised_tooltip() -> None:
     assert text(Column.COUNT) == "1"
     local = datetime.fromtimestamp(alarm.raised_at)
     assert text(Column.RAISED) == local.strftime("%H:%M:%S")
-    tooltip = model.index(0, Column.RAISED).data(Qt.ItemDataRole.ToolTipRole)
+    tooltip = shown(model.index(0, Column.RAISED).data(Qt.ItemDataRole.ToolTipRole))
     assert tooltip.startswith(local.astimezone().isoformat(timespec="seconds"))
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in Column]
     assert headers == [
@@ -265,7 +272,7 @@ def test_entity_names(qtbot: QtBot) -> None:
     assert cell(model, "st-1|pm25|high", Column.ENTITY, 0) == "Heping Rd station"
     assert cell(model, "st-2|pm25|high", Column.ENTITY, 0) == "st-2"
     tooltip = cell(model, "st-1|pm25|high", Column.ENTITY, Qt.ItemDataRole.ToolTipRole)
-    assert tooltip == "st-1"
+    assert shown(tooltip) == "st-1"
     model.set_entity_names({"st-2": "Yingbin Rd station"})  # adds; st-1 keeps its name
     assert cell(model, "st-1|pm25|high", Column.ENTITY, 0) == "Heping Rd station"
     assert cell(model, "st-2|pm25|high", Column.ENTITY, 0) == "Yingbin Rd station"
@@ -527,3 +534,13 @@ def test_an_older_revision_never_replaces_a_newer_one() -> None:
     assert model.rowCount() == 0
     model.upsert([replace(make_alarm("a"), revision=5)])  # a new raise does
     assert model.alarm("a|pm25|high") is not None
+
+
+def test_feed_text_in_tooltips_is_shown_literally() -> None:
+    model = AlarmTableModel()
+    hostile = "<h1>big</h1><img src=x>"
+    alarm = replace(make_alarm(hostile), message=f"{hostile} & <b>more</b>")
+    model.upsert([alarm])
+    assert shown(model.index(0, Column.ENTITY).data(Qt.ItemDataRole.ToolTipRole)) == hostile
+    message = shown(model.index(0, Column.METRIC).data(Qt.ItemDataRole.ToolTipRole))
+    assert message == f"{hostile} & <b>more</b>"
