@@ -16,9 +16,6 @@ pytest.register_assert_rewrite("tests.helpers")
 
 from tests.helpers.brokers import MosquittoBroker, mosquitto_binary  # noqa: E402
 
-# re-exported only for tests/widgets/test_map_view.py until it imports tests.helpers.paths
-from tests.helpers.paths import SHARED_INTEROP  # noqa: E402, F401
-
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
 

@@ -39,9 +39,7 @@ WHATS: tuple[str, ...] = ("alarms", "readings")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # C0 and C1 controls but tab and line feed (quoted as RFC 4180 says), DEL, and the
 # bidirectional-text controls (which can reorder what a cell shows).
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
-)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _iso(seconds: float | None) -> str | None:

@@ -61,7 +61,7 @@ def test_reading_reaches_hub_alarm_table_map_and_export(
         assert run_js(qtbot, view, "typeof window.pwned") == "undefined"
 
         window.acknowledge_alarms([alarm.id])
-        assert model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
+        qtbot.waitUntil(lambda: model.alarm_at(0).state is AlarmState.ACKNOWLEDGED, timeout=5_000)
 
     export = run_cityops("export", "alarms", "--cache-dir", str(cache_dir), check=True)
     rows = json.loads(export.stdout)

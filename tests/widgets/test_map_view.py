@@ -25,7 +25,7 @@ from PySide6.QtWebEngineCore import (
 from pytestqt.qtbot import QtBot
 
 from services.model import AlertArea, Entity, Severity
-from tests.conftest import SHARED_INTEROP
+from tests.helpers.paths import SHARED_INTEROP
 from widgets import palette
 from widgets.map_areas import MAX_AREA_VERTICES, clean_area_geojson
 from widgets.map_scheme import CityOpsSchemeHandler, install_scheme_handler, register_scheme
