@@ -6,7 +6,8 @@ them. Neither side imports the other: this module is the contract between them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from services.config import FeedConfig
 from services.model import FeedState
@@ -14,13 +15,21 @@ from services.model import FeedState
 
 @dataclass(frozen=True, slots=True)
 class RawMessage:
-    """A payload as it arrived from a feed, before decoding."""
+    """A payload as it arrived from a feed, before decoding.
+
+    ``ack``, when set, is called once the message is accounted for: its data committed to
+    the offline cache (or, without a cache, applied), or it was dead-lettered and that
+    is committed too. MQTT feeds with QoS 1/2 use it to acknowledge the message to the
+    broker only then, so a crash before the commit makes the broker send it again. It
+    must be cheap and thread-safe (it runs on the ingest worker).
+    """
 
     feed: str
     topic: str
     payload: bytes
     received_at: float
     retained: bool = False
+    ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,9 @@ REPORT_EVERY_S = 60.0
 """How often a failing cache is logged."""
 FLUSH_AT_READINGS = 50_000
 """Write at once when this many readings wait (before the flush interval is up)."""
+ACK_FLUSH_INTERVAL_S = 0.05
+"""How soon a write happens while messages wait to be acknowledged to their broker (a
+broker sends only so many unacknowledged QoS 1/2 messages at a time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,14 @@ class FlushReport:
     def complete(self) -> bool:
         """Whether everything received was stored."""
         return not (self.unsaved_readings or self.unsaved_changes or self.dropped_readings)
+
+
+def _run_acks(acks: Iterable[Callable[[], None]]) -> None:
+    for ack in acks:
+        try:
+            ack()
+        except Exception:  # a feed's acknowledgement must not stop the writer
+            log.exception("acknowledging a message to its feed failed")
 
 
 class CacheWriter:
@@ -64,6 +75,7 @@ class CacheWriter:
         self._alarms: dict[str, Alarm] = {}
         self._areas: dict[str, AlertArea | None] = {}
         self._feeds: dict[str, float] = {}
+        self._acks: list[Callable[[], None]] = []
         self._dropped = 0
         self._last_attempt = time.monotonic()
         self._last_report = 0.0
@@ -74,12 +86,17 @@ class CacheWriter:
         entities: Mapping[str, Entity] | None = None,
         alarms: Iterable[Alarm] = (),
         areas: Mapping[str, AlertArea | None] | None = None,
+        *,
         feeds: Mapping[str, float] | None = None,
+        acks: Iterable[Callable[[], None]] = (),
     ) -> None:
         """Queue changes for the next write (the newest version of each thing wins);
-        ``feeds`` maps feed names to their last message time."""
+        ``feeds`` maps feed names to their last message time; ``acks`` run once the write
+        that holds these changes has committed."""
         if self.cache is None:
+            _run_acks(acks)
             return
+        self._acks.extend(acks)
         self._readings.extend(readings)
         if entities:
             self._entities.update(entities)
@@ -104,11 +121,18 @@ class CacheWriter:
     def flush(self, *, force: bool = False) -> CacheHealth | None:
         """Write what waits when it is due; returns the new health when it changed."""
         if self.cache is None or not (
-            self._readings or self._entities or self._alarms or self._areas or self._feeds
+            self._readings
+            or self._entities
+            or self._alarms
+            or self._areas
+            or self._feeds
+            or self._acks
         ):
             return None
         failing = self.health.state is not CacheState.OK
         interval = RETRY_EVERY_S if failing else self.flush_interval
+        if self._acks and not failing:
+            interval = min(interval, ACK_FLUSH_INTERVAL_S)
         due = time.monotonic() - self._last_attempt >= interval
         if not (force or due or (not failing and len(self._readings) >= FLUSH_AT_READINGS)):
             return self._progress() if failing else None
@@ -126,6 +150,8 @@ class CacheWriter:
         written = len(self._readings)
         self._readings, self._entities, self._alarms, self._areas = [], {}, {}, {}
         self._feeds = {}
+        acks, self._acks = self._acks, []
+        _run_acks(acks)
         if not failing:
             return None
         log.warning(

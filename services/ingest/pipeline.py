@@ -320,6 +320,7 @@ class IngestPipeline:
         changed_entities: dict[str, Entity] = {}
         feeds_touched: set[str] = set()
         last_messages: dict[str, float] = {}
+        acks: list[Callable[[], None]] = []
         messages = 0
         for item in batch:
             if isinstance(item, ConnectionEvent):
@@ -334,6 +335,8 @@ class IngestPipeline:
                 self._apply_feed_change(item, feeds_touched)
                 continue
             messages += 1
+            if item.ack is not None:
+                acks.append(item.ack)
             feed = self.feeds.config(item.feed)
             if feed is None:
                 log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
@@ -368,7 +371,9 @@ class IngestPipeline:
 
         entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
         self.messages_processed += messages
-        self.writer.add(readings, entity_copies, changed_alarms, areas, last_messages)
+        self.writer.add(
+            readings, entity_copies, changed_alarms, areas, feeds=last_messages, acks=acks
+        )
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -279,3 +281,20 @@ def test_a_configured_stale_after_wins_and_has_a_floor_when_derived() -> None:
     for at in (0.0, 1.0, 2.0):
         fast.process_batch([message({"id": "aq-1", "pm25": 20}, at=at)])
     assert fast.feeds.stale_after("air") == 30.0
+
+
+def test_messages_are_acknowledged_only_after_the_cache_committed_them(cache_dir: Path) -> None:
+    acked: list[str] = []
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
+        good = replace(message({"id": "aq-1", "pm25": 20}), ack=lambda: acked.append("good"))
+        bad = replace(message(b"{broken"), ack=lambda: acked.append("bad"))
+        pipe.process_batch([good, bad])
+        assert acked == []  # decoded and dead-lettered, but not yet stored
+        deadline = time.monotonic() + 5  # due in 50 ms, not an hour: acknowledgements wait
+        while not acked and time.monotonic() < deadline:
+            time.sleep(0.01)
+            pipe.flush_cache()
+        assert acked == ["good", "bad"]
+        assert cache.count("readings") == 1
+        pipe.stop()
