@@ -316,6 +316,12 @@ class MainWindow(QMainWindow):
             self.alarm_view.model.set_entity_names(
                 {key: entity.name for key, entity in delta.entities.items()}
             )
+            self.alarm_view.model.set_stale_entities(
+                {key: entity.stale for key, entity in delta.entities.items()}
+            )
+            shown = delta.entities.get(self.trend.entity_id() or "")
+            if shown is not None:
+                self.trend.set_stale(shown.stale, shown.updated_at)
         if delta.alarms:
             self.alarm_view.model.upsert(delta.alarms.values())
         if delta.areas:
@@ -486,6 +492,7 @@ class MainWindow(QMainWindow):
         self.trend.show_entity(
             entity.id, entity.name, series, {m: r.unit for m, r in readings.items()}
         )
+        self.trend.set_stale(entity.stale, entity.updated_at)
         for metric in readings:
             rule = rule_for(self.config.rules, entity.id, metric)
             if rule is not None and (rule.high is not None or rule.high_high is not None):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QBrush, QFont
@@ -90,8 +90,17 @@ _DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
 
 
-def _columns(names: Mapping[str, str]) -> list[TableColumn[Alarm]]:
-    """The alarm table's columns, in :class:`Column` order; entity names come from ``names``."""
+STALE_SUFFIX = " (stale)"
+"""After a value whose entity is no longer live and fresh (text, not colour alone)."""
+
+
+def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alarm]]:
+    """The alarm table's columns, in :class:`Column` order; entity names come from ``names``,
+    and values of entities in ``stale`` are marked stale."""
+
+    def value(alarm: Alarm) -> str:
+        text = format_number(alarm.value)
+        return text + STALE_SUFFIX if alarm.entity_id in stale else text
 
     def entity(alarm: Alarm) -> str:
         return names.get(alarm.entity_id) or alarm.entity_id
@@ -112,9 +121,7 @@ def _columns(names: Mapping[str, str]) -> list[TableColumn[Alarm]]:
             lambda a: CONDITION_TEXT.get(a.condition, str(a.condition)),
             lambda a: CONDITION_RANK.get(a.condition, 0),
         ),
-        Column.VALUE: TableColumn(
-            "Value", lambda a: format_number(a.value), lambda a: float(a.value), RIGHT
-        ),
+        Column.VALUE: TableColumn("Value", value, lambda a: float(a.value), RIGHT),
         Column.THRESHOLD: TableColumn(
             "Threshold", lambda a: format_number(a.threshold), lambda a: float(a.threshold), RIGHT
         ),
@@ -137,10 +144,12 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
-        # Updated in place by set_entity_names: the entity column reads this dict.
+        # Updated in place by set_entity_names / set_stale_entities: the columns read them.
         names: dict[str, str] = {}
-        super().__init__(_columns(names), parent)
+        stale: set[str] = set()
+        super().__init__(_columns(names, stale), parent)
         self._names = names
+        self._stale = stale
         self._fonts = self._make_fonts()
         self._revisions: dict[str, int] = {}
 
@@ -244,11 +253,14 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         return self.brush(hex_color, FADED_ROW_TINT_ALPHA if faded else ROW_TINT_ALPHA)
 
     def foreground(self, item: Alarm, column: int) -> QBrush | None:
-        """Readable text on the severity cell; dimmed text for cleared or set-aside alarms."""
+        """Readable text on the severity cell; dimmed text for cleared alarms and for the
+        values of stale entities."""
         hex_color = SEVERITY_COLORS.get(item.severity)
         if column == Column.SEVERITY and hex_color is not None:
             return self.brush(text_color_for(hex_color))
-        if item.state in _DIMMED_STATES:
+        if item.state in _DIMMED_STATES or (
+            column == Column.VALUE and item.entity_id in self._stale
+        ):
             return self.brush(DIM_TEXT_COLOR)
         return None
 
@@ -295,6 +307,26 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             self.dataChanged.emit(
                 self.index(rows[0], Column.ENTITY), self.index(rows[-1], Column.ENTITY)
             )
+
+    def set_stale_entities(self, changes: Mapping[str, bool]) -> None:
+        """Record which entities are stale (True) or live and fresh again (False)."""
+        changed = {key for key, stale in changes.items() if (key in self._stale) != stale}
+        if not changed:
+            return
+        for key in changed:
+            if changes[key]:
+                self._stale.add(key)
+            else:
+                self._stale.discard(key)
+        rows = sorted(row for row in self._rows.values() if self._items[row].entity_id in changed)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], Column.VALUE), self.index(rows[-1], Column.VALUE)
+            )
+
+    def is_stale(self, entity_id: str) -> bool:
+        """Whether values of ``entity_id`` are shown as stale."""
+        return entity_id in self._stale
 
 
 class AlarmSortProxy(KeyedSortProxy):

@@ -54,7 +54,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.model import Reading
-from widgets.format import format_number, format_value
+from widgets.format import format_clock, format_number, format_value
 from widgets.palette import (
     ALARM_COLOR,
     CHART_AXIS_COLOR,
@@ -62,6 +62,7 @@ from widgets.palette import (
     CHART_DIM_TEXT_COLOR,
     CHART_LEGEND_BACKGROUND,
     CHART_TEXT_COLOR,
+    STATUS_WARNING_TEXT_COLOR,
     TREND_CURVE_COLORS,
     WARNING_COLOR,
 )
@@ -171,9 +172,16 @@ class TrendPlot(QWidget):
         self._follow.setChecked(True)
         self._follow.toggled.connect(self._on_follow_toggled)
 
+        self._stale_badge = QLabel("")
+        self._stale_badge.setObjectName("trendStale")
+        self._stale_badge.setTextFormat(Qt.TextFormat.PlainText)
+        self._stale_badge.setStyleSheet(f"color:{STATUS_WARNING_TEXT_COLOR};font-weight:bold")
+        self._stale_badge.hide()
+
         header = QHBoxLayout()
         header.setContentsMargins(8, 6, 8, 0)
         header.addWidget(self._title, 1)
+        header.addWidget(self._stale_badge)
         header.addWidget(self._selector)
         header.addWidget(self._follow)
 
@@ -326,6 +334,19 @@ class TrendPlot(QWidget):
         lines = {"warn": self._warn_line, "alarm": self._alarm_line}
         return {name: float(line.value()) for name, line in lines.items() if line.isVisible()}
 
+    def set_stale(self, stale: bool, since: float | None = None) -> None:
+        """Say over the plot that the shown entity is not live and fresh (and since when)."""
+        if not stale:
+            self._stale_badge.hide()
+            return
+        when = f" · last update {format_clock(since)}" if since else ""
+        self._stale_badge.setText(f"STALE{when}")
+        self._stale_badge.show()
+
+    def stale_text(self) -> str:
+        """The stale marker's text ('' while the shown entity is live and fresh)."""
+        return self._stale_badge.text() if not self._stale_badge.isHidden() else ""
+
     def legend_texts(self) -> list[str]:
         """The legend's entries as they read on screen (markup rendered, then as text)."""
         return [str(label.item.toPlainText()) for _sample, label in self._legend.items]
@@ -423,6 +444,7 @@ class TrendPlot(QWidget):
             self._selector.setItemText(index, f"{metric} ({unit})")
 
     def _reset(self) -> None:
+        self._stale_badge.hide()
         self._timer.stop()
         for buffer in self._series.values():
             self._plot.removeItem(buffer.curve)

@@ -17,6 +17,7 @@ from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState
 from services.store.cache import OfflineCache
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
+from widgets.alarm_model import Column
 
 CONFIG = AppConfig(
     source="test",
@@ -211,3 +212,22 @@ def test_cache_trouble_is_on_the_banner_until_it_clears(window: MainWindow) -> N
     assert not window.banner.isVisible()
     window.show_cache_recovery("moved aside to /x/cityops.sqlite3.damaged-1")
     assert "damaged-1" in window.banner.lines()[0]
+
+
+def test_stale_entities_are_marked_in_the_alarm_list_and_the_trend(
+    window: MainWindow, pipeline: IngestPipeline
+) -> None:
+    pipeline.process_batch(
+        [ConnectionEvent("mqtt://h:1", FeedState.CONNECTED, ("air",)), message("s1", 100, 1)]
+    )
+    window.apply_delta(pipeline.take_delta())
+    window.show_trend(window.entities["s1"])
+    model = window.alarm_view.model
+    assert not model.is_stale("s1")
+    assert window.trend.stale_text() == ""
+    pipeline.process_batch([ConnectionEvent("mqtt://h:1", FeedState.DOWN, ("air",), "lost")])
+    pipeline.housekeeping(force=True)
+    window.apply_delta(pipeline.take_delta())
+    assert model.is_stale("s1")
+    assert model.index(0, Column.VALUE).data().endswith("(stale)")
+    assert window.trend.stale_text().startswith("STALE · last update ")

@@ -17,7 +17,7 @@ from services.model import Alarm, AlarmState, Condition, Severity
 from tests.widgets.model_signals import SignalLog
 from widgets.alarm_model import ALARM_ID_ROLE, AlarmTableModel, Column
 from widgets.alarm_table import AlarmTableView
-from widgets.palette import SEVERITY_COLORS, text_color_for
+from widgets.palette import DIM_TEXT_COLOR, SEVERITY_COLORS, text_color_for
 from widgets.table_model import SORT_ROLE
 
 T0 = 1_760_000_000.0
@@ -544,3 +544,17 @@ def test_feed_text_in_tooltips_is_shown_literally() -> None:
     assert shown(model.index(0, Column.ENTITY).data(Qt.ItemDataRole.ToolTipRole)) == hostile
     message = shown(model.index(0, Column.METRIC).data(Qt.ItemDataRole.ToolTipRole))
     assert message == f"{hostile} & <b>more</b>"
+
+
+def test_values_of_stale_entities_say_so_in_text_and_dim() -> None:
+    model = AlarmTableModel()
+    model.upsert([make_alarm("a"), make_alarm("b")])
+    row = {model.alarm_at(r).entity_id: r for r in range(model.rowCount())}
+    value = model.index(row["a"], Column.VALUE)
+    assert value.data() == "180"
+    model.set_stale_entities({"a": True, "b": False})
+    assert value.data() == "180 (stale)"
+    assert model.index(row["b"], Column.VALUE).data() == "180"
+    assert value.data(Qt.ItemDataRole.ForegroundRole).color() == QColor(DIM_TEXT_COLOR)
+    model.set_stale_entities({"a": False})
+    assert value.data() == "180"
