@@ -4,25 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from services.model import AlarmState
 from tests.helpers.cli import run_cityops
-from tests.helpers.e2e import live_window
+from tests.helpers.e2e import live_window, run_js
 from tests.helpers.mqtt import publish
 
 pytestmark = pytest.mark.e2e
-
-
-def run_js(qtbot: QtBot, view: Any, expression: str) -> Any:
-    """Evaluate a JS expression in the map page and return its JSON value."""
-    result: list[Any] = []
-    view.evaluate_json(expression, result.append)
-    qtbot.waitUntil(lambda: bool(result), timeout=10_000)
-    return result[0]
 
 
 def test_reading_reaches_hub_alarm_table_map_and_export(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from pytestqt.qtbot import QtBot
 
@@ -57,3 +58,11 @@ def live_window(
         bridge.stop()
         window.close()
         session.stop()
+
+
+def run_js(qtbot: QtBot, view: Any, expression: str) -> Any:
+    """Evaluate a JS expression in the map page and return its JSON value."""
+    result: list[Any] = []
+    view.evaluate_json(expression, result.append)
+    qtbot.waitUntil(lambda: bool(result), timeout=10_000)
+    return result[0]
