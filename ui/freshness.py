@@ -72,18 +72,25 @@ class FreshnessTracker:
     def verdict(self) -> Freshness:
         """Live only when data has arrived and every broker and feed is connected."""
         reasons: list[str] = []
+        brokers_down = False
         for name, (state, since) in sorted(self._brokers.items()):
             if state is not FeedState.CONNECTED:
+                brokers_down = True
                 reasons.append(f"broker {name} {state.value} since {format_clock(since)}")
+        # With a broker down, its feeds are down too: count them instead of naming each.
+        unconnected = (FeedState.DOWN, FeedState.CONNECTING) if brokers_down else ()
         troubled = [
             (name, state, since)
             for name, (state, since) in sorted(self._feeds.items())
-            if state in NOT_LIVE_FEED_STATES
+            if state in NOT_LIVE_FEED_STATES and state not in unconnected
         ]
         for name, state, since in troubled[:MAX_FEEDS_NAMED]:
             reasons.append(f"feed {name} {NOT_LIVE_FEED_STATES[state]} since {format_clock(since)}")
         if len(troubled) > MAX_FEEDS_NAMED:
             reasons.append(f"{len(troubled) - MAX_FEEDS_NAMED} more feeds not live")
+        without_broker = sum(1 for state, _since in self._feeds.values() if state in unconnected)
+        if without_broker:
+            reasons.append(f"{without_broker} feed{'s' if without_broker > 1 else ''} cut off")
         if not self._received:
             reasons.append(
                 f"showing the last known state from the cache ({self._restored} entities)"

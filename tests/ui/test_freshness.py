@@ -1,0 +1,54 @@
+"""The NOT LIVE verdict and its reasons, from broker and feed states (no window needed)."""
+
+from __future__ import annotations
+
+from services.model import FeedHealth, FeedState
+from ui.freshness import FreshnessTracker
+from widgets.format import format_clock
+
+T0 = 1_790_000_000.0
+
+
+def tracker_at(now: float) -> tuple[FreshnessTracker, list[float]]:
+    clock = [now]
+    return FreshnessTracker(clock=lambda: clock[0]), clock
+
+
+def test_live_only_with_data_and_every_broker_and_feed_connected() -> None:
+    tracker, _clock = tracker_at(T0)
+    assert tracker.verdict().reasons == ("no live data yet",)
+    tracker.restored(7)
+    assert tracker.verdict().banner() == (
+        "NOT LIVE — showing the last known state from the cache (7 entities)"
+    )
+    tracker.brokers({"mqtt://a:1": FeedState.CONNECTED})
+    tracker.feeds([FeedHealth("air", FeedState.CONNECTED)])
+    tracker.received()
+    assert tracker.verdict().live and tracker.verdict().banner() is None
+
+
+def test_a_down_broker_is_named_with_its_time_and_its_feeds_counted() -> None:
+    tracker, clock = tracker_at(T0)
+    tracker.received()
+    tracker.brokers({"mqtt://a:1": FeedState.CONNECTED})
+    tracker.feeds([FeedHealth(name, FeedState.CONNECTED) for name in ("air", "bus", "water")])
+    clock[0] = T0 + 65
+    tracker.brokers({"mqtt://a:1": FeedState.DOWN})
+    tracker.feeds([FeedHealth(name, FeedState.DOWN) for name in ("air", "bus")])
+    tracker.feeds([FeedHealth("water", FeedState.STALE)])
+    reasons = tracker.verdict().reasons
+    assert reasons == (
+        f"broker mqtt://a:1 down since {format_clock(T0 + 65)}",
+        f"feed water stale since {format_clock(T0 + 65)}",
+        "2 feeds cut off",
+    )
+
+
+def test_many_troubled_feeds_are_summed_up() -> None:
+    tracker, _clock = tracker_at(T0)
+    tracker.received()
+    tracker.feeds([FeedHealth(f"f{n}", FeedState.PAUSED) for n in range(5)])
+    reasons = tracker.verdict().reasons
+    assert len(reasons) == 4 and reasons[-1] == "2 more feeds not live"
+    tracker.remove_feeds([f"f{n}" for n in range(5)])
+    assert tracker.verdict().live
