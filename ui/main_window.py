@@ -5,29 +5,30 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenuBar,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
-    QSplitter,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from services.config import AppConfig, FeedConfig, rule_for
+from services.config import AppConfig, FeedConfig, RuleConfig, rule_for
 from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
@@ -37,14 +38,18 @@ from services.model import (
     DeadLetter,
     Delta,
     Entity,
+    FeedHealth,
     FeedState,
     Reading,
 )
+from ui.docks import WorkstationDocks
 from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
+from ui.layouts import LayoutStore
 from widgets.alarm_table import AlarmTableView
+from widgets.entity_details import EntityDetails, EntityView
 from widgets.feed_health import FeedHealthPanel
-from widgets.format import format_clock, format_value
+from widgets.format import format_clock, format_number, format_value
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
@@ -73,6 +78,38 @@ class FeedManager(Protocol):
     def remove_feed(self, name: str) -> None: ...
 
 
+def scrolling(widget: QWidget) -> QScrollArea:
+    """``widget`` in a frameless scroll area, so its dock can be made small."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
+
+
+def limits_text(
+    rules: Sequence[RuleConfig], entity_id: str, metrics: Iterable[str]
+) -> dict[str, str]:
+    """The rule limits that apply to each metric of an entity, as the operator reads them."""
+    texts: dict[str, str] = {}
+    for metric in metrics:
+        rule = rule_for(rules, entity_id, metric)
+        if rule is None:
+            continue
+        parts = [
+            f"{label} {format_number(limit)}"
+            for label, limit in (
+                ("LL", rule.low_low),
+                ("L", rule.low),
+                ("H", rule.high),
+                ("HH", rule.high_high),
+            )
+            if limit is not None
+        ]
+        texts[metric] = " · ".join(parts)
+    return texts
+
+
 class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
 
@@ -89,6 +126,7 @@ class MainWindow(QMainWindow):
         resume_feed: FeedControlFunction | None = None,
         feed_manager: FeedManager | None = None,
         history: HistoryFunction | None = None,
+        layouts: LayoutStore | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -140,27 +178,29 @@ class MainWindow(QMainWindow):
             self.feed_panel.resumeRequested.connect(
                 lambda name: self._control_feed(resume_feed, name)
             )
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.alarm_view, "Alarms")
-        self.tabs.addTab(self._feeds_tab(), "Feeds")
         self.trend = TrendPlot()
-        self.tabs.addTab(self.trend, "Trend")
+        self.details = EntityDetails()
+        self.feed_states: dict[str, FeedHealth] = {}
 
-        right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(gauge_panel)
-        right.addWidget(self.tabs)
-        right.setStretchFactor(0, 2)
-        right.setStretchFactor(1, 3)
-        main = QSplitter(Qt.Orientation.Horizontal)
-        main.addWidget(self.map_view)
-        main.addWidget(right)
-        main.setStretchFactor(0, 3)
-        main.setStretchFactor(1, 2)
+        # Every panel is a dock; the central widget is an empty placeholder so that the
+        # docks share the whole window. Banners sit under the menu bar, across the window.
+        placeholder = QWidget()
+        placeholder.hide()
+        self.setCentralWidget(placeholder)
+        self.dock_panels = WorkstationDocks(self, layouts)
+        self.dock_panels.add("map", "Map", self.map_view)
+        self.dock_panels.add("gauges", "KPIs", scrolling(gauge_panel))
+        self.dock_panels.add("alarms", "Alarms", self.alarm_view)
+        self.dock_panels.add("details", "Entity details", scrolling(self.details))
+        self.dock_panels.add("trend", "Trend", self.trend)
+        self.dock_panels.add("feeds", "Feeds", scrolling(self._feeds_tab()))
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        top = QWidget()
+        layout = QVBoxLayout(top)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
+        self.menu_bar = QMenuBar()
+        layout.addWidget(self.menu_bar)
         if config.demo:
             banner = QLabel("DEMO DATA — simulated Yiyang city, not live city feeds")
             banner.setObjectName("demoBanner")
@@ -173,8 +213,7 @@ class MainWindow(QMainWindow):
             layout.addWidget(banner)
         self.banner = StatusBanner()
         layout.addWidget(self.banner)
-        layout.addWidget(main, 1)
-        self.setCentralWidget(central)
+        self.setMenuWidget(top)
 
         self.broker_label = QLabel("Broker: —")
         self.feeds_label = QLabel("")
@@ -184,6 +223,9 @@ class MainWindow(QMainWindow):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
         self._build_menus()
+        self.dock_panels.arrange_default(self.width(), self.height())
+        self.dock_panels.remember_default()
+        self._sized = self.dock_panels.restore_on_open()
 
         # The map is refreshed at a few Hz, not per UI tick: it is the costliest view.
         self._map_pending: set[str] = set()
@@ -273,7 +315,7 @@ class MainWindow(QMainWindow):
         return ""
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menu_bar.addMenu("&File")
         export = QAction("&Export alarms as CSV…", self)
         export.setShortcut(QKeySequence("Ctrl+E"))
         export.triggered.connect(self._export_dialog)
@@ -284,7 +326,9 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
-        view_menu = self.menuBar().addMenu("&View")
+        view_menu = self.menu_bar.addMenu("&View")
+        self.dock_panels.fill_view_menu(view_menu)
+        view_menu.addSeparator()
         fullscreen = QAction("&Full screen", self)
         fullscreen.setShortcut(QKeySequence("F11"))
         fullscreen.setCheckable(True)
@@ -332,6 +376,7 @@ class MainWindow(QMainWindow):
             self.feed_panel.model.remove(delta.removed_feeds)
             self._show_feed_summary()
         if delta.feeds:
+            self.feed_states.update(delta.feeds)
             self.feed_panel.update_feeds(delta.feeds.values())
             self._show_feed_summary()
         if delta.dead_letters:
@@ -466,23 +511,38 @@ class MainWindow(QMainWindow):
 
     def _select_alarm(self, alarm_id: str) -> None:
         """Bring the alarm list forward with ``alarm_id`` selected."""
-        self.tabs.setCurrentWidget(self.alarm_view)
+        self.dock_panels.show("alarms")
         alarm = self.alarm_view.model.alarm(alarm_id)
         if alarm is not None:
             self.statusBar().showMessage(f"{alarm.metric}: {alarm.message}", 10000)
         self.alarm_view.select_alarm(alarm_id)
 
     def _show_entity(self, entity_id: str) -> None:
+        """Show an entity (clicked on the map, picked in a list) in the details and trend."""
         entity = self.entities.get(entity_id)
         if entity is None:
             return
-        self.show_trend(entity)
-        values = self._values_of({entity_id})[entity_id]
-        summary = ", ".join(f"{metric} {text}" for metric, text in sorted(values.items()))
-        self.statusBar().showMessage(f"{entity.name} ({entity.type or entity.domain}): {summary}")
+        self.show_details(entity)
+        self.show_trend(entity, raise_dock=False)
+        self.dock_panels.show("details")
 
-    def show_trend(self, entity: Entity) -> None:
-        """Show the recent history of every metric of ``entity`` in the Trend tab."""
+    def show_details(self, entity: Entity) -> None:
+        """Fill the entity details panel for ``entity``."""
+        readings = dict(self.values.get(entity.id, {}))
+        history = self._history
+        self.details.show_entity(
+            EntityView(
+                entity=entity,
+                readings=readings,
+                history={m: history(entity.id, m) for m in readings} if history else {},
+                limits=limits_text(self.config.rules, entity.id, readings),
+                alarms=[a for a in self.alarm_view.model.alarms() if a.entity_id == entity.id],
+                feed=self.feed_states.get(entity.feed),
+            )
+        )
+
+    def show_trend(self, entity: Entity, *, raise_dock: bool = True) -> None:
+        """Show the recent history of every metric of ``entity`` in the Trend panel."""
         readings = self.values.get(entity.id, {})
         history = self._history
         series = {
@@ -497,7 +557,8 @@ class MainWindow(QMainWindow):
             rule = rule_for(self.config.rules, entity.id, metric)
             if rule is not None and (rule.high is not None or rule.high_high is not None):
                 self.trend.set_thresholds(metric, rule.high, rule.high_high)
-        self.tabs.setCurrentWidget(self.trend)
+        if raise_dock:
+            self.dock_panels.show("trend")
 
     def _export_dialog(self) -> None:
         if self._export_alarms is None:
@@ -515,6 +576,14 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"Exported {count} alarms to {path}", 8000)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._sized:  # the default layout's proportions, now that sizes are real
+            self._sized = True
+            self.dock_panels.apply_default_sizes(self.width(), self.height())
+            self.dock_panels.remember_default()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.dock_panels.remember_on_close()
         self.closing.emit()
         super().closeEvent(event)

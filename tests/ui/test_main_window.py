@@ -180,7 +180,11 @@ def test_clicking_a_station_shows_its_trend_with_rule_thresholds(
     pipeline.process_batch([message("s1", value, ts) for ts, value in enumerate((40, 90, 60), 1)])
     window.apply_delta(pipeline.take_delta())
     window.map_view.entityClicked.emit("s1")
-    assert window.tabs.currentWidget() is window.trend
+    assert window.details.entity_id() == "s1"
+    assert window.details.metric_row("pm25")["Value"] == "60.0"
+    assert window.details.metric_row("pm25")["Limits"] == "H 75.0 · HH 150"
+    sparkline = window.details.sparkline("pm25")
+    assert sparkline is not None
     assert window.trend.entity_id() == "s1"
     assert window.trend.metrics() == ["pm25"]
     window.trend.set_selected_metric("pm25")

@@ -1,0 +1,93 @@
+"""Docks and layouts: every panel a dock, named layouts round-trip, the default fits."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QDockWidget
+from pytestqt.qtbot import QtBot
+
+from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
+from ui.layouts import LayoutStore
+from ui.main_window import MainWindow
+
+CONFIG = AppConfig(
+    source="test",
+    feeds=(FeedConfig(name="air", topic="a/#", domain="environment"),),
+    rules=(RuleConfig(metric="pm25", high=75, high_high=150),),
+    kpis=(KpiConfig(name="Mean PM2.5", metric="pm25", maximum=250),),
+)
+DOCKS = {"map", "gauges", "alarms", "details", "trend", "feeds"}
+
+
+def make_window(
+    qtbot: QtBot, store: LayoutStore, size: tuple[int, int] | None = (1440, 900)
+) -> MainWindow:
+    """A window on ``store``, resized to ``size`` (None: as it restored itself)."""
+    window = MainWindow(CONFIG, acknowledge=lambda ids: None, layouts=store)
+    qtbot.addWidget(window)
+    if size is not None:
+        window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_every_panel_is_a_dock_listed_in_the_view_menu(qtbot: QtBot, tmp_path: Path) -> None:
+    window = make_window(qtbot, LayoutStore(tmp_path))
+    assert set(window.dock_panels.docks) == DOCKS
+    names = {dock.objectName() for dock in window.findChildren(QDockWidget)}
+    assert names == {f"dock-{name}" for name in DOCKS}
+    view_menu = next(a.menu() for a in window.menu_bar.actions() if a.text() == "&View")
+    texts = [action.text() for action in view_menu.actions()]
+    for dock in window.dock_panels.docks.values():
+        assert dock.windowTitle() in texts
+    assert "Re&set layout" in texts
+
+
+def test_a_named_layout_round_trips_through_the_store(qtbot: QtBot, tmp_path: Path) -> None:
+    store = LayoutStore(tmp_path)
+    window = make_window(qtbot, store)
+    docks = window.dock_panels.docks
+    docks["trend"].close()
+    docks["feeds"].setFloating(True)
+    window.dock_panels.save_as("night/shift")
+    assert store.names() == ["night/shift"]
+    window.dock_panels.reset()
+    assert docks["trend"].isVisible() and not docks["feeds"].isFloating()
+    assert window.dock_panels.restore("night/shift")
+    assert not docks["trend"].isVisible()
+    assert docks["feeds"].isFloating()
+    assert not window.dock_panels.restore("no such layout")
+
+
+def test_the_last_layout_and_geometry_come_back_at_the_next_start(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store = LayoutStore(tmp_path)
+    first = make_window(qtbot, store, (790, 740))  # within the offscreen screen
+    first.dock_panels.docks["gauges"].close()
+    first.close()
+    second = make_window(qtbot, store, None)
+    assert not second.dock_panels.docks["gauges"].isVisible()
+    assert (second.width(), second.height()) == (790, 740)
+
+
+@pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)])
+def test_the_default_layout_shows_every_alarm_column_without_scrolling(
+    qtbot: QtBot, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    window = make_window(qtbot, LayoutStore(tmp_path), size)
+    pipeline = IngestPipeline(CONFIG, None)
+    payload = {"id": "aq-01", "name": "赫山区 空气质量监测站 01 号", "pm25": 180.25, "ts": 5}
+    pipeline.process_batch([RawMessage("air", "a/x", json.dumps(payload).encode(), 5.0)])
+    window.apply_delta(pipeline.take_delta())
+    table = window.alarm_view.table
+    qtbot.waitUntil(lambda: table.model().rowCount() == 2)
+    qtbot.wait(50)
+    assert table.horizontalScrollBar().maximum() == 0
+    assert table.viewport().width() >= 0.9 * size[0]

@@ -1,0 +1,87 @@
+"""Saved window layouts: named dock arrangements and the window geometry per screen setup.
+
+Stored with QSettings in ``layouts.ini`` under the platform's config folder (for example
+``~/.config/cityops``), or under the folder given (tests pass a temporary one).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import platformdirs
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtGui import QGuiApplication
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "layouts.ini"
+LAST_USED = "last used"
+"""The layout saved automatically when the window closes, restored when it opens."""
+
+
+def default_folder() -> Path:
+    """Where layouts live unless told otherwise."""
+    return Path(platformdirs.user_config_dir("cityops"))
+
+
+def screen_setup() -> str:
+    """A key for the current screens (sizes and positions), so each setup keeps its own
+    window geometry: a laptop alone and the same laptop docked to two monitors differ."""
+    screens = QGuiApplication.screens()
+    parts = [f"{g.width()}x{g.height()}+{g.x()}+{g.y()}" for g in (s.geometry() for s in screens)]
+    return "|".join(sorted(parts)) or "no-screen"
+
+
+def _key(name: str) -> str:
+    """A settings key for a layout name (QSettings treats '/' as a group separator)."""
+    return quote(name, safe="")
+
+
+class LayoutStore:
+    """Named dock layouts (``QMainWindow.saveState``) and geometries per screen setup."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or default_folder()
+        self.path = self.folder / FILE_NAME
+
+    def _settings(self) -> QSettings:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return QSettings(str(self.path), QSettings.Format.IniFormat)
+
+    def names(self) -> list[str]:
+        """The names of the saved layouts (the automatic one left out), sorted."""
+        settings = self._settings()
+        settings.beginGroup("layouts")
+        names = [unquote(key) for key in settings.childGroups() if key != _key(LAST_USED)]
+        settings.endGroup()
+        return sorted(names, key=str.casefold)
+
+    def save(self, name: str, state: QByteArray) -> None:
+        """Keep ``state`` under ``name`` (replacing a layout of that name)."""
+        settings = self._settings()
+        settings.setValue(f"layouts/{_key(name)}/state", state)
+        settings.sync()
+        if settings.status() != QSettings.Status.NoError:
+            raise OSError(f"could not write {self.path}")
+
+    def load(self, name: str) -> QByteArray | None:
+        """The state saved under ``name``, or None."""
+        value = self._settings().value(f"layouts/{_key(name)}/state")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def delete(self, name: str) -> None:
+        settings = self._settings()
+        settings.remove(f"layouts/{_key(name)}")
+        settings.sync()
+
+    def save_geometry(self, geometry: QByteArray, setup: str | None = None) -> None:
+        """Keep the window geometry for a screen setup (the current one by default)."""
+        settings = self._settings()
+        settings.setValue(f"geometry/{_key(setup or screen_setup())}", geometry)
+        settings.sync()
+
+    def load_geometry(self, setup: str | None = None) -> QByteArray | None:
+        value = self._settings().value(f"geometry/{_key(setup or screen_setup())}")
+        return value if isinstance(value, QByteArray) and not value.isEmpty() else None

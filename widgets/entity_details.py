@@ -1,0 +1,194 @@
+"""Entity details: one panel for the entity selected anywhere (map, alarm list, search).
+
+It shows what the entity is, each metric's value with unit and age (stale values marked
+in text, not only in colour), a sparkline of the last hour, the rule limits that apply,
+its active alarms and its feed's health. Every string is shown as plain text.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from services.model import Alarm, Entity, FeedHealth, Reading
+from widgets.format import format_age, format_clock, format_value
+from widgets.palette import DIM_TEXT_COLOR
+from widgets.plain_text import plain_label, plain_tooltip
+from widgets.sparkline import Sparkline
+
+STALE_MARK = " (stale)"
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+AGE_REFRESH_MS = 1000
+
+
+@dataclass(slots=True)
+class EntityView:
+    """Everything the panel shows about one entity."""
+
+    entity: Entity
+    readings: Mapping[str, Reading] = field(default_factory=dict)
+    history: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
+    limits: Mapping[str, str] = field(default_factory=dict)
+    alarms: Sequence[Alarm] = ()
+    feed: FeedHealth | None = None
+
+
+class EntityDetails(QWidget):
+    """The details panel. Call :meth:`show_entity`; ages refresh once a second."""
+
+    COLUMNS = ("Metric", "Value", "Age", "Last hour", "Limits")
+
+    def __init__(
+        self, parent: QWidget | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._view: EntityView | None = None
+        self.title = plain_label("Select a station on the map, in the alarm list or with Ctrl+F")
+        self.title.setObjectName("detailsTitle")
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.title.setFont(font)
+        self.title.setWordWrap(True)
+        self._facts: dict[str, QLabel] = {}
+        facts = QFormLayout()
+        for key in ("Id", "Type", "Domain", "Location", "Feed", "Updated"):
+            label = plain_label()
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            label.setWordWrap(True)
+            self._facts[key] = label
+            facts.addRow(key, label)
+        self.metrics = QTableWidget(0, len(self.COLUMNS))
+        self.metrics.setObjectName("detailsMetrics")
+        self.metrics.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.metrics.verticalHeader().hide()
+        self.metrics.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.metrics.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        header = self.metrics.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.alarms = QListWidget()
+        self.alarms.setObjectName("detailsAlarms")
+        self.alarms.setMaximumHeight(110)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(facts)
+        layout.addWidget(self.metrics, 1)
+        layout.addWidget(plain_label("Active alarms"))
+        layout.addWidget(self.alarms)
+        self._timer = QTimer(self)
+        self._timer.setInterval(AGE_REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_ages)
+        self._timer.start()
+
+    def entity_id(self) -> str | None:
+        """The entity shown, if any."""
+        return None if self._view is None else self._view.entity.id
+
+    def show_entity(self, view: EntityView) -> None:
+        """Show ``view`` (replacing what was shown)."""
+        self._view = view
+        entity = view.entity
+        self.title.setText(entity.name + ("  — STALE" if entity.stale else ""))
+        self._facts["Id"].setText(entity.id)
+        self._facts["Type"].setText(entity.type or "—")
+        self._facts["Domain"].setText(entity.domain or "—")
+        location = f"{entity.lat:.5f}, {entity.lon:.5f}" if entity.has_location else "no location"
+        self._facts["Location"].setText(location)
+        self._facts["Feed"].setText(self._feed_text(view.feed, entity.feed))
+        self._fill_metrics(view)
+        self.alarms.clear()
+        for alarm in view.alarms:
+            self.alarms.addItem(_alarm_line(alarm))
+        if not view.alarms:
+            self.alarms.addItem("none")
+        self.refresh_ages()
+
+    def refresh_ages(self) -> None:
+        """Update the ages (and the 'updated' fact) against the clock."""
+        view = self._view
+        if view is None:
+            return
+        now = self._clock()
+        updated = view.entity.updated_at
+        self._facts["Updated"].setText(
+            f"{format_clock(updated)} ({format_age(now - updated)})" if updated else "never"
+        )
+        for row in range(self.metrics.rowCount()):
+            item = self.metrics.item(row, 0)
+            reading = view.readings.get(item.text()) if item is not None else None
+            age = self.metrics.item(row, 2)
+            if reading is not None and age is not None:
+                age.setText(format_age(now - reading.ts))
+
+    def metric_row(self, metric: str) -> dict[str, str]:
+        """The texts of a metric's row, by column name (for tests and accessibility)."""
+        for row in range(self.metrics.rowCount()):
+            item = self.metrics.item(row, 0)
+            if item is not None and item.text() == metric:
+                return {
+                    name: (cell.text() if (cell := self.metrics.item(row, column)) else "")
+                    for column, name in enumerate(self.COLUMNS)
+                }
+        return {}
+
+    def _fill_metrics(self, view: EntityView) -> None:
+        now = self._clock()
+        stale = view.entity.stale
+        self.metrics.setRowCount(0)
+        for row, metric in enumerate(sorted(view.readings)):
+            reading = view.readings[metric]
+            self.metrics.insertRow(row)
+            value = format_value(reading.value, reading.unit) + (STALE_MARK if stale else "")
+            cells = [metric, value, format_age(now - reading.ts), "", view.limits.get(metric, "")]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(plain_tooltip(text))
+                if stale and column == 1:
+                    item.setForeground(QColor(DIM_TEXT_COLOR))
+                if column in (1, 2):
+                    item.setTextAlignment(RIGHT)
+                self.metrics.setItem(row, column, item)
+            spark = Sparkline()
+            spark.set_points(view.history.get(metric, ()), now, stale)
+            self.metrics.setCellWidget(row, 3, spark)
+
+    @staticmethod
+    def _feed_text(feed: FeedHealth | None, name: str) -> str:
+        if feed is None:
+            return name or "—"
+        last = format_clock(feed.last_message_at) if feed.last_message_at else "never"
+        return f"{feed.name}: {feed.state.value}, last message {last}"
+
+    def sparkline(self, metric: str) -> Sparkline | None:
+        """The sparkline drawn for ``metric`` (None when the metric is not shown)."""
+        for row in range(self.metrics.rowCount()):
+            item = self.metrics.item(row, 0)
+            widget = self.metrics.cellWidget(row, 3)
+            if item is not None and item.text() == metric and isinstance(widget, Sparkline):
+                return widget
+        return None
+
+
+def _alarm_line(alarm: Alarm) -> str:
+    """One line per active alarm: priority, metric, condition, value, state."""
+    return (
+        f"{alarm.severity.label.capitalize()} · {alarm.metric} {alarm.condition.value}"
+        f" · {format_value(alarm.value)} (limit {format_value(alarm.threshold)})"
+        f" · {alarm.state.value.replace('_', ' ')}"
+    )
