@@ -17,6 +17,7 @@ from services.config.schema import (
     JsonMapping,
     KpiConfig,
     MapConfig,
+    MonitoringConfig,
     RuleConfig,
     rule_for,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "JsonMapping",
     "KpiConfig",
     "MapConfig",
+    "MonitoringConfig",
     "RuleConfig",
     "feed_from_table",
     "load_config",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib import resources
@@ -13,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from services.addresses import parse_broker_url, topic_filter_problem
+from services.config.document import parse_document, read_config_bytes
+from services.config.listen import parse_listen_address
 from services.config.schema import (
     AGGREGATES,
     DEFAULT_RULE_SEVERITIES,
@@ -30,9 +31,16 @@ from services.config.schema import (
     JsonMapping,
     KpiConfig,
     MapConfig,
+    MonitoringConfig,
     RuleConfig,
 )
 from services.model import Severity
+
+MAX_RETENTION_DAYS = 3650.0
+MAX_STALE_AFTER_S = 366 * 86400.0
+MAX_POLL_INTERVAL_S = 7 * 86400.0
+MAX_TIMEOUT_S = 3600.0
+"""Upper bounds of durations: longer ones are mistakes, and would overflow timestamps."""
 
 
 class _Reader:
@@ -149,14 +157,8 @@ def _describe(value: object) -> str:
 
 def load_config(path: str | os.PathLike[str]) -> AppConfig:
     """Read and validate a TOML config file; raises ConfigError naming file, key and problem."""
-    source = str(path)
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(source, "", "file not found") from None
-    except OSError as error:
-        raise ConfigError(source, "", f"cannot be read ({error.strerror})") from None
-    return parse_config(data, source, base_dir=Path(path).resolve().parent)
+    data = read_config_bytes(path)
+    return parse_config(data, str(path), base_dir=Path(path).resolve().parent)
 
 
 def load_demo_config() -> AppConfig:
@@ -168,14 +170,7 @@ def load_demo_config() -> AppConfig:
 def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppConfig:
     """Validate TOML ``data``; ``source`` names it in error messages, ``base_dir`` anchors
     relative file paths."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ConfigError(source, "", f"is not UTF-8 text (byte {error.start})") from None
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(source, "", f"is not valid TOML: {error}") from None
+    document = parse_document(data, source)
     root = _Reader(source, document, "", base_dir)
     for key in document:
         if key not in TOP_LEVEL_KEYS:
@@ -200,9 +195,10 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     retention_days = 7.0
     cache = root.sub_table("cache")
     if cache is not None:
-        retention_days = _positive(cache, "retention_days", 7.0)
+        retention_days = _positive(cache, "retention_days", 7.0, MAX_RETENTION_DAYS, "days")
         cache.reject_unknown()
 
+    monitoring = _read_monitoring(root.sub_table("monitoring"))
     root.reject_unknown()
     return AppConfig(
         source=source,
@@ -214,6 +210,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         kpis=kpis,
         map=map_config,
         retention_days=retention_days,
+        monitoring=monitoring,
     )
 
 
@@ -225,12 +222,29 @@ def _ensure_unique(source: str, key: str, names: list[str]) -> None:
         seen.add(name)
 
 
-def _positive(reader: _Reader, name: str, default: float) -> float:
+def _positive(
+    reader: _Reader, name: str, default: float, maximum: float, unit: str = "seconds"
+) -> float:
+    """A number above 0 and at most ``maximum`` (so timestamp arithmetic cannot overflow)."""
     value = reader.number(name, default)
     assert value is not None
     if value <= 0:
         raise reader.fail(name, f"must be greater than 0, got {value:g}")
+    if value > maximum:
+        raise reader.fail(name, f"must be at most {maximum:,.0f} {unit}, got {value:g}")
     return value
+
+
+def _read_monitoring(reader: _Reader | None) -> MonitoringConfig:
+    if reader is None:
+        return MonitoringConfig()
+    text = reader.text("listen")
+    try:
+        listen = parse_listen_address(text)
+    except ValueError as error:
+        raise reader.fail("listen", str(error)) from None
+    reader.reject_unknown()
+    return MonitoringConfig(listen=listen)
 
 
 def _read_brokers(root: _Reader) -> tuple[BrokerConfig, ...]:
@@ -306,7 +320,11 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
     mapping = _read_mapping(mapping_table) if mapping_table is not None else None
     if mapping is not None and format_name != "json":
         raise reader.fail("mapping", 'a field mapping applies to format = "json" only')
-    stale_after = _positive(reader, "stale_after", 0.0) if "stale_after" in reader.table else None
+    stale_after = (
+        _positive(reader, "stale_after", 0.0, MAX_STALE_AFTER_S)
+        if "stale_after" in reader.table
+        else None
+    )
     if kind == "http":
         feed = FeedConfig(
             name=name,
@@ -366,8 +384,8 @@ def _read_http(reader: _Reader) -> HttpSettings:
     auth = reader.choice("auth", HTTP_AUTH, "none")
     settings = HttpSettings(
         url=url,
-        interval=_positive(reader, "interval", 30.0),
-        timeout=_positive(reader, "timeout", 10.0),
+        interval=_positive(reader, "interval", 30.0, MAX_POLL_INTERVAL_S),
+        timeout=_positive(reader, "timeout", 10.0, MAX_TIMEOUT_S),
         retries=retries,
         auth=auth,
         username=reader.optional_text("username"),

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.addresses import BrokerAddress
+from services.config.listen import ListenAddress
 from services.config.secrets import lookup_secret
 from services.model import Severity
 
@@ -27,7 +28,17 @@ DOMAINS = (
     "city",
     "other",
 )
-TOP_LEVEL_KEYS = ("app", "map", "broker", "brokers", "feeds", "rules", "kpis", "cache")
+TOP_LEVEL_KEYS = (
+    "app",
+    "map",
+    "broker",
+    "brokers",
+    "feeds",
+    "rules",
+    "kpis",
+    "cache",
+    "monitoring",
+)
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
@@ -44,8 +55,14 @@ class ConfigError(Exception):
         self.source = source
         self.key = key
         self.problem = problem
-        where = f"{source}: {key}: " if key else f"{source}: "
+        where = f"{source}: {_printable(key)}: " if key else f"{source}: "
         super().__init__(where + problem)
+
+
+def _printable(key: str, limit: int = 200) -> str:
+    """A key for the one-line message: control characters escaped, at most ``limit`` chars."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in key)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +185,13 @@ class MapConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitoringConfig:
+    """The health endpoint (Prometheus metrics over HTTP); off unless ``listen`` is set."""
+
+    listen: ListenAddress | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole validated configuration."""
 
@@ -181,6 +205,7 @@ class AppConfig:
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = 7.0
     demo: bool = False
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
 
     @property
     def broker(self) -> BrokerConfig | None:
