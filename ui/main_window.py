@@ -150,6 +150,8 @@ class MainWindow(QMainWindow):
             self.map_view.set_boundaries(boundaries)
         self.alarm_view = AlarmTableView()
         self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
+        self.alarm_view.alarmSelected.connect(self._alarm_selected)
+        self.alarm_view.locateRequested.connect(self.locate_alarm)
         self.gauges: dict[str, Gauge] = {}
         gauge_panel = QWidget()
         grid = QGridLayout(gauge_panel)
@@ -516,6 +518,32 @@ class MainWindow(QMainWindow):
         if alarm is not None:
             self.statusBar().showMessage(f"{alarm.metric}: {alarm.message}", 10000)
         self.alarm_view.select_alarm(alarm_id)
+
+    def _alarm_selected(self, alarm_id: str) -> None:
+        """The operator moved to an alarm row: show its source in the details."""
+        alarm = self.alarm_view.model.alarm(alarm_id)
+        entity = self.entities.get(alarm.entity_id) if alarm is not None else None
+        if entity is not None:
+            self.show_details(entity)
+
+    def locate_alarm(self, alarm_id: str) -> None:
+        """Show an alarm's source: details, and the map flown to it with its marker marked."""
+        alarm = self.alarm_view.model.alarm(alarm_id)
+        if alarm is not None:
+            self.locate_entity(alarm.entity_id)
+
+    def locate_entity(self, entity_id: str) -> None:
+        """Show an entity in the details and fly the map to it (clusters opened)."""
+        entity = self.entities.get(entity_id)
+        if entity is None:
+            return
+        self.show_details(entity)
+        self.dock_panels.show("details")
+        if entity.has_location:
+            self.dock_panels.show("map")
+            self.map_view.focus_entity(entity_id)
+        else:
+            self.statusBar().showMessage(f"{entity.name} has no location on the map", 6000)
 
     def _show_entity(self, entity_id: str) -> None:
         """Show an entity (clicked on the map, picked in a list) in the details and trend."""

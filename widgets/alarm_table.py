@@ -15,6 +15,7 @@ from typing import cast
 from PySide6.QtCore import (
     QItemSelection,
     QItemSelectionRange,
+    QModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -51,6 +52,10 @@ class AlarmTableView(QWidget):
 
     acknowledgeRequested = Signal(list)
     """Alarm ids (``list[str]``) that the operator asked to acknowledge."""
+    alarmSelected = Signal(str)
+    """The alarm id of the row that became current (keyboard or mouse)."""
+    locateRequested = Signal(str)
+    """The operator asked to find the alarm's source on the map (double-click or Enter)."""
 
     def __init__(self, model: AlarmTableModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -128,6 +133,14 @@ class AlarmTableView(QWidget):
             QKeySequence(Qt.Key.Key_Space), self._table, context=Qt.ShortcutContext.WidgetShortcut
         )
         self._space.activated.connect(self.acknowledge_selected)
+        # Enter or a double-click locates the current alarm's source.
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            locate = QShortcut(
+                QKeySequence(key), self._table, context=Qt.ShortcutContext.WidgetShortcut
+            )
+            locate.activated.connect(self._locate_current)
+        self._table.doubleClicked.connect(lambda _index: self._locate_current())
+        self._table.selectionModel().currentRowChanged.connect(self._current_changed)
         self._table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._table.addAction(self._ack_action)
         self._table.addAction(self._ack_all_action)
@@ -192,6 +205,20 @@ class AlarmTableView(QWidget):
         source = self._proxy.mapToSource(self._proxy.index(row, 0))
         return self._model.alarm_at(source.row())
 
+    def current_alarm_id(self) -> str | None:
+        """The alarm of the current row, if any."""
+        index = self._table.currentIndex()
+        return self._alarm_at_proxy_row(index.row()).id if index.isValid() else None
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self.alarmSelected.emit(self._alarm_at_proxy_row(current.row()).id)
+
+    def _locate_current(self) -> None:
+        alarm_id = self.current_alarm_id()
+        if alarm_id is not None:
+            self.locateRequested.emit(alarm_id)
+
     def select_alarm(self, alarm_id: str) -> bool:
         """Select and scroll to the row of ``alarm_id``; False when it is not in the list."""
         row = self._model.row_of(alarm_id)
@@ -199,6 +226,7 @@ class AlarmTableView(QWidget):
             return False
         index = self._proxy.mapFromSource(self._model.index(row, 0))
         self._table.clearSelection()
+        self._table.setCurrentIndex(index)
         self._table.selectRow(index.row())
         self._table.scrollTo(index)
         return True

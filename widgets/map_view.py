@@ -245,6 +245,7 @@ class MapView(QWebEngineView):
         self._areas: dict[str, dict[str, Any]] = {}
         self._areas_pending: set[str] = set()
         self._areas_removed: set[str] = set()
+        self._focus_pending: str | None = None
 
         profile = profile if profile is not None else QWebEngineProfile.defaultProfile()
         handler = install_scheme_handler(profile)
@@ -377,6 +378,15 @@ class MapView(QWebEngineView):
         if self._ready:
             self._run(f"window.cityops.setBoundaries({self._boundaries or 'null'});")
 
+    def focus_entity(self, entity_id: str) -> None:
+        """Fly to an entity's marker, opening its cluster, and ring it (after pending
+        updates, so a marker sent in this tick can be found)."""
+        self._flush()
+        if self._ready:
+            self._run(f"window.cityops.focusEntity({_js(entity_id)});")
+        else:
+            self._focus_pending = entity_id
+
     def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:
         """Run ``script`` in the page and pass its result to ``callback`` (for tests)."""
         self._page.runJavaScript(script, 0, callback)
@@ -445,6 +455,9 @@ class MapView(QWebEngineView):
         if self._boundaries is not None:
             self._run(f"window.cityops.setBoundaries({self._boundaries});")
         self._flush()
+        if self._focus_pending is not None:
+            self._run(f"window.cityops.focusEntity({_js(self._focus_pending)});")
+            self._focus_pending = None
         log.debug(
             "map page ready with %d entities, %d alert areas", len(self._known), len(self._areas)
         )

@@ -18,6 +18,9 @@
  *                              returns the number of areas
  *   markerCount()              number of entity markers
  *   markerInfo(id)             {lat, lon, color, name, stale} or null
+ *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
+ *                              when there is no such marker
+ *   focusInfo()                {id, lat, lon, shown, zoom} of the ringed marker, or null
  *   boundaryCount()            number of boundary features drawn
  *   alertAreaCount()           number of alert areas drawn
  *   alertAreaInfo(id)          {severity, color, label, shapes, radii} or null
@@ -571,6 +574,84 @@
     };
   }
 
+  // The ring that marks the entity the operator located (one at a time).
+  function ringMarker(id, marker) {
+    if (state.focusRing) {
+      state.map.removeLayer(state.focusRing);
+    }
+    state.focusRing = L.circleMarker(marker.getLatLng(), {
+      radius: 17,
+      weight: 4,
+      dashArray: "6 4",
+      fill: false,
+      color: color("marker-outline"),
+      interactive: false,
+      className: "cityops-focus"
+    }).addTo(state.map);
+    state.focused = id;
+  }
+
+  // The cluster on the map that holds a marker, or null when the marker itself is shown.
+  // (markercluster's getVisibleParent looks for icons, which circle markers do not have.)
+  function clusterShowing(marker) {
+    if (state.map.hasLayer(marker)) {
+      return null;
+    }
+    var parent = marker.__parent;
+    while (parent && !state.map.hasLayer(parent)) {
+      parent = parent.__parent;
+    }
+    return parent || null;
+  }
+
+  function focusEntity(id) {
+    var key = String(id);
+    var marker = state.markers.get(key);
+    if (!marker || !state.map) {
+      return false;
+    }
+    var finished = false;
+    var done = function () {
+      if (finished) {
+        return;
+      }
+      finished = true;
+      state.map.panTo(marker.getLatLng(), { animate: false });
+      ringMarker(key, marker);
+    };
+    state.focused = key;
+    if (state.clustered && typeof state.layer.zoomToShowLayer === "function") {
+      state.layer.zoomToShowLayer(marker, done);
+      // zoomToShowLayer waits for zoom animations, which a hidden page may never run:
+      // after a moment, zoom in without animation instead.
+      window.setTimeout(function () {
+        if (!finished) {
+          state.map.setView(marker.getLatLng(), state.map.getMaxZoom(), { animate: false });
+          var cluster = clusterShowing(marker);
+          if (cluster && typeof cluster.spiderfy === "function") {
+            cluster.spiderfy(); // still together at the closest zoom: fan them out
+          }
+          done();
+        }
+      }, 1200);
+    } else {
+      state.map.setView(marker.getLatLng(), Math.max(state.map.getZoom(), 15));
+      done();
+    }
+    return true;
+  }
+
+  function focusInfo() {
+    var marker = state.focused ? state.markers.get(state.focused) : null;
+    if (!marker) {
+      return null;
+    }
+    var ll = marker.getLatLng();
+    // Shown: on the map itself, not folded into a cluster.
+    var shown = state.map.hasLayer(marker);
+    return { id: state.focused, lat: ll.lat, lon: ll.lng, shown: shown, zoom: state.map.getZoom() };
+  }
+
   function connectBridge() {
     if (typeof QWebChannel === "undefined" || !window.qt || !window.qt.webChannelTransport) {
       console.warn("cityops: no Qt web channel; clicks will not reach the application");
@@ -623,6 +704,8 @@
       return state.markers.size;
     },
     markerInfo: markerInfo,
+    focusEntity: focusEntity,
+    focusInfo: focusInfo,
     boundaryCount: function () {
       return state.boundaryCount;
     },
