@@ -13,6 +13,7 @@ from pathlib import Path
 
 import platformdirs
 
+from services.config.listen import ListenAddress, parse_listen_address
 from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim")
@@ -39,6 +40,13 @@ class _DemoScenarios:
 def _time_argument(text: str) -> float:
     try:
         return parse_timestamp(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _listen_argument(text: str) -> ListenAddress:
+    try:
+        return parse_listen_address(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -176,6 +184,13 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--demo", action="store_true", help="run the Yiyang demo city with an embedded broker"
     )
     parser.add_argument("--cache-dir", type=Path, help="offline cache folder")
+    parser.add_argument(
+        "--metrics",
+        type=_listen_argument,
+        metavar="ADDR",
+        help="serve Prometheus metrics on [HOST:]PORT (a bare port listens on 127.0.0.1 "
+        "only); overrides [monitoring] listen in the config",
+    )
     _add_log_level(parser, "INFO")
     parser.add_argument(
         "--screenshot",

@@ -5,19 +5,25 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from services.config import AppConfig
+from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.export import export
 from ui.bridge import DeltaBridge
+from ui.commands import EXIT_CONFIG
+from ui.health_reporter import HealthReporter
 from ui.main_window import MainWindow
+from ui.startup import launched_without_terminal
 from ui.theme import apply_dark_theme
 from widgets.map_scheme import register_scheme
+from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +55,12 @@ def demo_boundaries() -> dict[str, object] | None:
     return dict(load_demo_city().districts)
 
 
-def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
-    """The main window wired to a started session (also used by the end-to-end tests)."""
+def build_window(
+    session: CitySession, publish_health: Callable[[HealthSnapshot], None] | None = None
+) -> tuple[MainWindow, DeltaBridge]:
+    """The main window wired to a started session (also used by the end-to-end tests);
+    with ``publish_health``, a :class:`HealthReporter` (a child of the window) publishes
+    what the window shows once a second, from the first delta on."""
     config = session.config
 
     def export_alarms(path: Path) -> int:
@@ -70,6 +80,9 @@ def build_window(session: CitySession) -> tuple[MainWindow, DeltaBridge]:
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
     bridge.rateChanged.connect(window.set_message_rate)
+    if publish_health is not None:
+        brokers = {client.label: client.broker.name for client in session.clients}
+        HealthReporter.for_window(window, bridge, publish_health, brokers).start()
     restored = len(session.snapshot.entities) if session.snapshot else 0
     bridge.tick()
     window.show_restored(restored)
@@ -90,6 +103,26 @@ def schedule_screenshot(app: QApplication, window: MainWindow, path: Path, delay
     QTimer.singleShot(int(delay * 1000), capture)
 
 
+def show_startup_error(text: str) -> None:
+    """Show why CityOps cannot start in a message box, and wait until it is closed (for a
+    start from a desktop launcher, where nobody sees stderr)."""
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    box = plain_message_box(None, QMessageBox.Icon.Critical, "CityOps cannot start", text)
+    box.exec()
+
+
+def start_metrics(config: AppConfig) -> MetricsServer | None:
+    """The health endpoint when the config (or --metrics) asks for one, started; raises
+    MetricsError when it cannot listen."""
+    listen = config.monitoring.listen
+    if listen is None:
+        return None
+    server = MetricsServer(listen)
+    server.start()
+    return server
+
+
 def run_gui(
     config: AppConfig,
     cache_dir: Path,
@@ -105,14 +138,25 @@ def run_gui(
     app.setApplicationName("CityOps")
     apply_dark_theme(app)
     try:
+        metrics = start_metrics(config)
+    except MetricsError as error:
+        print(f"cityops: {error}", file=sys.stderr)
+        if launched_without_terminal():
+            show_startup_error(str(error))
+        return EXIT_CONFIG
+    try:
         session = CitySession(config, cache_dir)
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
+        if metrics is not None:
+            metrics.stop()
         return 1
     stored_everything = False
     try:
         session.start()
-        window, bridge = build_window(session)
+        window, bridge = build_window(
+            session, metrics.collector.publish if metrics is not None else None
+        )
         if session.cache_recovery is not None:
             window.show_cache_recovery(session.cache_recovery.describe())
         install_signal_handlers(app)
@@ -125,6 +169,8 @@ def run_gui(
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
+        if metrics is not None:
+            metrics.stop()
         stored_everything = session.stop().complete
     if not stored_everything:
         print(
