@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -46,6 +46,7 @@ from ui.docks import WorkstationDocks
 from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
 from ui.layouts import LayoutStore
+from ui.menus import WindowMenus
 from widgets.alarm_table import AlarmTableView
 from widgets.entity_details import EntityDetails, EntityView
 from widgets.feed_health import FeedHealthPanel
@@ -224,7 +225,7 @@ class MainWindow(QMainWindow):
         for label in (self.broker_label, self.feeds_label, self.rate_label, self.freshness_label):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
-        self._build_menus()
+        self.menus = WindowMenus(self)
         self.dock_panels.arrange_default(self.width(), self.height())
         self.dock_panels.remember_default()
         self._sized = self.dock_panels.restore_on_open()
@@ -315,27 +316,6 @@ class MainWindow(QMainWindow):
             return str(error.args[0])
         self.statusBar().showMessage(f"Feed {name!r} removed", 8000)
         return ""
-
-    def _build_menus(self) -> None:
-        file_menu = self.menu_bar.addMenu("&File")
-        export = QAction("&Export alarms as CSV…", self)
-        export.setShortcut(QKeySequence("Ctrl+E"))
-        export.triggered.connect(self._export_dialog)
-        export.setEnabled(self._export_alarms is not None)
-        file_menu.addAction(export)
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-        view_menu = self.menu_bar.addMenu("&View")
-        self.dock_panels.fill_view_menu(view_menu)
-        view_menu.addSeparator()
-        fullscreen = QAction("&Full screen", self)
-        fullscreen.setShortcut(QKeySequence("F11"))
-        fullscreen.setCheckable(True)
-        fullscreen.toggled.connect(lambda on: self.showFullScreen() if on else self.showNormal())
-        view_menu.addAction(fullscreen)
 
     # -- live updates --------------------------------------------------------------------
     def apply_delta(self, delta: Delta) -> None:
@@ -588,7 +568,8 @@ class MainWindow(QMainWindow):
         if raise_dock:
             self.dock_panels.show("trend")
 
-    def _export_dialog(self) -> None:
+    def export_dialog(self) -> None:
+        """Ask where to export the alarms as CSV, then export them."""
         if self._export_alarms is None:
             return
         path, _filter = QFileDialog.getSaveFileName(

@@ -1,0 +1,203 @@
+"""The workstation's menus, the search box and command palette, and the shortcuts
+overview (F1): every action is reachable by keyboard and listed in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QHeaderView,
+    QMenu,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from ui.search import SearchPopup
+from ui.search_index import HitKind, SearchItem
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+KEYS_WITHOUT_ACTIONS = (
+    ("Acknowledge the selected alarms (in the alarm list)", "Space"),
+    ("Locate the selected alarm's source on the map (in the alarm list)", "Enter"),
+    ("Move between panels", "Ctrl+Tab"),
+)
+
+
+def plain(text: str) -> str:
+    """An action's text without its mnemonic marks."""
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
+
+
+def add_action(
+    window: MainWindow,
+    menu: QMenu,
+    text: str,
+    slot: Callable[[], object],
+    shortcut: QKeySequence | str | None = None,
+) -> QAction:
+    """A menu action (window-wide shortcut) that calls ``slot``."""
+    action = QAction(text, window)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    action.triggered.connect(lambda _checked=False: slot())
+    menu.addAction(action)
+    return action
+
+
+class WindowMenus:
+    """Builds the menu bar of a :class:`MainWindow` and owns its search popup."""
+
+    def __init__(self, window: MainWindow) -> None:
+        self.window = window
+        bar = window.menu_bar
+        file_menu = bar.addMenu("&File")
+        self.export = add_action(
+            window, file_menu, "&Export alarms as CSV…", window.export_dialog, "Ctrl+E"
+        )
+        file_menu.addSeparator()
+        add_action(
+            window, file_menu, "&Quit", window.close, QKeySequence(QKeySequence.StandardKey.Quit)
+        )
+
+        go_menu = bar.addMenu("&Go")
+        add_action(window, go_menu, "&Find station or alarm…", self.open_search, "Ctrl+F")
+        add_action(window, go_menu, "&Command palette…", self.open_palette, "Ctrl+Shift+P")
+        go_menu.addSeparator()
+        acknowledge = window.alarm_view.acknowledge_action
+        # Ctrl+K acknowledges wherever the focus is, floating docks included.
+        acknowledge.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        go_menu.addAction(acknowledge)
+        go_menu.addAction(window.alarm_view.acknowledge_all_action)
+
+        view_menu = bar.addMenu("&View")
+        window.dock_panels.fill_view_menu(view_menu)
+        view_menu.addSeparator()
+        fullscreen = QAction("&Full screen", window)
+        fullscreen.setShortcut(QKeySequence("F11"))
+        fullscreen.setCheckable(True)
+        fullscreen.toggled.connect(
+            lambda on: window.showFullScreen() if on else window.showNormal()
+        )
+        view_menu.addAction(fullscreen)
+
+        help_menu = bar.addMenu("&Help")
+        add_action(window, help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+
+        self.search = SearchPopup(self.search_items, window)
+        self.search.picked.connect(self.pick)
+
+    # -- search --------------------------------------------------------------------------
+
+    def open_search(self) -> None:
+        self.search.open_with("Station name or id, alarm text…")
+
+    def open_palette(self) -> None:
+        self.search.open_with("Type an action, a station or an alarm…")
+
+    def actions(self) -> list[QAction]:
+        """Every action in the menus, in menu order (sub-menus included)."""
+        found: list[QAction] = []
+
+        def walk(menu: QMenu) -> None:
+            for action in menu.actions():
+                sub = action.menu()
+                if isinstance(sub, QMenu):
+                    walk(sub)
+                elif not action.isSeparator() and action.text():
+                    found.append(action)
+
+        for top in self.window.menu_bar.actions():
+            sub = top.menu()
+            if isinstance(sub, QMenu):
+                walk(sub)
+        return found
+
+    def search_items(self) -> list[SearchItem]:
+        """What the search can find now: stations, listed alarms, menu actions."""
+        window = self.window
+        items = [
+            SearchItem(
+                HitKind.ENTITY,
+                entity.id,
+                entity.name,
+                (entity.name, entity.id, entity.type),
+                f"{entity.id} · {entity.type or entity.domain}",
+            )
+            for entity in window.entities.values()
+        ]
+        model = window.alarm_view.model
+        for alarm in model.alarms():
+            name = model.entity_name(alarm.entity_id)
+            items.append(
+                SearchItem(
+                    HitKind.ALARM,
+                    alarm.id,
+                    f"{alarm.severity.label.capitalize()} {alarm.metric} {alarm.condition.value}",
+                    (name, alarm.entity_id, alarm.metric, alarm.message, alarm.condition.value),
+                    name,
+                )
+            )
+        for index, action in enumerate(self.actions()):
+            if action.isEnabled():
+                text = plain(action.text())
+                shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                items.append(SearchItem(HitKind.ACTION, str(index), text, (text,), shortcut))
+        return items
+
+    def pick(self, item: SearchItem) -> None:
+        """Do what a search result stands for."""
+        window = self.window
+        if item.kind is HitKind.ENTITY:
+            window.locate_entity(item.key)
+        elif item.kind is HitKind.ALARM:
+            window.dock_panels.show("alarms")
+            window.alarm_view.select_alarm(item.key)
+            window.locate_alarm(item.key)
+        else:
+            actions = self.actions()
+            index = int(item.key)
+            if 0 <= index < len(actions):
+                actions[index].trigger()
+
+    # -- shortcuts overview ----------------------------------------------------------------
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(what, keys) for every action with a shortcut, and the keys without actions."""
+        rows = [
+            (
+                plain(action.text()),
+                action.shortcut().toString(QKeySequence.SequenceFormat.NativeText),
+            )
+            for action in self.actions()
+            if not action.shortcut().isEmpty()
+        ]
+        return rows + list(KEYS_WITHOUT_ACTIONS)
+
+    def show_shortcuts(self) -> QDialog:
+        """The shortcuts overview (F1)."""
+        rows = self.shortcut_rows()
+        dialog = QDialog(self.window)
+        dialog.setObjectName("shortcutsDialog")
+        dialog.setWindowTitle("Keyboard shortcuts")
+        table = QTableWidget(len(rows), 2, dialog)
+        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for row, (what, keys) in enumerate(rows):
+            table.setItem(row, 0, QTableWidgetItem(what))
+            table.setItem(row, 1, QTableWidgetItem(keys))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(table)
+        dialog.resize(560, 520)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
