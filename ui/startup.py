@@ -69,13 +69,13 @@ def display_problem(
     if not platform.startswith("linux"):
         return None
     chosen = qt_platform(environ)
-    if not chosen and not environ.get("DISPLAY") and not environ.get("WAYLAND_DISPLAY"):
+    if chosen not in ("", "xcb") or (not chosen and environ.get("WAYLAND_DISPLAY")):
+        return None  # another plugin, or Qt may choose Wayland
+    if not environ.get("DISPLAY"):
         return (
             "no display to open the window on (DISPLAY is not set); start it on a desktop, "
             "or set QT_QPA_PLATFORM=offscreen to run without one"
         )
-    if chosen != "xcb" and (chosen or environ.get("WAYLAND_DISPLAY")):
-        return None
     missing = missing_libraries(list(XCB_LIBRARIES), load)
     if not missing:
         return None

@@ -183,6 +183,8 @@ def test_display_problem_names_every_missing_package() -> None:
     assert problem is not None
     assert problem.endswith("sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0")
     assert display_problem({"DISPLAY": ":0"}, "linux", lambda name: None) is None
+    no_display = display_problem({"QT_QPA_PLATFORM": "xcb"}, "linux", lambda name: None)
+    assert no_display is not None and no_display.startswith("no display")
     # Other plugins, other systems: not our business.
     for env in ({"QT_QPA_PLATFORM": "offscreen"}, {"WAYLAND_DISPLAY": "wayland-0"}):
         assert display_problem(env, "linux", load) is None
