@@ -31,6 +31,16 @@ class StateHub:
             for reading in latest:
                 self._latest[(reading.entity_id, reading.metric)] = reading
 
+    def restore_series(self, readings: Iterable[Reading]) -> None:
+        """Seed the history of series with cached readings (oldest first)."""
+        with self._lock:
+            for reading in readings:
+                key = (reading.entity_id, reading.metric)
+                series = self._series.get(key)
+                if series is None:
+                    series = self._series[key] = deque(maxlen=self.series_length)
+                series.append((reading.ts, reading.value))
+
     def apply_entities(
         self,
         updates: Iterable[EntityUpdate],

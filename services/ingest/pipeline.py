@@ -34,13 +34,15 @@ from services.model import (
     Snapshot,
     alarm_id,
 )
-from services.store.cache import OfflineCache
+from services.store.cache import CacheError, OfflineCache
 
 log = logging.getLogger(__name__)
 
 LOG_EVERY_SECONDS = 60.0
 
 
+HISTORY_WINDOW_S = 3600.0
+RESTORED_HISTORY_READINGS = 50_000
 _STOP = object()
 _WAKE = object()
 
@@ -152,6 +154,7 @@ class IngestPipeline:
             for area in snapshot.areas:
                 self._delta.areas[area.alarm_id] = area
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
+        self._restore_history()
         restored_feeds = self.feeds.copies(set(self.feeds.restore(snapshot.feed_last_message)))
         with self._delta_lock:
             self._delta.feeds.update(restored_feeds)
@@ -162,6 +165,20 @@ class IngestPipeline:
             len(snapshot.alarms),
         )
         return snapshot
+
+    def _restore_history(self) -> None:
+        """The last hour of readings back into the hub's series (for sparklines and trends
+        right after a restart), at most :data:`RESTORED_HISTORY_READINGS` of them."""
+        if self.cache is None:
+            return
+        try:
+            since = self.cache.recent_start(
+                HISTORY_WINDOW_S, RESTORED_HISTORY_READINGS, self.clock()
+            )
+            for batch in self.cache.iter_readings(since):
+                self.hub.restore_series(batch)
+        except CacheError as error:
+            log.warning("recent history not restored from the cache: %s", error)
 
     def start(self) -> None:
         """Start the worker thread."""

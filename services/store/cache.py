@@ -494,6 +494,20 @@ class OfflineCache:
                 return found[:limit]
         return found
 
+    def recent_start(self, window_s: float, limit: int, now: float) -> float:
+        """Where the most recent readings start: ``now - window_s``, or later when more than
+        ``limit`` readings fall in that window (so that at most ``limit`` are read)."""
+        start = now - window_s
+
+        def work(conn: sqlite3.Connection) -> float:
+            row = conn.execute(
+                "SELECT ts FROM readings WHERE ts >= ? ORDER BY ts DESC LIMIT 1 OFFSET ?",
+                (start, limit),
+            ).fetchone()
+            return start if row is None else max(start, float(row[0]))
+
+        return self._run("finding recent readings", work, write=False)
+
     def iter_readings(
         self,
         since: float | None = None,

@@ -475,3 +475,10 @@ def test_an_older_alarm_revision_never_replaces_a_newer_one(cache_dir: Path) -> 
         cache.write_batch([], [], [replace(raised, revision=1)])
         (stored,) = cache.query_alarms()
         assert (stored.state, stored.revision) == (AlarmState.ACKNOWLEDGED, 2)
+
+
+def test_recent_start_keeps_the_newest_readings_within_a_limit(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        cache.write_batch([reading("s1", "pm25", float(n), T0 + n) for n in range(100)], [], [])
+        assert cache.recent_start(3600, 1000, T0 + 100) == T0 + 100 - 3600
+        assert cache.recent_start(3600, 10, T0 + 100) == T0 + 89

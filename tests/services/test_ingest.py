@@ -298,3 +298,17 @@ def test_messages_are_acknowledged_only_after_the_cache_committed_them(cache_dir
         assert acked == ["good", "bad"]
         assert cache.count("readings") == 1
         pipe.stop()
+
+
+def test_the_last_hour_of_history_comes_back_after_a_restart(cache_dir: Path) -> None:
+    now = 1_790_000_000.0
+    with OfflineCache(cache_dir) as cache:
+        first = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        old = message({"id": "aq-1", "pm25": 1, "ts": now - 7200}, at=now - 7200)
+        recent = [message({"id": "aq-1", "pm25": n, "ts": now - 600 + n}, at=now) for n in (5, 6)]
+        first.process_batch([old, *recent])
+        first.stop()
+    with OfflineCache(cache_dir) as cache:
+        second = IngestPipeline(CONFIG, cache, clock=lambda: now)
+        second.restore_from_cache()
+        assert second.hub.series("aq-1", "pm25") == [(now - 595, 5.0), (now - 594, 6.0)]
