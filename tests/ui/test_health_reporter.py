@@ -30,7 +30,6 @@ def test_probe_sees_a_blocked_event_loop(qtbot: QtBot) -> None:
     probe = EventLoopProbe(interval_ms=20)
     probe.start()
     qtbot.wait(100)
-    assert probe.max_lag() < 0.2
     time.sleep(0.5)  # the GUI thread is busy: no event is handled meanwhile
     qtbot.wait(100)
     assert probe.max_lag() >= 0.4
