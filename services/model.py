@@ -147,6 +147,7 @@ class OperatorAction:
     user: str
     ts: float
     comment: str = ""
+    workstation: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from services.auth.roles import Principal, Role, default_workstation
 from services.config import AppConfig
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
@@ -19,6 +20,7 @@ from services.store.export import export
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
 from ui.health_reporter import HealthReporter
+from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 from ui.startup import launched_without_terminal
 from ui.theme import apply_dark_theme
@@ -62,6 +64,8 @@ def build_window(
     with ``publish_health``, a :class:`HealthReporter` (a child of the window) publishes
     what the window shows once a second, from the first delta on."""
     config = session.config
+    # Until sign-in arrives (issue 9), the configured operator acts with operator rights.
+    who = Principal(config.operator, Role.OPERATOR, config.workstation or default_workstation())
 
     def export_alarms(path: Path) -> int:
         with path.open("w", newline="", encoding="utf-8") as out:
@@ -69,13 +73,14 @@ def build_window(
 
     window = MainWindow(
         config,
-        acknowledge=lambda ids: session.pipeline.acknowledge(ids, config.operator),
+        acknowledge=lambda ids: session.pipeline.acknowledge(ids, who),
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         pause_feed=session.pause_feed,
         resume_feed=session.resume_feed,
         feed_manager=session,
         history=session.pipeline.hub.series,
+        layouts=LayoutStore(),
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

@@ -177,10 +177,12 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
             raise root.fail(key, "is not a known setting (check the spelling)")
 
     app = root.sub_table("app")
+    workstation = ""
     title, operator = "CityOps", "operator"
     if app is not None:
         title = app.text("title", title)
         operator = app.text("operator", operator)
+        workstation = app.text("workstation", workstation)
         app.reject_unknown()
 
     brokers = _read_brokers(root)
@@ -204,6 +206,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         source=source,
         title=title,
         operator=operator,
+        workstation=workstation,
         brokers=brokers,
         feeds=feeds,
         rules=rules,

@@ -198,6 +198,8 @@ class AppConfig:
     source: str
     title: str = "CityOps"
     operator: str = "operator"
+    workstation: str = ""
+    """This workstation's name in operator actions (empty: the host name)."""
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from services.alarms.store import AlarmStore
+from services.auth.roles import Permission, Principal
 from services.config import AppConfig, FeedConfig
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
 from services.ingest.cache_writer import CacheWriter, FlushReport
@@ -50,10 +51,10 @@ _WAKE = object()
 class PendingAction:
     """An operator command handed to the ingest worker; its result arrives in a delta too."""
 
-    def __init__(self, action: str, alarm_ids: Sequence[str], user: str) -> None:
+    def __init__(self, action: str, alarm_ids: Sequence[str], who: Principal) -> None:
         self.action = action
         self.alarm_ids = tuple(alarm_ids)
-        self.user = user
+        self.who = who
         self.result: ActionResult | None = None
         self._done = threading.Event()
 
@@ -213,13 +214,14 @@ class IngestPipeline:
             delta, self._delta = self._delta, Delta()
         return delta
 
-    def acknowledge(self, alarm_ids: Iterable[str], user: str) -> PendingAction:
-        """Ask the worker to acknowledge alarms; safe from any thread, never blocks.
+    def acknowledge(self, alarm_ids: Iterable[str], who: Principal) -> PendingAction:
+        """Ask the worker to acknowledge alarms as ``who``; safe from any thread, never blocks.
 
         The acknowledged alarms and an :class:`ActionResult` appear in a later delta, only
-        after the cache has committed the action.
+        after the cache has committed the action. A person whose role may not acknowledge
+        gets an error result and nothing changes.
         """
-        command = PendingAction("ack", list(alarm_ids), user)
+        command = PendingAction("ack", list(alarm_ids), who)
         if self._thread is None:
             self._run_command(command)
             return command
@@ -291,34 +293,58 @@ class IngestPipeline:
 
     def _run_command(self, command: PendingAction) -> None:
         """Apply one operator command, store it durably, then publish it in the delta."""
+        who = command.who
+        if not who.may(Permission.ACKNOWLEDGE):
+            log.warning("%s (%s) may not acknowledge; refused", who.user, who.role)
+            self._finish(
+                command,
+                [],
+                ActionResult(
+                    command.action,
+                    who.user,
+                    error=f"{who.user} ({who.role.value}) may not acknowledge alarms",
+                ),
+            )
+            return
         ids = list(dict.fromkeys(command.alarm_ids))
         previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
         now = self.clock()
-        changed = self.alarms.acknowledge(ids, command.user, now)
+        changed = self.alarms.acknowledge(ids, who.user, now)
         try:
             if self.cache is not None and changed:
                 self.cache.record_actions(
                     [
-                        (OperatorAction(alarm.id, command.action, command.user, now), alarm)
+                        (
+                            OperatorAction(
+                                alarm.id, command.action, who.user, now, workstation=who.workstation
+                            ),
+                            alarm,
+                        )
                         for alarm in changed
                     ]
                 )
         except Exception as error:
             self.alarms.rollback(previous)
-            log.exception("%s by %s could not be stored", command.action, command.user)
-            result = ActionResult(command.action, command.user, error=str(error))
+            log.exception("%s by %s could not be stored", command.action, who.user)
+            result = ActionResult(command.action, who.user, error=str(error))
         else:
             done = {alarm.id for alarm in changed}
             result = ActionResult(
                 command.action,
-                command.user,
+                who.user,
                 changed=tuple(alarm.id for alarm in changed),
                 skipped=tuple(key for key in ids if key not in done),
             )
             self.writer.add(alarms=changed)
             self._refresh_entity_severities(alarm.entity_id for alarm in changed)
+        self._finish(command, changed if not result.error else [], result)
+
+    def _finish(
+        self, command: PendingAction, changed: Sequence[Alarm], result: ActionResult
+    ) -> None:
+        """Publish a command's changed alarms and its result, then release its waiter."""
         with self._delta_lock:
-            for alarm in changed if not result.error else ():
+            for alarm in changed:
                 self._delta.put_alarm(alarm)
             self._delta.action_results.append(result)
         command.finish(result)

@@ -375,9 +375,12 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
-                'INSERT INTO actions (ts, alarm_id, action, "user", comment)'
-                " VALUES (?, ?, ?, ?, ?)",
-                ((a.ts, a.alarm_id, a.action, a.user, a.comment) for a, _alarm in actions),
+                'INSERT INTO actions (ts, alarm_id, action, "user", comment, workstation)'
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (a.ts, a.alarm_id, a.action, a.user, a.comment, a.workstation)
+                    for a, _alarm in actions
+                ),
             )
             conn.executemany(UPSERT_ALARM, (alarm_params(alarm) for _action, alarm in actions))
 
@@ -565,13 +568,13 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> list[OperatorAction]:
             rows = conn.execute(
-                f'SELECT alarm_id, action, "user", ts, comment FROM actions{_where(terms)}'
-                " ORDER BY ts, rowid",
+                'SELECT alarm_id, action, "user", ts, comment, workstation'
+                f" FROM actions{_where(terms)} ORDER BY ts, rowid",
                 params,
             )
             return [
-                OperatorAction(alarm_id=a, action=b, user=c, ts=d, comment=e)
-                for a, b, c, d, e in rows
+                OperatorAction(alarm_id=a, action=b, user=c, ts=d, comment=e, workstation=f)
+                for a, b, c, d, e, f in rows
             ]
 
         return self._run("querying actions", work, write=False)

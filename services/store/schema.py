@@ -49,6 +49,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     ("ALTER TABLE alarms ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
     ("CREATE TABLE feeds (name TEXT PRIMARY KEY, last_message_at REAL NOT NULL)",),
+    ("ALTER TABLE actions ADD COLUMN workstation TEXT NOT NULL DEFAULT ''",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

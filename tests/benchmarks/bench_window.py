@@ -45,6 +45,7 @@ def main() -> None:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from services.auth.roles import Principal, Role
     from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
     from services.ingest.pipeline import IngestPipeline
     from services.store.cache import OfflineCache
@@ -63,7 +64,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         cache = OfflineCache(Path(folder))
         pipeline = IngestPipeline(config, cache)
-        window = MainWindow(config, acknowledge=lambda ids: pipeline.acknowledge(ids, "bench"))
+        who = Principal("bench", Role.OPERATOR)
+        window = MainWindow(config, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
         bridge = DeltaBridge(pipeline.take_delta, parent=window)
         bridge.deltaReady.connect(window.apply_delta)
         window.show()

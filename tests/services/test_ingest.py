@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.limits import DEAD_LETTERS_PER_FEED, MAX_PAYLOAD_BYTES
@@ -16,6 +17,7 @@ from services.messages import ConnectionEvent, FeedPaused, RawMessage
 from services.model import AlarmState, Delta, FeedState
 from services.store.cache import OfflineCache
 
+OPS = Principal("ops", Role.OPERATOR, "ws-1")
 CONFIG = AppConfig(
     source="test",
     feeds=(FeedConfig(name="air", topic="yiyang/env/air/#", domain="environment"),),
@@ -99,7 +101,7 @@ def test_worker_thread_writes_to_cache_and_ack_is_durable(
     assert delta.brokers == {"mqtt://x:1": FeedState.CONNECTED}
     assert len(delta.alarms) == 50
     target = next(iter(delta.alarms))
-    result = pipeline.acknowledge([target, "no|such|alarm"], "ops").wait(10)
+    result = pipeline.acknowledge([target, "no|such|alarm"], OPS).wait(10)
     assert result is not None
     assert (result.changed, result.skipped, result.error) == ((target,), ("no|such|alarm",), "")
     later = pipeline.take_delta()
@@ -194,7 +196,7 @@ def test_a_queued_older_alarm_version_never_overwrites_an_acknowledgement(
         pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
         pipe.process_batch([message({"id": "aq-1", "pm25": 90, "ts": 1})])  # raise, queued
         (alarm,) = pipe.take_delta().alarms.values()
-        pipe.acknowledge([alarm.id], "ops")  # committed at once
+        pipe.acknowledge([alarm.id], OPS)  # committed at once
         pipe.stop()  # now the queued batch is written
         (stored,) = cache.query_alarms()
         assert stored.state is AlarmState.ACKNOWLEDGED
@@ -312,3 +314,24 @@ def test_the_last_hour_of_history_comes_back_after_a_restart(cache_dir: Path) ->
         second = IngestPipeline(CONFIG, cache, clock=lambda: now)
         second.restore_from_cache()
         assert second.hub.series("aq-1", "pm25") == [(now - 595, 5.0), (now - 594, 6.0)]
+
+
+def test_a_viewer_may_not_acknowledge_and_nothing_changes(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        pipe.process_batch([message({"id": "aq-1", "pm25": 90, "ts": 1})])
+        (alarm,) = pipe.take_delta().alarms.values()
+        viewer = Principal("guest", Role.VIEWER, "wall-1")
+        result = pipe.acknowledge([alarm.id], viewer).wait(5)
+        assert result is not None
+        assert result.error == "guest (viewer) may not acknowledge alarms"
+        assert result.changed == ()
+        delta = pipe.take_delta()
+        assert delta.alarms == {} and delta.action_results == [result]
+        assert pipe.alarms.get(alarm.id).state is AlarmState.UNACKNOWLEDGED
+        assert cache.query_actions() == []
+        supervisor = Principal("li.wei", Role.SUPERVISOR, "ws-3")
+        assert pipe.acknowledge([alarm.id], supervisor).wait(5).changed == (alarm.id,)
+        (action,) = cache.query_actions()
+        assert (action.user, action.workstation) == ("li.wei", "ws-3")
+        pipe.stop()

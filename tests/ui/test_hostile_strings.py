@@ -15,6 +15,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
+from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import ConnectionEvent, RawMessage
@@ -53,7 +54,8 @@ def texts_of_model(view: QAbstractItemView) -> list[tuple[str, str]]:
 
 def test_markup_from_feeds_is_inert_in_every_view(qtbot: QtBot, tmp_path: Path) -> None:
     pipeline = IngestPipeline(CONFIG, None)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, MARKUP))
+    who = Principal(MARKUP, Role.OPERATOR, MARKUP)
+    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
     qtbot.addWidget(window)
     payload = {"id": MARKUP, "name": MARKUP, "lat": 28.57, "lon": 112.36, METRIC: 99, "ts": 5}
     pipeline.process_batch(

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import ConnectionEvent, RawMessage
@@ -19,6 +20,7 @@ from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
 from widgets.alarm_model import Column
 
+TESTER = Principal("tester", Role.OPERATOR, "ws-test")
 CONFIG = AppConfig(
     source="test",
     demo=True,
@@ -44,7 +46,7 @@ def pipeline(cache_dir: Path) -> Iterator[IngestPipeline]:
 
 @pytest.fixture
 def window(qtbot: QtBot, pipeline: IngestPipeline) -> MainWindow:
-    win = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"))
+    win = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER))
     qtbot.addWidget(win)
     return win
 
@@ -149,7 +151,7 @@ def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
 ) -> None:
     window = MainWindow(
         CONFIG,
-        acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"),
+        acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER),
     )
     qtbot.addWidget(window)
     pipeline.process_batch(
@@ -173,7 +175,7 @@ def test_clicking_a_station_shows_its_trend_with_rule_thresholds(
 ) -> None:
     window = MainWindow(
         CONFIG,
-        acknowledge=lambda ids: pipeline.acknowledge(ids, "tester"),
+        acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER),
         history=pipeline.hub.series,
     )
     qtbot.addWidget(window)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
@@ -75,7 +76,8 @@ def test_acknowledgements_racing_new_alarm_versions_end_in_agreement(
     cache = OfflineCache(tmp_path)
     pipeline = IngestPipeline(CONFIG, cache, flush_interval=0.02, max_batch=40)
     pipeline.start()
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, "li.wei"))
+    who = Principal("li.wei", Role.OPERATOR)
+    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
     qtbot.addWidget(window)
     bridge = DeltaBridge(pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableWidget
 from pytestqt.qtbot import QtBot
 
+from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
@@ -46,7 +47,8 @@ def test_prefix_matches_rank_before_substrings() -> None:
 
 def make_window(qtbot: QtBot) -> tuple[MainWindow, IngestPipeline]:
     pipeline = IngestPipeline(CONFIG, None)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, "li.wei"))
+    who = Principal("li.wei", Role.OPERATOR)
+    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

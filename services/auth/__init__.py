@@ -1,0 +1,1 @@
+"""Who may do what: roles and their permissions, local accounts, and the signed-in person."""
