@@ -31,15 +31,20 @@ class StateHub:
             for reading in latest:
                 self._latest[(reading.entity_id, reading.metric)] = reading
 
+    def _record(self, reading: Reading) -> SeriesKey:
+        """Append a reading to its series' history (the lock is held); returns its key."""
+        key = (reading.entity_id, reading.metric)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = deque(maxlen=self.series_length)
+        series.append((reading.ts, reading.value))
+        return key
+
     def restore_series(self, readings: Iterable[Reading]) -> None:
         """Seed the history of series with cached readings (oldest first)."""
         with self._lock:
             for reading in readings:
-                key = (reading.entity_id, reading.metric)
-                series = self._series.get(key)
-                if series is None:
-                    series = self._series[key] = deque(maxlen=self.series_length)
-                series.append((reading.ts, reading.value))
+                self._record(reading)
 
     def apply_entities(
         self,
@@ -81,11 +86,7 @@ class StateHub:
         fresh: list[Reading] = []
         with self._lock:
             for reading in readings:
-                key = (reading.entity_id, reading.metric)
-                series = self._series.get(key)
-                if series is None:
-                    series = self._series[key] = deque(maxlen=self.series_length)
-                series.append((reading.ts, reading.value))
+                key = self._record(reading)
                 current = self._latest.get(key)
                 if current is None or reading.ts >= current.ts:
                     self._latest[key] = reading
