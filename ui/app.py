@@ -92,6 +92,10 @@ def run_window(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"cityops: {problem}", file=sys.stderr)
         return EXIT_NO_DISPLAY
+    from widgets.palette import use_theme
+
+    # Before the window's modules are imported: they copy the theme's colours.
+    use_theme(args.theme or config.theme)
     from ui.runtime import run_gui
 
     return run_gui(

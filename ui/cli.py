@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from services.config.listen import ListenAddress, parse_listen_address
+from services.config.schema import THEMES
 from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim")
@@ -184,6 +185,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "--demo", action="store_true", help="run the Yiyang demo city with an embedded broker"
     )
     parser.add_argument("--cache-dir", type=Path, help="offline cache folder")
+    parser.add_argument(
+        "--theme",
+        choices=THEMES,
+        help="the window's look: operator (ISA-101 greys, the default), dark, or wall "
+        "(high contrast, large type); overrides [app] theme in the config",
+    )
     parser.add_argument(
         "--metrics",
         type=_listen_argument,

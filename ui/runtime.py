@@ -23,7 +23,7 @@ from ui.health_reporter import HealthReporter
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 from ui.startup import launched_without_terminal
-from ui.theme import apply_dark_theme
+from ui.theme import apply_theme
 from widgets.map_scheme import register_scheme
 from widgets.plain_text import plain_message_box
 
@@ -141,7 +141,7 @@ def run_gui(
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("CityOps")
-    apply_dark_theme(app)
+    apply_theme(app)  # the theme ui.app chose before importing the window
     try:
         metrics = start_metrics(config)
     except MetricsError as error:

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QWidget
 from services.model import AlertArea, Entity, Severity
 from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
-from widgets.palette import MAP_PAGE_COLORS
+from widgets.palette import MAP_PAGE_COLORS, current_theme
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class _CityOpsInit(MacroElement):
     """Hands the generated Leaflet map variable and the page's options to ``window.cityops.init``.
 
     The options are data (JSON through the template's ``tojson``): whether to cluster
-    markers, and the page's colours by name.
+    markers, the page's colours by name, and the size of its markers and text.
     """
 
     _template = Template(
@@ -74,10 +74,10 @@ class _CityOpsInit(MacroElement):
         """
     )
 
-    def __init__(self, cluster: bool, colors: Mapping[str, str]) -> None:
+    def __init__(self, cluster: bool, colors: Mapping[str, str], scale: float) -> None:
         super().__init__()
         self._name = "CityOpsInit"
-        self.options = {"cluster": cluster, "colors": dict(colors)}
+        self.options = {"cluster": cluster, "colors": dict(colors), "scale": scale}
 
 
 def _csp(html: str) -> str:
@@ -104,11 +104,14 @@ def build_map_html(
     *,
     cluster: bool = True,
     colors: Mapping[str, str] = MAP_PAGE_COLORS,
+    scale: float = 1.0,
 ) -> str:
     """Render the map page: no tiles, no CDN, every asset from ``cityops://`` or ``qrc:``.
 
-    ``colors`` (by default the palette's :data:`~widgets.palette.MAP_PAGE_COLORS`) reach the
-    page as JSON data in its init call; the page's script and style sheet hold no colours.
+    ``colors`` (by default the palette's :data:`~widgets.palette.MAP_PAGE_COLORS`, the
+    active theme's) reach the page as JSON data in its init call; the page's script and
+    style sheet hold no colours. ``scale`` sizes its markers and text (the wall's are
+    larger).
     """
     fmap = OfflineMap(
         location=list(center),
@@ -118,7 +121,7 @@ def build_map_html(
         attribution_control=False,
         font_size="13px",
     )
-    _CityOpsInit(cluster, colors).add_to(fmap)
+    _CityOpsInit(cluster, colors, scale).add_to(fmap)
     html = fmap.get_root().render()
     head = (
         f'<meta http-equiv="Content-Security-Policy" content="{_csp(html)}" />\n'
@@ -265,7 +268,7 @@ class MapView(QWebEngineView):
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self.setAcceptDrops(False)
 
-        self._html = build_map_html(center, zoom, cluster=cluster)
+        self._html = build_map_html(center, zoom, cluster=cluster, scale=current_theme().map_scale)
         self._url = handler.add_page(self._html)
         url = QUrl(self._url)
         self.destroyed.connect(lambda: _forget_page(handler, url))

@@ -7,9 +7,16 @@
  * options; this file and cityops-map.css hold none. Each one is also set as the CSS
  * variable --cityops-<name>, which the style sheet uses.
  *
+ * High-performance (ISA-101) look: an entity with nothing wrong is a small grey dot; an
+ * alarm is drawn in its priority's colour AND as its priority's shape with its number
+ * (1 critical octagon, 2 high diamond, 3 medium triangle, 4 low square), so priorities
+ * can be told apart without colour. Clusters are grey with a badge of their most urgent
+ * priority. Stale markers are faded with a dashed outline.
+ *
  * API (window.cityops):
  *   init(map, options)         called once by the generated page with the Leaflet map;
- *                              options: {cluster: bool, colors: {name: "#rrggbb", ...}}
+ *                              options: {cluster: bool, colors: {name: "#rrggbb", ...},
+ *                              scale: number (size of markers and text, 1 = workstation)}
  *   applyEntities(batch)       create or update markers; returns the number of markers
  *   removeEntities(ids)        remove markers; returns the number of markers
  *   setBoundaries(geojson)     draw a FeatureCollection as labelled outlines (null clears)
@@ -17,7 +24,7 @@
  *                              {id, severity, label, geojson} or {id, remove: true};
  *                              returns the number of areas
  *   markerCount()              number of entity markers
- *   markerInfo(id)             {lat, lon, color, name, stale} or null
+ *   markerInfo(id)             {lat, lon, color, name, stale, level, shape, mark} or null
  *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
  *                              when there is no such marker
  *   focusInfo()                {id, lat, lon, shown, zoom} of the ringed marker, or null
@@ -29,11 +36,39 @@
   "use strict";
 
   // The palette entry that colours each level.
-  var LEVEL_COLOR = { ok: "normal", warn: "warning", alarm: "alarm", stale: "stale" };
+  var LEVEL_COLOR = {
+    ok: "normal",
+    stale: "stale",
+    low: "low",
+    medium: "medium",
+    high: "high",
+    critical: "critical"
+  };
   var COLOR_NAME = /^[a-z][a-z0-9-]*$/;
   var COLOR_VALUE = /^#[0-9a-fA-F]{3,8}$/;
   // Cluster icons show the most urgent child: larger rank wins.
-  var RANK = { stale: 0, ok: 1, warn: 2, alarm: 3 };
+  var RANK = { stale: 0, ok: 1, low: 2, medium: 3, high: 4, critical: 5 };
+  // Each alarm priority's number and shape, so that no priority is told by colour alone.
+  var PRIORITY = {
+    critical: { mark: "1", shape: "octagon" },
+    high: { mark: "2", shape: "diamond" },
+    medium: { mark: "3", shape: "triangle" },
+    low: { mark: "4", shape: "square" }
+  };
+  // Outlines in a 24 x 24 box (the dot of a normal entity is a circle).
+  var SHAPE_POINTS = {
+    octagon: "8,1 16,1 23,8 23,16 16,23 8,23 1,16 1,8",
+    diamond: "12,0.5 23.5,12 12,23.5 0.5,12",
+    triangle: "12,1 23.5,22 0.5,22",
+    square: "2,2 22,2 22,22 2,22"
+  };
+  var SVG = "http://www.w3.org/2000/svg";
+  // Icon sizes in CSS pixels at scale 1.
+  var DOT_SIZE = 12;
+  var ALARM_SIZE = 22;
+  var CLUSTER_SIZE = 34;
+  var BADGE_SIZE = 18;
+  var FONT_SIZE = 13;
 
   // Alert areas: drawn below the markers (overlay pane, 400) and above district boundaries
   // (350), under the boundary labels (360) so that district names stay readable.
@@ -49,6 +84,7 @@
     boundaryCount: 0,
     areas: new Map(),
     colors: {},
+    scale: 1,
     bridge: null
   };
 
@@ -81,16 +117,7 @@
   }
 
   function severityLevel(severity) {
-    switch (severity) {
-      case "critical":
-      case "high":
-        return "alarm";
-      case "medium":
-      case "low":
-        return "warn";
-      default:
-        return "ok";
-    }
+    return Object.prototype.hasOwnProperty.call(PRIORITY, severity) ? severity : "ok";
   }
 
   // A stale marker keeps the colour of its last known alarm (so the operator still sees
@@ -107,17 +134,60 @@
     return level.split(":")[0];
   }
 
-  function styleFor(level) {
-    var stale = level === "stale" || level.indexOf(":stale") > 0;
-    return {
-      radius: 7,
-      color: stale ? levelColor("stale") : color("marker-outline"),
-      weight: stale ? 2 : 1,
-      opacity: 0.9,
-      fillColor: levelColor(baseLevel(level)),
-      fillOpacity: stale ? 0.35 : 0.9,
-      dashArray: stale ? "3 3" : null
-    };
+  function isStale(level) {
+    return level === "stale" || level.indexOf(":stale") > 0;
+  }
+
+  // The SVG of a level: a dot for normal and stale, the priority's shape and number for
+  // an alarm. Only constant text goes into it, never anything from a feed.
+  function shapeElement(base, size) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", String(size));
+    svg.setAttribute("height", String(size));
+    svg.setAttribute("class", "cityops-symbol");
+    var priority = PRIORITY[base];
+    var shape;
+    if (priority) {
+      shape = document.createElementNS(SVG, "polygon");
+      shape.setAttribute("points", SHAPE_POINTS[priority.shape]);
+    } else {
+      shape = document.createElementNS(SVG, "circle");
+      shape.setAttribute("cx", "12");
+      shape.setAttribute("cy", "12");
+      shape.setAttribute("r", "10");
+    }
+    shape.setAttribute("class", "cityops-shape");
+    svg.appendChild(shape);
+    if (priority) {
+      var mark = document.createElementNS(SVG, "text");
+      mark.setAttribute("x", "12");
+      mark.setAttribute("y", priority.shape === "triangle" ? "19" : "16.5");
+      mark.setAttribute("text-anchor", "middle");
+      mark.setAttribute("class", "cityops-mark");
+      mark.textContent = priority.mark;
+      svg.appendChild(mark);
+    }
+    return svg;
+  }
+
+  function markerIcon(level) {
+    var base = baseLevel(level);
+    var size = Math.round((PRIORITY[base] ? ALARM_SIZE : DOT_SIZE) * state.scale);
+    var classes = "cityops-marker cityops-marker-" + base;
+    if (isStale(level)) {
+      classes += " cityops-marker-stale";
+    }
+    return L.divIcon({
+      html: shapeElement(base, size),
+      className: classes,
+      iconSize: L.point(size, size)
+    });
+  }
+
+  // Alarms lie over normal markers, the most urgent on top.
+  function zOffset(level) {
+    return (RANK[baseLevel(level)] || 0) * 1000;
   }
 
   function textOf(value) {
@@ -132,6 +202,11 @@
     return el;
   }
 
+  function alarmText(severity) {
+    var priority = PRIORITY[severity];
+    return "alarm: " + textOf(severity) + (priority ? " (priority " + priority.mark + ")" : "");
+  }
+
   function fillTooltip(el, item) {
     el.replaceChildren();
     addText(el, "div", "cityops-tip-name", textOf(item.name) || textOf(item.id));
@@ -142,7 +217,7 @@
     if (item.stale) {
       addText(el, "div", "cityops-tip-stale", "no recent data");
     } else if (item.severity) {
-      addText(el, "div", "cityops-tip-alarm", "alarm: " + textOf(item.severity));
+      addText(el, "div", "cityops-tip-alarm", alarmText(item.severity));
     }
     var values = item.values && typeof item.values === "object" ? item.values : {};
     var metrics = Object.keys(values).sort();
@@ -173,11 +248,16 @@
   }
 
   function createMarker(item, level) {
-    var marker = L.circleMarker([item.lat, item.lon], styleFor(level));
+    var marker = L.marker([item.lat, item.lon], {
+      icon: markerIcon(level),
+      keyboard: false,
+      zIndexOffset: zOffset(level)
+    });
     var tip = document.createElement("div");
     tip.className = "cityops-tip-body";
     fillTooltip(tip, item);
-    marker.bindTooltip(tip, { direction: "top", offset: [0, -6], className: "cityops-tip" });
+    var lift = Math.round((ALARM_SIZE / 2) * state.scale);
+    marker.bindTooltip(tip, { direction: "top", offset: [0, -lift], className: "cityops-tip" });
     marker.cityops = { id: item.id, item: item, level: level, tip: tip };
     marker.on("click", function () {
       if (state.bridge) {
@@ -191,7 +271,8 @@
     var info = marker.cityops;
     var restyled = info.level !== level;
     if (restyled) {
-      marker.setStyle(styleFor(level));
+      marker.setIcon(markerIcon(level));
+      marker.setZIndexOffset(zOffset(level));
       info.level = level;
     }
     var old = marker.getLatLng();
@@ -210,6 +291,8 @@
     fillTooltip(info.tip, item);
   }
 
+  // A grey disc with the count; a badge with the most urgent child's priority shape and
+  // number when any child is in alarm.
   function clusterIcon(cluster) {
     var best = "stale";
     cluster.getAllChildMarkers().forEach(function (m) {
@@ -218,12 +301,20 @@
         best = level;
       }
     });
-    var count = document.createElement("span");
-    count.textContent = String(cluster.getChildCount());
+    var body = document.createElement("div");
+    body.className = "cityops-cluster-body";
+    addText(body, "span", "cityops-cluster-count", String(cluster.getChildCount()));
+    if (PRIORITY[best]) {
+      var badge = document.createElement("div");
+      badge.className = "cityops-cluster-badge cityops-marker-" + best;
+      badge.appendChild(shapeElement(best, Math.round(BADGE_SIZE * state.scale)));
+      body.appendChild(badge);
+    }
+    var size = Math.round(CLUSTER_SIZE * state.scale);
     return L.divIcon({
-      html: count,
+      html: body,
       className: "cityops-cluster cityops-cluster-" + best,
-      iconSize: L.point(32, 32)
+      iconSize: L.point(size, size)
     });
   }
 
@@ -360,13 +451,16 @@
   }
 
   function areaLevel(severity) {
-    return severity === "high" || severity === "critical" ? "alarm" : "warn";
+    var level = severityLevel(severity);
+    return level === "ok" ? "low" : level;
   }
 
+  // A critical area has a heavier outline, so it differs from a high one without colour
+  // too (its tooltip names the priority).
   function areaStyle(level) {
     return {
       color: levelColor(level),
-      weight: 2,
+      weight: level === "critical" ? 4 : 2,
       opacity: 0.9,
       fill: true,
       fillColor: levelColor(level),
@@ -414,7 +508,13 @@
   function fillAreaTooltip(el, item, descriptions) {
     el.replaceChildren();
     addText(el, "div", "cityops-tip-name", textOf(item.label) || textOf(item.id));
-    addText(el, "div", "cityops-tip-alarm", "alert: " + textOf(item.severity));
+    var priority = PRIORITY[item.severity];
+    addText(
+      el,
+      "div",
+      "cityops-tip-alarm",
+      "alert: " + textOf(item.severity) + (priority ? " (priority " + priority.mark + ")" : "")
+    );
     descriptions.forEach(function (text) {
       addText(el, "div", "cityops-tip-area", text);
     });
@@ -565,12 +665,17 @@
       return null;
     }
     var ll = marker.getLatLng();
+    var base = baseLevel(marker.cityops.level);
+    var priority = PRIORITY[base];
     return {
       lat: ll.lat,
       lon: ll.lng,
-      color: marker.options.fillColor,
+      color: levelColor(base),
       name: textOf(marker.cityops.item.name),
-      stale: Boolean(marker.cityops.item.stale)
+      stale: Boolean(marker.cityops.item.stale),
+      level: base,
+      shape: priority ? priority.shape : "dot",
+      mark: priority ? priority.mark : ""
     };
   }
 
@@ -666,6 +771,9 @@
   function init(map, options) {
     var opts = options || {};
     setColors(opts.colors);
+    var scale = Number(opts.scale);
+    state.scale = isFinite(scale) && scale >= 0.5 && scale <= 4 ? scale : 1;
+    map.getContainer().style.fontSize = Math.round(FONT_SIZE * state.scale) + "px";
     state.map = map;
     // Without tile layers Leaflet knows no zoom limits, which markercluster needs.
     if (map.options.maxZoom === undefined) {
@@ -682,7 +790,7 @@
     state.clustered = Boolean(opts.cluster) && typeof L.markerClusterGroup === "function";
     if (state.clustered) {
       state.layer = L.markerClusterGroup({
-        maxClusterRadius: 40,
+        maxClusterRadius: Math.round(40 * state.scale), // larger icons need more room
         disableClusteringAtZoom: 15,
         showCoverageOnHover: false,
         iconCreateFunction: clusterIcon

@@ -22,6 +22,7 @@ from services.config.schema import (
     FORMATS,
     HTTP_AUTH,
     MQTT_PROTOCOLS,
+    THEMES,
     TOP_LEVEL_KEYS,
     AppConfig,
     BrokerConfig,
@@ -178,11 +179,12 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
 
     app = root.sub_table("app")
     workstation = ""
-    title, operator = "CityOps", "operator"
+    title, operator, theme = "CityOps", "operator", THEMES[0]
     if app is not None:
         title = app.text("title", title)
         operator = app.text("operator", operator)
         workstation = app.text("workstation", workstation)
+        theme = app.choice("theme", THEMES, theme)
         app.reject_unknown()
 
     brokers = _read_brokers(root)
@@ -207,6 +209,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         title=title,
         operator=operator,
         workstation=workstation,
+        theme=theme,
         brokers=brokers,
         feeds=feeds,
         rules=rules,

@@ -40,6 +40,8 @@ TOP_LEVEL_KEYS = (
     "monitoring",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
+THEMES = ("operator", "dark", "wall")
+"""The window's looks (``[app] theme``, ``--theme``); the first is the default."""
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
     "low": Severity.MEDIUM,
@@ -200,6 +202,7 @@ class AppConfig:
     operator: str = "operator"
     workstation: str = ""
     """This workstation's name in operator actions (empty: the host name)."""
+    theme: str = THEMES[0]
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()

@@ -45,7 +45,12 @@ pytestmark = [
 TIMEOUT_MS = 15_000
 CENTER = (28.5539, 112.3550)  # Yiyang
 
-GREEN, AMBER, RED, GREY = "#2e9d4a", "#e8a317", "#d62828", "#8a8f98"
+# The default (operator) theme's map colours: grey for normal, one colour per priority.
+NORMAL, STALE = palette.OPERATOR.normal, palette.OPERATOR.stale
+CRITICAL, HIGH, MEDIUM, LOW = (
+    palette.OPERATOR.severities[s]
+    for s in (Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+)
 
 HOSTILE = '<img src=x onerror="window.pwned=1">'
 
@@ -148,44 +153,150 @@ def test_page_loads_offline_assets_and_becomes_ready(qtbot: QtBot, new_view: Map
         new_view,
         "getComputedStyle(document.querySelector('.leaflet-container')).backgroundColor",
     )
-    assert background == "rgb(223, 227, 230)"
+    assert background == css_rgb(palette.OPERATOR.map_page["background"])
+
+
+def priority_stations() -> list[Entity]:
+    """A station with no alarm and one at each priority, about 70 px apart at zoom 12 (far
+    enough that none of them is clustered), from south to north."""
+    return [
+        station("none", lat=28.48),
+        station("low", worst_severity=Severity.LOW, lat=28.505),
+        station("medium", worst_severity=Severity.MEDIUM, lat=28.53),
+        station("high", worst_severity=Severity.HIGH, lat=28.555),
+        station("critical", worst_severity=Severity.CRITICAL, lat=28.58),
+    ]
 
 
 def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapView) -> None:
     entities = [
-        station("none"),
-        station("low", worst_severity=Severity.LOW, lat=28.56),
-        station("medium", worst_severity=Severity.MEDIUM, lat=28.57),
-        station("high", worst_severity=Severity.HIGH, lat=28.58),
-        station("critical", worst_severity=Severity.CRITICAL, lat=28.59),
-        station("stale", stale=True, worst_severity=Severity.CRITICAL, lat=28.60),
-        station("stale-ok", stale=True, lat=28.61),
+        *priority_stations(),
+        station("stale", stale=True, worst_severity=Severity.CRITICAL, lat=28.605),
+        station("stale-ok", stale=True, lat=28.63),
     ]
     view.apply_entities(entities)
     wait_count(qtbot, view, 7)
     colours = {e.id: call(qtbot, view, "markerInfo", e.id)["color"] for e in entities}
     assert colours == {
-        "none": GREEN,
-        "low": AMBER,
-        "medium": AMBER,
-        "high": RED,
-        "critical": RED,
-        "stale": RED,  # the last known alarm stays visible, faded and dashed
-        "stale-ok": GREY,
+        "none": NORMAL,
+        "low": LOW,
+        "medium": MEDIUM,
+        "high": HIGH,
+        "critical": CRITICAL,
+        "stale": CRITICAL,  # the last known alarm stays visible, faded and dashed
+        "stale-ok": STALE,
     }
     stale = call(qtbot, view, "markerInfo", "stale")
     assert stale["stale"] is True
-    assert js(qtbot, view, "window.cityops.marker('stale').options.dashArray") == "3 3"
-    assert value(qtbot, view, "window.cityops.marker('stale').options.fillOpacity") < 0.5
-    assert js(qtbot, view, "window.cityops.marker('stale-ok').options.dashArray") == "3 3"
-    assert value(qtbot, view, "window.cityops.marker('high').options.dashArray") is None
+    assert symbol_style(qtbot, view, "stale")["dash"] != "none"
+    assert symbol_style(qtbot, view, "stale")["opacity"] < 0.7
+    assert symbol_style(qtbot, view, "stale-ok")["dash"] != "none"
+    assert symbol_style(qtbot, view, "high")["dash"] == "none"
+    assert symbol_style(qtbot, view, "high")["opacity"] == 1
+    # The drawn fill is the palette's colour (through the page's CSS variables).
+    assert symbol_style(qtbot, view, "critical")["fill"] == css_rgb(CRITICAL)
+    assert symbol_style(qtbot, view, "none")["fill"] == css_rgb(NORMAL)
     assert call(qtbot, view, "markerInfo", "nobody") is None
+
+
+def symbol_style(qtbot: QtBot, view: MapView, entity_id: str) -> dict[str, Any]:
+    """The computed style of an entity marker's shape and of its icon."""
+    return value(
+        qtbot,
+        view,
+        f"""(() => {{
+            const icon = window.cityops.marker({json.dumps(entity_id)})._icon;
+            const shape = getComputedStyle(icon.querySelector('.cityops-shape'));
+            return {{fill: shape.fill, dash: shape.strokeDasharray,
+                     opacity: Number(getComputedStyle(icon).opacity)}};
+        }})()""",
+    )
+
+
+def css_rgb(hex_color: str) -> str:
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def test_priorities_differ_by_shape_and_number_not_only_colour(qtbot: QtBot, view: MapView) -> None:
+    entities = priority_stations()
+    view.apply_entities(entities)
+    wait_count(qtbot, view, 5)
+    infos = {e.id: call(qtbot, view, "markerInfo", e.id) for e in entities}
+    assert {i: (info["shape"], info["mark"]) for i, info in infos.items()} == {
+        "none": ("dot", ""),
+        "low": ("square", "4"),
+        "medium": ("triangle", "3"),
+        "high": ("diamond", "2"),
+        "critical": ("octagon", "1"),
+    }
+    drawn = value(
+        qtbot,
+        view,
+        """Object.fromEntries(['none', 'low', 'medium', 'high', 'critical'].map((id) => {
+            const icon = window.cityops.marker(id)._icon;
+            const shape = icon.querySelector('.cityops-shape');
+            return [id, [shape.tagName, shape.getAttribute('points'), icon.textContent,
+                         icon.getBoundingClientRect().width]];
+        }))""",
+    )
+    # Every priority has its own outline and its number; a normal entity is a small dot.
+    assert len({tuple(d[:3]) for d in drawn.values()}) == 5
+    assert [drawn[i][2] for i in ("none", "low", "medium", "high", "critical")] == [
+        "",
+        "4",
+        "3",
+        "2",
+        "1",
+    ]
+    assert drawn["none"][3] < drawn["high"][3]
+    # Alarms lie over normal markers, the most urgent on top.
+    z = value(
+        qtbot,
+        view,
+        "['none', 'low', 'critical']"
+        ".map((id) => Number(window.cityops.marker(id)._icon.style.zIndex))",
+    )
+    assert z[0] < z[1] < z[2]
+    js(qtbot, view, "window.cityops.marker('critical').openTooltip(); true")
+    tip = js(
+        qtbot, view, "document.querySelector('.leaflet-tooltip .cityops-tip-alarm').textContent"
+    )
+    assert tip == "alarm: critical (priority 1)"
+
+
+def test_map_scale_sizes_markers_and_text(qtbot: QtBot, profile: QWebEngineProfile) -> None:
+    palette.use_theme("wall")
+    try:
+        view = make_view(profile)
+    finally:
+        palette.use_theme(palette.DEFAULT_THEME)
+    try:
+        qtbot.waitUntil(view.is_ready, timeout=TIMEOUT_MS)
+        assert '"scale": 1.6' in view.page_html()
+        view.apply_entities([station("a", worst_severity=Severity.HIGH)])
+        wait_count(qtbot, view, 1)
+        width = value(qtbot, view, "window.cityops.marker('a')._icon.getBoundingClientRect().width")
+        assert width == round(22 * 1.6)
+        font = js(
+            qtbot, view, "getComputedStyle(document.querySelector('.leaflet-container')).fontSize"
+        )
+        assert font == f"{round(13 * 1.6)}px"
+        background = js(
+            qtbot,
+            view,
+            "getComputedStyle(document.querySelector('.leaflet-container')).backgroundColor",
+        )
+        assert background == css_rgb(palette.WALL.map_page["background"])
+    finally:
+        view.close()
+        shiboken6.delete(view)
 
 
 def test_page_takes_its_colours_from_the_palette(
     qtbot: QtBot, profile: QWebEngineProfile, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(palette.MAP_PAGE_COLORS, "alarm", "#123456")
+    monkeypatch.setitem(palette.MAP_PAGE_COLORS, "high", "#123456")
     monkeypatch.setitem(palette.MAP_PAGE_COLORS, "background", "#010203")
     monkeypatch.setitem(palette.MAP_PAGE_COLORS, "cluster-text", "red;background:url(x)")
     view = make_view(profile)
@@ -203,7 +314,7 @@ def test_page_takes_its_colours_from_the_palette(
         # Only #hex values become colours; anything else is left out.
         variable = "getComputedStyle(document.documentElement).getPropertyValue('--cityops-{}')"
         assert js(qtbot, view, variable.format("cluster-text")) == ""
-        assert js(qtbot, view, variable.format("stale")).strip() == GREY
+        assert js(qtbot, view, variable.format("stale")).strip() == STALE
     finally:
         view.close()
         shiboken6.delete(view)
@@ -219,7 +330,7 @@ def test_update_moves_and_recolours_existing_marker(qtbot: QtBot, view: MapView)
     )
     info = call(qtbot, view, "markerInfo", "bus-7")
     assert info["lon"] == pytest.approx(112.42)
-    assert info["color"] == RED
+    assert info["color"] == HIGH
     assert call(qtbot, view, "markerCount") == 1
 
 
@@ -232,7 +343,7 @@ def test_updates_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: MapV
     qtbot.waitUntil(new_view.is_ready, timeout=TIMEOUT_MS)
     wait_count(qtbot, new_view, 2)
     assert call(qtbot, new_view, "markerInfo", "b") is None
-    assert call(qtbot, new_view, "markerInfo", "c")["color"] == AMBER
+    assert call(qtbot, new_view, "markerInfo", "c")["color"] == LOW
     js(qtbot, new_view, "window.cityops.marker('a').openTooltip(); true")
     rows = value(
         qtbot,
@@ -243,7 +354,7 @@ def test_updates_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: MapV
     assert rows == ["no240 µg/m³", "pm2512 µg/m³"]
 
 
-def test_nearby_markers_cluster_with_the_most_urgent_colour(qtbot: QtBot, view: MapView) -> None:
+def test_nearby_markers_cluster_with_the_most_urgent_badge(qtbot: QtBot, view: MapView) -> None:
     view.apply_entities(
         [
             station("p1"),
@@ -255,17 +366,25 @@ def test_nearby_markers_cluster_with_the_most_urgent_colour(qtbot: QtBot, view: 
     clusters = value(
         qtbot,
         view,
-        "Array.from(document.querySelectorAll('.cityops-cluster'))"
-        ".map(e => [e.className, e.textContent])",
+        "Array.from(document.querySelectorAll('.cityops-cluster')).map(e => [e.className,"
+        " e.querySelector('.cityops-cluster-count').textContent,"
+        " getComputedStyle(e.querySelector('.cityops-cluster-body')).backgroundColor,"
+        " e.querySelector('.cityops-cluster-badge .cityops-shape')?.getAttribute('points'),"
+        " e.querySelector('.cityops-cluster-badge .cityops-mark')?.textContent])",
     )
     assert len(clusters) == 1
-    assert "cityops-cluster-alarm" in clusters[0][0].split()
+    assert "cityops-cluster-critical" in clusters[0][0].split()
     assert clusters[0][1] == "3"
+    # The cluster stays grey; its badge carries the priority's shape and number.
+    assert clusters[0][2] == css_rgb(NORMAL)
+    assert clusters[0][3] is not None
+    assert clusters[0][4] == "1"
     view.apply_entities([station("p2", lon=112.3501)])  # the alarm clears
     qtbot.waitUntil(
         lambda: js(qtbot, view, "document.querySelectorAll('.cityops-cluster-ok').length") == 1,
         timeout=TIMEOUT_MS,
     )
+    assert js(qtbot, view, "document.querySelectorAll('.cityops-cluster-badge').length") == 0
 
 
 def test_without_clustering_every_marker_is_drawn(qtbot: QtBot, profile: QWebEngineProfile) -> None:
@@ -275,7 +394,7 @@ def test_without_clustering_every_marker_is_drawn(qtbot: QtBot, profile: QWebEng
         view.apply_entities([station("p1"), station("p2", lon=112.3501)])
         wait_count(qtbot, view, 2)
         assert js(qtbot, view, "document.querySelectorAll('.cityops-cluster').length") == 0
-        assert js(qtbot, view, "document.querySelectorAll('path.leaflet-interactive').length") == 2
+        assert js(qtbot, view, "document.querySelectorAll('.cityops-marker').length") == 2
     finally:
         view.close()
         shiboken6.delete(view)
@@ -489,10 +608,10 @@ def test_page_comes_back_after_the_renderer_dies(qtbot: QtBot, view: MapView) ->
     with qtbot.waitSignal(view.pageReady, timeout=TIMEOUT_MS):
         os.kill(pid, signal.SIGKILL)
     wait_count(qtbot, view, 2)
-    assert call(qtbot, view, "markerInfo", "b")["color"] == RED
+    assert call(qtbot, view, "markerInfo", "b")["color"] == HIGH
     assert call(qtbot, view, "boundaryCount") == 1
     wait_areas(qtbot, view, 1)
-    assert call(qtbot, view, "alertAreaInfo", "flood")["color"] == RED
+    assert call(qtbot, view, "alertAreaInfo", "flood")["color"] == CRITICAL
 
 
 def test_page_reload_gets_everything_again(qtbot: QtBot, view: MapView) -> None:
@@ -509,7 +628,7 @@ def test_page_reload_gets_everything_again(qtbot: QtBot, view: MapView) -> None:
     with qtbot.waitSignal(view.pageReady, timeout=TIMEOUT_MS):
         js(qtbot, view, "window.location.reload(); true")
     wait_count(qtbot, view, 2)
-    assert call(qtbot, view, "markerInfo", "b")["color"] == GREY
+    assert call(qtbot, view, "markerInfo", "b")["color"] == STALE
     wait_areas(qtbot, view, 1)
     assert call(qtbot, view, "alertAreaInfo", "gone") is None
     assert call(qtbot, view, "alertAreaInfo", "wind")["radii"] == [4000]
@@ -657,10 +776,10 @@ def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
         i: call(qtbot, view, "alertAreaInfo", i) for i in ("low", "medium", "high", "critical")
     }
     assert {i: info["color"] for i, info in infos.items()} == {
-        "low": AMBER,
-        "medium": AMBER,
-        "high": RED,
-        "critical": RED,
+        "low": LOW,
+        "medium": MEDIUM,
+        "high": HIGH,
+        "critical": CRITICAL,
     }
     assert infos["critical"]["shapes"] == 2
     assert infos["critical"]["severity"] == "critical"
@@ -695,19 +814,25 @@ def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
         """Array.from(document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path'))
             .map((p) => p.getAttribute('fill'))""",
     )
-    assert order[:2] == [AMBER, AMBER]
-    assert order[2:] == [RED, RED, RED]
+    assert order == [LOW, MEDIUM, HIGH, CRITICAL, CRITICAL]
+    weights = value(
+        qtbot,
+        view,
+        """Array.from(document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path'))
+            .map((p) => Number(p.getAttribute('stroke-width')))""",
+    )
+    assert weights[-1] > weights[2]  # critical's outline is heavier than high's
 
 
 def test_alert_area_update_recolours_without_duplicates(qtbot: QtBot, view: MapView) -> None:
     view.apply_alert_areas({"cap-1": alert_area("cap-1", Severity.HIGH)})
     wait_areas(qtbot, view, 1)
-    assert call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == RED
+    assert call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == HIGH
     view.apply_alert_areas(
         {"cap-1": alert_area("cap-1", Severity.LOW, polygon_feature(), label="Downgraded")}
     )
     qtbot.waitUntil(
-        lambda: call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == AMBER, timeout=TIMEOUT_MS
+        lambda: call(qtbot, view, "alertAreaInfo", "cap-1")["color"] == LOW, timeout=TIMEOUT_MS
     )
     assert call(qtbot, view, "alertAreaInfo", "cap-1")["label"] == "Downgraded"
     assert call(qtbot, view, "alertAreaCount") == 1
@@ -728,7 +853,7 @@ def test_alert_area_is_removed_by_none(qtbot: QtBot, view: MapView) -> None:
     view.apply_alert_areas({"a": None, "never-seen": None})
     wait_areas(qtbot, view, 1)
     assert call(qtbot, view, "alertAreaInfo", "a") is None
-    assert call(qtbot, view, "alertAreaInfo", "b")["color"] == AMBER
+    assert call(qtbot, view, "alertAreaInfo", "b")["color"] == MEDIUM
     assert area_paths(qtbot, view) == 1
     assert view.alert_area_ids() == ["b"]
     view.clear_alert_areas()
@@ -809,9 +934,9 @@ def test_alert_areas_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: 
     new_view.apply_alert_areas({"b": None})
     qtbot.waitUntil(new_view.is_ready, timeout=TIMEOUT_MS)
     wait_areas(qtbot, new_view, 2)
-    assert call(qtbot, new_view, "alertAreaInfo", "a")["color"] == AMBER
+    assert call(qtbot, new_view, "alertAreaInfo", "a")["color"] == LOW
     assert call(qtbot, new_view, "alertAreaInfo", "b") is None
-    assert call(qtbot, new_view, "alertAreaInfo", "c")["color"] == RED
+    assert call(qtbot, new_view, "alertAreaInfo", "c")["color"] == HIGH
     assert area_paths(qtbot, new_view) == 2
 
 
@@ -846,7 +971,7 @@ def test_malformed_area_geometry_is_ignored_without_breaking_the_batch(
     assert call(qtbot, view, "alertAreaInfo", "good")["shapes"] == 1
     assert call(qtbot, view, "alertAreaInfo", "mixed") == {
         "severity": "high",
-        "color": RED,
+        "color": HIGH,
         "label": "Heavy rain warning",
         "shapes": 1,
         "radii": [1000],
@@ -884,7 +1009,7 @@ def test_malformed_area_geometry_is_ignored_without_breaking_the_batch(
         {"id": "p-ok", "severity": "critical", "label": "y", "geojson": ok},
     ]
     assert call(qtbot, view, "setAlertAreas", items) == 2
-    assert call(qtbot, view, "alertAreaInfo", "p-ok")["color"] == RED
+    assert call(qtbot, view, "alertAreaInfo", "p-ok")["color"] == CRITICAL
     assert call(qtbot, view, "alertAreaInfo", "p-bad") is None
     assert call(qtbot, view, "setAlertAreas", "nonsense") == 2
 
@@ -910,7 +1035,7 @@ def test_alert_areas_do_not_steal_marker_clicks(qtbot: QtBot, view: MapView) -> 
         })()""",
     )
     hit = f"document.elementFromPoint({points['marker'][0]}, {points['marker'][1]})"
-    assert js(qtbot, view, f"{hit} === window.cityops.marker('cam-1')._path") is True
+    assert js(qtbot, view, f"window.cityops.marker('cam-1')._icon.contains({hit})") is True
     hit = f"document.elementFromPoint({points['area'][0]}, {points['area'][1]})"
     assert js(qtbot, view, f"{hit}.closest('.leaflet-cityopsAlertAreas-pane') !== null") is True
 
