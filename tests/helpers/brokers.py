@@ -298,6 +298,22 @@ class Broker:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Stop mosquitto (SIGSTOP) for the block and let it go on afterwards (SIGCONT).
+
+        Its sockets stay open and the kernel still takes what clients send, but nothing
+        answers: a half-open connection as clients see one when a broker hangs or a link
+        dies without a reset.
+        """
+        process = self._process
+        assert process is not None and process.poll() is None, "mosquitto is not running"
+        process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            process.send_signal(signal.SIGCONT)
+
     def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> None:
         """Publish through the control listener and wait for the broker to accept it."""
         client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)

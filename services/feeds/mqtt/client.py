@@ -14,19 +14,41 @@ How it behaves
   ``clean_session = false`` asks for a persistent session: ``clean_session=False`` with
   MQTT 3.1.1, ``clean_start=False`` plus a one-day ``SessionExpiryInterval`` with MQTT 5, so
   QoS 1/2 messages published while the app was away are delivered when it comes back.
+* **At least once** (persistent sessions only): QoS 1/2 messages are acknowledged to the
+  broker only when the ingest worker calls their ``RawMessage.ack``, that is once the offline
+  cache has committed them (paho's manual acknowledgements). A crash before that makes the
+  broker send them again; repeats are harmless downstream. ``ack`` only queues the packet id
+  for the network thread, which sends it at once (a wake-up socket interrupts its wait);
+  acknowledgements for a connection that has since ended are dropped, never sent on the next
+  one, where the same packet id may name another message: the broker redelivers those
+  anyway. A QoS 2 feed is subscribed with QoS 1 there: paho confirms a QoS 2 message
+  (PUBREC) as soon as it arrives, and the broker forgets it then, so only QoS 1 delivery can
+  wait for the cache. A message that no active feed takes (paused a moment ago, a topic that
+  is not UTF-8) is acknowledged at once. With a clean session nothing is kept across a crash
+  anyway, so paho acknowledges on receipt as before (and QoS 0 is never acknowledged).
+  How many unacknowledged messages a broker sends at a time is its setting (mosquitto:
+  ``max_inflight_messages``, default 20); see the README for what a deployment must set.
+* **Keep-alive**: paho pings after ``keepalive`` seconds without traffic and only gives up
+  when no answer came within another ``keepalive`` (up to twice the keep-alive after the
+  last packet). The network thread notes when it last read anything from the broker and
+  drops the connection itself (DOWN, "no answer from the broker ...") after
+  ``KEEPALIVE_GRACE`` times the keep-alive of silence, which a healthy idle connection,
+  answering paho's ping after one keep-alive, never reaches.
 * **Reconnecting**: paho's own retry loop has no jitter, so the client runs its own thread:
-  ``reconnect()``, then ``loop()`` until the connection ends, then a pause before the next
-  attempt (:mod:`services.feeds.mqtt.retry`: capped exponential backoff with equal jitter;
+  ``reconnect()``, then the network loop until the connection ends, then a pause before the
+  next attempt (:mod:`services.feeds.mqtt.retry`: capped exponential backoff with equal jitter;
   within about 2 s plus the connect time while an outage is younger than 10 min, the
   requirement being 5 s; up to 30 s after that and when the broker refuses our credentials).
 * **Subscriptions** are reconciled on the network thread: after every (re)connect every
   active feed is subscribed again with its QoS (always, even when the broker says the
   session was resumed, which is harmless), and runtime changes (:meth:`add_feed`,
-  :meth:`remove_feed`, :meth:`pause_feed`, :meth:`resume_feed`) are applied within about
-  0.1 s without reconnecting. These methods may be called from any thread: they only
-  change the desired state under a lock; every paho call happens on the network thread
-  (with a private network loop paho would otherwise write to the socket from the calling
-  thread).
+  :meth:`remove_feed`, :meth:`pause_feed`, :meth:`resume_feed`) are applied at once without
+  reconnecting. These methods may be called from any thread: they only change the desired
+  state under a lock and wake the network thread; every paho call happens on the network
+  thread (with a private network loop paho would otherwise write to the socket from the
+  calling thread). The network loop is paho's external-loop API (``loop_read``,
+  ``loop_write``, ``loop_misc``) around our own ``select`` that also watches the wake-up
+  socket.
 * **Events**: a :class:`ConnectionEvent` is handed to the sink on every change: CONNECTING
   at start; CONNECTED on each (re)connect once the broker has acknowledged the
   subscriptions (``connected`` turns true at the same moment); DOWN with a reason when a
@@ -41,16 +63,22 @@ Network callbacks only append to ``sink``; they never touch Qt or the state.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import random
+import select
+import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
+from paho.mqtt.matcher import MQTTMatcher
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -77,7 +105,38 @@ SESSION_EXPIRY = 24 * 3600
 CONNACK_TIMEOUT = 10.0
 """Give up on a connection whose broker does not answer CONNECT within this time."""
 LOOP_INTERVAL = 0.1
-"""How long one network loop iteration waits for traffic; bounds feed-change latency."""
+"""How long one network loop iteration waits for traffic or a wake-up."""
+KEEPALIVE_GRACE = 1.5
+"""Drop a connection that has heard nothing from its broker for this many keep-alives."""
+
+_AckEntry = tuple[int, int, int]
+"""(connection number, packet id, QoS) of a message waiting to be acknowledged."""
+
+
+class _PendingAck:
+    """The acknowledgement of one QoS 1/2 message, queued once every feed it was handed to
+    (one RawMessage each) has called its own ``ack``; repeated calls count once."""
+
+    __slots__ = ("_entry", "_lock", "_queue", "_waiting")
+
+    def __init__(self, queue: Callable[[_AckEntry], None], entry: _AckEntry, parts: int) -> None:
+        self._queue = queue
+        self._entry = entry
+        self._waiting = set(range(parts))
+        self._lock = threading.Lock()
+
+    def handles(self) -> list[Callable[[], None]]:
+        """One ``RawMessage.ack`` per part."""
+        return [functools.partial(self._done, part) for part in sorted(self._waiting)]
+
+    def _done(self, part: int) -> None:
+        with self._lock:
+            if part not in self._waiting:
+                return
+            self._waiting.discard(part)
+            if self._waiting:
+                return
+        self._queue(self._entry)
 
 
 class MqttFeedClient:
@@ -102,8 +161,10 @@ class MqttFeedClient:
         for feed in feeds:
             self._check_new_feed(feed)
             self._feeds[feed.name] = feed
-        # filter -> names of the active feeds using it; replaced, never mutated (read lock-free)
+        # filter -> names of the active feeds using it, and the same as a matcher; both
+        # replaced, never mutated (read lock-free by the network thread)
         self._routes: dict[str, tuple[str, ...]] = {}
+        self._matcher = MQTTMatcher()  # type: ignore[no-untyped-call]
         self._announce: set[str] = set()  # feeds to report CONNECTED once their SUBACK is in
 
         # Owned by the network thread.
@@ -116,6 +177,15 @@ class MqttFeedClient:
         self._resumed = False
         self._refused = ""
         self._refused_credentials = False
+        self._connection = 0  # numbers connections; acknowledgements name the one they belong to
+        self._heard_at = 0.0  # when the broker last sent us anything (monotonic)
+
+        # Acknowledgements: queued by the ingest worker, sent by the network thread, which
+        # the wake-up socket pair interrupts (also for feed changes and stop()).
+        self._acks: deque[_AckEntry] = deque()
+        self._wake_pending = False
+        self._wake_reader: socket.socket | None = None
+        self._wake_writer: socket.socket | None = None
 
         self._stop_requested = threading.Event()
         self._thread: threading.Thread | None = None
@@ -124,12 +194,15 @@ class MqttFeedClient:
         self._random = random.Random()
 
         persistent = not broker.clean_session
+        self._manual_ack = persistent
         if persistent and not broker.client_id:
             log.warning(
                 "broker %s: a persistent session needs a fixed client_id; using a random one",
                 broker.name,
             )
         self.client_id = broker.client_id or f"cityops-{uuid.uuid4().hex[:12]}"
+        for feed in feeds:
+            self._note_delivery_qos(feed)
         self._v5 = broker.protocol == "5"
         self._missing_password = ""
         self._paho_log = PahoLogTap()
@@ -181,6 +254,10 @@ class MqttFeedClient:
                 return
             self._started = True
             self._stop_requested.clear()
+            self._wake_reader, self._wake_writer = socket.socketpair()
+            self._wake_reader.setblocking(False)
+            self._wake_writer.setblocking(False)
+            self._wake_pending = False
             client.connect_async(
                 self.broker.address.host,
                 self.broker.address.port,
@@ -201,6 +278,7 @@ class MqttFeedClient:
             self._started = False
             thread = self._thread
         self._stop_requested.set()
+        self._wake()
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
@@ -217,6 +295,7 @@ class MqttFeedClient:
             self._announce.add(feed.name)
             self._update_routes()
         log.info("feed %r added on %s (%s)", feed.name, self.label, feed.topic)
+        self._note_delivery_qos(feed)
 
     def remove_feed(self, name: str) -> None:
         """Unsubscribe a feed and forget it; KeyError for an unknown name."""
@@ -261,12 +340,27 @@ class MqttFeedClient:
         if feed.qos not in (0, 1, 2):
             raise ValueError(f"feed {feed.name!r}: qos must be 0, 1 or 2, got {feed.qos}")
 
+    def _note_delivery_qos(self, feed: FeedConfig) -> None:
+        if self._manual_ack and feed.qos == 2:
+            log.info(
+                "feed %r on %s: QoS 2 is subscribed as QoS 1, acknowledged once stored"
+                " (at least once; a repeat is harmless)",
+                feed.name,
+                self.label,
+            )
+
+    def _delivery_qos(self, qos: int) -> int:
+        """The QoS to subscribe with for a feed's QoS (see the module notes on QoS 2)."""
+        return min(qos, 1) if self._manual_ack else qos
+
     def _require(self, name: str) -> None:
         if name not in self._feeds:
             raise KeyError(f"no feed named {name!r} on {self.label}")
 
     def _new_client(self) -> mqtt.Client:
-        client = new_client(self.broker, self.client_id, password=self._password())
+        client = new_client(
+            self.broker, self.client_id, password=self._password(), manual_ack=self._manual_ack
+        )
         client.suppress_exceptions = True
         paho_logger = logging.Logger("cityops.mqtt.paho", logging.WARNING)
         paho_logger.propagate = False
@@ -275,7 +369,7 @@ class MqttFeedClient:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_unrouted_message
+        client.on_message = self._on_message
         return client
 
     def _password(self) -> str | None:
@@ -315,14 +409,13 @@ class MqttFeedClient:
         for feed in self._feeds.values():
             if feed.name not in self._paused:
                 routes[feed.topic] = (*routes.get(feed.topic, ()), feed.name)
-        client = self._client
-        if client is not None:
-            for topic in self._routes.keys() - routes.keys():
-                client.message_callback_remove(topic)
-            for topic in routes.keys() - self._routes.keys():
-                client.message_callback_add(topic, self._router(topic))
+        matcher = MQTTMatcher()  # type: ignore[no-untyped-call]
+        for topic, names in routes.items():
+            matcher[topic] = names
         self._routes = routes
+        self._matcher = matcher
         self._dirty.set()
+        self._wake()
 
     # -- events --------------------------------------------------------------------------
     def _active_feed_names(self) -> tuple[str, ...]:
@@ -347,6 +440,23 @@ class MqttFeedClient:
         except Exception:  # a failing sink must not stop the network thread
             log.exception("the sink of %s rejected %r", self.label, item)
 
+    # -- acknowledgements and wake-ups (any thread) ----------------------------------------
+    def _wake(self) -> None:
+        """Interrupt the network thread's wait (cheap; any thread)."""
+        if self._wake_pending:
+            return
+        self._wake_pending = True
+        writer = self._wake_writer
+        if writer is not None:
+            # OSError: the buffer is full (it is awake anyway) or closed (it has stopped)
+            with contextlib.suppress(OSError):
+                writer.send(b"\0")
+
+    def _queue_ack(self, entry: _AckEntry) -> None:
+        """Hand an acknowledgement to the network thread (the ingest worker calls this)."""
+        self._acks.append(entry)
+        self._wake()
+
     def _report_down(self, detail: str) -> None:
         if self._stop_requested.is_set():
             return
@@ -363,6 +473,14 @@ class MqttFeedClient:
             self._emit(FeedState.DOWN, "internal error (see the log)")
         finally:
             self._connected = False
+            self._close_wake_sockets()
+
+    def _close_wake_sockets(self) -> None:
+        reader, writer = self._wake_reader, self._wake_writer
+        self._wake_reader = self._wake_writer = None
+        for end in (writer, reader):
+            if end is not None:
+                end.close()
 
     def _run_connections(self) -> None:
         attempt = 0
@@ -391,17 +509,20 @@ class MqttFeedClient:
         self._refused = ""
         self._refused_credentials = False
         self._paho_log.last = ""
+        self._connection += 1  # acknowledgements still queued for the last one are dropped
         try:
             client.reconnect()
         except Exception as error:
             close_sockets_in(error)
             self._report_down(describe_error(error, tls=self.broker.address.tls))
             return None
-        opened = time.monotonic()
+        opened = self._heard_at = time.monotonic()
         closing_since: float | None = None
         while True:
+            silence = time.monotonic() - self._heard_at
             if self._stop_requested.is_set() and closing_since is None:
                 closing_since = time.monotonic()
+                self._send_acks(client)  # what is stored already needs no redelivery
                 client.disconnect()
             elif (
                 closing_since is None
@@ -412,8 +533,21 @@ class MqttFeedClient:
                 self._refused = f"no answer from the broker within {CONNACK_TIMEOUT:g} s"
                 self._report_down(self._refused)
                 client.disconnect()
+            elif (
+                closing_since is None
+                and self._connack_at is not None
+                and client.keepalive > 0  # the configured one, or the broker's (MQTT 5)
+                and silence > KEEPALIVE_GRACE * client.keepalive
+            ):
+                closing_since = time.monotonic()
+                self._refused = (
+                    f"connection lost: no answer from the broker for {silence:.1f} s"
+                    f" (keep-alive {client.keepalive} s)"
+                )
+                self._report_down(self._refused)
+                client.disconnect()  # a half-open socket still takes it; paho then closes
             try:
-                if client.loop(LOOP_INTERVAL) != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                if self._loop_once(client) != MQTTErrorCode.MQTT_ERR_SUCCESS:
                     break
                 if closing_since is not None:
                     if time.monotonic() - closing_since > 2.0:
@@ -425,9 +559,73 @@ class MqttFeedClient:
                 self._report_down(f"internal error: {type(error).__name__}: {error}")
                 break  # the next reconnect() closes the socket
         self._connected = False
+        if self._acks:
+            log.debug(
+                "%d acknowledgements for the ended connection to %s dropped (redelivered)",
+                len(self._acks),
+                self.label,
+            )
+            self._acks.clear()
         if self._connack_at is None:
             return None
         return time.monotonic() - self._connack_at
+
+    def _loop_once(self, client: mqtt.Client) -> MQTTErrorCode:
+        """One turn of the network loop, like paho's ``loop()``, plus the wake-up socket, the
+        queued acknowledgements and a note of when the broker was last heard."""
+        sock: Any = client.socket()
+        if sock is None:
+            return MQTTErrorCode.MQTT_ERR_NO_CONN
+        pending = getattr(sock, "pending", None)
+        buffered = pending() if callable(pending) else 0  # TLS or WebSocket bytes read ahead
+        readers: list[Any] = [sock]
+        if self._wake_reader is not None:
+            readers.append(self._wake_reader)
+        writers: list[Any] = [sock] if client.want_write() else []
+        try:
+            readable, writable, _ = select.select(
+                readers, writers, [], 0.0 if buffered else LOOP_INTERVAL
+            )
+        except (OSError, ValueError, TypeError):  # the socket was closed under us
+            return MQTTErrorCode.MQTT_ERR_CONN_LOST
+        if self._wake_reader is not None and self._wake_reader in readable:
+            self._drain_wake_socket()
+        if sock in readable or buffered:
+            result = client.loop_read()
+            if result != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
+                return result
+            self._heard_at = time.monotonic()
+        self._send_acks(client)
+        if sock in writable and client.socket() is sock:
+            result = client.loop_write()
+            if result != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
+                return result
+        return client.loop_misc()
+
+    def _drain_wake_socket(self) -> None:
+        reader = self._wake_reader
+        if reader is None:
+            return
+        try:
+            while reader.recv(4096):
+                pass
+        except OSError:  # BlockingIOError: drained
+            pass
+        self._wake_pending = False  # after draining: a wake-up from now on sends a new byte
+
+    def _send_acks(self, client: mqtt.Client) -> None:
+        """Acknowledge what the ingest worker has stored, on the connection it came on."""
+        stale = 0
+        while self._acks:
+            connection, mid, qos = self._acks.popleft()
+            if connection != self._connection or self._connack_at is None:
+                stale += 1
+                continue
+            client.ack(mid, qos)
+        if stale:
+            log.debug(
+                "%d acknowledgements for an earlier connection to %s dropped", stale, self.label
+            )
 
     def _sync_subscriptions(self, client: mqtt.Client) -> None:
         """Bring the broker's subscriptions in line with the active feeds."""
@@ -436,7 +634,8 @@ class MqttFeedClient:
             wanted: dict[str, int] = {}
             for feed in self._feeds.values():
                 if feed.name not in self._paused:
-                    wanted[feed.topic] = max(wanted.get(feed.topic, 0), feed.qos)
+                    qos = self._delivery_qos(feed.qos)
+                    wanted[feed.topic] = max(wanted.get(feed.topic, 0), qos)
         stale = [topic for topic in self._subscribed if topic not in wanted]
         fresh = [
             (topic, qos) for topic, qos in wanted.items() if self._subscribed.get(topic) != qos
@@ -554,28 +753,38 @@ class MqttFeedClient:
                 self._announce.difference_update(announce)
             self._emit_feeds(announce, FeedState.CONNECTED, "subscribed")
 
-    def _router(self, topic_filter: str) -> Callable[[mqtt.Client, Any, mqtt.MQTTMessage], None]:
-        def route(_client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-            names = self._routes.get(topic_filter, ())
-            if not names:
-                return  # paused or removed a moment ago
-            try:
-                topic = message.topic
-            except UnicodeDecodeError:
-                log.warning("dropped a message with a topic that is not UTF-8 on %s", self.label)
-                return
-            received = time.time()
-            payload = bytes(message.payload)
-            for name in names:
-                self._send(RawMessage(name, topic, payload, received, bool(message.retain)))
-
-        return route
-
-    def _on_unrouted_message(
-        self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage
-    ) -> None:
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """Hand a message to every active feed whose filter matches its topic."""
         try:
             topic = message.topic
         except UnicodeDecodeError:
-            topic = "(not UTF-8)"
-        log.debug("a message on %r matches no active feed of %s; dropped", topic, self.label)
+            log.warning("dropped a message with a topic that is not UTF-8 on %s", self.label)
+            self._acknowledge_now(message)
+            return
+        names = _feed_names(self._matcher.iter_match(topic))  # type: ignore[no-untyped-call]
+        if not names:  # paused or removed a moment ago
+            log.debug("a message on %r matches no active feed of %s; dropped", topic, self.label)
+            self._acknowledge_now(message)
+            return
+        acks: Sequence[Callable[[], None] | None] = [None] * len(names)
+        if self._manual_ack and message.qos > 0:
+            entry = (self._connection, message.mid, message.qos)
+            acks = _PendingAck(self._queue_ack, entry, len(names)).handles()
+        received = time.time()
+        payload = bytes(message.payload)
+        retained = bool(message.retain)
+        for name, ack in zip(names, acks, strict=True):
+            self._send(RawMessage(name, topic, payload, received, retained, ack=ack))
+
+    def _acknowledge_now(self, message: mqtt.MQTTMessage) -> None:
+        """A message nobody will store still needs its acknowledgement (manual mode)."""
+        if self._manual_ack and message.qos > 0:
+            self._queue_ack((self._connection, message.mid, message.qos))
+
+
+def _feed_names(matches: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    """The feed names of every matching filter, each once, in order."""
+    names: dict[str, None] = {}
+    for group in matches:
+        names.update(dict.fromkeys(group))
+    return tuple(names)

@@ -19,14 +19,21 @@ from services.feeds.mqtt.errors import clean_ssl_text
 log = logging.getLogger(__name__)
 
 
-def new_client(broker: BrokerConfig, client_id: str, *, password: str | None = None) -> mqtt.Client:
+def new_client(
+    broker: BrokerConfig,
+    client_id: str,
+    *,
+    password: str | None = None,
+    manual_ack: bool = False,
+) -> mqtt.Client:
     """A paho client (v2 callback API) for ``broker``, not yet connected.
 
     MQTT 3.1.1 (with ``clean_session``) or 5 (its clean start is a CONNECT option, see
     :mod:`services.feeds.mqtt.client`); TCP, or WebSocket on ``ws_path`` for ``ws``/``wss``;
     TLS for ``mqtts``/``wss`` with the configured CA (else the system's CAs), an optional
     client certificate, and host name verification unless ``verify_hostname = false``
-    (logged as a warning); the configured user name with ``password``.
+    (logged as a warning); the configured user name with ``password``. With ``manual_ack``
+    paho leaves acknowledging QoS 1/2 messages to the caller (``Client.ack``).
 
     Raises ValueError, starting with "TLS: ", when the CA, certificate or key file cannot be
     loaded.
@@ -38,6 +45,7 @@ def new_client(broker: BrokerConfig, client_id: str, *, password: str | None = N
             client_id=client_id,
             protocol=mqtt.MQTTv5,
             transport=transport,
+            manual_ack=manual_ack,
         )
     else:
         client = mqtt.Client(
@@ -46,6 +54,7 @@ def new_client(broker: BrokerConfig, client_id: str, *, password: str | None = N
             protocol=mqtt.MQTTv311,
             clean_session=broker.clean_session,
             transport=transport,
+            manual_ack=manual_ack,
         )
     if broker.address.websocket:
         client.ws_set_options(path=broker.ws_path)
