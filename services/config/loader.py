@@ -11,7 +11,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from services.addresses import parse_broker_url, topic_filter_problem
+from services.addresses import http_url_problem, parse_broker_url, topic_filter_problem
 from services.config.document import parse_document, read_config_bytes
 from services.config.listen import parse_listen_address
 from services.config.schema import (
@@ -382,8 +382,9 @@ def feed_from_table(
 
 def _read_http(reader: _Reader) -> HttpSettings:
     url = reader.text("url")
-    if not url.startswith(("http://", "https://")):
-        raise reader.fail("url", f"must start with http:// or https://, got {url!r}")
+    problem = http_url_problem(url)
+    if problem:
+        raise reader.fail("url", problem)
     retries = reader.integer("retries", 3)
     if not 0 <= retries <= 10:
         raise reader.fail("retries", f"must be between 0 and 10, got {retries}")

@@ -8,8 +8,12 @@ Behaviour, per feed:
 
 * polls ``http.url`` every ``http.interval`` seconds on its own thread, so a slow or dead
   endpoint never delays another feed;
-* ``http.timeout`` limits connecting and every wait for data; a whole response must also
-  arrive within ``BODY_DEADLINE_FACTOR`` times that;
+* ``http.timeout`` limits connecting and every wait for data; the whole response, headers
+  included, must also arrive within ``RESPONSE_DEADLINE_FACTOR`` times that, so a server
+  that trickles (a byte a second keeps every single wait short) still fails in time: the
+  feed's thread cuts the request's socket off at that deadline and reports the feed FAILING
+  at once ("timed out: no complete response within N s"; not retried in the same poll, as a
+  retry would likely trickle too), and polls again at the next interval;
 * transient failures (connection problems, time-outs, HTTP 5xx, 408, 429) are retried up to
   ``http.retries`` times with exponential backoff and jitter (never waiting longer than the
   interval); then the feed is reported FAILING with a readable reason and tried again at the
@@ -27,28 +31,42 @@ Behaviour, per feed:
   page's failure reads "page N: ..."); pages fetched before a failure are still delivered.
 
 Requests run on short-lived helper threads so that :meth:`HttpFeedPoller.stop` never waits
-for the network: an abandoned request ends on its own time-out and its result is dropped.
+for the network: an abandoned request's socket is shut down, so it ends at once, and its
+result is dropped. To reach that socket, the session's connections are
+:class:`_WatchedHTTPConnection` (urllib3's, reporting their socket to the request that uses
+them); requests through a SOCKS proxy are only abandoned.
+
+URLs are shown and logged through :func:`services.addresses.redact_url` (connection events,
+messages' topics, log lines), never as configured.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import http
 import http.client
 import json
 import logging
 import random
+import socket
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import requests.adapters
+import urllib3.connection
+import urllib3.connectionpool
 import urllib3.exceptions
+import urllib3.response
 
+from services.addresses import redact_url
 from services.config import FeedConfig, HttpSettings
 from services.feeds.http.errors import describe_error, short_text
 from services.limits import MAX_PAYLOAD_BYTES
@@ -58,7 +76,7 @@ from services.model import FeedState
 log = logging.getLogger(__name__)
 
 MAX_PAGES_PER_CYCLE = 50
-BODY_DEADLINE_FACTOR = 3.0
+RESPONSE_DEADLINE_FACTOR = 3.0
 RETRY_BASE_SECONDS = 0.5
 RETRY_CAP_SECONDS = 30.0
 NEXT_LINK_KEY = "@iot.nextLink"
@@ -77,6 +95,104 @@ def _user_agent() -> str:
 
 
 USER_AGENT = _user_agent()
+
+
+class _Cutoff:
+    """The sockets one request reads from, so that another thread can end it at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sockets: list[socket.socket] = []
+        self._cut = False
+
+    def watch(self, sock: object) -> None:
+        """Note a socket the request is about to read from (shut at once if already cut)."""
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            if not self._cut:
+                self._sockets.append(sock)
+                return
+        _shut_down(sock)
+
+    def cut(self) -> None:
+        """Shut the request's sockets down: a blocked read returns and the request fails."""
+        with self._lock:
+            self._cut = True
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            _shut_down(sock)
+
+
+def _shut_down(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for TLS sockets: the reading thread still owns the
+    # TLS state; it sees the connection end.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_request = threading.local()
+"""``cutoff``: the :class:`_Cutoff` of the request running on this (helper) thread."""
+
+
+def _watch_socket(sock: object) -> None:
+    cutoff: _Cutoff | None = getattr(_request, "cutoff", None)
+    if cutoff is not None:
+        cutoff.watch(sock)
+
+
+class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
+    """Reports its socket to the running request before waiting for the response."""
+
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
+    """Reports its socket to the running request before waiting for the response."""
+
+    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
+        _watch_socket(self.sock)
+        return super().getresponse()
+
+
+class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedHTTPConnection
+
+
+class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_WATCHED_POOLS: dict[str, type[urllib3.connectionpool.HTTPConnectionPool]] = {
+    "http": _WatchedHTTPPool,
+    "https": _WatchedHTTPSPool,
+}
+
+
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter with connections whose sockets a request's deadline can cut."""
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools have their own classes
+            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
+        return manager
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    for prefix in ("http://", "https://"):
+        session.mount(prefix, _WatchedAdapter())
+    return session
 
 
 @dataclass(slots=True)
@@ -198,6 +314,8 @@ class _FeedWorker:
     ) -> None:
         self.feed = feed
         self.settings = settings
+        self.label = redact_url(settings.url)
+        """How events and the log name the feed's URL (credentials redacted)."""
         self._sink = sink
         self._clock = clock
         self._lock = threading.Lock()
@@ -245,13 +363,9 @@ class _FeedWorker:
     # -- worker thread --------------------------------------------------------------------
     def _run(self) -> None:
         log.debug(
-            "feed %r: polling %s every %g s",
-            self.feed.name,
-            self.settings.url,
-            self.settings.interval,
+            "feed %r: polling %s every %g s", self.feed.name, self.label, self.settings.interval
         )
-        session = requests.Session()
-        session.headers["User-Agent"] = USER_AGENT
+        session = _new_session()
         next_due = time.monotonic()
         try:
             self._report(FeedState.CONNECTING, "first poll")
@@ -315,8 +429,8 @@ class _FeedWorker:
                 log.warning(
                     "feed %r: not following next link %r: it leaves %s",
                     self.feed.name,
-                    link[:200],
-                    self.settings.url,
+                    redact_url(link[:200]),
+                    self.label,
                 )
             return None
         return link
@@ -343,23 +457,24 @@ class _FeedWorker:
 
     def _deliver(self, url: str, body: bytes) -> None:
         try:
-            self._sink(RawMessage(self.feed.name, url, body, self._clock()))
+            self._sink(RawMessage(self.feed.name, redact_url(url), body, self._clock()))
         except Exception:
             log.exception("feed %r: the sink refused a message", self.feed.name)
 
     def _report(self, state: FeedState, detail: str) -> None:
         if self._stop.is_set():
             return
+        detail = redact_url(detail)  # an error's text may quote the URL
         previous = self._reported
         if previous == (state, detail):
             return
         self._reported = (state, detail)
         if state is FeedState.FAILING:
-            log.warning("feed %r (%s): %s", self.feed.name, self.settings.url, detail)
+            log.warning("feed %r (%s): %s", self.feed.name, self.label, detail)
         elif state is FeedState.CONNECTED and previous and previous[0] is FeedState.FAILING:
-            log.info("feed %r (%s) recovered", self.feed.name, self.settings.url)
+            log.info("feed %r (%s) recovered", self.feed.name, self.label)
         try:
-            self._sink(ConnectionEvent(self.settings.url, state, (self.feed.name,), detail))
+            self._sink(ConnectionEvent(self.label, state, (self.feed.name,), detail))
         except Exception:
             log.exception("feed %r: the sink refused a connection event", self.feed.name)
 
@@ -391,13 +506,18 @@ class _FeedWorker:
     def _fetch_interruptibly(
         self, session: requests.Session, url: str, headers: dict[str, str]
     ) -> _Result | None:
-        """Run one request on a helper thread so that stopping never waits for the network.
+        """Run one request on a helper thread so that stopping never waits for the network,
+        and end it at its deadline (``RESPONSE_DEADLINE_FACTOR`` times the time-out) however
+        slowly the server sends.
 
-        Returns None when the poller stops first; the abandoned request then ends on its
-        own within its time-out and its result is dropped.
+        Returns None when the poller stops first; the abandoned request's socket is shut
+        down, so it ends at once, and its result is dropped.
         """
         box: list[_Result] = []
         done = threading.Event()
+        cutoff = _Cutoff()
+        budget = self.settings.timeout * RESPONSE_DEADLINE_FACTOR
+        deadline = time.monotonic() + budget
         request_headers = dict(headers)
         known = self._validators.get(url)
         if known is not None:
@@ -407,11 +527,13 @@ class _FeedWorker:
                 request_headers["If-Modified-Since"] = known.last_modified
 
         def fetch() -> None:
+            _request.cutoff = cutoff
             try:
                 box.append(self._fetch(session, url, request_headers))
             except Exception as error:  # never let a request error escape the helper thread
                 box.append(_Result(error=f"request failed: {short_text(error)}", transient=True))
             finally:
+                _request.cutoff = None
                 done.set()
 
         helper = threading.Thread(
@@ -420,19 +542,23 @@ class _FeedWorker:
         helper.start()
         while not done.wait(_STOP_CHECK_SECONDS):
             if self._stop.is_set():
+                cutoff.cut()
                 return None
+            if time.monotonic() > deadline:
+                cutoff.cut()
+                log.debug("feed %r: %s sent too slowly; cut off", self.feed.name, self.label)
+                return _Result(error=f"timed out: no complete response within {budget:g} s")
         if self._stop.is_set():
             return None
         return box[0]
 
     def _fetch(self, session: requests.Session, url: str, headers: dict[str, str]) -> _Result:
-        """One GET with a size limit and an overall deadline. Runs on a helper thread."""
+        """One GET with a size limit. Runs on a helper thread (which owns its deadline)."""
         settings = self.settings
         timeout = settings.timeout
         verify: bool | str = settings.verify
         if settings.verify and settings.ca_file is not None:
             verify = str(settings.ca_file)
-        deadline = time.monotonic() + timeout * BODY_DEADLINE_FACTOR
         try:
             response = session.get(
                 url, headers=headers, timeout=(timeout, timeout), verify=verify, stream=True
@@ -459,13 +585,6 @@ class _FeedWorker:
                     chunks.append(chunk)
                     if self._stop.is_set():
                         return _Result(status=status, error="stopped")
-                    if time.monotonic() > deadline:
-                        overall = timeout * BODY_DEADLINE_FACTOR
-                        return _Result(
-                            status=status,
-                            error=f"timed out after {overall:g} s reading the response",
-                            transient=True,
-                        )
                 return _Result(
                     status=status,
                     body=b"".join(chunks),
@@ -522,9 +641,7 @@ class HttpFeedPoller:
             if not worker.settings.verify and name not in self._warned_insecure:
                 self._warned_insecure.add(name)
                 log.warning(
-                    "feed %r: TLS certificate verification is off for %s",
-                    name,
-                    worker.settings.url,
+                    "feed %r: TLS certificate verification is off for %s", name, worker.label
                 )
                 # Logged once above instead of urllib3 warning on every request.
                 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
