@@ -218,7 +218,8 @@ def _point(gauge: Gauge, fraction: float, radius: float) -> QPoint:
         QPointF(radius * math.cos(angle), radius * math.sin(angle))
     )
     canvas = gauge.view_box.scene().views()[0]
-    return canvas.mapFromScene(scene) + canvas.pos()
+    point: QPoint = canvas.mapFromScene(scene) + canvas.pos()
+    return point
 
 
 def _grab(qtbot: QtBot, gauge: Gauge, width: int = 220, height: int = 190) -> QImage:

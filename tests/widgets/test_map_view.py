@@ -201,7 +201,7 @@ def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapVie
 
 def symbol_style(qtbot: QtBot, view: MapView, entity_id: str) -> dict[str, Any]:
     """The computed style of an entity marker's shape and of its icon."""
-    return value(
+    style: dict[str, Any] = value(
         qtbot,
         view,
         f"""(() => {{
@@ -211,6 +211,7 @@ def symbol_style(qtbot: QtBot, view: MapView, entity_id: str) -> dict[str, Any]:
                      opacity: Number(getComputedStyle(icon).opacity)}};
         }})()""",
     )
+    return style
 
 
 def css_rgb(hex_color: str) -> str:
