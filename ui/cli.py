@@ -13,11 +13,12 @@ from pathlib import Path
 
 import platformdirs
 
+from services.auth.roles import Role
 from services.config.listen import ListenAddress, parse_listen_address
 from services.config.schema import THEMES
 from services.timeutil import parse_timestamp
 
-SUBCOMMANDS = ("run", "check-config", "export", "sim")
+SUBCOMMANDS = ("run", "check-config", "export", "sim", "users")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -105,7 +106,34 @@ def build_parser() -> argparse.ArgumentParser:
         "rate when done. Runs without a window.",
     )
     add_sim_arguments(sim)
+    add_users_commands(commands)
     return parser
+
+
+def add_users_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``cityops users add|passwd|remove|list``: the local accounts of sign-in."""
+    users = commands.add_parser(
+        "users",
+        help="manage the local accounts people sign in with",
+        description="Manage the accounts in the users file ([auth] users_file of --config, "
+        "else users.json in the platform config folder). Passwords are read from the "
+        "terminal (asked twice) or, when stdin is not a terminal, as one line from stdin, "
+        "and stored only as argon2id hashes.",
+    )
+    actions = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="add an account (asks for its password)")
+    add.add_argument("name", help="the user name")
+    add.add_argument("--role", required=True, choices=tuple(role.value for role in Role))
+    passwd = actions.add_parser("passwd", help="set an account's password")
+    passwd.add_argument("name", help="the user name")
+    remove = actions.add_parser("remove", help="remove an account")
+    remove.add_argument("name", help="the user name")
+    listing = actions.add_parser("list", help="list the accounts: names and roles")
+    for parser in (add, passwd, remove, listing):
+        parser.add_argument(
+            "--config", type=Path, help="the TOML config whose [auth] users_file to use"
+        )
+        _add_log_level(parser, "WARNING")
 
 
 def add_sim_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,4 +1,5 @@
-"""The headless sub-commands of ``cityops``: ``check-config``, ``export`` and ``sim``.
+"""The headless sub-commands of ``cityops``: ``check-config``, ``export``, ``sim`` and
+``users``.
 
 They never import Qt, and only ``sim`` imports the demo (the import-linter contracts and
 tests/ui/test_headless.py check both). Each takes the parsed arguments and returns the exit
@@ -9,10 +10,15 @@ code; a new command is a function here plus its entry in :data:`COMMANDS` and it
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
 
+from services.auth.accounts import AccountsError, UserStore, default_users_file, password_problem
+from services.auth.roles import Role
 from services.config import ConfigError, load_config
 
 EXIT_CONFIG = 2
@@ -120,9 +126,91 @@ def sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_new_password(
+    name: str,
+    stdin: TextIO | None = None,
+    ask: Callable[[str], str] = getpass.getpass,
+) -> str:
+    """A new password for ``name``: asked twice on the terminal, or one line of stdin when
+    it is not a terminal. AccountsError when it is missing, unfit or typed differently."""
+    stdin = sys.stdin if stdin is None else stdin
+    if stdin.isatty():
+        password = ask(f"New password for {name}: ")
+        problem = password_problem(password)
+        if problem:
+            raise AccountsError(problem)
+        if ask("Repeat it: ") != password:
+            raise AccountsError("the two passwords differ; nothing changed")
+        return password
+    line = stdin.readline()
+    if not line:
+        raise AccountsError("no password on stdin (one line expected)")
+    password = line.removesuffix("\n").removesuffix("\r")
+    problem = password_problem(password)
+    if problem:
+        raise AccountsError(problem)
+    return password
+
+
+def users_file_for(config_path: Path | None) -> Path:
+    """The users file of the config at ``config_path`` (``[auth] users_file``), else the
+    default one."""
+    if config_path is None:
+        return default_users_file()
+    return load_config(config_path).auth.users_file or default_users_file()
+
+
+def users(args: argparse.Namespace) -> int:
+    """``cityops users add|passwd|remove|list``: change or list the local accounts."""
+    try:
+        store = UserStore(users_file_for(args.config))
+    except ConfigError as error:
+        print(f"cityops: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    action = args.users_command
+    try:
+        if action == "list":
+            accounts = store.accounts()
+            if not accounts:
+                print(f"cityops: no accounts in {store.path}", file=sys.stderr)
+            width = max((len(account.name) for account in accounts), default=0)
+            for account in accounts:
+                print(f"{account.name:<{width}}  {account.role.value}")
+        elif action == "add":
+            role = Role.parse(args.role)
+            if store.find(args.name) is not None:
+                raise AccountsError(f"user {args.name.strip()!r} exists already")
+            account = store.add(args.name, role, read_new_password(args.name.strip()))
+            print(f"added {account.name} ({role.value}) to {store.path}")
+        elif action == "passwd":
+            found = store.find(args.name)
+            if found is None:
+                raise AccountsError(f"no user {args.name.strip()!r} in {store.path}")
+            store.set_password(found.name, read_new_password(found.name))
+            print(f"changed the password of {found.name} in {store.path}")
+        else:
+            removed = store.remove(args.name)
+            print(f"removed {removed.name} ({removed.role.value}) from {store.path}")
+            if not store.accounts():
+                print(
+                    f"cityops: {store.path} has no accounts left: while it exists, the window "
+                    "does not start unless [auth] mode is single-user (add an account or "
+                    "delete the file)",
+                    file=sys.stderr,
+                )
+    except AccountsError as error:
+        print(f"cityops users: {error}", file=sys.stderr)
+        return 1
+    except (EOFError, KeyboardInterrupt):
+        print("\ncityops users: cancelled; nothing changed", file=sys.stderr)
+        return 1
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check-config": check_config,
     "export": export,
     "sim": sim,
+    "users": users,
 }
 """Sub-command name → its function; anything else starts the window."""

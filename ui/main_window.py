@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from services.auth.roles import LEAST_ROLE, Permission, Principal
+from services.auth.signin import Authenticator, single_user
 from services.config import AppConfig, FeedConfig, RuleConfig, rule_for
 from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
@@ -47,6 +49,7 @@ from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
+from ui.sign_in import SignInDialog
 from widgets.alarm_table import AlarmTableView
 from widgets.entity_details import EntityDetails, EntityView
 from widgets.feed_health import FeedHealthPanel
@@ -54,7 +57,7 @@ from widgets.format import format_clock, format_number, format_value
 from widgets.gauge import Gauge
 from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
-from widgets.plain_text import plain_message_box
+from widgets.plain_text import plain_label, plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.trend_plot import TrendPlot
 
@@ -128,11 +131,17 @@ class MainWindow(QMainWindow):
         feed_manager: FeedManager | None = None,
         history: HistoryFunction | None = None,
         layouts: LayoutStore | None = None,
+        principal: Principal | None = None,
+        authenticator: Authenticator | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.config = config
         self._acknowledge = acknowledge
+        # Who acts now: read by every operator action (and by the acknowledge callback of
+        # ui.runtime), changed by switch_user. Without accounts, the configured operator.
+        self._principal = principal if principal is not None else single_user(config)
+        self.authenticator = authenticator
         self._export_alarms = export_alarms
         self._dead_letters: dict[str, deque[DeadLetter]] = {}
         self._feed_manager = feed_manager
@@ -218,14 +227,23 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         self.setMenuWidget(top)
 
+        self.user_label = plain_label()
+        self.user_label.setObjectName("signedInUser")
         self.broker_label = QLabel("Broker: —")
         self.feeds_label = QLabel("")
         self.rate_label = QLabel("0 msg/s")
         self.freshness_label = QLabel("")
-        for label in (self.broker_label, self.feeds_label, self.rate_label, self.freshness_label):
+        for label in (
+            self.user_label,
+            self.broker_label,
+            self.feeds_label,
+            self.rate_label,
+            self.freshness_label,
+        ):
             label.setContentsMargins(8, 0, 8, 0)
             self.statusBar().addPermanentWidget(label)
         self.menus = WindowMenus(self)
+        self._guard_acknowledge()
         self.dock_panels.arrange_default(self.width(), self.height())
         self.dock_panels.remember_default()
         self._sized = self.dock_panels.restore_on_open()
@@ -467,11 +485,116 @@ class MainWindow(QMainWindow):
         for name, value in values.items():
             self.gauges[name].set_value(value, stale=not self._live)
 
+    # -- who is signed in ---------------------------------------------------------------
+    @property
+    def principal(self) -> Principal:
+        """The person acting at this window now (user, role, workstation)."""
+        return self._principal
+
+    def set_principal(self, principal: Principal) -> None:
+        """Make ``principal`` the person acting from now on (a shift change)."""
+        previous, self._principal = self._principal, principal
+        if previous != principal:
+            log.info(
+                "user on %r switched from %r (%s) to %r (%s)",
+                principal.workstation,
+                previous.user,
+                previous.role.value,
+                principal.user,
+                principal.role.value,
+            )
+        self._show_principal()
+
+    def switch_user(self) -> SignInDialog | None:
+        """Open the sign-in dialog (non-modal for the event loop, modal for the window); the
+        person who signs in acts from then on. None in single-user mode."""
+        if self.authenticator is None:
+            self.statusBar().showMessage("Single-user mode: there are no accounts to switch to")
+            return None
+        dialog = SignInDialog(self.authenticator, self, switching_from=self._principal)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def signed_in() -> None:
+            if dialog.principal is not None:
+                self.set_principal(dialog.principal)
+                self.statusBar().showMessage(f"Signed in: {dialog.principal.user}", 8000)
+
+        dialog.accepted.connect(signed_in)
+        dialog.open()
+        return dialog
+
+    def refusal(self, permission: Permission) -> str:
+        """Why the person signed in may not do ``permission`` ("" when they may)."""
+        who = self._principal
+        if who.may(permission):
+            return ""
+        needed = LEAST_ROLE[permission].value
+        return (
+            f"{who.user} is signed in as {who.role.value}: "
+            f"{permission.value.replace('_', ' ')} needs the {needed} role or higher"
+        )
+
+    def _guard_acknowledge(self) -> None:
+        """Keep the alarm list's acknowledge controls off for a person who may not
+        acknowledge (the list turns them on with the selection), with a tooltip saying why;
+        Ctrl+K then says why in the status bar instead of doing nothing silently."""
+        view = self.alarm_view
+        self._ack_tooltips = {
+            view.acknowledge_action: view.acknowledge_action.toolTip(),
+            view.acknowledge_all_action: view.acknowledge_all_action.toolTip(),
+        }
+        self._ack_button_tooltip = view.acknowledge_button.toolTip()
+        for action in self._ack_tooltips:
+            action.changed.connect(self._keep_acknowledge_off)
+        self._refused_ack = QShortcut(QKeySequence("Ctrl+K"), self)
+        self._refused_ack.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        self._refused_ack.activated.connect(lambda: self._refuse(Permission.ACKNOWLEDGE))
+        self._show_principal()
+
+    def _keep_acknowledge_off(self) -> None:
+        if self._principal.may(Permission.ACKNOWLEDGE):
+            return
+        self.alarm_view.acknowledge_button.setEnabled(False)
+        for action in self._ack_tooltips:
+            if action.isEnabled():
+                action.setEnabled(False)
+
+    def _show_principal(self) -> None:
+        """Show who is signed in, and offer only what their role allows."""
+        who = self._principal
+        self.user_label.setText(f"{who.user} · {who.role.value} · {who.workstation}")
+        self.user_label.setToolTip("Signed in (user · role · workstation)")
+        view = self.alarm_view
+        why = self.refusal(Permission.ACKNOWLEDGE)
+        # Exactly one of the two Ctrl+K shortcuts is live: the action's or the refusal's.
+        self._refused_ack.setEnabled(bool(why))
+        for action, tooltip in self._ack_tooltips.items():
+            action.setToolTip(f"Not allowed: {why}" if why else tooltip)
+        view.acknowledge_button.setToolTip(
+            f"Not allowed: {why}" if why else self._ack_button_tooltip
+        )
+        if why:
+            self._keep_acknowledge_off()
+        else:
+            selected = bool(view.selected_ids_needing_ack())
+            view.acknowledge_button.setEnabled(selected)
+            view.acknowledge_action.setEnabled(selected)
+            view.acknowledge_all_action.setEnabled(view.model.needs_ack_count() > 0)
+
+    def _refuse(self, permission: Permission) -> bool:
+        """Say in the status bar why the person signed in may not do ``permission``;
+        False when they may."""
+        why = self.refusal(permission)
+        if why:
+            self.statusBar().showMessage(f"Not done: {why}", 10000)
+        return bool(why)
+
     # -- operator actions ----------------------------------------------------------------
     def acknowledge_alarms(self, alarm_ids: list[str]) -> None:
-        """Acknowledge through the services; the list changes only once it is saved (the
-        stored alarms and the outcome come back in a delta)."""
-        if alarm_ids:
+        """Acknowledge through the services as the person signed in; the list changes only
+        once it is saved (the stored alarms and the outcome come back in a delta). A role
+        that may not acknowledge is told why here, and the services refuse it too."""
+        if alarm_ids and not self._refuse(Permission.ACKNOWLEDGE):
             self._acknowledge(list(alarm_ids))
 
     def _report_action(self, result: ActionResult) -> None:

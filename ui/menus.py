@@ -62,6 +62,13 @@ class WindowMenus:
             window, file_menu, "&Export alarms as CSV…", window.export_dialog, "Ctrl+E"
         )
         file_menu.addSeparator()
+        self.switch_user = add_action(
+            window, file_menu, "S&witch user…", window.switch_user, "Ctrl+Shift+L"
+        )
+        if window.authenticator is None:
+            self.switch_user.setEnabled(False)
+            self.switch_user.setToolTip("Single-user mode ([auth] in the config): no accounts")
+        file_menu.addSeparator()
         add_action(
             window, file_menu, "&Quit", window.close, QKeySequence(QKeySequence.StandardKey.Quit)
         )

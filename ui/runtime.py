@@ -9,9 +9,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
 
-from services.auth.roles import Principal, Role, default_workstation
+from services.auth.accounts import AccountsError
+from services.auth.roles import Principal
+from services.auth.signin import Authenticator, authenticator_for, single_user
 from services.config import AppConfig
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
@@ -22,6 +24,7 @@ from ui.commands import EXIT_CONFIG
 from ui.health_reporter import HealthReporter
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
+from ui.sign_in import SignInDialog
 from ui.startup import launched_without_terminal
 from ui.theme import apply_theme
 from widgets.map_scheme import register_scheme
@@ -58,22 +61,31 @@ def demo_boundaries() -> dict[str, object] | None:
 
 
 def build_window(
-    session: CitySession, publish_health: Callable[[HealthSnapshot], None] | None = None
+    session: CitySession,
+    publish_health: Callable[[HealthSnapshot], None] | None = None,
+    *,
+    principal: Principal | None = None,
+    authenticator: Authenticator | None = None,
 ) -> tuple[MainWindow, DeltaBridge]:
     """The main window wired to a started session (also used by the end-to-end tests);
     with ``publish_health``, a :class:`HealthReporter` (a child of the window) publishes
-    what the window shows once a second, from the first delta on."""
+    what the window shows once a second, from the first delta on.
+
+    ``principal`` acts first (default: the configured operator, single-user); with an
+    ``authenticator``, File ▸ Switch user signs the next person in."""
     config = session.config
-    # Until sign-in arrives (issue 9), the configured operator acts with operator rights.
-    who = Principal(config.operator, Role.OPERATOR, config.workstation or default_workstation())
 
     def export_alarms(path: Path) -> int:
         with path.open("w", newline="", encoding="utf-8") as out:
             return export(session.cache, "alarms", "csv", out)
 
+    def acknowledge(ids: list[str]) -> object:
+        # The window's principal at the moment of the action: it changes with a shift.
+        return session.pipeline.acknowledge(ids, window.principal)
+
     window = MainWindow(
         config,
-        acknowledge=lambda ids: session.pipeline.acknowledge(ids, who),
+        acknowledge=acknowledge,
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         pause_feed=session.pause_feed,
@@ -81,6 +93,8 @@ def build_window(
         feed_manager=session,
         history=session.pipeline.hub.series,
         layouts=LayoutStore(),
+        principal=principal if principal is not None else single_user(config),
+        authenticator=authenticator,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
@@ -117,6 +131,15 @@ def show_startup_error(text: str) -> None:
     box.exec()
 
 
+def refuse_start(problem: Exception) -> int:
+    """Say in one line why the window does not start (also in a message box when started
+    from a desktop launcher); returns the exit code for a config problem."""
+    print(f"cityops: {problem}", file=sys.stderr)
+    if launched_without_terminal():
+        show_startup_error(str(problem))
+    return EXIT_CONFIG
+
+
 def start_metrics(config: AppConfig) -> MetricsServer | None:
     """The health endpoint when the config (or --metrics) asks for one, started; raises
     MetricsError when it cannot listen."""
@@ -128,6 +151,30 @@ def start_metrics(config: AppConfig) -> MetricsServer | None:
     return server
 
 
+def sign_in_at_start(authenticator: Authenticator) -> Principal | None:
+    """Ask who is working before the window opens; None when they quit instead."""
+    dialog = SignInDialog(authenticator)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.principal is None:
+        log.info("sign-in cancelled at start; CityOps does not start")
+        return None
+    return dialog.principal
+
+
+def who_works(config: AppConfig) -> tuple[Principal, Authenticator | None] | int:
+    """The person who works at the window (signed in, or the configured operator in
+    single-user mode) and the authenticator for shift changes; an exit code when nobody
+    does: 2 when nobody could sign in (said on stderr, and in a box from a launcher), 0
+    when they quit at the sign-in."""
+    try:
+        authenticator = authenticator_for(config)
+    except AccountsError as error:
+        return refuse_start(error)
+    if authenticator is None:
+        return single_user(config), None
+    principal = sign_in_at_start(authenticator)
+    return 0 if principal is None else (principal, authenticator)
+
+
 def run_gui(
     config: AppConfig,
     cache_dir: Path,
@@ -136,7 +183,8 @@ def run_gui(
     screenshot_delay: float = 8.0,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
-    everything received was stored, 1 when the cache could not take it all."""
+    everything received was stored (or nobody signed in), 1 when the cache could not take it
+    all, 2 when the health endpoint cannot listen or nobody could sign in."""
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -145,10 +193,13 @@ def run_gui(
     try:
         metrics = start_metrics(config)
     except MetricsError as error:
-        print(f"cityops: {error}", file=sys.stderr)
-        if launched_without_terminal():
-            show_startup_error(str(error))
-        return EXIT_CONFIG
+        return refuse_start(error)
+    signed_in = who_works(config)
+    if isinstance(signed_in, int):
+        if metrics is not None:
+            metrics.stop()
+        return signed_in
+    principal, authenticator = signed_in
     try:
         session = CitySession(config, cache_dir)
     except CacheError as error:
@@ -160,7 +211,10 @@ def run_gui(
     try:
         session.start()
         window, bridge = build_window(
-            session, metrics.collector.publish if metrics is not None else None
+            session,
+            metrics.collector.publish if metrics is not None else None,
+            principal=principal,
+            authenticator=authenticator,
         )
         if session.cache_recovery is not None:
             window.show_cache_recovery(session.cache_recovery.describe())

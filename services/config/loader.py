@@ -16,6 +16,7 @@ from services.config.document import parse_document, read_config_bytes
 from services.config.listen import parse_listen_address
 from services.config.schema import (
     AGGREGATES,
+    AUTH_MODES,
     DEFAULT_RULE_SEVERITIES,
     DOMAINS,
     FEED_KINDS,
@@ -25,6 +26,7 @@ from services.config.schema import (
     THEMES,
     TOP_LEVEL_KEYS,
     AppConfig,
+    AuthConfig,
     BrokerConfig,
     ConfigError,
     FeedConfig,
@@ -203,6 +205,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         cache.reject_unknown()
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
+    auth = _read_auth(root.sub_table("auth"))
     root.reject_unknown()
     return AppConfig(
         source=source,
@@ -217,6 +220,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         map=map_config,
         retention_days=retention_days,
         monitoring=monitoring,
+        auth=auth,
     )
 
 
@@ -251,6 +255,30 @@ def _read_monitoring(reader: _Reader | None) -> MonitoringConfig:
         raise reader.fail("listen", str(error)) from None
     reader.reject_unknown()
     return MonitoringConfig(listen=listen)
+
+
+def _read_auth(reader: _Reader | None) -> AuthConfig:
+    """``[auth]``: the sign-in mode and the accounts file (which need not exist yet: ``cityops
+    users add`` creates it); a relative path is taken from the config file's folder."""
+    if reader is None:
+        return AuthConfig()
+    mode = reader.choice("mode", AUTH_MODES, AUTH_MODES[0])
+    users_file = None
+    text = reader.optional_text("users_file")
+    if text:
+        if "\0" in text:
+            raise reader.fail("users_file", "must not contain a NUL character")
+        try:
+            users_file = Path(text).expanduser()
+            if not users_file.is_absolute() and reader.base_dir is not None:
+                users_file = reader.base_dir / users_file
+            is_folder = users_file.is_dir()
+        except (OSError, RuntimeError) as error:  # an unknown ~user, a name too long
+            raise reader.fail("users_file", f"cannot be used: {error}") from None
+        if is_folder:
+            raise reader.fail("users_file", f"is a folder, not a file: {users_file}")
+    reader.reject_unknown()
+    return AuthConfig(mode=mode, users_file=users_file)
 
 
 def _read_brokers(root: _Reader) -> tuple[BrokerConfig, ...]:

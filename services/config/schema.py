@@ -38,10 +38,13 @@ TOP_LEVEL_KEYS = (
     "kpis",
     "cache",
     "monitoring",
+    "auth",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
 """The window's looks (``[app] theme``, ``--theme``); the first is the default."""
+AUTH_MODES = ("auto", "sign-in", "single-user")
+"""``[auth] mode``: auto signs in when the users file exists (single-user in the demo)."""
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
     "low": Severity.MEDIUM,
@@ -194,6 +197,15 @@ class MonitoringConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AuthConfig:
+    """Who works at this workstation: signed-in local accounts, or the configured operator."""
+
+    mode: str = AUTH_MODES[0]
+    users_file: Path | None = None
+    """The accounts file (None: ``users.json`` in the platform's config folder)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole validated configuration."""
 
@@ -211,6 +223,7 @@ class AppConfig:
     retention_days: float = 7.0
     demo: bool = False
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
     def broker(self) -> BrokerConfig | None:

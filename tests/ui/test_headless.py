@@ -1,4 +1,5 @@
-"""The headless commands import no Qt, and the demo only when they need it (``sim``)."""
+"""The headless commands (``export``, ``check-config``, ``users``, ``sim``) import no Qt, and
+the demo only when they need it (``sim``)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,13 @@ def test_check_config_imports_neither_qt_nor_the_demo(tmp_path: Path) -> None:
     assert report == {"code": 0, "qt": [], "demo": [], "window": [], "log_level": "WARNING"}
     path.write_text(GOOD_CONFIG.replace("mqtt://", "http://"))
     assert probe("check-config", str(path))["code"] == 2
+
+
+def test_users_imports_neither_qt_nor_the_demo(tmp_path: Path) -> None:
+    path = tmp_path / "city.toml"
+    path.write_text('[auth]\nusers_file = "users.json"\n')
+    report = probe("users", "list", "--config", str(path))
+    assert report == {"code": 0, "qt": [], "demo": [], "window": [], "log_level": "WARNING"}
 
 
 def test_sim_imports_the_demo_but_no_qt_and_logs_as_asked() -> None:
