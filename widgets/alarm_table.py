@@ -14,6 +14,7 @@ from typing import cast
 
 from PySide6.QtCore import (
     QItemSelection,
+    QItemSelectionModel,
     QItemSelectionRange,
     QModelIndex,
     QSortFilterProxyModel,
@@ -225,9 +226,11 @@ class AlarmTableView(QWidget):
         if row is None:
             return False
         index = self._proxy.mapFromSource(self._model.index(row, 0))
-        self._table.clearSelection()
-        self._table.setCurrentIndex(index)
-        self._table.selectRow(index.row())
+        flags = (
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows
+        )
+        self._table.selectionModel().setCurrentIndex(index, flags)
         self._table.scrollTo(index)
         return True
 

@@ -213,13 +213,16 @@ def test_a_full_disk_degrades_the_cache_bounds_memory_and_recovers_losing_nothin
 def fill(directory: Path) -> Path:
     """Fill the file system holding ``directory`` to the last byte; returns the filler."""
     filler = directory / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 4096, 512, 1):  # unbuffered, down to the last byte
+            try:
+                while True:
+                    os.write(descriptor, b"\0" * size)
+            except OSError:
+                pass
+    finally:
+        os.close(descriptor)
     return filler
 
 
