@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -59,6 +58,7 @@ from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
+from widgets.tile_grid import TileGrid
 from widgets.trend_plot import TrendPlot
 
 log = logging.getLogger(__name__)
@@ -163,10 +163,7 @@ class MainWindow(QMainWindow):
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self.gauges: dict[str, Gauge] = {}
-        gauge_panel = QWidget()
-        grid = QGridLayout(gauge_panel)
-        grid.setContentsMargins(4, 4, 4, 4)
-        for index, kpi in enumerate(config.kpis):
+        for kpi in config.kpis:
             gauge = Gauge(
                 kpi.name,
                 kpi.minimum,
@@ -178,7 +175,7 @@ class MainWindow(QMainWindow):
             )
             gauge.set_value(None, stale=True)
             self.gauges[kpi.name] = gauge
-            grid.addWidget(gauge, index // 3, index % 3)
+        gauge_panel = TileGrid(list(self.gauges.values()))
 
         self.feed_panel = FeedHealthPanel()
         self.feed_panel.feedSelected.connect(self._show_dead_letters)

@@ -28,6 +28,9 @@ from widgets.plain_text import plain_tooltip
 
 log = logging.getLogger(__name__)
 
+MINIMUM_SIZE = QSize(120, 112)
+"""The smallest a gauge gets; its layout is measured, so text never overlaps down to it."""
+
 START_DEGREES = 210.0
 """Angle (counter-clockwise from east) of the dial's minimum."""
 SWEEP_DEGREES = 240.0
@@ -151,7 +154,7 @@ class Gauge(QWidget):
         theme = self._theme
         self.setObjectName("gauge")
         self.setToolTip(plain_tooltip(title))
-        self.setMinimumSize(160, 140)
+        self.setMinimumSize(MINIMUM_SIZE)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         palette = self.palette()
         palette.setColor(QPalette.ColorRole.Window, QColor(theme.chart_background))
@@ -378,7 +381,7 @@ class Gauge(QWidget):
         return QSize(round(220 * scale), round(190 * scale))
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(160, 140)
+        return QSize(MINIMUM_SIZE)
 
     def hasHeightForWidth(self) -> bool:
         """No: the title wraps within the gauge's height, which the layout around it sets
