@@ -65,6 +65,8 @@ class AlarmStore:
         self._by_entity: dict[str, dict[str, Alarm]] = {}
         self._external_sources: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
+        self._evaluated: dict[tuple[str, str], float] = {}
+        """The time of the newest reading evaluated per source (entity, metric)."""
         self._lock = threading.Lock()
 
     def restore(self, alarms: Iterable[Alarm]) -> None:
@@ -95,6 +97,11 @@ class AlarmStore:
                 rule = self._rule(reading.entity_id, reading.metric)
                 if rule is None:
                     continue
+                source = (reading.entity_id, reading.metric)
+                last = self._evaluated.get(source)
+                if last is not None and reading.ts <= last:
+                    continue  # a repeat (redelivery) or an older reading: state stays
+                self._evaluated[source] = reading.ts
                 for condition in THRESHOLD_CONDITIONS:
                     limit = getattr(rule, condition.value)
                     if limit is None:

@@ -37,6 +37,11 @@ class StateHub:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = deque(maxlen=self.series_length)
+        for ts, _value in reversed(series):
+            if ts < reading.ts:
+                break
+            if ts == reading.ts:
+                return key  # a redelivered reading adds no second point
         series.append((reading.ts, reading.value))
         return key
 

@@ -322,7 +322,7 @@ class OfflineCache:
         def work(conn: sqlite3.Connection) -> None:
             if readings:
                 conn.executemany(
-                    "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
+                    "INSERT OR IGNORE INTO readings (ts, entity_id, metric, value, unit, feed)"
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     ((r.ts, r.entity_id, r.metric, r.value, r.unit, r.feed) for r in readings),
                 )

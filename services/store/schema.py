@@ -50,6 +50,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ("ALTER TABLE alarms ADD COLUMN revision INTEGER NOT NULL DEFAULT 0",),
     ("CREATE TABLE feeds (name TEXT PRIMARY KEY, last_message_at REAL NOT NULL)",),
     ("ALTER TABLE actions ADD COLUMN workstation TEXT NOT NULL DEFAULT ''",),
+    (
+        # A reading delivered twice (a QoS 1 redelivery) is stored once: keep the first.
+        "DELETE FROM readings WHERE rowid NOT IN"
+        " (SELECT min(rowid) FROM readings GROUP BY entity_id, metric, ts, feed)",
+        "CREATE UNIQUE INDEX readings_once ON readings (entity_id, metric, ts, feed)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

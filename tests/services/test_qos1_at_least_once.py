@@ -403,20 +403,17 @@ def test_a_message_repeated_at_once_changes_no_alarm_or_latest_value(cache_dir: 
 
 # A broker redelivers every message stored but not yet acknowledged when the app died, in
 # order; the restarted app has those readings already. Not idempotent yet (not feeds' code):
-@pytest.mark.xfail(reason="services/alarms: an older reading re-raises the alarm (count 2)")
 def test_a_redelivered_sequence_does_not_count_an_alarm_twice(cache_dir: Path) -> None:
     pipeline, _rows = replay(cache_dir, [HIGH, LOW], [HIGH, LOW])
     (alarm,) = pipeline.alarms.alarms()
     assert alarm.count == 1
 
 
-@pytest.mark.xfail(reason="services/ingest/hub: a repeated reading is a second trend point")
 def test_a_redelivered_reading_is_one_trend_point(cache_dir: Path) -> None:
     pipeline, _rows = replay(cache_dir, [HIGH, LOW], [HIGH, LOW])
     assert len(pipeline.hub.series("aq-1", "pm25")) == 2
 
 
-@pytest.mark.xfail(reason="services/store: the readings table has no key; a repeat is a row")
 def test_a_redelivered_reading_is_stored_once(cache_dir: Path) -> None:
     _pipeline, rows = replay(cache_dir, [HIGH, LOW], [HIGH, LOW])
     assert rows == 2
