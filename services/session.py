@@ -158,9 +158,6 @@ class CitySession:
         """Stop producers first, then drain the pipeline into the cache, then close it.
 
         Returns (and logs) truthfully whether everything received was stored."""
-        for client in self.clients:
-            client.stop()
-        self.clients.clear()
         if self.http_poller is not None:
             self.http_poller.stop()
             self.http_poller = None
@@ -168,6 +165,14 @@ class CitySession:
         if publisher is not None:
             publisher.stop()
             self._demo_publisher = None
+        # Store what has arrived while the MQTT clients are still connected, so that they
+        # acknowledge it to their brokers before they disconnect (no redelivery next time).
+        if self.clients:
+            self.pipeline.wait_idle(5.0)
+            self.pipeline.sync(5.0)
+        for client in self.clients:
+            client.stop()
+        self.clients.clear()
         report = self.pipeline.stop()
         self.pruner.stop()
         self.cache.close()

@@ -102,7 +102,7 @@ class IngestPipeline:
         self.feeds = FeedHealthBook(config.feeds, stale_after=stale_after)
         self._delta = Delta()
         self._delta_lock = threading.Lock()
-        self._commands: queue.SimpleQueue[PendingAction] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[PendingAction | threading.Event] = queue.SimpleQueue()
         self.writer = CacheWriter(
             cache, flush_interval=flush_interval, max_backlog=max_backlog, clock=clock
         )
@@ -232,6 +232,20 @@ class IngestPipeline:
         self._inbox.put(_WAKE)
         return command
 
+    def sync(self, timeout: float = 10.0) -> bool:
+        """Write everything processed so far to the cache now (so the acknowledgements of
+        QoS 1/2 messages go out), ahead of any backlog; False on time-out."""
+        if self._thread is None:
+            self.flush_cache(force=True)
+            return True
+        done = threading.Event()
+        with self._queued_lock:
+            self._queued += 1
+            self._idle.clear()
+        self._commands.put(done)
+        self._inbox.put(_WAKE)
+        return done.wait(timeout)
+
     def add_feed(self, feed: FeedConfig) -> None:
         """Start accepting messages of a feed added at run time (before it is subscribed)."""
         self.put(FeedChange(feed.name, feed))
@@ -271,14 +285,31 @@ class IngestPipeline:
             if stopping:
                 self._run_commands()
             if batch:
-                try:
-                    self.process_batch(batch)
-                except Exception:
-                    log.exception("ingest batch of %d items failed", len(batch))
+                self._process_safely(batch)
                 self._mark_done(len(batch))
             self.housekeeping()
             self.flush_cache(force=stopping)
         log.debug("ingest worker stopped")
+
+    def _process_safely(self, batch: Sequence[InboxItem]) -> None:
+        """Process a batch; when it fails, process its items one by one so that only the
+        item that fails is lost (dead-lettered, and acknowledged so it is not redelivered
+        forever)."""
+        try:
+            self.process_batch(batch)
+            return
+        except Exception:
+            log.exception("ingest batch of %d items failed; retrying them one by one", len(batch))
+        for item in batch:
+            try:
+                self.process_batch([item])
+            except Exception as error:
+                log.exception("ingest failed on an item of feed %r", getattr(item, "feed", "?"))
+                if isinstance(item, RawMessage):
+                    if self.feeds.config(item.feed) is not None:
+                        self._dead_letter(item, f"ingest failed: {type(error).__name__}: {error}")
+                    if item.ack is not None:
+                        self.writer.add(acks=[item.ack])
 
     def _run_commands(self) -> None:
         while True:
@@ -287,7 +318,11 @@ class IngestPipeline:
             except queue.Empty:
                 return
             try:
-                self._run_command(command)
+                if isinstance(command, threading.Event):  # sync(): everything to the cache
+                    self.flush_cache(force=True)
+                    command.set()
+                else:
+                    self._run_command(command)
             finally:
                 self._mark_done(1)
 

@@ -335,3 +335,46 @@ def test_a_viewer_may_not_acknowledge_and_nothing_changes(cache_dir: Path) -> No
         (action,) = cache.query_actions()
         assert (action.user, action.workstation) == ("li.wei", "ws-3")
         pipe.stop()
+
+
+def test_sync_writes_what_was_processed_now(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
+        pipe.start()
+        pipe.put(message({"id": "aq-1", "pm25": 20}))
+        assert pipe.wait_idle(10)
+        assert cache.count("readings") == 0  # not due for an hour
+        assert pipe.sync(10)
+        assert cache.count("readings") == 1
+        pipe.stop()
+
+
+def test_an_item_that_breaks_ingest_is_dead_lettered_and_the_rest_goes_on(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acked: list[str] = []
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        apply = pipe.hub.apply_entities
+
+        def fragile(updates, *args, **kwargs):  # type: ignore[no-untyped-def]
+            updates = list(updates)
+            if any(update.id == "boom" for update in updates):
+                raise RuntimeError("a bug")
+            return apply(updates, *args, **kwargs)
+
+        monkeypatch.setattr(pipe.hub, "apply_entities", fragile)
+        items = [
+            replace(message({"id": name, "pm25": 20}), ack=lambda n=name: acked.append(n))
+            for name in ("aq-1", "boom", "aq-2")
+        ]
+        pipe.start()
+        pipe.put_many(items)
+        assert pipe.wait_idle(10)
+        assert pipe.sync(10)
+        delta = pipe.take_delta()
+        assert {key[0] for key in delta.latest} == {"aq-1", "aq-2"}
+        (letter,) = delta.dead_letters["air"]
+        assert letter.reason == "ingest failed: RuntimeError: a bug"
+        assert sorted(acked) == ["aq-1", "aq-2", "boom"]  # accounted for, not redelivered
+        pipe.stop()
