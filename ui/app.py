@@ -103,6 +103,7 @@ def run_window(args: argparse.Namespace) -> int:
         args.cache_dir,
         screenshot=args.screenshot,
         screenshot_delay=args.screenshot_delay,
+        language=args.lang,
     )
 
 

@@ -20,6 +20,8 @@ from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim", "users")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LANGUAGES = ("en", "zh_CN")
+"""The window's languages: English (the source) and Simplified Chinese."""
 
 
 def default_cache_dir() -> Path:
@@ -218,6 +220,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         choices=THEMES,
         help="the window's look: operator (ISA-101 greys, the default), dark, or wall "
         "(high contrast, large type); overrides [app] theme in the config",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="the window's language: en or zh_CN (default: the system locale's, English "
+        "unless it is Chinese)",
     )
     parser.add_argument(
         "--metrics",

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QInputDialog, QMainWindow, QMenu, QMessageBox, QWidget
 
 from ui.layouts import LAST_USED, LayoutStore
+from widgets.i18n import translate
 from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,9 @@ class WorkstationDocks:
     def save_as(self, name: str) -> None:
         """Save the current arrangement under ``name``."""
         if self.store is None:
-            raise OSError("layouts are not saved on this workstation")
+            raise OSError(
+                translate("WorkstationDocks", "layouts are not saved on this workstation")
+            )
         self.store.save(name, self.window.saveState(LAYOUT_VERSION))
         self._refresh_restore_menu()
 
@@ -142,12 +145,12 @@ class WorkstationDocks:
                 action.setShortcut(QKeySequence(f"Alt+{number}"))
             menu.addAction(action)
         menu.addSeparator()
-        save = QAction("&Save layout as…", self.window)
+        save = QAction(translate("WorkstationDocks", "&Save layout as…"), self.window)
         save.triggered.connect(self._ask_and_save)
         menu.addAction(save)
-        self._restore_menu = menu.addMenu("&Restore layout")
+        self._restore_menu = menu.addMenu(translate("WorkstationDocks", "&Restore layout"))
         self._refresh_restore_menu()
-        reset = QAction("Re&set layout", self.window)
+        reset = QAction(translate("WorkstationDocks", "Re&set layout"), self.window)
         reset.setShortcut(QKeySequence("Ctrl+Shift+R"))
         reset.triggered.connect(self.reset)
         menu.addAction(reset)
@@ -167,7 +170,11 @@ class WorkstationDocks:
         menu.setEnabled(bool(names))
 
     def _ask_and_save(self) -> None:
-        name, accepted = QInputDialog.getText(self.window, "Save layout", "Layout name:")
+        name, accepted = QInputDialog.getText(
+            self.window,
+            translate("WorkstationDocks", "Save layout"),
+            translate("WorkstationDocks", "Layout name:"),
+        )
         name = name.strip()
         if not accepted or not name:
             return
@@ -175,6 +182,9 @@ class WorkstationDocks:
             self.save_as(name)
         except OSError as error:
             box = plain_message_box(
-                self.window, QMessageBox.Icon.Warning, "Layout not saved", str(error)
+                self.window,
+                QMessageBox.Icon.Warning,
+                translate("WorkstationDocks", "Layout not saved"),
+                str(error),
             )
             box.exec()

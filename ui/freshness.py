@@ -1,4 +1,5 @@
-"""Whether what the window shows is live, and if not, why (no Qt here: plain logic)."""
+"""Whether what the window shows is live, and if not, why (plain logic; Qt only for the
+translated words)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from dataclasses import dataclass
 
 from services.model import FeedHealth, FeedState
 from widgets.format import format_clock
+from widgets.i18n import translate
+from widgets.terms import feed_state_word
 
-NOT_LIVE_FEED_STATES = {
-    FeedState.DOWN: "down",
-    FeedState.STALE: "stale",
-    FeedState.FAILING: "failing",
-    FeedState.PAUSED: "paused",
-    FeedState.CONNECTING: "connecting",
-}
+NOT_LIVE_FEED_STATES = (
+    FeedState.DOWN,
+    FeedState.STALE,
+    FeedState.FAILING,
+    FeedState.PAUSED,
+    FeedState.CONNECTING,
+)
 MAX_FEEDS_NAMED = 3
 
 
@@ -30,7 +33,9 @@ class Freshness:
         """The banner line, or None when live."""
         if self.live:
             return None
-        return "NOT LIVE — " + "; ".join(self.reasons)
+        return translate("Freshness", "NOT LIVE — {reasons}").format(
+            reasons=translate("Freshness", "; ").join(self.reasons)
+        )
 
 
 class FreshnessTracker:
@@ -76,7 +81,11 @@ class FreshnessTracker:
         for name, (state, since) in sorted(self._brokers.items()):
             if state is not FeedState.CONNECTED:
                 brokers_down = True
-                reasons.append(f"broker {name} {state.value} since {format_clock(since)}")
+                reasons.append(
+                    translate("Freshness", "broker {name} {state} since {time}").format(
+                        name=name, state=feed_state_word(state), time=format_clock(since)
+                    )
+                )
         # With a broker down, its feeds are down too: count them instead of naming each.
         unconnected = (FeedState.DOWN, FeedState.CONNECTING) if brokers_down else ()
         troubled = [
@@ -85,16 +94,30 @@ class FreshnessTracker:
             if state in NOT_LIVE_FEED_STATES and state not in unconnected
         ]
         for name, state, since in troubled[:MAX_FEEDS_NAMED]:
-            reasons.append(f"feed {name} {NOT_LIVE_FEED_STATES[state]} since {format_clock(since)}")
+            reasons.append(
+                translate("Freshness", "feed {name} {state} since {time}").format(
+                    name=name, state=feed_state_word(state), time=format_clock(since)
+                )
+            )
         if len(troubled) > MAX_FEEDS_NAMED:
-            reasons.append(f"{len(troubled) - MAX_FEEDS_NAMED} more feeds not live")
+            reasons.append(
+                translate("Freshness", "{count} more feeds not live").format(
+                    count=len(troubled) - MAX_FEEDS_NAMED
+                )
+            )
         without_broker = sum(1 for state, _since in self._feeds.values() if state in unconnected)
         if without_broker:
-            reasons.append(f"{without_broker} feed{'s' if without_broker > 1 else ''} cut off")
+            reasons.append(
+                translate("Freshness", "{count} feeds cut off").format(count=without_broker)
+                if without_broker > 1
+                else translate("Freshness", "1 feed cut off")
+            )
         if not self._received:
             reasons.append(
-                f"showing the last known state from the cache ({self._restored} entities)"
+                translate(
+                    "Freshness", "showing the last known state from the cache ({count} entities)"
+                ).format(count=self._restored)
                 if self._restored
-                else "no live data yet"
+                else translate("Freshness", "no live data yet")
             )
         return Freshness(live=not reasons, reasons=tuple(reasons))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -43,21 +44,25 @@ from services.model import (
     FeedState,
     Reading,
 )
+from ui.config_terms import config_text
 from ui.docks import WorkstationDocks
 from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
+from ui.i18n_terms import permission_text, role_text
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
 from widgets.alarm_table import AlarmTableView
 from widgets.entity_details import EntityDetails, EntityView
 from widgets.feed_health import FeedHealthPanel
-from widgets.format import format_clock, format_number, format_value
+from widgets.format import NO_VALUE, format_clock, format_count, format_number, format_value
 from widgets.gauge import Gauge
+from widgets.i18n import translate
 from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
+from widgets.terms import feed_state_word
 from widgets.tile_grid import TileGrid
 from widgets.trend_plot import TrendPlot
 
@@ -150,7 +155,10 @@ class MainWindow(QMainWindow):
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
         self.freshness = FreshnessTracker()
-        self.setWindowTitle(f"{config.title} — CityOps" + ("  [DEMO DATA]" if config.demo else ""))
+        title = translate("MainWindow", "{title} — CityOps").format(title=config_text(config.title))
+        if config.demo:
+            title += "  " + translate("MainWindow", "[DEMO DATA]")
+        self.setWindowTitle(title)
         self.resize(1440, 900)
 
         self.map_view = MapView(config.map.center, config.map.zoom)
@@ -165,10 +173,10 @@ class MainWindow(QMainWindow):
         self.gauges: dict[str, Gauge] = {}
         for kpi in config.kpis:
             gauge = Gauge(
-                kpi.name,
+                config_text(kpi.name),
                 kpi.minimum,
                 kpi.maximum,
-                kpi.unit,
+                config_text(kpi.unit),
                 kpi.warn,
                 kpi.alarm,
                 decimals=kpi.decimals,
@@ -197,12 +205,16 @@ class MainWindow(QMainWindow):
         placeholder.hide()
         self.setCentralWidget(placeholder)
         self.dock_panels = WorkstationDocks(self, layouts)
-        self.dock_panels.add("map", "Map", self.map_view)
-        self.dock_panels.add("gauges", "KPIs", scrolling(gauge_panel))
-        self.dock_panels.add("alarms", "Alarms", self.alarm_view)
-        self.dock_panels.add("details", "Entity details", scrolling(self.details))
-        self.dock_panels.add("trend", "Trend", self.trend)
-        self.dock_panels.add("feeds", "Feeds", scrolling(self._feeds_tab()))
+        self.dock_panels.add("map", translate("MainWindow", "Map"), self.map_view)
+        self.dock_panels.add("gauges", translate("MainWindow", "KPIs"), scrolling(gauge_panel))
+        self.dock_panels.add("alarms", translate("MainWindow", "Alarms"), self.alarm_view)
+        self.dock_panels.add(
+            "details", translate("MainWindow", "Entity details"), scrolling(self.details)
+        )
+        self.dock_panels.add("trend", translate("MainWindow", "Trend"), self.trend)
+        self.dock_panels.add(
+            "feeds", translate("MainWindow", "Feeds"), scrolling(self._feeds_tab())
+        )
 
         top = QWidget()
         layout = QVBoxLayout(top)
@@ -211,7 +223,9 @@ class MainWindow(QMainWindow):
         self.menu_bar = QMenuBar()
         layout.addWidget(self.menu_bar)
         if config.demo:
-            banner = QLabel("DEMO DATA — simulated Yiyang city, not live city feeds")
+            banner = QLabel(
+                translate("MainWindow", "DEMO DATA — simulated Yiyang city, not live city feeds")
+            )
             banner.setObjectName("demoBanner")
             banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
             banner.setStyleSheet(
@@ -226,9 +240,9 @@ class MainWindow(QMainWindow):
 
         self.user_label = plain_label()
         self.user_label.setObjectName("signedInUser")
-        self.broker_label = QLabel("Broker: —")
+        self.broker_label = QLabel(translate("MainWindow", "Broker: —"))
         self.feeds_label = QLabel("")
-        self.rate_label = QLabel("0 msg/s")
+        self.rate_label = QLabel(translate("MainWindow", "{rate} msg/s").format(rate=0))
         self.freshness_label = QLabel("")
         for label in (
             self.user_label,
@@ -263,9 +277,9 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(0, 0, 0, 0)
         bar = QHBoxLayout()
-        self.add_feed_button = QPushButton("Add feed…")
+        self.add_feed_button = QPushButton(translate("MainWindow", "Add feed…"))
         self.add_feed_button.clicked.connect(self.add_feed_dialog)
-        self.remove_feed_button = QPushButton("Remove feed")
+        self.remove_feed_button = QPushButton(translate("MainWindow", "Remove feed"))
         self.remove_feed_button.clicked.connect(self.remove_selected_feed)
         for button in (self.add_feed_button, self.remove_feed_button):
             button.setEnabled(self._feed_manager is not None)
@@ -290,17 +304,24 @@ class MainWindow(QMainWindow):
             return
         problem = self.add_feed(dialog.feed)
         if problem:
-            plain_message_box(self, QMessageBox.Icon.Warning, "Feed not added", problem).exec()
+            plain_message_box(
+                self, QMessageBox.Icon.Warning, translate("MainWindow", "Feed not added"), problem
+            ).exec()
 
     def add_feed(self, feed: FeedConfig) -> str:
         """Subscribe ``feed`` now; returns why not when it cannot be added ("" when added)."""
         if self._feed_manager is None:
-            return "feeds cannot be changed here"
+            return translate("MainWindow", "feeds cannot be changed here")
         try:
             self._feed_manager.add_feed(feed)
         except ValueError as error:
             return str(error)
-        self.statusBar().showMessage(f"Feed {feed.name!r} added until the app closes", 8000)
+        self.statusBar().showMessage(
+            translate("MainWindow", "Feed {name!r} added until the app closes").format(
+                name=feed.name
+            ),
+            8000,
+        )
         return ""
 
     def remove_selected_feed(self) -> None:
@@ -311,25 +332,34 @@ class MainWindow(QMainWindow):
         question = plain_message_box(
             self,
             QMessageBox.Icon.Question,
-            "Remove feed",
-            f"Stop receiving feed {name!r} until the app restarts?",
+            translate("MainWindow", "Remove feed"),
+            translate("MainWindow", "Stop receiving feed {name!r} until the app restarts?").format(
+                name=name
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
         if question.exec() == QMessageBox.StandardButton.Yes:
             problem = self.remove_feed(name)
             if problem:
-                box = plain_message_box(self, QMessageBox.Icon.Warning, "Feed not removed", problem)
+                box = plain_message_box(
+                    self,
+                    QMessageBox.Icon.Warning,
+                    translate("MainWindow", "Feed not removed"),
+                    problem,
+                )
                 box.exec()
 
     def remove_feed(self, name: str) -> str:
         """Unsubscribe feed ``name``; returns why not when it cannot be removed."""
         if self._feed_manager is None:
-            return "feeds cannot be changed here"
+            return translate("MainWindow", "feeds cannot be changed here")
         try:
             self._feed_manager.remove_feed(name)
         except KeyError as error:
             return str(error.args[0])
-        self.statusBar().showMessage(f"Feed {name!r} removed", 8000)
+        self.statusBar().showMessage(
+            translate("MainWindow", "Feed {name!r} removed").format(name=name), 8000
+        )
         return ""
 
     # -- live updates --------------------------------------------------------------------
@@ -413,13 +443,19 @@ class MainWindow(QMainWindow):
         verdict = self.freshness.verdict()
         was_live, self._live = self._live, verdict.live
         self.banner.set_line("live", verdict.banner(), BannerLevel.ALARM)
-        self.freshness_label.setText("Live" if verdict.live else "NOT LIVE")
+        self.freshness_label.setText(
+            translate("MainWindow", "Live") if verdict.live else translate("MainWindow", "NOT LIVE")
+        )
         self.freshness_label.setStyleSheet("" if verdict.live else ALARM_TEXT_STYLE)
         if was_live != verdict.live:
             self.refresh_kpis()
 
     def set_message_rate(self, rate: float) -> None:
-        self.rate_label.setText(f"{rate:,.0f} msg/s")
+        self.rate_label.setText(
+            translate("MainWindow", "{rate} msg/s").format(
+                rate=format_count(round(rate)) if math.isfinite(rate) else NO_VALUE
+            )
+        )
 
     def _values_of(self, entity_ids: set[str]) -> dict[str, dict[str, str]]:
         return {
@@ -436,24 +472,40 @@ class MainWindow(QMainWindow):
             self.banner.set_line("cache", None)
             return
         since = format_clock(health.since or time.time())
-        what = "DAMAGED" if health.state is CacheState.DAMAGED else "NOT WRITABLE"
-        text = (
-            f"OFFLINE CACHE {what} since {since}: {health.detail} — "
-            f"{health.backlog_readings:,} readings waiting in memory"
+        if health.state is CacheState.DAMAGED:
+            text = translate(
+                "MainWindow",
+                "OFFLINE CACHE DAMAGED since {since}: {detail} — "
+                "{backlog} readings waiting in memory",
+            )
+        else:
+            text = translate(
+                "MainWindow",
+                "OFFLINE CACHE NOT WRITABLE since {since}: {detail} — "
+                "{backlog} readings waiting in memory",
+            )
+        text = text.format(
+            since=since, detail=health.detail, backlog=format_count(health.backlog_readings)
         )
         if health.dropped_readings:
-            text += f", {health.dropped_readings:,} dropped"
+            text += translate("MainWindow", ", {dropped} dropped").format(
+                dropped=format_count(health.dropped_readings)
+            )
         if health.state is CacheState.DAMAGED:
-            text += "; it will be moved aside at the next start"
+            text += translate("MainWindow", "; it will be moved aside at the next start")
         self.banner.set_line("cache", text, BannerLevel.ALARM)
 
     def show_cache_recovery(self, text: str) -> None:
         """Tell the operator once that a damaged cache was moved aside at start."""
-        self.banner.set_line("cache-recovered", f"CACHE REPLACED: {text}", BannerLevel.WARNING)
+        self.banner.set_line(
+            "cache-recovered",
+            translate("MainWindow", "CACHE REPLACED: {text}").format(text=text),
+            BannerLevel.WARNING,
+        )
 
     def _show_brokers(self, brokers: Mapping[str, FeedState]) -> None:
-        text = "  ".join(f"{url}: {state.value}" for url, state in brokers.items())
-        self.broker_label.setText(f"Broker {text}")
+        text = "  ".join(f"{url}: {feed_state_word(state)}" for url, state in brokers.items())
+        self.broker_label.setText(translate("MainWindow", "Broker {brokers}").format(brokers=text))
         down = any(state is not FeedState.CONNECTED for state in brokers.values())
         self.broker_label.setStyleSheet(ALARM_TEXT_STYLE if down else "")
 
@@ -463,10 +515,12 @@ class MainWindow(QMainWindow):
             counts.get(state, 0) for state in (FeedState.FAILING, FeedState.DOWN, FeedState.STALE)
         )
         total = sum(counts.values())
-        self.feeds_label.setText(
-            f"Feeds: {total - troubled}/{total} ok"
-            + (f" · {troubled} need attention" if troubled else "")
+        text = translate("MainWindow", "Feeds: {ok}/{total} ok").format(
+            ok=total - troubled, total=total
         )
+        if troubled:
+            text += translate("MainWindow", " · {count} need attention").format(count=troubled)
+        self.feeds_label.setText(text)
         self.feeds_label.setStyleSheet(WARNING_TEXT_STYLE if troubled else "")
 
     def _show_dead_letters(self, feed: str) -> None:
@@ -506,7 +560,9 @@ class MainWindow(QMainWindow):
         """Open the sign-in dialog (non-modal for the event loop, modal for the window); the
         person who signs in acts from then on. None in single-user mode."""
         if self.authenticator is None:
-            self.statusBar().showMessage("Single-user mode: there are no accounts to switch to")
+            self.statusBar().showMessage(
+                translate("MainWindow", "Single-user mode: there are no accounts to switch to")
+            )
             return None
         dialog = SignInDialog(self.authenticator, self, switching_from=self._principal)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -514,7 +570,10 @@ class MainWindow(QMainWindow):
         def signed_in() -> None:
             if dialog.principal is not None:
                 self.set_principal(dialog.principal)
-                self.statusBar().showMessage(f"Signed in: {dialog.principal.user}", 8000)
+                self.statusBar().showMessage(
+                    translate("MainWindow", "Signed in: {user}").format(user=dialog.principal.user),
+                    8000,
+                )
 
         dialog.accepted.connect(signed_in)
         dialog.open()
@@ -525,10 +584,14 @@ class MainWindow(QMainWindow):
         who = self._principal
         if who.may(permission):
             return ""
-        needed = LEAST_ROLE[permission].value
-        return (
-            f"{who.user} is signed in as {who.role.value}: "
-            f"{permission.value.replace('_', ' ')} needs the {needed} role or higher"
+        return translate(
+            "MainWindow",
+            "{user} is signed in as {role}: {permission} needs the {needed} role or higher",
+        ).format(
+            user=who.user,
+            role=role_text(who.role),
+            permission=permission_text(permission),
+            needed=role_text(LEAST_ROLE[permission]),
         )
 
     def _guard_acknowledge(self) -> None:
@@ -559,16 +622,17 @@ class MainWindow(QMainWindow):
     def _show_principal(self) -> None:
         """Show who is signed in, and offer only what their role allows."""
         who = self._principal
-        self.user_label.setText(f"{who.user} · {who.role.value} · {who.workstation}")
-        self.user_label.setToolTip("Signed in (user · role · workstation)")
+        self.user_label.setText(f"{who.user} · {role_text(who.role)} · {who.workstation}")
+        self.user_label.setToolTip(translate("MainWindow", "Signed in (user · role · workstation)"))
         view = self.alarm_view
         why = self.refusal(Permission.ACKNOWLEDGE)
+        not_allowed = translate("MainWindow", "Not allowed: {why}")
         # Exactly one of the two Ctrl+K shortcuts is live: the action's or the refusal's.
         self._refused_ack.setEnabled(bool(why))
         for action, tooltip in self._ack_tooltips.items():
-            action.setToolTip(f"Not allowed: {why}" if why else tooltip)
+            action.setToolTip(not_allowed.format(why=why) if why else tooltip)
         view.acknowledge_button.setToolTip(
-            f"Not allowed: {why}" if why else self._ack_button_tooltip
+            not_allowed.format(why=why) if why else self._ack_button_tooltip
         )
         if why:
             self._keep_acknowledge_off()
@@ -583,7 +647,9 @@ class MainWindow(QMainWindow):
         False when they may."""
         why = self.refusal(permission)
         if why:
-            self.statusBar().showMessage(f"Not done: {why}", 10000)
+            self.statusBar().showMessage(
+                translate("MainWindow", "Not done: {why}").format(why=why), 10000
+            )
         return bool(why)
 
     # -- operator actions ----------------------------------------------------------------
@@ -600,15 +666,21 @@ class MainWindow(QMainWindow):
             box = plain_message_box(
                 self,
                 QMessageBox.Icon.Critical,
-                "Acknowledge failed",
-                f"Nothing was acknowledged:\n{result.error}",
+                translate("MainWindow", "Acknowledge failed"),
+                translate("MainWindow", "Nothing was acknowledged:\n{error}").format(
+                    error=result.error
+                ),
             )
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
             return
-        text = f"Acknowledged {len(result.changed)} alarm(s)"
+        text = translate("MainWindow", "Acknowledged {count} alarm(s)").format(
+            count=len(result.changed)
+        )
         if result.skipped:
-            text += f"; {len(result.skipped)} needed no acknowledgement"
+            text += translate("MainWindow", "; {count} needed no acknowledgement").format(
+                count=len(result.skipped)
+            )
         self.statusBar().showMessage(text, 5000)
 
     def _select_alarm(self, alarm_id: str) -> None:
@@ -643,7 +715,12 @@ class MainWindow(QMainWindow):
             self.dock_panels.show("map")
             self.map_view.focus_entity(entity_id)
         else:
-            self.statusBar().showMessage(f"{entity.name} has no location on the map", 6000)
+            self.statusBar().showMessage(
+                translate("MainWindow", "{name} has no location on the map").format(
+                    name=entity.name
+                ),
+                6000,
+            )
 
     def _show_entity(self, entity_id: str) -> None:
         """Show an entity (clicked on the map, picked in a list) in the details and trend."""
@@ -693,17 +770,28 @@ class MainWindow(QMainWindow):
         if self._export_alarms is None:
             return
         path, _filter = QFileDialog.getSaveFileName(
-            self, "Export alarms", "alarms.csv", "CSV files (*.csv)"
+            self,
+            translate("MainWindow", "Export alarms"),
+            "alarms.csv",
+            translate("MainWindow", "CSV files (*.csv)"),
         )
         if not path:
             return
         try:
             count = self._export_alarms(Path(path))
         except OSError as error:
-            text = f"Could not write {path}:\n{error}"
-            plain_message_box(self, QMessageBox.Icon.Critical, "Export failed", text).exec()
+            text = translate("MainWindow", "Could not write {path}:\n{error}").format(
+                path=path, error=error
+            )
+            title = translate("MainWindow", "Export failed")
+            plain_message_box(self, QMessageBox.Icon.Critical, title, text).exec()
             return
-        self.statusBar().showMessage(f"Exported {count} alarms to {path}", 8000)
+        self.statusBar().showMessage(
+            translate("MainWindow", "Exported {count} alarms to {path}").format(
+                count=count, path=path
+            ),
+            8000,
+        )
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

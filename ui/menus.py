@@ -19,14 +19,23 @@ from PySide6.QtWidgets import (
 
 from ui.search import SearchPopup
 from ui.search_index import HitKind, SearchItem
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 KEYS_WITHOUT_ACTIONS = (
-    ("Acknowledge the selected alarms (in the alarm list)", "Space"),
-    ("Locate the selected alarm's source on the map (in the alarm list)", "Enter"),
-    ("Move between panels", "Ctrl+Tab"),
+    (
+        QT_TRANSLATE_NOOP("WindowMenus", "Acknowledge the selected alarms (in the alarm list)"),
+        "Space",
+    ),
+    (
+        QT_TRANSLATE_NOOP(
+            "WindowMenus", "Locate the selected alarm's source on the map (in the alarm list)"
+        ),
+        "Enter",
+    ),
+    (QT_TRANSLATE_NOOP("WindowMenus", "Move between panels"), "Ctrl+Tab"),
 )
 
 
@@ -57,25 +66,51 @@ class WindowMenus:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         bar = window.menu_bar
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(translate("WindowMenus", "&File"))
         self.export = add_action(
-            window, file_menu, "&Export alarms as CSV…", window.export_dialog, "Ctrl+E"
+            window,
+            file_menu,
+            translate("WindowMenus", "&Export alarms as CSV…"),
+            window.export_dialog,
+            "Ctrl+E",
         )
         file_menu.addSeparator()
         self.switch_user = add_action(
-            window, file_menu, "S&witch user…", window.switch_user, "Ctrl+Shift+L"
+            window,
+            file_menu,
+            translate("WindowMenus", "S&witch user…"),
+            window.switch_user,
+            "Ctrl+Shift+L",
         )
         if window.authenticator is None:
             self.switch_user.setEnabled(False)
-            self.switch_user.setToolTip("Single-user mode ([auth] in the config): no accounts")
+            self.switch_user.setToolTip(
+                translate("WindowMenus", "Single-user mode ([auth] in the config): no accounts")
+            )
         file_menu.addSeparator()
         add_action(
-            window, file_menu, "&Quit", window.close, QKeySequence(QKeySequence.StandardKey.Quit)
+            window,
+            file_menu,
+            translate("WindowMenus", "&Quit"),
+            window.close,
+            QKeySequence(QKeySequence.StandardKey.Quit),
         )
 
-        go_menu = bar.addMenu("&Go")
-        add_action(window, go_menu, "&Find station or alarm…", self.open_search, "Ctrl+F")
-        add_action(window, go_menu, "&Command palette…", self.open_palette, "Ctrl+Shift+P")
+        go_menu = bar.addMenu(translate("WindowMenus", "&Go"))
+        add_action(
+            window,
+            go_menu,
+            translate("WindowMenus", "&Find station or alarm…"),
+            self.open_search,
+            "Ctrl+F",
+        )
+        add_action(
+            window,
+            go_menu,
+            translate("WindowMenus", "&Command palette…"),
+            self.open_palette,
+            "Ctrl+Shift+P",
+        )
         go_menu.addSeparator()
         acknowledge = window.alarm_view.acknowledge_action
         # Ctrl+K acknowledges wherever the focus is, floating docks included.
@@ -83,10 +118,10 @@ class WindowMenus:
         go_menu.addAction(acknowledge)
         go_menu.addAction(window.alarm_view.acknowledge_all_action)
 
-        view_menu = bar.addMenu("&View")
+        view_menu = bar.addMenu(translate("WindowMenus", "&View"))
         window.dock_panels.fill_view_menu(view_menu)
         view_menu.addSeparator()
-        fullscreen = QAction("&Full screen", window)
+        fullscreen = QAction(translate("WindowMenus", "&Full screen"), window)
         fullscreen.setShortcut(QKeySequence("F11"))
         fullscreen.setCheckable(True)
         fullscreen.toggled.connect(
@@ -94,8 +129,14 @@ class WindowMenus:
         )
         view_menu.addAction(fullscreen)
 
-        help_menu = bar.addMenu("&Help")
-        add_action(window, help_menu, "&Keyboard shortcuts", self.show_shortcuts, "F1")
+        help_menu = bar.addMenu(translate("WindowMenus", "&Help"))
+        add_action(
+            window,
+            help_menu,
+            translate("WindowMenus", "&Keyboard shortcuts"),
+            self.show_shortcuts,
+            "F1",
+        )
 
         self.search = SearchPopup(self.search_items, window)
         self.search.picked.connect(self.pick)
@@ -103,10 +144,10 @@ class WindowMenus:
     # -- search --------------------------------------------------------------------------
 
     def open_search(self) -> None:
-        self.search.open_with("Station name or id, alarm text…")
+        self.search.open_with(translate("WindowMenus", "Station name or id, alarm text…"))
 
     def open_palette(self) -> None:
-        self.search.open_with("Type an action, a station or an alarm…")
+        self.search.open_with(translate("WindowMenus", "Type an action, a station or an alarm…"))
 
     def actions(self) -> list[QAction]:
         """Every action in the menus, in menu order (sub-menus included)."""
@@ -185,16 +226,20 @@ class WindowMenus:
             for action in self.actions()
             if not action.shortcut().isEmpty()
         ]
-        return rows + list(KEYS_WITHOUT_ACTIONS)
+        return rows + [
+            (translate("WindowMenus", what), keys) for what, keys in KEYS_WITHOUT_ACTIONS
+        ]
 
     def show_shortcuts(self) -> QDialog:
         """The shortcuts overview (F1)."""
         rows = self.shortcut_rows()
         dialog = QDialog(self.window)
         dialog.setObjectName("shortcutsDialog")
-        dialog.setWindowTitle("Keyboard shortcuts")
+        dialog.setWindowTitle(translate("WindowMenus", "Keyboard shortcuts"))
         table = QTableWidget(len(rows), 2, dialog)
-        table.setHorizontalHeaderLabels(["Action", "Keys"])
+        table.setHorizontalHeaderLabels(
+            [translate("WindowMenus", "Action"), translate("WindowMenus", "Keys")]
+        )
         table.verticalHeader().hide()
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

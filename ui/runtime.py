@@ -22,6 +22,7 @@ from services.store.export import export
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
 from ui.health_reporter import HealthReporter
+from ui.i18n import install_translation
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 from ui.sign_in import SignInDialog
@@ -181,15 +182,18 @@ def run_gui(
     *,
     screenshot: Path | None = None,
     screenshot_delay: float = 8.0,
+    language: str | None = None,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
     everything received was stored (or nobody signed in), 1 when the cache could not take it
-    all, 2 when the health endpoint cannot listen or nobody could sign in."""
+    all, 2 when the health endpoint cannot listen or nobody could sign in; the window is in
+    ``language`` (``--lang``), else in the system locale's."""
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("CityOps")
     apply_theme(app)  # the theme ui.app chose before importing the window
+    install_translation(app, language)  # --lang, else the system locale
     try:
         metrics = start_metrics(config)
     except MetricsError as error:

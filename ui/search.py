@@ -10,8 +10,13 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QDialog, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from ui.search_index import HitKind, SearchItem, search
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 
-KIND_TEXT = {HitKind.ENTITY: "Station", HitKind.ALARM: "Alarm", HitKind.ACTION: "Action"}
+KIND_TEXT = {
+    HitKind.ENTITY: QT_TRANSLATE_NOOP("SearchPopup", "Station"),
+    HitKind.ALARM: QT_TRANSLATE_NOOP("SearchPopup", "Alarm"),
+    HitKind.ACTION: QT_TRANSLATE_NOOP("SearchPopup", "Action"),
+}
 
 
 class SearchPopup(QDialog):
@@ -64,7 +69,7 @@ class SearchPopup(QDialog):
     def _refresh(self, text: str) -> None:
         self.results.clear()
         for item in search(text, self._all):
-            line = f"{KIND_TEXT[item.kind]} · {item.label}"
+            line = f"{translate('SearchPopup', KIND_TEXT[item.kind])} · {item.label}"
             if item.detail:
                 line += f"  —  {item.detail}"
             entry = QListWidgetItem(line)

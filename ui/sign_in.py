@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
 
 from services.auth.roles import Principal
 from services.auth.signin import Authenticator, SignInResult
+from ui.i18n_terms import role_text
+from widgets.i18n import translate
 from widgets.palette import STATUS_ALARM_TEXT_COLOR
 from widgets.plain_text import plain_label
 
@@ -44,14 +46,18 @@ class SignInDialog(QDialog):
         self.principal: Principal | None = None
         self.last_result: SignInResult | None = None
         switching = switching_from is not None
-        self.setWindowTitle("Switch user — CityOps" if switching else "Sign in — CityOps")
+        self.setWindowTitle(
+            translate("SignInDialog", "Switch user — CityOps")
+            if switching
+            else translate("SignInDialog", "Sign in — CityOps")
+        )
         if switching_from is not None:
-            intro = (
-                f"Signed in now: {switching_from.user} ({switching_from.role.value}). "
-                "Sign in as the next person on this workstation."
-            )
+            intro = translate(
+                "SignInDialog",
+                "Signed in now: {user} ({role}). Sign in as the next person on this workstation.",
+            ).format(user=switching_from.user, role=role_text(switching_from.role))
         else:
-            intro = "Sign in to work on this workstation."
+            intro = translate("SignInDialog", "Sign in to work on this workstation.")
         self.intro_label = plain_label(intro)
         self.intro_label.setWordWrap(True)
         self.workstation_label = plain_label(authenticator.workstation)
@@ -70,22 +76,23 @@ class SignInDialog(QDialog):
         self.message_label.setMinimumWidth(320)
 
         buttons = QDialogButtonBox()
-        self.sign_in_button = QPushButton("Sign in")
+        self.sign_in_button = QPushButton(translate("SignInDialog", "Sign in"))
         self.sign_in_button.setObjectName("signInButton")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.setAutoDefault(True)
         buttons.addButton(self.sign_in_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.cancel_button = buttons.addButton(
-            "Cancel" if switching else "Quit", QDialogButtonBox.ButtonRole.RejectRole
+            translate("SignInDialog", "Cancel") if switching else translate("SignInDialog", "Quit"),
+            QDialogButtonBox.ButtonRole.RejectRole,
         )
         buttons.accepted.connect(self.attempt)
         buttons.rejected.connect(self.reject)
 
         form = QFormLayout(self)
         form.addRow(self.intro_label)
-        form.addRow("Workstation", self.workstation_label)
-        form.addRow("&User name", self.name_edit)
-        form.addRow("&Password", self.password_edit)
+        form.addRow(translate("SignInDialog", "Workstation"), self.workstation_label)
+        form.addRow(translate("SignInDialog", "&User name"), self.name_edit)
+        form.addRow(translate("SignInDialog", "&Password"), self.password_edit)
         form.addRow(self.message_label)
         form.addRow(buttons)
 
@@ -120,13 +127,16 @@ class SignInDialog(QDialog):
         waiting = wait > 0
         self.sign_in_button.setEnabled(not waiting)
         if waiting:
-            self.sign_in_button.setText(f"Wait {math.ceil(wait)} s")
+            self.sign_in_button.setText(
+                translate("SignInDialog", "Wait {seconds} s").format(seconds=math.ceil(wait))
+            )
             if not self._countdown.isActive():
                 self._countdown.start()
             return
         self._countdown.stop()
-        if self.sign_in_button.text() != "Sign in":
-            self.sign_in_button.setText("Sign in")
+        sign_in = translate("SignInDialog", "Sign in")
+        if self.sign_in_button.text() != sign_in:
+            self.sign_in_button.setText(sign_in)
             self.password_edit.setFocus()
 
     def waiting(self) -> bool:

@@ -17,6 +17,7 @@ from PySide6.QtGui import QBrush, QFont
 
 from services.model import Alarm, AlarmState, Condition
 from widgets.format import format_clock, format_count, format_number, format_timestamp
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import (
     DIM_TEXT_COLOR,
     FADED_ROW_TINT_ALPHA,
@@ -35,6 +36,7 @@ from widgets.table_model import (
     TableColumn,
     runs,
 )
+from widgets.terms import alarm_state_text, condition_text, severity_text
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +58,6 @@ class Column(enum.IntEnum):
     COUNT = 8
 
 
-STATE_TEXT: dict[AlarmState, str] = {
-    AlarmState.NORMAL: "Normal",
-    AlarmState.UNACKNOWLEDGED: "Unacknowledged",
-    AlarmState.ACKNOWLEDGED: "Acknowledged",
-    AlarmState.RTN_UNACKNOWLEDGED: "Cleared, unack.",
-}
-
 # Larger means "needs attention sooner", so a descending sort puts those first.
 STATE_RANK: dict[AlarmState, int] = {
     AlarmState.UNACKNOWLEDGED: 6,
@@ -71,13 +66,6 @@ STATE_RANK: dict[AlarmState, int] = {
     AlarmState.NORMAL: 0,
 }
 
-CONDITION_TEXT: dict[Condition, str] = {
-    Condition.LOW_LOW: "Low-low",
-    Condition.LOW: "Low",
-    Condition.HIGH: "High",
-    Condition.HIGH_HIGH: "High-high",
-    Condition.EXTERNAL: "External",
-}
 CONDITION_RANK: dict[Condition, int] = {
     Condition.LOW: 1,
     Condition.HIGH: 1,
@@ -90,7 +78,7 @@ _DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
 
 
-STALE_SUFFIX = " (stale)"
+STALE_SUFFIX = QT_TRANSLATE_NOOP("AlarmTable", " (stale)")
 """After a value whose entity is no longer live and fresh (text, not colour alone)."""
 
 
@@ -100,36 +88,52 @@ def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alar
 
     def value(alarm: Alarm) -> str:
         text = format_number(alarm.value)
-        return text + STALE_SUFFIX if alarm.entity_id in stale else text
+        return text + translate("AlarmTable", STALE_SUFFIX) if alarm.entity_id in stale else text
 
     def entity(alarm: Alarm) -> str:
         return names.get(alarm.entity_id) or alarm.entity_id
 
     columns: dict[Column, TableColumn[Alarm]] = {
         Column.SEVERITY: TableColumn(
-            "Severity", lambda a: a.severity.label.capitalize(), lambda a: int(a.severity)
+            QT_TRANSLATE_NOOP("Column", "Severity"),
+            lambda a: severity_text(a.severity),
+            lambda a: int(a.severity),
         ),
         Column.STATE: TableColumn(
-            "State",
-            lambda a: STATE_TEXT.get(a.state, str(a.state)),
+            QT_TRANSLATE_NOOP("Column", "State"),
+            lambda a: alarm_state_text(a.state),
             lambda a: STATE_RANK.get(a.state, 0),
         ),
-        Column.ENTITY: TableColumn("Entity", entity, lambda a: entity(a).casefold()),
-        Column.METRIC: TableColumn("Metric", lambda a: a.metric, lambda a: a.metric.casefold()),
+        Column.ENTITY: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Entity"), entity, lambda a: entity(a).casefold()
+        ),
+        Column.METRIC: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Metric"), lambda a: a.metric, lambda a: a.metric.casefold()
+        ),
         Column.CONDITION: TableColumn(
-            "Condition",
-            lambda a: CONDITION_TEXT.get(a.condition, str(a.condition)),
+            QT_TRANSLATE_NOOP("Column", "Condition"),
+            lambda a: condition_text(a.condition),
             lambda a: CONDITION_RANK.get(a.condition, 0),
         ),
-        Column.VALUE: TableColumn("Value", value, lambda a: float(a.value), RIGHT),
+        Column.VALUE: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Value"), value, lambda a: float(a.value), RIGHT
+        ),
         Column.THRESHOLD: TableColumn(
-            "Threshold", lambda a: format_number(a.threshold), lambda a: float(a.threshold), RIGHT
+            QT_TRANSLATE_NOOP("Column", "Threshold"),
+            lambda a: format_number(a.threshold),
+            lambda a: float(a.threshold),
+            RIGHT,
         ),
         Column.RAISED: TableColumn(
-            "Raised", lambda a: format_clock(a.raised_at), lambda a: float(a.raised_at)
+            QT_TRANSLATE_NOOP("Column", "Raised"),
+            lambda a: format_clock(a.raised_at),
+            lambda a: float(a.raised_at),
         ),
         Column.COUNT: TableColumn(
-            "Count", lambda a: format_count(a.count), lambda a: int(a.count), RIGHT
+            QT_TRANSLATE_NOOP("Column", "Count"),
+            lambda a: format_count(a.count),
+            lambda a: int(a.count),
+            RIGHT,
         ),
     }
     return [columns[column] for column in Column]
@@ -231,13 +235,19 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         if column == Column.RAISED:
             text = format_timestamp(item.raised_at)
             if item.updated_at and item.updated_at != item.raised_at:
-                text += f"\nlast update {format_timestamp(item.updated_at)}"
+                text += "\n" + translate("AlarmTable", "last update {time}").format(
+                    time=format_timestamp(item.updated_at)
+                )
             return text
         if column == Column.ENTITY:
             return item.entity_id
         if column == Column.STATE and item.acked_at is not None:
-            who = f" by {item.acked_by}" if item.acked_by else ""
-            return f"acknowledged{who} at {format_timestamp(item.acked_at)}"
+            when = format_timestamp(item.acked_at)
+            if item.acked_by:
+                return translate("AlarmTable", "acknowledged by {user} at {time}").format(
+                    user=item.acked_by, time=when
+                )
+            return translate("AlarmTable", "acknowledged at {time}").format(time=when)
         return item.message or ""
 
     def background(self, item: Alarm, column: int) -> QBrush | None:

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from services.model import Alarm, AlarmState
 from widgets.alarm_model import AlarmSortProxy, AlarmTableModel, Column
+from widgets.i18n import translate
 from widgets.plain_text import plain_label
 from widgets.table_model import configure_table
 
@@ -70,18 +71,22 @@ class AlarmTableView(QWidget):
         font.setBold(True)
         self._counts_label.setFont(font)
 
-        self._ack_action = QAction("Acknowledge", self)
+        self._ack_action = QAction(translate("AlarmTable", "Acknowledge"), self)
         self._ack_action.setShortcut(QKeySequence("Ctrl+K"))
         self._ack_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self._ack_action.setToolTip("Acknowledge the selected alarms (Ctrl+K)")
+        self._ack_action.setToolTip(
+            translate("AlarmTable", "Acknowledge the selected alarms (Ctrl+K)")
+        )
         self._ack_action.triggered.connect(self.acknowledge_selected)
         self.addAction(self._ack_action)
 
-        self._ack_all_action = QAction("Acknowledge all visible", self)
-        self._ack_all_action.setToolTip("Acknowledge every alarm listed that needs it")
+        self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
+        self._ack_all_action.setToolTip(
+            translate("AlarmTable", "Acknowledge every alarm listed that needs it")
+        )
         self._ack_all_action.triggered.connect(self.acknowledge_all_visible)
 
-        self._ack_button = QPushButton("Acknowledge")
+        self._ack_button = QPushButton(translate("AlarmTable", "Acknowledge"))
         self._ack_button.setObjectName("acknowledgeButton")
         self._ack_button.setToolTip(self._ack_action.toolTip())
         self._ack_button.clicked.connect(self.acknowledge_selected)
@@ -288,7 +293,10 @@ class AlarmTableView(QWidget):
         counts = self._model.row_count_by_state()
         active = counts.get(AlarmState.UNACKNOWLEDGED, 0) + counts.get(AlarmState.ACKNOWLEDGED, 0)
         needs_ack = self._model.needs_ack_count()
-        parts = [f"{active} active", f"{needs_ack} unacknowledged"]
+        parts = [
+            translate("AlarmTable", "{count} active").format(count=active),
+            translate("AlarmTable", "{count} unacknowledged").format(count=needs_ack),
+        ]
         self._counts_label.setText(" \u00b7 ".join(parts))
         self._ack_all_action.setEnabled(needs_ack > 0)
         self._update_ack_enabled()

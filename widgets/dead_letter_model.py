@@ -15,6 +15,7 @@ from PySide6.QtGui import QBrush
 
 from services.model import DeadLetter
 from widgets.format import format_clock, format_timestamp
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import DIM_TEXT_COLOR
 from widgets.plain_text import plain_tooltip
 from widgets.table_model import RowTableModel, TableColumn
@@ -33,12 +34,20 @@ class LetterColumn(enum.IntEnum):
 
 _COLUMNS: dict[LetterColumn, TableColumn[DeadLetter]] = {
     LetterColumn.TIME: TableColumn(
-        "Time", lambda d: format_clock(d.received_at), lambda d: d.received_at
+        QT_TRANSLATE_NOOP("Column", "Time"),
+        lambda d: format_clock(d.received_at),
+        lambda d: d.received_at,
     ),
-    LetterColumn.TOPIC: TableColumn("Topic", lambda d: d.topic, lambda d: d.topic),
-    LetterColumn.REASON: TableColumn("Reason", lambda d: d.reason, lambda d: d.reason),
+    LetterColumn.TOPIC: TableColumn(
+        QT_TRANSLATE_NOOP("Column", "Topic"), lambda d: d.topic, lambda d: d.topic
+    ),
+    LetterColumn.REASON: TableColumn(
+        QT_TRANSLATE_NOOP("Column", "Reason"), lambda d: d.reason, lambda d: d.reason
+    ),
     LetterColumn.PAYLOAD: TableColumn(
-        "Payload excerpt", lambda d: d.payload_excerpt, lambda d: d.payload_excerpt
+        QT_TRANSLATE_NOOP("Column", "Payload excerpt"),
+        lambda d: d.payload_excerpt,
+        lambda d: d.payload_excerpt,
     ),
 }
 
@@ -52,7 +61,9 @@ class DeadLetterModel(RowTableModel[DeadLetter]):
     def tooltip(self, item: DeadLetter, column: int) -> str:
         """The exact time received; the feed's strings escaped."""
         if column == LetterColumn.TIME:
-            return f"Received at {format_timestamp(item.received_at)}"
+            return translate("DeadLetters", "Received at {time}").format(
+                time=format_timestamp(item.received_at)
+            )
         if column == LetterColumn.TOPIC:
             return plain_tooltip(item.topic)
         if column == LetterColumn.REASON:

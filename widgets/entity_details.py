@@ -26,11 +26,29 @@ from PySide6.QtWidgets import (
 
 from services.model import Alarm, Entity, FeedHealth, Reading
 from widgets.format import format_age, format_clock, format_value
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import DIM_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_tooltip
 from widgets.sparkline import Sparkline
+from widgets.terms import (
+    alarm_state_text,
+    condition_text,
+    domain_text,
+    entity_type_text,
+    feed_state_word,
+    severity_text,
+)
 
-STALE_MARK = " (stale)"
+STALE_MARK = QT_TRANSLATE_NOOP("EntityDetails", " (stale)")
+FACTS = {
+    "Id": QT_TRANSLATE_NOOP("EntityDetails", "Id"),
+    "Type": QT_TRANSLATE_NOOP("EntityDetails", "Type"),
+    "Domain": QT_TRANSLATE_NOOP("EntityDetails", "Domain"),
+    "Location": QT_TRANSLATE_NOOP("EntityDetails", "Location"),
+    "Feed": QT_TRANSLATE_NOOP("EntityDetails", "Feed"),
+    "Updated": QT_TRANSLATE_NOOP("EntityDetails", "Updated"),
+}
+"""The facts shown, by key: the key is also the English label."""
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 AGE_REFRESH_MS = 1000
 
@@ -50,7 +68,14 @@ class EntityView:
 class EntityDetails(QWidget):
     """The details panel. Call :meth:`show_entity`; ages refresh once a second."""
 
-    COLUMNS = ("Metric", "Value", "Age", "Last hour", "Limits")
+    COLUMNS = (
+        QT_TRANSLATE_NOOP("EntityDetails", "Metric"),
+        QT_TRANSLATE_NOOP("EntityDetails", "Value"),
+        QT_TRANSLATE_NOOP("EntityDetails", "Age"),
+        QT_TRANSLATE_NOOP("EntityDetails", "Last hour"),
+        QT_TRANSLATE_NOOP("EntityDetails", "Limits"),
+    )
+    """Column keys (English) of :meth:`metric_row`; the headers are translated."""
 
     def __init__(
         self, parent: QWidget | None = None, clock: Callable[[], float] = time.time
@@ -58,7 +83,11 @@ class EntityDetails(QWidget):
         super().__init__(parent)
         self._clock = clock
         self._view: EntityView | None = None
-        self.title = plain_label("Select a station on the map, in the alarm list or with Ctrl+F")
+        self.title = plain_label(
+            translate(
+                "EntityDetails", "Select a station on the map, in the alarm list or with Ctrl+F"
+            )
+        )
         self.title.setObjectName("detailsTitle")
         font = QFont(self.title.font())
         font.setBold(True)
@@ -67,15 +96,17 @@ class EntityDetails(QWidget):
         self.title.setWordWrap(True)
         self._facts: dict[str, QLabel] = {}
         facts = QFormLayout()
-        for key in ("Id", "Type", "Domain", "Location", "Feed", "Updated"):
+        for key, text in FACTS.items():
             label = plain_label()
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             label.setWordWrap(True)
             self._facts[key] = label
-            facts.addRow(key, label)
+            facts.addRow(translate("EntityDetails", text), label)
         self.metrics = QTableWidget(0, len(self.COLUMNS))
         self.metrics.setObjectName("detailsMetrics")
-        self.metrics.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.metrics.setHorizontalHeaderLabels(
+            [translate("EntityDetails", c) for c in self.COLUMNS]
+        )
         self.metrics.verticalHeader().hide()
         self.metrics.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.metrics.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
@@ -89,7 +120,7 @@ class EntityDetails(QWidget):
         layout.addWidget(self.title)
         layout.addLayout(facts)
         layout.addWidget(self.metrics, 1)
-        layout.addWidget(plain_label("Active alarms"))
+        layout.addWidget(plain_label(translate("EntityDetails", "Active alarms")))
         layout.addWidget(self.alarms)
         self._timer = QTimer(self)
         self._timer.setInterval(AGE_REFRESH_MS)
@@ -104,11 +135,17 @@ class EntityDetails(QWidget):
         """Show ``view`` (replacing what was shown)."""
         self._view = view
         entity = view.entity
-        self.title.setText(entity.name + ("  — STALE" if entity.stale else ""))
+        self.title.setText(
+            entity.name + ("  — " + translate("EntityDetails", "STALE") if entity.stale else "")
+        )
         self._facts["Id"].setText(entity.id)
-        self._facts["Type"].setText(entity.type or "—")
-        self._facts["Domain"].setText(entity.domain or "—")
-        location = f"{entity.lat:.5f}, {entity.lon:.5f}" if entity.has_location else "no location"
+        self._facts["Type"].setText(entity_type_text(entity.type) if entity.type else "—")
+        self._facts["Domain"].setText(domain_text(entity.domain) if entity.domain else "—")
+        location = (
+            f"{entity.lat:.5f}, {entity.lon:.5f}"
+            if entity.has_location
+            else translate("EntityDetails", "no location")
+        )
         self._facts["Location"].setText(location)
         self._facts["Feed"].setText(self._feed_text(view.feed, entity.feed))
         self._fill_metrics(view)
@@ -116,7 +153,7 @@ class EntityDetails(QWidget):
         for alarm in view.alarms:
             self.alarms.addItem(_alarm_line(alarm))
         if not view.alarms:
-            self.alarms.addItem("none")
+            self.alarms.addItem(translate("EntityDetails", "none"))
         self.refresh_ages()
 
     def refresh_ages(self) -> None:
@@ -127,7 +164,9 @@ class EntityDetails(QWidget):
         now = self._clock()
         updated = view.entity.updated_at
         self._facts["Updated"].setText(
-            f"{format_clock(updated)} ({format_age(now - updated)})" if updated else "never"
+            f"{format_clock(updated)} ({format_age(now - updated)})"
+            if updated
+            else translate("EntityDetails", "never")
         )
         for row in range(self.metrics.rowCount()):
             item = self.metrics.item(row, 0)
@@ -154,7 +193,9 @@ class EntityDetails(QWidget):
         for row, metric in enumerate(sorted(view.readings)):
             reading = view.readings[metric]
             self.metrics.insertRow(row)
-            value = format_value(reading.value, reading.unit) + (STALE_MARK if stale else "")
+            value = format_value(reading.value, reading.unit) + (
+                translate("EntityDetails", STALE_MARK) if stale else ""
+            )
             cells = [metric, value, format_age(now - reading.ts), "", view.limits.get(metric, "")]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -172,8 +213,14 @@ class EntityDetails(QWidget):
     def _feed_text(feed: FeedHealth | None, name: str) -> str:
         if feed is None:
             return name or "—"
-        last = format_clock(feed.last_message_at) if feed.last_message_at else "never"
-        return f"{feed.name}: {feed.state.value}, last message {last}"
+        last = (
+            format_clock(feed.last_message_at)
+            if feed.last_message_at
+            else translate("EntityDetails", "never")
+        )
+        return translate("EntityDetails", "{feed}: {state}, last message {time}").format(
+            feed=feed.name, state=feed_state_word(feed.state), time=last
+        )
 
     def sparkline(self, metric: str) -> Sparkline | None:
         """The sparkline drawn for ``metric`` (None when the metric is not shown)."""
@@ -187,8 +234,13 @@ class EntityDetails(QWidget):
 
 def _alarm_line(alarm: Alarm) -> str:
     """One line per active alarm: priority, metric, condition, value, state."""
-    return (
-        f"{alarm.severity.label.capitalize()} · {alarm.metric} {alarm.condition.value}"
-        f" · {format_value(alarm.value)} (limit {format_value(alarm.threshold)})"
-        f" · {alarm.state.value.replace('_', ' ')}"
+    return translate(
+        "EntityDetails", "{severity} · {metric} {condition} · {value} (limit {limit}) · {state}"
+    ).format(
+        severity=severity_text(alarm.severity),
+        metric=alarm.metric,
+        condition=condition_text(alarm.condition),
+        value=format_value(alarm.value),
+        limit=format_value(alarm.threshold),
+        state=alarm_state_text(alarm.state),
     )

@@ -41,9 +41,11 @@ from PySide6.QtWidgets import (
 
 from services.model import DeadLetter, FeedHealth, FeedState
 from widgets.dead_letter_model import DeadLetterModel, LetterColumn
-from widgets.feed_model import FEED_NAME_ROLE, STATE_TEXT, Column, FeedHealthModel, FeedSortProxy
+from widgets.feed_model import FEED_NAME_ROLE, Column, FeedHealthModel, FeedSortProxy
+from widgets.i18n import translate
 from widgets.plain_text import SingleLineDelegate, plain_label
 from widgets.table_model import configure_table
+from widgets.terms import feed_state_word
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +88,21 @@ class FeedHealthPanel(QWidget):
         row_height = self.fontMetrics().height() + 8
 
         # Feed actions, on buttons and in the table's context menu.
-        self._pause_action = QAction("Pause feed", self)
-        self._pause_action.setToolTip("Ask to stop taking messages from the selected feed")
+        self._pause_action = QAction(translate("FeedHealth", "Pause feed"), self)
+        self._pause_action.setToolTip(
+            translate("FeedHealth", "Ask to stop taking messages from the selected feed")
+        )
         self._pause_action.triggered.connect(self.request_pause)
-        self._resume_action = QAction("Resume feed", self)
-        self._resume_action.setToolTip("Ask to take messages from the selected feed again")
+        self._resume_action = QAction(translate("FeedHealth", "Resume feed"), self)
+        self._resume_action.setToolTip(
+            translate("FeedHealth", "Ask to take messages from the selected feed again")
+        )
         self._resume_action.triggered.connect(self.request_resume)
-        self._pause_button = QPushButton("Pause")
+        self._pause_button = QPushButton(translate("FeedHealth", "Pause"))
         self._pause_button.setObjectName("pauseFeedButton")
         self._pause_button.setToolTip(self._pause_action.toolTip())
         self._pause_button.clicked.connect(self.request_pause)
-        self._resume_button = QPushButton("Resume")
+        self._resume_button = QPushButton(translate("FeedHealth", "Resume"))
         self._resume_button.setObjectName("resumeFeedButton")
         self._resume_button.setToolTip(self._resume_action.toolTip())
         self._resume_button.clicked.connect(self.request_resume)
@@ -145,12 +151,14 @@ class FeedHealthPanel(QWidget):
         top_layout.addWidget(self._table)
 
         # Dead letters of the selected feed.
-        self._copy_action = QAction("Copy payload", self)
+        self._copy_action = QAction(translate("FeedHealth", "Copy payload"), self)
         self._copy_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
         self._copy_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
-        self._copy_action.setToolTip("Copy the selected dead letter's payload excerpt")
+        self._copy_action.setToolTip(
+            translate("FeedHealth", "Copy the selected dead letter's payload excerpt")
+        )
         self._copy_action.triggered.connect(self.copy_selected_payload)
-        self._copy_button = QPushButton("Copy payload")
+        self._copy_button = QPushButton(translate("FeedHealth", "Copy payload"))
         self._copy_button.setObjectName("copyPayloadButton")
         self._copy_button.setToolTip(self._copy_action.toolTip())
         self._copy_button.clicked.connect(self.copy_selected_payload)
@@ -179,7 +187,9 @@ class FeedHealthPanel(QWidget):
         self._payload_view.setObjectName("payloadPreview")
         self._payload_view.setReadOnly(True)
         self._payload_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
-        self._payload_view.setPlaceholderText("Select a dead letter to see its payload excerpt")
+        self._payload_view.setPlaceholderText(
+            translate("FeedHealth", "Select a dead letter to see its payload excerpt")
+        )
         self._payload_view.setMaximumHeight(6 * row_height)
 
         bottom = QWidget()
@@ -393,9 +403,13 @@ class FeedHealthPanel(QWidget):
         letters = self._model.dead_letters(feed) if feed is not None else []
         self._letters_model.set_letters(letters)
         if feed is None:
-            self._letters_title.setText("Dead letters: select a feed")
+            self._letters_title.setText(translate("FeedHealth", "Dead letters: select a feed"))
         else:
-            self._letters_title.setText(f"Dead letters of {feed}: {len(letters)}")
+            self._letters_title.setText(
+                translate("FeedHealth", "Dead letters of {feed}: {count}").format(
+                    feed=feed, count=len(letters)
+                )
+            )
         if keep is not None and self.selected_letter() != keep:
             shown = self._letters_model.letters()
             if keep in shown:
@@ -424,7 +438,11 @@ class FeedHealthPanel(QWidget):
     def _refresh_summary(self) -> None:
         total = self._model.rowCount()
         counts = self._model.count_by_state()
-        parts = [f"{total} feed" + ("" if total == 1 else "s")]
+        parts = [
+            translate("FeedHealth", "1 feed")
+            if total == 1
+            else translate("FeedHealth", "{count} feeds").format(count=total)
+        ]
         for state in (
             FeedState.CONNECTED,
             FeedState.PAUSED,
@@ -434,5 +452,5 @@ class FeedHealthPanel(QWidget):
             FeedState.DOWN,
         ):
             if counts.get(state):
-                parts.append(f"{counts[state]} {STATE_TEXT[state].lower()}")
+                parts.append(f"{counts[state]} {feed_state_word(state)}")
         self._summary.setText(" \u00b7 ".join(parts))

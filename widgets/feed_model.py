@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush
 
 from services.model import DeadLetter, FeedHealth, FeedState
 from widgets.format import format_age, format_count, format_exact, format_rate, format_timestamp
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import (
     ALARM_COLOR,
     DIM_TEXT_COLOR,
@@ -39,20 +40,12 @@ from widgets.table_model import (
     KeyedTableModel,
     TableColumn,
 )
+from widgets.terms import feed_state_text
 
 log = logging.getLogger(__name__)
 
 FEED_NAME_ROLE = KEY_ROLE
 """The feed name of the row (same for every column)."""
-
-STATE_TEXT: dict[FeedState, str] = {
-    FeedState.CONNECTING: "Connecting",
-    FeedState.CONNECTED: "Connected",
-    FeedState.PAUSED: "Paused",
-    FeedState.STALE: "Stale",
-    FeedState.FAILING: "Failing",
-    FeedState.DOWN: "Down",
-}
 
 # Larger means "worse", so a descending sort puts the feeds needing attention first.
 STATE_RANK: dict[FeedState, int] = {
@@ -80,28 +73,41 @@ class Column(enum.IntEnum):
 def _columns(age_text: Callable[[FeedHealth], str]) -> list[TableColumn[FeedHealth]]:
     """The feed table's columns, in :class:`Column` order."""
     columns: dict[Column, TableColumn[FeedHealth]] = {
-        Column.FEED: TableColumn("Feed", lambda f: f.name, lambda f: f.name.casefold()),
+        Column.FEED: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Feed"), lambda f: f.name, lambda f: f.name.casefold()
+        ),
         Column.STATE: TableColumn(
-            "State",
-            lambda f: STATE_TEXT.get(f.state, str(f.state)),
+            QT_TRANSLATE_NOOP("Column", "State"),
+            lambda f: feed_state_text(f.state),
             lambda f: STATE_RANK.get(f.state, 0),
             CENTER,
         ),
         Column.LAST_MESSAGE: TableColumn(
-            "Last message",
+            QT_TRANSLATE_NOOP("Column", "Last message"),
             age_text,
             lambda f: -math.inf if f.last_message_at is None else float(f.last_message_at),
         ),
         Column.RATE: TableColumn(
-            "Rate (msg/s)", lambda f: format_rate(f.rate), lambda f: float(f.rate), RIGHT
+            QT_TRANSLATE_NOOP("Column", "Rate (msg/s)"),
+            lambda f: format_rate(f.rate),
+            lambda f: float(f.rate),
+            RIGHT,
         ),
         Column.MESSAGES: TableColumn(
-            "Messages", lambda f: format_count(f.messages), lambda f: int(f.messages), RIGHT
+            QT_TRANSLATE_NOOP("Column", "Messages"),
+            lambda f: format_count(f.messages),
+            lambda f: int(f.messages),
+            RIGHT,
         ),
         Column.ERRORS: TableColumn(
-            "Errors", lambda f: format_count(f.errors), lambda f: int(f.errors), RIGHT
+            QT_TRANSLATE_NOOP("Column", "Errors"),
+            lambda f: format_count(f.errors),
+            lambda f: int(f.errors),
+            RIGHT,
         ),
-        Column.DETAIL: TableColumn("Detail", lambda f: f.detail, lambda f: f.detail.casefold()),
+        Column.DETAIL: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Detail"), lambda f: f.detail, lambda f: f.detail.casefold()
+        ),
     }
     return [columns[column] for column in Column]
 
@@ -140,7 +146,7 @@ class FeedHealthModel(KeyedTableModel[FeedHealth]):
     def age_text(self, feed: FeedHealth) -> str:
         """The "Last message" text of ``feed`` at the clock's current time."""
         if feed.last_message_at is None:
-            return "never"
+            return translate("FeedTable", "never")
         return format_age(self._clock() - feed.last_message_at)
 
     def background(self, item: FeedHealth, column: int) -> QBrush | None:
@@ -163,13 +169,17 @@ class FeedHealthModel(KeyedTableModel[FeedHealth]):
         """The exact last-message time and rate; feed strings escaped."""
         if column == Column.LAST_MESSAGE:
             if item.last_message_at is None:
-                return "No message received yet"
-            return f"Last message at {format_timestamp(item.last_message_at)}"
+                return translate("FeedTable", "No message received yet")
+            return translate("FeedTable", "Last message at {time}").format(
+                time=format_timestamp(item.last_message_at)
+            )
         if column == Column.STATE:
-            state = STATE_TEXT.get(item.state, str(item.state))
+            state = feed_state_text(item.state)
             return plain_tooltip(f"{state}: {item.detail}" if item.detail else state)
         if column == Column.RATE:
-            return f"{format_exact(item.rate)} messages per second"
+            return translate("FeedTable", "{rate} messages per second").format(
+                rate=format_exact(item.rate)
+            )
         if column == Column.DETAIL:
             return plain_tooltip(item.detail)
         if column == Column.FEED:

@@ -16,6 +16,8 @@ import logging
 import math
 from datetime import datetime
 
+from widgets.i18n import current_locale, translate
+
 log = logging.getLogger(__name__)
 
 NO_VALUE = "\u2014"
@@ -83,8 +85,11 @@ def decimals_for_span(span: float) -> int:
 
 
 def format_count(count: int) -> str:
-    """A count with thousands separators: ``12,345``."""
-    return f"{count:,}"
+    """A count with the chosen locale's thousands separators: ``12,345``."""
+    count = int(count)
+    if abs(count) >= 2**63:  # beyond what QLocale takes
+        return f"{count:,}"
+    return current_locale().toString(count)
 
 
 def format_rate(rate: float) -> str:
@@ -97,16 +102,16 @@ def format_rate(rate: float) -> str:
 def format_age(seconds: float | None) -> str:
     """How long ago, in words: ``"never"``, ``"just now"``, ``"3 s ago"``, ``"2 min ago"``..."""
     if seconds is None or math.isnan(seconds):
-        return "never"
+        return translate("Format", "never")
     if seconds < 1:
-        return "just now"
+        return translate("Format", "just now")
     if seconds < 60:
-        return f"{int(seconds)} s ago"
+        return translate("Format", "{n} s ago").format(n=int(seconds))
     if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
+        return translate("Format", "{n} min ago").format(n=int(seconds // 60))
     if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
+        return translate("Format", "{n} h ago").format(n=int(seconds // 3600))
+    return translate("Format", "{n} d ago").format(n=int(seconds // 86400))
 
 
 def format_clock(ts: float) -> str:

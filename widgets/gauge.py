@@ -23,6 +23,7 @@ from PySide6.QtGui import QColor, QFont, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.format import NO_VALUE, decimals_for_span, format_exact, format_number
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import current_theme, text_color_for
 from widgets.plain_text import plain_tooltip
 
@@ -62,10 +63,10 @@ _REFERENCE_UNIT_PX = 89.0
 """Pixels per dial radius at which the text has its nominal size (a 220x190 gauge)."""
 
 BAND_WORDS = {
-    (True, "warning"): "HIGH",
-    (True, "alarm"): "HIGH-HIGH",
-    (False, "warning"): "LOW",
-    (False, "alarm"): "LOW-LOW",
+    (True, "warning"): QT_TRANSLATE_NOOP("Gauge", "HIGH"),
+    (True, "alarm"): QT_TRANSLATE_NOOP("Gauge", "HIGH-HIGH"),
+    (False, "warning"): QT_TRANSLATE_NOOP("Gauge", "LOW"),
+    (False, "alarm"): QT_TRANSLATE_NOOP("Gauge", "LOW-LOW"),
 }
 """The words a value in a band shows, by (high is bad, band)."""
 
@@ -299,7 +300,8 @@ class Gauge(QWidget):
     def state_text(self) -> str:
         """The words under the value: ``"HIGH"``, ``"HIGH-HIGH"``, ``"LOW"``, ``"LOW-LOW"``
         for a value in a band, else empty."""
-        return BAND_WORDS.get((self._high_is_bad, self._band), "")
+        words = BAND_WORDS.get((self._high_is_bad, self._band), "")
+        return translate("Gauge", words) if words else ""
 
     def range_state(self) -> str:
         """``"above"`` or ``"below"`` when the value is beyond the scale, else empty."""
@@ -327,9 +329,11 @@ class Gauge(QWidget):
         ``"below scale"`` beyond the range, both joined by ``" · "``, else empty."""
         parts = []
         if self._stale:
-            parts.append("stale")
-        if self.range_state():
-            parts.append(f"{self.range_state()} scale")
+            parts.append(translate("Gauge", "stale"))
+        if self.range_state() == "above":
+            parts.append(translate("Gauge", "above scale"))
+        elif self.range_state() == "below":
+            parts.append(translate("Gauge", "below scale"))
         return " · ".join(parts)
 
     def unit(self) -> str:

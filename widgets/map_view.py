@@ -34,6 +34,7 @@ from services.model import AlertArea, Entity, Severity
 from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
 from widgets.palette import MAP_PAGE_COLORS, current_theme
+from widgets.terms import domain_text, entity_type_text
 
 log = logging.getLogger(__name__)
 
@@ -316,8 +317,9 @@ class MapView(QWebEngineView):
             record = {
                 "id": entity.id,
                 "name": entity.name,
-                "type": entity.type,
-                "domain": entity.domain,
+                # What the tooltip says, in the chosen language.
+                "type": entity_type_text(entity.type) if entity.type else "",
+                "domain": domain_text(entity.domain) if entity.domain else "",
                 "lat": location[0],
                 "lon": location[1],
                 "severity": (

@@ -55,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from services.model import Reading
 from widgets.format import format_clock, format_number, format_value
+from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import (
     ALARM_COLOR,
     CHART_AXIS_COLOR,
@@ -77,9 +78,9 @@ REFRESH_INTERVAL_MS = 250
 MAX_METRICS = 32
 """Curves per entity; further metric names from a feed are ignored (and logged once)."""
 
-ALL_METRICS_TEXT = "All (normalised)"
-NORMALISED_AXIS_TEXT = "normalised per metric (0 = min, 1 = max)"
-TIME_AXIS_TEXT = "time (local)"
+ALL_METRICS_TEXT = QT_TRANSLATE_NOOP("TrendPlot", "All (normalised)")
+NORMALISED_AXIS_TEXT = QT_TRANSLATE_NOOP("TrendPlot", "normalised per metric (0 = min, 1 = max)")
+TIME_AXIS_TEXT = QT_TRANSLATE_NOOP("TrendPlot", "time (local)")
 
 GRID_ALPHA = 0.18
 LEGEND_OFFSET = 8.0
@@ -157,18 +158,22 @@ class TrendPlot(QWidget):
 
         self._selector = QComboBox()
         self._selector.setObjectName("trendMetric")
-        self._selector.setToolTip("Metric to plot in its own unit, or all of them normalised")
+        self._selector.setToolTip(
+            translate("TrendPlot", "Metric to plot in its own unit, or all of them normalised")
+        )
         self._selector.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self._selector.setMinimumContentsLength(14)
-        self._selector.addItem(ALL_METRICS_TEXT, None)
+        self._selector.addItem(translate("TrendPlot", ALL_METRICS_TEXT), None)
         self._selector.currentIndexChanged.connect(self._on_selector_changed)
 
         self._follow = QCheckBox()
         self._follow.setObjectName("trendFollowLive")
-        self._follow.setText("Follow live")
-        self._follow.setToolTip("Keep the time axis on the last window; panning turns this off")
+        self._follow.setText(translate("TrendPlot", "Follow live"))
+        self._follow.setToolTip(
+            translate("TrendPlot", "Keep the time axis on the last window; panning turns this off")
+        )
         self._follow.setChecked(True)
         self._follow.toggled.connect(self._on_follow_toggled)
 
@@ -339,8 +344,10 @@ class TrendPlot(QWidget):
         if not stale:
             self._stale_badge.hide()
             return
-        when = f" · last update {format_clock(since)}" if since else ""
-        self._stale_badge.setText(f"STALE{when}")
+        text = translate("TrendPlot", "STALE")
+        if since:
+            text += translate("TrendPlot", " · last update {time}").format(time=format_clock(since))
+        self._stale_badge.setText(text)
         self._stale_badge.show()
 
     def stale_text(self) -> str:
@@ -373,7 +380,7 @@ class TrendPlot(QWidget):
             axis.setStyle(tickFont=tick_font)
         plot.getAxis("left").enableAutoSIPrefix(False)
         plot.getAxis("left").setWidth(56)
-        plot.setLabel("bottom", TIME_AXIS_TEXT, color=CHART_DIM_TEXT_COLOR)
+        plot.setLabel("bottom", translate("TrendPlot", TIME_AXIS_TEXT), color=CHART_DIM_TEXT_COLOR)
         self._legend = _PinnedLegend(
             offset=None,
             brush=pg.mkBrush(CHART_LEGEND_BACKGROUND),
@@ -501,7 +508,7 @@ class TrendPlot(QWidget):
     def _update_axis_label(self) -> None:
         metric = self._selected
         if metric is None:
-            text = NORMALISED_AXIS_TEXT
+            text = translate("TrendPlot", NORMALISED_AXIS_TEXT)
         else:
             unit = self._series[metric].unit
             text = f"{metric} ({unit})" if unit else metric
@@ -528,8 +535,8 @@ class TrendPlot(QWidget):
         if self._selected is not None:
             warn, alarm = self._thresholds.get(self._selected, (None, None))
         for name, line, value in (
-            ("warn", self._warn_line, warn),
-            ("alarm", self._alarm_line, alarm),
+            (translate("TrendPlot", "warn"), self._warn_line, warn),
+            (translate("TrendPlot", "alarm"), self._alarm_line, alarm),
         ):
             if value is None or not math.isfinite(value):
                 line.setVisible(False)

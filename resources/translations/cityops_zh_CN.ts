@@ -1,0 +1,1142 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AddFeedDialog</name>
+    <message>
+        <source>Add MQTT feed</source>
+        <translation>添加 MQTT 数据源</translation>
+    </message>
+    <message>
+        <source>e.g. noise-east</source>
+        <translation>例如 noise-east</translation>
+    </message>
+    <message>
+        <source>e.g. yiyang/env/noise/#</source>
+        <translation>例如 yiyang/env/noise/#</translation>
+    </message>
+    <message>
+        <source>&amp;Name</source>
+        <translation>名称(&amp;N)</translation>
+    </message>
+    <message>
+        <source>&amp;Broker</source>
+        <translation>消息代理(&amp;B)</translation>
+    </message>
+    <message>
+        <source>&amp;Topic filter</source>
+        <translation>主题过滤(&amp;T)</translation>
+    </message>
+    <message>
+        <source>&amp;Format</source>
+        <translation>格式(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Domain</source>
+        <translation>领域(&amp;D)</translation>
+    </message>
+    <message>
+        <source>&amp;QoS</source>
+        <translation>QoS(&amp;Q)</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmState</name>
+    <message>
+        <source>Normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>Unacknowledged</source>
+        <translation>未确认</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Cleared, unack.</source>
+        <translation>已恢复，未确认</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmTable</name>
+    <message>
+        <source> (stale)</source>
+        <translation>（数据过期）</translation>
+    </message>
+    <message>
+        <source>last update {time}</source>
+        <translation>最后更新 {time}</translation>
+    </message>
+    <message>
+        <source>acknowledged by {user} at {time}</source>
+        <translation>{user} 于 {time} 确认</translation>
+    </message>
+    <message>
+        <source>acknowledged at {time}</source>
+        <translation>于 {time} 确认</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Acknowledge the selected alarms (Ctrl+K)</source>
+        <translation>确认所选告警（Ctrl+K）</translation>
+    </message>
+    <message>
+        <source>Acknowledge all visible</source>
+        <translation>确认全部可见告警</translation>
+    </message>
+    <message>
+        <source>Acknowledge every alarm listed that needs it</source>
+        <translation>确认列表中所有待确认的告警</translation>
+    </message>
+    <message>
+        <source>{count} active</source>
+        <translation>{count} 条活动</translation>
+    </message>
+    <message>
+        <source>{count} unacknowledged</source>
+        <translation>{count} 条未确认</translation>
+    </message>
+</context>
+<context>
+    <name>Column</name>
+    <message>
+        <source>Severity</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Entity</source>
+        <translation>对象</translation>
+    </message>
+    <message>
+        <source>Metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Condition</source>
+        <translation>条件</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Threshold</source>
+        <translation>阈值</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>产生时间</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>次数</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Topic</source>
+        <translation>主题</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Payload excerpt</source>
+        <translation>报文摘录</translation>
+    </message>
+    <message>
+        <source>Feed</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <source>Last message</source>
+        <translation>最后消息</translation>
+    </message>
+    <message>
+        <source>Rate (msg/s)</source>
+        <translation>速率（条/秒）</translation>
+    </message>
+    <message>
+        <source>Messages</source>
+        <translation>消息数</translation>
+    </message>
+    <message>
+        <source>Errors</source>
+        <translation>错误数</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>详情</translation>
+    </message>
+</context>
+<context>
+    <name>Condition</name>
+    <message>
+        <source>Low-low</source>
+        <translation>低低限</translation>
+    </message>
+    <message>
+        <source>Low</source>
+        <translation>低限</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高限</translation>
+    </message>
+    <message>
+        <source>High-high</source>
+        <translation>高高限</translation>
+    </message>
+    <message>
+        <source>External</source>
+        <translation>外部</translation>
+    </message>
+</context>
+<context>
+    <name>Config</name>
+    <message>
+        <source>Yiyang Integrated Command Platform</source>
+        <translation>益阳市综合指挥平台</translation>
+    </message>
+    <message>
+        <source>Worst AQI</source>
+        <translation>最差 AQI</translation>
+    </message>
+    <message>
+        <source>Mean PM2.5</source>
+        <translation>平均 PM2.5</translation>
+    </message>
+    <message>
+        <source>Zi River peak level</source>
+        <translation>资江最高水位</translation>
+    </message>
+    <message>
+        <source>Mean road occupancy</source>
+        <translation>平均道路占有率</translation>
+    </message>
+    <message>
+        <source>Worst bus delay</source>
+        <translation>公交最大延误</translation>
+    </message>
+    <message>
+        <source>Free parking</source>
+        <translation>空闲车位</translation>
+    </message>
+    <message>
+        <source>Active incidents</source>
+        <translation>进行中事件</translation>
+    </message>
+    <message>
+        <source>Longest clinic queue</source>
+        <translation>诊所最长排队</translation>
+    </message>
+    <message>
+        <source>Fullest waste bin</source>
+        <translation>垃圾桶最满</translation>
+    </message>
+    <message>
+        <source>spaces</source>
+        <translation>个车位</translation>
+    </message>
+    <message>
+        <source>patients</source>
+        <translation>人</translation>
+    </message>
+</context>
+<context>
+    <name>DeadLetters</name>
+    <message>
+        <source>Received at {time}</source>
+        <translation>接收于 {time}</translation>
+    </message>
+</context>
+<context>
+    <name>Domain</name>
+    <message>
+        <source>traffic</source>
+        <translation>交通</translation>
+    </message>
+    <message>
+        <source>environment</source>
+        <translation>环境</translation>
+    </message>
+    <message>
+        <source>water</source>
+        <translation>水务</translation>
+    </message>
+    <message>
+        <source>energy</source>
+        <translation>能源</translation>
+    </message>
+    <message>
+        <source>safety</source>
+        <translation>公共安全</translation>
+    </message>
+    <message>
+        <source>transport</source>
+        <translation>公共交通</translation>
+    </message>
+    <message>
+        <source>health</source>
+        <translation>卫生健康</translation>
+    </message>
+    <message>
+        <source>city</source>
+        <translation>城市</translation>
+    </message>
+</context>
+<context>
+    <name>EntityDetails</name>
+    <message>
+        <source> (stale)</source>
+        <translation>（数据过期）</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>领域</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Feed</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <source>Metric</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Age</source>
+        <translation>时长</translation>
+    </message>
+    <message>
+        <source>Last hour</source>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <source>Limits</source>
+        <translation>限值</translation>
+    </message>
+    <message>
+        <source>Select a station on the map, in the alarm list or with Ctrl+F</source>
+        <translation>在地图、告警列表中或用 Ctrl+F 选择站点</translation>
+    </message>
+    <message>
+        <source>Active alarms</source>
+        <translation>活动告警</translation>
+    </message>
+    <message>
+        <source>STALE</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>no location</source>
+        <translation>无位置</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>{feed}: {state}, last message {time}</source>
+        <translation>{feed}：{state}，最后消息 {time}</translation>
+    </message>
+    <message>
+        <source>{severity} · {metric} {condition} · {value} (limit {limit}) · {state}</source>
+        <translation>{severity} · {metric} {condition} · {value}（限值 {limit}）· {state}</translation>
+    </message>
+</context>
+<context>
+    <name>EntityType</name>
+    <message>
+        <source>air quality station</source>
+        <translation>空气质量监测站</translation>
+    </message>
+    <message>
+        <source>water quality station</source>
+        <translation>水质监测站</translation>
+    </message>
+    <message>
+        <source>noise monitor</source>
+        <translation>噪声监测点</translation>
+    </message>
+    <message>
+        <source>river gauge</source>
+        <translation>水位站</translation>
+    </message>
+    <message>
+        <source>pumping station</source>
+        <translation>泵站</translation>
+    </message>
+    <message>
+        <source>intersection</source>
+        <translation>路口</translation>
+    </message>
+    <message>
+        <source>traffic checkpoint</source>
+        <translation>交通卡口</translation>
+    </message>
+    <message>
+        <source>epidemic checkpoint</source>
+        <translation>防疫检查点</translation>
+    </message>
+    <message>
+        <source>streetlight</source>
+        <translation>路灯</translation>
+    </message>
+    <message>
+        <source>parking lot</source>
+        <translation>停车场</translation>
+    </message>
+    <message>
+        <source>waste bin</source>
+        <translation>垃圾桶</translation>
+    </message>
+    <message>
+        <source>clinic</source>
+        <translation>诊所</translation>
+    </message>
+    <message>
+        <source>bus</source>
+        <translation>公交车</translation>
+    </message>
+    <message>
+        <source>camera</source>
+        <translation>摄像头</translation>
+    </message>
+</context>
+<context>
+    <name>FeedHealth</name>
+    <message>
+        <source>Pause feed</source>
+        <translation>暂停数据源</translation>
+    </message>
+    <message>
+        <source>Ask to stop taking messages from the selected feed</source>
+        <translation>请求停止接收所选数据源的消息</translation>
+    </message>
+    <message>
+        <source>Resume feed</source>
+        <translation>恢复数据源</translation>
+    </message>
+    <message>
+        <source>Ask to take messages from the selected feed again</source>
+        <translation>请求重新接收所选数据源的消息</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>恢复</translation>
+    </message>
+    <message>
+        <source>Copy payload</source>
+        <translation>复制报文</translation>
+    </message>
+    <message>
+        <source>Copy the selected dead letter's payload excerpt</source>
+        <translation>复制所选死信的报文摘录</translation>
+    </message>
+    <message>
+        <source>Select a dead letter to see its payload excerpt</source>
+        <translation>选择一条死信以查看报文摘录</translation>
+    </message>
+    <message>
+        <source>Dead letters: select a feed</source>
+        <translation>死信：请选择数据源</translation>
+    </message>
+    <message>
+        <source>Dead letters of {feed}: {count}</source>
+        <translation>{feed} 的死信：{count} 条</translation>
+    </message>
+    <message>
+        <source>1 feed</source>
+        <translation>1 个数据源</translation>
+    </message>
+    <message>
+        <source>{count} feeds</source>
+        <translation>{count} 个数据源</translation>
+    </message>
+</context>
+<context>
+    <name>FeedState</name>
+    <message>
+        <source>Connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Stale</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>Failing</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>Down</source>
+        <translation>离线</translation>
+    </message>
+</context>
+<context>
+    <name>FeedStateWord</name>
+    <message>
+        <source>connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>connected</source>
+        <translation>已连接</translation>
+    </message>
+    <message>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>stale</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>failing</source>
+        <translation>故障</translation>
+    </message>
+    <message>
+        <source>down</source>
+        <translation>离线</translation>
+    </message>
+</context>
+<context>
+    <name>FeedTable</name>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>No message received yet</source>
+        <translation>尚未收到消息</translation>
+    </message>
+    <message>
+        <source>Last message at {time}</source>
+        <translation>最后消息于 {time}</translation>
+    </message>
+    <message>
+        <source>{rate} messages per second</source>
+        <translation>每秒 {rate} 条消息</translation>
+    </message>
+</context>
+<context>
+    <name>Format</name>
+    <message>
+        <source>never</source>
+        <translation>从未</translation>
+    </message>
+    <message>
+        <source>just now</source>
+        <translation>刚刚</translation>
+    </message>
+    <message>
+        <source>{n} s ago</source>
+        <translation>{n} 秒前</translation>
+    </message>
+    <message>
+        <source>{n} min ago</source>
+        <translation>{n} 分钟前</translation>
+    </message>
+    <message>
+        <source>{n} h ago</source>
+        <translation>{n} 小时前</translation>
+    </message>
+    <message>
+        <source>{n} d ago</source>
+        <translation>{n} 天前</translation>
+    </message>
+</context>
+<context>
+    <name>Freshness</name>
+    <message>
+        <source>NOT LIVE — {reasons}</source>
+        <translation>非实时 — {reasons}</translation>
+    </message>
+    <message>
+        <source>; </source>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>broker {name} {state} since {time}</source>
+        <translation>消息代理 {name} 自 {time} 起{state}</translation>
+    </message>
+    <message>
+        <source>feed {name} {state} since {time}</source>
+        <translation>数据源 {name} 自 {time} 起{state}</translation>
+    </message>
+    <message>
+        <source>{count} more feeds not live</source>
+        <translation>另有 {count} 个数据源非实时</translation>
+    </message>
+    <message>
+        <source>{count} feeds cut off</source>
+        <translation>{count} 个数据源已断开</translation>
+    </message>
+    <message>
+        <source>1 feed cut off</source>
+        <translation>1 个数据源已断开</translation>
+    </message>
+    <message>
+        <source>showing the last known state from the cache ({count} entities)</source>
+        <translation>正在显示离线缓存中的最后已知状态（{count} 个对象）</translation>
+    </message>
+    <message>
+        <source>no live data yet</source>
+        <translation>尚无实时数据</translation>
+    </message>
+</context>
+<context>
+    <name>Gauge</name>
+    <message>
+        <source>HIGH</source>
+        <translation>高限</translation>
+    </message>
+    <message>
+        <source>HIGH-HIGH</source>
+        <translation>高高限</translation>
+    </message>
+    <message>
+        <source>LOW</source>
+        <translation>低限</translation>
+    </message>
+    <message>
+        <source>LOW-LOW</source>
+        <translation>低低限</translation>
+    </message>
+    <message>
+        <source>stale</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>above scale</source>
+        <translation>超出量程上限</translation>
+    </message>
+    <message>
+        <source>below scale</source>
+        <translation>低于量程下限</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>{title} — CityOps</source>
+        <translation>{title} — CityOps</translation>
+    </message>
+    <message>
+        <source>[DEMO DATA]</source>
+        <translation>［演示数据］</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <source>KPIs</source>
+        <translation>KPI 指标</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Entity details</source>
+        <translation>对象详情</translation>
+    </message>
+    <message>
+        <source>Trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Feeds</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <source>DEMO DATA — simulated Yiyang city, not live city feeds</source>
+        <translation>演示数据 — 模拟的益阳城市，非真实城市数据源</translation>
+    </message>
+    <message>
+        <source>Broker: —</source>
+        <translation>消息代理：—</translation>
+    </message>
+    <message>
+        <source>{rate} msg/s</source>
+        <translation>{rate} 条/秒</translation>
+    </message>
+    <message>
+        <source>Add feed…</source>
+        <translation>添加数据源…</translation>
+    </message>
+    <message>
+        <source>Remove feed</source>
+        <translation>移除数据源</translation>
+    </message>
+    <message>
+        <source>Feed not added</source>
+        <translation>未添加数据源</translation>
+    </message>
+    <message>
+        <source>feeds cannot be changed here</source>
+        <translation>此处不能更改数据源</translation>
+    </message>
+    <message>
+        <source>Feed {name!r} added until the app closes</source>
+        <translation>已添加数据源 {name!r}，有效至应用关闭</translation>
+    </message>
+    <message>
+        <source>Stop receiving feed {name!r} until the app restarts?</source>
+        <translation>在应用重启前停止接收数据源 {name!r}？</translation>
+    </message>
+    <message>
+        <source>Feed not removed</source>
+        <translation>未移除数据源</translation>
+    </message>
+    <message>
+        <source>Feed {name!r} removed</source>
+        <translation>已移除数据源 {name!r}</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>NOT LIVE</source>
+        <translation>非实时</translation>
+    </message>
+    <message>
+        <source>OFFLINE CACHE DAMAGED since {since}: {detail} — {backlog} readings waiting in memory</source>
+        <translation>离线缓存自 {since} 起损坏：{detail} — {backlog} 条读数在内存中等待</translation>
+    </message>
+    <message>
+        <source>OFFLINE CACHE NOT WRITABLE since {since}: {detail} — {backlog} readings waiting in memory</source>
+        <translation>离线缓存自 {since} 起无法写入：{detail} — {backlog} 条读数在内存中等待</translation>
+    </message>
+    <message>
+        <source>, {dropped} dropped</source>
+        <translation>，已丢弃 {dropped} 条</translation>
+    </message>
+    <message>
+        <source>; it will be moved aside at the next start</source>
+        <translation>；下次启动时将移到一旁</translation>
+    </message>
+    <message>
+        <source>CACHE REPLACED: {text}</source>
+        <translation>缓存已替换：{text}</translation>
+    </message>
+    <message>
+        <source>Broker {brokers}</source>
+        <translation>消息代理 {brokers}</translation>
+    </message>
+    <message>
+        <source>Feeds: {ok}/{total} ok</source>
+        <translation>数据源：{ok}/{total} 正常</translation>
+    </message>
+    <message>
+        <source> · {count} need attention</source>
+        <translation> · {count} 个需处理</translation>
+    </message>
+    <message>
+        <source>Single-user mode: there are no accounts to switch to</source>
+        <translation>单用户模式：没有可切换的账户</translation>
+    </message>
+    <message>
+        <source>Signed in: {user}</source>
+        <translation>已登录：{user}</translation>
+    </message>
+    <message>
+        <source>{user} is signed in as {role}: {permission} needs the {needed} role or higher</source>
+        <translation>{user} 以{role}身份登录：“{permission}”需要{needed}或更高角色</translation>
+    </message>
+    <message>
+        <source>Signed in (user · role · workstation)</source>
+        <translation>已登录（用户 · 角色 · 工作站）</translation>
+    </message>
+    <message>
+        <source>Not allowed: {why}</source>
+        <translation>不允许：{why}</translation>
+    </message>
+    <message>
+        <source>Not done: {why}</source>
+        <translation>未执行：{why}</translation>
+    </message>
+    <message>
+        <source>Acknowledge failed</source>
+        <translation>确认失败</translation>
+    </message>
+    <message>
+        <source>Nothing was acknowledged:
+{error}</source>
+        <translation>未确认任何告警：
+{error}</translation>
+    </message>
+    <message>
+        <source>Acknowledged {count} alarm(s)</source>
+        <translation>已确认 {count} 条告警</translation>
+    </message>
+    <message>
+        <source>; {count} needed no acknowledgement</source>
+        <translation>；{count} 条无需确认</translation>
+    </message>
+    <message>
+        <source>{name} has no location on the map</source>
+        <translation>{name} 在地图上没有位置</translation>
+    </message>
+    <message>
+        <source>Export alarms</source>
+        <translation>导出告警</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+        <source>Could not write {path}:
+{error}</source>
+        <translation>无法写入 {path}：
+{error}</translation>
+    </message>
+    <message>
+        <source>Export failed</source>
+        <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Exported {count} alarms to {path}</source>
+        <translation>已导出 {count} 条告警到 {path}</translation>
+    </message>
+</context>
+<context>
+    <name>Permission</name>
+    <message>
+        <source>acknowledge</source>
+        <translation>确认告警</translation>
+    </message>
+    <message>
+        <source>shelve</source>
+        <translation>搁置告警</translation>
+    </message>
+    <message>
+        <source>comment</source>
+        <translation>添加备注</translation>
+    </message>
+    <message>
+        <source>out of service</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <source>close incident</source>
+        <translation>关闭事件</translation>
+    </message>
+    <message>
+        <source>leave kiosk</source>
+        <translation>退出大屏模式</translation>
+    </message>
+    <message>
+        <source>manage users</source>
+        <translation>管理用户</translation>
+    </message>
+</context>
+<context>
+    <name>Role</name>
+    <message>
+        <source>viewer</source>
+        <translation>查看员</translation>
+    </message>
+    <message>
+        <source>operator</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>supervisor</source>
+        <translation>班长</translation>
+    </message>
+    <message>
+        <source>admin</source>
+        <translation>管理员</translation>
+    </message>
+</context>
+<context>
+    <name>SearchPopup</name>
+    <message>
+        <source>Station</source>
+        <translation>站点</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+</context>
+<context>
+    <name>Severity</name>
+    <message>
+        <source>Low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>Medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>High</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>Critical</source>
+        <translation>紧急</translation>
+    </message>
+</context>
+<context>
+    <name>SignInDialog</name>
+    <message>
+        <source>Switch user — CityOps</source>
+        <translation>切换用户 — CityOps</translation>
+    </message>
+    <message>
+        <source>Sign in — CityOps</source>
+        <translation>登录 — CityOps</translation>
+    </message>
+    <message>
+        <source>Signed in now: {user} ({role}). Sign in as the next person on this workstation.</source>
+        <translation>当前登录：{user}（{role}）。请以本工作站的下一位人员身份登录。</translation>
+    </message>
+    <message>
+        <source>Sign in to work on this workstation.</source>
+        <translation>请登录以使用本工作站。</translation>
+    </message>
+    <message>
+        <source>Sign in</source>
+        <translation>登录</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>Workstation</source>
+        <translation>工作站</translation>
+    </message>
+    <message>
+        <source>&amp;User name</source>
+        <translation>用户名(&amp;U)</translation>
+    </message>
+    <message>
+        <source>&amp;Password</source>
+        <translation>密码(&amp;P)</translation>
+    </message>
+    <message>
+        <source>Wait {seconds} s</source>
+        <translation>请等待 {seconds} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>TrendPlot</name>
+    <message>
+        <source>All (normalised)</source>
+        <translation>全部（归一化）</translation>
+    </message>
+    <message>
+        <source>normalised per metric (0 = min, 1 = max)</source>
+        <translation>按指标归一化（0 = 最小，1 = 最大）</translation>
+    </message>
+    <message>
+        <source>time (local)</source>
+        <translation>时间（本地）</translation>
+    </message>
+    <message>
+        <source>Metric to plot in its own unit, or all of them normalised</source>
+        <translation>按自身单位绘制的指标，或全部指标归一化</translation>
+    </message>
+    <message>
+        <source>Follow live</source>
+        <translation>跟随实时</translation>
+    </message>
+    <message>
+        <source>Keep the time axis on the last window; panning turns this off</source>
+        <translation>时间轴保持在最近窗口；平移会关闭此项</translation>
+    </message>
+    <message>
+        <source>STALE</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source> · last update {time}</source>
+        <translation> · 最后更新 {time}</translation>
+    </message>
+    <message>
+        <source>warn</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>alarm</source>
+        <translation>告警</translation>
+    </message>
+</context>
+<context>
+    <name>WindowMenus</name>
+    <message>
+        <source>Acknowledge the selected alarms (in the alarm list)</source>
+        <translation>确认所选告警（在告警列表中）</translation>
+    </message>
+    <message>
+        <source>Locate the selected alarm's source on the map (in the alarm list)</source>
+        <translation>在地图上定位所选告警的来源（在告警列表中）</translation>
+    </message>
+    <message>
+        <source>Move between panels</source>
+        <translation>在面板之间切换</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Export alarms as CSV…</source>
+        <translation>导出告警为 CSV(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>S&amp;witch user…</source>
+        <translation>切换用户(&amp;W)…</translation>
+    </message>
+    <message>
+        <source>Single-user mode ([auth] in the config): no accounts</source>
+        <translation>单用户模式（配置中的 [auth]）：没有账户</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>转到(&amp;G)</translation>
+    </message>
+    <message>
+        <source>&amp;Find station or alarm…</source>
+        <translation>查找站点或告警(&amp;F)…</translation>
+    </message>
+    <message>
+        <source>&amp;Command palette…</source>
+        <translation>命令面板(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Full screen</source>
+        <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;Keyboard shortcuts</source>
+        <translation>快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>Station name or id, alarm text…</source>
+        <translation>站点名称或编号、告警文字…</translation>
+    </message>
+    <message>
+        <source>Type an action, a station or an alarm…</source>
+        <translation>输入操作、站点或告警…</translation>
+    </message>
+    <message>
+        <source>Keyboard shortcuts</source>
+        <translation>快捷键</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+</context>
+<context>
+    <name>WorkstationDocks</name>
+    <message>
+        <source>layouts are not saved on this workstation</source>
+        <translation>本工作站不保存布局</translation>
+    </message>
+    <message>
+        <source>&amp;Save layout as…</source>
+        <translation>布局另存为(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>&amp;Restore layout</source>
+        <translation>恢复布局(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;set layout</source>
+        <translation>重置布局(&amp;E)</translation>
+    </message>
+    <message>
+        <source>Save layout</source>
+        <translation>保存布局</translation>
+    </message>
+    <message>
+        <source>Layout name:</source>
+        <translation>布局名称：</translation>
+    </message>
+    <message>
+        <source>Layout not saved</source>
+        <translation>布局未保存</translation>
+    </message>
+</context>
+</TS>
