@@ -43,20 +43,16 @@ messages' topics, log lines), never as configured.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http
 import http.client
 import json
 import logging
 import random
-import socket
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import metadata
-from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -69,6 +65,7 @@ import urllib3.response
 from services.addresses import redact_url
 from services.config import FeedConfig, HttpSettings
 from services.feeds.http.errors import describe_error, short_text
+from services.feeds.http.transport import Cutoff, new_session, request_context
 from services.limits import MAX_PAYLOAD_BYTES
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
@@ -84,115 +81,6 @@ MAX_LINK_LENGTH = 4096
 _CHUNK_BYTES = 64 * 1024
 _MAX_REMEMBERED_URLS = 256
 _STOP_CHECK_SECONDS = 0.05
-
-
-def _user_agent() -> str:
-    try:
-        version = metadata.version("cityops")
-    except metadata.PackageNotFoundError:
-        version = "dev"
-    return f"CityOps/{version}"
-
-
-USER_AGENT = _user_agent()
-
-
-class _Cutoff:
-    """The sockets one request reads from, so that another thread can end it at once."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._cut = False
-
-    def watch(self, sock: object) -> None:
-        """Note a socket the request is about to read from (shut at once if already cut)."""
-        if not isinstance(sock, socket.socket):
-            return
-        with self._lock:
-            if not self._cut:
-                self._sockets.append(sock)
-                return
-        _shut_down(sock)
-
-    def cut(self) -> None:
-        """Shut the request's sockets down: a blocked read returns and the request fails."""
-        with self._lock:
-            self._cut = True
-            sockets, self._sockets = self._sockets, []
-        for sock in sockets:
-            _shut_down(sock)
-
-
-def _shut_down(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for TLS sockets: the reading thread still owns the
-    # TLS state; it sees the connection end.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-_request = threading.local()
-"""``cutoff``: the :class:`_Cutoff` of the request running on this (helper) thread."""
-
-
-def _watch_socket(sock: object) -> None:
-    cutoff: _Cutoff | None = getattr(_request, "cutoff", None)
-    if cutoff is not None:
-        cutoff.watch(sock)
-
-
-class _WatchedHTTPConnection(urllib3.connection.HTTPConnection):
-    """Reports its socket to the running request before waiting for the response."""
-
-    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-        _watch_socket(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPSConnection(urllib3.connection.HTTPSConnection):
-    """Reports its socket to the running request before waiting for the response."""
-
-    def getresponse(self) -> urllib3.response.HTTPResponse:  # type: ignore[override]
-        _watch_socket(self.sock)
-        return super().getresponse()
-
-
-class _WatchedHTTPPool(urllib3.connectionpool.HTTPConnectionPool):
-    ConnectionCls = _WatchedHTTPConnection
-
-
-class _WatchedHTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
-    ConnectionCls = _WatchedHTTPSConnection
-
-
-_WATCHED_POOLS: dict[str, type[urllib3.connectionpool.HTTPConnectionPool]] = {
-    "http": _WatchedHTTPPool,
-    "https": _WatchedHTTPSPool,
-}
-
-
-class _WatchedAdapter(requests.adapters.HTTPAdapter):
-    """requests' adapter with connections whose sockets a request's deadline can cut."""
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):  # SOCKS pools have their own classes
-            manager.pool_classes_by_scheme = dict(_WATCHED_POOLS)
-        return manager
-
-
-def _new_session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    for prefix in ("http://", "https://"):
-        session.mount(prefix, _WatchedAdapter())
-    return session
 
 
 @dataclass(slots=True)
@@ -365,7 +253,7 @@ class _FeedWorker:
         log.debug(
             "feed %r: polling %s every %g s", self.feed.name, self.label, self.settings.interval
         )
-        session = _new_session()
+        session = new_session()
         next_due = time.monotonic()
         try:
             self._report(FeedState.CONNECTING, "first poll")
@@ -515,7 +403,7 @@ class _FeedWorker:
         """
         box: list[_Result] = []
         done = threading.Event()
-        cutoff = _Cutoff()
+        cutoff = Cutoff()
         budget = self.settings.timeout * RESPONSE_DEADLINE_FACTOR
         deadline = time.monotonic() + budget
         request_headers = dict(headers)
@@ -527,13 +415,13 @@ class _FeedWorker:
                 request_headers["If-Modified-Since"] = known.last_modified
 
         def fetch() -> None:
-            _request.cutoff = cutoff
+            request_context.cutoff = cutoff
             try:
                 box.append(self._fetch(session, url, request_headers))
             except Exception as error:  # never let a request error escape the helper thread
                 box.append(_Result(error=f"request failed: {short_text(error)}", transient=True))
             finally:
-                _request.cutoff = None
+                request_context.cutoff = None
                 done.set()
 
         helper = threading.Thread(
