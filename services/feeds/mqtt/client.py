@@ -63,16 +63,12 @@ Network callbacks only append to ``sink``; they never touch Qt or the state.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import logging
 import random
 import select
-import socket
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -85,6 +81,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from services.addresses import topic_filter_problem
 from services.config import BrokerConfig, FeedConfig
+from services.feeds.mqtt.acks import AckQueue, Wakeup
 from services.feeds.mqtt.errors import (
     CREDENTIAL_REFUSALS,
     PahoLogTap,
@@ -108,35 +105,6 @@ LOOP_INTERVAL = 0.1
 """How long one network loop iteration waits for traffic or a wake-up."""
 KEEPALIVE_GRACE = 1.5
 """Drop a connection that has heard nothing from its broker for this many keep-alives."""
-
-_AckEntry = tuple[int, int, int]
-"""(connection number, packet id, QoS) of a message waiting to be acknowledged."""
-
-
-class _PendingAck:
-    """The acknowledgement of one QoS 1/2 message, queued once every feed it was handed to
-    (one RawMessage each) has called its own ``ack``; repeated calls count once."""
-
-    __slots__ = ("_entry", "_lock", "_queue", "_waiting")
-
-    def __init__(self, queue: Callable[[_AckEntry], None], entry: _AckEntry, parts: int) -> None:
-        self._queue = queue
-        self._entry = entry
-        self._waiting = set(range(parts))
-        self._lock = threading.Lock()
-
-    def handles(self) -> list[Callable[[], None]]:
-        """One ``RawMessage.ack`` per part."""
-        return [functools.partial(self._done, part) for part in sorted(self._waiting)]
-
-    def _done(self, part: int) -> None:
-        with self._lock:
-            if part not in self._waiting:
-                return
-            self._waiting.discard(part)
-            if self._waiting:
-                return
-        self._queue(self._entry)
 
 
 class MqttFeedClient:
@@ -182,10 +150,8 @@ class MqttFeedClient:
 
         # Acknowledgements: queued by the ingest worker, sent by the network thread, which
         # the wake-up socket pair interrupts (also for feed changes and stop()).
-        self._acks: deque[_AckEntry] = deque()
-        self._wake_pending = False
-        self._wake_reader: socket.socket | None = None
-        self._wake_writer: socket.socket | None = None
+        self._wakeup = Wakeup()
+        self._acks = AckQueue(self._wakeup.wake, self.label)
 
         self._stop_requested = threading.Event()
         self._thread: threading.Thread | None = None
@@ -254,10 +220,7 @@ class MqttFeedClient:
                 return
             self._started = True
             self._stop_requested.clear()
-            self._wake_reader, self._wake_writer = socket.socketpair()
-            self._wake_reader.setblocking(False)
-            self._wake_writer.setblocking(False)
-            self._wake_pending = False
+            self._wakeup.open()
             client.connect_async(
                 self.broker.address.host,
                 self.broker.address.port,
@@ -278,7 +241,7 @@ class MqttFeedClient:
             self._started = False
             thread = self._thread
         self._stop_requested.set()
-        self._wake()
+        self._wakeup.wake()
         if thread is not None:
             thread.join(timeout)
             if thread.is_alive():
@@ -415,7 +378,7 @@ class MqttFeedClient:
         self._routes = routes
         self._matcher = matcher
         self._dirty.set()
-        self._wake()
+        self._wakeup.wake()
 
     # -- events --------------------------------------------------------------------------
     def _active_feed_names(self) -> tuple[str, ...]:
@@ -441,22 +404,6 @@ class MqttFeedClient:
             log.exception("the sink of %s rejected %r", self.label, item)
 
     # -- acknowledgements and wake-ups (any thread) ----------------------------------------
-    def _wake(self) -> None:
-        """Interrupt the network thread's wait (cheap; any thread)."""
-        if self._wake_pending:
-            return
-        self._wake_pending = True
-        writer = self._wake_writer
-        if writer is not None:
-            # OSError: the buffer is full (it is awake anyway) or closed (it has stopped)
-            with contextlib.suppress(OSError):
-                writer.send(b"\0")
-
-    def _queue_ack(self, entry: _AckEntry) -> None:
-        """Hand an acknowledgement to the network thread (the ingest worker calls this)."""
-        self._acks.append(entry)
-        self._wake()
-
     def _report_down(self, detail: str) -> None:
         if self._stop_requested.is_set():
             return
@@ -473,14 +420,7 @@ class MqttFeedClient:
             self._emit(FeedState.DOWN, "internal error (see the log)")
         finally:
             self._connected = False
-            self._close_wake_sockets()
-
-    def _close_wake_sockets(self) -> None:
-        reader, writer = self._wake_reader, self._wake_writer
-        self._wake_reader = self._wake_writer = None
-        for end in (writer, reader):
-            if end is not None:
-                end.close()
+            self._wakeup.close()
 
     def _run_connections(self) -> None:
         attempt = 0
@@ -559,13 +499,7 @@ class MqttFeedClient:
                 self._report_down(f"internal error: {type(error).__name__}: {error}")
                 break  # the next reconnect() closes the socket
         self._connected = False
-        if self._acks:
-            log.debug(
-                "%d acknowledgements for the ended connection to %s dropped (redelivered)",
-                len(self._acks),
-                self.label,
-            )
-            self._acks.clear()
+        self._acks.drop()
         if self._connack_at is None:
             return None
         return time.monotonic() - self._connack_at
@@ -579,8 +513,9 @@ class MqttFeedClient:
         pending = getattr(sock, "pending", None)
         buffered = pending() if callable(pending) else 0  # TLS or WebSocket bytes read ahead
         readers: list[Any] = [sock]
-        if self._wake_reader is not None:
-            readers.append(self._wake_reader)
+        wake_reader = self._wakeup.reader
+        if wake_reader is not None:
+            readers.append(wake_reader)
         writers: list[Any] = [sock] if client.want_write() else []
         try:
             readable, writable, _ = select.select(
@@ -588,8 +523,8 @@ class MqttFeedClient:
             )
         except (OSError, ValueError, TypeError):  # the socket was closed under us
             return MQTTErrorCode.MQTT_ERR_CONN_LOST
-        if self._wake_reader is not None and self._wake_reader in readable:
-            self._drain_wake_socket()
+        if wake_reader is not None and wake_reader in readable:
+            self._wakeup.drain()
         if sock in readable or buffered:
             result = client.loop_read()
             if result != MQTTErrorCode.MQTT_ERR_SUCCESS or client.socket() is None:
@@ -602,30 +537,9 @@ class MqttFeedClient:
                 return result
         return client.loop_misc()
 
-    def _drain_wake_socket(self) -> None:
-        reader = self._wake_reader
-        if reader is None:
-            return
-        try:
-            while reader.recv(4096):
-                pass
-        except OSError:  # BlockingIOError: drained
-            pass
-        self._wake_pending = False  # after draining: a wake-up from now on sends a new byte
-
     def _send_acks(self, client: mqtt.Client) -> None:
         """Acknowledge what the ingest worker has stored, on the connection it came on."""
-        stale = 0
-        while self._acks:
-            connection, mid, qos = self._acks.popleft()
-            if connection != self._connection or self._connack_at is None:
-                stale += 1
-                continue
-            client.ack(mid, qos)
-        if stale:
-            log.debug(
-                "%d acknowledgements for an earlier connection to %s dropped", stale, self.label
-            )
+        self._acks.send(client, self._connection, self._connack_at is not None)
 
     def _sync_subscriptions(self, client: mqtt.Client) -> None:
         """Bring the broker's subscriptions in line with the active feeds."""
@@ -769,7 +683,7 @@ class MqttFeedClient:
         acks: Sequence[Callable[[], None] | None] = [None] * len(names)
         if self._manual_ack and message.qos > 0:
             entry = (self._connection, message.mid, message.qos)
-            acks = _PendingAck(self._queue_ack, entry, len(names)).handles()
+            acks = self._acks.handles(entry, len(names))
         received = time.time()
         payload = bytes(message.payload)
         retained = bool(message.retain)
@@ -779,7 +693,7 @@ class MqttFeedClient:
     def _acknowledge_now(self, message: mqtt.MQTTMessage) -> None:
         """A message nobody will store still needs its acknowledgement (manual mode)."""
         if self._manual_ack and message.qos > 0:
-            self._queue_ack((self._connection, message.mid, message.qos))
+            self._acks.put((self._connection, message.mid, message.qos))
 
 
 def _feed_names(matches: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
