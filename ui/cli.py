@@ -18,7 +18,7 @@ from services.config.listen import ListenAddress, parse_listen_address
 from services.config.schema import THEMES
 from services.timeutil import parse_timestamp
 
-SUBCOMMANDS = ("run", "check-config", "export", "sim", "users")
+SUBCOMMANDS = ("run", "check-config", "export", "sim", "users", "audit")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LANGUAGES = ("en", "zh_CN")
 """The window's languages: English (the source) and Simplified Chinese."""
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_log_level(check, "WARNING")
 
     export = commands.add_parser("export", help="print cached alarms or readings to stdout")
-    export.add_argument("what", choices=("alarms", "readings"))
+    export.add_argument("what", choices=("alarms", "readings", "actions"))
     export.add_argument("--since", type=_time_argument, help="ISO-8601 time or epoch seconds")
     export.add_argument("--until", type=_time_argument, help="ISO-8601 time or epoch seconds")
     export.add_argument("--format", choices=("json", "csv"), default="json")
@@ -109,6 +109,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sim_arguments(sim)
     add_users_commands(commands)
+
+    audit = commands.add_parser("audit", help="check the audit trail of operator actions")
+    audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    verify = audit_actions.add_parser(
+        "verify", help="exit 0 when the trail is intact, 3 naming the first bad entry"
+    )
+    verify.add_argument("--cache-dir", type=Path, help="the offline cache folder")
+    _add_log_level(verify, "WARNING")
     return parser
 
 

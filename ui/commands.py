@@ -21,6 +21,8 @@ from services.auth.accounts import AccountsError, UserStore, default_users_file,
 from services.auth.roles import Role
 from services.config import ConfigError, load_config
 
+EXIT_AUDIT_BROKEN = 3
+"""``cityops audit verify`` found the trail edited, reordered or cut."""
 EXIT_CONFIG = 2
 """The exit code for a bad config file or bad options."""
 
@@ -207,7 +209,32 @@ def users(args: argparse.Namespace) -> int:
     return 0
 
 
+def audit(args: argparse.Namespace) -> int:
+    """Check the audit trail's hash chain: 0 when intact, 3 naming the first bad entry."""
+    from services.store.cache import CacheError, OfflineCache
+
+    cache_dir = args.cache_dir
+    if not (cache_dir / "cityops.sqlite3").exists():
+        print(f"cityops: no offline cache in {cache_dir}", file=sys.stderr)
+        return 1
+    try:
+        with OfflineCache(cache_dir) as cache:
+            report = cache.verify_audit()
+    except CacheError as error:
+        print(f"cityops: {error}", file=sys.stderr)
+        return 1
+    if not report.intact:
+        print(f"cityops audit: NOT intact: {report.problem}", file=sys.stderr)
+        return EXIT_AUDIT_BROKEN
+    print(
+        f"cityops audit: intact, {report.entries} entries; head {report.head_seq} "
+        f"{report.head_hash}"
+    )
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "audit": audit,
     "check-config": check_config,
     "export": export,
     "sim": sim,

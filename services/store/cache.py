@@ -14,11 +14,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import astuple
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
 from services.model import Alarm, AlarmState, AlertArea, Entity, OperatorAction, Reading, Snapshot
+from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.schema import (
     ALARM_COLUMNS,
     MIGRATIONS,
@@ -42,6 +44,7 @@ SECONDS_PER_DAY = 86_400.0
 PRUNE_CHUNK_ROWS = 5_000
 
 _T = TypeVar("_T")
+AUDIT_COLUMNS = 'seq, ts, kind, alarm_id, "user", workstation, note, prev_hash, hash'
 
 
 # SQLite primary result codes that matter to the operator.
@@ -383,6 +386,15 @@ class OfflineCache:
                 ),
             )
             conn.executemany(UPSERT_ALARM, (alarm_params(alarm) for _action, alarm in actions))
+            head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            last_seq, last_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            conn.executemany(
+                f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    astuple(entry)
+                    for entry in chain((a for a, _alarm in actions), last_seq, last_hash)
+                ),
+            )
 
         self._run("recording operator actions", work, write=True, durable=True)
         for action, _alarm in actions:
@@ -496,6 +508,28 @@ class OfflineCache:
             if limit is not None and len(found) >= limit:
                 return found[:limit]
         return found
+
+    def audit_entries(self, batch_size: int = 5_000) -> Iterator[AuditEntry]:
+        """The audit trail in stored order, read in short batches."""
+        after = -1
+        while True:
+
+            def work(conn: sqlite3.Connection, after: int = after) -> list[tuple[Any, ...]]:
+                return conn.execute(
+                    f"SELECT {AUDIT_COLUMNS} FROM audit WHERE rowid > ? ORDER BY rowid LIMIT ?",
+                    (after, batch_size),
+                ).fetchall()
+
+            rows = self._run("reading the audit trail", work, write=False)
+            if not rows:
+                return
+            for row in rows:
+                yield AuditEntry(*row)
+            after = int(rows[-1][0])
+
+    def verify_audit(self) -> AuditReport:
+        """Check the audit trail's hash chain (see :mod:`services.store.audit`)."""
+        return verify(self.audit_entries())
 
     def recent_start(self, window_s: float, limit: int, now: float) -> float:
         """Where the most recent readings start: ``now - window_s``, or later when more than

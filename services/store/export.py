@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from services.model import Alarm, Reading
+from services.store.audit import AuditEntry
 from services.store.cache import OfflineCache
 from services.timeutil import format_timestamp
 
@@ -33,7 +34,17 @@ ALARM_COLUMNS: tuple[str, ...] = (
 )
 READING_COLUMNS: tuple[str, ...] = ("ts", "entity", "metric", "value", "unit", "feed")
 FORMATS: tuple[str, ...] = ("json", "csv")
-WHATS: tuple[str, ...] = ("alarms", "readings")
+ACTION_COLUMNS: tuple[str, ...] = (
+    "seq",
+    "ts",
+    "action",
+    "alarm",
+    "user",
+    "workstation",
+    "note",
+    "hash",
+)
+WHATS: tuple[str, ...] = ("alarms", "readings", "actions")
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -80,6 +91,23 @@ def reading_rows(readings: Iterable[Reading]) -> list[dict[str, object]]:
             "feed": reading.feed,
         }
         for reading in readings
+    ]
+
+
+def action_rows(entries: Iterable[AuditEntry]) -> list[dict[str, object]]:
+    """One row per audited operator action, keyed by :data:`ACTION_COLUMNS`."""
+    return [
+        {
+            "seq": entry.seq,
+            "ts": format_timestamp(entry.ts),
+            "action": entry.kind,
+            "alarm": entry.alarm_id,
+            "user": entry.user,
+            "workstation": entry.workstation,
+            "note": entry.note,
+            "hash": entry.hash,
+        }
+        for entry in entries
     ]
 
 
@@ -167,18 +195,27 @@ def export(  # noqa: PLR0917 - signature shared with the CLI and the UI
     since: float | None = None,
     until: float | None = None,
 ) -> int:
-    """Write the cache's "alarms" or "readings" in [since, until] to ``out``; return rows.
+    """Write the cache's "alarms", "readings" or "actions" in [since, until] to ``out``;
+    return the rows written.
 
     Alarms are those active in the window (see :meth:`OfflineCache.query_alarms`); readings
-    are streamed in batches so a long window does not have to fit in memory.
+    are streamed in batches so a long window does not have to fit in memory; actions come
+    from the audit trail, with each entry's number and hash.
     """
     if what not in WHATS:
         raise ValueError(f"unknown export {what!r} (expected one of {', '.join(WHATS)})")
-    columns = ALARM_COLUMNS if what == "alarms" else READING_COLUMNS
+    columns = {"alarms": ALARM_COLUMNS, "actions": ACTION_COLUMNS}.get(what, READING_COLUMNS)
     writer = _RowWriter(columns, fmt, out)
     writer.begin()
     if what == "alarms":
         writer.write(alarm_rows(cache.query_alarms(since, until)))
+    elif what == "actions":
+        entries = (
+            entry
+            for entry in cache.audit_entries()
+            if (since is None or entry.ts >= since) and (until is None or entry.ts <= until)
+        )
+        writer.write(action_rows(entries))
     else:
         for batch in cache.iter_readings(since, until):
             writer.write(reading_rows(batch))

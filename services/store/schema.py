@@ -56,6 +56,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " (SELECT min(rowid) FROM readings GROUP BY entity_id, metric, ts, feed)",
         "CREATE UNIQUE INDEX readings_once ON readings (entity_id, metric, ts, feed)",
     ),
+    (
+        # The audit trail: append-only, each entry's hash chained to the one before.
+        "CREATE TABLE audit (seq INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL,"
+        ' alarm_id TEXT NOT NULL, "user" TEXT NOT NULL, workstation TEXT NOT NULL,'
+        " note TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
