@@ -18,6 +18,10 @@ from tests.helpers.brokers import MosquittoBroker, mosquitto_binary  # noqa: E40
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
+# English whatever the developer's locale: the window (and a cityops a test starts) picks
+# its language from LANGUAGE, LC_ALL, LC_MESSAGES and LANG.
+os.environ["LC_ALL"] = "C.UTF-8"
+os.environ["LANGUAGE"] = "en"
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 TRANSLATIONS_DIR = Path(str(files("resources") / "translations"))
 """Where the ``.ts`` sources and the ``.qm`` files built from them live."""
 ENGLISH = "en"
+_installed: list[QTranslator] = []
+"""The translators :func:`install_translation` put on the application."""
 
 
 def choose_language(requested: str | None, system: QLocale | None = None) -> str:
@@ -40,9 +42,9 @@ def install_translation(
 ) -> str:
     """Install the translators for the chosen language on ``app``; returns the language
     shown (English when the translation file is missing, which is logged)."""
+    remove_translation(app)
     language = choose_language(requested)
     if language == ENGLISH:
-        set_locale(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
         return ENGLISH
     folder = directory if directory is not None else TRANSLATIONS_DIR
     ours = QTranslator(app)
@@ -50,16 +52,26 @@ def install_translation(
         log.warning(
             "no %s translation in %s (run make to build it): showing English", language, folder
         )
-        set_locale(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
         return ENGLISH
     app.installTranslator(ours)
+    _installed.append(ours)
     qt_folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     qt_own = QTranslator(app)
     if qt_own.load(f"qtbase_{language}", qt_folder):
         app.installTranslator(qt_own)
+        _installed.append(qt_own)
     else:
         log.info("Qt's own %s translation is missing from %s", language, qt_folder)
     set_locale(QLocale(language))
-    QLocale.setDefault(QLocale(language))
     log.info("showing the window in %s", language)
     return language
+
+
+def remove_translation(app: QCoreApplication) -> None:
+    """Back to English: the translators installed before are removed, numbers and dates
+    written the English way."""
+    while _installed:
+        translator = _installed.pop()
+        app.removeTranslator(translator)
+        translator.deleteLater()
+    set_locale(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))

@@ -23,7 +23,7 @@ from PySide6.QtGui import QColor, QFont, QPalette, QPen, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.format import NO_VALUE, decimals_for_span, format_exact, format_number
-from widgets.i18n import QT_TRANSLATE_NOOP, translate
+from widgets.i18n import QT_TRANSLATE_NOOP, smallest_text_px, translate
 from widgets.palette import current_theme, text_color_for
 from widgets.plain_text import plain_tooltip
 
@@ -550,18 +550,20 @@ class Gauge(QWidget):
         return np.array([*x, x[0]]), np.array([*y, y[0]])
 
     def _apply_fonts(self, scale: float) -> None:
-        def font(pixels: float, bold: bool = False) -> QFont:
+        def font(pixels: float, bold: bool = False, smallest: int = 8) -> QFont:
             result = QFont()
-            result.setPixelSize(max(8, round(pixels * scale)))
+            result.setPixelSize(max(smallest, round(pixels * scale)))
             result.setBold(bold)
             return result
 
         # The small print grows a little with the theme's type size (the wall's is larger).
         small = 1.0 + (self._theme.font_scale - 1.0) / 2
         self._value_label.setFont(font(30, bold=True))
-        self._unit_label.setFont(font(12 * small))
-        self._hint_label.setFont(font(11 * small))
-        self._state_label.setFont(font(11 * small, bold=True))
+        # Words (not numbers) in the chosen language: CJK glyphs need more pixels.
+        legible = smallest_text_px()
+        self._unit_label.setFont(font(12 * small, smallest=legible))
+        self._hint_label.setFont(font(11 * small, smallest=legible))
+        self._state_label.setFont(font(11 * small, bold=True, smallest=legible))
         self._min_label.setFont(font(10 * small))
         self._max_label.setFont(font(10 * small))
 

@@ -34,6 +34,13 @@ def set_locale(locale: QLocale) -> None:
     _chosen["locale"] = QLocale(locale)
 
 
+def smallest_text_px() -> int:
+    """The smallest pixel size text in the chosen language stays legible at: Chinese,
+    Japanese and Korean glyphs need more pixels than Latin letters."""
+    cjk = (QLocale.Language.Chinese, QLocale.Language.Japanese, QLocale.Language.Korean)
+    return 12 if current_locale().language() in cjk else 8
+
+
 def current_locale() -> QLocale:
     """The locale numbers and dates are written in (English until a language is chosen)."""
     return _chosen["locale"]

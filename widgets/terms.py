@@ -78,6 +78,7 @@ DOMAIN_TEXT: dict[str, str] = {
     "transport": QT_TRANSLATE_NOOP("Domain", "transport"),
     "health": QT_TRANSLATE_NOOP("Domain", "health"),
     "city": QT_TRANSLATE_NOOP("Domain", "city"),
+    "other": QT_TRANSLATE_NOOP("Domain", "other"),
 }
 """The domains of the shared vocabulary; another domain is shown as configured."""
 ENTITY_TYPE_TEXT: dict[str, str] = {

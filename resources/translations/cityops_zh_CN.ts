@@ -296,6 +296,10 @@
         <source>city</source>
         <translation>城市</translation>
     </message>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
 </context>
 <context>
     <name>EntityDetails</name>
@@ -657,11 +661,11 @@
     </message>
     <message>
         <source>above scale</source>
-        <translation>超出量程上限</translation>
+        <translation>超量程</translation>
     </message>
     <message>
         <source>below scale</source>
-        <translation>低于量程下限</translation>
+        <translation>欠量程</translation>
     </message>
 </context>
 <context>
