@@ -227,6 +227,34 @@ class AlertArea:
     geojson: dict[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class AlarmSystemKpis:
+    """How healthy the alarm system itself is (EEMUA 191 / ISA-18.2), over recent raises.
+
+    ``raises_10min``: alarms raised in the last 10 minutes (the benchmark rate is about one;
+    two is the most that stays manageable); ``hourly_rate_per_10min``: the mean over the last
+    hour; ``flood``: more than ten in ten minutes started it, fewer than five ends it;
+    ``standing``: active for more than 24 h; ``stale``: waiting for acknowledgement for more
+    than 24 h; ``top``: the most frequent alarms of the last 24 h with their raise counts;
+    ``chattering``: alarms raised three or more times within a minute; ``by_priority``:
+    raises per severity over 24 h (the guideline: about 80 % low, 15 % medium, 5 % high and
+    critical together).
+    """
+
+    at: float
+    raises_10min: int = 0
+    hourly_rate_per_10min: float = 0.0
+    flood: bool = False
+    flood_since: float | None = None
+    active: int = 0
+    standing: int = 0
+    stale: int = 0
+    top: tuple[tuple[str, int], ...] = ()
+    chattering: tuple[str, ...] = ()
+    by_priority: dict[Severity, int] = field(default_factory=dict)
+    raises_24h: int = 0
+
+
 @dataclass(slots=True)
 class Delta:
     """Everything that changed since the previous UI tick, coalesced.
@@ -246,6 +274,7 @@ class Delta:
     """New dead letters per feed, oldest first (the newest few of each feed)."""
     action_results: list[ActionResult] = field(default_factory=list)
     cache: CacheHealth | None = None
+    alarm_kpis: AlarmSystemKpis | None = None
     messages: int = 0
 
     def is_empty(self) -> bool:
@@ -260,6 +289,7 @@ class Delta:
             or self.dead_letters
             or self.action_results
             or self.cache is not None
+            or self.alarm_kpis is not None
             or self.messages
         )
 

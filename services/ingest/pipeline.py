@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
+from services.alarms.kpis import DAY_S, AlarmStatistics, Raise
 from services.alarms.store import AlarmStore
 from services.auth.roles import Permission, Principal
 from services.config import AppConfig, FeedConfig
@@ -32,6 +34,7 @@ from services.model import (
     Entity,
     OperatorAction,
     Reading,
+    Severity,
     Snapshot,
     alarm_id,
 )
@@ -43,6 +46,8 @@ LOG_EVERY_SECONDS = 60.0
 
 
 HISTORY_WINDOW_S = 3600.0
+KPI_EVERY_S = 5.0
+"""How often the alarm-system KPIs are recomputed and published."""
 RESTORED_HISTORY_READINGS = 50_000
 _STOP = object()
 _WAKE = object()
@@ -98,6 +103,8 @@ class IngestPipeline:
         self.max_batch = max_batch
         self.hub = StateHub()
         self.alarms = AlarmStore(config.rules)
+        self.statistics = AlarmStatistics()
+        self._last_kpis = 0.0
         self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
         self.feeds = FeedHealthBook(config.feeds, stale_after=stale_after)
         self._delta = Delta()
@@ -156,6 +163,7 @@ class IngestPipeline:
                 self._delta.areas[area.alarm_id] = area
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
         self._restore_history()
+        self._restore_raises()
         restored_feeds = self.feeds.copies(set(self.feeds.restore(snapshot.feed_last_message)))
         with self._delta_lock:
             self._delta.feeds.update(restored_feeds)
@@ -180,6 +188,21 @@ class IngestPipeline:
                 self.hub.restore_series(batch)
         except CacheError as error:
             log.warning("recent history not restored from the cache: %s", error)
+
+    def _restore_raises(self) -> None:
+        """The last day's alarm raises, for the alarm-system KPIs."""
+        if self.cache is None:
+            return
+        try:
+            rows = self.cache.query_raises(self.clock() - DAY_S)
+        except CacheError as error:
+            log.warning("alarm raises not restored from the cache: %s", error)
+            return
+        raises = []
+        for ts, key, severity in rows:
+            with contextlib.suppress(ValueError):
+                raises.append(Raise(ts, key, Severity(severity)))
+        self.statistics.seed(raises)
 
     def start(self) -> None:
         """Start the worker thread."""
@@ -452,6 +475,8 @@ class IngestPipeline:
         self.writer.add(
             readings, entity_copies, changed_alarms, areas, feeds=last_messages, acks=acks
         )
+        if changed_alarms:
+            self.statistics.record(changed_alarms, self.clock())
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)
@@ -535,6 +560,11 @@ class IngestPipeline:
         self._last_housekeeping = now_mono
         now = self.clock()
         changed = self.feeds.tick(now, elapsed)
+        if now - self._last_kpis >= KPI_EVERY_S or force:
+            self._last_kpis = now
+            kpis = self.statistics.kpis(self.alarms.alarms(), now)
+            with self._delta_lock:
+                self._delta.alarm_kpis = kpis
         gone_stale = self.hub.mark_stale(
             lambda entity: not self.feeds.fresh(entity.feed, entity.updated_at, now)
         )

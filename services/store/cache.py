@@ -509,6 +509,21 @@ class OfflineCache:
                 return found[:limit]
         return found
 
+    def query_raises(self, since: float) -> list[tuple[float, str, int]]:
+        """(time, alarm id, severity) of every alarm raise recorded since ``since``."""
+
+        def work(conn: sqlite3.Connection) -> list[tuple[float, str, int]]:
+            return [
+                (float(ts), str(key), int(severity))
+                for ts, key, severity in conn.execute(
+                    "SELECT ts, alarm_id, severity FROM alarm_events"
+                    " WHERE state = ? AND ts >= ? ORDER BY ts",
+                    (str(AlarmState.UNACKNOWLEDGED), since),
+                )
+            ]
+
+        return self._run("reading alarm raises", work, write=False)
+
     def audit_entries(self, batch_size: int = 5_000) -> Iterator[AuditEntry]:
         """The audit trail in stored order, read in short batches."""
         after = -1
