@@ -55,8 +55,12 @@ SQLITE_CORRUPT = 11
 SQLITE_FULL = 13
 SQLITE_CANTOPEN = 14
 SQLITE_NOTADB = 26
+SQLITE_ERROR = 1
 _DAMAGE_CODES = frozenset({SQLITE_CORRUPT, SQLITE_NOTADB})
 _ACCESS_CODES = frozenset({SQLITE_PERM, SQLITE_READONLY, SQLITE_CANTOPEN})
+READ_DAMAGE_CODES = _DAMAGE_CODES | {SQLITE_ERROR}
+"""Errors that mean the file itself is wrong when it is opened or read (a missing table is
+SQLITE_ERROR); a full disk, I/O errors, a busy lock or no memory are not damage."""
 
 DAMAGE_MARKER_SUFFIX = ".damaged-while-running"
 """A file of this name beside the cache says SQLite reported damage while the app ran."""
@@ -143,7 +147,7 @@ class OfflineCache:
         except sqlite3.Error as exc:
             conn.close()
             error = _classify(exc, f"the offline cache {self.path} cannot be opened: {exc}")
-            if type(error) is CacheError:  # an error while reading the file: treat as damage
+            if type(error) is CacheError and _result_code(exc) in READ_DAMAGE_CODES:
                 error = CacheDamaged(f"the offline cache {self.path} is unreadable: {exc}")
             raise error from exc
         except CacheError:
@@ -224,6 +228,13 @@ class OfflineCache:
                     f"{self.path} is an SQLite file but not a CityOps offline cache; "
                     "move it aside or choose another cache folder"
                 )
+        if version < SCHEMA_VERSION and version > 0:
+            log.info(
+                "offline cache %s: upgrading from schema %d to %d (a large cache takes a while)",
+                self.path,
+                version,
+                SCHEMA_VERSION,
+            )
         for target in range(version + 1, SCHEMA_VERSION + 1):
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -237,7 +248,8 @@ class OfflineCache:
                 conn.execute(f"PRAGMA user_version = {target}")
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
                 raise
             log.info("offline cache %s: schema upgraded to version %d", self.path, target)
 
@@ -285,6 +297,8 @@ class OfflineCache:
                 raise error from exc
 
     def _mark_damaged(self, reason: str) -> None:
+        if self.damage_marker.exists():
+            return  # marked (and logged) already
         try:
             self.damage_marker.write_text(reason + "\n", encoding="utf-8")
         except OSError:

@@ -18,6 +18,7 @@ from pathlib import Path
 from services.model import Snapshot
 from services.store.cache import (
     FILE_NAME,
+    READ_DAMAGE_CODES,
     CacheDamaged,
     CacheError,
     CacheUnavailable,
@@ -52,6 +53,12 @@ class OpenedCache:
     cache: OfflineCache
     snapshot: Snapshot
     recovery: CacheRecovery | None = None
+
+
+def _result_code_of(error: CacheError) -> int | None:
+    cause = error.__cause__
+    code = getattr(cause, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
 
 
 def move_aside(path: Path, now: float) -> Path:
@@ -92,7 +99,9 @@ def open_cache(
             cache.close()
             if isinstance(error, CacheDamaged):
                 raise
-            raise CacheDamaged(f"its last known state cannot be read: {error}") from error
+            if _result_code_of(error) in READ_DAMAGE_CODES:  # e.g. a table is missing
+                raise CacheDamaged(f"its last known state cannot be read: {error}") from error
+            raise  # a full disk, an I/O error…: not damage; the caller reports it
     except CacheDamaged as error:
         path = Path(directory) / FILE_NAME
         marker = OfflineCache.marker_for(path)

@@ -236,3 +236,32 @@ def test_shutdown_says_when_the_cache_did_not_take_everything(small_fs: Path) ->
     assert not report.complete
     assert report.unsaved_readings == 100
     assert "full" in report.detail
+
+
+def test_a_full_disk_while_upgrading_is_not_damage_and_moves_nothing(small_fs: Path) -> None:
+    from services.store.cache import CacheError
+    from services.store.schema import MIGRATIONS
+
+    path = small_fs / FILE_NAME
+    raw = sqlite3.connect(path)
+    for statements in MIGRATIONS[:5]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.executemany(
+        "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
+        " VALUES (?, ?, ?, ?, '', 'f')",
+        ((T0 + n, f"e{n % 50}", "m", float(n)) for n in range(20_000)),
+    )
+    raw.execute("PRAGMA user_version = 5")
+    raw.commit()
+    raw.close()
+    filler = fill(small_fs)
+    with pytest.raises(CacheError) as raised:
+        open_cache(small_fs, retention_days=7)
+    assert not isinstance(raised.value, (CacheDamaged, CacheUnavailable))
+    assert "full" in str(raised.value)
+    assert path.exists() and not list(small_fs.glob(f"{FILE_NAME}.damaged-*"))
+    filler.unlink()
+    opened = open_cache(small_fs, retention_days=7)  # room again: upgraded, nothing lost
+    assert opened.recovery is None and opened.cache.count("readings") == 20_000
+    opened.cache.close()
