@@ -43,12 +43,6 @@ def _return_to_normal(alarm: Alarm, now: float) -> bool:
     return True
 
 
-def _bumped(alarm: Alarm) -> Alarm:
-    """Record that ``alarm`` changed (a new revision) and return a copy for consumers."""
-    alarm.revision += 1
-    return replace(alarm)
-
-
 class AlarmStore:
     """Evaluates threshold rules on readings and keeps one alarm per source and condition.
 
@@ -66,14 +60,38 @@ class AlarmStore:
         self._external_sources: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
         self._evaluated: dict[tuple[str, str], float] = {}
+        self._revision = 0
         """The time of the newest reading evaluated per source (entity, metric)."""
         self._lock = threading.Lock()
 
-    def restore(self, alarms: Iterable[Alarm]) -> None:
-        """Take over alarms loaded from the offline cache."""
+    def restore(
+        self,
+        alarms: Iterable[Alarm],
+        latest: Iterable[Reading] = (),
+        revision_floor: int = 0,
+    ) -> None:
+        """Take over alarms loaded from the offline cache.
+
+        ``latest`` are the newest readings known, so that a reading sent again after a
+        restart is not evaluated anew; ``revision_floor`` is the highest revision the cache
+        holds (of any alarm, cleared ones included), so that every later change has a
+        higher revision than anything stored.
+        """
         with self._lock:
             for alarm in alarms:
                 self._put(alarm)
+                self._revision = max(self._revision, alarm.revision)
+            self._revision = max(self._revision, revision_floor)
+            for reading in latest:
+                source = (reading.entity_id, reading.metric)
+                self._evaluated[source] = max(reading.ts, self._evaluated.get(source, reading.ts))
+
+    def _bumped(self, alarm: Alarm) -> Alarm:
+        """Record that ``alarm`` changed (a new revision, higher than any other alarm's so
+        far) and return a copy for consumers. The lock is held."""
+        self._revision += 1
+        alarm.revision = self._revision
+        return replace(alarm)
 
     def _put(self, alarm: Alarm) -> None:
         self._alarms[alarm.id] = alarm
@@ -108,7 +126,7 @@ class AlarmStore:
                         continue
                     alarm = self._transition(reading, rule, condition, limit)
                     if alarm is not None:
-                        changed[alarm.id] = _bumped(alarm)
+                        changed[alarm.id] = self._bumped(alarm)
         return list(changed.values())
 
     def _transition(
@@ -172,12 +190,12 @@ class AlarmStore:
                         continue
                     cleared = self._clear(key, alert.sent_at)
                     if cleared is not None:
-                        changed[key] = _bumped(cleared)
+                        changed[key] = self._bumped(cleared)
                 if alert.cancel:
                     continue
                 raised = self._raise_external(alert)
                 if raised is not None:
-                    changed[raised.id] = _bumped(raised)
+                    changed[raised.id] = self._bumped(raised)
         return list(changed.values())
 
     @staticmethod
@@ -234,7 +252,7 @@ class AlarmStore:
             changed = [self._clear(key, now) for key in due]
             for key in due:
                 self._expiry.pop(key, None)
-        return [_bumped(alarm) for alarm in changed if alarm is not None]
+        return [self._bumped(alarm) for alarm in changed if alarm is not None]
 
     def acknowledge(self, alarm_ids: Iterable[str], user: str, now: float) -> list[Alarm]:
         """Acknowledge alarms that need it; returns copies of those that changed."""
@@ -252,7 +270,7 @@ class AlarmStore:
                 alarm.acked_at = now
                 alarm.acked_by = user
                 alarm.updated_at = now
-                changed.append(_bumped(alarm))
+                changed.append(self._bumped(alarm))
         return changed
 
     def rollback(self, previous: Iterable[Alarm]) -> None:

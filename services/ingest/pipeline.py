@@ -147,7 +147,13 @@ class IngestPipeline:
             if self.cache is None:
                 return Snapshot(entities=[], latest=[], alarms=[])
             snapshot = self.cache.load_snapshot()
-        self.alarms.restore(snapshot.alarms)
+        floor = 0
+        if self.cache is not None:
+            try:
+                floor = self.cache.max_alarm_revision()
+            except CacheError as error:
+                log.warning("alarm revisions not read from the cache: %s", error)
+        self.alarms.restore(snapshot.alarms, snapshot.latest, floor)
         for entity in snapshot.entities:
             entity.stale = True
             entity.worst_severity = self.alarms.worst_active_severity(entity.id)

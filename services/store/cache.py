@@ -523,6 +523,14 @@ class OfflineCache:
                 return found[:limit]
         return found
 
+    def max_alarm_revision(self) -> int:
+        """The highest alarm revision stored (cleared alarms included); 0 when none."""
+
+        def work(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT coalesce(max(revision), 0) FROM alarms").fetchone()[0])
+
+        return self._run("reading alarm revisions", work, write=False)
+
     def query_raises(self, since: float) -> list[tuple[float, str, int]]:
         """(time, alarm id, severity) of every alarm raise recorded since ``since``."""
 

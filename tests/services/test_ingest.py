@@ -378,3 +378,24 @@ def test_an_item_that_breaks_ingest_is_dead_lettered_and_the_rest_goes_on(
         assert letter.reason == "ingest failed: RuntimeError: a bug"
         assert sorted(acked) == ["aq-1", "aq-2", "boom"]  # accounted for, not redelivered
         pipe.stop()
+
+
+def test_a_cleared_alarm_raised_again_after_a_restart_reaches_the_cache(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        first = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        first.process_batch([message({"id": "aq-1", "pm25": 90, "ts": 1})])
+        (alarm,) = first.take_delta().alarms.values()
+        first.acknowledge([alarm.id], OPS)
+        first.process_batch([message({"id": "aq-1", "pm25": 10, "ts": 2})])  # back to normal
+        first.stop()
+    with OfflineCache(cache_dir) as cache:
+        second = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+        second.restore_from_cache()
+        second.process_batch([message({"id": "aq-1", "pm25": 10, "ts": 2})])  # sent again
+        assert second.take_delta().alarms == {}  # not evaluated anew
+        second.process_batch([message({"id": "aq-1", "pm25": 95, "ts": 3})])  # raised again
+        second.acknowledge([alarm.id], OPS)
+        second.stop()
+        (stored,) = cache.query_alarms()
+        assert stored.state is AlarmState.ACKNOWLEDGED  # was left "normal" by old revisions
+        assert [a.action for a in cache.query_actions()] == ["ack", "ack"]
