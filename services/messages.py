@@ -18,10 +18,12 @@ class RawMessage:
     """A payload as it arrived from a feed, before decoding.
 
     ``ack``, when set, is called once the message is accounted for: its data committed to
-    the offline cache (or, without a cache, applied), or it was dead-lettered and that
-    is committed too. MQTT feeds with QoS 1/2 use it to acknowledge the message to the
-    broker only then, so a crash before the commit makes the broker send it again. It
-    must be cheap and thread-safe (it runs on the ingest worker).
+    the offline cache (synced to disk), or it was dead-lettered (dead letters are not
+    stored) and the batch it came in was written. Without a cache, or while the cache
+    cannot be written, it is called once the message is applied (counted and logged).
+    MQTT feeds with QoS 1/2 use it to acknowledge the message to the broker only then, so
+    a crash before the commit makes the broker send it again. It must be cheap and
+    thread-safe (it runs on the ingest worker).
     """
 
     feed: str

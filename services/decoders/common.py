@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from services.decoders.base import DecodeError
@@ -43,18 +44,28 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+"""A JSON escape of a UTF-16 surrogate: only a valid pair may become text."""
+
+
 def _load(payload: bytes) -> Any:
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as error:
         raise DecodeError(f"payload is not UTF-8 text (byte {error.start})") from None
     try:
-        return json.loads(
+        document = json.loads(
             text,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
             parse_int=_bounded_int,
         )
+        if _SURROGATE_ESCAPE.search(text):
+            # "\ud800" alone decodes to a string that no UTF-8 file or database can hold.
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        return document
+    except UnicodeEncodeError:
+        raise DecodeError("text with a lone surrogate (\\ud800-\\udfff) escape") from None
     except json.JSONDecodeError as error:
         raise DecodeError(
             f"not JSON: {error.msg} at line {error.lineno} column {error.colno}"

@@ -76,7 +76,10 @@ class CacheWriter:
         self._areas: dict[str, AlertArea | None] = {}
         self._feeds: dict[str, float] = {}
         self._acks: list[Callable[[], None]] = []
+        self._events: list[Alarm] = []
         self._dropped = 0
+        self._rejected = 0
+        self._acked_unstored = 0
         self._last_attempt = time.monotonic()
         self._last_report = 0.0
 
@@ -96,11 +99,20 @@ class CacheWriter:
         if self.cache is None:
             _run_acks(acks)
             return
-        self._acks.extend(acks)
+        if self.health.state is CacheState.OK:
+            self._acks.extend(acks)
+        else:
+            # While the cache cannot be written, holding acknowledgements back would stop a
+            # broker from sending more (it keeps only so many unacknowledged): acknowledge
+            # what has been applied instead, and count it (at most once, for the duration).
+            acks = list(acks)
+            self._acked_unstored += len(acks)
+            _run_acks(acks)
         self._readings.extend(readings)
         if entities:
             self._entities.update(entities)
         for alarm in alarms:
+            self._events.append(alarm)
             held = self._alarms.get(alarm.id)
             if held is None or alarm.revision >= held.revision:
                 self._alarms[alarm.id] = alarm
@@ -117,6 +129,13 @@ class CacheWriter:
     def backlog(self) -> int:
         """Readings waiting to be written."""
         return len(self._readings)
+
+    @property
+    def settled(self) -> bool:
+        """Whether everything handed over so far is written (and the cache is writable)."""
+        return self.health.state is CacheState.OK and not (
+            self._readings or self._entities or self._alarms or self._areas or self._feeds
+        )
 
     def flush(self, *, force: bool = False) -> CacheHealth | None:
         """Write what waits when it is due; returns the new health when it changed."""
@@ -138,18 +157,12 @@ class CacheWriter:
             return self._progress() if failing else None
         self._last_attempt = time.monotonic()
         try:
-            self.cache.write_batch(
-                self._readings,
-                list(self._entities.values()),
-                list(self._alarms.values()),
-                self._areas,
-                self._feeds,
-            )
+            self._write()
         except Exception as error:
             return self._failed(error)
         written = len(self._readings)
         self._readings, self._entities, self._alarms, self._areas = [], {}, {}, {}
-        self._feeds = {}
+        self._feeds, self._events = {}, []
         acks, self._acks = self._acks, []
         _run_acks(acks)
         if not failing:
@@ -163,6 +176,54 @@ class CacheWriter:
         self.health = CacheHealth(dropped_readings=self._dropped)
         return self.health
 
+    def _write(self) -> None:
+        """One transaction with everything that waits (synced to disk when messages wait
+        for their acknowledgement); a value the database refuses is isolated and dropped."""
+        assert self.cache is not None
+        try:
+            self.cache.write_batch(
+                self._readings,
+                list(self._entities.values()),
+                list(self._alarms.values()),
+                self._areas,
+                self._feeds,
+                alarm_events=self._events,
+                durable=bool(self._acks),
+            )
+        except CacheError:
+            raise
+        except Exception:  # not the cache's fault: some value it cannot store (a bug upstream)
+            log.exception("the offline cache refused a value; isolating it")
+            self.cache.write_batch(
+                [],
+                list(self._entities.values()),
+                list(self._alarms.values()),
+                self._areas,
+                self._feeds,
+                alarm_events=self._events,
+            )
+            self._write_readings_isolating(self._readings)
+
+    def _write_readings_isolating(self, readings: list[Reading]) -> None:
+        """Write ``readings`` in halves until the ones the database refuses are alone; those
+        are dropped and counted."""
+        assert self.cache is not None
+        if not readings:
+            return
+        try:
+            self.cache.write_batch(readings, [], [])
+        except CacheError:
+            raise
+        except Exception:
+            if len(readings) == 1:
+                self._rejected += 1
+                self._dropped += 1
+                log.error("a reading the offline cache cannot store was dropped: %r", readings[0])
+                return
+            middle = len(readings) // 2
+            self._write_readings_isolating(readings[:middle])
+            self._write_readings_isolating(readings[middle:])
+
     def report(self) -> FlushReport:
         """What is still unsaved (call after the final forced flush)."""
         return FlushReport(
@@ -175,6 +236,11 @@ class CacheWriter:
     def _failed(self, error: Exception) -> CacheHealth:
         state = CacheState.DAMAGED if isinstance(error, CacheDamaged) else CacheState.DEGRADED
         first = self.health.state is CacheState.OK
+        if first and self._acks:
+            # Acknowledge what is waiting (see add): the broker must not stop sending.
+            acks, self._acks = self._acks, []
+            self._acked_unstored += len(acks)
+            _run_acks(acks)
         if first:
             log.error(
                 "writing to the offline cache failed: %s; keeping up to %d readings in memory"
@@ -223,11 +289,12 @@ class CacheWriter:
         minutes = (self.clock() - since) / 60 if since is not None else 0.0
         log.warning(
             "offline cache %s: writes failing for %.0f min (%s); %d readings waiting in memory,"
-            " %d dropped (limit %d)",
+            " %d dropped (limit %d); %d QoS 1/2 messages acknowledged without being stored",
             self.cache.path if self.cache is not None else "-",
             minutes,
             self.health.detail,
             len(self._readings),
             self._dropped,
             self.max_backlog,
+            self._acked_unstored,
         )

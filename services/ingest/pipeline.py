@@ -263,17 +263,18 @@ class IngestPipeline:
 
     def sync(self, timeout: float = 10.0) -> bool:
         """Write everything processed so far to the cache now (so the acknowledgements of
-        QoS 1/2 messages go out), ahead of any backlog; False on time-out."""
+        QoS 1/2 messages go out), ahead of any backlog; False on time-out or when the cache
+        did not take it all."""
         if self._thread is None:
             self.flush_cache(force=True)
-            return True
+            return self.writer.settled
         done = threading.Event()
         with self._queued_lock:
             self._queued += 1
             self._idle.clear()
         self._commands.put(done)
         self._inbox.put(_WAKE)
-        return done.wait(timeout)
+        return done.wait(timeout) and self.writer.settled
 
     def add_feed(self, feed: FeedConfig) -> None:
         """Start accepting messages of a feed added at run time (before it is subscribed)."""

@@ -319,15 +319,20 @@ class OfflineCache:
         alarms: Sequence[Alarm],
         areas: Mapping[str, AlertArea | None] | None = None,
         feeds: Mapping[str, float] | None = None,
+        *,
+        alarm_events: Sequence[Alarm] | None = None,
+        durable: bool = False,
     ) -> None:
         """Store one ingest batch in a single transaction.
 
         Appends the readings, keeps the newest reading per (entity, metric), upserts the
-        entities and alarms, appends one alarm-history row per alarm version, stores or
+        entities and alarms, appends one alarm-history row per alarm version given in
+        ``alarm_events`` (default: ``alarms``), stores or
         (for None) deletes the map areas of external alarms, and keeps each feed's last
         message time (``feeds``: name → time).
         """
-        if not (readings or entities or alarms or areas or feeds):
+        events = alarms if alarm_events is None else alarm_events
+        if not (readings or entities or alarms or areas or feeds or events):
             return
         newest: dict[tuple[str, str], Reading] = {}
         for reading in readings:
@@ -360,10 +365,11 @@ class OfflineCache:
                 )
             if alarms:
                 conn.executemany(UPSERT_ALARM, (alarm_params(a) for a in alarms))
+            if events:
                 conn.executemany(
                     "INSERT INTO alarm_events (ts, alarm_id, state, value, severity)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    ((a.updated_at, a.id, str(a.state), a.value, int(a.severity)) for a in alarms),
+                    ((a.updated_at, a.id, str(a.state), a.value, int(a.severity)) for a in events),
                 )
             if feeds:
                 conn.executemany(UPSERT_FEED, feeds.items())
@@ -382,7 +388,7 @@ class OfflineCache:
                     ((key,) for key, a in areas.items() if a is None),
                 )
 
-        self._run("writing a batch", work, write=True)
+        self._run("writing a batch", work, write=True, durable=durable)
 
     def record_actions(self, actions: Sequence[tuple[OperatorAction, Alarm]]) -> None:
         """Store operator actions and the alarms they changed in one transaction, durable

@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,22 @@ def test_a_full_disk_while_upgrading_is_not_damage_and_moves_nothing(small_fs: P
     opened = open_cache(small_fs, retention_days=7)  # room again: upgraded, nothing lost
     assert opened.recovery is None and opened.cache.count("readings") == 20_000
     opened.cache.close()
+
+
+def test_a_degraded_cache_acknowledges_what_it_applied_so_the_broker_keeps_sending(
+    small_fs: Path,
+) -> None:
+    acked: list[int] = []
+    cache = OfflineCache(small_fs)
+    pipeline = IngestPipeline(CONFIG, cache, flush_interval=0.0)
+    fill(small_fs)
+    first = [replace(reading(n, T0 + n), ack=lambda n=n: acked.append(n)) for n in range(5)]
+    pipeline.process_batch(first)
+    assert acked == []  # waiting for the commit
+    pipeline.flush_cache(force=True)  # it fails: the cache turns degraded
+    assert pipeline.writer.health.state is CacheState.DEGRADED
+    assert acked == [0, 1, 2, 3, 4]
+    pipeline.process_batch([replace(reading(9, T0 + 9), ack=lambda: acked.append(9))])
+    assert acked[-1] == 9  # at once while degraded
+    pipeline.stop()
+    cache.close()

@@ -11,10 +11,11 @@ import pytest
 
 from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, RuleConfig
+from services.ingest.cache_writer import CacheWriter
 from services.ingest.pipeline import IngestPipeline
 from services.limits import DEAD_LETTERS_PER_FEED, MAX_PAYLOAD_BYTES
 from services.messages import ConnectionEvent, FeedPaused, RawMessage
-from services.model import AlarmState, Delta, FeedState
+from services.model import AlarmState, CacheState, Delta, FeedState, Reading
 from services.store.cache import OfflineCache
 
 OPS = Principal("ops", Role.OPERATOR, "ws-1")
@@ -399,3 +400,25 @@ def test_a_cleared_alarm_raised_again_after_a_restart_reaches_the_cache(cache_di
         (stored,) = cache.query_alarms()
         assert stored.state is AlarmState.ACKNOWLEDGED  # was left "normal" by old revisions
         assert [a.action for a in cache.query_actions()] == ["ack", "ack"]
+
+
+def test_a_value_the_cache_cannot_store_is_dropped_alone(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        writer = CacheWriter(cache, flush_interval=0.0)
+        good = [Reading(f"aq-{n}", "pm25", float(n), 1.0 + n, "air") for n in range(6)]
+        bad = Reading("aq-\ud800", "pm25", 1.0, 99.0, "air")  # not encodable as UTF-8
+        writer.add([*good[:3], bad, *good[3:]])
+        writer.flush(force=True)
+        assert writer.health.state is CacheState.OK
+        assert sorted(r.entity_id for r in cache.query_readings()) == [g.entity_id for g in good]
+        assert writer.report().dropped_readings == 1
+
+
+def test_every_alarm_transition_is_kept_in_the_alarm_history(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
+        pipe.process_batch([message({"id": "aq-1", "pm25": 90, "ts": 1})])
+        pipe.process_batch([message({"id": "aq-1", "pm25": 10, "ts": 2})])
+        pipe.process_batch([message({"id": "aq-1", "pm25": 95, "ts": 3})])
+        pipe.stop()  # one flush for all three
+        assert cache.count("alarm_events") == 3

@@ -98,3 +98,17 @@ def test_random_objects_decode_or_refuse(document: dict[str, object]) -> None:
         return
     for reading in result.readings:
         assert reading.value == reading.value  # never NaN
+
+
+@pytest.mark.parametrize("fmt", ["json", "ngsi-v2", "senml"])
+def test_a_lone_surrogate_escape_is_refused_but_a_pair_is_text(fmt: str) -> None:
+    feed = FeedConfig(name="f", topic="t", format=fmt)
+    lone = b'{"id": "aq-\\ud800", "type": "T", "pm25": 1}'
+    if fmt == "senml":
+        lone = b'[{"bn": "urn:dev:x:\\udfff:", "n": "pm25", "v": 1}]'
+    with pytest.raises(DecodeError, match="lone surrogate"):
+        get_decoder(fmt)(lone, "t", feed, 1_790_000_000.0)
+    pair = json.dumps({"id": "aq-\U0001f600", "pm25": 1}).encode()  # ensure_ascii: a pair
+    assert b"\\ud83d\\ude00" in pair
+    decoded = get_decoder("json")(pair, "t", FeedConfig(name="f", topic="t"), 1_790_000_000.0)
+    assert decoded.readings[0].entity_id == "aq-\U0001f600"
