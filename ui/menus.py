@@ -3,6 +3,7 @@ overview (F1): every action is reachable by keyboard and listed in one place."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -39,8 +40,13 @@ KEYS_WITHOUT_ACTIONS = (
 )
 
 
+MNEMONIC_IN_BRACKETS = re.compile(r"\s*\(&[^&)]\)")
+"""A mnemonic after the text, as Chinese menus write it: ``文件(&F)``."""
+
+
 def plain(text: str) -> str:
-    """An action's text without its mnemonic marks."""
+    """An action's text without its mnemonic marks (``&File``, ``文件(&F)``)."""
+    text = MNEMONIC_IN_BRACKETS.sub("", text)
     return text.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(".…")
 
 

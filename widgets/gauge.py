@@ -517,7 +517,10 @@ class Gauge(QWidget):
                 self._needle.setBrush(pg.mkBrush(theme.stale if stale else theme.chart_needle))
         self._value_label.setText(self._value_text)
         self._value_label.setColor(QColor(theme.chart_dim_text if stale else theme.chart_text))
-        self._hint_label.setText(self.hint_text())
+        hint = self.hint_text()
+        if hint != self._hint_label.textItem.toPlainText():
+            self._hint_label.setText(hint)
+            self._layout_text(self._canvas.size())  # the hint must fit inside the dial
         words = self.state_text()
         self._state_label.setText(words)
         if words:
@@ -593,10 +596,27 @@ class Gauge(QWidget):
             lowest = min(_SCALE_TOP - ends_h / unit_px, state_top - state_h / unit_px) - _GAP
             half_width = max(_VIEW_HALF_WIDTH, end_x + ends_w / 2 / unit_px + _GAP)
             bottom = min(_VIEW_BOTTOM, lowest)
+        self._fit_hint(unit_px, value_h)
         self._hint_label.setPos(0.0, _VALUE_Y + value_h / 2 / unit_px + _GAP)
         self._unit_label.setPos(0.0, unit_top)
         self._state_label.setPos(0.0, state_top)
         self._vb.setRange(xRange=(-half_width, half_width), yRange=(bottom, _VIEW_TOP), padding=0)
+
+    def _fit_hint(self, unit_px: float, value_h: float) -> None:
+        """Make the hint's type smaller (down to 8 px) while it would reach the dial's
+        track over the value (wide CJK words on a small gauge)."""
+        label = self._hint_label.textItem
+        if not label.toPlainText():
+            return
+        font = label.font()
+        while font.pixelSize() > 8:
+            hint = label.boundingRect()
+            half_w = hint.width() / 2 / unit_px
+            top = _VALUE_Y + (value_h / 2 + hint.height()) / unit_px + _GAP
+            if half_w**2 + top**2 <= _TRACK_INNER**2:
+                return
+            font.setPixelSize(font.pixelSize() - 1)
+            self._hint_label.setFont(font)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Lay the dial's text out again for the new size (the title keeps the window's

@@ -96,6 +96,15 @@ ENTITY_TYPE_TEXT: dict[str, str] = {
     "clinic": QT_TRANSLATE_NOOP("EntityType", "clinic"),
     "bus": QT_TRANSLATE_NOOP("EntityType", "bus"),
     "camera": QT_TRANSLATE_NOOP("EntityType", "camera"),
+    "vehicle": QT_TRANSLATE_NOOP("EntityType", "vehicle"),
+    "accident": QT_TRANSLATE_NOOP("EntityType", "accident"),
+    "fire": QT_TRANSLATE_NOOP("EntityType", "fire"),
+    "alert_area": QT_TRANSLATE_NOOP("EntityType", "alert area"),
+    # Types as the standard payload formats name them (FIWARE data models, SensorThings).
+    "AirQualityObserved": QT_TRANSLATE_NOOP("EntityType", "air quality station"),
+    "NoiseLevelObserved": QT_TRANSLATE_NOOP("EntityType", "noise monitor"),
+    "WaterQualityObserved": QT_TRANSLATE_NOOP("EntityType", "water quality station"),
+    "Thing": QT_TRANSLATE_NOOP("EntityType", "device"),
 }
 """Entity types of the demo city and the common ones; another type is shown as sent."""
 

@@ -442,6 +442,26 @@
         <source>camera</source>
         <translation>摄像头</translation>
     </message>
+    <message>
+        <source>vehicle</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <source>accident</source>
+        <translation>事故</translation>
+    </message>
+    <message>
+        <source>fire</source>
+        <translation>火灾</translation>
+    </message>
+    <message>
+        <source>alert area</source>
+        <translation>预警区域</translation>
+    </message>
+    <message>
+        <source>device</source>
+        <translation>设备</translation>
+    </message>
 </context>
 <context>
     <name>FeedHealth</name>
@@ -994,7 +1014,7 @@
     </message>
     <message>
         <source>normalised per metric (0 = min, 1 = max)</source>
-        <translation>按指标归一化（0 = 最小，1 = 最大）</translation>
+        <translation>按指标归一化（0 最小，1 最大）</translation>
     </message>
     <message>
         <source>time (local)</source>
