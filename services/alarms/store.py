@@ -61,6 +61,7 @@ class AlarmStore:
         self._expiry: dict[str, float] = {}
         self._evaluated: dict[tuple[str, str], float] = {}
         self._revision = 0
+        self._unpublished: dict[str, Alarm] = {}
         """The time of the newest reading evaluated per source (entity, metric)."""
         self._lock = threading.Lock()
 
@@ -91,7 +92,16 @@ class AlarmStore:
         far) and return a copy for consumers. The lock is held."""
         self._revision += 1
         alarm.revision = self._revision
-        return replace(alarm)
+        copy = replace(alarm)
+        self._unpublished[alarm.id] = copy
+        return copy
+
+    def take_unpublished(self) -> list[Alarm]:
+        """Copies of the alarms changed since the last call (the caller publishes those it
+        did not get from a method's return value, e.g. after a failed batch)."""
+        with self._lock:
+            changed, self._unpublished = list(self._unpublished.values()), {}
+        return changed
 
     def _put(self, alarm: Alarm) -> None:
         self._alarms[alarm.id] = alarm

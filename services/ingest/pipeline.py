@@ -226,10 +226,14 @@ class IngestPipeline:
             return self.writer.report()
         self._inbox.put(_STOP)
         thread.join(timeout)
-        self._thread = None
-        if thread.is_alive():
+        if thread.is_alive():  # it still owns the state: keep treating it as running
             log.error("ingest worker did not stop within %.0f s", timeout)
-            return FlushReport(self.writer.backlog, 0, 0, "the ingest worker did not stop")
+            with self._queued_lock:
+                waiting = self._queued
+            return FlushReport(
+                self.writer.backlog + waiting, 0, 0, "the ingest worker did not stop in time"
+            )
+        self._thread = None
         return self.writer.report()
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
@@ -312,13 +316,18 @@ class IngestPipeline:
                     stopping = True
                 elif item is not _WAKE:
                     batch.append(item)  # type: ignore[arg-type]
-            if stopping:
-                self._run_commands()
-            if batch:
-                self._process_safely(batch)
-                self._mark_done(len(batch))
-            self.housekeeping()
-            self.flush_cache(force=stopping)
+            try:
+                if stopping:
+                    self._run_commands()
+                if batch:
+                    self._process_safely(batch)
+                self.housekeeping()
+                self.flush_cache(force=stopping)
+            except Exception:  # a bug must not end the only writer: log it and go on
+                log.exception("the ingest worker hit an error; it goes on")
+            finally:
+                if batch:
+                    self._mark_done(len(batch))
         log.debug("ingest worker stopped")
 
     def _process_safely(self, batch: Sequence[InboxItem]) -> None:
@@ -330,6 +339,9 @@ class IngestPipeline:
             return
         except Exception:
             log.exception("ingest batch of %d items failed; retrying them one by one", len(batch))
+        # Alarms the failed attempt changed: the retry will not change them again (their
+        # readings are no longer newer), so publish them now.
+        self._record_alarm_changes(self.alarms.take_unpublished())
         for item in batch:
             try:
                 self.process_batch([item])
@@ -340,6 +352,7 @@ class IngestPipeline:
                         self._dead_letter(item, f"ingest failed: {type(error).__name__}: {error}")
                     if item.ack is not None:
                         self.writer.add(acks=[item.ack])
+        self._record_alarm_changes(self.alarms.take_unpublished())
 
     def _run_commands(self) -> None:
         while True:
@@ -402,6 +415,7 @@ class IngestPipeline:
             )
             self.writer.add(alarms=changed)
             self._refresh_entity_severities(alarm.entity_id for alarm in changed)
+        self.alarms.take_unpublished()  # published by _finish (or rolled back)
         self._finish(command, changed if not result.error else [], result)
 
     def _finish(
@@ -484,6 +498,7 @@ class IngestPipeline:
         )
         if changed_alarms:
             self.statistics.record(changed_alarms, self.clock())
+        self.alarms.take_unpublished()  # published above
         with self._delta_lock:
             delta = self._delta
             delta.entities.update(entity_copies)
@@ -581,6 +596,7 @@ class IngestPipeline:
         expired = self.alarms.expire(now)
         if expired:
             self._record_alarm_changes(expired)
+            self.alarms.take_unpublished()
         if changed:
             with self._delta_lock:
                 self._delta.feeds.update(changed)
@@ -593,10 +609,10 @@ class IngestPipeline:
                 self.writer.add(areas={alarm.id: None})
                 with self._delta_lock:
                     self._delta.areas[alarm.id] = None
-        self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
         with self._delta_lock:
             for alarm in alarms:
                 self._delta.put_alarm(alarm)
+        self._refresh_entity_severities(alarm.entity_id for alarm in alarms)
 
     def flush_cache(self, *, force: bool = False) -> None:
         """Write what waits for the cache when due (the worker calls this after each batch)."""

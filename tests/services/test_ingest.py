@@ -422,3 +422,40 @@ def test_every_alarm_transition_is_kept_in_the_alarm_history(cache_dir: Path) ->
         pipe.process_batch([message({"id": "aq-1", "pm25": 95, "ts": 3})])
         pipe.stop()  # one flush for all three
         assert cache.count("alarm_events") == 3
+
+
+def test_one_bad_payload_does_not_make_the_feeds_good_values_stale() -> None:
+    clock = Clock(1000.0)
+    pipe = IngestPipeline(CONFIG, None, clock=clock)
+    connected(pipe)
+    pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=1000.0)])
+    pipe.housekeeping(force=True)
+    pipe.take_delta()
+    pipe.process_batch([message(b"{broken", at=1001.0)])
+    clock.now = 1002.0
+    pipe.housekeeping(force=True)
+    delta = pipe.take_delta()
+    assert delta.feeds["air"].state is FeedState.FAILING
+    assert "aq-1" not in delta.entities  # still fresh
+
+
+def test_alarms_changed_by_a_failed_batch_are_still_published(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pipe = IngestPipeline(CONFIG, None)
+    recolour = pipe.hub.set_worst_severity
+
+    def fragile(entity_id, severity):  # type: ignore[no-untyped-def]
+        if entity_id == "boom":
+            raise RuntimeError("a bug")
+        return recolour(entity_id, severity)
+
+    monkeypatch.setattr(pipe.hub, "set_worst_severity", fragile)
+    pipe.start()
+    pipe.put_many(
+        [message({"id": "aq-1", "pm25": 90, "ts": 5}), message({"id": "boom", "pm25": 90, "ts": 5})]
+    )
+    assert pipe.wait_idle(10)
+    alarms = pipe.take_delta().alarms
+    assert "aq-1|pm25|high" in alarms  # raised in the failed attempt, published anyway
+    pipe.stop()
