@@ -31,6 +31,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
 from services.model import AlertArea, Entity, Severity
+from widgets.i18n import translate
 from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
 from widgets.palette import MAP_PAGE_COLORS, current_theme
@@ -75,10 +76,17 @@ class _CityOpsInit(MacroElement):
         """
     )
 
-    def __init__(self, cluster: bool, colors: Mapping[str, str], scale: float) -> None:
+    def __init__(
+        self, cluster: bool, colors: Mapping[str, str], scale: float, texts: Mapping[str, str]
+    ) -> None:
         super().__init__()
         self._name = "CityOpsInit"
-        self.options = {"cluster": cluster, "colors": dict(colors), "scale": scale}
+        self.options = {
+            "cluster": cluster,
+            "colors": dict(colors),
+            "scale": scale,
+            "texts": dict(texts),
+        }
 
 
 def _csp(html: str) -> str:
@@ -97,6 +105,19 @@ def _csp(html: str) -> str:
         f"font-src {SCHEME}:; "
         "connect-src 'none'; base-uri 'none'; form-action 'none'"
     )
+
+
+def page_texts() -> dict[str, str]:
+    """The words the map page writes itself (tooltips), in the UI's language; data for the
+    page like its colours. ``{severity}`` and ``{priority}`` are filled in by the page."""
+    return {
+        "noRecentData": translate("MapPage", "no recent data"),
+        "alarm": translate("MapPage", "alarm: {severity} (priority {priority})"),
+        "low": translate("MapPage", "low"),
+        "medium": translate("MapPage", "medium"),
+        "high": translate("MapPage", "high"),
+        "critical": translate("MapPage", "critical"),
+    }
 
 
 def build_map_html(
@@ -122,7 +143,7 @@ def build_map_html(
         attribution_control=False,
         font_size="13px",
     )
-    _CityOpsInit(cluster, colors, scale).add_to(fmap)
+    _CityOpsInit(cluster, colors, scale, page_texts()).add_to(fmap)
     html = fmap.get_root().render()
     head = (
         f'<meta http-equiv="Content-Security-Policy" content="{_csp(html)}" />\n'

@@ -202,9 +202,33 @@
     return el;
   }
 
+  // Words the page writes, in the UI's language (init's options.texts; English otherwise).
+  var TEXTS = {
+    noRecentData: "no recent data",
+    alarm: "alarm: {severity} (priority {priority})",
+    low: "low",
+    medium: "medium",
+    high: "high",
+    critical: "critical"
+  };
+
+  function setTexts(texts) {
+    if (!isPlainObject(texts)) {
+      return;
+    }
+    Object.keys(TEXTS).forEach(function (key) {
+      if (typeof texts[key] === "string" && texts[key]) {
+        TEXTS[key] = texts[key];
+      }
+    });
+  }
+
   function alarmText(severity) {
     var priority = PRIORITY[severity];
-    return "alarm: " + textOf(severity) + (priority ? " (priority " + priority.mark + ")" : "");
+    var name = Object.prototype.hasOwnProperty.call(TEXTS, severity) ? TEXTS[severity] : "";
+    return TEXTS.alarm
+      .replace("{severity}", name || textOf(severity))
+      .replace("{priority}", priority ? priority.mark : "?");
   }
 
   function fillTooltip(el, item) {
@@ -215,7 +239,7 @@
       addText(el, "div", "cityops-tip-kind", kind);
     }
     if (item.stale) {
-      addText(el, "div", "cityops-tip-stale", "no recent data");
+      addText(el, "div", "cityops-tip-stale", TEXTS.noRecentData);
     } else if (item.severity) {
       addText(el, "div", "cityops-tip-alarm", alarmText(item.severity));
     }
@@ -771,6 +795,7 @@
   function init(map, options) {
     var opts = options || {};
     setColors(opts.colors);
+    setTexts(opts.texts);
     var scale = Number(opts.scale);
     state.scale = isFinite(scale) && scale >= 0.5 && scale <= 4 ? scale : 1;
     map.getContainer().style.fontSize = Math.round(FONT_SIZE * state.scale) + "px";

@@ -494,7 +494,7 @@
         <translation>复制报文</translation>
     </message>
     <message>
-        <source>Copy the selected dead letter's payload excerpt</source>
+        <source>Copy the selected dead letter&apos;s payload excerpt</source>
         <translation>复制所选死信的报文摘录</translation>
     </message>
     <message>
@@ -876,6 +876,33 @@
     </message>
 </context>
 <context>
+    <name>MapPage</name>
+    <message>
+        <source>no recent data</source>
+        <translation>无近期数据</translation>
+    </message>
+    <message>
+        <source>alarm: {severity} (priority {priority})</source>
+        <translation>告警：{severity}（优先级 {priority}）</translation>
+    </message>
+    <message>
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>critical</source>
+        <translation>紧急</translation>
+    </message>
+</context>
+<context>
     <name>Permission</name>
     <message>
         <source>acknowledge</source>
@@ -1056,7 +1083,7 @@
         <translation>确认所选告警（在告警列表中）</translation>
     </message>
     <message>
-        <source>Locate the selected alarm's source on the map (in the alarm list)</source>
+        <source>Locate the selected alarm&apos;s source on the map (in the alarm list)</source>
         <translation>在地图上定位所选告警的来源（在告警列表中）</translation>
     </message>
     <message>

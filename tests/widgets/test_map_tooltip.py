@@ -46,3 +46,34 @@ def test_the_hover_tooltip_is_wide_enough_to_read(qtbot: QtBot) -> None:
         view.close()
         shiboken6.delete(view)
         shiboken6.delete(profile)
+
+
+def test_the_page_writes_its_words_in_the_ui_language(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("widgets.map_view.translate", lambda _context, text: f"«{text}»")
+    profile = QWebEngineProfile()
+    view = MapView((28.57, 112.36), 13, profile=profile)
+    try:
+        view.resize(900, 700)
+        view.show()
+        qtbot.waitUntil(view.is_ready, timeout=20_000)
+        stale = Entity("aq-01", "Station", "air_quality", "environment", 28.57, 112.36)
+        stale.stale = True
+        view.apply_entities([stale])
+        qtbot.waitUntil(lambda: run_js(qtbot, view, "window.cityops.markerCount()") == 1)
+        hover = (
+            "(function () {"
+            " var el = document.querySelector('path.leaflet-interactive, .leaflet-marker-icon');"
+            " if (!el) { return null; }"
+            " el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
+            " var tip = document.querySelector('.cityops-tip');"
+            " return tip ? tip.textContent : null;"
+            "})()"
+        )
+        qtbot.waitUntil(lambda: run_js(qtbot, view, hover) is not None, timeout=10_000)
+        assert "«no recent data»" in run_js(qtbot, view, hover)
+    finally:
+        view.close()
+        shiboken6.delete(view)
+        shiboken6.delete(profile)
