@@ -15,11 +15,15 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from services.auth.accounts import AccountsError, UserStore, default_users_file, password_problem
 from services.auth.roles import Role
 from services.config import ConfigError, load_config
+
+if TYPE_CHECKING:  # the cache is imported only by the commands that use it
+    from services.store.audit import AuditReport
+    from services.store.cache import OfflineCache
 
 EXIT_AUDIT_BROKEN = 3
 """``cityops audit verify`` found the trail edited, reordered or cut."""
@@ -42,24 +46,31 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def export(args: argparse.Namespace) -> int:
-    """Print cached alarms or readings to stdout."""
-    from services.store.cache import CacheError, OfflineCache
-    from services.store.export import export as write_export
+def with_cache(cache_dir: Path, work: Callable[[OfflineCache], int]) -> int:
+    """Run ``work`` on the existing cache in ``cache_dir``; 1 with a reason when there is no
+    cache or it cannot be read."""
+    from services.store.cache import FILE_NAME, CacheError, OfflineCache
 
-    cache_dir = args.cache_dir
-    if not (cache_dir / "cityops.sqlite3").exists():
+    if not (cache_dir / FILE_NAME).exists():
         print(f"cityops: no offline cache in {cache_dir}", file=sys.stderr)
         return 1
     try:
         with OfflineCache(cache_dir) as cache:
-            write_export(
-                cache, args.what, args.format, sys.stdout, since=args.since, until=args.until
-            )
+            return work(cache)
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         return 1
-    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """Print cached alarms, readings or actions to stdout."""
+    from services.store.export import export as write_export
+
+    def work(cache: OfflineCache) -> int:
+        write_export(cache, args.what, args.format, sys.stdout, since=args.since, until=args.until)
+        return 0
+
+    return with_cache(args.cache_dir, work)
 
 
 def sim(args: argparse.Namespace) -> int:
@@ -211,18 +222,15 @@ def users(args: argparse.Namespace) -> int:
 
 def audit(args: argparse.Namespace) -> int:
     """Check the audit trail's hash chain: 0 when intact, 3 naming the first bad entry."""
-    from services.store.cache import CacheError, OfflineCache
 
-    cache_dir = args.cache_dir
-    if not (cache_dir / "cityops.sqlite3").exists():
-        print(f"cityops: no offline cache in {cache_dir}", file=sys.stderr)
-        return 1
-    try:
-        with OfflineCache(cache_dir) as cache:
-            report = cache.verify_audit()
-    except CacheError as error:
-        print(f"cityops: {error}", file=sys.stderr)
-        return 1
+    def work(cache: OfflineCache) -> int:
+        return report_audit(cache.verify_audit())
+
+    return with_cache(args.cache_dir, work)
+
+
+def report_audit(report: AuditReport) -> int:
+    """Print what ``cityops audit verify`` found; its exit code."""
     if not report.intact:
         print(f"cityops audit: NOT intact: {report.problem}", file=sys.stderr)
         return EXIT_AUDIT_BROKEN
