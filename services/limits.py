@@ -19,3 +19,9 @@ def payload_too_large(size: int) -> str:
 
 CACHE_BACKLOG_READINGS = 200_000
 """Readings kept in memory while the cache cannot be written; beyond it the oldest go."""
+
+MAX_RULE_DELAY_S = 86_400.0
+"""The longest on/off delay an alarm rule may ask for (one day)."""
+
+MAX_RULE_SAMPLES = 1_000
+"""The most consecutive readings an alarm rule may ask for before it raises or clears."""

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from services.alarms.lifecycle import AlarmEvent, next_state
 from services.config import RuleConfig, rule_for
 from services.decoders.base import ExternalAlarm
 from services.model import (
@@ -31,14 +32,11 @@ def _band_active(
 
 
 def _return_to_normal(alarm: Alarm, now: float) -> bool:
-    """The alarm condition has gone: unacknowledged → RTN unacknowledged, acknowledged →
-    normal. False when the alarm was not active."""
-    if alarm.state is AlarmState.UNACKNOWLEDGED:
-        alarm.state = AlarmState.RTN_UNACKNOWLEDGED
-    elif alarm.state is AlarmState.ACKNOWLEDGED:
-        alarm.state = AlarmState.NORMAL
-    else:
+    """The alarm condition has gone (see the life-cycle table); False when nothing changed."""
+    state = next_state(alarm.state, AlarmEvent.CLEAR)
+    if state is None:
         return False
+    alarm.state = state
     alarm.updated_at = now
     return True
 
@@ -60,6 +58,8 @@ class AlarmStore:
         self._external_sources: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
         self._evaluated: dict[tuple[str, str], float] = {}
+        self._pending: dict[str, tuple[bool, float, int]] = {}
+        """Band changes waiting for their delay: (new side, since when, readings so far)."""
         self._revision = 0
         self._unpublished: dict[str, Alarm] = {}
         """The time of the newest reading evaluated per source (entity, metric)."""
@@ -146,7 +146,7 @@ class AlarmStore:
         alarm = self._alarms.get(key)
         was_active = alarm is not None and alarm.state.is_active
         active = _band_active(condition, limit, reading.value, was_active, rule.deadband)
-        if active == was_active:
+        if not self._held(key, active, was_active, reading.ts, rule):
             return None
         if active:
             severity = rule.severities.get(condition.value, Severity.MEDIUM)
@@ -162,24 +162,47 @@ class AlarmStore:
                     raised_at=reading.ts,
                     updated_at=reading.ts,
                     count=1,
+                    message=rule.description,
                 )
                 self._put(alarm)
                 return alarm
-            if alarm.state in (AlarmState.NORMAL, AlarmState.RTN_UNACKNOWLEDGED):
-                if alarm.state is AlarmState.NORMAL:
-                    alarm.raised_at = reading.ts
-                    alarm.acked_at = None
-                    alarm.acked_by = ""
-                alarm.state = AlarmState.UNACKNOWLEDGED
-                alarm.count += 1
-                alarm.severity = severity
-                alarm.value = reading.value
-                alarm.threshold = limit
-                alarm.updated_at = reading.ts
-                return alarm
-            return None
+            state = next_state(alarm.state, AlarmEvent.RAISE)
+            if state is None:
+                return None
+            if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
+                alarm.raised_at = reading.ts
+                alarm.acked_at = None
+                alarm.acked_by = ""
+            alarm.state = state
+            alarm.count += 1
+            alarm.severity = severity
+            alarm.value = reading.value
+            alarm.threshold = limit
+            alarm.updated_at = reading.ts
+            alarm.message = rule.description
+            return alarm
         assert alarm is not None
         return alarm if _return_to_normal(alarm, reading.ts) else None
+
+    def _held(self, key: str, active: bool, was_active: bool, ts: float, rule: RuleConfig) -> bool:
+        """Whether a change of the band (``active`` ≠ ``was_active``) has held long enough to
+        raise or clear: the rule's on/off delay in seconds of reading time and its count of
+        consecutive readings. A reading back on the old side starts the wait again."""
+        if active == was_active:
+            self._pending.pop(key, None)
+            return False
+        target, since, samples = self._pending.get(key, (active, ts, 0))
+        if target != active:
+            since, samples = ts, 0
+        samples += 1
+        delay, needed = (
+            (rule.on_delay, rule.on_samples) if active else (rule.off_delay, rule.off_samples)
+        )
+        if ts - since < delay or samples < needed:
+            self._pending[key] = (active, since, samples)
+            return False
+        self._pending.pop(key, None)
+        return True
 
     def apply_external(self, alerts: Iterable[ExternalAlarm]) -> list[Alarm]:
         """Raise, update or clear alarms received from outside (CAP, NGSI Alert).
@@ -270,13 +293,10 @@ class AlarmStore:
         with self._lock:
             for key in alarm_ids:
                 alarm = self._alarms.get(key)
-                if alarm is None or not alarm.state.needs_ack:
+                state = None if alarm is None else next_state(alarm.state, AlarmEvent.ACKNOWLEDGE)
+                if alarm is None or state is None:
                     continue
-                alarm.state = (
-                    AlarmState.ACKNOWLEDGED
-                    if alarm.state is AlarmState.UNACKNOWLEDGED
-                    else AlarmState.NORMAL
-                )
+                alarm.state = state
                 alarm.acked_at = now
                 alarm.acked_by = user
                 alarm.updated_at = now

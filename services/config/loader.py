@@ -23,6 +23,7 @@ from services.config.schema import (
     FORMATS,
     HTTP_AUTH,
     MQTT_PROTOCOLS,
+    PRIORITY_SEVERITY,
     THEMES,
     TOP_LEVEL_KEYS,
     AppConfig,
@@ -37,6 +38,7 @@ from services.config.schema import (
     MonitoringConfig,
     RuleConfig,
 )
+from services.limits import MAX_RULE_DELAY_S, MAX_RULE_SAMPLES
 from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
@@ -473,6 +475,11 @@ def _read_rule(reader: _Reader) -> RuleConfig:
     if deadband < 0:
         raise reader.fail("deadband", f"must not be negative, got {deadband:g}")
     severities = dict(DEFAULT_RULE_SEVERITIES)
+    if "priority" in reader.table:
+        priority = reader.integer("priority", 3)
+        if priority not in PRIORITY_SEVERITY:
+            raise reader.fail("priority", f"must be 1 (highest), 2, 3 or 4, got {priority}")
+        severities = dict.fromkeys(severities, PRIORITY_SEVERITY[priority])
     for band in severities:
         key = f"{band}_severity"
         text = reader.optional_text(key)
@@ -482,15 +489,41 @@ def _read_rule(reader: _Reader) -> RuleConfig:
             severities[band] = Severity.parse(text)
         except ValueError as error:
             raise reader.fail(key, str(error)) from None
+    delays = {
+        name: _bounded(reader, name, 0.0, MAX_RULE_DELAY_S, "seconds")
+        for name in ("on_delay", "off_delay")
+    }
+    samples = {name: reader.integer(name, 1) for name in ("on_samples", "off_samples")}
+    for name, count in samples.items():
+        if not 1 <= count <= MAX_RULE_SAMPLES:
+            raise reader.fail(name, f"must be between 1 and {MAX_RULE_SAMPLES}, got {count}")
     rule = RuleConfig(
         metric=metric,
         entity=reader.text("entity", "*"),
         deadband=deadband,
         severities=severities,
-        **limits,
+        id=reader.optional_text("id"),
+        description=reader.optional_text("description"),
+        guidance=reader.optional_text("guidance"),
+        on_delay=delays["on_delay"],
+        off_delay=delays["off_delay"],
+        on_samples=samples["on_samples"],
+        off_samples=samples["off_samples"],
+        low_low=limits["low_low"],
+        low=limits["low"],
+        high=limits["high"],
+        high_high=limits["high_high"],
     )
     reader.reject_unknown()
     return rule
+
+
+def _bounded(reader: _Reader, name: str, default: float, upper: float, unit: str) -> float:
+    value = reader.number(name, default)
+    assert value is not None
+    if not 0 <= value <= upper:
+        raise reader.fail(name, f"must be between 0 and {upper:g} {unit}, got {value:g}")
+    return value
 
 
 def _read_kpi(reader: _Reader) -> KpiConfig:

@@ -45,6 +45,13 @@ THEMES = ("operator", "dark", "wall")
 """The window's looks (``[app] theme``, ``--theme``); the first is the default."""
 AUTH_MODES = ("auto", "sign-in", "single-user")
 """``[auth] mode``: auto signs in when the users file exists (single-user in the demo)."""
+PRIORITY_SEVERITY = {
+    1: Severity.CRITICAL,
+    2: Severity.HIGH,
+    3: Severity.MEDIUM,
+    4: Severity.LOW,
+}
+"""A rule's ``priority`` (1 highest) as the alarm severity of every band it sets."""
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
     "low": Severity.MEDIUM,
@@ -164,6 +171,25 @@ class RuleConfig:
     severities: Mapping[str, Severity] = field(
         default_factory=lambda: dict(DEFAULT_RULE_SEVERITIES)
     )
+    id: str = ""
+    """A name for the rule (default ``<metric>:<entity>``)."""
+    description: str = ""
+    """What the alarm means; shown as the alarm's message."""
+    guidance: str = ""
+    """What the operator should do, shown with the alarm."""
+    on_delay: float = 0.0
+    """Seconds a band must hold (by reading time) before the alarm raises."""
+    off_delay: float = 0.0
+    """Seconds the value must stay out of the band before the alarm clears."""
+    on_samples: int = 1
+    """Consecutive readings in the band needed to raise."""
+    off_samples: int = 1
+    """Consecutive readings out of the band needed to clear."""
+
+    @property
+    def name(self) -> str:
+        """The rule's id, or one made of its metric and entity pattern."""
+        return self.id or f"{self.metric}:{self.entity}"
 
 
 @dataclass(frozen=True, slots=True)

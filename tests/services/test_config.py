@@ -80,6 +80,11 @@ def test_demo_config_ships_and_is_valid() -> None:
             "rules[1].high_severity",
             "unknown severity",
         ),
+        (MINIMAL + "priority = 0\n", "rules[0].priority", "1 (highest)"),
+        (MINIMAL + "on_delay = -1\n", "rules[0].on_delay", "between 0 and 86400"),
+        (MINIMAL + "off_delay = 1e9\n", "rules[0].off_delay", "between 0 and 86400"),
+        (MINIMAL + "on_samples = 0\n", "rules[0].on_samples", "between 1 and 1000"),
+        (MINIMAL + "onn_delay = 5\n", "rules[0].onn_delay", "not a known setting"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -93,6 +98,18 @@ def test_bad_config_names_file_key_and_problem(
     assert error.key == key
     assert problem in error.problem
     assert str(path) in str(error) and key in str(error)
+
+
+def test_rule_priority_delays_and_texts(tmp_path: Path) -> None:
+    text = MINIMAL + (
+        'id = "pm25-high"\npriority = 1\non_delay = 30\noff_samples = 3\n'
+        'description = "PM2.5 above the limit"\nguidance = "Check the nearest station"\n'
+    )
+    (rule,) = load_config(write(tmp_path, text)).rules
+    assert rule.name == "pm25-high"
+    assert set(rule.severities.values()) == {Severity.CRITICAL}
+    assert (rule.on_delay, rule.off_delay, rule.on_samples, rule.off_samples) == (30, 0, 1, 3)
+    assert rule.guidance == "Check the nearest station"
 
 
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:

@@ -1,0 +1,49 @@
+"""The ISA-18.2 alarm life cycle as a table: (state, event) → next state.
+
+Everything that changes an alarm's state goes through :func:`next_state`; a pair that is
+not in the table is no change. Shelving, suppression and out-of-service come with the
+operator actions that produce them.
+
+=========================  ===========  =============================
+state                      event        next state
+=========================  ===========  =============================
+normal                     raise        unacknowledged (a new occurrence)
+returned, unacknowledged   raise        unacknowledged (the same occurrence again)
+unacknowledged             clear        returned to normal, unacknowledged
+acknowledged               clear        normal
+unacknowledged             acknowledge  acknowledged
+returned, unacknowledged   acknowledge  normal
+=========================  ===========  =============================
+"""
+
+from __future__ import annotations
+
+import enum
+
+from services.model import AlarmState
+
+
+class AlarmEvent(enum.StrEnum):
+    """What can happen to an alarm."""
+
+    RAISE = "raise"
+    """Its condition came (after the rule's on-delay)."""
+    CLEAR = "clear"
+    """Its condition went (after the rule's off-delay), or the alert was cancelled or expired."""
+    ACKNOWLEDGE = "acknowledge"
+    """An operator acknowledged it."""
+
+
+TRANSITIONS: dict[tuple[AlarmState, AlarmEvent], AlarmState] = {
+    (AlarmState.NORMAL, AlarmEvent.RAISE): AlarmState.UNACKNOWLEDGED,
+    (AlarmState.RTN_UNACKNOWLEDGED, AlarmEvent.RAISE): AlarmState.UNACKNOWLEDGED,
+    (AlarmState.UNACKNOWLEDGED, AlarmEvent.CLEAR): AlarmState.RTN_UNACKNOWLEDGED,
+    (AlarmState.ACKNOWLEDGED, AlarmEvent.CLEAR): AlarmState.NORMAL,
+    (AlarmState.UNACKNOWLEDGED, AlarmEvent.ACKNOWLEDGE): AlarmState.ACKNOWLEDGED,
+    (AlarmState.RTN_UNACKNOWLEDGED, AlarmEvent.ACKNOWLEDGE): AlarmState.NORMAL,
+}
+
+
+def next_state(state: AlarmState, event: AlarmEvent) -> AlarmState | None:
+    """The state after ``event`` in ``state``, or None when the event changes nothing."""
+    return TRANSITIONS.get((state, event))
