@@ -16,6 +16,8 @@ import platformdirs
 from services.auth.roles import Role
 from services.config.listen import ListenAddress, parse_listen_address
 from services.config.schema import THEMES
+from services.store.export import FORMATS as EXPORT_FORMATS
+from services.store.export import WHATS as EXPORTS
 from services.timeutil import parse_timestamp
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim", "users", "audit")
@@ -92,11 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("file", type=Path, help="the TOML config file")
     _add_log_level(check, "WARNING")
 
-    export = commands.add_parser("export", help="print cached alarms or readings to stdout")
-    export.add_argument("what", choices=("alarms", "readings", "actions"))
+    export = commands.add_parser(
+        "export", help="print cached alarms, alarm events, readings or actions to stdout"
+    )
+    export.add_argument("what", choices=EXPORTS)
     export.add_argument("--since", type=_time_argument, help="ISO-8601 time or epoch seconds")
     export.add_argument("--until", type=_time_argument, help="ISO-8601 time or epoch seconds")
-    export.add_argument("--format", choices=("json", "csv"), default="json")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
     _add_log_level(export, "WARNING")
 

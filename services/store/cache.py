@@ -552,6 +552,29 @@ class OfflineCache:
 
         return self._run("reading alarm raises", work, write=False)
 
+    def query_alarm_events(
+        self, since: float | None = None, until: float | None = None
+    ) -> list[tuple[float, str, str, str, float | None, int]]:
+        """Every alarm version stored in [since, until], oldest first, as (time, alarm id,
+        previous state or "" for its first, state, value, severity)."""
+        terms, params = _window("ts", since, until)
+
+        def work(conn: sqlite3.Connection) -> list[tuple[float, str, str, str, float | None, int]]:
+            rows = conn.execute(
+                "SELECT ts, alarm_id, previous, state, value, severity FROM ("
+                " SELECT rowid, ts, alarm_id, state, value, severity,"
+                "  coalesce(lag(state) OVER (PARTITION BY alarm_id ORDER BY ts, rowid), '')"
+                "  AS previous FROM alarm_events)"
+                f"{_where(terms)} ORDER BY ts, rowid",
+                params,
+            )
+            return [
+                (float(ts), str(key), str(previous), str(state), value, int(severity))
+                for ts, key, previous, state, value, severity in rows
+            ]
+
+        return self._run("reading alarm events", work, write=False)
+
     def audit_entries(self, batch_size: int = 5_000) -> Iterator[AuditEntry]:
         """The audit trail in stored order, read in short batches."""
         after = -1

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from services.model import Alarm, Reading
+from services.model import Alarm, AlarmState, Reading, Severity
 from services.store.audit import AuditEntry
 from services.store.cache import OfflineCache
 from services.timeutil import format_timestamp
@@ -44,7 +44,18 @@ ACTION_COLUMNS: tuple[str, ...] = (
     "note",
     "hash",
 )
-WHATS: tuple[str, ...] = ("alarms", "readings", "actions")
+ALARM_EVENT_COLUMNS: tuple[str, ...] = (
+    "ts",
+    "alarm",
+    "event",
+    "state",
+    "value",
+    "severity",
+    "user",
+    "workstation",
+    "note",
+)
+WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions")
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -109,6 +120,47 @@ def action_rows(entries: Iterable[AuditEntry]) -> list[dict[str, object]]:
         }
         for entry in entries
     ]
+
+
+def _alarm_event(previous: str, state: str, acknowledged: bool) -> str:
+    """What made an alarm take ``state`` after ``previous``: raise, clear, acknowledge or
+    update (same state: a new value, severity or message)."""
+    if acknowledged:
+        return "acknowledge"
+    if state == previous:
+        return "update"
+    if state == AlarmState.UNACKNOWLEDGED:
+        return "raise"
+    if state in (AlarmState.RTN_UNACKNOWLEDGED, AlarmState.NORMAL):
+        return "clear"
+    return "update"
+
+
+def alarm_event_rows(
+    events: Iterable[tuple[float, str, str, str, float | None, int]],
+    actions: Iterable[AuditEntry],
+) -> list[dict[str, object]]:
+    """One row per alarm transition, keyed by :data:`ALARM_EVENT_COLUMNS`: the event that
+    caused it and, for an operator's action, who did it and their note (from the audit
+    trail entry of the same alarm and time)."""
+    by_alarm_time = {(entry.alarm_id, entry.ts): entry for entry in actions}
+    rows: list[dict[str, object]] = []
+    for ts, key, previous, state, value, severity in events:
+        entry = by_alarm_time.get((key, ts))
+        rows.append(
+            {
+                "ts": format_timestamp(ts),
+                "alarm": key,
+                "event": _alarm_event(previous, state, entry is not None),
+                "state": state,
+                "value": value,
+                "severity": Severity(severity).label,
+                "user": entry.user if entry else "",
+                "workstation": entry.workstation if entry else "",
+                "note": entry.note if entry else "",
+            }
+        )
+    return rows
 
 
 def _json_value(value: object) -> object:
@@ -195,26 +247,33 @@ def export(  # noqa: PLR0917 - signature shared with the CLI and the UI
     since: float | None = None,
     until: float | None = None,
 ) -> int:
-    """Write the cache's "alarms", "readings" or "actions" in [since, until] to ``out``;
-    return the rows written.
+    """Write the cache's "alarms", "alarm-events", "readings" or "actions" in [since, until]
+    to ``out``; return the rows written.
 
     Alarms are those active in the window (see :meth:`OfflineCache.query_alarms`); readings
     are streamed in batches so a long window does not have to fit in memory; actions come
-    from the audit trail, with each entry's number and hash.
+    from the audit trail, with each entry's number and hash; alarm events are every
+    transition, with who acknowledged and why.
     """
     if what not in WHATS:
         raise ValueError(f"unknown export {what!r} (expected one of {', '.join(WHATS)})")
-    columns = {"alarms": ALARM_COLUMNS, "actions": ACTION_COLUMNS}.get(what, READING_COLUMNS)
+    columns = {
+        "alarms": ALARM_COLUMNS,
+        "alarm-events": ALARM_EVENT_COLUMNS,
+        "actions": ACTION_COLUMNS,
+    }.get(what, READING_COLUMNS)
     writer = _RowWriter(columns, fmt, out)
     writer.begin()
+    entries = (
+        entry
+        for entry in cache.audit_entries()
+        if (since is None or entry.ts >= since) and (until is None or entry.ts <= until)
+    )
     if what == "alarms":
         writer.write(alarm_rows(cache.query_alarms(since, until)))
+    elif what == "alarm-events":
+        writer.write(alarm_event_rows(cache.query_alarm_events(since, until), entries))
     elif what == "actions":
-        entries = (
-            entry
-            for entry in cache.audit_entries()
-            if (since is None or entry.ts >= since) and (until is None or entry.ts <= until)
-        )
         writer.write(action_rows(entries))
     else:
         for batch in cache.iter_readings(since, until):

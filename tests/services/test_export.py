@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from services.model import Alarm, AlarmState, Condition, Reading, Severity
+from services.alarms.store import AlarmStore
+from services.config import RuleConfig
+from services.model import Alarm, AlarmState, Condition, OperatorAction, Reading, Severity
 from services.store.cache import OfflineCache
 from services.store.export import (
     ALARM_COLUMNS,
@@ -21,6 +23,7 @@ from services.store.export import (
     reading_rows,
     write_rows,
 )
+from tests.helpers.cli import run_cityops
 
 T0 = 1_760_000_000.0  # 2025-10-09T08:53:20Z
 T0_ISO = "2025-10-09T08:53:20.000Z"
@@ -268,3 +271,40 @@ def test_csv_escapes_control_and_bidi_characters() -> None:
     (row,) = parse_csv(text)
     assert row["entity"] == "st\\x00ation\\x1b[31m"
     assert row["message"] == "evil\\u202etxt.exe\\x0dnext\nline\ttab\\x7f"
+
+
+def test_alarm_events_name_each_transition_and_who_acknowledged(cache_dir: Path) -> None:
+    store = AlarmStore([RuleConfig(metric="level", high=4.0)])
+    key = "ziyang-wl-01|level|high"
+
+    def reading(value: float, ts: float) -> list[Alarm]:
+        return store.evaluate([Reading("ziyang-wl-01", "level", value, ts, "water")])
+
+    with OfflineCache(cache_dir) as cache:
+        cache.write_batch([], [], reading(4.5, T0 + 1))
+        cache.write_batch([], [], reading(4.8, T0 + 2))  # still high: no new version
+        acked = store.acknowledge([key], "li.wei", T0 + 3)
+        cache.record_actions(
+            [(OperatorAction(key, "ack", "li.wei", T0 + 3, "pumps on", "ws-1"), acked[0])]
+        )
+        cache.write_batch([], [], acked)
+        cache.write_batch([], [], reading(3.0, T0 + 4))
+        cache.write_batch([], [], reading(4.2, T0 + 5))  # a new occurrence
+
+    printed = run_cityops(
+        "export", "alarm-events", "--format", "csv", "--cache-dir", str(cache_dir), check=True
+    ).stdout
+    rows = list(csv.DictReader(io.StringIO(printed)))
+    assert [(r["event"], r["state"], r["user"], r["note"]) for r in rows] == [
+        ("raise", "unacknowledged", "", ""),
+        ("acknowledge", "acknowledged", "li.wei", "pumps on"),
+        ("clear", "normal", "", ""),
+        ("raise", "unacknowledged", "", ""),
+    ]
+    assert rows[1]["workstation"] == "ws-1" and rows[0]["value"] == "4.5"
+
+    since = run_cityops(
+        "export", "alarm-events", "--since", str(T0 + 4), "--cache-dir", str(cache_dir),
+        check=True,
+    ).stdout  # fmt: skip
+    assert [row["event"] for row in json.loads(since)] == ["clear", "raise"]
