@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -62,6 +63,8 @@ class EntityView:
     history: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
     limits: Mapping[str, str] = field(default_factory=dict)
     alarms: Sequence[Alarm] = ()
+    guidance: Mapping[str, str] = field(default_factory=dict)
+    """What to do, per alarm id (from its rule), shown under the alarm."""
     feed: FeedHealth | None = None
 
 
@@ -115,7 +118,8 @@ class EntityDetails(QWidget):
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.alarms = QListWidget()
         self.alarms.setObjectName("detailsAlarms")
-        self.alarms.setMaximumHeight(110)
+        self.alarms.setMaximumHeight(140)
+        self.alarms.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(facts)
@@ -152,6 +156,18 @@ class EntityDetails(QWidget):
         self.alarms.clear()
         for alarm in view.alarms:
             self.alarms.addItem(_alarm_line(alarm))
+            guidance = view.guidance.get(alarm.id)
+            if guidance:
+                item = QListWidgetItem(
+                    translate("EntityDetails", "    What to do: {guidance}").format(
+                        guidance=guidance
+                    )
+                )
+                item.setToolTip(guidance)
+                font = item.font()
+                font.setItalic(True)
+                item.setFont(font)
+                self.alarms.addItem(item)
         if not view.alarms:
             self.alarms.addItem(translate("EntityDetails", "none"))
         self.refresh_ages()
