@@ -123,6 +123,12 @@ class WindowMenus:
         acknowledge.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         go_menu.addAction(acknowledge)
         go_menu.addAction(window.alarm_view.acknowledge_all_action)
+        self.silence = QAction(translate("WindowMenus", "&Silence alarms"), window)
+        self.silence.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        # Like acknowledge, silencing works wherever the focus is, floating docks included.
+        self.silence.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.silence.setEnabled(False)  # until ui.runtime attaches the alarm sound
+        go_menu.addAction(self.silence)
 
         view_menu = bar.addMenu(translate("WindowMenus", "&View"))
         window.dock_panels.fill_view_menu(view_menu)

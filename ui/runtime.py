@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolButton
 
 from services.auth.accounts import AccountsError
 from services.auth.roles import Principal
@@ -19,6 +19,7 @@ from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.export import export
+from ui.alarm_sound import AlarmSound
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
 from ui.health_reporter import HealthReporter
@@ -99,6 +100,7 @@ def build_window(
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
+    attach_alarm_sound(window, bridge, AlarmSound.for_config(config.sound, parent=window))
     bridge.rateChanged.connect(window.set_message_rate)
     if publish_health is not None:
         brokers = {client.label: client.broker.name for client in session.clients}
@@ -108,6 +110,19 @@ def build_window(
     window.show_restored(restored)
     bridge.start()
     return window, bridge
+
+
+def attach_alarm_sound(window: MainWindow, bridge: DeltaBridge, sound: AlarmSound) -> None:
+    """Sound the alarms of every delta (after the window took it); Go ▸ Silence alarms and a
+    button in the status bar silence them."""
+    sound.setObjectName("alarm_sound")
+    bridge.deltaReady.connect(sound.apply_delta)
+    sound.attach(window.menus.silence)
+    button = QToolButton(window)
+    button.setObjectName("silence_alarms")
+    button.setDefaultAction(window.menus.silence)
+    button.setAutoRaise(True)
+    window.statusBar().addPermanentWidget(button)
 
 
 def schedule_screenshot(app: QApplication, window: MainWindow, path: Path, delay: float) -> None:

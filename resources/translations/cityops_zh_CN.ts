@@ -41,6 +41,231 @@
     </message>
 </context>
 <context>
+    <name>AlarmFilter</name>
+    <message>
+        <source>Show alarms of this priority</source>
+        <translation>显示此优先级的告警</translation>
+    </message>
+    <message>
+        <source>Any priority</source>
+        <translation>任意优先级</translation>
+    </message>
+    <message>
+        <source>Show alarms in this state</source>
+        <translation>显示处于此状态的告警</translation>
+    </message>
+    <message>
+        <source>Any state</source>
+        <translation>任意状态</translation>
+    </message>
+    <message>
+        <source>Show alarms whose source is in this domain</source>
+        <translation>显示来源属于此领域的告警</translation>
+    </message>
+    <message>
+        <source>Any domain</source>
+        <translation>任意领域</translation>
+    </message>
+    <message>
+        <source>Filter: name, id, metric…</source>
+        <translation>筛选：名称、编号、指标…</translation>
+    </message>
+    <message>
+        <source>Show alarms whose source, metric or message has these words</source>
+        <translation>显示来源、指标或消息包含这些词的告警</translation>
+    </message>
+    <message>
+        <source>Apply a saved filter</source>
+        <translation>应用已保存的筛选</translation>
+    </message>
+    <message>
+        <source>Save…</source>
+        <translation>保存…</translation>
+    </message>
+    <message>
+        <source>Save this filter as a preset</source>
+        <translation>将此筛选保存为预设</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete the chosen preset</source>
+        <translation>删除所选预设</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+    <message>
+        <source>Show every alarm</source>
+        <translation>显示全部告警</translation>
+    </message>
+    <message>
+        <source>Presets…</source>
+        <translation>预设…</translation>
+    </message>
+    <message>
+        <source>Save filter preset</source>
+        <translation>保存筛选预设</translation>
+    </message>
+    <message>
+        <source>Preset name:</source>
+        <translation>预设名称：</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmKpis</name>
+    <message>
+        <source>acceptable (benchmark: about 1 per 10 min)</source>
+        <translation>可接受（基准：每 10 分钟约 1 条）</translation>
+    </message>
+    <message>
+        <source>manageable (above 1, at most 2 per 10 min)</source>
+        <translation>可管理（每 10 分钟多于 1 条、至多 2 条）</translation>
+    </message>
+    <message>
+        <source>over the manageable rate (more than 2 per 10 min)</source>
+        <translation>超出可管理速率（每 10 分钟多于 2 条）</translation>
+    </message>
+    <message>
+        <source>no raises yet</source>
+        <translation>尚无告警产生</translation>
+    </message>
+    <message>
+        <source>above the guideline</source>
+        <translation>高于指导值</translation>
+    </message>
+    <message>
+        <source>below the guideline</source>
+        <translation>低于指导值</translation>
+    </message>
+    <message>
+        <source>near the guideline</source>
+        <translation>接近指导值</translation>
+    </message>
+    <message>
+        <source>Alarm rate (EEMUA 191)</source>
+        <translation>告警速率（EEMUA 191）</translation>
+    </message>
+    <message>
+        <source>Last 10 min:</source>
+        <translation>最近 10 分钟：</translation>
+    </message>
+    <message>
+        <source>Mean over the hour:</source>
+        <translation>一小时平均：</translation>
+    </message>
+    <message>
+        <source>Flood:</source>
+        <translation>告警泛滥：</translation>
+    </message>
+    <message>
+        <source>Alarms:</source>
+        <translation>告警：</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Raises (24 h)</source>
+        <translation>产生次数（24 小时）</translation>
+    </message>
+    <message>
+        <source>Most frequent alarms (24 h)</source>
+        <translation>最频繁的告警（24 小时）</translation>
+    </message>
+    <message>
+        <source>Chattering (3 or more raises in 1 min)</source>
+        <translation>抖动告警（1 分钟内产生 3 次或以上）</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Raises</source>
+        <translation>产生次数</translation>
+    </message>
+    <message>
+        <source>Share (guideline)</source>
+        <translation>占比（指导值）</translation>
+    </message>
+    <message>
+        <source>Verdict</source>
+        <translation>评价</translation>
+    </message>
+    <message>
+        <source>Priority distribution (24 h)</source>
+        <translation>优先级分布（24 小时）</translation>
+    </message>
+    <message>
+        <source>Export alarm KPIs…</source>
+        <translation>导出告警 KPI…</translation>
+    </message>
+    <message>
+        <source>Write these figures to a JSON file</source>
+        <translation>将这些数据导出为文件</translation>
+    </message>
+    <message>
+        <source>waiting for the first figures</source>
+        <translation>等待首批数据</translation>
+    </message>
+    <message>
+        <source>{count} raised — {band}</source>
+        <translation>已产生 {count} 条 — {band}</translation>
+    </message>
+    <message>
+        <source>{rate} per 10 min — {band}</source>
+        <translation>每 10 分钟 {rate} 条 — {band}</translation>
+    </message>
+    <message>
+        <source>ALARM FLOOD since {since}</source>
+        <translation>告警泛滥，自 {since} 起</translation>
+    </message>
+    <message>
+        <source>no flood (starts above 10 in 10 min, ends below 5)</source>
+        <translation>无告警泛滥（10 分钟内超过 10 条时开始，低于 5 条时结束）</translation>
+    </message>
+    <message>
+        <source>{active} active · {standing} standing · {stale} stale</source>
+        <translation>{active} 条活动 · {standing} 条长期 · {stale} 条陈旧</translation>
+    </message>
+    <message>
+        <source>Standing: active for more than 24 h. Stale: waiting for acknowledgement for more than 24 h.</source>
+        <translation>长期：活动超过 24 小时。陈旧：等待确认超过 24 小时。</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>{count} raises in 24 h · as of {time}</source>
+        <translation>24 小时内产生 {count} 次 · 截至 {time}</translation>
+    </message>
+    <message>
+        <source>{high} + {critical}</source>
+        <translation>{high} + {critical}</translation>
+    </message>
+    <message>
+        <source>{share} % ({guideline} %)</source>
+        <translation>{share} %（{guideline} %）</translation>
+    </message>
+</context>
+<context>
+    <name>AlarmSound</name>
+    <message>
+        <source>Silence the alarms sounding now; a new alarm sounds again</source>
+        <translation>静音当前正在响的告警；新告警会再次发声</translation>
+    </message>
+    <message>
+        <source>Alarm sounds are off here ([app] sound in the config)</source>
+        <translation>此处告警声音已关闭（配置中的 [app] sound）</translation>
+    </message>
+</context>
+<context>
     <name>AlarmState</name>
     <message>
         <source>Normal</source>
@@ -94,12 +319,24 @@
         <translation>确认列表中所有待确认的告警</translation>
     </message>
     <message>
+        <source>&amp;Flash unacknowledged alarms</source>
+        <translation>闪烁未确认告警(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Unacknowledged rows alternate bold and marked every half second (the State column says Unacknowledged either way)</source>
+        <translation>未确认的行每半秒在粗体与标记之间交替（无论如何，状态列都显示“未确认”）</translation>
+    </message>
+    <message>
         <source>{count} active</source>
         <translation>{count} 条活动</translation>
     </message>
     <message>
         <source>{count} unacknowledged</source>
         <translation>{count} 条未确认</translation>
+    </message>
+    <message>
+        <source>{count} hidden by the filter</source>
+        <translation>{count} 条被筛选隐藏</translation>
     </message>
 </context>
 <context>
@@ -723,6 +960,10 @@
         <translation>数据源</translation>
     </message>
     <message>
+        <source>Alarm KPIs</source>
+        <translation>告警 KPI</translation>
+    </message>
+    <message>
         <source>DEMO DATA — simulated Yiyang city, not live city feeds</source>
         <translation>演示数据 — 模拟的益阳城市，非真实城市数据源</translation>
     </message>
@@ -765,6 +1006,30 @@
     <message>
         <source>Feed {name!r} removed</source>
         <translation>已移除数据源 {name!r}</translation>
+    </message>
+    <message>
+        <source>ALARM FLOOD since {since} — {count} alarms in 10 min</source>
+        <translation>告警泛滥，自 {since} 起 — 10 分钟内 {count} 条告警</translation>
+    </message>
+    <message>
+        <source>Export alarm KPIs</source>
+        <translation>导出告警 KPI</translation>
+    </message>
+    <message>
+        <source>JSON files (*.json)</source>
+        <translation>JSON 文件 (*.json)</translation>
+    </message>
+    <message>
+        <source>No alarm KPIs yet: nothing exported</source>
+        <translation>尚无告警 KPI：未导出任何内容</translation>
+    </message>
+    <message>
+        <source>Alarm KPIs exported to {path}</source>
+        <translation>告警 KPI 已导出到 {path}</translation>
+    </message>
+    <message>
+        <source>Filter presets not saved: {error}</source>
+        <translation>筛选预设未保存：{error}</translation>
     </message>
     <message>
         <source>Live</source>
@@ -1121,6 +1386,10 @@
     <message>
         <source>&amp;Command palette…</source>
         <translation>命令面板(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>&amp;Silence alarms</source>
+        <translation>静音告警(&amp;S)</translation>
     </message>
     <message>
         <source>&amp;View</source>

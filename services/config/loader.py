@@ -184,11 +184,13 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     app = root.sub_table("app")
     workstation = ""
     title, operator, theme = "CityOps", "operator", THEMES[0]
+    sound = True
     if app is not None:
         title = app.text("title", title)
         operator = app.text("operator", operator)
         workstation = app.text("workstation", workstation)
         theme = app.choice("theme", THEMES, theme)
+        sound = app.boolean("sound", sound)
         app.reject_unknown()
 
     brokers = _read_brokers(root)
@@ -215,6 +217,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         operator=operator,
         workstation=workstation,
         theme=theme,
+        sound=sound,
         brokers=brokers,
         feeds=feeds,
         rules=rules,

@@ -241,6 +241,8 @@ class AppConfig:
     workstation: str = ""
     """This workstation's name in operator actions (empty: the host name)."""
     theme: str = THEMES[0]
+    sound: bool = True
+    """Whether alarms sound at this workstation (``[app] sound``; walls set it off)."""
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()
