@@ -15,7 +15,7 @@ from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 """Bumped when the set or meaning of docks changes: older saved layouts are then ignored."""
 FEATURES = (
     QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -33,6 +33,8 @@ class WorkstationDocks:
         self.docks: dict[str, QDockWidget] = {}
         self._default: QByteArray | None = None
         self._restore_menu: QMenu | None = None
+        self.view_actions: list[QAction] = []
+        """Further View menu actions (after the docks' toggles), added by the window."""
         window.setDockNestingEnabled(True)
         window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -58,7 +60,9 @@ class WorkstationDocks:
         window.addDockWidget(left, docks["map"])
         window.addDockWidget(right, docks["gauges"])
         window.addDockWidget(bottom, docks["alarms"])
-        stack = [docks[name] for name in ("details", "trend", "feeds") if name in docks]
+        stack = [
+            docks[name] for name in ("details", "trend", "feeds", "alarm_kpis") if name in docks
+        ]
         if stack:
             window.splitDockWidget(docks["gauges"], stack[0], Qt.Orientation.Vertical)
             for dock in stack[1:]:
@@ -144,6 +148,10 @@ class WorkstationDocks:
             if number <= 9:
                 action.setShortcut(QKeySequence(f"Alt+{number}"))
             menu.addAction(action)
+        if self.view_actions:
+            menu.addSeparator()
+            for action in self.view_actions:
+                menu.addAction(action)
         menu.addSeparator()
         save = QAction(translate("WorkstationDocks", "&Save layout as…"), self.window)
         save.triggered.connect(self._ask_and_save)

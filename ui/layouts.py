@@ -1,4 +1,5 @@
-"""Saved window layouts: named dock arrangements and the window geometry per screen setup.
+"""Saved window layouts: named dock arrangements and the window geometry per screen setup;
+with them the alarm list's filter presets and view preferences (flashing on or off).
 
 Stored with QSettings in ``layouts.ini`` under the platform's config folder (for example
 ``~/.config/cityops``), or under the folder given (tests pass a temporary one).
@@ -6,6 +7,7 @@ Stored with QSettings in ``layouts.ini`` under the platform's config folder (for
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -85,3 +87,38 @@ class LayoutStore:
     def load_geometry(self, setup: str | None = None) -> QByteArray | None:
         value = self._settings().value(f"geometry/{_key(setup or screen_setup())}")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
+
+    def filter_presets(self) -> dict[str, dict[str, object]]:
+        """The alarm list's saved filter presets by name (as plain dicts)."""
+        value = self._settings().value("alarm-filters/presets")
+        if not isinstance(value, str) or not value:
+            return {}
+        try:
+            data = json.loads(value)
+        except ValueError:
+            log.warning("ignoring unreadable alarm filter presets in %s", self.path)
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): v for k, v in data.items() if isinstance(v, dict)}
+
+    def save_filter_presets(self, presets: dict[str, dict[str, object]]) -> None:
+        """Keep the alarm list's filter presets (replacing those saved before)."""
+        settings = self._settings()
+        settings.setValue("alarm-filters/presets", json.dumps(presets, ensure_ascii=False))
+        settings.sync()
+        if settings.status() != QSettings.Status.NoError:
+            raise OSError(f"could not write {self.path}")
+
+    def flag(self, name: str, default: bool) -> bool:
+        """A remembered on/off view preference."""
+        value = self._settings().value(f"preferences/{_key(name)}")
+        if isinstance(value, str):
+            return value.lower() in ("true", "1")
+        return default if value is None else bool(value)
+
+    def set_flag(self, name: str, on: bool) -> None:
+        """Remember an on/off view preference."""
+        settings = self._settings()
+        settings.setValue(f"preferences/{_key(name)}", "true" if on else "false")
+        settings.sync()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -35,6 +36,7 @@ from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
     ActionResult,
+    AlarmSystemKpis,
     CacheHealth,
     CacheState,
     DeadLetter,
@@ -52,6 +54,8 @@ from ui.i18n_terms import permission_text, role_text
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
+from widgets.alarm_kpis_view import AlarmKpisView
+from widgets.alarm_model import AlarmFilter
 from widgets.alarm_table import AlarmTableView
 from widgets.entity_details import EntityDetails, EntityView
 from widgets.feed_health import FeedHealthPanel
@@ -77,6 +81,8 @@ MAP_REFRESH_MS = 250
 DEMO_BACKGROUND, DEMO_TEXT = BANNER_COLORS["warning"]
 ALARM_TEXT_STYLE = f"color:{STATUS_ALARM_TEXT_COLOR};font-weight:bold"
 WARNING_TEXT_STYLE = f"color:{STATUS_WARNING_TEXT_COLOR};font-weight:bold"
+FLASHING_FLAG = "flash unacknowledged alarms"
+"""The remembered View menu choice (in the layout store)."""
 
 
 class FeedManager(Protocol):
@@ -170,6 +176,9 @@ class MainWindow(QMainWindow):
         self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
+        self._layouts = layouts
+        self.alarm_kpis = AlarmKpisView()
+        self.alarm_kpis.exportRequested.connect(self.export_alarm_kpis_dialog)
         self.gauges: dict[str, Gauge] = {}
         for kpi in config.kpis:
             gauge = Gauge(
@@ -215,6 +224,10 @@ class MainWindow(QMainWindow):
         self.dock_panels.add(
             "feeds", translate("MainWindow", "Feeds"), scrolling(self._feeds_tab())
         )
+        self.dock_panels.add(
+            "alarm_kpis", translate("MainWindow", "Alarm KPIs"), scrolling(self.alarm_kpis)
+        )
+        self._restore_alarm_list_settings()
 
         top = QWidget()
         layout = QVBoxLayout(top)
@@ -393,8 +406,16 @@ class MainWindow(QMainWindow):
             shown = delta.entities.get(self.trend.entity_id() or "")
             if shown is not None:
                 self.trend.set_stale(shown.stale, shown.updated_at)
+            self.alarm_view.set_entity_domains(
+                {key: entity.domain for key, entity in delta.entities.items()}
+            )
+            self.alarm_kpis.set_entity_names(
+                {key: entity.name for key, entity in delta.entities.items()}
+            )
         if delta.alarms:
             self.alarm_view.model.upsert(delta.alarms.values())
+        if delta.alarm_kpis is not None:
+            self.show_alarm_kpis(delta.alarm_kpis)
         if delta.areas:
             self.map_view.apply_alert_areas(delta.areas)
         if delta.brokers:
@@ -417,6 +438,93 @@ class MainWindow(QMainWindow):
             self._report_action(result)
         if delta.cache is not None:
             self.show_cache_health(delta.cache)
+
+    def show_alarm_kpis(self, kpis: AlarmSystemKpis) -> None:
+        """Show the alarm-system KPIs in their dock, and the flood on the banner while it lasts."""
+        self.alarm_kpis.show_kpis(kpis)
+        if not kpis.flood:
+            self.banner.set_line("alarm-flood", None)
+            return
+        text = translate("MainWindow", "ALARM FLOOD since {since} — {count} alarms in 10 min")
+        self.banner.set_line(
+            "alarm-flood",
+            text.format(
+                since=format_clock(kpis.flood_since or kpis.at),
+                count=format_count(kpis.raises_10min),
+            ),
+            BannerLevel.WARNING,
+        )
+
+    def export_alarm_kpis_dialog(self) -> None:
+        """Ask where to write the alarm-system KPIs as JSON, then write them."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            translate("MainWindow", "Export alarm KPIs"),
+            "alarm-kpis.json",
+            translate("MainWindow", "JSON files (*.json)"),
+        )
+        if path:
+            self.export_alarm_kpis(Path(path))
+
+    def export_alarm_kpis(self, path: Path) -> bool:
+        """Write the alarm-system KPIs shown to ``path`` as JSON; False (and a message) when
+        there are none yet or the file cannot be written."""
+        figures = self.alarm_kpis.to_dict()
+        if not figures:
+            self.statusBar().showMessage(
+                translate("MainWindow", "No alarm KPIs yet: nothing exported"), 8000
+            )
+            return False
+        try:
+            path.write_text(json.dumps(figures, indent=2, ensure_ascii=False), encoding="utf-8")
+        except OSError as error:
+            text = translate("MainWindow", "Could not write {path}:\n{error}").format(
+                path=str(path), error=error
+            )
+            title = translate("MainWindow", "Export failed")
+            plain_message_box(self, QMessageBox.Icon.Critical, title, text).exec()
+            return False
+        self.statusBar().showMessage(
+            translate("MainWindow", "Alarm KPIs exported to {path}").format(path=str(path)), 8000
+        )
+        return True
+
+    # -- alarm list settings -------------------------------------------------------------
+    def _restore_alarm_list_settings(self) -> None:
+        """Filter presets and the flashing choice as saved next to the layouts; the
+        flashing toggle goes in the View menu."""
+        view, store = self.alarm_view, self._layouts
+        self.dock_panels.view_actions.append(view.flash_action)
+        if store is not None:
+            try:
+                saved = store.filter_presets()
+                view.filter_bar.set_presets(
+                    {name: AlarmFilter.from_dict(data) for name, data in saved.items()}
+                )
+                view.set_flashing(store.flag(FLASHING_FLAG, True))
+            except OSError:
+                log.warning("could not read the alarm list settings", exc_info=True)
+        else:
+            view.set_flashing(True)
+        view.filter_bar.presetsChanged.connect(self._save_filter_presets)
+        view.flash_action.toggled.connect(self._save_flashing)
+
+    def _save_filter_presets(self, presets: dict[str, AlarmFilter]) -> None:
+        if self._layouts is None:
+            return
+        try:
+            self._layouts.save_filter_presets(
+                {name: wanted.to_dict() for name, wanted in presets.items()}
+            )
+        except OSError as error:
+            self.statusBar().showMessage(
+                translate("MainWindow", "Filter presets not saved: {error}").format(error=error),
+                8000,
+            )
+
+    def _save_flashing(self, on: bool) -> None:
+        if self._layouts is not None:
+            self._layouts.set_flag(FLASHING_FLAG, on)
 
     def refresh_map(self) -> None:
         """Send the entities changed since the last refresh to the map, as one batch."""

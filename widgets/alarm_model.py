@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import enum
 import logging
+import unicodedata
 from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QFont
 
-from services.model import Alarm, AlarmState, Condition
+from services.model import Alarm, AlarmState, Condition, Severity
 from widgets.format import format_clock, format_count, format_number, format_timestamp
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import (
@@ -74,8 +77,51 @@ CONDITION_RANK: dict[Condition, int] = {
     Condition.EXTERNAL: 3,
 }
 
+FLASH_MARKER = "\u25b6 "
+"""Before the severity of unacknowledged rows in the on phase of flashing."""
 _DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
+
+
+def fold(text: str) -> str:
+    """The form filter text is compared in: NFKC (full- and half-width alike), case-folded,
+    spaces collapsed (as the search box compares)."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmFilter:
+    """Which alarms the list shows: an empty set or text means "any"."""
+
+    severities: frozenset[Severity] = field(default_factory=frozenset)
+    states: frozenset[AlarmState] = field(default_factory=frozenset)
+    domains: frozenset[str] = field(default_factory=frozenset)
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        """Whether the filter shows every alarm."""
+        return not (self.severities or self.states or self.domains or self.text.strip())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (for saving a preset)."""
+        return {
+            "severities": sorted(s.label for s in self.severities),
+            "states": sorted(s.value for s in self.states),
+            "domains": sorted(self.domains),
+            "text": self.text,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlarmFilter:
+        """The filter saved by :meth:`to_dict`; unknown values are left out."""
+        by_label = {s.label: s for s in Severity}
+        states = {s.value: s for s in AlarmState}
+        return cls(
+            frozenset(by_label[v] for v in data.get("severities", ()) if v in by_label),
+            frozenset(states[v] for v in data.get("states", ()) if v in states),
+            frozenset(str(v) for v in data.get("domains", ())),
+            str(data.get("text", "")),
+        )
 
 
 STALE_SUFFIX = QT_TRANSLATE_NOOP("AlarmTable", " (stale)")
@@ -154,8 +200,11 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         super().__init__(_columns(names, stale), parent)
         self._names = names
         self._stale = stale
+        self._domains: dict[str, str] = {}
         self._fonts = self._make_fonts()
         self._revisions: dict[str, int] = {}
+        self._flashing = False
+        self._flash_on = True
 
     def upsert(self, items: Iterable[Alarm]) -> None:
         """Apply new or changed alarms, dropping any version older than one already seen
@@ -275,8 +324,88 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         return None
 
     def font(self, item: Alarm, column: int) -> QFont:
-        """Bold while waiting for acknowledgement, italic once returned to normal."""
-        return self._fonts[item.state.needs_ack, item.state == AlarmState.RTN_UNACKNOWLEDGED]
+        """Bold while waiting for acknowledgement (regular in the off phase of flashing),
+        italic once returned to normal."""
+        bold = item.state.needs_ack and not (
+            self._flashing and not self._flash_on and item.state is AlarmState.UNACKNOWLEDGED
+        )
+        return self._fonts[bold, item.state == AlarmState.RTN_UNACKNOWLEDGED]
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """As the base, plus a marker before the severity of unacknowledged rows in the on
+        phase of flashing."""
+        value = super().data(index, role)
+        if (
+            self._flashing
+            and self._flash_on
+            and role == Qt.ItemDataRole.DisplayRole
+            and index.column() == Column.SEVERITY
+            and self._items[index.row()].state is AlarmState.UNACKNOWLEDGED
+        ):
+            return FLASH_MARKER + str(value)
+        return value
+
+    # ------------------------------------------------------------------ flashing
+
+    @property
+    def flashing(self) -> bool:
+        """Whether unacknowledged rows flash."""
+        return self._flashing
+
+    @property
+    def flash_on(self) -> bool:
+        """Whether flashing rows are in their on phase (bold, marked)."""
+        return self._flash_on
+
+    def set_flashing(self, flashing: bool, flash_on: bool = True) -> None:
+        """Turn flashing on or off and set its phase; one signal over the list (fonts and
+        severity texts), none when nothing changes."""
+        if (flashing, flash_on) == (self._flashing, self._flash_on):
+            return
+        self._flashing, self._flash_on = flashing, flash_on
+        if self._items:
+            self.dataChanged.emit(
+                self.index(0, 0),
+                self.index(len(self._items) - 1, len(Column) - 1),
+                [Qt.ItemDataRole.FontRole, Qt.ItemDataRole.DisplayRole],
+            )
+
+    # ------------------------------------------------------------------ filtering
+
+    def entity_domain(self, entity_id: str) -> str:
+        """The entity's domain when known, else ""."""
+        return self._domains.get(entity_id, "")
+
+    def domains(self) -> list[str]:
+        """The domains of the entities known, sorted."""
+        return sorted({d for d in self._domains.values() if d})
+
+    def set_entity_domains(self, domains: Mapping[str, str]) -> None:
+        """Record the domains of entities (added to those known so far)."""
+        self._domains.update(domains)
+
+    def matches(self, alarm: Alarm, wanted: AlarmFilter) -> bool:
+        """Whether ``alarm`` passes ``wanted``."""
+        if wanted.severities and alarm.severity not in wanted.severities:
+            return False
+        if wanted.states and alarm.state not in wanted.states:
+            return False
+        if wanted.domains and self._domains.get(alarm.entity_id, "") not in wanted.domains:
+            return False
+        words = fold(wanted.text).split()
+        if words:
+            haystack = fold(
+                " ".join(
+                    (
+                        self.entity_name(alarm.entity_id),
+                        alarm.entity_id,
+                        alarm.metric,
+                        alarm.message,
+                    )
+                )
+            )
+            return all(word in haystack for word in words)
+        return True
 
     # ------------------------------------------------------------------ queries
 

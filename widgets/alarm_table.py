@@ -9,7 +9,7 @@ versions back through ``upsert``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import cast
 
 from PySide6.QtCore import (
@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 )
 
 from services.model import Alarm, AlarmState
-from widgets.alarm_model import AlarmSortProxy, AlarmTableModel, Column
+from widgets.alarm_filter_bar import AlarmFilterBar
+from widgets.alarm_model import AlarmFilter, AlarmSortProxy, AlarmTableModel, Column
 from widgets.i18n import translate
 from widgets.plain_text import plain_label
 from widgets.table_model import configure_table
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 
 RESORT_DELAY_MS = 500
 """Changes are put in sort order at most this long after they arrive."""
+FLASH_INTERVAL_MS = 500
+"""Unacknowledged rows alternate between bold and marked, and regular, this often."""
 
 
 class AlarmTableView(QWidget):
@@ -70,6 +73,10 @@ class AlarmTableView(QWidget):
         font = self._counts_label.font()
         font.setBold(True)
         self._counts_label.setFont(font)
+        self._filter = AlarmFilter()
+        self.filter_bar = AlarmFilterBar()
+        self.filter_bar.setObjectName("alarmFilterBar")
+        self.filter_bar.filterChanged.connect(self.set_filter)
 
         self._ack_action = QAction(translate("AlarmTable", "Acknowledge"), self)
         self._ack_action.setShortcut(QKeySequence("Ctrl+K"))
@@ -155,7 +162,30 @@ class AlarmTableView(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addLayout(header_line)
+        layout.addWidget(self.filter_bar)
         layout.addWidget(self._table)
+
+        # Flashing: one timer flips the phase of every unacknowledged row at once.
+        self._flash_timer = QTimer(self)
+        self._flash_timer.setInterval(FLASH_INTERVAL_MS)
+        self._flash_timer.timeout.connect(self._flash)
+        self.flash_action = QAction(translate("AlarmTable", "&Flash unacknowledged alarms"), self)
+        self.flash_action.setCheckable(True)
+        self.flash_action.setToolTip(
+            translate(
+                "AlarmTable",
+                "Unacknowledged rows alternate bold and marked every half second "
+                "(the State column says Unacknowledged either way)",
+            )
+        )
+        self.flash_action.toggled.connect(self.set_flashing)
+        for signal in (
+            self._proxy.rowsInserted,
+            self._proxy.rowsRemoved,
+            self._proxy.modelReset,
+            self._proxy.layoutChanged,
+        ):
+            signal.connect(self._refresh_counts)
 
         selection = self._table.selectionModel()
         selection.selectionChanged.connect(self._on_selection_changed)
@@ -239,15 +269,74 @@ class AlarmTableView(QWidget):
         self._table.scrollTo(index)
         return True
 
-    def _schedule_resort(self, *_args: object) -> None:
+    def _schedule_resort(self, *args: object) -> None:
+        roles = args[2] if len(args) > 2 else None
+        if isinstance(roles, list) and int(Qt.ItemDataRole.FontRole) in map(int, roles):
+            return  # a flashing phase: nothing to re-sort
         if not self._resort_timer.isActive():
             self._resort_timer.start()
 
     def resort(self) -> None:
-        """Put the rows back in the order of the current sort column now."""
+        """Put the rows back in the order of the current sort column now (and re-apply the
+        filter, so that alarms that changed state leave or join a filtered list)."""
         self._resort_timer.stop()
+        if not self._filter.is_empty():
+            self._apply_filter()
         header = self._table.horizontalHeader()
         self._proxy.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
+
+    # ------------------------------------------------------------------ filtering
+
+    @property
+    def filter(self) -> AlarmFilter:
+        """The filter applied to the list."""
+        return self._filter
+
+    def set_filter(self, wanted: AlarmFilter) -> None:
+        """Show only the alarms that pass ``wanted`` (an empty filter shows every one)."""
+        if wanted == self._filter:
+            return
+        self._filter = wanted
+        self._apply_filter()
+        self._refresh_counts()
+
+    def _apply_filter(self) -> None:
+        wanted, model = self._filter, self._model
+        if wanted.is_empty():
+            self._proxy.set_row_filter(None)
+        else:
+            self._proxy.set_row_filter(lambda alarm: model.matches(alarm, wanted))
+
+    def set_entity_domains(self, domains: Mapping[str, str]) -> None:
+        """Record entities' domains (for the domain filter) and offer the domains known."""
+        self._model.set_entity_domains(domains)
+        self.filter_bar.set_domains(self._model.domains())
+
+    def hidden_count(self) -> int:
+        """How many listed alarms the filter hides."""
+        return self._model.rowCount() - self._proxy.rowCount()
+
+    # ------------------------------------------------------------------ flashing
+
+    def set_flashing(self, on: bool) -> None:
+        """Turn flashing of unacknowledged rows on or off."""
+        if self.flash_action.isChecked() != on:
+            self.flash_action.setChecked(on)  # calls back here through toggled
+            return
+        if on:
+            self._flash_timer.start()
+        else:
+            self._flash_timer.stop()
+        self._model.set_flashing(on, True)
+
+    def is_flashing(self) -> bool:
+        """Whether unacknowledged rows flash."""
+        return self._flash_timer.isActive()
+
+    def _flash(self) -> None:
+        model = self._model
+        if model.count_by_category().get(AlarmState.UNACKNOWLEDGED, 0) or not model.flash_on:
+            model.set_flashing(True, not model.flash_on)
 
     def selected_alarm_ids(self) -> list[str]:
         """Ids of the selected alarms, in the table's order."""
@@ -297,6 +386,14 @@ class AlarmTableView(QWidget):
             translate("AlarmTable", "{count} active").format(count=active),
             translate("AlarmTable", "{count} unacknowledged").format(count=needs_ack),
         ]
+        hidden = self.hidden_count()
+        if hidden:
+            parts.append(
+                translate("AlarmTable", "{count} hidden by the filter").format(count=hidden)
+            )
         self._counts_label.setText(" \u00b7 ".join(parts))
         self._ack_all_action.setEnabled(needs_ack > 0)
         self._update_ack_enabled()
+
+    def _refresh_counts(self, *_args: object) -> None:
+        self._refresh()

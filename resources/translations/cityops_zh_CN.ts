@@ -605,6 +605,10 @@
         <translation>无位置</translation>
     </message>
     <message>
+        <source>    What to do: {guidance}</source>
+        <translation>    处置措施：{guidance}</translation>
+    </message>
+    <message>
         <source>none</source>
         <translation>无</translation>
     </message>
