@@ -29,13 +29,16 @@ class Severity(enum.IntEnum):
 
 
 class Condition(enum.StrEnum):
-    """A threshold band of a metric, or ``external`` for alarms raised outside CityOps."""
+    """A threshold band of a metric, ``no_data`` for a silent one, or ``external`` for alarms
+    raised outside CityOps."""
 
     LOW_LOW = "low_low"
     LOW = "low"
     HIGH = "high"
     HIGH_HIGH = "high_high"
     EXTERNAL = "external"
+    NO_DATA = "no_data"
+    """No reading of the metric for longer than its rule's ``no_data_after``."""
 
 
 THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condition.HIGH_HIGH)

@@ -19,7 +19,12 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QFont
 
 from services.model import Alarm, AlarmState, Condition, Severity
-from widgets.format import format_clock, format_count, format_number, format_timestamp
+from widgets.format import (
+    format_alarm_amount,
+    format_clock,
+    format_count,
+    format_timestamp,
+)
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import (
     DIM_TEXT_COLOR,
@@ -75,6 +80,7 @@ CONDITION_RANK: dict[Condition, int] = {
     Condition.LOW_LOW: 2,
     Condition.HIGH_HIGH: 2,
     Condition.EXTERNAL: 3,
+    Condition.NO_DATA: 3,
 }
 
 FLASH_MARKER = "\u25b6 "
@@ -133,7 +139,7 @@ def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alar
     and values of entities in ``stale`` are marked stale."""
 
     def value(alarm: Alarm) -> str:
-        text = format_number(alarm.value)
+        text = format_alarm_amount(alarm, alarm.value)
         return text + translate("AlarmTable", STALE_SUFFIX) if alarm.entity_id in stale else text
 
     def entity(alarm: Alarm) -> str:
@@ -166,7 +172,7 @@ def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alar
         ),
         Column.THRESHOLD: TableColumn(
             QT_TRANSLATE_NOOP("Column", "Threshold"),
-            lambda a: format_number(a.threshold),
+            lambda a: format_alarm_amount(a, a.threshold),
             lambda a: float(a.threshold),
             RIGHT,
         ),

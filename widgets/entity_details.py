@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from services.model import Alarm, Entity, FeedHealth, Reading
-from widgets.format import format_age, format_clock, format_value
+from widgets.format import format_age, format_alarm_amount, format_clock, format_value
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.palette import DIM_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_tooltip
@@ -256,7 +256,7 @@ def _alarm_line(alarm: Alarm) -> str:
         severity=severity_text(alarm.severity),
         metric=alarm.metric,
         condition=condition_text(alarm.condition),
-        value=format_value(alarm.value),
-        limit=format_value(alarm.threshold),
+        value=format_alarm_amount(alarm, alarm.value),
+        limit=format_alarm_amount(alarm, alarm.threshold),
         state=alarm_state_text(alarm.state),
     )

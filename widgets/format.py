@@ -16,7 +16,8 @@ import logging
 import math
 from datetime import datetime
 
-from widgets.i18n import current_locale, translate
+from services.model import Alarm, Condition
+from widgets.i18n import QT_TRANSLATE_NOOP, current_locale, translate
 
 log = logging.getLogger(__name__)
 
@@ -99,19 +100,49 @@ def format_rate(rate: float) -> str:
     return format_number(rate, 0 if abs(rate) >= 100 else 1)
 
 
+_AGO = (
+    QT_TRANSLATE_NOOP("Format", "{n} s ago"),
+    QT_TRANSLATE_NOOP("Format", "{n} min ago"),
+    QT_TRANSLATE_NOOP("Format", "{n} h ago"),
+    QT_TRANSLATE_NOOP("Format", "{n} d ago"),
+)
+_FOR = (
+    QT_TRANSLATE_NOOP("Format", "{n} s"),
+    QT_TRANSLATE_NOOP("Format", "{n} min"),
+    QT_TRANSLATE_NOOP("Format", "{n} h"),
+    QT_TRANSLATE_NOOP("Format", "{n} d"),
+)
+
+
+def _in_largest_unit(seconds: float, templates: tuple[str, str, str, str]) -> str:
+    """``seconds`` in whole seconds, minutes, hours or days, whichever is largest."""
+    for template, limit, unit in zip(templates, (60, 3600, 86400), (1, 60, 3600), strict=False):
+        if seconds < limit:
+            return translate("Format", template).format(n=int(seconds // unit))
+    return translate("Format", templates[3]).format(n=int(seconds // 86400))
+
+
 def format_age(seconds: float | None) -> str:
     """How long ago, in words: ``"never"``, ``"just now"``, ``"3 s ago"``, ``"2 min ago"``..."""
     if seconds is None or math.isnan(seconds):
         return translate("Format", "never")
     if seconds < 1:
         return translate("Format", "just now")
-    if seconds < 60:
-        return translate("Format", "{n} s ago").format(n=int(seconds))
-    if seconds < 3600:
-        return translate("Format", "{n} min ago").format(n=int(seconds // 60))
-    if seconds < 86400:
-        return translate("Format", "{n} h ago").format(n=int(seconds // 3600))
-    return translate("Format", "{n} d ago").format(n=int(seconds // 86400))
+    return _in_largest_unit(seconds, _AGO)
+
+
+def format_duration(seconds: float) -> str:
+    """How long, in words: ``"45 s"``, ``"11 min"``, ``"2 h"``, ``"3 d"``."""
+    if math.isnan(seconds):
+        return "—"
+    return _in_largest_unit(max(seconds, 0.0), _FOR)
+
+
+def format_alarm_amount(alarm: Alarm, number: float) -> str:
+    """An alarm's value or limit: how long silent for a no-data alarm, else the number."""
+    if alarm.condition is Condition.NO_DATA:
+        return format_duration(number)
+    return format_number(number)
 
 
 def format_clock(ts: float) -> str:

@@ -440,6 +440,10 @@
         <source>External</source>
         <translation>外部</translation>
     </message>
+    <message>
+        <source>No data</source>
+        <translation>无数据</translation>
+    </message>
 </context>
 <context>
     <name>Config</name>
@@ -857,6 +861,22 @@
     <message>
         <source>{n} d ago</source>
         <translation>{n} 天前</translation>
+    </message>
+    <message>
+        <source>{n} s</source>
+        <translation>{n} 秒</translation>
+    </message>
+    <message>
+        <source>{n} min</source>
+        <translation>{n} 分钟</translation>
+    </message>
+    <message>
+        <source>{n} h</source>
+        <translation>{n} 小时</translation>
+    </message>
+    <message>
+        <source>{n} d</source>
+        <translation>{n} 天</translation>
     </message>
 </context>
 <context>

@@ -58,11 +58,13 @@ class AlarmStore:
         self._external_sources: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
         self._evaluated: dict[tuple[str, str], float] = {}
+        """The time of the newest reading evaluated per source (entity, metric)."""
+        self._silence_watch: dict[tuple[str, str], RuleConfig] = {}
+        """Sources whose rule raises a no-data alarm, with that rule."""
         self._pending: dict[str, tuple[bool, float, int]] = {}
         """Band changes waiting for their delay: (new side, since when, readings so far)."""
         self._revision = 0
         self._unpublished: dict[str, Alarm] = {}
-        """The time of the newest reading evaluated per source (entity, metric)."""
         self._lock = threading.Lock()
 
     def restore(
@@ -86,6 +88,9 @@ class AlarmStore:
             for reading in latest:
                 source = (reading.entity_id, reading.metric)
                 self._evaluated[source] = max(reading.ts, self._evaluated.get(source, reading.ts))
+                rule = self._rule(*source) if reading.metric in self._metrics else None
+                if rule is not None and rule.no_data_after is not None:
+                    self._silence_watch[source] = rule
 
     def _bumped(self, alarm: Alarm) -> Alarm:
         """Record that ``alarm`` changed (a new revision, higher than any other alarm's so
@@ -130,6 +135,11 @@ class AlarmStore:
                 if last is not None and reading.ts <= last:
                     continue  # a repeat (redelivery) or an older reading: state stays
                 self._evaluated[source] = reading.ts
+                if rule.no_data_after is not None:
+                    self._silence_watch[source] = rule
+                    heard = self._clear(alarm_id(*source, Condition.NO_DATA), reading.ts)
+                    if heard is not None:
+                        changed[heard.id] = self._bumped(heard)
                 for condition in THRESHOLD_CONDITIONS:
                     limit = getattr(rule, condition.value)
                     if limit is None:
@@ -149,40 +159,86 @@ class AlarmStore:
         if not self._held(key, active, was_active, reading.ts, rule):
             return None
         if active:
-            severity = rule.severities.get(condition.value, Severity.MEDIUM)
-            if alarm is None:
-                alarm = Alarm(
-                    entity_id=reading.entity_id,
-                    metric=reading.metric,
-                    condition=condition,
-                    severity=severity,
-                    state=AlarmState.UNACKNOWLEDGED,
-                    value=reading.value,
-                    threshold=limit,
-                    raised_at=reading.ts,
-                    updated_at=reading.ts,
-                    count=1,
-                    message=rule.description,
-                )
-                self._put(alarm)
-                return alarm
-            state = next_state(alarm.state, AlarmEvent.RAISE)
-            if state is None:
-                return None
-            if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
-                alarm.raised_at = reading.ts
-                alarm.acked_at = None
-                alarm.acked_by = ""
-            alarm.state = state
-            alarm.count += 1
-            alarm.severity = severity
-            alarm.value = reading.value
-            alarm.threshold = limit
-            alarm.updated_at = reading.ts
-            alarm.message = rule.description
-            return alarm
+            return self._raise(
+                reading.entity_id,
+                reading.metric,
+                condition,
+                rule,
+                value=reading.value,
+                limit=limit,
+                ts=reading.ts,
+            )
         assert alarm is not None
         return alarm if _return_to_normal(alarm, reading.ts) else None
+
+    def _raise(
+        self,
+        entity_id: str,
+        metric: str,
+        condition: Condition,
+        rule: RuleConfig,
+        *,
+        value: float,
+        limit: float,
+        ts: float,
+    ) -> Alarm | None:
+        """Raise the alarm of a source and condition (see the life-cycle table): a new
+        alarm, a new occurrence of a normal one, or the same occurrence again."""
+        severity = rule.severities.get(condition.value, Severity.MEDIUM)
+        key = alarm_id(entity_id, metric, condition)
+        alarm = self._alarms.get(key)
+        if alarm is None:
+            alarm = Alarm(
+                entity_id=entity_id,
+                metric=metric,
+                condition=condition,
+                severity=severity,
+                state=AlarmState.UNACKNOWLEDGED,
+                value=value,
+                threshold=limit,
+                raised_at=ts,
+                updated_at=ts,
+                count=1,
+                message=rule.description,
+            )
+            self._put(alarm)
+            return alarm
+        state = next_state(alarm.state, AlarmEvent.RAISE)
+        if state is None:
+            return None
+        if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
+            alarm.raised_at = ts
+            alarm.acked_at = None
+            alarm.acked_by = ""
+        alarm.state = state
+        alarm.count += 1
+        alarm.severity = severity
+        alarm.value = value
+        alarm.threshold = limit
+        alarm.updated_at = ts
+        alarm.message = rule.description
+        return alarm
+
+    def check_silence(self, now: float) -> list[Alarm]:
+        """Raise a no-data alarm for each watched source whose newest reading is older than
+        its rule's ``no_data_after``; returns the alarms that changed."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for source, rule in self._silence_watch.items():
+                after = rule.no_data_after
+                last = self._evaluated.get(source)
+                if after is None or last is None or now - last <= after:
+                    continue
+                key = alarm_id(*source, Condition.NO_DATA)
+                held = self._alarms.get(key)
+                if held is not None and held.state.is_active:
+                    continue
+                alarm = self._raise(
+                    *source, Condition.NO_DATA, rule, value=now - last, limit=after, ts=now
+                )
+                if alarm is not None:
+                    changed.append(self._bumped(alarm))
+        return changed
 
     def _held(self, key: str, active: bool, was_active: bool, ts: float, rule: RuleConfig) -> bool:
         """Whether a change of the band (``active`` ≠ ``was_active``) has held long enough to

@@ -465,8 +465,16 @@ def _read_mapping(reader: _Reader) -> JsonMapping:
 def _read_rule(reader: _Reader) -> RuleConfig:
     metric = reader.text("metric")
     limits = {name: reader.number(name) for name in ("low_low", "low", "high", "high_high")}
-    if all(value is None for value in limits.values()):
-        raise reader.fail("high", "a rule needs at least one of low_low, low, high, high_high")
+    no_data_after = reader.number("no_data_after")
+    if no_data_after is not None and not 0 < no_data_after <= MAX_RULE_DELAY_S:
+        raise reader.fail(
+            "no_data_after",
+            f"must be more than 0 and at most {MAX_RULE_DELAY_S:g} seconds, got {no_data_after:g}",
+        )
+    if no_data_after is None and all(value is None for value in limits.values()):
+        raise reader.fail(
+            "high", "a rule needs at least one of low_low, low, high, high_high, no_data_after"
+        )
     order = [(name, value) for name, value in limits.items() if value is not None]
     for (lower_name, lower), (upper_name, upper) in itertools.pairwise(order):
         if lower is not None and upper is not None and lower >= upper:
@@ -512,6 +520,7 @@ def _read_rule(reader: _Reader) -> RuleConfig:
         off_delay=delays["off_delay"],
         on_samples=samples["on_samples"],
         off_samples=samples["off_samples"],
+        no_data_after=no_data_after,
         low_low=limits["low_low"],
         low=limits["low"],
         high=limits["high"],

@@ -57,6 +57,7 @@ DEFAULT_RULE_SEVERITIES = {
     "low": Severity.MEDIUM,
     "high": Severity.MEDIUM,
     "high_high": Severity.HIGH,
+    "no_data": Severity.MEDIUM,
 }
 
 
@@ -185,6 +186,9 @@ class RuleConfig:
     """Consecutive readings in the band needed to raise."""
     off_samples: int = 1
     """Consecutive readings out of the band needed to clear."""
+    no_data_after: float | None = None
+    """Seconds without a reading (by reading time, against the clock) before a no-data
+    alarm raises; the next reading clears it. None: no such alarm."""
 
     @property
     def name(self) -> str:

@@ -593,7 +593,7 @@ class IngestPipeline:
         if gone_stale:
             with self._delta_lock:
                 self._delta.entities.update((entity.id, entity) for entity in gone_stale)
-        expired = self.alarms.expire(now)
+        expired = self.alarms.expire(now) + self.alarms.check_silence(now)
         if expired:
             self._record_alarm_changes(expired)
             self.alarms.take_unpublished()

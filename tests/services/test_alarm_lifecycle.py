@@ -9,7 +9,7 @@ import pytest
 from services.alarms.lifecycle import TRANSITIONS, AlarmEvent, next_state
 from services.alarms.store import AlarmStore
 from services.config import RuleConfig
-from services.model import Alarm, AlarmState, Reading
+from services.model import Alarm, AlarmState, Condition, Reading
 
 KEY = "aq-1|pm25|high"
 HIGH = 75.0
@@ -130,3 +130,29 @@ def test_a_rule_description_is_the_alarm_message() -> None:
     (alarm,) = driver.reading(90)
     assert alarm.message == "PM2.5 above 75"
     assert rule.name == "pm25-high" and RuleConfig(metric="x", high=1).name == "x:*"
+
+
+def test_a_silent_source_raises_a_no_data_alarm_and_its_next_reading_clears_it() -> None:
+    rule = RuleConfig(metric="pm25", high=HIGH, no_data_after=600)
+    driver = Driver(rule)
+    driver.reading(20)  # t=1
+    store = driver.store
+    assert store.check_silence(601.0) == []  # exactly 600 s: not yet
+    (silent,) = store.check_silence(700.0)
+    assert (silent.condition, silent.state, silent.value, silent.threshold) == (
+        Condition.NO_DATA,
+        AlarmState.UNACKNOWLEDGED,
+        699.0,
+        600.0,
+    )
+    assert store.check_silence(800.0) == []  # raised once, not again each check
+    (heard,) = driver.reading(21, step=800)
+    assert (heard.id, heard.state) == (silent.id, AlarmState.RTN_UNACKNOWLEDGED)
+
+
+def test_no_data_is_watched_from_the_restored_latest_reading() -> None:
+    store = AlarmStore([RuleConfig(metric="pm25", no_data_after=60)])
+    assert store.check_silence(1_000.0) == []  # never heard of: nothing to miss
+    store.restore([], latest=[Reading("aq-1", "pm25", 20.0, 900.0, "air")])
+    (silent,) = store.check_silence(1_000.0)
+    assert silent.id == "aq-1|pm25|no_data"

@@ -85,6 +85,7 @@ def test_demo_config_ships_and_is_valid() -> None:
         (MINIMAL + "off_delay = 1e9\n", "rules[0].off_delay", "between 0 and 86400"),
         (MINIMAL + "on_samples = 0\n", "rules[0].on_samples", "between 1 and 1000"),
         (MINIMAL + "onn_delay = 5\n", "rules[0].onn_delay", "not a known setting"),
+        (MINIMAL + "no_data_after = 0\n", "rules[0].no_data_after", "more than 0"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -110,6 +111,8 @@ def test_rule_priority_delays_and_texts(tmp_path: Path) -> None:
     assert set(rule.severities.values()) == {Severity.CRITICAL}
     assert (rule.on_delay, rule.off_delay, rule.on_samples, rule.off_samples) == (30, 0, 1, 3)
     assert rule.guidance == "Check the nearest station"
+    silent = MINIMAL + '[[rules]]\nmetric = "level"\nno_data_after = 900\n'
+    assert load_config(write(tmp_path, silent)).rules[1].no_data_after == 900
 
 
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:

@@ -459,3 +459,18 @@ def test_alarms_changed_by_a_failed_batch_are_still_published(
     alarms = pipe.take_delta().alarms
     assert "aq-1|pm25|high" in alarms  # raised in the failed attempt, published anyway
     pipe.stop()
+
+
+def test_housekeeping_raises_no_data_alarms_for_silent_sources() -> None:
+    clock = Clock(1000.0)
+    config = replace(CONFIG, rules=(RuleConfig(metric="pm25", no_data_after=300),))
+    pipe = IngestPipeline(config, None, clock=clock)
+    connected(pipe)
+    pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=1000.0)])
+    pipe.take_delta()
+    clock.now = 1301.0
+    pipe.housekeeping(force=True)
+    alarm = pipe.take_delta().alarms["aq-1|pm25|no_data"]
+    assert alarm.state is AlarmState.UNACKNOWLEDGED
+    pipe.process_batch([message({"id": "aq-1", "pm25": 20}, at=1302.0)])
+    assert pipe.take_delta().alarms["aq-1|pm25|no_data"].state is AlarmState.RTN_UNACKNOWLEDGED

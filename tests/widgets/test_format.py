@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
 
+from services.model import Alarm, AlarmState, Condition, Severity
 from widgets.format import (
     NO_VALUE,
     decimals_for_span,
     format_age,
+    format_alarm_amount,
     format_clock,
     format_count,
+    format_duration,
     format_exact,
     format_number,
     format_rate,
@@ -111,6 +115,23 @@ def test_counts_and_rates() -> None:
 )
 def test_format_age(seconds: float | None, expected: str) -> None:
     assert format_age(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [(0.0, "0 s"), (-3.0, "0 s"), (59.9, "59 s"), (699.0, "11 min"), (7300.0, "2 h"),
+     (86400.0, "1 d"), (math.nan, "—")],
+)  # fmt: skip
+def test_format_duration(seconds: float, expected: str) -> None:
+    assert format_duration(seconds) == expected
+
+
+def test_a_no_data_alarm_shows_durations_other_alarms_numbers() -> None:
+    silent = Alarm("aq-1", "pm25", Condition.NO_DATA, Severity.MEDIUM,
+                   AlarmState.UNACKNOWLEDGED, 699.0, 600.0, 1.0, 1.0)  # fmt: skip
+    high = replace(silent, condition=Condition.HIGH, value=80.25)
+    assert format_alarm_amount(silent, silent.value) == "11 min"
+    assert format_alarm_amount(high, high.value) == format_number(80.25)
 
 
 def test_times_are_local() -> None:
