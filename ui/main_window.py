@@ -843,13 +843,20 @@ class MainWindow(QMainWindow):
         """Fill the entity details panel for ``entity``."""
         readings = dict(self.values.get(entity.id, {}))
         history = self._history
+        alarms = [a for a in self.alarm_view.model.alarms() if a.entity_id == entity.id]
         self.details.show_entity(
             EntityView(
                 entity=entity,
                 readings=readings,
                 history={m: history(entity.id, m) for m in readings} if history else {},
                 limits=limits_text(self.config.rules, entity.id, readings),
-                alarms=[a for a in self.alarm_view.model.alarms() if a.entity_id == entity.id],
+                alarms=alarms,
+                guidance={
+                    alarm.id: rule.guidance
+                    for alarm in alarms
+                    if (rule := rule_for(self.config.rules, alarm.entity_id, alarm.metric))
+                    and rule.guidance
+                },
                 feed=self.feed_states.get(entity.feed),
             )
         )

@@ -237,3 +237,18 @@ def test_stale_entities_are_marked_in_the_alarm_list_and_the_trend(
     assert model.is_stale("s1")
     assert model.index(0, Column.VALUE).data().endswith("(stale)")
     assert window.trend.stale_text().startswith("STALE · last update ")
+
+
+def test_selecting_an_alarm_shows_its_rules_guidance_in_the_details(qtbot: QtBot) -> None:
+    rule = RuleConfig(metric="pm25", high=75, guidance="Send the patrol to check the station")
+    config = AppConfig(source="test", feeds=CONFIG.feeds, rules=(rule,))
+    pipe = IngestPipeline(config, None)
+    window = MainWindow(config, acknowledge=lambda ids: None)
+    qtbot.addWidget(window)
+    pipe.process_batch([message("aq-1", 90.0, 100.0), message("aq-2", 20.0, 100.0)])
+    window.apply_delta(pipe.take_delta())
+    window.alarm_view.select_alarm("aq-1|pm25|high")
+    alarms = window.details.alarms
+    shown = [alarms.item(row).text() for row in range(alarms.count())]
+    assert window.details.entity_id() == "aq-1"
+    assert any("Send the patrol to check the station" in line for line in shown)
