@@ -114,3 +114,18 @@ def test_presets_and_flashing_are_remembered(
     second = make_window(qtbot, pipeline, store)
     assert not second.alarm_view.is_flashing()
     assert second.alarm_view.filter_bar.presets() == {"Heshan": AlarmFilter(text="heshan")}
+
+
+def test_a_flood_of_500_alarms_through_the_pipeline_shows_the_banner(qtbot: QtBot) -> None:
+    """The flood from the worker's own KPIs (the event-loop lag during such a flood is
+    measured by ``tests.benchmarks.bench_flood``, not asserted here)."""
+    pipe = IngestPipeline(CONFIG, None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids: None)
+    qtbot.addWidget(window)
+    now = pipe.clock()
+    pipe.process_batch([message(f"aq-{n:03d}", 120.0, now - 10 + n / 50) for n in range(500)])
+    pipe.housekeeping(force=True)
+    window.apply_delta(pipe.take_delta())
+    assert len(window.alarm_view.model.alarms()) == 500
+    line = window.banner.line("alarm-flood")
+    assert line is not None and "500" in line
