@@ -9,7 +9,7 @@ versions back through ``upsert``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import cast
 
 from PySide6.QtCore import (
@@ -26,6 +26,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QMessageBox,
     QPushButton,
     QTableView,
     QToolButton,
@@ -65,6 +66,8 @@ class AlarmTableView(QWidget):
     def __init__(self, model: AlarmTableModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model if model is not None else AlarmTableModel(self)
+        self.confirm_ack_all: Callable[[int], bool] = self._ask_ack_all
+        """Asked with the number of alarms before "Acknowledge all visible" acts."""
         self._proxy = AlarmSortProxy(self)
         self._proxy.setSourceModel(self._model)
 
@@ -360,11 +363,32 @@ class AlarmTableView(QWidget):
             self.acknowledgeRequested.emit(ids)
 
     def acknowledge_all_visible(self) -> None:
-        """Ask for acknowledgement of every listed alarm that needs it."""
+        """Ask for acknowledgement of every listed alarm that needs it, once the operator
+        has confirmed (see :attr:`confirm_ack_all`)."""
         ids = self.visible_ids_needing_ack()
-        if ids:
-            log.debug("acknowledge requested for %d listed alarms", len(ids))
-            self.acknowledgeRequested.emit(ids)
+        if not ids:
+            return
+        if not self.confirm_ack_all(len(ids)):
+            log.debug("acknowledging %d listed alarms cancelled", len(ids))
+            return
+        log.debug("acknowledge requested for %d listed alarms", len(ids))
+        self.acknowledgeRequested.emit(ids)
+
+    def _ask_ack_all(self, count: int) -> bool:
+        """A modal question; Cancel is the default so that Enter does not acknowledge."""
+        text = translate(
+            "AlarmTable",
+            "Acknowledge all {count} listed alarms that need it?\n"
+            "Alarms hidden by the filter stay as they are.",
+        ).format(count=count)
+        answer = QMessageBox.question(
+            self,
+            translate("AlarmTable", "Acknowledge all visible"),
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # ------------------------------------------------------------------ internals
 

@@ -327,6 +327,12 @@
         <translation>未确认的行每半秒在粗体与标记之间交替（无论如何，状态列都显示“未确认”）</translation>
     </message>
     <message>
+        <source>Acknowledge all {count} listed alarms that need it?
+Alarms hidden by the filter stay as they are.</source>
+        <translation>确认全部 {count} 条列出的待确认告警？
+被筛选隐藏的告警保持不变。</translation>
+    </message>
+    <message>
         <source>{count} active</source>
         <translation>{count} 条活动</translation>
     </message>

@@ -8,8 +8,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QTextDocument
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -471,11 +472,30 @@ def test_ctrl_k_with_nothing_to_ack_emits_nothing(qtbot: QtBot, view: AlarmTable
         qtbot.keyClick(view.table, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
 
 
+def test_ack_all_visible_asks_first_and_cancel_acknowledges_nothing(
+    qtbot: QtBot, view: AlarmTableView
+) -> None:
+    def cancel_the_question() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, QMessageBox) and "4" in dialog.text()
+        questions.append(dialog.text())
+        dialog.reject()
+
+    questions: list[str] = []
+    QTimer.singleShot(0, cancel_the_question)  # runs inside the dialog's own event loop
+    with qtbot.assertNotEmitted(view.acknowledgeRequested, wait=100):
+        view.acknowledge_all_action.trigger()
+    assert len(questions) == 1
+
+
 def test_ack_all_visible(qtbot: QtBot, view: AlarmTableView) -> None:
     assert view.acknowledge_all_action.isEnabled()
+    asked: list[int] = []
+    view.confirm_ack_all = lambda count: asked.append(count) is None
     with qtbot.waitSignal(view.acknowledgeRequested) as blocker:
         view.acknowledge_all_action.trigger()
     assert blocker.args == [ids("crit-new", "crit-old", "high-rtn", "low-old")]
+    assert asked == [4]
     view.model.upsert(
         [
             make_alarm(
