@@ -176,6 +176,7 @@ class AlarmKpisView(QWidget):
             [translate("AlarmKpis", "Alarm"), translate("AlarmKpis", "Raises (24 h)")]
         )
         self._setup_table(self.top_table)
+        self.top_table.setMinimumHeight(self._rows_height(self.top_table, 5))
         top_box = QGroupBox(translate("AlarmKpis", "Most frequent alarms (24 h)"))
         QVBoxLayout(top_box).addWidget(self.top_table)
 
@@ -193,6 +194,8 @@ class AlarmKpisView(QWidget):
             ]
         )
         self._setup_table(self.priority_table)
+        self.priority_table.setFixedHeight(self._rows_height(self.priority_table, 3))
+        self.priority_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         priority_box = QGroupBox(translate("AlarmKpis", "Priority distribution (24 h)"))
         QVBoxLayout(priority_box).addWidget(self.priority_table)
 
@@ -212,6 +215,12 @@ class AlarmKpisView(QWidget):
         layout.addWidget(chatter_box)
         layout.addLayout(footer)
         self._refresh()
+
+    @staticmethod
+    def _rows_height(table: QTableWidget, rows: int) -> int:
+        """The height that shows the header and ``rows`` rows, no more."""
+        header = table.horizontalHeader().sizeHint().height()
+        return header + rows * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth()
 
     @staticmethod
     def _setup_table(table: QTableWidget) -> None:
