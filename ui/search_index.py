@@ -8,9 +8,10 @@ match by substring.
 from __future__ import annotations
 
 import enum
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from widgets.text_match import fold
 
 MAX_RESULTS = 50
 
@@ -32,11 +33,6 @@ class SearchItem:
     label: str
     keys: tuple[str, ...]
     detail: str = ""
-
-
-def fold(text: str) -> str:
-    """The form text is compared in: NFKC, case-folded, spaces collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 def search(query: str, items: Iterable[SearchItem], limit: int = MAX_RESULTS) -> list[SearchItem]:

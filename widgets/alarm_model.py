@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import unicodedata
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +44,7 @@ from widgets.table_model import (
     runs,
 )
 from widgets.terms import alarm_state_text, condition_text, severity_text
+from widgets.text_match import fold
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +87,6 @@ FLASH_MARKER = "\u25b6 "
 """Before the severity of unacknowledged rows in the on phase of flashing."""
 _DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
-
-
-def fold(text: str) -> str:
-    """The form filter text is compared in: NFKC (full- and half-width alike), case-folded,
-    spaces collapsed (as the search box compares)."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
 @dataclass(frozen=True, slots=True)
