@@ -9,80 +9,62 @@ import pytest
 
 from services.alarms.annunciation import Annunciator
 from services.config.loader import parse_config
-from services.model import Alarm, AlarmState, Condition, Severity
-
-
-def alarm(
-    entity: str,
-    severity: Severity,
-    state: AlarmState = AlarmState.UNACKNOWLEDGED,
-    *,
-    count: int = 1,
-    revision: int = 1,
-) -> Alarm:
-    return Alarm(
-        entity_id=entity,
-        metric="pm25",
-        condition=Condition.HIGH,
-        severity=severity,
-        state=state,
-        value=80.0,
-        threshold=75.0,
-        raised_at=100.0,
-        updated_at=100.0,
-        count=count,
-        revision=revision,
-    )
+from services.model import AlarmState, Severity
+from tests.helpers.alarms import pm25_alarm
 
 
 def test_a_new_unacknowledged_alarm_sounds_once_at_its_priority() -> None:
     sound = Annunciator()
-    assert sound.update([alarm("a", Severity.MEDIUM)], 0.0) is Severity.MEDIUM
+    assert sound.update([pm25_alarm("a", Severity.MEDIUM)], 0.0) is Severity.MEDIUM
     # The same version again (or an unrelated change) does not sound.
-    assert sound.update([alarm("a", Severity.MEDIUM)], 1.0) is None
-    assert sound.update([alarm("a", Severity.MEDIUM, revision=2)], 1.0) is None
+    assert sound.update([pm25_alarm("a", Severity.MEDIUM)], 1.0) is None
+    assert sound.update([pm25_alarm("a", Severity.MEDIUM, revision=2)], 1.0) is None
 
 
 def test_the_most_urgent_priority_of_a_delta_wins() -> None:
     sound = Annunciator()
-    changed = [alarm("a", Severity.LOW), alarm("b", Severity.HIGH), alarm("c", Severity.MEDIUM)]
+    changed = [
+        pm25_alarm("a", Severity.LOW),
+        pm25_alarm("b", Severity.HIGH),
+        pm25_alarm("c", Severity.MEDIUM),
+    ]
     assert sound.update(changed, 0.0) is Severity.HIGH
 
 
 def test_a_raise_again_sounds_but_acknowledged_or_cleared_alarms_do_not() -> None:
     sound = Annunciator()
-    sound.update([alarm("a", Severity.LOW)], 0.0)
-    assert sound.update([alarm("a", Severity.LOW, count=2, revision=2)], 1.0) is Severity.LOW
-    acked = alarm("a", Severity.LOW, AlarmState.ACKNOWLEDGED, count=2, revision=3)
+    sound.update([pm25_alarm("a", Severity.LOW)], 0.0)
+    assert sound.update([pm25_alarm("a", Severity.LOW, count=2, revision=2)], 1.0) is Severity.LOW
+    acked = pm25_alarm("a", Severity.LOW, AlarmState.ACKNOWLEDGED, count=2, revision=3)
     assert sound.update([acked], 2.0) is None
-    rtn = alarm("b", Severity.HIGH, AlarmState.RTN_UNACKNOWLEDGED)
+    rtn = pm25_alarm("b", Severity.HIGH, AlarmState.RTN_UNACKNOWLEDGED)
     assert sound.update([rtn], 2.0) is None
     # Back to unacknowledged after acknowledged: sounds again.
-    again = alarm("a", Severity.LOW, AlarmState.UNACKNOWLEDGED, count=3, revision=4)
+    again = pm25_alarm("a", Severity.LOW, AlarmState.UNACKNOWLEDGED, count=3, revision=4)
     assert sound.update([again], 3.0) is Severity.LOW
     # An older revision arriving late is ignored.
-    assert sound.update([alarm("a", Severity.LOW, count=9, revision=1)], 4.0) is None
+    assert sound.update([pm25_alarm("a", Severity.LOW, count=9, revision=1)], 4.0) is None
 
 
 def test_a_new_occurrence_after_normal_sounds() -> None:
     sound = Annunciator()
-    sound.update([alarm("a", Severity.HIGH)], 0.0)
-    sound.update([alarm("a", Severity.HIGH, AlarmState.NORMAL, revision=2)], 1.0)
-    later = replace(alarm("a", Severity.HIGH, revision=3), raised_at=200.0)
+    sound.update([pm25_alarm("a", Severity.HIGH)], 0.0)
+    sound.update([pm25_alarm("a", Severity.HIGH, AlarmState.NORMAL, revision=2)], 1.0)
+    later = replace(pm25_alarm("a", Severity.HIGH, revision=3), raised_at=200.0)
     assert sound.update([later], 2.0) is Severity.HIGH
 
 
 def test_critical_repeats_until_acknowledged() -> None:
     sound = Annunciator(repeat_every=5.0)
-    assert sound.update([alarm("a", Severity.CRITICAL)], 10.0) is Severity.CRITICAL
+    assert sound.update([pm25_alarm("a", Severity.CRITICAL)], 10.0) is Severity.CRITICAL
     assert sound.next_repeat() == 15.0
     assert sound.due(14.9) is None
     assert sound.due(15.0) is Severity.CRITICAL
     assert sound.next_repeat() == 20.0
     # A lower priority sounding meanwhile keeps the critical schedule.
-    assert sound.update([alarm("b", Severity.LOW)], 17.0) is Severity.LOW
+    assert sound.update([pm25_alarm("b", Severity.LOW)], 17.0) is Severity.LOW
     assert sound.next_repeat() == 20.0
-    acked = alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, revision=2)
+    acked = pm25_alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, revision=2)
     assert sound.update([acked], 18.0) is None
     assert sound.next_repeat() is None
     assert sound.due(30.0) is None
@@ -90,26 +72,26 @@ def test_critical_repeats_until_acknowledged() -> None:
 
 def test_critical_repeats_while_any_critical_is_unacknowledged() -> None:
     sound = Annunciator(repeat_every=5.0)
-    sound.update([alarm("a", Severity.CRITICAL), alarm("b", Severity.CRITICAL)], 0.0)
-    sound.update([alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, revision=2)], 1.0)
+    sound.update([pm25_alarm("a", Severity.CRITICAL), pm25_alarm("b", Severity.CRITICAL)], 0.0)
+    sound.update([pm25_alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, revision=2)], 1.0)
     assert sound.repeating == {"b|pm25|high"}
     assert sound.due(5.0) is Severity.CRITICAL
     # Returned to normal but still unacknowledged: the repeat goes on until acknowledged.
-    sound.update([alarm("b", Severity.CRITICAL, AlarmState.RTN_UNACKNOWLEDGED, revision=2)], 6)
+    sound.update([pm25_alarm("b", Severity.CRITICAL, AlarmState.RTN_UNACKNOWLEDGED, revision=2)], 6)
     assert sound.due(10.0) is Severity.CRITICAL
 
 
 def test_silence_stops_the_repeat_and_a_new_alarm_sounds_again() -> None:
     sound = Annunciator(repeat_every=5.0)
-    sound.update([alarm("a", Severity.CRITICAL)], 0.0)
+    sound.update([pm25_alarm("a", Severity.CRITICAL)], 0.0)
     sound.silence()
     assert sound.next_repeat() is None
     assert sound.due(100.0) is None
     # The silenced alarm changing without raising again stays silent.
-    assert sound.update([alarm("a", Severity.CRITICAL, revision=2)], 101.0) is None
+    assert sound.update([pm25_alarm("a", Severity.CRITICAL, revision=2)], 101.0) is None
     assert sound.due(200.0) is None
     # A new critical alarm sounds and repeats again.
-    assert sound.update([alarm("c", Severity.CRITICAL)], 300.0) is Severity.CRITICAL
+    assert sound.update([pm25_alarm("c", Severity.CRITICAL)], 300.0) is Severity.CRITICAL
     assert sound.due(305.0) is Severity.CRITICAL
 
 

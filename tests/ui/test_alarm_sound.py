@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from services.config import AppConfig
-from services.model import Alarm, AlarmState, Condition, Delta, Severity
+from services.model import Alarm, AlarmState, Delta, Severity
+from tests.helpers.alarms import pm25_alarm
 from ui.alarm_sound import AlarmSound, EffectPlayer, multimedia_messages_to_log
 from ui.alarm_sound_tones import PATTERNS, RATE, default_sound_dir, write_sounds
 from ui.bridge import DeltaBridge
@@ -36,21 +37,6 @@ class FakePlayer:
 
 def players() -> dict[Severity, FakePlayer]:
     return {severity: FakePlayer() for severity in Severity}
-
-
-def alarm(entity: str, severity: Severity, state: AlarmState, revision: int = 1) -> Alarm:
-    return Alarm(
-        entity_id=entity,
-        metric="pm25",
-        condition=Condition.HIGH,
-        severity=severity,
-        state=state,
-        value=80.0,
-        threshold=75.0,
-        raised_at=100.0,
-        updated_at=100.0,
-        revision=revision,
-    )
 
 
 def delta(*alarms: Alarm) -> Delta:
@@ -108,8 +94,8 @@ def test_the_most_urgent_new_alarm_plays_its_own_sound(qtbot: QtBot) -> None:
     with qtbot.waitSignal(sound.sounded) as sounded:
         sound.apply_delta(
             delta(
-                alarm("a", Severity.LOW, AlarmState.UNACKNOWLEDGED),
-                alarm("b", Severity.HIGH, AlarmState.UNACKNOWLEDGED),
+                pm25_alarm("a", Severity.LOW, AlarmState.UNACKNOWLEDGED),
+                pm25_alarm("b", Severity.HIGH, AlarmState.UNACKNOWLEDGED),
             )
         )
     assert sounded.args == [Severity.HIGH]
@@ -119,16 +105,18 @@ def test_the_most_urgent_new_alarm_plays_its_own_sound(qtbot: QtBot) -> None:
         Severity.MEDIUM: 0,
         Severity.LOW: 0,
     }
-    sound.apply_delta(delta(alarm("b", Severity.HIGH, AlarmState.ACKNOWLEDGED, 2)))
+    sound.apply_delta(delta(pm25_alarm("b", Severity.HIGH, AlarmState.ACKNOWLEDGED, revision=2)))
     assert fakes[Severity.HIGH].plays == 1
 
 
 def test_critical_repeats_until_acknowledged(qtbot: QtBot) -> None:
     fakes = players()
     sound = AlarmSound(fakes, repeat_every=0.05)
-    sound.apply_delta(delta(alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
+    sound.apply_delta(delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
     qtbot.waitUntil(lambda: fakes[Severity.CRITICAL].plays >= 3, timeout=5000)
-    sound.apply_delta(delta(alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, 2)))
+    sound.apply_delta(
+        delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.ACKNOWLEDGED, revision=2))
+    )
     plays = fakes[Severity.CRITICAL].plays
     qtbot.wait(200)
     assert fakes[Severity.CRITICAL].plays == plays
@@ -137,12 +125,12 @@ def test_critical_repeats_until_acknowledged(qtbot: QtBot) -> None:
 def test_silence_stops_the_sound_and_the_repeat_and_a_new_alarm_sounds(qtbot: QtBot) -> None:
     fakes = players()
     sound = AlarmSound(fakes, repeat_every=0.05)
-    sound.apply_delta(delta(alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
+    sound.apply_delta(delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
     sound.silence()
     assert all(p.stops >= 1 for p in fakes.values())
     qtbot.wait(200)
     assert fakes[Severity.CRITICAL].plays == 1
-    sound.apply_delta(delta(alarm("b", Severity.MEDIUM, AlarmState.UNACKNOWLEDGED)))
+    sound.apply_delta(delta(pm25_alarm("b", Severity.MEDIUM, AlarmState.UNACKNOWLEDGED)))
     assert fakes[Severity.MEDIUM].plays == 1
 
 
@@ -150,14 +138,14 @@ def test_sound_off_plays_nothing(qtbot: QtBot) -> None:
     sound = AlarmSound.for_config(False)
     assert not sound.enabled
     with qtbot.assertNotEmitted(sound.sounded):
-        sound.apply_delta(delta(alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
+        sound.apply_delta(delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
 
 
 def test_sound_on_without_an_audio_device_starts_quietly(qtbot: QtBot) -> None:
     # Headless CI has no audio output: no Qt warnings escape, silence still works.
     sound = AlarmSound.for_config(True)
     assert sound.enabled
-    sound.apply_delta(delta(alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
+    sound.apply_delta(delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
     sound.silence()
 
 
@@ -185,7 +173,7 @@ def test_go_menu_and_status_bar_button_silence(qtbot: QtBot) -> None:
     assert action.shortcut().toString() == "Ctrl+Shift+M"
     button = window.findChild(QToolButton, "silence_alarms")
     assert button is not None and button.defaultAction() is action
-    bridge.deltaReady.emit(delta(alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
+    bridge.deltaReady.emit(delta(pm25_alarm("a", Severity.CRITICAL, AlarmState.UNACKNOWLEDGED)))
     assert fakes[Severity.CRITICAL].plays == 1
     button.click()
     assert fakes[Severity.CRITICAL].stops == 1
