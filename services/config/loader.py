@@ -210,6 +210,16 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
     auth = _read_auth(root.sub_table("auth"))
+    note_required_priority = 0
+    alarms = root.sub_table("alarms")
+    if alarms is not None:
+        note_required_priority = alarms.integer("note_required_priority", 0)
+        if note_required_priority not in (0, *PRIORITY_SEVERITY):
+            raise alarms.fail(
+                "note_required_priority",
+                f"must be 0 (never) or a priority 1 to 4, got {note_required_priority}",
+            )
+        alarms.reject_unknown()
     root.reject_unknown()
     return AppConfig(
         source=source,
@@ -226,6 +236,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         retention_days=retention_days,
         monitoring=monitoring,
         auth=auth,
+        note_required_priority=note_required_priority,
     )
 
 

@@ -39,6 +39,7 @@ TOP_LEVEL_KEYS = (
     "cache",
     "monitoring",
     "auth",
+    "alarms",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
@@ -52,6 +53,8 @@ PRIORITY_SEVERITY = {
     4: Severity.LOW,
 }
 """A rule's ``priority`` (1 highest) as the alarm severity of every band it sets."""
+SEVERITY_PRIORITY = {severity: priority for priority, severity in PRIORITY_SEVERITY.items()}
+"""An alarm's severity as its priority (1 highest)."""
 DEFAULT_RULE_SEVERITIES = {
     "low_low": Severity.HIGH,
     "low": Severity.MEDIUM,
@@ -256,6 +259,9 @@ class AppConfig:
     demo: bool = False
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    note_required_priority: int = 0
+    """``[alarms] note_required_priority``: acknowledging an alarm of this priority or a
+    more urgent one (1 highest) needs a note; 0: never."""
 
     @property
     def broker(self) -> BrokerConfig | None:

@@ -14,6 +14,7 @@ from services.alarms.kpis import DAY_S, AlarmStatistics, Raise
 from services.alarms.store import AlarmStore
 from services.auth.roles import Permission, Principal
 from services.config import AppConfig, FeedConfig
+from services.config.schema import SEVERITY_PRIORITY
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
 from services.ingest.cache_writer import CacheWriter, FlushReport
 from services.ingest.health import FeedHealthBook
@@ -56,10 +57,13 @@ _WAKE = object()
 class PendingAction:
     """An operator command handed to the ingest worker; its result arrives in a delta too."""
 
-    def __init__(self, action: str, alarm_ids: Sequence[str], who: Principal) -> None:
+    def __init__(
+        self, action: str, alarm_ids: Sequence[str], who: Principal, note: str = ""
+    ) -> None:
         self.action = action
         self.alarm_ids = tuple(alarm_ids)
         self.who = who
+        self.note = note
         self.result: ActionResult | None = None
         self._done = threading.Event()
 
@@ -247,14 +251,18 @@ class IngestPipeline:
             delta, self._delta = self._delta, Delta()
         return delta
 
-    def acknowledge(self, alarm_ids: Iterable[str], who: Principal) -> PendingAction:
-        """Ask the worker to acknowledge alarms as ``who``; safe from any thread, never blocks.
+    def acknowledge(
+        self, alarm_ids: Iterable[str], who: Principal, note: str = ""
+    ) -> PendingAction:
+        """Ask the worker to acknowledge alarms as ``who``, with an optional ``note`` (kept
+        in the audit trail); safe from any thread, never blocks.
 
         The acknowledged alarms and an :class:`ActionResult` appear in a later delta, only
-        after the cache has committed the action. A person whose role may not acknowledge
-        gets an error result and nothing changes.
+        after the cache has committed the action. A person whose role may not acknowledge,
+        or a command without the note that ``[alarms] note_required_priority`` asks for, gets
+        an error result and nothing changes.
         """
-        command = PendingAction("ack", list(alarm_ids), who)
+        command = PendingAction("ack", list(alarm_ids), who, note.strip())
         if self._thread is None:
             self._run_command(command)
             return command
@@ -369,6 +377,23 @@ class IngestPipeline:
             finally:
                 self._mark_done(1)
 
+    def _note_missing(self, command: PendingAction, alarms: Sequence[Alarm]) -> str:
+        """Why ``command`` may not go ahead without a note, or "" when it may."""
+        required = self.config.note_required_priority
+        if command.note or not required:
+            return ""
+        urgent = [
+            alarm
+            for alarm in alarms
+            if alarm.state.needs_ack and SEVERITY_PRIORITY[alarm.severity] <= required
+        ]
+        if not urgent:
+            return ""
+        return (
+            f"a note is required to acknowledge priority {required} alarms or more urgent ones"
+            f" ({len(urgent)} selected); nothing was acknowledged"
+        )
+
     def _run_command(self, command: PendingAction) -> None:
         """Apply one operator command, store it durably, then publish it in the delta."""
         who = command.who
@@ -386,6 +411,10 @@ class IngestPipeline:
             return
         ids = list(dict.fromkeys(command.alarm_ids))
         previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
+        missing_note = self._note_missing(command, previous)
+        if missing_note:
+            self._finish(command, [], ActionResult(command.action, who.user, error=missing_note))
+            return
         now = self.clock()
         changed = self.alarms.acknowledge(ids, who.user, now)
         try:
@@ -394,7 +423,12 @@ class IngestPipeline:
                     [
                         (
                             OperatorAction(
-                                alarm.id, command.action, who.user, now, workstation=who.workstation
+                                alarm.id,
+                                command.action,
+                                who.user,
+                                now,
+                                command.note,
+                                who.workstation,
                             ),
                             alarm,
                         )

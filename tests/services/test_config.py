@@ -86,6 +86,7 @@ def test_demo_config_ships_and_is_valid() -> None:
         (MINIMAL + "on_samples = 0\n", "rules[0].on_samples", "between 1 and 1000"),
         (MINIMAL + "onn_delay = 5\n", "rules[0].onn_delay", "not a known setting"),
         (MINIMAL + "no_data_after = 0\n", "rules[0].no_data_after", "more than 0"),
+        ("[alarms]\nnote_required_priority = 5\n", "alarms.note_required_priority", "0 (never)"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(

@@ -338,6 +338,30 @@ def test_a_viewer_may_not_acknowledge_and_nothing_changes(cache_dir: Path) -> No
         pipe.stop()
 
 
+def test_a_note_can_be_required_for_urgent_alarms_and_goes_to_the_audit_trail(
+    cache_dir: Path,
+) -> None:
+    config = replace(CONFIG, note_required_priority=2)  # high_high is high: priority 2
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(config, cache, flush_interval=0.0)
+        pipe.process_batch(
+            [message({"id": "aq-1", "pm25": 160, "ts": 1}), message({"id": "aq-2", "pm25": 90})]
+        )
+        urgent = "aq-1|pm25|high_high"
+        medium = "aq-2|pm25|high"
+        pipe.take_delta()
+        refused = pipe.acknowledge([medium, urgent], OPS, note="   ").wait(5)
+        assert refused is not None and refused.changed == ()
+        assert "a note is required to acknowledge priority 2" in refused.error
+        assert pipe.alarms.get(medium).state is AlarmState.UNACKNOWLEDGED
+        assert pipe.acknowledge([medium], OPS).wait(5).changed == (medium,)
+        done = pipe.acknowledge([urgent], OPS, note="crew on site").wait(5)
+        assert done is not None and done.changed == (urgent,) and not done.error
+        notes = {entry.alarm_id: entry.note for entry in cache.audit_entries()}
+        assert notes == {medium: "", urgent: "crew on site"}
+        pipe.stop()
+
+
 def test_sync_writes_what_was_processed_now(cache_dir: Path) -> None:
     with OfflineCache(cache_dir) as cache:
         pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
