@@ -72,8 +72,9 @@ from widgets.trend_plot import TrendPlot
 
 log = logging.getLogger(__name__)
 
-AcknowledgeFunction = Callable[[list[str]], object]
-"""Hands an acknowledgement to the services; its outcome arrives later in a delta."""
+AcknowledgeFunction = Callable[[list[str], str], object]
+"""Hands an acknowledgement (alarm ids, a note or "") to the services; its outcome arrives
+later in a delta."""
 ExportFunction = Callable[[Path], int]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
@@ -174,6 +175,7 @@ class MainWindow(QMainWindow):
             self.map_view.set_boundaries(boundaries)
         self.alarm_view = AlarmTableView()
         self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
+        self.alarm_view.acknowledgeWithNoteRequested.connect(self.acknowledge_alarms)
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self._layouts = layouts
@@ -709,6 +711,7 @@ class MainWindow(QMainWindow):
         view = self.alarm_view
         self._ack_tooltips = {
             view.acknowledge_action: view.acknowledge_action.toolTip(),
+            view.acknowledge_note_action: view.acknowledge_note_action.toolTip(),
             view.acknowledge_all_action: view.acknowledge_all_action.toolTip(),
         }
         self._ack_button_tooltip = view.acknowledge_button.toolTip()
@@ -761,12 +764,13 @@ class MainWindow(QMainWindow):
         return bool(why)
 
     # -- operator actions ----------------------------------------------------------------
-    def acknowledge_alarms(self, alarm_ids: list[str]) -> None:
-        """Acknowledge through the services as the person signed in; the list changes only
-        once it is saved (the stored alarms and the outcome come back in a delta). A role
-        that may not acknowledge is told why here, and the services refuse it too."""
+    def acknowledge_alarms(self, alarm_ids: list[str], note: str = "") -> None:
+        """Acknowledge through the services as the person signed in, with an optional note;
+        the list changes only once it is saved (the stored alarms and the outcome come back
+        in a delta). A role that may not acknowledge is told why here, and the services
+        refuse it too."""
         if alarm_ids and not self._refuse(Permission.ACKNOWLEDGE):
-            self._acknowledge(list(alarm_ids))
+            self._acknowledge(list(alarm_ids), note)
 
     def _report_action(self, result: ActionResult) -> None:
         """Tell the operator what an action did, or why it did nothing."""

@@ -122,6 +122,9 @@ class WindowMenus:
         # Ctrl+K acknowledges wherever the focus is, floating docks included.
         acknowledge.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         go_menu.addAction(acknowledge)
+        with_note = window.alarm_view.acknowledge_note_action
+        with_note.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        go_menu.addAction(with_note)
         go_menu.addAction(window.alarm_view.acknowledge_all_action)
         self.silence = QAction(translate("WindowMenus", "&Silence alarms"), window)
         self.silence.setShortcut(QKeySequence("Ctrl+Shift+M"))

@@ -81,9 +81,9 @@ def build_window(
         with path.open("w", newline="", encoding="utf-8") as out:
             return export(session.cache, "alarms", "csv", out)
 
-    def acknowledge(ids: list[str]) -> object:
+    def acknowledge(ids: list[str], note: str) -> object:
         # The window's principal at the moment of the action: it changes with a shift.
-        return session.pipeline.acknowledge(ids, window.principal)
+        return session.pipeline.acknowledge(ids, window.principal, note)
 
     window = MainWindow(
         config,

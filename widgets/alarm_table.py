@@ -26,6 +26,7 @@ from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QMessageBox,
     QPushButton,
     QTableView,
@@ -58,6 +59,8 @@ class AlarmTableView(QWidget):
 
     acknowledgeRequested = Signal(list)
     """Alarm ids (``list[str]``) that the operator asked to acknowledge."""
+    acknowledgeWithNoteRequested = Signal(list, str)
+    """Alarm ids and the note the operator asked to acknowledge them with."""
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
@@ -68,6 +71,9 @@ class AlarmTableView(QWidget):
         self._model = model if model is not None else AlarmTableModel(self)
         self.confirm_ack_all: Callable[[int], bool] = self._ask_ack_all
         """Asked with the number of alarms before "Acknowledge all visible" acts."""
+        self.ask_note: Callable[[int], str | None] = self._ask_note
+        """Asked with the number of alarms for the note to acknowledge them with (None:
+        cancelled)."""
         self._proxy = AlarmSortProxy(self)
         self._proxy.setSourceModel(self._model)
 
@@ -89,6 +95,18 @@ class AlarmTableView(QWidget):
         )
         self._ack_action.triggered.connect(self.acknowledge_selected)
         self.addAction(self._ack_action)
+
+        self._ack_note_action = QAction(translate("AlarmTable", "Acknowledge with note…"), self)
+        self._ack_note_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
+        self._ack_note_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self._ack_note_action.setToolTip(
+            translate(
+                "AlarmTable",
+                "Acknowledge the selected alarms with a note for the journal (Ctrl+Shift+K)",
+            )
+        )
+        self._ack_note_action.triggered.connect(self.acknowledge_selected_with_note)
+        self.addAction(self._ack_note_action)
 
         self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
         self._ack_all_action.setToolTip(
@@ -159,6 +177,7 @@ class AlarmTableView(QWidget):
         self._table.selectionModel().currentRowChanged.connect(self._current_changed)
         self._table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self._table.addAction(self._ack_action)
+        self._table.addAction(self._ack_note_action)
         self._table.addAction(self._ack_all_action)
 
         layout = QVBoxLayout(self)
@@ -222,6 +241,11 @@ class AlarmTableView(QWidget):
     def acknowledge_action(self) -> QAction:
         """Acknowledge selected (Ctrl+K)."""
         return self._ack_action
+
+    @property
+    def acknowledge_note_action(self) -> QAction:
+        """Acknowledge the selection with a note (Ctrl+Shift+K); asks for the note."""
+        return self._ack_note_action
 
     @property
     def acknowledge_all_action(self) -> QAction:
@@ -362,6 +386,24 @@ class AlarmTableView(QWidget):
             log.debug("acknowledge requested for %d selected alarms", len(ids))
             self.acknowledgeRequested.emit(ids)
 
+    def acknowledge_selected_with_note(self) -> None:
+        """Ask for a note (see :attr:`ask_note`), then for acknowledgement of the selected
+        alarms that need it, with that note; an empty note or Cancel does nothing."""
+        ids = self.selected_ids_needing_ack()
+        if not ids:
+            return
+        note = (self.ask_note(len(ids)) or "").strip()
+        if note:
+            self.acknowledgeWithNoteRequested.emit(ids, note)
+
+    def _ask_note(self, count: int) -> str | None:
+        note, accepted = QInputDialog.getMultiLineText(
+            self,
+            translate("AlarmTable", "Acknowledge with note"),
+            translate("AlarmTable", "Note for the {count} selected alarm(s):").format(count=count),
+        )
+        return note if accepted else None
+
     def acknowledge_all_visible(self) -> None:
         """Ask for acknowledgement of every listed alarm that needs it, once the operator
         has confirmed (see :attr:`confirm_ack_all`)."""
@@ -401,6 +443,7 @@ class AlarmTableView(QWidget):
         )
         self._ack_button.setEnabled(enabled)
         self._ack_action.setEnabled(enabled)
+        self._ack_note_action.setEnabled(enabled)
 
     def _refresh(self) -> None:
         counts = self._model.row_count_by_state()

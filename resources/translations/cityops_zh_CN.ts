@@ -311,6 +311,14 @@
         <translation>确认所选告警（Ctrl+K）</translation>
     </message>
     <message>
+        <source>Acknowledge with note…</source>
+        <translation>带备注确认…</translation>
+    </message>
+    <message>
+        <source>Acknowledge the selected alarms with a note for the journal (Ctrl+Shift+K)</source>
+        <translation>确认所选告警并为日志写备注 (Ctrl+Shift+K)</translation>
+    </message>
+    <message>
         <source>Acknowledge all visible</source>
         <translation>确认全部可见告警</translation>
     </message>
@@ -325,6 +333,14 @@
     <message>
         <source>Unacknowledged rows alternate bold and marked every half second (the State column says Unacknowledged either way)</source>
         <translation>未确认的行每半秒在粗体与标记之间交替（无论如何，状态列都显示“未确认”）</translation>
+    </message>
+    <message>
+        <source>Acknowledge with note</source>
+        <translation>带备注确认</translation>
+    </message>
+    <message>
+        <source>Note for the {count} selected alarm(s):</source>
+        <translation>所选 {count} 条告警的备注：</translation>
     </message>
     <message>
         <source>Acknowledge all {count} listed alarms that need it?

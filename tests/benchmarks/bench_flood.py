@@ -66,7 +66,9 @@ def main() -> int:
         cache = OfflineCache(Path(folder))
         pipeline = IngestPipeline(config, cache)
         who = Principal("bench", Role.OPERATOR)
-        window = MainWindow(config, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
+        window = MainWindow(
+            config, acknowledge=lambda ids, note: pipeline.acknowledge(ids, who, note)
+        )
         bridge = DeltaBridge(pipeline.take_delta, parent=window)
         bridge.deltaReady.connect(window.apply_delta)
         window.resize(1440, 900)

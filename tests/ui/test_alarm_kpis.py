@@ -21,7 +21,7 @@ from widgets.alarm_model import AlarmFilter
 
 def make_window(qtbot: QtBot, pipeline: IngestPipeline, store: LayoutStore) -> MainWindow:  # noqa: F811
     win = MainWindow(
-        CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER), layouts=store
+        CONFIG, acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note), layouts=store
     )
     qtbot.addWidget(win)
     return win
@@ -120,7 +120,7 @@ def test_a_flood_of_500_alarms_through_the_pipeline_shows_the_banner(qtbot: QtBo
     """The flood from the worker's own KPIs (the event-loop lag during such a flood is
     measured by ``tests.benchmarks.bench_flood``, not asserted here)."""
     pipe = IngestPipeline(CONFIG, None)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     now = pipe.clock()
     pipe.process_batch([message(f"aq-{n:03d}", 120.0, now - 10 + n / 50) for n in range(500)])

@@ -161,7 +161,7 @@ def test_effect_player_plays_the_generated_file(tmp_path: Path, qtbot: QtBot) ->
 
 
 def test_go_menu_and_status_bar_button_silence(qtbot: QtBot) -> None:
-    window = MainWindow(AppConfig(source="test", demo=True), acknowledge=lambda ids: None)
+    window = MainWindow(AppConfig(source="test", demo=True), acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     fakes = players()
     sound = AlarmSound(fakes, repeat_every=0.05, parent=window)
@@ -182,7 +182,7 @@ def test_go_menu_and_status_bar_button_silence(qtbot: QtBot) -> None:
 
 
 def test_silence_action_is_disabled_when_sound_is_off(qtbot: QtBot) -> None:
-    window = MainWindow(AppConfig(source="test", demo=True), acknowledge=lambda ids: None)
+    window = MainWindow(AppConfig(source="test", demo=True), acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     bridge = DeltaBridge(Delta, parent=window)
     attach_alarm_sound(window, bridge, AlarmSound.for_config(False, parent=window))

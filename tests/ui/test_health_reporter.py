@@ -49,7 +49,7 @@ def test_probe_keeps_the_largest_lag_of_the_window_only() -> None:
 
 
 def test_snapshot_of_what_the_window_shows(qtbot: QtBot) -> None:
-    window = MainWindow(CONFIG, acknowledge=lambda ids: None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     pending: list[Delta] = []
     bridge = DeltaBridge(lambda: pending.pop() if pending else Delta(), parent=window)

@@ -55,7 +55,7 @@ def texts_of_model(view: QAbstractItemView) -> list[tuple[str, str]]:
 def test_markup_from_feeds_is_inert_in_every_view(qtbot: QtBot, tmp_path: Path) -> None:
     pipeline = IngestPipeline(CONFIG, None)
     who = Principal(MARKUP, Role.OPERATOR, MARKUP)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: pipeline.acknowledge(ids, who, note))
     qtbot.addWidget(window)
     payload = {"id": MARKUP, "name": MARKUP, "lat": 28.57, "lon": 112.36, METRIC: 99, "ts": 5}
     pipeline.process_batch(

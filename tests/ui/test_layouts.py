@@ -28,7 +28,7 @@ def make_window(
     qtbot: QtBot, store: LayoutStore, size: tuple[int, int] | None = (1440, 900)
 ) -> MainWindow:
     """A window on ``store``, resized to ``size`` (None: as it restored itself)."""
-    window = MainWindow(CONFIG, acknowledge=lambda ids: None, layouts=store)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None, layouts=store)
     qtbot.addWidget(window)
     if size is not None:
         window.resize(*size)

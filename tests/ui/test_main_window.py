@@ -46,7 +46,7 @@ def pipeline(cache_dir: Path) -> Iterator[IngestPipeline]:
 
 @pytest.fixture
 def window(qtbot: QtBot, pipeline: IngestPipeline) -> MainWindow:
-    win = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER))
+    win = MainWindow(CONFIG, acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note))
     qtbot.addWidget(win)
     return win
 
@@ -88,6 +88,19 @@ def test_acknowledge_is_saved_before_the_list_changes(
     window.apply_delta(pipeline.take_delta())
     assert window.alarm_view.model.alarm_at(0).state is AlarmState.ACKNOWLEDGED
     assert "Acknowledged 1 alarm(s)" in window.statusBar().currentMessage()
+
+
+def test_a_note_given_in_the_list_reaches_the_audit_trail(
+    qtbot: QtBot, window: MainWindow, pipeline: IngestPipeline, cache_dir: Path
+) -> None:
+    pipeline.process_batch([message("s1", 100, 1)])
+    window.apply_delta(pipeline.take_delta())
+    view = window.alarm_view
+    view.select_alarm(view.model.alarm_at(0).id)
+    view.ask_note = lambda count: "checked the sensor"
+    view.acknowledge_note_action.trigger()
+    with OfflineCache(cache_dir) as reader:
+        assert [entry.note for entry in reader.audit_entries()] == ["checked the sensor"]
 
 
 def test_ctrl_k_in_the_alarm_list_acknowledges_selection(
@@ -151,7 +164,7 @@ def test_feed_health_tab_shows_failing_feed_and_its_dead_letters(
 ) -> None:
     window = MainWindow(
         CONFIG,
-        acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER),
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note),
     )
     qtbot.addWidget(window)
     pipeline.process_batch(
@@ -175,7 +188,7 @@ def test_clicking_a_station_shows_its_trend_with_rule_thresholds(
 ) -> None:
     window = MainWindow(
         CONFIG,
-        acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER),
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note),
         history=pipeline.hub.series,
     )
     qtbot.addWidget(window)
@@ -243,7 +256,7 @@ def test_selecting_an_alarm_shows_its_rules_guidance_in_the_details(qtbot: QtBot
     rule = RuleConfig(metric="pm25", high=75, guidance="Send the patrol to check the station")
     config = AppConfig(source="test", feeds=CONFIG.feeds, rules=(rule,))
     pipe = IngestPipeline(config, None)
-    window = MainWindow(config, acknowledge=lambda ids: None)
+    window = MainWindow(config, acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     pipe.process_batch([message("aq-1", 90.0, 100.0), message("aq-2", 20.0, 100.0)])
     window.apply_delta(pipe.take_delta())

@@ -77,7 +77,7 @@ def test_acknowledgements_racing_new_alarm_versions_end_in_agreement(
     pipeline = IngestPipeline(CONFIG, cache, flush_interval=0.02, max_batch=40)
     pipeline.start()
     who = Principal("li.wei", Role.OPERATOR)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: pipeline.acknowledge(ids, who, note))
     qtbot.addWidget(window)
     bridge = DeltaBridge(pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)

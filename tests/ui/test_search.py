@@ -48,7 +48,7 @@ def test_prefix_matches_rank_before_substrings() -> None:
 def make_window(qtbot: QtBot) -> tuple[MainWindow, IngestPipeline]:
     pipeline = IngestPipeline(CONFIG, None)
     who = Principal("li.wei", Role.OPERATOR)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: pipeline.acknowledge(ids, who))
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: pipeline.acknowledge(ids, who, note))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)

@@ -39,7 +39,7 @@ def station(number: int, pm25: float) -> RawMessage:
 
 def test_alarm_row_shows_details_and_enter_locates_it_on_the_map(qtbot: QtBot) -> None:
     pipeline = IngestPipeline(CONFIG, None)
-    window = MainWindow(CONFIG, acknowledge=lambda ids: None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     window.resize(1440, 900)
     window.show()

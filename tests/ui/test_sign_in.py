@@ -64,8 +64,8 @@ def open_window(
     ui.runtime.build_window wires it), with two unacknowledged alarms listed."""
     window: MainWindow
 
-    def acknowledge(ids: list[str]) -> object:
-        return pipeline.acknowledge(ids, window.principal)
+    def acknowledge(ids: list[str], note: str) -> object:
+        return pipeline.acknowledge(ids, window.principal, note)
 
     window = MainWindow(
         CONFIG, acknowledge=acknowledge, principal=principal, authenticator=authenticator
@@ -184,7 +184,7 @@ def test_cancelling_a_switch_keeps_the_person_signed_in(
 
 
 def test_single_user_mode_has_no_switch(qtbot: QtBot, pipeline: IngestPipeline) -> None:
-    window = MainWindow(CONFIG, acknowledge=lambda ids: None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
     qtbot.addWidget(window)
     assert window.principal.user == "duty" and window.principal.role is Role.OPERATOR
     assert window.user_label.text() == "duty · operator · WS-07"

@@ -204,7 +204,7 @@ def window(qtbot: QtBot, pipeline: IngestPipeline, chinese: str, tmp_path: Path)
     auth, _clock = authenticator(tmp_path / "room", {"tester": Role.OPERATOR}, "ws-test")
     win = MainWindow(
         CONFIG,
-        acknowledge=lambda ids: pipeline.acknowledge(ids, TESTER),
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note),
         principal=TESTER,
         authenticator=auth,
     )

@@ -367,8 +367,12 @@ def test_view_properties(view: AlarmTableView) -> None:
     behaviour = view.table.selectionBehavior()
     assert behaviour == view.table.SelectionBehavior.SelectRows
     assert view.table.selectionMode() == view.table.SelectionMode.ExtendedSelection
-    # The context menu offers both acknowledge actions, once each.
-    assert view.table.actions() == [view.acknowledge_action, view.acknowledge_all_action]
+    # The context menu offers the acknowledge actions, once each.
+    assert view.table.actions() == [
+        view.acknowledge_action,
+        view.acknowledge_note_action,
+        view.acknowledge_all_action,
+    ]
     assert view.acknowledge_action.shortcut().toString() == "Ctrl+K"
 
 
@@ -578,3 +582,19 @@ def test_values_of_stale_entities_say_so_in_text_and_dim() -> None:
     assert value.data(Qt.ItemDataRole.ForegroundRole).color() == QColor(DIM_TEXT_COLOR)
     model.set_stale_entities({"a": False})
     assert value.data() == "180"
+
+
+def test_acknowledge_with_note_asks_for_it_and_an_empty_note_does_nothing(
+    qtbot: QtBot, view: AlarmTableView
+) -> None:
+    select_ids(view, ids("crit-new", "med-acked", "high-rtn"))
+    asked: list[int] = []
+    view.ask_note = lambda count: asked.append(count) or "  crew on site "
+    with qtbot.waitSignal(view.acknowledgeWithNoteRequested) as blocker:
+        view.acknowledge_note_action.trigger()
+    assert blocker.args == [ids("crit-new", "high-rtn"), "crew on site"]
+    assert asked == [2]  # the acknowledged one needs nothing
+    for answer in ("   ", None):
+        view.ask_note = lambda count, answer=answer: answer
+        with qtbot.assertNotEmitted(view.acknowledgeWithNoteRequested, wait=50):
+            view.acknowledge_note_action.trigger()
