@@ -25,3 +25,7 @@ MAX_RULE_DELAY_S = 86_400.0
 
 MAX_RULE_SAMPLES = 1_000
 """The most consecutive readings an alarm rule may ask for before it raises or clears."""
+
+MAX_SHELVE_S_BY_PRIORITY = {1: 3_600.0, 2: 4 * 3_600.0, 3: 8 * 3_600.0, 4: 24 * 3_600.0}
+"""The longest an alarm of each priority (1 highest) may be shelved for a time: the more
+urgent, the sooner it comes back. Shelving until it clears has no time limit."""

@@ -45,13 +45,15 @@ THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condit
 
 
 class AlarmState(enum.StrEnum):
-    """ISA-18.2 alarm states that CityOps produces today (shelving and out-of-service come
-    with the operator actions that produce them)."""
+    """ISA-18.2 alarm states that CityOps produces today (suppression and out-of-service
+    are not built yet). A shelved alarm keeps following its condition underneath (see
+    :attr:`Alarm.shelved_active`) but is not annunciated."""
 
     NORMAL = "normal"
     UNACKNOWLEDGED = "unacknowledged"
     ACKNOWLEDGED = "acknowledged"
     RTN_UNACKNOWLEDGED = "rtn_unacknowledged"
+    SHELVED = "shelved"
 
     @property
     def is_active(self) -> bool:
@@ -125,6 +127,18 @@ class Alarm:
     message: str = ""
     revision: int = 0
     """Bumped by the alarm store on every change; consumers keep the highest they saw."""
+    shelved_until: float | None = None
+    """While shelved: when it unshelves by itself (``math.inf``: once its condition clears)."""
+    shelved_by: str = ""
+    shelve_note: str = ""
+    """Why it was shelved."""
+    shelved_active: bool = False
+    """While shelved: whether its condition is present (what unshelving returns it to)."""
+
+    @property
+    def condition_present(self) -> bool:
+        """Whether the alarm condition is present, shelved or not."""
+        return self.state.is_active or (self.state is AlarmState.SHELVED and self.shelved_active)
 
     @property
     def id(self) -> str:

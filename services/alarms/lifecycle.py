@@ -1,8 +1,8 @@
 """The ISA-18.2 alarm life cycle as a table: (state, event) → next state.
 
 Everything that changes an alarm's state goes through :func:`next_state`; a pair that is
-not in the table is no change. Shelving, suppression and out-of-service come with the
-operator actions that produce them.
+not in the table is no change. Suppression by design, out-of-service and latching are not
+built yet.
 
 =========================  ===========  =============================
 state                      event        next state
@@ -13,6 +13,15 @@ unacknowledged             clear        returned to normal, unacknowledged
 acknowledged               clear        normal
 unacknowledged             acknowledge  acknowledged
 returned, unacknowledged   acknowledge  normal
+unacknowledged             shelve       shelved
+acknowledged               shelve       shelved
+returned, unacknowledged   shelve       shelved
+shelved                    raise        shelved (its condition is present again)
+shelved                    clear        shelved (its condition went; a one-shot shelve
+                                        then unshelves at once, to normal)
+shelved                    unshelve     unacknowledged (its condition is present)
+shelved                    unshelve     normal (its condition is gone)
+                           (cleared)
 =========================  ===========  =============================
 """
 
@@ -32,6 +41,13 @@ class AlarmEvent(enum.StrEnum):
     """Its condition went (after the rule's off-delay), or the alert was cancelled or expired."""
     ACKNOWLEDGE = "acknowledge"
     """An operator acknowledged it."""
+    SHELVE = "shelve"
+    """An operator shelved it (for a time, or until it clears)."""
+    UNSHELVE = "unshelve"
+    """Its shelving ended (an operator, its time, or its clearing) while the condition is
+    present."""
+    UNSHELVE_CLEARED = "unshelve_cleared"
+    """Its shelving ended while the condition is gone."""
 
 
 TRANSITIONS: dict[tuple[AlarmState, AlarmEvent], AlarmState] = {
@@ -41,6 +57,13 @@ TRANSITIONS: dict[tuple[AlarmState, AlarmEvent], AlarmState] = {
     (AlarmState.ACKNOWLEDGED, AlarmEvent.CLEAR): AlarmState.NORMAL,
     (AlarmState.UNACKNOWLEDGED, AlarmEvent.ACKNOWLEDGE): AlarmState.ACKNOWLEDGED,
     (AlarmState.RTN_UNACKNOWLEDGED, AlarmEvent.ACKNOWLEDGE): AlarmState.NORMAL,
+    (AlarmState.UNACKNOWLEDGED, AlarmEvent.SHELVE): AlarmState.SHELVED,
+    (AlarmState.ACKNOWLEDGED, AlarmEvent.SHELVE): AlarmState.SHELVED,
+    (AlarmState.RTN_UNACKNOWLEDGED, AlarmEvent.SHELVE): AlarmState.SHELVED,
+    (AlarmState.SHELVED, AlarmEvent.RAISE): AlarmState.SHELVED,
+    (AlarmState.SHELVED, AlarmEvent.CLEAR): AlarmState.SHELVED,
+    (AlarmState.SHELVED, AlarmEvent.UNSHELVE): AlarmState.UNACKNOWLEDGED,
+    (AlarmState.SHELVED, AlarmEvent.UNSHELVE_CLEARED): AlarmState.NORMAL,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -32,13 +33,35 @@ def _band_active(
 
 
 def _return_to_normal(alarm: Alarm, now: float) -> bool:
-    """The alarm condition has gone (see the life-cycle table); False when nothing changed."""
+    """The alarm condition has gone (see the life-cycle table); False when nothing changed.
+    A shelved alarm stays shelved, unless it was shelved until it clears."""
+    if alarm.state is AlarmState.SHELVED and not alarm.shelved_active:
+        return False
     state = next_state(alarm.state, AlarmEvent.CLEAR)
     if state is None:
         return False
     alarm.state = state
     alarm.updated_at = now
+    if state is AlarmState.SHELVED:
+        alarm.shelved_active = False
+        if alarm.shelved_until == math.inf:
+            _unshelve(alarm)
     return True
+
+
+def _unshelve(alarm: Alarm) -> None:
+    """End the shelving: back to unacknowledged if the condition is present, else normal."""
+    event = AlarmEvent.UNSHELVE if alarm.shelved_active else AlarmEvent.UNSHELVE_CLEARED
+    state = next_state(alarm.state, event)
+    assert state is not None
+    alarm.state = state
+    alarm.shelved_until = None
+    alarm.shelved_by = ""
+    alarm.shelve_note = ""
+    alarm.shelved_active = False
+    if state is AlarmState.UNACKNOWLEDGED:
+        alarm.acked_at = None
+        alarm.acked_by = ""
 
 
 class AlarmStore:
@@ -154,7 +177,7 @@ class AlarmStore:
     ) -> Alarm | None:
         key = alarm_id(reading.entity_id, reading.metric, condition)
         alarm = self._alarms.get(key)
-        was_active = alarm is not None and alarm.state.is_active
+        was_active = alarm is not None and alarm.condition_present
         active = _band_active(condition, limit, reading.value, was_active, rule.deadband)
         if not self._held(key, active, was_active, reading.ts, rule):
             return None
@@ -204,8 +227,9 @@ class AlarmStore:
             self._put(alarm)
             return alarm
         state = next_state(alarm.state, AlarmEvent.RAISE)
-        if state is None:
+        if state is None or (state is AlarmState.SHELVED and alarm.shelved_active):
             return None
+        alarm.shelved_active = state is AlarmState.SHELVED
         if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
             alarm.raised_at = ts
             alarm.acked_at = None
@@ -231,7 +255,7 @@ class AlarmStore:
                     continue
                 key = alarm_id(*source, Condition.NO_DATA)
                 held = self._alarms.get(key)
-                if held is not None and held.state.is_active:
+                if held is not None and held.condition_present:
                     continue
                 alarm = self._raise(
                     *source, Condition.NO_DATA, rule, value=now - last, limit=after, ts=now
@@ -315,7 +339,12 @@ class AlarmStore:
             self._put(alarm)
             return alarm
         escalated = alert.severity > alarm.severity
-        if not alarm.state.is_active or escalated:
+        if alarm.state is AlarmState.SHELVED:
+            if not alarm.shelved_active:
+                alarm.count += 1
+                alarm.raised_at = alert.sent_at
+            alarm.shelved_active = True
+        elif not alarm.state.is_active or escalated:
             if not alarm.state.is_active:
                 alarm.count += 1
                 alarm.raised_at = alert.sent_at
@@ -358,6 +387,54 @@ class AlarmStore:
                 alarm.updated_at = now
                 changed.append(self._bumped(alarm))
         return changed
+
+    def shelve(
+        self, alarm_ids: Iterable[str], user: str, now: float, *, until: float, note: str = ""
+    ) -> list[Alarm]:
+        """Shelve alarms until ``until`` (``math.inf``: until each clears); returns copies of
+        those that changed (alarms in a state that cannot be shelved are left alone)."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for key in alarm_ids:
+                alarm = self._alarms.get(key)
+                state = None if alarm is None else next_state(alarm.state, AlarmEvent.SHELVE)
+                if alarm is None or state is None:
+                    continue
+                alarm.shelved_active = alarm.state.is_active
+                alarm.state = state
+                alarm.shelved_until = until
+                alarm.shelved_by = user
+                alarm.shelve_note = note
+                alarm.updated_at = now
+                if not alarm.shelved_active and until == math.inf:
+                    _unshelve(alarm)  # shelved until it clears, and it has cleared
+                changed.append(self._bumped(alarm))
+        return changed
+
+    def unshelve(self, alarm_ids: Iterable[str], now: float) -> list[Alarm]:
+        """End the shelving of shelved alarms; returns copies of those that changed."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for key in alarm_ids:
+                alarm = self._alarms.get(key)
+                if alarm is None or alarm.state is not AlarmState.SHELVED:
+                    continue
+                _unshelve(alarm)
+                alarm.updated_at = now
+                changed.append(self._bumped(alarm))
+        return changed
+
+    def unshelve_due(self, now: float) -> list[Alarm]:
+        """Unshelve the alarms whose shelving time is up; returns those that changed."""
+        with self._lock:
+            due = [
+                alarm.id
+                for alarm in self._alarms.values()
+                if alarm.state is AlarmState.SHELVED
+                and alarm.shelved_until is not None
+                and alarm.shelved_until <= now
+            ]
+        return self.unshelve(due, now)
 
     def rollback(self, previous: Iterable[Alarm]) -> None:
         """Put back alarm versions after an action could not be saved."""

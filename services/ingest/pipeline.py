@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import queue
 import threading
 import time
@@ -23,6 +24,7 @@ from services.limits import (
     CACHE_BACKLOG_READINGS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
+    MAX_SHELVE_S_BY_PRIORITY,
     payload_too_large,
 )
 from services.messages import ConnectionEvent, FeedChange, FeedPaused, InboxItem, RawMessage
@@ -58,12 +60,19 @@ class PendingAction:
     """An operator command handed to the ingest worker; its result arrives in a delta too."""
 
     def __init__(
-        self, action: str, alarm_ids: Sequence[str], who: Principal, note: str = ""
+        self,
+        action: str,
+        alarm_ids: Sequence[str],
+        who: Principal,
+        note: str = "",
+        duration: float | None = None,
     ) -> None:
         self.action = action
         self.alarm_ids = tuple(alarm_ids)
         self.who = who
         self.note = note
+        self.duration = duration
+        """For ``shelve``: seconds, or None for until each alarm clears."""
         self.result: ActionResult | None = None
         self._done = threading.Event()
 
@@ -262,7 +271,21 @@ class IngestPipeline:
         or a command without the note that ``[alarms] note_required_priority`` asks for, gets
         an error result and nothing changes.
         """
-        command = PendingAction("ack", list(alarm_ids), who, note.strip())
+        return self._submit(PendingAction("ack", list(alarm_ids), who, note.strip()))
+
+    def shelve(
+        self, alarm_ids: Iterable[str], who: Principal, duration: float | None, note: str = ""
+    ) -> PendingAction:
+        """Ask the worker to shelve alarms as ``who`` for ``duration`` seconds (None: until
+        each clears), with a reason; like :meth:`acknowledge`. A duration longer than an
+        alarm's priority allows (:data:`MAX_SHELVE_S_BY_PRIORITY`) is refused whole."""
+        return self._submit(PendingAction("shelve", list(alarm_ids), who, note.strip(), duration))
+
+    def unshelve(self, alarm_ids: Iterable[str], who: Principal) -> PendingAction:
+        """Ask the worker to end the shelving of alarms as ``who``; like :meth:`acknowledge`."""
+        return self._submit(PendingAction("unshelve", list(alarm_ids), who))
+
+    def _submit(self, command: PendingAction) -> PendingAction:
         if self._thread is None:
             self._run_command(command)
             return command
@@ -394,29 +417,54 @@ class IngestPipeline:
             f" ({len(urgent)} selected); nothing was acknowledged"
         )
 
+    def _refusal(self, command: PendingAction, alarms: Sequence[Alarm]) -> str:
+        """Why ``command`` may not go ahead at all, or "" when it may."""
+        who = command.who
+        permission = Permission.ACKNOWLEDGE if command.action == "ack" else Permission.SHELVE
+        if not who.may(permission):
+            log.warning("%s (%s) may not %s; refused", who.user, who.role, command.action)
+            return f"{who.user} ({who.role.value}) may not {permission.value} alarms"
+        if command.action == "ack":
+            return self._note_missing(command, alarms)
+        if command.action == "shelve" and command.duration is not None:
+            if command.duration <= 0:
+                return f"a shelving time must be positive, got {command.duration:g} s"
+            too_long = [
+                alarm
+                for alarm in alarms
+                if command.duration > MAX_SHELVE_S_BY_PRIORITY[SEVERITY_PRIORITY[alarm.severity]]
+            ]
+            if too_long:
+                limit = min(
+                    MAX_SHELVE_S_BY_PRIORITY[SEVERITY_PRIORITY[a.severity]] for a in too_long
+                )
+                return (
+                    f"{len(too_long)} of the alarms may be shelved for at most {limit / 60:g} min"
+                    f" (their priority's limit), not {command.duration / 60:g} min;"
+                    " nothing was shelved"
+                )
+        return ""
+
+    def _apply_command(self, command: PendingAction, ids: list[str], now: float) -> list[Alarm]:
+        user = command.who.user
+        if command.action == "shelve":
+            until = math.inf if command.duration is None else now + command.duration
+            return self.alarms.shelve(ids, user, now, until=until, note=command.note)
+        if command.action == "unshelve":
+            return self.alarms.unshelve(ids, now)
+        return self.alarms.acknowledge(ids, user, now)
+
     def _run_command(self, command: PendingAction) -> None:
         """Apply one operator command, store it durably, then publish it in the delta."""
         who = command.who
-        if not who.may(Permission.ACKNOWLEDGE):
-            log.warning("%s (%s) may not acknowledge; refused", who.user, who.role)
-            self._finish(
-                command,
-                [],
-                ActionResult(
-                    command.action,
-                    who.user,
-                    error=f"{who.user} ({who.role.value}) may not acknowledge alarms",
-                ),
-            )
-            return
         ids = list(dict.fromkeys(command.alarm_ids))
         previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
-        missing_note = self._note_missing(command, previous)
-        if missing_note:
-            self._finish(command, [], ActionResult(command.action, who.user, error=missing_note))
+        refusal = self._refusal(command, previous)
+        if refusal:
+            self._finish(command, [], ActionResult(command.action, who.user, error=refusal))
             return
         now = self.clock()
-        changed = self.alarms.acknowledge(ids, who.user, now)
+        changed = self._apply_command(command, ids, now)
         try:
             if self.cache is not None and changed:
                 self.cache.record_actions(
@@ -627,7 +675,9 @@ class IngestPipeline:
         if gone_stale:
             with self._delta_lock:
                 self._delta.entities.update((entity.id, entity) for entity in gone_stale)
-        expired = self.alarms.expire(now) + self.alarms.check_silence(now)
+        expired = (
+            self.alarms.expire(now) + self.alarms.check_silence(now) + self.alarms.unshelve_due(now)
+        )
         if expired:
             self._record_alarm_changes(expired)
             self.alarms.take_unpublished()

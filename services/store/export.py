@@ -31,6 +31,9 @@ ALARM_COLUMNS: tuple[str, ...] = (
     "acked_by",
     "updated_at",
     "message",
+    "shelved_until",
+    "shelved_by",
+    "shelve_note",
 )
 READING_COLUMNS: tuple[str, ...] = ("ts", "entity", "metric", "value", "unit", "feed")
 FORMATS: tuple[str, ...] = ("json", "csv")
@@ -68,6 +71,10 @@ def _iso(seconds: float | None) -> str | None:
     return None if seconds is None else format_timestamp(seconds)
 
 
+def _shelved_until(until: float | None) -> str | None:
+    return "until it clears" if until == math.inf else _iso(until)
+
+
 def alarm_rows(alarms: Iterable[Alarm]) -> list[dict[str, object]]:
     """One row per alarm, keyed by :data:`ALARM_COLUMNS`; times as ISO-8601 UTC text."""
     return [
@@ -85,6 +92,9 @@ def alarm_rows(alarms: Iterable[Alarm]) -> list[dict[str, object]]:
             "acked_by": alarm.acked_by,
             "updated_at": _iso(alarm.updated_at),
             "message": alarm.message,
+            "shelved_until": _shelved_until(alarm.shelved_until),
+            "shelved_by": alarm.shelved_by,
+            "shelve_note": alarm.shelve_note,
         }
         for alarm in alarms
     ]

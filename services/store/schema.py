@@ -62,22 +62,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ' alarm_id TEXT NOT NULL, "user" TEXT NOT NULL, workstation TEXT NOT NULL,'
         " note TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
     ),
+    (
+        # Shelving: until when (Inf: until it clears), by whom, why, and the condition.
+        "ALTER TABLE alarms ADD COLUMN shelved_until REAL",
+        "ALTER TABLE alarms ADD COLUMN shelved_by TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alarms ADD COLUMN shelve_note TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alarms ADD COLUMN shelved_active INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 ALARM_COLUMNS = (
     "id, entity_id, metric, condition, severity, state, value, threshold, raised_at,"
-    " updated_at, count, acked_at, acked_by, message, revision"
+    " updated_at, count, acked_at, acked_by, message, revision, shelved_until, shelved_by,"
+    " shelve_note, shelved_active"
 )
 UPSERT_ALARM = (
-    f"INSERT INTO alarms ({ALARM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO alarms ({ALARM_COLUMNS})"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id,"
     " metric = excluded.metric, condition = excluded.condition,"
     " severity = excluded.severity, state = excluded.state, value = excluded.value,"
     " threshold = excluded.threshold, raised_at = excluded.raised_at,"
     " updated_at = excluded.updated_at, count = excluded.count,"
     " acked_at = excluded.acked_at, acked_by = excluded.acked_by, message = excluded.message,"
-    " revision = excluded.revision"
+    " revision = excluded.revision, shelved_until = excluded.shelved_until,"
+    " shelved_by = excluded.shelved_by, shelve_note = excluded.shelve_note,"
+    " shelved_active = excluded.shelved_active"
     " WHERE excluded.revision >= alarms.revision"
 )
 UPSERT_LATEST = (
@@ -148,6 +159,10 @@ def alarm_from_row(row: tuple[Any, ...]) -> Alarm | None:
         acked_by,
         message,
         revision,
+        shelved_until,
+        shelved_by,
+        shelve_note,
+        shelved_active,
     ) = row
     try:
         return Alarm(
@@ -165,6 +180,10 @@ def alarm_from_row(row: tuple[Any, ...]) -> Alarm | None:
             acked_by=acked_by,
             message=message,
             revision=revision,
+            shelved_until=shelved_until,
+            shelved_by=shelved_by,
+            shelve_note=shelve_note,
+            shelved_active=bool(shelved_active),
         )
     except ValueError as exc:
         log.warning("skipping alarm %r in the cache: %s", key, exc)
@@ -188,4 +207,8 @@ def alarm_params(alarm: Alarm) -> tuple[object, ...]:
         alarm.acked_by,
         alarm.message,
         alarm.revision,
+        alarm.shelved_until,
+        alarm.shelved_by,
+        alarm.shelve_note,
+        int(alarm.shelved_active),
     )

@@ -7,6 +7,7 @@ import io
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -86,9 +87,18 @@ def test_alarm_rows_have_labels_and_iso_times() -> None:
         "acked_by": "",
         "updated_at": T0_ISO,
         "message": "water level above 4.0 m",
+        "shelved_until": None,
+        "shelved_by": "",
+        "shelve_note": "",
     }
     assert rows[1]["acked_at"] == "2025-10-09T08:54:50.500Z"
     assert rows[1]["updated_at"] == "2025-10-09T08:54:50.000Z"
+    one_shot = replace(alarm(), state=AlarmState.SHELVED, shelved_until=math.inf)
+    timed = replace(one_shot, shelved_until=T0 + 90, shelved_by="li.wei", shelve_note="test")
+    assert [row["shelved_until"] for row in alarm_rows([one_shot, timed])] == [
+        "until it clears",
+        "2025-10-09T08:54:50.000Z",
+    ]
 
 
 def test_reading_rows() -> None:

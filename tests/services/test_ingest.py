@@ -362,6 +362,40 @@ def test_a_note_can_be_required_for_urgent_alarms_and_goes_to_the_audit_trail(
         pipe.stop()
 
 
+def test_shelving_is_bounded_by_priority_stored_restored_and_ends_by_itself(
+    cache_dir: Path,
+) -> None:
+    clock = Clock(1000.0)
+    high_high = "aq-1|pm25|high_high"  # severity high: priority 2, at most 4 h
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0, clock=clock)
+        pipe.process_batch([message({"id": "aq-1", "pm25": 160, "ts": 999})])
+        viewer = Principal("guest", Role.VIEWER, "wall-1")
+        assert pipe.shelve([high_high], viewer, 600).wait(5).error == (
+            "guest (viewer) may not shelve alarms"
+        )
+        too_long = pipe.shelve([high_high], OPS, 5 * 3600, "maintenance").wait(5)
+        assert "at most 240 min" in too_long.error and too_long.changed == ()
+        done = pipe.shelve([high_high], OPS, 600, "pump maintenance").wait(5)
+        assert done.changed == (high_high,) and not done.error
+        pipe.flush_cache(force=True)
+        (entry,) = [e for e in cache.audit_entries() if e.kind == "shelve"]
+        assert (entry.alarm_id, entry.note) == (high_high, "pump maintenance")
+        pipe.stop()
+    with OfflineCache(cache_dir) as cache:  # a restart keeps it shelved, until when
+        clock.now = 1599.0
+        pipe = IngestPipeline(CONFIG, cache, flush_interval=0.0, clock=clock)
+        pipe.restore_from_cache()
+        alarm = pipe.alarms.get(high_high)
+        assert alarm is not None and alarm.state is AlarmState.SHELVED
+        assert (alarm.shelved_until, alarm.shelved_by) == (1600.0, "ops")
+        pipe.take_delta()
+        clock.now = 1600.0
+        pipe.housekeeping(force=True)
+        assert pipe.take_delta().alarms[high_high].state is AlarmState.UNACKNOWLEDGED
+        pipe.stop()
+
+
 def test_sync_writes_what_was_processed_now(cache_dir: Path) -> None:
     with OfflineCache(cache_dir) as cache:
         pipe = IngestPipeline(CONFIG, cache, flush_interval=3600.0)
