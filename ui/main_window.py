@@ -75,6 +75,9 @@ log = logging.getLogger(__name__)
 AcknowledgeFunction = Callable[[list[str], str], object]
 """Hands an acknowledgement (alarm ids, a note or "") to the services; its outcome arrives
 later in a delta."""
+ShelveFunction = Callable[[list[str], float | None, str], object]
+"""Hands a shelve (alarm ids, seconds or None for until it clears, reason) to the services."""
+UnshelveFunction = Callable[[list[str]], object]
 ExportFunction = Callable[[Path], int]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
@@ -145,11 +148,15 @@ class MainWindow(QMainWindow):
         layouts: LayoutStore | None = None,
         principal: Principal | None = None,
         authenticator: Authenticator | None = None,
+        shelve: ShelveFunction | None = None,
+        unshelve: UnshelveFunction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.config = config
         self._acknowledge = acknowledge
+        self._shelve = shelve
+        self._unshelve = unshelve
         # Who acts now: read by every operator action (and by the acknowledge callback of
         # ui.runtime), changed by switch_user. Without accounts, the configured operator.
         self._principal = principal if principal is not None else single_user(config)
@@ -176,6 +183,9 @@ class MainWindow(QMainWindow):
         self.alarm_view = AlarmTableView()
         self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.alarm_view.acknowledgeWithNoteRequested.connect(self.acknowledge_alarms)
+        self.alarm_view.shelving_enabled = shelve is not None and unshelve is not None
+        self.alarm_view.shelveRequested.connect(self.shelve_alarms)
+        self.alarm_view.unshelveRequested.connect(self.unshelve_alarms)
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self._layouts = layouts
@@ -772,19 +782,41 @@ class MainWindow(QMainWindow):
         if alarm_ids and not self._refuse(Permission.ACKNOWLEDGE):
             self._acknowledge(list(alarm_ids), note)
 
+    def shelve_alarms(self, alarm_ids: list[str], duration: float | None, reason: str) -> None:
+        """Shelve through the services as the person signed in (see :meth:`acknowledge_alarms`);
+        the services refuse a time longer than an alarm's priority allows."""
+        if alarm_ids and self._shelve is not None and not self._refuse(Permission.SHELVE):
+            self._shelve(list(alarm_ids), duration, reason)
+
+    def unshelve_alarms(self, alarm_ids: list[str]) -> None:
+        """End the shelving of alarms through the services as the person signed in."""
+        if alarm_ids and self._unshelve is not None and not self._refuse(Permission.SHELVE):
+            self._unshelve(list(alarm_ids))
+
     def _report_action(self, result: ActionResult) -> None:
         """Tell the operator what an action did, or why it did nothing."""
         if result.error:
+            titles = {
+                "shelve": translate("MainWindow", "Shelve failed"),
+                "unshelve": translate("MainWindow", "Unshelve failed"),
+            }
             box = plain_message_box(
                 self,
                 QMessageBox.Icon.Critical,
-                translate("MainWindow", "Acknowledge failed"),
-                translate("MainWindow", "Nothing was acknowledged:\n{error}").format(
-                    error=result.error
-                ),
+                titles.get(result.action, translate("MainWindow", "Acknowledge failed")),
+                translate("MainWindow", "Nothing was done:\n{error}").format(error=result.error),
             )
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
+            return
+        if result.action in ("shelve", "unshelve"):
+            done = {
+                "shelve": translate("MainWindow", "Shelved {count} alarm(s)"),
+                "unshelve": translate("MainWindow", "Unshelved {count} alarm(s)"),
+            }
+            self.statusBar().showMessage(
+                done[result.action].format(count=len(result.changed)), 5000
+            )
             return
         text = translate("MainWindow", "Acknowledged {count} alarm(s)").format(
             count=len(result.changed)

@@ -126,6 +126,8 @@ class WindowMenus:
         with_note.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         go_menu.addAction(with_note)
         go_menu.addAction(window.alarm_view.acknowledge_all_action)
+        go_menu.addAction(window.alarm_view.shelve_action)
+        go_menu.addAction(window.alarm_view.unshelve_action)
         self.silence = QAction(translate("WindowMenus", "&Silence alarms"), window)
         self.silence.setShortcut(QKeySequence("Ctrl+Shift+M"))
         # Like acknowledge, silencing works wherever the focus is, floating docks included.

@@ -85,9 +85,17 @@ def build_window(
         # The window's principal at the moment of the action: it changes with a shift.
         return session.pipeline.acknowledge(ids, window.principal, note)
 
+    def shelve(ids: list[str], duration: float | None, reason: str) -> object:
+        return session.pipeline.shelve(ids, window.principal, duration, reason)
+
+    def unshelve(ids: list[str]) -> object:
+        return session.pipeline.unshelve(ids, window.principal)
+
     window = MainWindow(
         config,
         acknowledge=acknowledge,
+        shelve=shelve,
+        unshelve=unshelve,
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         pause_feed=session.pause_feed,

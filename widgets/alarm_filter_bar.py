@@ -28,6 +28,7 @@ FILTERED_STATES = (
     AlarmState.UNACKNOWLEDGED,
     AlarmState.ACKNOWLEDGED,
     AlarmState.RTN_UNACKNOWLEDGED,
+    AlarmState.SHELVED,
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import math
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,7 @@ STATE_RANK: dict[AlarmState, int] = {
     AlarmState.UNACKNOWLEDGED: 6,
     AlarmState.RTN_UNACKNOWLEDGED: 5,
     AlarmState.ACKNOWLEDGED: 4,
+    AlarmState.SHELVED: 1,
     AlarmState.NORMAL: 0,
 }
 
@@ -85,7 +87,7 @@ CONDITION_RANK: dict[Condition, int] = {
 
 FLASH_MARKER = "\u25b6 "
 """Before the severity of unacknowledged rows in the on phase of flashing."""
-_DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED})
+_DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED, AlarmState.SHELVED})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
 
 
@@ -128,6 +130,18 @@ STALE_SUFFIX = QT_TRANSLATE_NOOP("AlarmTable", " (stale)")
 """After a value whose entity is no longer live and fresh (text, not colour alone)."""
 
 
+def state_text(alarm: Alarm) -> str:
+    """The State column: the state in words, and until when a shelved alarm is shelved."""
+    text = alarm_state_text(alarm.state)
+    if alarm.state is not AlarmState.SHELVED or alarm.shelved_until is None:
+        return text
+    if math.isinf(alarm.shelved_until):
+        return translate("AlarmTable", "{state} until it clears").format(state=text)
+    return translate("AlarmTable", "{state} until {time}").format(
+        state=text, time=format_clock(alarm.shelved_until)
+    )
+
+
 def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alarm]]:
     """The alarm table's columns, in :class:`Column` order; entity names come from ``names``,
     and values of entities in ``stale`` are marked stale."""
@@ -147,7 +161,7 @@ def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alar
         ),
         Column.STATE: TableColumn(
             QT_TRANSLATE_NOOP("Column", "State"),
-            lambda a: alarm_state_text(a.state),
+            state_text,
             lambda a: STATE_RANK.get(a.state, 0),
         ),
         Column.ENTITY: TableColumn(

@@ -40,6 +40,7 @@ from widgets.alarm_filter_bar import AlarmFilterBar
 from widgets.alarm_model import AlarmFilter, AlarmSortProxy, AlarmTableModel, Column
 from widgets.i18n import translate
 from widgets.plain_text import plain_label
+from widgets.shelve_dialog import ask_shelve
 from widgets.table_model import configure_table
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,10 @@ class AlarmTableView(QWidget):
     """Alarm ids (``list[str]``) that the operator asked to acknowledge."""
     acknowledgeWithNoteRequested = Signal(list, str)
     """Alarm ids and the note the operator asked to acknowledge them with."""
+    shelveRequested = Signal(list, object, str)
+    """Alarm ids, seconds to shelve them for (None: until each clears) and the reason."""
+    unshelveRequested = Signal(list)
+    """Alarm ids whose shelving the operator asked to end."""
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
@@ -69,9 +74,15 @@ class AlarmTableView(QWidget):
     def __init__(self, model: AlarmTableModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._model = model if model is not None else AlarmTableModel(self)
+        self.shelving_enabled = True
+        """Whether shelving is offered at all (the window turns it off without a service)."""
         self.confirm_ack_all: Callable[[int], bool] = self._ask_ack_all
         """Asked with the number of alarms before "Acknowledge all visible" acts."""
         self.ask_note: Callable[[int], str | None] = self._ask_note
+        self.ask_shelve: Callable[[int], tuple[float | None, str] | None] = lambda count: (
+            ask_shelve(count, self)
+        )
+        """Asked with the number of alarms for a shelving time and reason (None: cancelled)."""
         """Asked with the number of alarms for the note to acknowledge them with (None:
         cancelled)."""
         self._proxy = AlarmSortProxy(self)
@@ -107,6 +118,19 @@ class AlarmTableView(QWidget):
         )
         self._ack_note_action.triggered.connect(self.acknowledge_selected_with_note)
         self.addAction(self._ack_note_action)
+
+        self._shelve_action = QAction(translate("AlarmTable", "Shelve…"), self)
+        self._shelve_action.setToolTip(
+            translate("AlarmTable", "Shelve the selected alarms for a time, with a reason (S)")
+        )
+        self._shelve_action.triggered.connect(self.shelve_selected)
+        self._unshelve_action = QAction(translate("AlarmTable", "Unshelve"), self)
+        self._unshelve_action.setToolTip(
+            translate("AlarmTable", "Return the selected shelved alarms to the list (U)")
+        )
+        self._unshelve_action.triggered.connect(self.unshelve_selected)
+        self._shelve_action.setEnabled(False)
+        self._unshelve_action.setEnabled(False)
 
         self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
         self._ack_all_action.setToolTip(
@@ -179,6 +203,16 @@ class AlarmTableView(QWidget):
         self._table.addAction(self._ack_action)
         self._table.addAction(self._ack_note_action)
         self._table.addAction(self._ack_all_action)
+        self._table.addAction(self._shelve_action)
+        self._table.addAction(self._unshelve_action)
+        for key, slot in (
+            (Qt.Key.Key_S, self.shelve_selected),
+            (Qt.Key.Key_U, self.unshelve_selected),
+        ):
+            shortcut = QShortcut(
+                QKeySequence(key), self._table, context=Qt.ShortcutContext.WidgetShortcut
+            )
+            shortcut.activated.connect(slot)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -246,6 +280,16 @@ class AlarmTableView(QWidget):
     def acknowledge_note_action(self) -> QAction:
         """Acknowledge the selection with a note (Ctrl+Shift+K); asks for the note."""
         return self._ack_note_action
+
+    @property
+    def shelve_action(self) -> QAction:
+        """Shelve the selection (S in the list); asks for how long and why."""
+        return self._shelve_action
+
+    @property
+    def unshelve_action(self) -> QAction:
+        """Unshelve the selected shelved alarms (U in the list)."""
+        return self._unshelve_action
 
     @property
     def acknowledge_all_action(self) -> QAction:
@@ -404,6 +448,24 @@ class AlarmTableView(QWidget):
         )
         return note if accepted else None
 
+    def shelve_selected(self) -> None:
+        """Ask how long and why, then ask for the selected alarms that can be shelved
+        (active or waiting for acknowledgement) to be shelved."""
+        alarms = [self._alarm_at_proxy_row(row) for row in self._selected_rows()]
+        ids = [a.id for a in alarms if a.state.needs_ack or a.state is AlarmState.ACKNOWLEDGED]
+        if not ids:
+            return
+        answer = self.ask_shelve(len(ids))
+        if answer is not None and answer[1].strip():
+            self.shelveRequested.emit(ids, answer[0], answer[1].strip())
+
+    def unshelve_selected(self) -> None:
+        """Ask for the selected shelved alarms to be unshelved."""
+        alarms = (self._alarm_at_proxy_row(row) for row in self._selected_rows())
+        ids = [alarm.id for alarm in alarms if alarm.state is AlarmState.SHELVED]
+        if ids:
+            self.unshelveRequested.emit(ids)
+
     def acknowledge_all_visible(self) -> None:
         """Ask for acknowledgement of every listed alarm that needs it, once the operator
         has confirmed (see :attr:`confirm_ack_all`)."""
@@ -444,6 +506,11 @@ class AlarmTableView(QWidget):
         self._ack_button.setEnabled(enabled)
         self._ack_action.setEnabled(enabled)
         self._ack_note_action.setEnabled(enabled)
+        states = {self._alarm_at_proxy_row(row).state for row in self._selected_rows()}
+        self._shelve_action.setEnabled(
+            bool(states - {AlarmState.SHELVED, AlarmState.NORMAL}) and self.shelving_enabled
+        )
+        self._unshelve_action.setEnabled(AlarmState.SHELVED in states and self.shelving_enabled)
 
     def _refresh(self) -> None:
         counts = self._model.row_count_by_state()

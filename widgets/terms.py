@@ -17,6 +17,7 @@ ALARM_STATE_TEXT: dict[AlarmState, str] = {
     AlarmState.UNACKNOWLEDGED: QT_TRANSLATE_NOOP("AlarmState", "Unacknowledged"),
     AlarmState.ACKNOWLEDGED: QT_TRANSLATE_NOOP("AlarmState", "Acknowledged"),
     AlarmState.RTN_UNACKNOWLEDGED: QT_TRANSLATE_NOOP("AlarmState", "Cleared, unack."),
+    AlarmState.SHELVED: QT_TRANSLATE_NOOP("AlarmState", "Shelved"),
 }
 CONDITION_TEXT: dict[Condition, str] = {
     Condition.LOW_LOW: QT_TRANSLATE_NOOP("Condition", "Low-low"),

@@ -283,12 +283,24 @@
         <source>Cleared, unack.</source>
         <translation>已恢复，未确认</translation>
     </message>
+    <message>
+        <source>Shelved</source>
+        <translation>已搁置</translation>
+    </message>
 </context>
 <context>
     <name>AlarmTable</name>
     <message>
         <source> (stale)</source>
         <translation>（数据过期）</translation>
+    </message>
+    <message>
+        <source>{state} until it clears</source>
+        <translation>{state}，直至恢复</translation>
+    </message>
+    <message>
+        <source>{state} until {time}</source>
+        <translation>{state}，至 {time}</translation>
     </message>
     <message>
         <source>last update {time}</source>
@@ -317,6 +329,22 @@
     <message>
         <source>Acknowledge the selected alarms with a note for the journal (Ctrl+Shift+K)</source>
         <translation>确认所选告警并为日志写备注 (Ctrl+Shift+K)</translation>
+    </message>
+    <message>
+        <source>Shelve…</source>
+        <translation>搁置…</translation>
+    </message>
+    <message>
+        <source>Shelve the selected alarms for a time, with a reason (S)</source>
+        <translation>按时长搁置所选告警并注明原因 (S)</translation>
+    </message>
+    <message>
+        <source>Unshelve</source>
+        <translation>取消搁置</translation>
+    </message>
+    <message>
+        <source>Return the selected shelved alarms to the list (U)</source>
+        <translation>让所选已搁置告警回到列表 (U)</translation>
     </message>
     <message>
         <source>Acknowledge all visible</source>
@@ -1142,14 +1170,16 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>未执行：{why}</translation>
     </message>
     <message>
-        <source>Acknowledge failed</source>
-        <translation>确认失败</translation>
+        <source>Shelve failed</source>
+        <translation>搁置失败</translation>
     </message>
     <message>
-        <source>Nothing was acknowledged:
-{error}</source>
-        <translation>未确认任何告警：
-{error}</translation>
+        <source>Unshelve failed</source>
+        <translation>取消搁置失败</translation>
+    </message>
+    <message>
+        <source>Acknowledge failed</source>
+        <translation>确认失败</translation>
     </message>
     <message>
         <source>Acknowledged {count} alarm(s)</source>
@@ -1180,6 +1210,20 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Export failed</source>
         <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Nothing was done:
+{error}</source>
+        <translation>未执行任何操作：
+{error}</translation>
+    </message>
+    <message>
+        <source>Shelved {count} alarm(s)</source>
+        <translation>已搁置 {count} 条告警</translation>
+    </message>
+    <message>
+        <source>Unshelved {count} alarm(s)</source>
+        <translation>已取消搁置 {count} 条告警</translation>
     </message>
     <message>
         <source>Exported {count} alarms to {path}</source>
@@ -1295,6 +1339,45 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Critical</source>
         <translation>紧急</translation>
+    </message>
+</context>
+<context>
+    <name>ShelveDialog</name>
+    <message>
+        <source>15 minutes</source>
+        <translation>15 分钟</translation>
+    </message>
+    <message>
+        <source>1 hour</source>
+        <translation>1 小时</translation>
+    </message>
+    <message>
+        <source>4 hours</source>
+        <translation>4 小时</translation>
+    </message>
+    <message>
+        <source>8 hours</source>
+        <translation>8 小时</translation>
+    </message>
+    <message>
+        <source>Until it clears</source>
+        <translation>直至恢复</translation>
+    </message>
+    <message>
+        <source>Shelve {count} alarm(s)</source>
+        <translation>搁置 {count} 条告警</translation>
+    </message>
+    <message>
+        <source>Why, e.g. sensor under maintenance</source>
+        <translation>原因，例如传感器检修中</translation>
+    </message>
+    <message>
+        <source>For:</source>
+        <translation>时长：</translation>
+    </message>
+    <message>
+        <source>Reason:</source>
+        <translation>原因：</translation>
     </message>
 </context>
 <context>

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from services.auth.roles import Principal, Role
@@ -265,3 +266,35 @@ def test_selecting_an_alarm_shows_its_rules_guidance_in_the_details(qtbot: QtBot
     shown = [alarms.item(row).text() for row in range(alarms.count())]
     assert window.details.entity_id() == "aq-1"
     assert any("Send the patrol to check the station" in line for line in shown)
+
+
+def test_shelving_from_the_list_goes_through_the_services_and_shows_until_when(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    window = MainWindow(
+        CONFIG,
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note),
+        shelve=lambda ids, duration, why: pipeline.shelve(ids, TESTER, duration, why),
+        unshelve=lambda ids: pipeline.unshelve(ids, TESTER),
+    )
+    qtbot.addWidget(window)
+    pipeline.process_batch([message("s1", 160, 1)])  # high_high: priority 2, at most 4 h
+    window.apply_delta(pipeline.take_delta())
+    view = window.alarm_view
+    view.select_alarm("s1|pm25|high_high")
+    view.ask_shelve = lambda count: (8 * 3600.0, "too long")
+    view.shelve_action.trigger()
+    window.apply_delta(pipeline.take_delta())
+    assert view.model.alarm("s1|pm25|high_high").state is AlarmState.UNACKNOWLEDGED
+    refused = window.findChildren(QMessageBox)
+    assert any("at most 240 min" in box.text() for box in refused)
+
+    view.ask_shelve = lambda count: (None, "sensor swap")
+    view.shelve_action.trigger()
+    window.apply_delta(pipeline.take_delta())
+    shelved = view.model.alarm("s1|pm25|high_high")
+    assert shelved.state is AlarmState.SHELVED and shelved.shelve_note == "sensor swap"
+    assert "Shelved 1 alarm(s)" in window.statusBar().currentMessage()
+    view.unshelve_action.trigger()
+    window.apply_delta(pipeline.take_delta())
+    assert view.model.alarm("s1|pm25|high_high").state is AlarmState.UNACKNOWLEDGED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import datetime
@@ -372,6 +373,8 @@ def test_view_properties(view: AlarmTableView) -> None:
         view.acknowledge_action,
         view.acknowledge_note_action,
         view.acknowledge_all_action,
+        view.shelve_action,
+        view.unshelve_action,
     ]
     assert view.acknowledge_action.shortcut().toString() == "Ctrl+K"
 
@@ -598,3 +601,35 @@ def test_acknowledge_with_note_asks_for_it_and_an_empty_note_does_nothing(
         view.ask_note = lambda count, answer=answer: answer
         with qtbot.assertNotEmitted(view.acknowledgeWithNoteRequested, wait=50):
             view.acknowledge_note_action.trigger()
+
+
+def test_s_shelves_the_selection_after_asking_and_u_unshelves(
+    qtbot: QtBot, view: AlarmTableView
+) -> None:
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    view.table.setFocus()
+    select_ids(view, ids("crit-new", "med-acked", "low-acked"))
+    assert view.shelve_action.isEnabled() and not view.unshelve_action.isEnabled()
+    asked: list[int] = []
+    view.ask_shelve = lambda count: asked.append(count) or (900.0, " maintenance ")
+    with qtbot.waitSignal(view.shelveRequested, timeout=2000) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_S)
+    assert blocker.args == [ids("crit-new", "med-acked", "low-acked"), 900.0, "maintenance"]
+    assert asked == [3]
+    view.ask_shelve = lambda count: None  # cancelled
+    with qtbot.assertNotEmitted(view.shelveRequested, wait=50):
+        view.shelve_action.trigger()
+
+    shelved = make_alarm("crit-new", severity=Severity.CRITICAL, state=AlarmState.SHELVED)
+    shelved.shelved_until = math.inf
+    view.model.upsert([shelved])
+    select_ids(view, ids("crit-new"))
+    assert view.unshelve_action.isEnabled() and not view.shelve_action.isEnabled()
+    row = view.model.row_of(shelved.id)
+    assert "until it clears" in view.model.data(view.model.index(row, Column.STATE))
+    with qtbot.waitSignal(view.unshelveRequested, timeout=2000) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_U)
+    assert blocker.args == [ids("crit-new")]
