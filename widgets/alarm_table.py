@@ -158,7 +158,7 @@ class AlarmTableView(QWidget):
         horizontal = self._table.horizontalHeader()
         widths = {
             Column.SEVERITY: 72,
-            Column.STATE: 136,
+            Column.STATE: 184,
             Column.ENTITY: 190,
             Column.METRIC: 110,
             Column.CONDITION: 78,

@@ -35,6 +35,7 @@ class ShelveDialog(QDialog):
         for label, seconds in SHELVE_CHOICES:
             self.duration_box.addItem(translate("ShelveDialog", label), seconds)
         self.reason_edit = QLineEdit()
+        self.reason_edit.setMinimumWidth(320)
         self.reason_edit.setPlaceholderText(
             translate("ShelveDialog", "Why, e.g. sensor under maintenance")
         )
