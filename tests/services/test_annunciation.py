@@ -105,3 +105,13 @@ def test_app_sound_config_defaults_on_and_can_be_turned_off() -> None:
     assert parse_config(b"[app]\nsound = false\n", "t.toml").sound is False
     with pytest.raises(Exception, match=r"app\.sound: must be true or false"):
         parse_config(b'[app]\nsound = "no"\n', "t.toml")
+
+
+def test_shelving_stops_a_critical_repeat_and_unshelving_sounds_again() -> None:
+    sound = Annunciator(repeat_every=5.0)
+    assert sound.update([pm25_alarm("a", Severity.CRITICAL)], 0.0) is Severity.CRITICAL
+    shelved = pm25_alarm("a", Severity.CRITICAL, AlarmState.SHELVED, revision=2)
+    assert sound.update([shelved], 1.0) is None
+    assert sound.repeating == frozenset() and sound.due(10.0) is None
+    back = pm25_alarm("a", Severity.CRITICAL, revision=3)
+    assert sound.update([back], 20.0) is Severity.CRITICAL
