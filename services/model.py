@@ -266,6 +266,8 @@ class AlarmSystemKpis:
     active: int = 0
     standing: int = 0
     stale: int = 0
+    shelved: int = 0
+    """Alarms shelved now."""
     top: tuple[tuple[str, int], ...] = ()
     chattering: tuple[str, ...] = ()
     by_priority: dict[Severity, int] = field(default_factory=dict)

@@ -109,6 +109,7 @@ def kpis_to_dict(kpis: AlarmSystemKpis, names: Mapping[str, str]) -> dict[str, A
         "active": kpis.active,
         "standing": kpis.standing,
         "stale": kpis.stale,
+        "shelved": kpis.shelved,
         "raises_24h": kpis.raises_24h,
         "top": [
             {"alarm": key, "name": alarm_label(key, names), "raises": count}
@@ -300,10 +301,14 @@ class AlarmKpisView(QWidget):
             )
             self.flood_label.setStyleSheet("")
         self.counts_label.setText(
-            translate("AlarmKpis", "{active} active · {standing} standing · {stale} stale").format(
+            translate(
+                "AlarmKpis",
+                "{active} active · {standing} standing · {stale} stale · {shelved} shelved",
+            ).format(
                 active=format_count(kpis.active),
                 standing=format_count(kpis.standing),
                 stale=format_count(kpis.stale),
+                shelved=format_count(kpis.shelved),
             )
         )
         self.counts_label.setToolTip(

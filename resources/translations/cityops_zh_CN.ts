@@ -230,8 +230,8 @@
         <translation>无告警泛滥（10 分钟内超过 10 条时开始，低于 5 条时结束）</translation>
     </message>
     <message>
-        <source>{active} active · {standing} standing · {stale} stale</source>
-        <translation>{active} 条活动 · {standing} 条长期 · {stale} 条陈旧</translation>
+        <source>{active} active · {standing} standing · {stale} stale · {shelved} shelved</source>
+        <translation>{active} 条活动 · {standing} 条长期 · {stale} 条陈旧 · {shelved} 条已搁置</translation>
     </message>
     <message>
         <source>Standing: active for more than 24 h. Stale: waiting for acknowledgement for more than 24 h.</source>

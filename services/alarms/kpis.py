@@ -96,6 +96,7 @@ class AlarmStatistics:
             active=len(active),
             standing=sum(1 for a in active if now - a.raised_at > DAY_S),
             stale=sum(1 for a in current if a.state.needs_ack and now - a.raised_at > DAY_S),
+            shelved=sum(1 for a in current if a.state is AlarmState.SHELVED),
             top=tuple(by_alarm.most_common(TOP_COUNT)),
             chattering=tuple(chattering),
             by_priority=dict(Counter(r.severity for r in day)),

@@ -54,8 +54,9 @@ def test_standing_and_stale_alarms() -> None:
     old = raised("s1", T0 - 90_000)
     acked_old = replace(raised("s2", T0 - 90_000), state=AlarmState.ACKNOWLEDGED)
     fresh = raised("s3", T0 - 60)
-    kpis = stats.kpis([old, acked_old, fresh], T0)
-    assert (kpis.active, kpis.standing, kpis.stale) == (3, 2, 1)
+    shelved = replace(raised("s4", T0 - 60), state=AlarmState.SHELVED, shelved_active=True)
+    kpis = stats.kpis([old, acked_old, fresh, shelved], T0)
+    assert (kpis.active, kpis.standing, kpis.stale, kpis.shelved) == (3, 2, 1, 1)
 
 
 def test_the_pipeline_publishes_the_kpis_in_the_delta() -> None:
