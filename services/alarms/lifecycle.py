@@ -1,8 +1,7 @@
 """The ISA-18.2 alarm life cycle as a table: (state, event) → next state.
 
 Everything that changes an alarm's state goes through :func:`next_state`; a pair that is
-not in the table is no change. Suppression by design, out-of-service and latching are not
-built yet.
+not in the table is no change. Suppression by design and out-of-service are not built yet.
 
 =========================  ===========  =============================
 state                      event        next state
@@ -22,6 +21,11 @@ shelved                    clear        shelved (its condition went; a one-shot 
 shelved                    unshelve     unacknowledged (its condition is present)
 shelved                    unshelve     normal (its condition is gone)
                            (cleared)
+unacknowledged             clear        returned to normal, unacknowledged
+                           (latched)
+acknowledged               clear        returned to normal, unacknowledged: a latched
+                           (latched)    alarm waits for the operator to acknowledge
+                                        (reset) its return
 =========================  ===========  =============================
 """
 
@@ -48,6 +52,8 @@ class AlarmEvent(enum.StrEnum):
     present."""
     UNSHELVE_CLEARED = "unshelve_cleared"
     """Its shelving ended while the condition is gone."""
+    CLEAR_LATCHED = "clear_latched"
+    """The condition of an alarm whose rule latches went."""
 
 
 TRANSITIONS: dict[tuple[AlarmState, AlarmEvent], AlarmState] = {
@@ -64,6 +70,9 @@ TRANSITIONS: dict[tuple[AlarmState, AlarmEvent], AlarmState] = {
     (AlarmState.SHELVED, AlarmEvent.CLEAR): AlarmState.SHELVED,
     (AlarmState.SHELVED, AlarmEvent.UNSHELVE): AlarmState.UNACKNOWLEDGED,
     (AlarmState.SHELVED, AlarmEvent.UNSHELVE_CLEARED): AlarmState.NORMAL,
+    (AlarmState.UNACKNOWLEDGED, AlarmEvent.CLEAR_LATCHED): AlarmState.RTN_UNACKNOWLEDGED,
+    (AlarmState.ACKNOWLEDGED, AlarmEvent.CLEAR_LATCHED): AlarmState.RTN_UNACKNOWLEDGED,
+    (AlarmState.SHELVED, AlarmEvent.CLEAR_LATCHED): AlarmState.SHELVED,
 }
 
 

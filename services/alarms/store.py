@@ -32,12 +32,13 @@ def _band_active(
     return value < (limit + deadband if was_active else limit)
 
 
-def _return_to_normal(alarm: Alarm, now: float) -> bool:
+def _return_to_normal(alarm: Alarm, now: float, *, latched: bool = False) -> bool:
     """The alarm condition has gone (see the life-cycle table); False when nothing changed.
-    A shelved alarm stays shelved, unless it was shelved until it clears."""
+    A shelved alarm stays shelved, unless it was shelved until it clears; a ``latched`` one
+    waits for acknowledgement even if it was acknowledged."""
     if alarm.state is AlarmState.SHELVED and not alarm.shelved_active:
         return False
-    state = next_state(alarm.state, AlarmEvent.CLEAR)
+    state = next_state(alarm.state, AlarmEvent.CLEAR_LATCHED if latched else AlarmEvent.CLEAR)
     if state is None:
         return False
     alarm.state = state
@@ -192,7 +193,7 @@ class AlarmStore:
                 ts=reading.ts,
             )
         assert alarm is not None
-        return alarm if _return_to_normal(alarm, reading.ts) else None
+        return alarm if _return_to_normal(alarm, reading.ts, latched=rule.latch) else None
 
     def _raise(
         self,

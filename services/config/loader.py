@@ -532,6 +532,7 @@ def _read_rule(reader: _Reader) -> RuleConfig:
         on_samples=samples["on_samples"],
         off_samples=samples["off_samples"],
         no_data_after=no_data_after,
+        latch=reader.boolean("latch", False),
         low_low=limits["low_low"],
         low=limits["low"],
         high=limits["high"],

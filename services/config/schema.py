@@ -189,6 +189,9 @@ class RuleConfig:
     """Consecutive readings in the band needed to raise."""
     off_samples: int = 1
     """Consecutive readings out of the band needed to clear."""
+    latch: bool = False
+    """Whether its alarms latch: once cleared they wait for acknowledgement (reset), even if
+    acknowledged while active."""
     no_data_after: float | None = None
     """Seconds without a reading (by reading time, against the clock) before a no-data
     alarm raises; the next reading clears it. None: no such alarm."""

@@ -225,3 +225,15 @@ def test_no_data_is_watched_from_the_restored_latest_reading() -> None:
     store.restore([], latest=[Reading("aq-1", "pm25", 20.0, 900.0, "air")])
     (silent,) = store.check_silence(1_000.0)
     assert silent.id == "aq-1|pm25|no_data"
+
+
+@pytest.mark.parametrize("state", [AlarmState.UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED])
+def test_a_latched_alarm_waits_for_acknowledgement_after_it_clears(state: AlarmState) -> None:
+    driver = Driver(RuleConfig(metric="pm25", high=HIGH, latch=True))
+    for step in REACH[state]:
+        driver.apply(step)
+    driver.apply(AlarmEvent.CLEAR)
+    assert driver.state() is next_state(state, AlarmEvent.CLEAR_LATCHED)
+    assert driver.state() is AlarmState.RTN_UNACKNOWLEDGED
+    driver.apply(AlarmEvent.ACKNOWLEDGE)  # the operator resets it
+    assert driver.state() is AlarmState.NORMAL

@@ -114,6 +114,7 @@ def test_rule_priority_delays_and_texts(tmp_path: Path) -> None:
     assert rule.guidance == "Check the nearest station"
     silent = MINIMAL + '[[rules]]\nmetric = "level"\nno_data_after = 900\n'
     assert load_config(write(tmp_path, silent)).rules[1].no_data_after == 900
+    assert load_config(write(tmp_path, MINIMAL + "latch = true\n")).rules[0].latch
 
 
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
