@@ -454,6 +454,7 @@ class MainWindow(QMainWindow):
     def show_alarm_kpis(self, kpis: AlarmSystemKpis) -> None:
         """Show the alarm-system KPIs in their dock, and the flood on the banner while it lasts."""
         self.alarm_kpis.show_kpis(kpis)
+        self.alarm_view.model.set_chattering(kpis.chattering)
         if not kpis.flood:
             self.banner.set_line("alarm-flood", None)
             return

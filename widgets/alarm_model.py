@@ -142,7 +142,13 @@ def state_text(alarm: Alarm) -> str:
     )
 
 
-def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alarm]]:
+CHATTERING_MARK = " \u27f3"
+"""After the count of a chattering alarm (with a tooltip in words)."""
+
+
+def _columns(
+    names: Mapping[str, str], stale: Set[str], chattering: Set[str]
+) -> list[TableColumn[Alarm]]:
     """The alarm table's columns, in :class:`Column` order; entity names come from ``names``,
     and values of entities in ``stale`` are marked stale."""
 
@@ -191,7 +197,7 @@ def _columns(names: Mapping[str, str], stale: Set[str]) -> list[TableColumn[Alar
         ),
         Column.COUNT: TableColumn(
             QT_TRANSLATE_NOOP("Column", "Count"),
-            lambda a: format_count(a.count),
+            lambda a: format_count(a.count) + (CHATTERING_MARK if a.id in chattering else ""),
             lambda a: int(a.count),
             RIGHT,
         ),
@@ -211,9 +217,11 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         # Updated in place by set_entity_names / set_stale_entities: the columns read them.
         names: dict[str, str] = {}
         stale: set[str] = set()
-        super().__init__(_columns(names, stale), parent)
+        chattering: set[str] = set()
+        super().__init__(_columns(names, stale, chattering), parent)
         self._names = names
         self._stale = stale
+        self._chattering = chattering
         self._domains: dict[str, str] = {}
         self._fonts = self._make_fonts()
         self._revisions: dict[str, int] = {}
@@ -295,6 +303,8 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         return plain_tooltip(self._tooltip_text(item, column))
 
     def _tooltip_text(self, item: Alarm, column: int) -> str:
+        if column == Column.COUNT and item.id in self._chattering:
+            return translate("AlarmTable", "Chattering: raised 3 or more times within a minute")
         if column == Column.RAISED:
             text = format_timestamp(item.raised_at)
             if item.updated_at and item.updated_at != item.raised_at:
@@ -476,6 +486,24 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             self.dataChanged.emit(
                 self.index(rows[0], Column.VALUE), self.index(rows[-1], Column.VALUE)
             )
+
+    def set_chattering(self, alarm_ids: Iterable[str]) -> None:
+        """Mark these alarms as chattering (from the alarm-system KPIs), and no others."""
+        wanted = set(alarm_ids)
+        changed = wanted ^ self._chattering
+        if not changed:
+            return
+        self._chattering.clear()
+        self._chattering.update(wanted)
+        rows = sorted(self._rows[key] for key in changed if key in self._rows)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], Column.COUNT), self.index(rows[-1], Column.COUNT)
+            )
+
+    def is_chattering(self, alarm_id: str) -> bool:
+        """Whether the alarm is marked as chattering."""
+        return alarm_id in self._chattering
 
     def is_stale(self, entity_id: str) -> bool:
         """Whether values of ``entity_id`` are shown as stale."""

@@ -303,6 +303,10 @@
         <translation>{state}，至 {time}</translation>
     </message>
     <message>
+        <source>Chattering: raised 3 or more times within a minute</source>
+        <translation>振荡告警：一分钟内触发 3 次或以上</translation>
+    </message>
+    <message>
         <source>last update {time}</source>
         <translation>最后更新 {time}</translation>
     </message>

@@ -129,3 +129,13 @@ def test_a_flood_of_500_alarms_through_the_pipeline_shows_the_banner(qtbot: QtBo
     assert len(window.alarm_view.model.alarms()) == 500
     line = window.banner.line("alarm-flood")
     assert line is not None and "500" in line
+
+
+def test_the_kpis_mark_chattering_alarms_in_the_list(qtbot: QtBot) -> None:
+    pipe = IngestPipeline(CONFIG, None)
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    pipe.process_batch([message("s1", 100.0, 1.0)])
+    window.apply_delta(pipe.take_delta())
+    window.show_alarm_kpis(flood_kpis(1_760_000_000.0, flood=False))
+    assert window.alarm_view.model.is_chattering("s1|pm25|high")

@@ -633,3 +633,17 @@ def test_s_shelves_the_selection_after_asking_and_u_unshelves(
     with qtbot.waitSignal(view.unshelveRequested, timeout=2000) as blocker:
         qtbot.keyClick(view.table, Qt.Key.Key_U)
     assert blocker.args == [ids("crit-new")]
+
+
+def test_chattering_alarms_are_marked_in_words_beside_their_count(view: AlarmTableView) -> None:
+    model = view.model
+    key = ids("crit-new")[0]
+    model.set_chattering([key])
+    row = model.row_of(key)
+    assert row is not None
+    index = model.index(row, Column.COUNT)
+    assert model.data(index).endswith("\u27f3")
+    tooltip = shown(model.data(index, Qt.ItemDataRole.ToolTipRole))
+    assert "Chattering" in tooltip
+    model.set_chattering([])
+    assert not model.is_chattering(key) and model.data(index) == "1"
