@@ -132,11 +132,18 @@ def action_rows(entries: Iterable[AuditEntry]) -> list[dict[str, object]]:
     ]
 
 
-def _alarm_event(previous: str, state: str, acknowledged: bool) -> str:
-    """What made an alarm take ``state`` after ``previous``: raise, clear, acknowledge or
-    update (same state: a new value, severity or message)."""
-    if acknowledged:
-        return "acknowledge"
+_ACTION_EVENTS = {"ack": "acknowledge"}
+"""Audited action kinds whose event name differs (shelve and unshelve keep theirs)."""
+
+
+def _alarm_event(previous: str, state: str, action: str | None) -> str:
+    """What made an alarm take ``state`` after ``previous``: an operator's ``action``
+    (acknowledge, shelve, unshelve), raise, clear, unshelve (its time was up) or update
+    (same state: a new value, severity or message)."""
+    if action is not None:
+        return _ACTION_EVENTS.get(action, action)
+    if previous == AlarmState.SHELVED and state != previous:
+        return "unshelve"
     if state == previous:
         return "update"
     if state == AlarmState.UNACKNOWLEDGED:
@@ -151,8 +158,8 @@ def alarm_event_rows(
     actions: Iterable[AuditEntry],
 ) -> list[dict[str, object]]:
     """One row per alarm transition, keyed by :data:`ALARM_EVENT_COLUMNS`: the event that
-    caused it and, for an operator's action, who did it and their note (from the audit
-    trail entry of the same alarm and time)."""
+    caused it and, for an operator's action, who did it and their note or reason (from the
+    audit trail entry of the same alarm and time)."""
     by_alarm_time = {(entry.alarm_id, entry.ts): entry for entry in actions}
     rows: list[dict[str, object]] = []
     for ts, key, previous, state, value, severity in events:
@@ -161,7 +168,7 @@ def alarm_event_rows(
             {
                 "ts": format_timestamp(ts),
                 "alarm": key,
-                "event": _alarm_event(previous, state, entry is not None),
+                "event": _alarm_event(previous, state, entry.kind if entry else None),
                 "state": state,
                 "value": value,
                 "severity": Severity(severity).label,

@@ -300,6 +300,12 @@ def test_alarm_events_name_each_transition_and_who_acknowledged(cache_dir: Path)
         cache.write_batch([], [], acked)
         cache.write_batch([], [], reading(3.0, T0 + 4))
         cache.write_batch([], [], reading(4.2, T0 + 5))  # a new occurrence
+        shelved = store.shelve([key], "wang.fang", T0 + 6, until=T0 + 60, note="gauge swap")
+        cache.record_actions(
+            [(OperatorAction(key, "shelve", "wang.fang", T0 + 6, "gauge swap", "ws-2"), shelved[0])]
+        )
+        cache.write_batch([], [], shelved)
+        cache.write_batch([], [], store.unshelve_due(T0 + 60))
 
     printed = run_cityops(
         "export", "alarm-events", "--format", "csv", "--cache-dir", str(cache_dir), check=True
@@ -310,6 +316,8 @@ def test_alarm_events_name_each_transition_and_who_acknowledged(cache_dir: Path)
         ("acknowledge", "acknowledged", "li.wei", "pumps on"),
         ("clear", "normal", "", ""),
         ("raise", "unacknowledged", "", ""),
+        ("shelve", "shelved", "wang.fang", "gauge swap"),
+        ("unshelve", "unacknowledged", "", ""),
     ]
     assert rows[1]["workstation"] == "ws-1" and rows[0]["value"] == "4.5"
 
@@ -317,4 +325,4 @@ def test_alarm_events_name_each_transition_and_who_acknowledged(cache_dir: Path)
         "export", "alarm-events", "--since", str(T0 + 4), "--cache-dir", str(cache_dir),
         check=True,
     ).stdout  # fmt: skip
-    assert [row["event"] for row in json.loads(since)] == ["clear", "raise"]
+    assert [row["event"] for row in json.loads(since)] == ["clear", "raise", "shelve", "unshelve"]
