@@ -815,9 +815,12 @@ class MainWindow(QMainWindow):
                 "shelve": translate("MainWindow", "Shelved {count} alarm(s)"),
                 "unshelve": translate("MainWindow", "Unshelved {count} alarm(s)"),
             }
-            self.statusBar().showMessage(
-                done[result.action].format(count=len(result.changed)), 5000
-            )
+            text = done[result.action].format(count=len(result.changed))
+            if result.skipped:
+                text += translate(
+                    "MainWindow", "; {count} left as they were (not in a state for it)"
+                ).format(count=len(result.skipped))
+            self.statusBar().showMessage(text, 5000)
             return
         text = translate("MainWindow", "Acknowledged {count} alarm(s)").format(
             count=len(result.changed)

@@ -1186,6 +1186,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>确认失败</translation>
     </message>
     <message>
+        <source>; {count} left as they were (not in a state for it)</source>
+        <translation>；{count} 条保持不变（状态不适用）</translation>
+    </message>
+    <message>
         <source>Acknowledged {count} alarm(s)</source>
         <translation>已确认 {count} 条告警</translation>
     </message>

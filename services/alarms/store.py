@@ -393,7 +393,8 @@ class AlarmStore:
         self, alarm_ids: Iterable[str], user: str, now: float, *, until: float, note: str = ""
     ) -> list[Alarm]:
         """Shelve alarms until ``until`` (``math.inf``: until each clears); returns copies of
-        those that changed (alarms in a state that cannot be shelved are left alone)."""
+        those that changed (alarms in a state that cannot be shelved, and cleared ones asked
+        to be shelved until they clear, are left alone)."""
         changed: list[Alarm] = []
         with self._lock:
             for key in alarm_ids:
@@ -401,14 +402,14 @@ class AlarmStore:
                 state = None if alarm is None else next_state(alarm.state, AlarmEvent.SHELVE)
                 if alarm is None or state is None:
                     continue
+                if until == math.inf and not alarm.state.is_active:
+                    continue  # already clear: "until it clears" would only drop its ack
                 alarm.shelved_active = alarm.state.is_active
                 alarm.state = state
                 alarm.shelved_until = until
                 alarm.shelved_by = user
                 alarm.shelve_note = note
                 alarm.updated_at = now
-                if not alarm.shelved_active and until == math.inf:
-                    _unshelve(alarm)  # shelved until it clears, and it has cleared
                 changed.append(self._bumped(alarm))
         return changed
 

@@ -129,6 +129,8 @@ def test_an_operator_unshelves_and_a_normal_alarm_cannot_be_shelved() -> None:
     (back,) = driver.store.unshelve([KEY], 10.0)
     assert back.state is AlarmState.UNACKNOWLEDGED
     assert driver.store.unshelve([KEY], 11.0) == []  # no longer shelved: nothing to do
+    driver.apply(AlarmEvent.CLEAR)  # returned, unacknowledged: nothing left to clear
+    assert driver.store.shelve([KEY], "li.wei", 20.0, until=math.inf) == []
     for event in REACH[AlarmState.NORMAL][1:]:
         driver.apply(event)
     assert driver.store.shelve([KEY], "li.wei", 20.0, until=100.0) == []
