@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import queue
 import threading
 import time
@@ -13,18 +12,18 @@ from dataclasses import replace
 
 from services.alarms.kpis import DAY_S, AlarmStatistics, Raise
 from services.alarms.store import AlarmStore
-from services.auth.roles import Permission, Principal
+from services.auth.roles import Principal
 from services.config import AppConfig, FeedConfig
-from services.config.schema import SEVERITY_PRIORITY
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
+from services.ingest import commands
 from services.ingest.cache_writer import CacheWriter, FlushReport
+from services.ingest.commands import PendingAction
 from services.ingest.health import FeedHealthBook
 from services.ingest.hub import StateHub
 from services.limits import (
     CACHE_BACKLOG_READINGS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
-    MAX_SHELVE_S_BY_PRIORITY,
     payload_too_large,
 )
 from services.messages import ConnectionEvent, FeedChange, FeedPaused, InboxItem, RawMessage
@@ -54,36 +53,6 @@ KPI_EVERY_S = 5.0
 RESTORED_HISTORY_READINGS = 50_000
 _STOP = object()
 _WAKE = object()
-
-
-class PendingAction:
-    """An operator command handed to the ingest worker; its result arrives in a delta too."""
-
-    def __init__(
-        self,
-        action: str,
-        alarm_ids: Sequence[str],
-        who: Principal,
-        note: str = "",
-        duration: float | None = None,
-    ) -> None:
-        self.action = action
-        self.alarm_ids = tuple(alarm_ids)
-        self.who = who
-        self.note = note
-        self.duration = duration
-        """For ``shelve``: seconds, or None for until each alarm clears."""
-        self.result: ActionResult | None = None
-        self._done = threading.Event()
-
-    def finish(self, result: ActionResult) -> None:
-        self.result = result
-        self._done.set()
-
-    def wait(self, timeout: float | None = None) -> ActionResult | None:
-        """The result once the worker has handled (and stored) the action; None on time-out."""
-        self._done.wait(timeout)
-        return self.result
 
 
 class IngestPipeline:
@@ -400,71 +369,17 @@ class IngestPipeline:
             finally:
                 self._mark_done(1)
 
-    def _note_missing(self, command: PendingAction, alarms: Sequence[Alarm]) -> str:
-        """Why ``command`` may not go ahead without a note, or "" when it may."""
-        required = self.config.note_required_priority
-        if command.note or not required:
-            return ""
-        urgent = [
-            alarm
-            for alarm in alarms
-            if alarm.state.needs_ack and SEVERITY_PRIORITY[alarm.severity] <= required
-        ]
-        if not urgent:
-            return ""
-        return (
-            f"a note is required to acknowledge priority {required} alarms or more urgent ones"
-            f" ({len(urgent)} selected); nothing was acknowledged"
-        )
-
-    def _refusal(self, command: PendingAction, alarms: Sequence[Alarm]) -> str:
-        """Why ``command`` may not go ahead at all, or "" when it may."""
-        who = command.who
-        permission = Permission.ACKNOWLEDGE if command.action == "ack" else Permission.SHELVE
-        if not who.may(permission):
-            log.warning("%s (%s) may not %s; refused", who.user, who.role, command.action)
-            return f"{who.user} ({who.role.value}) may not {permission.value} alarms"
-        if command.action == "ack":
-            return self._note_missing(command, alarms)
-        if command.action == "shelve" and command.duration is not None:
-            if command.duration <= 0:
-                return f"a shelving time must be positive, got {command.duration:g} s"
-            too_long = [
-                alarm
-                for alarm in alarms
-                if command.duration > MAX_SHELVE_S_BY_PRIORITY[SEVERITY_PRIORITY[alarm.severity]]
-            ]
-            if too_long:
-                limit = min(
-                    MAX_SHELVE_S_BY_PRIORITY[SEVERITY_PRIORITY[a.severity]] for a in too_long
-                )
-                return (
-                    f"{len(too_long)} of the alarms may be shelved for at most {limit / 60:g} min"
-                    f" (their priority's limit), not {command.duration / 60:g} min;"
-                    " nothing was shelved"
-                )
-        return ""
-
-    def _apply_command(self, command: PendingAction, ids: list[str], now: float) -> list[Alarm]:
-        user = command.who.user
-        if command.action == "shelve":
-            until = math.inf if command.duration is None else now + command.duration
-            return self.alarms.shelve(ids, user, now, until=until, note=command.note)
-        if command.action == "unshelve":
-            return self.alarms.unshelve(ids, now)
-        return self.alarms.acknowledge(ids, user, now)
-
     def _run_command(self, command: PendingAction) -> None:
         """Apply one operator command, store it durably, then publish it in the delta."""
         who = command.who
         ids = list(dict.fromkeys(command.alarm_ids))
         previous = [alarm for alarm in (self.alarms.get(key) for key in ids) if alarm]
-        refusal = self._refusal(command, previous)
-        if refusal:
-            self._finish(command, [], ActionResult(command.action, who.user, error=refusal))
+        refused = commands.refusal(command, previous, self.config)
+        if refused:
+            self._finish(command, [], ActionResult(command.action, who.user, error=refused))
             return
         now = self.clock()
-        changed = self._apply_command(command, ids, now)
+        changed = commands.apply(command, self.alarms, ids, now)
         try:
             if self.cache is not None and changed:
                 self.cache.record_actions(

@@ -1,0 +1,112 @@
+"""Operator commands for the ingest worker: what they carry, when they are refused, and how
+they change the alarm store. The worker runs them (see ``pipeline``); this module decides."""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+
+from services.alarms.store import AlarmStore
+from services.auth.roles import Permission, Principal
+from services.config import AppConfig
+from services.config.schema import SEVERITY_PRIORITY
+from services.limits import MAX_SHELVE_S_BY_PRIORITY
+from services.model import ActionResult, Alarm
+
+log = logging.getLogger(__name__)
+
+PERMISSION_FOR: dict[str, Permission] = {
+    "ack": Permission.ACKNOWLEDGE,
+    "shelve": Permission.SHELVE,
+    "unshelve": Permission.SHELVE,
+}
+"""The permission each command kind needs."""
+
+
+class PendingAction:
+    """An operator command handed to the ingest worker; its result arrives in a delta too."""
+
+    def __init__(
+        self,
+        action: str,
+        alarm_ids: Sequence[str],
+        who: Principal,
+        note: str = "",
+        duration: float | None = None,
+    ) -> None:
+        if action not in PERMISSION_FOR:
+            raise ValueError(f"unknown operator command {action!r}")
+        self.action = action
+        self.alarm_ids = tuple(alarm_ids)
+        self.who = who
+        self.note = note
+        self.duration = duration
+        """For ``shelve``: seconds, or None for until each alarm clears."""
+        self.result: ActionResult | None = None
+        self._done = threading.Event()
+
+    def finish(self, result: ActionResult) -> None:
+        self.result = result
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> ActionResult | None:
+        """The result once the worker has handled (and stored) the action; None on time-out."""
+        self._done.wait(timeout)
+        return self.result
+
+
+def refusal(command: PendingAction, alarms: Sequence[Alarm], config: AppConfig) -> str:
+    """Why ``command`` may not go ahead at all (on ``alarms``, as they are now), or "" when
+    it may: the person's role, a missing required note, a shelving time over the limit."""
+    who = command.who
+    permission = PERMISSION_FOR[command.action]
+    if not who.may(permission):
+        log.warning("%s (%s) may not %s; refused", who.user, who.role, command.action)
+        return f"{who.user} ({who.role.value}) may not {permission.value} alarms"
+    if command.action == "ack":
+        return _note_missing(command, alarms, config.note_required_priority)
+    if command.action == "shelve" and command.duration is not None:
+        return _too_long(command.duration, alarms)
+    return ""
+
+
+def _note_missing(command: PendingAction, alarms: Sequence[Alarm], required: int) -> str:
+    if command.note or not required:
+        return ""
+    urgent = [
+        alarm
+        for alarm in alarms
+        if alarm.state.needs_ack and SEVERITY_PRIORITY[alarm.severity] <= required
+    ]
+    if not urgent:
+        return ""
+    return (
+        f"a note is required to acknowledge priority {required} alarms or more urgent ones"
+        f" ({len(urgent)} selected); nothing was acknowledged"
+    )
+
+
+def _too_long(duration: float, alarms: Sequence[Alarm]) -> str:
+    if duration <= 0:
+        return f"a shelving time must be positive, got {duration:g} s"
+    limits = [MAX_SHELVE_S_BY_PRIORITY[SEVERITY_PRIORITY[alarm.severity]] for alarm in alarms]
+    over = [limit for limit in limits if duration > limit]
+    if not over:
+        return ""
+    return (
+        f"{len(over)} of the alarms may be shelved for at most {min(over) / 60:g} min"
+        f" (their priority's limit), not {duration / 60:g} min; nothing was shelved"
+    )
+
+
+def apply(command: PendingAction, store: AlarmStore, ids: list[str], now: float) -> list[Alarm]:
+    """Change the alarm store as ``command`` says; copies of the alarms that changed."""
+    user = command.who.user
+    if command.action == "shelve":
+        until = math.inf if command.duration is None else now + command.duration
+        return store.shelve(ids, user, now, until=until, note=command.note)
+    if command.action == "unshelve":
+        return store.unshelve(ids, now)
+    return store.acknowledge(ids, user, now)
