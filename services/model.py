@@ -38,6 +38,8 @@ class Condition(enum.StrEnum):
     HIGH_HIGH = "high_high"
     EXTERNAL = "external"
     NO_DATA = "no_data"
+    RATE = "rate"
+    """The metric changes faster than its rule's ``rate_limit`` per minute."""
     """No reading of the metric for longer than its rule's ``no_data_after``."""
 
 

@@ -83,6 +83,7 @@ CONDITION_RANK: dict[Condition, int] = {
     Condition.HIGH_HIGH: 2,
     Condition.EXTERNAL: 3,
     Condition.NO_DATA: 3,
+    Condition.RATE: 2,
 }
 
 FLASH_MARKER = "\u25b6 "

@@ -498,6 +498,10 @@ Alarms hidden by the filter stay as they are.</source>
         <source>No data</source>
         <translation>无数据</translation>
     </message>
+    <message>
+        <source>Rate of change</source>
+        <translation>变化率</translation>
+    </message>
 </context>
 <context>
     <name>Config</name>
@@ -931,6 +935,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>{n} d</source>
         <translation>{n} 天</translation>
+    </message>
+    <message>
+        <source>{n}/min</source>
+        <translation>{n}/分钟</translation>
     </message>
 </context>
 <context>

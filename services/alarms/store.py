@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -83,6 +84,8 @@ class AlarmStore:
         self._expiry: dict[str, float] = {}
         self._evaluated: dict[tuple[str, str], float] = {}
         """The time of the newest reading evaluated per source (entity, metric)."""
+        self._rate_history: dict[tuple[str, str], deque[tuple[float, float]]] = {}
+        """Per source with a rate rule: (time, value) of the readings in its window."""
         self._silence_watch: dict[tuple[str, str], RuleConfig] = {}
         """Sources whose rule raises a no-data alarm, with that rule."""
         self._pending: dict[str, tuple[bool, float, int]] = {}
@@ -159,6 +162,10 @@ class AlarmStore:
                 if last is not None and reading.ts <= last:
                     continue  # a repeat (redelivery) or an older reading: state stays
                 self._evaluated[source] = reading.ts
+                if rule.rate_limit is not None:
+                    alarm = self._rate_transition(reading, rule)
+                    if alarm is not None:
+                        changed[alarm.id] = self._bumped(alarm)
                 if rule.no_data_after is not None:
                     self._silence_watch[source] = rule
                     heard = self._clear(alarm_id(*source, Condition.NO_DATA), reading.ts)
@@ -191,6 +198,34 @@ class AlarmStore:
                 value=reading.value,
                 limit=limit,
                 ts=reading.ts,
+            )
+        assert alarm is not None
+        return alarm if _return_to_normal(alarm, reading.ts, latched=rule.latch) else None
+
+    def _rate_transition(self, reading: Reading, rule: RuleConfig) -> Alarm | None:
+        """Measure the rate of change over the rule's window (per minute, from the oldest
+        reading kept to this one) and raise or clear its alarm; nothing until the readings
+        span half the window."""
+        assert rule.rate_limit is not None
+        source = (reading.entity_id, reading.metric)
+        history = self._rate_history.setdefault(source, deque())
+        history.append((reading.ts, reading.value))
+        while len(history) > 2 and history[1][0] <= reading.ts - rule.rate_window:
+            history.popleft()
+        first_ts, first_value = history[0]
+        span = reading.ts - first_ts
+        if span < rule.rate_window / 2:
+            return None
+        rate = (reading.value - first_value) / span * 60.0
+        key = alarm_id(*source, Condition.RATE)
+        alarm = self._alarms.get(key)
+        was_active = alarm is not None and alarm.condition_present
+        active = abs(rate) > rule.rate_limit
+        if not self._held(key, active, was_active, reading.ts, rule):
+            return None
+        if active:
+            return self._raise(
+                *source, Condition.RATE, rule, value=rate, limit=rule.rate_limit, ts=reading.ts
             )
         assert alarm is not None
         return alarm if _return_to_normal(alarm, reading.ts, latched=rule.latch) else None

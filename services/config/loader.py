@@ -482,9 +482,16 @@ def _read_rule(reader: _Reader) -> RuleConfig:
             "no_data_after",
             f"must be more than 0 and at most {MAX_RULE_DELAY_S:g} seconds, got {no_data_after:g}",
         )
-    if no_data_after is None and all(value is None for value in limits.values()):
+    rate_limit = reader.number("rate_limit")
+    if rate_limit is not None and rate_limit <= 0:
+        raise reader.fail("rate_limit", f"must be more than 0 per minute, got {rate_limit:g}")
+    rate_window = _bounded(reader, "rate_window", 300.0, MAX_RULE_DELAY_S, "seconds")
+    if rate_window <= 0:
+        raise reader.fail("rate_window", f"must be more than 0 seconds, got {rate_window:g}")
+    if no_data_after is None and rate_limit is None and all(v is None for v in limits.values()):
         raise reader.fail(
-            "high", "a rule needs at least one of low_low, low, high, high_high, no_data_after"
+            "high",
+            "a rule needs at least one of low_low, low, high, high_high, no_data_after, rate_limit",
         )
     order = [(name, value) for name, value in limits.items() if value is not None]
     for (lower_name, lower), (upper_name, upper) in itertools.pairwise(order):
@@ -533,6 +540,8 @@ def _read_rule(reader: _Reader) -> RuleConfig:
         off_samples=samples["off_samples"],
         no_data_after=no_data_after,
         latch=reader.boolean("latch", False),
+        rate_limit=rate_limit,
+        rate_window=rate_window,
         low_low=limits["low_low"],
         low=limits["low"],
         high=limits["high"],

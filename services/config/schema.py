@@ -61,6 +61,7 @@ DEFAULT_RULE_SEVERITIES = {
     "high": Severity.MEDIUM,
     "high_high": Severity.HIGH,
     "no_data": Severity.MEDIUM,
+    "rate": Severity.MEDIUM,
 }
 
 
@@ -189,6 +190,11 @@ class RuleConfig:
     """Consecutive readings in the band needed to raise."""
     off_samples: int = 1
     """Consecutive readings out of the band needed to clear."""
+    rate_limit: float | None = None
+    """Units per minute: a rate-of-change alarm while the value changes faster than this
+    (up or down) over ``rate_window``. None: no such alarm."""
+    rate_window: float = 300.0
+    """Seconds of readings the rate is measured over (it is judged once half are there)."""
     latch: bool = False
     """Whether its alarms latch: once cleared they wait for acknowledgement (reset), even if
     acknowledged while active."""

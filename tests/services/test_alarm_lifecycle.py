@@ -239,3 +239,24 @@ def test_a_latched_alarm_waits_for_acknowledgement_after_it_clears(state: AlarmS
     assert driver.state() is AlarmState.RTN_UNACKNOWLEDGED
     driver.apply(AlarmEvent.ACKNOWLEDGE)  # the operator resets it
     assert driver.state() is AlarmState.NORMAL
+
+
+def test_a_rate_of_change_alarm_raises_on_a_fast_rise_and_clears_when_it_levels() -> None:
+    rule = RuleConfig(metric="level", rate_limit=0.5, rate_window=600)  # 0.5 per minute
+    store = AlarmStore([rule])
+    key = "wl-1|level|rate"
+
+    def level(value: float, ts: float) -> list[Alarm]:
+        return store.evaluate([Reading("wl-1", "level", value, ts, "water")])
+
+    assert level(3.0, 0.0) == [] and level(6.0, 120.0) == []  # 120 s: under half the window
+    assert level(3.0, 240.0) == []  # back where it started: no rate over 240 s
+    (rising,) = level(8.0, 360.0)  # 5 in 6 min
+    assert (rising.id, rising.state, rising.threshold) == (key, AlarmState.UNACKNOWLEDGED, 0.5)
+    assert rising.value == pytest.approx(5.0 / 6.0)
+    for minute in range(7, 20):
+        level(8.0, minute * 60.0)
+    alarm = store.get(key)
+    assert alarm is not None and alarm.state is AlarmState.RTN_UNACKNOWLEDGED
+    falling = store.evaluate([Reading("wl-1", "level", 0.0, 20 * 60.0, "water")])
+    assert [a.id for a in falling] == [key]  # a fast fall counts too

@@ -86,6 +86,8 @@ def test_demo_config_ships_and_is_valid() -> None:
         (MINIMAL + "on_samples = 0\n", "rules[0].on_samples", "between 1 and 1000"),
         (MINIMAL + "onn_delay = 5\n", "rules[0].onn_delay", "not a known setting"),
         (MINIMAL + "no_data_after = 0\n", "rules[0].no_data_after", "more than 0"),
+        (MINIMAL + "rate_limit = -1\n", "rules[0].rate_limit", "more than 0"),
+        (MINIMAL + "rate_window = 0\n", "rules[0].rate_window", "more than 0"),
         ("[alarms]\nnote_required_priority = 5\n", "alarms.note_required_priority", "0 (never)"),
     ],
 )
@@ -115,6 +117,8 @@ def test_rule_priority_delays_and_texts(tmp_path: Path) -> None:
     silent = MINIMAL + '[[rules]]\nmetric = "level"\nno_data_after = 900\n'
     assert load_config(write(tmp_path, silent)).rules[1].no_data_after == 900
     assert load_config(write(tmp_path, MINIMAL + "latch = true\n")).rules[0].latch
+    rate = MINIMAL + '[[rules]]\nmetric = "level"\nrate_limit = 0.5\nrate_window = 600\n'
+    assert load_config(write(tmp_path, rate)).rules[1].rate_limit == 0.5
 
 
 def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:

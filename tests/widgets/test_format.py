@@ -132,6 +132,8 @@ def test_a_no_data_alarm_shows_durations_other_alarms_numbers() -> None:
     high = replace(silent, condition=Condition.HIGH, value=80.25)
     assert format_alarm_amount(silent, silent.value) == "11 min"
     assert format_alarm_amount(high, high.value) == format_number(80.25)
+    rate = replace(silent, condition=Condition.RATE, value=0.8)
+    assert format_alarm_amount(rate, rate.value) == format_number(0.8) + "/min"
 
 
 def test_times_are_local() -> None:
