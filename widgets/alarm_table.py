@@ -45,6 +45,11 @@ from widgets.table_model import configure_table
 
 log = logging.getLogger(__name__)
 
+SHELVABLE_STATES = frozenset(
+    {AlarmState.UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED, AlarmState.RTN_UNACKNOWLEDGED}
+)
+"""The states the services shelve from (the life-cycle table's shelve rows)."""
+
 RESORT_DELAY_MS = 500
 """Changes are put in sort order at most this long after they arrive."""
 FLASH_INTERVAL_MS = 500
@@ -452,7 +457,7 @@ class AlarmTableView(QWidget):
         """Ask how long and why, then ask for the selected alarms that can be shelved
         (active or waiting for acknowledgement) to be shelved."""
         alarms = [self._alarm_at_proxy_row(row) for row in self._selected_rows()]
-        ids = [a.id for a in alarms if a.state.needs_ack or a.state is AlarmState.ACKNOWLEDGED]
+        ids = [alarm.id for alarm in alarms if alarm.state in SHELVABLE_STATES]
         if not ids:
             return
         answer = self.ask_shelve(len(ids))
@@ -500,16 +505,12 @@ class AlarmTableView(QWidget):
         self._update_ack_enabled()
 
     def _update_ack_enabled(self) -> None:
-        enabled = any(
-            self._alarm_at_proxy_row(row).state.needs_ack for row in self._selected_rows()
-        )
+        states = {self._alarm_at_proxy_row(row).state for row in self._selected_rows()}
+        enabled = any(state.needs_ack for state in states)
         self._ack_button.setEnabled(enabled)
         self._ack_action.setEnabled(enabled)
         self._ack_note_action.setEnabled(enabled)
-        states = {self._alarm_at_proxy_row(row).state for row in self._selected_rows()}
-        self._shelve_action.setEnabled(
-            bool(states - {AlarmState.SHELVED, AlarmState.NORMAL}) and self.shelving_enabled
-        )
+        self._shelve_action.setEnabled(bool(states & SHELVABLE_STATES) and self.shelving_enabled)
         self._unshelve_action.setEnabled(AlarmState.SHELVED in states and self.shelving_enabled)
 
     def _refresh(self) -> None:

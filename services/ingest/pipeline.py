@@ -512,7 +512,8 @@ class IngestPipeline:
     def _alert_areas(
         self, alerts: Sequence[ExternalAlarm], changed: Sequence[Alarm]
     ) -> dict[str, AlertArea | None]:
-        """Map areas of external alarms that changed: drawn while active, removed otherwise."""
+        """Map areas of external alarms that changed: kept while the condition lasts (shelved
+        or not), removed once it has gone."""
         shapes = {
             alarm_id(alert.entity_id, alert.event, Condition.EXTERNAL): alert
             for alert in alerts
@@ -521,7 +522,7 @@ class IngestPipeline:
         areas: dict[str, AlertArea | None] = {}
         for alarm in changed:
             alert = shapes.get(alarm.id)
-            if not alarm.state.is_active:
+            if not alarm.condition_present:
                 areas[alarm.id] = None
                 self._areas.pop(alarm.id, None)
             elif alert is not None and alert.area is not None:
@@ -604,7 +605,7 @@ class IngestPipeline:
         """Alarms that changed outside a batch: to the cache, the map colours and the UI."""
         self.writer.add(alarms=alarms)
         for alarm in alarms:
-            if not alarm.state.is_active and self._areas.pop(alarm.id, None) is not None:
+            if not alarm.condition_present and self._areas.pop(alarm.id, None) is not None:
                 self.writer.add(areas={alarm.id: None})
                 with self._delta_lock:
                     self._delta.areas[alarm.id] = None

@@ -203,6 +203,20 @@ def test_a_queued_older_alarm_version_never_overwrites_an_acknowledgement(
         assert stored.state is AlarmState.ACKNOWLEDGED
 
 
+def test_a_shelved_cap_alert_keeps_its_area_while_its_condition_lasts() -> None:
+    payload = (CAP_FIXTURES / "yiyang-rainstorm-alert.xml").read_bytes()
+    pipe = IngestPipeline(CAP_CONFIG, None)
+    pipe.process_batch([RawMessage("warnings", "cap/yiyang", payload, 1_795_000_000.0)])
+    (alarm_id,) = pipe.take_delta().alarms
+    area = pipe.alert_areas()
+    assert pipe.shelve([alarm_id], OPS, 600, "known storm").wait(5).changed == (alarm_id,)
+    pipe.process_batch([RawMessage("warnings", "cap/yiyang", payload, 1_795_000_060.0)])
+    assert pipe.alarms.get(alarm_id).state is AlarmState.SHELVED
+    assert pipe.alert_areas() == area  # still raining: the area stays for the unshelve
+    assert pipe.unshelve([alarm_id], OPS).wait(5).changed == (alarm_id,)
+    assert pipe.alert_areas() == area
+
+
 def test_cap_area_comes_back_after_a_restart(cache_dir: Path) -> None:
     payload = (CAP_FIXTURES / "yiyang-rainstorm-alert.xml").read_bytes()
     with OfflineCache(cache_dir) as cache:

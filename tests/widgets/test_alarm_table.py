@@ -15,10 +15,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from services.alarms.lifecycle import TRANSITIONS, AlarmEvent
 from services.model import Alarm, AlarmState, Condition, Severity
 from tests.widgets.model_signals import SignalLog
 from widgets.alarm_model import ALARM_ID_ROLE, AlarmTableModel, Column
-from widgets.alarm_table import AlarmTableView
+from widgets.alarm_table import SHELVABLE_STATES, AlarmTableView
 from widgets.palette import DIM_TEXT_COLOR, SEVERITY_COLORS, text_color_for
 from widgets.table_model import SORT_ROLE
 
@@ -647,3 +648,8 @@ def test_chattering_alarms_are_marked_in_words_beside_their_count(view: AlarmTab
     assert "Chattering" in tooltip
     model.set_chattering([])
     assert not model.is_chattering(key) and model.data(index) == "1"
+
+
+def test_the_list_offers_shelving_exactly_where_the_life_cycle_allows_it() -> None:
+    allowed = {state for state, event in TRANSITIONS if event is AlarmEvent.SHELVE}
+    assert allowed == SHELVABLE_STATES
