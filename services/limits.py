@@ -29,3 +29,30 @@ MAX_RULE_SAMPLES = 1_000
 MAX_SHELVE_S_BY_PRIORITY = {1: 3_600.0, 2: 4 * 3_600.0, 3: 8 * 3_600.0, 4: 24 * 3_600.0}
 """The longest an alarm of each priority (1 highest) may be shelved for a time: the more
 urgent, the sooner it comes back. Shelving until it clears has no time limit."""
+
+MAX_NOTE_CHARS = 2_000
+"""The longest note, comment or shelving reason an operator action may carry."""
+
+MAX_SHARED_COMMENTS = 20
+"""How many of an alarm occurrence's comments its retained shared state carries (newest)."""
+
+MAX_PENDING_SHARED_ACTIONS = 2_000
+"""Shared actions kept for alarm occurrences this workstation has not raised yet; beyond
+it the oldest go."""
+
+PENDING_SHARED_ACTION_S = 3_600.0
+"""How long a shared action waits for its alarm occurrence to be raised here."""
+
+OCCURRENCE_MATCH_S = 0.001
+"""Raise times closer than this are the same alarm occurrence (workstations compute them
+from the same readings, so they agree to the float)."""
+
+MAX_GEOFENCES = 200
+"""The most ``[[geofences]]`` a config may have."""
+
+MAX_GEOFENCE_POINTS = 200_000
+"""The most polygon points all geofences together may have (every entity update is tested
+against them on the ingest worker)."""
+
+MAX_GEOJSON_BYTES = 16 * 1024 * 1024
+"""The largest GeoJSON file a geofence may be read from."""

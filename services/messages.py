@@ -60,4 +60,11 @@ class FeedChange:
     feed: FeedConfig | None
 
 
-InboxItem = RawMessage | ConnectionEvent | FeedPaused | FeedChange
+@dataclass(frozen=True, slots=True)
+class OutboxSent:
+    """The broker has taken these shared messages (by key); they need not be sent again."""
+
+    keys: tuple[str, ...]
+
+
+InboxItem = RawMessage | ConnectionEvent | FeedPaused | FeedChange | OutboxSent

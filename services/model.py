@@ -41,6 +41,9 @@ class Condition(enum.StrEnum):
     RATE = "rate"
     """The metric changes faster than its rule's ``rate_limit`` per minute."""
     """No reading of the metric for longer than its rule's ``no_data_after``."""
+    GEOFENCE = "geofence"
+    """An entity inside (``trigger = "enter"``) or outside (``"leave"``) a geofence; the
+    alarm's metric is the geofence's name."""
 
 
 THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condition.HIGH_HIGH)
@@ -136,6 +139,15 @@ class Alarm:
     """Why it was shelved."""
     shelved_active: bool = False
     """While shelved: whether its condition is present (what unshelving returns it to)."""
+    shelve_changed_at: float = 0.0
+    """When it was last shelved or unshelved by someone (the newest such action wins when
+    workstations share actions)."""
+    assignee: str = ""
+    """Who is working on it ("": nobody)."""
+    assigned_at: float = 0.0
+    """When it was last assigned (the newest assignment wins)."""
+    comments: int = 0
+    """How many comments its occurrences have (the texts are in the actions table)."""
 
     @property
     def condition_present(self) -> bool:
@@ -167,6 +179,8 @@ class OperatorAction:
     ts: float
     comment: str = ""
     workstation: str = ""
+    action_id: str = ""
+    """The action's unique id, as shared with other workstations ("" for older entries)."""
 
 
 @dataclass(frozen=True, slots=True)

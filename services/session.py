@@ -9,12 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.addresses import parse_broker_url
+from services.auth.roles import default_workstation
 from services.config import AppConfig, BrokerConfig, FeedConfig
 from services.feeds.http.poller import HttpFeedPoller
+from services.feeds.mqtt.action_channel import ActionChannel
 from services.feeds.mqtt.client import MqttFeedClient
 from services.ingest.cache_writer import FlushReport
 from services.ingest.pipeline import IngestPipeline
+from services.ingest.sharing_desk import SharingIdentity
 from services.model import Snapshot
+from services.sharing.protocol import ANONYMOUS_ACCOUNT, subscriptions
 from services.store.recovery import open_cache
 from services.store.retention import RetentionPruner
 
@@ -46,16 +50,28 @@ class CitySession:
         self._demo_broker: EmbeddedBroker | None = None
         self._demo_publisher: DemoPublisher | None = None
         self.snapshot: Snapshot | None = None
+        self.sharing: ActionChannel | None = None
+
+    @property
+    def workstation(self) -> str:
+        """This workstation's name in operator actions."""
+        return self.config.workstation or default_workstation()
 
     def start(self) -> Snapshot:
         """Restore the last known state, then connect; returns what was restored."""
         self.snapshot = self.pipeline.restore_from_cache(self._restored)
-        self.pipeline.start()
-        self.pruner.start()
         brokers = list(self.config.brokers)
         if self.config.demo and brokers:
             brokers[0] = self._start_demo(brokers[0])
         self._brokers = brokers
+        sharing_broker = self.config.sharing_broker
+        if sharing_broker is not None:
+            broker = next(b for b in brokers if b.name == sharing_broker.name)
+            self._attach_sharing(broker)
+        self.pipeline.start()
+        self.pruner.start()
+        if self.sharing is not None:
+            self.sharing.start()
         for broker in brokers:
             feeds = self.config.mqtt_feeds(broker.name)
             if feeds:
@@ -65,6 +81,19 @@ class CitySession:
             self.http_poller = HttpFeedPoller(http_feeds, self.pipeline.put)
             self.http_poller.start()
         return self.snapshot
+
+    def _attach_sharing(self, broker: BrokerConfig) -> None:
+        prefix = self.config.sharing.prefix
+        self.sharing = ActionChannel(broker, subscriptions(prefix), self.pipeline.put)
+        identity = SharingIdentity(prefix, broker.username or ANONYMOUS_ACCOUNT, self.workstation)
+        self.pipeline.attach_sharing(identity, self.sharing.publish)
+        log.info(
+            "sharing operator actions as %s/%s under %s on %s",
+            identity.account,
+            identity.workstation,
+            prefix,
+            broker.address.url,
+        )
 
     def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> MqttFeedClient:
         client = MqttFeedClient(broker, feeds, self.pipeline.put)
@@ -173,6 +202,10 @@ class CitySession:
         for client in self.clients:
             client.stop()
         self.clients.clear()
+        if self.sharing is not None:
+            self.pipeline.wait_idle(5.0)  # commands queued now still reach the channel
+            self.sharing.stop()
+            self.sharing = None
         report = self.pipeline.stop()
         self.pruner.stop()
         self.cache.close()

@@ -41,7 +41,7 @@ def check_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     print(
         f"{path}: OK ({len(config.feeds)} feeds, {len(config.rules)} rules, "
-        f"{len(config.kpis)} KPIs)"
+        f"{len(config.geofences)} geofences, {len(config.kpis)} KPIs)"
     )
     return 0
 

@@ -36,9 +36,11 @@ from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
     ActionResult,
+    Alarm,
     AlarmSystemKpis,
     CacheHealth,
     CacheState,
+    Condition,
     DeadLetter,
     Delta,
     Entity,
@@ -892,14 +894,19 @@ class MainWindow(QMainWindow):
                 limits=limits_text(self.config.rules, entity.id, readings),
                 alarms=alarms,
                 guidance={
-                    alarm.id: rule.guidance
-                    for alarm in alarms
-                    if (rule := rule_for(self.config.rules, alarm.entity_id, alarm.metric))
-                    and rule.guidance
+                    alarm.id: guidance for alarm in alarms if (guidance := self._guidance(alarm))
                 },
                 feed=self.feed_states.get(entity.feed),
             )
         )
+
+    def _guidance(self, alarm: Alarm) -> str:
+        """What to do about ``alarm``: its geofence's or its rule's guidance ("": none)."""
+        if alarm.condition is Condition.GEOFENCE:
+            fence = self.config.geofence(alarm.metric)
+            return fence.guidance if fence is not None else ""
+        rule = rule_for(self.config.rules, alarm.entity_id, alarm.metric)
+        return rule.guidance if rule is not None else ""
 
     def show_trend(self, entity: Entity, *, raise_dock: bool = True) -> None:
         """Show the recent history of every metric of ``entity`` in the Trend panel."""

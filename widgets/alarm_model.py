@@ -84,6 +84,7 @@ CONDITION_RANK: dict[Condition, int] = {
     Condition.EXTERNAL: 3,
     Condition.NO_DATA: 3,
     Condition.RATE: 2,
+    Condition.GEOFENCE: 2,
 }
 
 FLASH_MARKER = "\u25b6 "

@@ -140,9 +140,14 @@ def format_duration(seconds: float) -> str:
 
 def format_alarm_amount(alarm: Alarm, number: float) -> str:
     """An alarm's value or limit: how long silent for a no-data alarm, a change per minute
-    for a rate-of-change alarm, else the number."""
+    for a rate-of-change alarm, inside or outside for a geofence alarm (its limit: none),
+    else the number."""
     if alarm.condition is Condition.NO_DATA:
         return format_duration(number)
+    if alarm.condition is Condition.GEOFENCE:
+        if math.isnan(number):
+            return NO_VALUE
+        return translate("Format", "inside") if number else translate("Format", "outside")
     if alarm.condition is Condition.RATE:
         return translate("Format", "{n}/min").format(n=format_number(number))
     return format_number(number)

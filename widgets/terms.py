@@ -27,6 +27,7 @@ CONDITION_TEXT: dict[Condition, str] = {
     Condition.EXTERNAL: QT_TRANSLATE_NOOP("Condition", "External"),
     Condition.NO_DATA: QT_TRANSLATE_NOOP("Condition", "No data"),
     Condition.RATE: QT_TRANSLATE_NOOP("Condition", "Rate of change"),
+    Condition.GEOFENCE: QT_TRANSLATE_NOOP("Condition", "Geofence"),
 }
 FEED_STATE_TEXT: dict[FeedState, str] = {
     FeedState.CONNECTING: QT_TRANSLATE_NOOP("FeedState", "Connecting"),

@@ -502,6 +502,10 @@ Alarms hidden by the filter stay as they are.</source>
         <source>Rate of change</source>
         <translation>变化率</translation>
     </message>
+    <message>
+        <source>Geofence</source>
+        <translation>地理围栏</translation>
+    </message>
 </context>
 <context>
     <name>Config</name>
@@ -935,6 +939,14 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>{n} d</source>
         <translation>{n} 天</translation>
+    </message>
+    <message>
+        <source>inside</source>
+        <translation>在内</translation>
+    </message>
+    <message>
+        <source>outside</source>
+        <translation>在外</translation>
     </message>
     <message>
         <source>{n}/min</source>

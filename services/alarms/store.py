@@ -8,8 +8,9 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from services.alarms.geofence import GeofenceEvaluator, Positioned, geofence_message
 from services.alarms.lifecycle import AlarmEvent, next_state
-from services.config import RuleConfig, rule_for
+from services.config import GeofenceConfig, RuleConfig, rule_for
 from services.decoders.base import ExternalAlarm
 from services.model import (
     THRESHOLD_CONDITIONS,
@@ -51,6 +52,21 @@ def _return_to_normal(alarm: Alarm, now: float, *, latched: bool = False) -> boo
     return True
 
 
+def _rule_texts(rule: RuleConfig, condition: Condition) -> tuple[Severity, str]:
+    """The severity and message a rule gives its alarms of ``condition``."""
+    return rule.severities.get(condition.value, Severity.MEDIUM), rule.description
+
+
+def _new_occurrence(alarm: Alarm) -> None:
+    """Forget what operators did to the previous occurrence (its acknowledgement,
+    assignment and comments stay in the actions table)."""
+    alarm.acked_at = None
+    alarm.acked_by = ""
+    alarm.assignee = ""
+    alarm.assigned_at = 0.0
+    alarm.comments = 0
+
+
 def _unshelve(alarm: Alarm) -> None:
     """End the shelving: back to unacknowledged if the condition is present, else normal."""
     event = AlarmEvent.UNSHELVE if alarm.shelved_active else AlarmEvent.UNSHELVE_CLEARED
@@ -74,8 +90,11 @@ class AlarmStore:
     methods return copies of the alarms that changed.
     """
 
-    def __init__(self, rules: Sequence[RuleConfig]) -> None:
+    def __init__(
+        self, rules: Sequence[RuleConfig], geofences: Sequence[GeofenceConfig] = ()
+    ) -> None:
         self._rules = list(rules)
+        self._geofences = GeofenceEvaluator(geofences)
         self._rule_for: dict[tuple[str, str], RuleConfig | object] = {}
         self._metrics = {rule.metric for rule in self._rules}
         self._alarms: dict[str, Alarm] = {}
@@ -194,7 +213,7 @@ class AlarmStore:
                 reading.entity_id,
                 reading.metric,
                 condition,
-                rule,
+                *_rule_texts(rule, condition),
                 value=reading.value,
                 limit=limit,
                 ts=reading.ts,
@@ -225,7 +244,12 @@ class AlarmStore:
             return None
         if active:
             return self._raise(
-                *source, Condition.RATE, rule, value=rate, limit=rule.rate_limit, ts=reading.ts
+                *source,
+                Condition.RATE,
+                *_rule_texts(rule, Condition.RATE),
+                value=rate,
+                limit=rule.rate_limit,
+                ts=reading.ts,
             )
         assert alarm is not None
         return alarm if _return_to_normal(alarm, reading.ts, latched=rule.latch) else None
@@ -235,7 +259,8 @@ class AlarmStore:
         entity_id: str,
         metric: str,
         condition: Condition,
-        rule: RuleConfig,
+        severity: Severity,
+        message: str,
         *,
         value: float,
         limit: float,
@@ -243,7 +268,6 @@ class AlarmStore:
     ) -> Alarm | None:
         """Raise the alarm of a source and condition (see the life-cycle table): a new
         alarm, a new occurrence of a normal one, or the same occurrence again."""
-        severity = rule.severities.get(condition.value, Severity.MEDIUM)
         key = alarm_id(entity_id, metric, condition)
         alarm = self._alarms.get(key)
         if alarm is None:
@@ -258,7 +282,7 @@ class AlarmStore:
                 raised_at=ts,
                 updated_at=ts,
                 count=1,
-                message=rule.description,
+                message=message,
             )
             self._put(alarm)
             return alarm
@@ -268,16 +292,51 @@ class AlarmStore:
         alarm.shelved_active = state is AlarmState.SHELVED
         if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
             alarm.raised_at = ts
-            alarm.acked_at = None
-            alarm.acked_by = ""
+            _new_occurrence(alarm)
         alarm.state = state
         alarm.count += 1
         alarm.severity = severity
         alarm.value = value
         alarm.threshold = limit
         alarm.updated_at = ts
-        alarm.message = rule.description
+        alarm.message = message
         return alarm
+
+    def evaluate_positions(self, entities: Iterable[Positioned]) -> list[Alarm]:
+        """Apply entity updates (position and update time) to the geofences: raise or clear
+        their ``geofence`` alarms (metric: the geofence's name; value 1 inside, 0 outside);
+        returns the alarms that changed. See :mod:`services.alarms.geofence` for when."""
+        if not self._geofences:
+            return []
+        changed: dict[str, Alarm] = {}
+        with self._lock:
+            for change in self._geofences.evaluate(entities, self._geofence_present):
+                fence = change.geofence
+                if change.active:
+                    alarm = self._raise(
+                        change.entity_id,
+                        fence.name,
+                        Condition.GEOFENCE,
+                        fence.severity,
+                        geofence_message(fence),
+                        value=1.0 if change.inside else 0.0,
+                        limit=math.nan,
+                        ts=change.ts,
+                    )
+                else:
+                    alarm = self._alarms.get(
+                        alarm_id(change.entity_id, fence.name, Condition.GEOFENCE)
+                    )
+                    if alarm is not None and not _return_to_normal(alarm, change.ts):
+                        alarm = None
+                if alarm is not None:
+                    changed[alarm.id] = self._bumped(alarm)
+        return list(changed.values())
+
+    def _geofence_present(self, entity_id: str, name: str) -> bool:
+        """Whether the geofence alarm of the entity has its condition present (lock held)."""
+        alarm = self._alarms.get(alarm_id(entity_id, name, Condition.GEOFENCE))
+        return alarm is not None and alarm.condition_present
 
     def check_silence(self, now: float) -> list[Alarm]:
         """Raise a no-data alarm for each watched source whose newest reading is older than
@@ -294,7 +353,12 @@ class AlarmStore:
                 if held is not None and held.condition_present:
                     continue
                 alarm = self._raise(
-                    *source, Condition.NO_DATA, rule, value=now - last, limit=after, ts=now
+                    *source,
+                    Condition.NO_DATA,
+                    *_rule_texts(rule, Condition.NO_DATA),
+                    value=now - last,
+                    limit=after,
+                    ts=now,
                 )
                 if alarm is not None:
                     changed.append(self._bumped(alarm))
@@ -384,6 +448,7 @@ class AlarmStore:
             if not alarm.state.is_active:
                 alarm.count += 1
                 alarm.raised_at = alert.sent_at
+                _new_occurrence(alarm)
             alarm.state = AlarmState.UNACKNOWLEDGED
             alarm.acked_at = None
             alarm.acked_by = ""
@@ -445,11 +510,13 @@ class AlarmStore:
                 alarm.shelved_by = user
                 alarm.shelve_note = note
                 alarm.updated_at = now
+                alarm.shelve_changed_at = now
                 changed.append(self._bumped(alarm))
         return changed
 
     def unshelve(self, alarm_ids: Iterable[str], now: float) -> list[Alarm]:
-        """End the shelving of shelved alarms; returns copies of those that changed."""
+        """End the shelving of shelved alarms (an operator's doing, at ``now``); returns
+        copies of those that changed."""
         changed: list[Alarm] = []
         with self._lock:
             for key in alarm_ids:
@@ -458,20 +525,68 @@ class AlarmStore:
                     continue
                 _unshelve(alarm)
                 alarm.updated_at = now
+                alarm.shelve_changed_at = now
                 changed.append(self._bumped(alarm))
         return changed
 
     def unshelve_due(self, now: float) -> list[Alarm]:
         """Unshelve the alarms whose shelving time is up; returns those that changed."""
+        changed: list[Alarm] = []
         with self._lock:
-            due = [
-                alarm.id
-                for alarm in self._alarms.values()
-                if alarm.state is AlarmState.SHELVED
-                and alarm.shelved_until is not None
-                and alarm.shelved_until <= now
-            ]
-        return self.unshelve(due, now)
+            for alarm in self._alarms.values():
+                until = alarm.shelved_until
+                if alarm.state is AlarmState.SHELVED and until is not None and until <= now:
+                    _unshelve(alarm)
+                    alarm.updated_at = now
+                    alarm.shelve_changed_at = until  # the same on every workstation
+                    changed.append(self._bumped(alarm))
+        return changed
+
+    def assign(self, alarm_ids: Iterable[str], assignee: str, now: float) -> list[Alarm]:
+        """Assign alarms to ``assignee`` ("": nobody) as of ``now``, unless a later
+        assignment is held already; returns copies of those that changed."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for key in alarm_ids:
+                alarm = self._alarms.get(key)
+                if alarm is None or now < alarm.assigned_at:
+                    continue
+                alarm.assignee = assignee
+                alarm.assigned_at = now
+                alarm.updated_at = max(alarm.updated_at, now)
+                changed.append(self._bumped(alarm))
+        return changed
+
+    def comment(self, alarm_ids: Iterable[str], now: float) -> list[Alarm]:
+        """Count a comment on each alarm; returns copies of those that changed."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for key in alarm_ids:
+                alarm = self._alarms.get(key)
+                if alarm is None:
+                    continue
+                alarm.comments += 1
+                alarm.updated_at = max(alarm.updated_at, now)
+                changed.append(self._bumped(alarm))
+        return changed
+
+    def merge_acknowledge(self, key: str, user: str, ts: float) -> Alarm | None:
+        """Another workstation's acknowledgement (at ``ts``) of the occurrence held: applied
+        if it still needs one, else the earlier of the two acknowledgements is kept (so
+        every workstation names the same person). A copy when it changed, else None."""
+        with self._lock:
+            alarm = self._alarms.get(key)
+            if alarm is None:
+                return None
+            state = next_state(alarm.state, AlarmEvent.ACKNOWLEDGE)
+            if state is not None:
+                alarm.state = state
+            elif alarm.acked_at is None or (alarm.acked_at, alarm.acked_by) <= (ts, user):
+                return None
+            alarm.acked_at = ts
+            alarm.acked_by = user
+            alarm.updated_at = max(alarm.updated_at, ts)
+            return self._bumped(alarm)
 
     def rollback(self, previous: Iterable[Alarm]) -> None:
         """Put back alarm versions after an action could not be saved."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -13,14 +13,22 @@ from typing import Any
 
 from services.addresses import http_url_problem, parse_broker_url, topic_filter_problem
 from services.config.document import parse_document, read_config_bytes
+from services.config.geojson import (
+    GeometryError,
+    polygons_from_geojson,
+    read_geojson,
+    ring_from_points,
+)
 from services.config.listen import parse_listen_address
 from services.config.schema import (
     AGGREGATES,
     AUTH_MODES,
+    DEFAULT_GEOFENCE_PRIORITY,
     DEFAULT_RULE_SEVERITIES,
     DOMAINS,
     FEED_KINDS,
     FORMATS,
+    GEOFENCE_TRIGGERS,
     HTTP_AUTH,
     MQTT_PROTOCOLS,
     PRIORITY_SEVERITY,
@@ -31,14 +39,21 @@ from services.config.schema import (
     BrokerConfig,
     ConfigError,
     FeedConfig,
+    GeofenceConfig,
     HttpSettings,
     JsonMapping,
     KpiConfig,
     MapConfig,
     MonitoringConfig,
     RuleConfig,
+    SharingConfig,
 )
-from services.limits import MAX_RULE_DELAY_S, MAX_RULE_SAMPLES
+from services.limits import (
+    MAX_GEOFENCE_POINTS,
+    MAX_GEOFENCES,
+    MAX_RULE_DELAY_S,
+    MAX_RULE_SAMPLES,
+)
 from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
@@ -198,6 +213,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     feeds = tuple(_read_feed(reader, broker_names) for reader in root.table_list("feeds"))
     _ensure_unique(source, "feeds", [feed.name for feed in feeds])
     rules = tuple(_read_rule(reader) for reader in root.table_list("rules"))
+    geofences = _read_geofences(root)
     kpis = tuple(_read_kpi(reader) for reader in root.table_list("kpis"))
     _ensure_unique(source, "kpis", [kpi.name for kpi in kpis])
     map_config = _read_map(root.sub_table("map"))
@@ -209,6 +225,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         cache.reject_unknown()
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
+    sharing = _read_sharing(root.sub_table("sharing"), brokers)
     auth = _read_auth(root.sub_table("auth"))
     note_required_priority = 0
     alarms = root.sub_table("alarms")
@@ -231,12 +248,14 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         brokers=brokers,
         feeds=feeds,
         rules=rules,
+        geofences=geofences,
         kpis=kpis,
         map=map_config,
         retention_days=retention_days,
         monitoring=monitoring,
         auth=auth,
         note_required_priority=note_required_priority,
+        sharing=sharing,
     )
 
 
@@ -259,6 +278,27 @@ def _positive(
     if value > maximum:
         raise reader.fail(name, f"must be at most {maximum:,.0f} {unit}, got {value:g}")
     return value
+
+
+def _read_sharing(reader: _Reader | None, brokers: Sequence[BrokerConfig]) -> SharingConfig:
+    """``[sharing]``: on unless ``enabled = false``; the topic prefix (``prefix``, or
+    ``cityops/<site>``) and the broker (``broker``, by name; the first by default)."""
+    if reader is None:
+        return SharingConfig()
+    enabled = reader.boolean("enabled", True)
+    site = reader.text("site", "city")
+    prefix = reader.text("prefix", f"cityops/{site}").strip().rstrip("/")
+    problem = topic_filter_problem(prefix)
+    if not problem and any(c in prefix for c in "+#"):
+        problem = "must not contain MQTT wildcards (+ or #)"
+    if problem or not prefix:
+        raise reader.fail("prefix" if "prefix" in reader.table else "site", problem or "is empty")
+    broker = reader.text("broker", "")
+    if broker and broker not in [b.name for b in brokers]:
+        names = ", ".join(b.name for b in brokers) or "none configured"
+        raise reader.fail("broker", f"names no configured broker ({names})")
+    reader.reject_unknown()
+    return SharingConfig(enabled=enabled, prefix=prefix, broker=broker)
 
 
 def _read_monitoring(reader: _Reader | None) -> MonitoringConfig:
@@ -549,6 +589,81 @@ def _read_rule(reader: _Reader) -> RuleConfig:
     )
     reader.reject_unknown()
     return rule
+
+
+def _read_geofences(root: _Reader) -> tuple[GeofenceConfig, ...]:
+    """``[[geofences]]``: unique names, at most :data:`MAX_GEOFENCES` of them with at most
+    :data:`MAX_GEOFENCE_POINTS` points in all; a GeoJSON file named twice is read once."""
+    readers = root.table_list("geofences")
+    if len(readers) > MAX_GEOFENCES:
+        raise root.fail("geofences", f"at most {MAX_GEOFENCES} geofences, got {len(readers)}")
+    documents: dict[Path, object] = {}
+    fences: list[GeofenceConfig] = []
+    points = 0
+    for reader in readers:
+        fence = _read_geofence(reader, documents)
+        points += sum(len(ring) for polygon in fence.polygons for ring in polygon)
+        if points > MAX_GEOFENCE_POINTS:
+            raise reader.fail(
+                "polygon" if fence.file is None else "file",
+                f"brings the geofences' points to {points:,}; "
+                f"at most {MAX_GEOFENCE_POINTS:,} are allowed in all",
+            )
+        fences.append(fence)
+    _ensure_unique(root.source, "geofences", [fence.name for fence in fences])
+    return tuple(fences)
+
+
+def _read_geofence(reader: _Reader, documents: dict[Path, object]) -> GeofenceConfig:
+    """One geofence: a ``polygon`` in the config or a GeoJSON ``file`` (parsed documents are
+    kept in ``documents`` for the next geofence naming the same file)."""
+    name = reader.text("name")
+    if "|" in name:
+        raise reader.fail("name", "must not contain '|' (it separates the parts of alarm ids)")
+    if "polygon" in reader.table and "file" in reader.table:
+        raise reader.fail("file", "use either polygon or file, not both")
+    feature = reader.optional_text("feature")
+    path = None
+    if "file" in reader.table:
+        path = reader.path("file")
+        if path is None:
+            raise reader.fail("file", "must not be empty")
+        try:
+            if path not in documents:
+                documents[path] = read_geojson(path)
+            polygons = polygons_from_geojson(documents[path], feature)
+        except GeometryError as error:
+            where = f"{error.where}: " if error.where else ""
+            raise reader.fail(error.setting, f"{path}: {where}{error.problem}") from None
+    else:
+        if feature:
+            raise reader.fail("feature", "picks a feature of a GeoJSON file, but no file is set")
+        raw = reader._get("polygon", list, "a list of [longitude, latitude] points")
+        if raw is None:
+            raise reader.fail("polygon", "is required (or a GeoJSON file)")
+        try:
+            polygons = ((ring_from_points(raw),),)
+        except GeometryError as error:
+            raise ConfigError(
+                reader.source, reader.key("polygon") + error.where, error.problem
+            ) from None
+    priority = reader.integer("priority", DEFAULT_GEOFENCE_PRIORITY)
+    if priority not in PRIORITY_SEVERITY:
+        raise reader.fail("priority", f"must be 1 (highest), 2, 3 or 4, got {priority}")
+    fence = GeofenceConfig(
+        name=name,
+        polygons=polygons,
+        trigger=reader.choice("trigger", GEOFENCE_TRIGGERS, GEOFENCE_TRIGGERS[0]),
+        dwell=_bounded(reader, "dwell", 0.0, MAX_RULE_DELAY_S, "seconds"),
+        entity=reader.text("entity", "*"),
+        types=reader.text_list("types"),
+        priority=priority,
+        description=reader.optional_text("description"),
+        guidance=reader.optional_text("guidance"),
+        file=path,
+    )
+    reader.reject_unknown()
+    return fence
 
 
 def _bounded(reader: _Reader, name: str, default: float, upper: float, unit: str) -> float:

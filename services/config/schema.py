@@ -40,6 +40,8 @@ TOP_LEVEL_KEYS = (
     "monitoring",
     "auth",
     "alarms",
+    "geofences",
+    "sharing",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
@@ -53,6 +55,11 @@ PRIORITY_SEVERITY = {
     4: Severity.LOW,
 }
 """A rule's ``priority`` (1 highest) as the alarm severity of every band it sets."""
+GEOFENCE_TRIGGERS = ("enter", "leave")
+"""``[[geofences]] trigger``: alarm while inside (enter) or outside (leave); the first is
+the default."""
+DEFAULT_GEOFENCE_PRIORITY = 3
+"""A geofence's ``priority`` when none is given (medium, like most rule bands)."""
 SEVERITY_PRIORITY = {severity: priority for priority, severity in PRIORITY_SEVERITY.items()}
 """An alarm's severity as its priority (1 highest)."""
 DEFAULT_RULE_SEVERITIES = {
@@ -208,6 +215,61 @@ class RuleConfig:
         return self.id or f"{self.metric}:{self.entity}"
 
 
+Position = tuple[float, float]
+"""A point as ``(longitude, latitude)``, the GeoJSON order."""
+Ring = tuple[Position, ...]
+"""A closed ring of points: the last point repeats the first."""
+PolygonRings = tuple[Ring, ...]
+"""A polygon: its outer boundary first, then its holes (as in GeoJSON)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GeofenceConfig:
+    """An area whose entering (or leaving) by an entity raises an alarm.
+
+    ``polygons`` are plain coordinates in GeoJSON order, (longitude, latitude), every ring
+    closed: an entity is inside when it is inside any polygon's outer ring and none of that
+    polygon's holes. ``dwell`` is how long (in seconds of the entity's update time) it must
+    stay on the alarm side before the alarm raises.
+    """
+
+    name: str
+    polygons: tuple[PolygonRings, ...]
+    trigger: str = GEOFENCE_TRIGGERS[0]
+    dwell: float = 0.0
+    entity: str = "*"
+    """A glob on entity ids."""
+    types: tuple[str, ...] = ()
+    """Entity types it applies to (empty: every type)."""
+    priority: int = DEFAULT_GEOFENCE_PRIORITY
+    description: str = ""
+    """What the alarm means; shown as the alarm's message."""
+    guidance: str = ""
+    """What the operator should do, shown with the alarm."""
+    file: Path | None = None
+    """The GeoJSON file the polygons came from (None: given in the config)."""
+
+    @property
+    def severity(self) -> Severity:
+        """The severity of its alarms (from ``priority``)."""
+        return PRIORITY_SEVERITY[self.priority]
+
+    def applies_to(self, entity_id: str, entity_type: str) -> bool:
+        """Whether entities of this id and type are watched by this geofence."""
+        if self.types and entity_type not in self.types:
+            return False
+        return self.entity == "*" or fnmatch.fnmatchcase(entity_id, self.entity)
+
+    def geometry(self) -> dict[str, object]:
+        """The polygons as a GeoJSON MultiPolygon geometry (plain lists, for the map)."""
+        return {
+            "type": "MultiPolygon",
+            "coordinates": [
+                [[list(point) for point in ring] for ring in polygon] for polygon in self.polygons
+            ],
+        }
+
+
 @dataclass(frozen=True, slots=True)
 class KpiConfig:
     """A city KPI shown as a gauge: one metric aggregated over all entities."""
@@ -239,6 +301,18 @@ class MonitoringConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SharingConfig:
+    """``[sharing]``: operator actions shared with the other workstations on a broker."""
+
+    enabled: bool = True
+    """Whether to share (only ever when a broker is configured)."""
+    prefix: str = "cityops/city"
+    """The topic prefix: ``cityops/<site>`` unless given."""
+    broker: str = ""
+    """The broker to share through ("": the first one)."""
+
+
+@dataclass(frozen=True, slots=True)
 class AuthConfig:
     """Who works at this workstation: signed-in local accounts, or the configured operator."""
 
@@ -262,15 +336,26 @@ class AppConfig:
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()
+    geofences: tuple[GeofenceConfig, ...] = ()
+    """``[[geofences]]``: areas entities raise alarms in by entering or leaving them."""
     kpis: tuple[KpiConfig, ...] = ()
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = 7.0
     demo: bool = False
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
+    sharing: SharingConfig = field(default_factory=SharingConfig)
     note_required_priority: int = 0
     """``[alarms] note_required_priority``: acknowledging an alarm of this priority or a
     more urgent one (1 highest) needs a note; 0: never."""
+
+    @property
+    def sharing_broker(self) -> BrokerConfig | None:
+        """The broker actions are shared through, or None when sharing is off."""
+        if not self.sharing.enabled:
+            return None
+        name = self.sharing.broker
+        return next((b for b in self.brokers if not name or b.name == name), None)
 
     @property
     def broker(self) -> BrokerConfig | None:
@@ -283,6 +368,10 @@ class AppConfig:
 
     def http_feeds(self) -> tuple[FeedConfig, ...]:
         return tuple(f for f in self.feeds if f.kind == "http")
+
+    def geofence(self, name: str) -> GeofenceConfig | None:
+        """The geofence called ``name`` (a geofence alarm's metric), or None."""
+        return next((fence for fence in self.geofences if fence.name == name), None)
 
 
 def rule_for(rules: Sequence[RuleConfig], entity_id: str, metric: str) -> RuleConfig | None:

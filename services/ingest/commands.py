@@ -12,7 +12,7 @@ from services.alarms.store import AlarmStore
 from services.auth.roles import Permission, Principal
 from services.config import AppConfig
 from services.config.schema import SEVERITY_PRIORITY
-from services.limits import MAX_SHELVE_S_BY_PRIORITY
+from services.limits import MAX_NOTE_CHARS, MAX_SHELVE_S_BY_PRIORITY
 from services.model import ActionResult, Alarm
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,8 @@ PERMISSION_FOR: dict[str, Permission] = {
     "ack": Permission.ACKNOWLEDGE,
     "shelve": Permission.SHELVE,
     "unshelve": Permission.SHELVE,
+    "comment": Permission.COMMENT,
+    "assign": Permission.COMMENT,
 }
 """The permission each command kind needs."""
 
@@ -35,6 +37,8 @@ class PendingAction:
         who: Principal,
         note: str = "",
         duration: float | None = None,
+        *,
+        assignee: str = "",
     ) -> None:
         if action not in PERMISSION_FOR:
             raise ValueError(f"unknown operator command {action!r}")
@@ -44,6 +48,8 @@ class PendingAction:
         self.note = note
         self.duration = duration
         """For ``shelve``: seconds, or None for until each alarm clears."""
+        self.assignee = assignee
+        """For ``assign``: who ("": nobody)."""
         self.result: ActionResult | None = None
         self._done = threading.Event()
 
@@ -65,6 +71,10 @@ def refusal(command: PendingAction, alarms: Sequence[Alarm], config: AppConfig) 
     if not who.may(permission):
         log.warning("%s (%s) may not %s; refused", who.user, who.role, command.action)
         return f"{who.user} ({who.role.value}) may not {permission.value} alarms"
+    if len(command.note) > MAX_NOTE_CHARS:
+        return f"a note may have at most {MAX_NOTE_CHARS} characters, not {len(command.note)}"
+    if command.action == "comment" and not command.note:
+        return "a comment needs some text; nothing was added"
     if command.action == "ack":
         return _note_missing(command, alarms, config.note_required_priority)
     if command.action == "shelve" and command.duration is not None:
@@ -105,8 +115,18 @@ def apply(command: PendingAction, store: AlarmStore, ids: list[str], now: float)
     """Change the alarm store as ``command`` says; copies of the alarms that changed."""
     user = command.who.user
     if command.action == "shelve":
-        until = math.inf if command.duration is None else now + command.duration
+        end = shelve_until(command, now)
+        until = math.inf if end is None else end
         return store.shelve(ids, user, now, until=until, note=command.note)
     if command.action == "unshelve":
         return store.unshelve(ids, now)
+    if command.action == "comment":
+        return store.comment(ids, now)
+    if command.action == "assign":
+        return store.assign(ids, command.assignee, now)
     return store.acknowledge(ids, user, now)
+
+
+def shelve_until(command: PendingAction, now: float) -> float | None:
+    """When a ``shelve`` command's shelving ends (None: when each alarm clears)."""
+    return None if command.duration is None else now + command.duration

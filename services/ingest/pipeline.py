@@ -20,13 +20,21 @@ from services.ingest.cache_writer import CacheWriter, FlushReport
 from services.ingest.commands import PendingAction
 from services.ingest.health import FeedHealthBook
 from services.ingest.hub import StateHub
+from services.ingest.sharing_desk import Publish, SharingDesk, SharingIdentity
 from services.limits import (
     CACHE_BACKLOG_READINGS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
     payload_too_large,
 )
-from services.messages import ConnectionEvent, FeedChange, FeedPaused, InboxItem, RawMessage
+from services.messages import (
+    ConnectionEvent,
+    FeedChange,
+    FeedPaused,
+    InboxItem,
+    OutboxSent,
+    RawMessage,
+)
 from services.model import (
     ActionResult,
     Alarm,
@@ -40,6 +48,7 @@ from services.model import (
     Snapshot,
     alarm_id,
 )
+from services.sharing.protocol import SHARING_FEED
 from services.store.cache import CacheError, OfflineCache
 
 log = logging.getLogger(__name__)
@@ -48,6 +57,8 @@ LOG_EVERY_SECONDS = 60.0
 
 
 HISTORY_WINDOW_S = 3600.0
+SHARING_STALE_S = 365 * 86_400.0
+"""Shared actions come when operators act: a quiet sharing feed is never stale."""
 KPI_EVERY_S = 5.0
 """How often the alarm-system KPIs are recomputed and published."""
 RESTORED_HISTORY_READINGS = 50_000
@@ -84,7 +95,7 @@ class IngestPipeline:
         self.clock = clock
         self.max_batch = max_batch
         self.hub = StateHub()
-        self.alarms = AlarmStore(config.rules)
+        self.alarms = AlarmStore(config.rules, config.geofences)
         self.statistics = AlarmStatistics()
         self._last_kpis = 0.0
         self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
@@ -104,6 +115,24 @@ class IngestPipeline:
         self._areas: dict[str, AlertArea] = {}
         self.messages_processed = 0
         self.messages_rejected = 0
+        self.sharing: SharingDesk | None = None
+
+    def attach_sharing(self, identity: SharingIdentity, publish: Publish) -> SharingDesk:
+        """Share operator actions through ``publish`` (before :meth:`start`): shared
+        messages then arrive as the ``sharing`` pseudo-feed, shown and dead-lettered like a
+        feed's; actions still in the cache's outbox are sent at once."""
+        self.sharing = SharingDesk(self.alarms, self.cache, identity, publish)
+        topic = f"{identity.prefix}/#"
+        self.feeds.change(
+            FeedChange(
+                SHARING_FEED,
+                FeedConfig(
+                    SHARING_FEED, topic, "sharing", "system", qos=1, stale_after=SHARING_STALE_S
+                ),
+            )
+        )
+        self.sharing.resume()
+        return self.sharing
 
     # -- producers -----------------------------------------------------------------------
     def put(self, item: InboxItem) -> None:
@@ -254,6 +283,19 @@ class IngestPipeline:
         """Ask the worker to end the shelving of alarms as ``who``; like :meth:`acknowledge`."""
         return self._submit(PendingAction("unshelve", list(alarm_ids), who))
 
+    def comment(self, alarm_ids: Iterable[str], who: Principal, text: str) -> PendingAction:
+        """Ask the worker to add a comment to alarms as ``who``; like :meth:`acknowledge`."""
+        return self._submit(PendingAction("comment", list(alarm_ids), who, text.strip()))
+
+    def assign(
+        self, alarm_ids: Iterable[str], who: Principal, assignee: str, note: str = ""
+    ) -> PendingAction:
+        """Ask the worker to assign alarms to ``assignee`` ("": nobody) as ``who``; like
+        :meth:`acknowledge`."""
+        return self._submit(
+            PendingAction("assign", list(alarm_ids), who, note.strip(), assignee=assignee.strip())
+        )
+
     def _submit(self, command: PendingAction) -> PendingAction:
         if self._thread is None:
             self._run_command(command)
@@ -380,6 +422,20 @@ class IngestPipeline:
             return
         now = self.clock()
         changed = commands.apply(command, self.alarms, ids, now)
+        shared = []
+        if self.sharing is not None and changed:
+            shared = self.sharing.outgoing(
+                command.action,
+                changed,
+                (who.user, who.role.value),
+                now,
+                note=command.note,
+                until=commands.shelve_until(command, now) if command.action == "shelve" else None,
+                assignee=command.assignee,
+            )
+        outbox = self.sharing.outbox_rows(shared) if self.sharing is not None else []
+        action_ids = [action.id for action in shared] or [""] * len(changed)
+        text = command.assignee if command.action == "assign" else command.note
         try:
             if self.cache is not None and changed:
                 self.cache.record_actions(
@@ -390,13 +446,15 @@ class IngestPipeline:
                                 command.action,
                                 who.user,
                                 now,
-                                command.note,
+                                text,
                                 who.workstation,
+                                action_id,
                             ),
                             alarm,
                         )
-                        for alarm in changed
-                    ]
+                        for alarm, action_id in zip(changed, action_ids, strict=True)
+                    ],
+                    outbox,
                 )
         except Exception as error:
             self.alarms.rollback(previous)
@@ -412,6 +470,8 @@ class IngestPipeline:
             )
             self.writer.add(alarms=changed)
             self._refresh_entity_severities(alarm.entity_id for alarm in changed)
+            if self.sharing is not None and outbox:
+                self.sharing.send(outbox, done)
         self.alarms.take_unpublished()  # published by _finish (or rolled back)
         self._finish(command, changed if not result.error else [], result)
 
@@ -437,9 +497,11 @@ class IngestPipeline:
         readings: list[Reading] = []
         external: list[ExternalAlarm] = []
         changed_entities: dict[str, Entity] = {}
+        geofenced: dict[str, Alarm] = {}
         feeds_touched: set[str] = set()
         last_messages: dict[str, float] = {}
         acks: list[Callable[[], None]] = []
+        shared: list[RawMessage] = []
         messages = 0
         for item in batch:
             if isinstance(item, ConnectionEvent):
@@ -453,6 +515,10 @@ class IngestPipeline:
             if isinstance(item, FeedChange):
                 self._apply_feed_change(item, feeds_touched)
                 continue
+            if isinstance(item, OutboxSent):
+                if self.sharing is not None:
+                    self.sharing.sent(item.keys)
+                continue
             messages += 1
             if item.ack is not None:
                 acks.append(item.ack)
@@ -461,6 +527,10 @@ class IngestPipeline:
                 log.warning("message for unknown feed %r on %r dropped", item.feed, item.topic)
                 continue
             feeds_touched.add(item.feed)
+            if item.feed == SHARING_FEED:
+                shared.append(item)
+                self.feeds.message(item.feed, item.received_at, [])
+                continue
             decoded = self._decode(item, feed)
             if decoded is None:
                 continue
@@ -469,6 +539,9 @@ class IngestPipeline:
                 decoded.entities, item.feed, feed.domain, item.received_at, intervals
             ):
                 changed_entities[entity.id] = entity
+            if self.config.geofences:  # every position counts, not only a batch's last
+                moved = [changed_entities[update.id] for update in decoded.entities]
+                geofenced.update((a.id, a) for a in self.alarms.evaluate_positions(moved))
             readings.extend(decoded.readings)
             external.extend(decoded.alarms)
             self.feeds.message(item.feed, item.received_at, intervals)
@@ -476,11 +549,14 @@ class IngestPipeline:
 
         fresh = self.hub.apply_readings(readings)
         changed_alarms = self.alarms.evaluate(readings)
+        changed_alarms.extend(geofenced.values())
         areas: dict[str, AlertArea | None] = {}
         if external:
             changed_external = self.alarms.apply_external(external)
             changed_alarms.extend(changed_external)
             areas = self._alert_areas(external, changed_external)
+        if self.sharing is not None and (shared or changed_alarms):
+            changed_alarms = self._merge_shared(shared, changed_alarms)
         for entity_id in {alarm.entity_id for alarm in changed_alarms}:
             recoloured = self.hub.set_worst_severity(
                 entity_id, self.alarms.worst_active_severity(entity_id)
@@ -508,6 +584,32 @@ class IngestPipeline:
                 delta.feeds[name] = health
                 delta.removed_feeds.discard(name)
             delta.messages += messages
+
+    def _merge_shared(self, shared: Sequence[RawMessage], changed: list[Alarm]) -> list[Alarm]:
+        """Merge other workstations' actions (and those waiting for the occurrences just
+        raised); audit the new ones; dead-letter what cannot be used. Returns ``changed``
+        with the alarms the merge changed (their newest versions)."""
+        assert self.sharing is not None
+        raised = [alarm for alarm in changed if alarm.state.needs_ack]
+        received = self.sharing.receive(
+            [(item.topic, item.payload) for item in shared], raised, self.clock()
+        )
+        for index, reason in received.rejected:
+            self._dead_letter(shared[index], reason)
+        if received.audit and self.cache is not None:
+            try:
+                self.cache.record_actions([(action, None) for action in received.audit])
+            except CacheError as error:
+                log.error(
+                    "%d shared actions not stored in the audit trail: %s",
+                    len(received.audit),
+                    error,
+                )
+        if not received.changed:
+            return changed
+        merged = {alarm.id: alarm for alarm in changed}
+        merged.update((alarm.id, alarm) for alarm in received.changed)
+        return list(merged.values())
 
     def _alert_areas(
         self, alerts: Sequence[ExternalAlarm], changed: Sequence[Alarm]

@@ -13,11 +13,11 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from services.model import Alarm, AlarmState, AlertArea, Entity, OperatorAction, Reading, Snapshot
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
@@ -35,6 +35,9 @@ from services.store.schema import (
     area_from_row,
     reading_from_row,
 )
+
+OutboxMessage: TypeAlias = tuple[str, str, str]
+"""An action waiting to be published: (action id, topic, JSON payload)."""
 
 log = logging.getLogger(__name__)
 
@@ -390,22 +393,34 @@ class OfflineCache:
 
         self._run("writing a batch", work, write=True, durable=durable)
 
-    def record_actions(self, actions: Sequence[tuple[OperatorAction, Alarm]]) -> None:
-        """Store operator actions and the alarms they changed in one transaction, durable
-        (synced to disk) when this returns."""
-        if not actions:
+    def record_actions(
+        self,
+        actions: Sequence[tuple[OperatorAction, Alarm | None]],
+        outbox: Sequence[OutboxMessage] = (),
+    ) -> None:
+        """Store operator actions (local or received from another workstation), the alarms
+        they changed (None: unchanged) and the messages to publish for them, in one
+        transaction, durable (synced to disk) when this returns."""
+        if not actions and not outbox:
             return
 
         def work(conn: sqlite3.Connection) -> None:
             conn.executemany(
-                'INSERT INTO actions (ts, alarm_id, action, "user", comment, workstation)'
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                'INSERT INTO actions (ts, alarm_id, action, "user", comment, workstation,'
+                " action_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (a.ts, a.alarm_id, a.action, a.user, a.comment, a.workstation)
+                    (a.ts, a.alarm_id, a.action, a.user, a.comment, a.workstation, a.action_id)
                     for a, _alarm in actions
                 ),
             )
-            conn.executemany(UPSERT_ALARM, (alarm_params(alarm) for _action, alarm in actions))
+            conn.executemany(
+                UPSERT_ALARM,
+                (alarm_params(alarm) for _action, alarm in actions if alarm is not None),
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO outbox (action_id, topic, payload) VALUES (?, ?, ?)",
+                outbox,
+            )
             head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
             last_seq, last_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS)
             conn.executemany(
@@ -419,6 +434,42 @@ class OfflineCache:
         self._run("recording operator actions", work, write=True, durable=True)
         for action, _alarm in actions:
             log.info("action %s on %s by %s stored", action.action, action.alarm_id, action.user)
+
+    def known_action_ids(self, action_ids: Iterable[str]) -> set[str]:
+        """Which of ``action_ids`` the actions table holds already."""
+        wanted = [key for key in action_ids if key]
+
+        def work(conn: sqlite3.Connection) -> set[str]:
+            known: set[str] = set()
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ", ".join("?" * len(part))
+                rows = conn.execute(
+                    f"SELECT action_id FROM actions WHERE action_id IN ({marks})", part
+                )
+                known.update(str(row[0]) for row in rows)
+            return known
+
+        return self._run("looking up shared actions", work, write=False) if wanted else set()
+
+    def outbox(self) -> list[OutboxMessage]:
+        """Actions stored but not yet published to the other workstations, oldest first."""
+
+        def work(conn: sqlite3.Connection) -> list[OutboxMessage]:
+            rows = conn.execute("SELECT action_id, topic, payload FROM outbox ORDER BY seq")
+            return [(str(a), str(t), str(p)) for a, t, p in rows]
+
+        return self._run("reading the outbox", work, write=False)
+
+    def drop_outbox(self, action_ids: Iterable[str]) -> None:
+        """Forget outbox messages the broker has taken."""
+        keys = [(key,) for key in action_ids]
+        if keys:
+            self._run(
+                "emptying the outbox",
+                lambda conn: conn.executemany("DELETE FROM outbox WHERE action_id = ?", keys),
+                write=True,
+            )
 
     def prune(self, now: float, *, chunk: int = PRUNE_CHUNK_ROWS) -> int:
         """Delete one chunk of readings and alarm history older than the retention.
@@ -668,14 +719,11 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> list[OperatorAction]:
             rows = conn.execute(
-                'SELECT alarm_id, action, "user", ts, comment, workstation'
+                'SELECT alarm_id, action, "user", ts, comment, workstation, action_id'
                 f" FROM actions{_where(terms)} ORDER BY ts, rowid",
                 params,
             )
-            return [
-                OperatorAction(alarm_id=a, action=b, user=c, ts=d, comment=e, workstation=f)
-                for a, b, c, d, e, f in rows
-            ]
+            return [OperatorAction(a, b, c, d, e, f, g) for a, b, c, d, e, f, g in rows]
 
         return self._run("querying actions", work, write=False)
 

@@ -69,17 +69,29 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE alarms ADD COLUMN shelve_note TEXT NOT NULL DEFAULT ''",
         "ALTER TABLE alarms ADD COLUMN shelved_active INTEGER NOT NULL DEFAULT 0",
     ),
+    (
+        # Sharing with other workstations: assignment, comments, when shelving last changed,
+        # each action's shared id, and the actions still to publish.
+        "ALTER TABLE alarms ADD COLUMN shelve_changed_at REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE alarms ADD COLUMN assignee TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE alarms ADD COLUMN assigned_at REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE alarms ADD COLUMN comments INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE actions ADD COLUMN action_id TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX actions_action_id ON actions (action_id) WHERE action_id != ''",
+        "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, action_id TEXT NOT NULL UNIQUE,"
+        " topic TEXT NOT NULL, payload TEXT NOT NULL)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 ALARM_COLUMNS = (
     "id, entity_id, metric, condition, severity, state, value, threshold, raised_at,"
     " updated_at, count, acked_at, acked_by, message, revision, shelved_until, shelved_by,"
-    " shelve_note, shelved_active"
+    " shelve_note, shelved_active, shelve_changed_at, assignee, assigned_at, comments"
 )
 UPSERT_ALARM = (
     f"INSERT INTO alarms ({ALARM_COLUMNS})"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (id) DO UPDATE SET entity_id = excluded.entity_id,"
     " metric = excluded.metric, condition = excluded.condition,"
     " severity = excluded.severity, state = excluded.state, value = excluded.value,"
@@ -88,7 +100,9 @@ UPSERT_ALARM = (
     " acked_at = excluded.acked_at, acked_by = excluded.acked_by, message = excluded.message,"
     " revision = excluded.revision, shelved_until = excluded.shelved_until,"
     " shelved_by = excluded.shelved_by, shelve_note = excluded.shelve_note,"
-    " shelved_active = excluded.shelved_active"
+    " shelved_active = excluded.shelved_active,"
+    " shelve_changed_at = excluded.shelve_changed_at, assignee = excluded.assignee,"
+    " assigned_at = excluded.assigned_at, comments = excluded.comments"
     " WHERE excluded.revision >= alarms.revision"
 )
 UPSERT_LATEST = (
@@ -163,6 +177,10 @@ def alarm_from_row(row: tuple[Any, ...]) -> Alarm | None:
         shelved_by,
         shelve_note,
         shelved_active,
+        shelve_changed_at,
+        assignee,
+        assigned_at,
+        comments,
     ) = row
     try:
         return Alarm(
@@ -184,6 +202,10 @@ def alarm_from_row(row: tuple[Any, ...]) -> Alarm | None:
             shelved_by=shelved_by,
             shelve_note=shelve_note,
             shelved_active=bool(shelved_active),
+            shelve_changed_at=shelve_changed_at,
+            assignee=assignee,
+            assigned_at=assigned_at,
+            comments=comments,
         )
     except ValueError as exc:
         log.warning("skipping alarm %r in the cache: %s", key, exc)
@@ -211,4 +233,8 @@ def alarm_params(alarm: Alarm) -> tuple[object, ...]:
         alarm.shelved_by,
         alarm.shelve_note,
         int(alarm.shelved_active),
+        alarm.shelve_changed_at,
+        alarm.assignee,
+        alarm.assigned_at,
+        alarm.comments,
     )

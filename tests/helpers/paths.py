@@ -13,3 +13,6 @@ PAYLOAD_FIXTURES = TESTS / "fixtures" / "payloads"
 SHARED_INTEROP = TESTS.parents[1] / "shared" / "interop"
 """Externally written samples next to the project (``../shared/interop``); tests that use
 them are skipped when the folder does not exist. Never copied into the project."""
+
+REPO = TESTS.parent
+"""The checkout's root (where ``python -m tests.helpers...`` runs)."""

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from services.auth.roles import Principal, Role
-from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
+from services.config import AppConfig, FeedConfig, GeofenceConfig, KpiConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import ConnectionEvent, RawMessage
 from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState
@@ -266,6 +266,23 @@ def test_selecting_an_alarm_shows_its_rules_guidance_in_the_details(qtbot: QtBot
     shown = [alarms.item(row).text() for row in range(alarms.count())]
     assert window.details.entity_id() == "aq-1"
     assert any("Send the patrol to check the station" in line for line in shown)
+
+
+def test_a_geofence_alarm_shows_its_geofences_guidance_in_the_details(qtbot: QtBot) -> None:
+    square = ((112.3, 28.5), (112.4, 28.5), (112.4, 28.6), (112.3, 28.6), (112.3, 28.5))
+    fence = GeofenceConfig(name="pm25", polygons=((square,),), guidance="Ask who moved it")
+    rule = RuleConfig(metric="pm25", high=75, guidance="Send the patrol to check the station")
+    config = AppConfig(source="test", feeds=CONFIG.feeds, rules=(rule,), geofences=(fence,))
+    pipe = IngestPipeline(config, None)
+    window = MainWindow(config, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    pipe.process_batch([message("aq-1", 20.0, 100.0)])
+    window.apply_delta(pipe.take_delta())
+    window.alarm_view.select_alarm("aq-1|pm25|geofence")
+    alarms = window.details.alarms
+    shown = [alarms.item(row).text() for row in range(alarms.count())]
+    assert any("Ask who moved it" in line for line in shown)
+    assert not any("Send the patrol" in line for line in shown)  # the rule of metric pm25
 
 
 def test_shelving_from_the_list_goes_through_the_services_and_shows_until_when(

@@ -134,6 +134,10 @@ def test_a_no_data_alarm_shows_durations_other_alarms_numbers() -> None:
     assert format_alarm_amount(high, high.value) == format_number(80.25)
     rate = replace(silent, condition=Condition.RATE, value=0.8)
     assert format_alarm_amount(rate, rate.value) == format_number(0.8) + "/min"
+    inside = replace(silent, condition=Condition.GEOFENCE, value=1.0, threshold=math.nan)
+    assert format_alarm_amount(inside, inside.value) == "inside"
+    assert format_alarm_amount(inside, 0.0) == "outside"
+    assert format_alarm_amount(inside, inside.threshold) == "—"
 
 
 def test_times_are_local() -> None:

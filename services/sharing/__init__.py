@@ -1,0 +1,1 @@
+"""Operator actions shared between workstations through the MQTT broker."""
