@@ -80,6 +80,8 @@ later in a delta."""
 ShelveFunction = Callable[[list[str], float | None, str], object]
 """Hands a shelve (alarm ids, seconds or None for until it clears, reason) to the services."""
 UnshelveFunction = Callable[[list[str]], object]
+TextActionFunction = Callable[[list[str], str], object]
+"""Hands a comment (alarm ids, text) or an assignment (alarm ids, person) to the services."""
 ExportFunction = Callable[[Path], int]
 FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
@@ -152,6 +154,8 @@ class MainWindow(QMainWindow):
         authenticator: Authenticator | None = None,
         shelve: ShelveFunction | None = None,
         unshelve: UnshelveFunction | None = None,
+        comment: TextActionFunction | None = None,
+        assign: TextActionFunction | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -159,6 +163,8 @@ class MainWindow(QMainWindow):
         self._acknowledge = acknowledge
         self._shelve = shelve
         self._unshelve = unshelve
+        self._comment = comment
+        self._assign = assign
         # Who acts now: read by every operator action (and by the acknowledge callback of
         # ui.runtime), changed by switch_user. Without accounts, the configured operator.
         self._principal = principal if principal is not None else single_user(config)
@@ -188,6 +194,9 @@ class MainWindow(QMainWindow):
         self.alarm_view.shelving_enabled = shelve is not None and unshelve is not None
         self.alarm_view.shelveRequested.connect(self.shelve_alarms)
         self.alarm_view.unshelveRequested.connect(self.unshelve_alarms)
+        self.alarm_view.commenting_enabled = comment is not None and assign is not None
+        self.alarm_view.commentRequested.connect(self.comment_alarms)
+        self.alarm_view.assignRequested.connect(self.assign_alarms)
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self._layouts = layouts
@@ -796,12 +805,25 @@ class MainWindow(QMainWindow):
         if alarm_ids and self._unshelve is not None and not self._refuse(Permission.SHELVE):
             self._unshelve(list(alarm_ids))
 
+    def comment_alarms(self, alarm_ids: list[str], text: str) -> None:
+        """Add a comment to alarms through the services as the person signed in; every
+        workstation sees it."""
+        if alarm_ids and self._comment is not None and not self._refuse(Permission.COMMENT):
+            self._comment(list(alarm_ids), text)
+
+    def assign_alarms(self, alarm_ids: list[str], person: str) -> None:
+        """Assign alarms to ``person`` ("": nobody) through the services."""
+        if alarm_ids and self._assign is not None and not self._refuse(Permission.COMMENT):
+            self._assign(list(alarm_ids), person)
+
     def _report_action(self, result: ActionResult) -> None:
         """Tell the operator what an action did, or why it did nothing."""
         if result.error:
             titles = {
                 "shelve": translate("MainWindow", "Shelve failed"),
                 "unshelve": translate("MainWindow", "Unshelve failed"),
+                "comment": translate("MainWindow", "Comment failed"),
+                "assign": translate("MainWindow", "Assign failed"),
             }
             box = plain_message_box(
                 self,
@@ -824,14 +846,44 @@ class MainWindow(QMainWindow):
                 ).format(count=len(result.skipped))
             self.statusBar().showMessage(text, 5000)
             return
+        if result.action in ("comment", "assign"):
+            done = {
+                "comment": translate("MainWindow", "Comment added to {count} alarm(s)"),
+                "assign": translate("MainWindow", "Assigned {count} alarm(s)"),
+            }
+            self.statusBar().showMessage(
+                done[result.action].format(count=len(result.changed)), 5000
+            )
+            return
         text = translate("MainWindow", "Acknowledged {count} alarm(s)").format(
             count=len(result.changed)
         )
         if result.skipped:
-            text += translate("MainWindow", "; {count} needed no acknowledgement").format(
-                count=len(result.skipped)
+            text += self._skipped_acks_text(result)
+        self.statusBar().showMessage(text, 10000 if result.skipped else 5000)
+
+    def _skipped_acks_text(self, result: ActionResult) -> str:
+        """Why alarms were not acknowledged: someone else did it meanwhile (named), or
+        they needed no acknowledgement."""
+        others: dict[str, int] = {}
+        rest = 0
+        for key in result.skipped:
+            alarm = self.alarm_view.model.alarm(key)
+            if alarm is not None and alarm.acked_by and alarm.acked_by != result.user:
+                others[alarm.acked_by] = others.get(alarm.acked_by, 0) + 1
+            else:
+                rest += 1
+        parts = [
+            translate("MainWindow", "; {count} already acknowledged by {user}").format(
+                count=count, user=user
             )
-        self.statusBar().showMessage(text, 5000)
+            for user, count in sorted(others.items())
+        ]
+        if rest:
+            parts.append(
+                translate("MainWindow", "; {count} needed no acknowledgement").format(count=rest)
+            )
+        return "".join(parts)
 
     def _select_alarm(self, alarm_id: str) -> None:
         """Bring the alarm list forward with ``alarm_id`` selected."""

@@ -91,11 +91,19 @@ def build_window(
     def unshelve(ids: list[str]) -> object:
         return session.pipeline.unshelve(ids, window.principal)
 
+    def comment(ids: list[str], text: str) -> object:
+        return session.pipeline.comment(ids, window.principal, text)
+
+    def assign(ids: list[str], person: str) -> object:
+        return session.pipeline.assign(ids, window.principal, person)
+
     window = MainWindow(
         config,
         acknowledge=acknowledge,
         shelve=shelve,
         unshelve=unshelve,
+        comment=comment,
+        assign=assign,
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         pause_feed=session.pause_feed,

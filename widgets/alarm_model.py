@@ -65,6 +65,9 @@ class Column(enum.IntEnum):
     THRESHOLD = 6
     RAISED = 7
     COUNT = 8
+    ASSIGNEE = 9
+    SHELVED_UNTIL = 10
+    NOTES = 11
 
 
 # Larger means "needs attention sooner", so a descending sort puts those first.
@@ -133,15 +136,24 @@ STALE_SUFFIX = QT_TRANSLATE_NOOP("AlarmTable", " (stale)")
 
 
 def state_text(alarm: Alarm) -> str:
-    """The State column: the state in words, and until when a shelved alarm is shelved."""
-    text = alarm_state_text(alarm.state)
+    """The State column: the state in words (shelving's end has its own column)."""
+    return alarm_state_text(alarm.state)
+
+
+def shelved_until_text(alarm: Alarm) -> str:
+    """The Shelved-until column: when a shelved alarm comes back, or that it does once it
+    clears; empty for alarms not shelved."""
     if alarm.state is not AlarmState.SHELVED or alarm.shelved_until is None:
-        return text
+        return ""
     if math.isinf(alarm.shelved_until):
-        return translate("AlarmTable", "{state} until it clears").format(state=text)
-    return translate("AlarmTable", "{state} until {time}").format(
-        state=text, time=format_clock(alarm.shelved_until)
-    )
+        return translate("AlarmTable", "until it clears")
+    return format_clock(alarm.shelved_until)
+
+
+def _shelved_until_key(alarm: Alarm) -> float:
+    if alarm.state is not AlarmState.SHELVED or alarm.shelved_until is None:
+        return 0.0
+    return alarm.shelved_until
 
 
 CHATTERING_MARK = " \u27f3"
@@ -201,6 +213,20 @@ def _columns(
             QT_TRANSLATE_NOOP("Column", "Count"),
             lambda a: format_count(a.count) + (CHATTERING_MARK if a.id in chattering else ""),
             lambda a: int(a.count),
+            RIGHT,
+        ),
+        Column.ASSIGNEE: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Assignee"),
+            lambda a: a.assignee,
+            lambda a: a.assignee.casefold(),
+        ),
+        Column.SHELVED_UNTIL: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Shelved until"), shelved_until_text, _shelved_until_key
+        ),
+        Column.NOTES: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "Notes"),
+            lambda a: format_count(a.comments) if a.comments else "",
+            lambda a: int(a.comments),
             RIGHT,
         ),
     }
@@ -290,6 +316,12 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             columns.append(Column.THRESHOLD)
         if old.count != new.count:
             columns.append(Column.COUNT)
+        if old.assignee != new.assignee:
+            columns.append(Column.ASSIGNEE)
+        if old.shelved_until != new.shelved_until:
+            columns.append(Column.SHELVED_UNTIL)
+        if old.comments != new.comments:
+            columns.append(Column.NOTES)
         # Nothing listed: only tooltip details (updated_at) changed, which need no signal.
         return tuple(runs(columns))
 
@@ -316,6 +348,13 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             return text
         if column == Column.ENTITY:
             return item.entity_id
+        if column == Column.SHELVED_UNTIL and item.state is AlarmState.SHELVED:
+            text = translate("AlarmTable", "shelved by {user}").format(user=item.shelved_by)
+            return f"{text}: {item.shelve_note}" if item.shelve_note else text
+        if column == Column.NOTES and item.comments:
+            return translate("AlarmTable", "{count} comment(s) on this occurrence").format(
+                count=item.comments
+            )
         if column == Column.STATE and item.acked_at is not None:
             when = format_timestamp(item.acked_at)
             if item.acked_by:

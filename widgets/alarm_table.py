@@ -71,6 +71,10 @@ class AlarmTableView(QWidget):
     """Alarm ids, seconds to shelve them for (None: until each clears) and the reason."""
     unshelveRequested = Signal(list)
     """Alarm ids whose shelving the operator asked to end."""
+    commentRequested = Signal(list, str)
+    """Alarm ids and the comment the operator wrote on them."""
+    assignRequested = Signal(list, str)
+    """Alarm ids and the person to assign them to ("": nobody)."""
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
@@ -90,6 +94,13 @@ class AlarmTableView(QWidget):
         """Asked with the number of alarms for a shelving time and reason (None: cancelled)."""
         """Asked with the number of alarms for the note to acknowledge them with (None:
         cancelled)."""
+        self.ask_comment: Callable[[int], str | None] = self._ask_comment
+        """Asked with the number of alarms for a comment (None: cancelled)."""
+        self.ask_assignee: Callable[[int, str], str | None] = self._ask_assignee
+        """Asked with the number of alarms and the current assignee for the person to
+        assign them to (None: cancelled; "": nobody)."""
+        self.commenting_enabled = True
+        """Whether commenting and assigning are offered (off without a service)."""
         self._proxy = AlarmSortProxy(self)
         self._proxy.setSourceModel(self._model)
 
@@ -136,6 +147,18 @@ class AlarmTableView(QWidget):
         self._unshelve_action.triggered.connect(self.unshelve_selected)
         self._shelve_action.setEnabled(False)
         self._unshelve_action.setEnabled(False)
+        self._comment_action = QAction(translate("AlarmTable", "Comment…"), self)
+        self._comment_action.setToolTip(
+            translate("AlarmTable", "Add a comment to the selected alarms for everyone (C)")
+        )
+        self._comment_action.triggered.connect(self.comment_selected)
+        self._assign_action = QAction(translate("AlarmTable", "Assign…"), self)
+        self._assign_action.setToolTip(
+            translate("AlarmTable", "Assign the selected alarms to a person (A)")
+        )
+        self._assign_action.triggered.connect(self.assign_selected)
+        self._comment_action.setEnabled(False)
+        self._assign_action.setEnabled(False)
 
         self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
         self._ack_all_action.setToolTip(
@@ -171,6 +194,9 @@ class AlarmTableView(QWidget):
             Column.THRESHOLD: 76,
             Column.RAISED: 70,
             Column.COUNT: 52,
+            Column.ASSIGNEE: 90,
+            Column.SHELVED_UNTIL: 96,
+            Column.NOTES: 48,
         }
         for column, width in widths.items():
             horizontal.resizeSection(column, width)
@@ -210,9 +236,13 @@ class AlarmTableView(QWidget):
         self._table.addAction(self._ack_all_action)
         self._table.addAction(self._shelve_action)
         self._table.addAction(self._unshelve_action)
+        self._table.addAction(self._comment_action)
+        self._table.addAction(self._assign_action)
         for key, slot in (
             (Qt.Key.Key_S, self.shelve_selected),
             (Qt.Key.Key_U, self.unshelve_selected),
+            (Qt.Key.Key_C, self.comment_selected),
+            (Qt.Key.Key_A, self.assign_selected),
         ):
             shortcut = QShortcut(
                 QKeySequence(key), self._table, context=Qt.ShortcutContext.WidgetShortcut
@@ -290,6 +320,16 @@ class AlarmTableView(QWidget):
     def shelve_action(self) -> QAction:
         """Shelve the selection (S in the list); asks for how long and why."""
         return self._shelve_action
+
+    @property
+    def comment_action(self) -> QAction:
+        """Comment on the selection (C in the list); asks for the text."""
+        return self._comment_action
+
+    @property
+    def assign_action(self) -> QAction:
+        """Assign the selection to a person (A in the list); asks whom."""
+        return self._assign_action
 
     @property
     def unshelve_action(self) -> QAction:
@@ -471,6 +511,46 @@ class AlarmTableView(QWidget):
         if ids:
             self.unshelveRequested.emit(ids)
 
+    def comment_selected(self) -> None:
+        """Ask for a comment, then for it to be added to the selected alarms."""
+        ids = [self._alarm_at_proxy_row(row).id for row in self._selected_rows()]
+        if not ids or not self.commenting_enabled:
+            return
+        text = self.ask_comment(len(ids))
+        if text is not None and text.strip():
+            self.commentRequested.emit(ids, text.strip())
+
+    def assign_selected(self) -> None:
+        """Ask whom to assign the selected alarms to, then for them to be assigned."""
+        alarms = [self._alarm_at_proxy_row(row) for row in self._selected_rows()]
+        if not alarms or not self.commenting_enabled:
+            return
+        current = {alarm.assignee for alarm in alarms}
+        person = self.ask_assignee(len(alarms), current.pop() if len(current) == 1 else "")
+        if person is not None:
+            self.assignRequested.emit([alarm.id for alarm in alarms], person.strip())
+
+    def _ask_comment(self, count: int) -> str | None:
+        text, accepted = QInputDialog.getMultiLineText(
+            self,
+            translate("AlarmTable", "Comment"),
+            translate(
+                "AlarmTable", "Comment on the {count} selected alarm(s), seen by every workstation:"
+            ).format(count=count),
+        )
+        return text if accepted else None
+
+    def _ask_assignee(self, count: int, current: str) -> str | None:
+        person, accepted = QInputDialog.getText(
+            self,
+            translate("AlarmTable", "Assign"),
+            translate(
+                "AlarmTable", "Assign the {count} selected alarm(s) to (empty: nobody):"
+            ).format(count=count),
+            text=current,
+        )
+        return person if accepted else None
+
     def acknowledge_all_visible(self) -> None:
         """Ask for acknowledgement of every listed alarm that needs it, once the operator
         has confirmed (see :attr:`confirm_ack_all`)."""
@@ -512,6 +592,8 @@ class AlarmTableView(QWidget):
         self._ack_note_action.setEnabled(enabled)
         self._shelve_action.setEnabled(bool(states & SHELVABLE_STATES) and self.shelving_enabled)
         self._unshelve_action.setEnabled(AlarmState.SHELVED in states and self.shelving_enabled)
+        self._comment_action.setEnabled(bool(states) and self.commenting_enabled)
+        self._assign_action.setEnabled(bool(states) and self.commenting_enabled)
 
     def _refresh(self) -> None:
         counts = self._model.row_count_by_state()

@@ -295,12 +295,8 @@
         <translation>（数据过期）</translation>
     </message>
     <message>
-        <source>{state} until it clears</source>
-        <translation>{state}，直至恢复</translation>
-    </message>
-    <message>
-        <source>{state} until {time}</source>
-        <translation>{state}，至 {time}</translation>
+        <source>until it clears</source>
+        <translation>直到恢复正常</translation>
     </message>
     <message>
         <source>Chattering: raised 3 or more times within a minute</source>
@@ -309,6 +305,14 @@
     <message>
         <source>last update {time}</source>
         <translation>最后更新 {time}</translation>
+    </message>
+    <message>
+        <source>shelved by {user}</source>
+        <translation>由 {user} 搁置</translation>
+    </message>
+    <message>
+        <source>{count} comment(s) on this occurrence</source>
+        <translation>本次发生有 {count} 条备注</translation>
     </message>
     <message>
         <source>acknowledged by {user} at {time}</source>
@@ -351,6 +355,22 @@
         <translation>让所选已搁置告警回到列表 (U)</translation>
     </message>
     <message>
+        <source>Comment…</source>
+        <translation>备注…</translation>
+    </message>
+    <message>
+        <source>Add a comment to the selected alarms for everyone (C)</source>
+        <translation>为所选报警添加所有人可见的备注 (C)</translation>
+    </message>
+    <message>
+        <source>Assign…</source>
+        <translation>指派…</translation>
+    </message>
+    <message>
+        <source>Assign the selected alarms to a person (A)</source>
+        <translation>将所选报警指派给某人 (A)</translation>
+    </message>
+    <message>
         <source>Acknowledge all visible</source>
         <translation>确认全部可见告警</translation>
     </message>
@@ -373,6 +393,22 @@
     <message>
         <source>Note for the {count} selected alarm(s):</source>
         <translation>所选 {count} 条告警的备注：</translation>
+    </message>
+    <message>
+        <source>Comment</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Comment on the {count} selected alarm(s), seen by every workstation:</source>
+        <translation>对所选 {count} 条报警的备注（所有工作站可见）：</translation>
+    </message>
+    <message>
+        <source>Assign</source>
+        <translation>指派</translation>
+    </message>
+    <message>
+        <source>Assign the {count} selected alarm(s) to (empty: nobody):</source>
+        <translation>将所选 {count} 条报警指派给（留空：无人）：</translation>
     </message>
     <message>
         <source>Acknowledge all {count} listed alarms that need it?
@@ -430,6 +466,18 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Count</source>
         <translation>次数</translation>
+    </message>
+    <message>
+        <source>Assignee</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Shelved until</source>
+        <translation>搁置至</translation>
+    </message>
+    <message>
+        <source>Notes</source>
+        <translation>备注数</translation>
     </message>
     <message>
         <source>Time</source>
@@ -1202,6 +1250,14 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>取消搁置失败</translation>
     </message>
     <message>
+        <source>Comment failed</source>
+        <translation>备注失败</translation>
+    </message>
+    <message>
+        <source>Assign failed</source>
+        <translation>指派失败</translation>
+    </message>
+    <message>
         <source>Acknowledge failed</source>
         <translation>确认失败</translation>
     </message>
@@ -1210,8 +1266,20 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>；{count} 条保持不变（状态不适用）</translation>
     </message>
     <message>
+        <source>Comment added to {count} alarm(s)</source>
+        <translation>已为 {count} 条报警添加备注</translation>
+    </message>
+    <message>
+        <source>Assigned {count} alarm(s)</source>
+        <translation>已指派 {count} 条报警</translation>
+    </message>
+    <message>
         <source>Acknowledged {count} alarm(s)</source>
         <translation>已确认 {count} 条告警</translation>
+    </message>
+    <message>
+        <source>; {count} already acknowledged by {user}</source>
+        <translation>；{count} 条已由 {user} 确认</translation>
     </message>
     <message>
         <source>; {count} needed no acknowledgement</source>

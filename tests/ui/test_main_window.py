@@ -315,3 +315,35 @@ def test_shelving_from_the_list_goes_through_the_services_and_shows_until_when(
     view.unshelve_action.trigger()
     window.apply_delta(pipeline.take_delta())
     assert view.model.alarm("s1|pm25|high_high").state is AlarmState.UNACKNOWLEDGED
+
+
+def test_comment_assign_and_an_ack_someone_else_made_first(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    win = MainWindow(
+        CONFIG,
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, TESTER, note),
+        comment=lambda ids, text: pipeline.comment(ids, TESTER, text),
+        assign=lambda ids, person: pipeline.assign(ids, TESTER, person),
+    )
+    qtbot.addWidget(win)
+    pipeline.process_batch([message("s1", 100, 1)])
+    win.apply_delta(pipeline.take_delta())
+    key = "s1|pm25|high"
+    win.comment_alarms([key], "crew on site")
+    win.apply_delta(pipeline.take_delta())
+    assert win.statusBar().currentMessage() == "Comment added to 1 alarm(s)"
+    win.assign_alarms([key], "li.wei")
+    win.apply_delta(pipeline.take_delta())
+    row = win.alarm_view.model.row_of(key)
+    model = win.alarm_view.model
+    assert model.data(model.index(row, Column.ASSIGNEE)) == "li.wei"
+    assert model.data(model.index(row, Column.NOTES)) == "1"
+
+    # Another operator acknowledged it meanwhile: the tester is told who, not left guessing.
+    pipeline.acknowledge([key], Principal("wang.fang", Role.OPERATOR, "ws-2"))
+    win.acknowledge_alarms([key])
+    win.apply_delta(pipeline.take_delta())
+    assert win.statusBar().currentMessage() == (
+        "Acknowledged 0 alarm(s); 1 already acknowledged by wang.fang"
+    )

@@ -217,6 +217,9 @@ def test_display_text_and_raised_tooltip() -> None:
         "Threshold",
         "Raised",
         "Count",
+        "Assignee",
+        "Shelved until",
+        "Notes",
     ]
 
 
@@ -376,6 +379,8 @@ def test_view_properties(view: AlarmTableView) -> None:
         view.acknowledge_all_action,
         view.shelve_action,
         view.unshelve_action,
+        view.comment_action,
+        view.assign_action,
     ]
     assert view.acknowledge_action.shortcut().toString() == "Ctrl+K"
 
@@ -630,7 +635,7 @@ def test_s_shelves_the_selection_after_asking_and_u_unshelves(
     select_ids(view, ids("crit-new"))
     assert view.unshelve_action.isEnabled() and not view.shelve_action.isEnabled()
     row = view.model.row_of(shelved.id)
-    assert "until it clears" in view.model.data(view.model.index(row, Column.STATE))
+    assert view.model.data(view.model.index(row, Column.SHELVED_UNTIL)) == "until it clears"
     with qtbot.waitSignal(view.unshelveRequested, timeout=2000) as blocker:
         qtbot.keyClick(view.table, Qt.Key.Key_U)
     assert blocker.args == [ids("crit-new")]
@@ -653,3 +658,62 @@ def test_chattering_alarms_are_marked_in_words_beside_their_count(view: AlarmTab
 def test_the_list_offers_shelving_exactly_where_the_life_cycle_allows_it() -> None:
     allowed = {state for state, event in TRANSITIONS if event is AlarmEvent.SHELVE}
     assert allowed == SHELVABLE_STATES
+
+
+def test_c_comments_and_a_assigns_the_selection_after_asking(
+    qtbot: QtBot, view: AlarmTableView
+) -> None:
+    view.show()
+    qtbot.waitExposed(view)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    view.table.setFocus()
+    select_ids(view, ids("crit-new", "med-acked"))
+    assert view.comment_action.isEnabled() and view.assign_action.isEnabled()
+    view.ask_comment = lambda count: f" {count} checked by the crew "
+    with qtbot.waitSignal(view.commentRequested, timeout=2000) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_C)
+    assert blocker.args == [ids("crit-new", "med-acked"), "2 checked by the crew"]
+    asked: list[tuple[int, str]] = []
+    view.ask_assignee = lambda count, current: asked.append((count, current)) or " li.wei "
+    with qtbot.waitSignal(view.assignRequested, timeout=2000) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_A)
+    assert blocker.args == [ids("crit-new", "med-acked"), "li.wei"]
+    assert asked == [(2, "")]
+    for cancelled in (None, "   "):
+        view.ask_comment = lambda count, answer=cancelled: answer
+        with qtbot.assertNotEmitted(view.commentRequested, wait=50):
+            view.comment_action.trigger()
+    view.commenting_enabled = False
+    view.ask_comment = lambda count: "never asked"
+    with qtbot.assertNotEmitted(view.commentRequested, wait=50):
+        qtbot.keyClick(view.table, Qt.Key.Key_C)
+
+
+def test_assignee_shelved_until_and_notes_have_columns(view: AlarmTableView) -> None:
+    model = view.model
+    shelved = make_alarm("crit-new", severity=Severity.CRITICAL, state=AlarmState.SHELVED)
+    shelved.shelved_until = datetime(2026, 11, 30, 14, 5).timestamp()
+    shelved.shelved_by = "wang.fang"
+    shelved.shelve_note = "pump swap"
+    shelved.assignee = "li.wei"
+    shelved.comments = 3
+    shelved.revision = 99
+    model.upsert([shelved])
+    row = model.row_of(shelved.id)
+
+    def cell(column: Column, role: Qt.ItemDataRole = Qt.ItemDataRole.DisplayRole) -> object:
+        return model.data(model.index(row, column), role)
+
+    assert cell(Column.ASSIGNEE) == "li.wei"
+    assert cell(Column.SHELVED_UNTIL) == "14:05:00"
+    assert "wang.fang" in str(cell(Column.SHELVED_UNTIL, Qt.ItemDataRole.ToolTipRole))
+    assert "pump swap" in str(cell(Column.SHELVED_UNTIL, Qt.ItemDataRole.ToolTipRole))
+    assert cell(Column.NOTES) == "3"
+    assert cell(Column.STATE) == "Shelved"
+    active = make_alarm("med-acked", severity=Severity.MEDIUM, state=AlarmState.ACKNOWLEDGED)
+    active.revision = 99
+    model.upsert([active])
+    other = model.row_of(active.id)
+    assert model.data(model.index(other, Column.SHELVED_UNTIL)) == ""
+    assert model.data(model.index(other, Column.NOTES)) == ""
