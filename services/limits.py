@@ -56,3 +56,24 @@ against them on the ingest worker)."""
 
 MAX_GEOJSON_BYTES = 16 * 1024 * 1024
 """The largest GeoJSON file a geofence may be read from."""
+
+MAX_INCIDENT_TITLE_CHARS = 200
+"""The longest incident title."""
+
+MAX_INCIDENT_OWNER_CHARS = 100
+"""The longest name an incident's owner may have."""
+
+MAX_INCIDENT_NOTES = 500
+"""The most notes one incident may have (each at most :data:`MAX_NOTE_CHARS`)."""
+
+MAX_INCIDENT_ALARMS = 200
+"""The most alarms one incident may link (and as many entities)."""
+
+RECENT_INCIDENT_S = 7 * 86_400.0
+"""Closed incidents changed within this long are loaded at start with the open ones."""
+
+MAX_RESTORED_INCIDENTS = 2_000
+"""The most incidents loaded at start (open ones first, then the most recently changed)."""
+
+MAX_TIMELINE_ENTRIES = 2_000
+"""The most entries an incident's timeline shows (the newest)."""

@@ -50,15 +50,17 @@ THRESHOLD_CONDITIONS = (Condition.LOW_LOW, Condition.LOW, Condition.HIGH, Condit
 
 
 class AlarmState(enum.StrEnum):
-    """ISA-18.2 alarm states that CityOps produces today (suppression and out-of-service
-    are not built yet). A shelved alarm keeps following its condition underneath (see
-    :attr:`Alarm.shelved_active`) but is not annunciated."""
+    """ISA-18.2 alarm states. Shelved, suppressed (by design, a rule's ``suppressed_when``)
+    and out-of-service alarms keep following their condition underneath (see
+    :attr:`Alarm.shelved_active`) but are not annunciated."""
 
     NORMAL = "normal"
     UNACKNOWLEDGED = "unacknowledged"
     ACKNOWLEDGED = "acknowledged"
     RTN_UNACKNOWLEDGED = "rtn_unacknowledged"
     SHELVED = "shelved"
+    SUPPRESSED = "suppressed"
+    OUT_OF_SERVICE = "out_of_service"
 
     @property
     def is_active(self) -> bool:
@@ -68,6 +70,14 @@ class AlarmState(enum.StrEnum):
     @property
     def needs_ack(self) -> bool:
         return self in (AlarmState.UNACKNOWLEDGED, AlarmState.RTN_UNACKNOWLEDGED)
+
+    @property
+    def is_hidden(self) -> bool:
+        """Not annunciated (shelved, suppressed or out of service), its condition tracked."""
+        return self in HIDDEN_STATES
+
+
+HIDDEN_STATES = frozenset({AlarmState.SHELVED, AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE})
 
 
 class FeedState(enum.StrEnum):
@@ -138,7 +148,8 @@ class Alarm:
     shelve_note: str = ""
     """Why it was shelved."""
     shelved_active: bool = False
-    """While shelved: whether its condition is present (what unshelving returns it to)."""
+    """While shelved, suppressed or out of service: whether its condition is present (what
+    the end of it returns the alarm to)."""
     shelve_changed_at: float = 0.0
     """When it was last shelved or unshelved by someone (the newest such action wins when
     workstations share actions)."""
@@ -152,7 +163,7 @@ class Alarm:
     @property
     def condition_present(self) -> bool:
         """Whether the alarm condition is present, shelved or not."""
-        return self.state.is_active or (self.state is AlarmState.SHELVED and self.shelved_active)
+        return self.state.is_active or (self.state.is_hidden and self.shelved_active)
 
     @property
     def id(self) -> str:
@@ -167,6 +178,145 @@ def newer_alarm(held: Alarm | None, incoming: Alarm) -> bool:
 def alarm_id(entity_id: str, metric: str, condition: Condition | str) -> str:
     """The stable key of an alarm: its source and condition."""
     return f"{entity_id}|{metric}|{condition}"
+
+
+def priority_of(severity: Severity) -> int:
+    """An alarm's severity as a priority, 1 (most urgent) to 4: critical 1, high 2, medium
+    3, low 4 (the scale of rule priorities and of incidents)."""
+    return len(Severity) + 1 - int(severity)
+
+
+def severity_of_priority(priority: int) -> Severity:
+    """The severity a priority (1 to 4) stands for: its colour and its word."""
+    return Severity(len(Severity) + 1 - priority)
+
+
+INCIDENT_PRIORITIES = (1, 2, 3, 4)
+"""The priorities an incident may have, most urgent first."""
+INCIDENT_KEY_PREFIX = "incident:"
+"""What an incident's entries in the actions table and the audit trail are keyed by, before
+its id (their ``alarm_id`` column)."""
+
+
+class IncidentStatus(enum.StrEnum):
+    """Where an incident stands. The moves between them are :data:`INCIDENT_MOVES`; closing
+    one, and reopening a closed one, need a supervisor."""
+
+    OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def is_active(self) -> bool:
+        """True while someone still has to work on it (open or in progress)."""
+        return self in (IncidentStatus.OPEN, IncidentStatus.IN_PROGRESS)
+
+    @property
+    def moves(self) -> frozenset[IncidentStatus]:
+        """The statuses it may move to from this one."""
+        return INCIDENT_MOVES[self]
+
+
+INCIDENT_MOVES: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.OPEN: frozenset(
+        {IncidentStatus.IN_PROGRESS, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.IN_PROGRESS: frozenset(
+        {IncidentStatus.OPEN, IncidentStatus.RESOLVED, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.RESOLVED: frozenset(
+        {IncidentStatus.OPEN, IncidentStatus.IN_PROGRESS, IncidentStatus.CLOSED}
+    ),
+    IncidentStatus.CLOSED: frozenset({IncidentStatus.OPEN}),
+}
+"""Every status move allowed (the services enforce it, the window offers only these):
+anything not closed may move to any other status; a closed incident is final, except that a
+supervisor may reopen it (back to open)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An operator-opened record that groups alarms, entities, notes and actions."""
+
+    id: str
+    """A random hex id (uuid4)."""
+    title: str
+    priority: int
+    """1 (most urgent) to 4, like alarm priorities."""
+    status: IncidentStatus
+    owner: str
+    """Who works on it ("": nobody yet)."""
+    opened_at: float
+    opened_by: str
+    updated_at: float
+    alarm_ids: tuple[str, ...] = ()
+    entity_ids: tuple[str, ...] = ()
+    """The entities it concerns: those of its alarms and any linked on their own."""
+    notes: int = 0
+    """How many notes it has (their texts are in the offline cache)."""
+    revision: int = 0
+    """Bumped on every change; consumers keep the highest they saw."""
+
+    @property
+    def key(self) -> str:
+        """Its key in the actions table and the audit trail: ``incident:<id>``."""
+        return INCIDENT_KEY_PREFIX + self.id
+
+
+def newer_incident(held: Incident | None, incoming: Incident) -> bool:
+    """Whether ``incoming`` should replace ``held``: a higher revision, or the same revision
+    changed later (two workstations that changed it at once)."""
+    return held is None or (incoming.revision, incoming.updated_at) >= (
+        held.revision,
+        held.updated_at,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentNote:
+    """A note written on an incident."""
+
+    id: str
+    incident_id: str
+    ts: float
+    user: str
+    workstation: str
+    text: str
+
+
+class TimelineKind(enum.StrEnum):
+    """What an entry of an incident's timeline is."""
+
+    ALARM = "alarm"
+    """A linked alarm changed state (from the alarm history)."""
+    ACTION = "action"
+    """Someone acted on a linked alarm (acknowledged, shelved, commented, …)."""
+    INCIDENT = "incident"
+    """Someone changed the incident itself (opened it, its status, owner, …)."""
+    NOTE = "note"
+    """Someone wrote a note on the incident."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One line of an incident's timeline, oldest first."""
+
+    ts: float
+    kind: TimelineKind
+    what: str
+    """ALARM: the state the alarm took; ACTION: the action (``ack``, ``shelve``, …);
+    INCIDENT: the change (``incident_open``, ``incident_status``, …); NOTE: ``incident_note``."""
+    alarm_id: str = ""
+    """The alarm concerned (ALARM and ACTION entries)."""
+    user: str = ""
+    workstation: str = ""
+    note: str = ""
+    """An action's note or reason, a note's text, or the new value of an incident change."""
+    value: float | None = None
+    """ALARM: the alarm's value at that moment."""
+    state: str = ""
+    """The state the alarm took (ALARM, and ACTION when the action changed it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +434,10 @@ class AlarmSystemKpis:
     stale: int = 0
     shelved: int = 0
     """Alarms shelved now."""
+    suppressed: int = 0
+    """Alarms suppressed by design now."""
+    out_of_service: int = 0
+    """Alarms out of service now."""
     top: tuple[tuple[str, int], ...] = ()
     chattering: tuple[str, ...] = ()
     by_priority: dict[Severity, int] = field(default_factory=dict)
@@ -311,6 +465,8 @@ class Delta:
     cache: CacheHealth | None = None
     alarm_kpis: AlarmSystemKpis | None = None
     messages: int = 0
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    """The newest version of each changed incident."""
 
     def is_empty(self) -> bool:
         return not (
@@ -326,12 +482,18 @@ class Delta:
             or self.cache is not None
             or self.alarm_kpis is not None
             or self.messages
+            or self.incidents
         )
 
     def put_alarm(self, alarm: Alarm) -> None:
         """Record a changed alarm unless a newer revision of it is already here."""
         if newer_alarm(self.alarms.get(alarm.id), alarm):
             self.alarms[alarm.id] = alarm
+
+    def put_incident(self, incident: Incident) -> None:
+        """Record a changed incident unless a newer version of it is already here."""
+        if newer_incident(self.incidents.get(incident.id), incident):
+            self.incidents[incident.id] = incident
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 """Bumped when the set or meaning of docks changes: older saved layouts are then ignored."""
 FEATURES = (
     QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -61,7 +61,9 @@ class WorkstationDocks:
         window.addDockWidget(right, docks["gauges"])
         window.addDockWidget(bottom, docks["alarms"])
         stack = [
-            docks[name] for name in ("details", "trend", "feeds", "alarm_kpis") if name in docks
+            docks[name]
+            for name in ("details", "trend", "feeds", "alarm_kpis", "incidents")
+            if name in docks
         ]
         if stack:
             window.splitDockWidget(docks["gauges"], stack[0], Qt.Orientation.Vertical)

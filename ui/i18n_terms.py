@@ -15,6 +15,7 @@ PERMISSION_TEXT: dict[Permission, str] = {
     Permission.ACKNOWLEDGE: QT_TRANSLATE_NOOP("Permission", "acknowledge"),
     Permission.SHELVE: QT_TRANSLATE_NOOP("Permission", "shelve"),
     Permission.COMMENT: QT_TRANSLATE_NOOP("Permission", "comment"),
+    Permission.WORK_ON_INCIDENTS: QT_TRANSLATE_NOOP("Permission", "work on incidents"),
     Permission.OUT_OF_SERVICE: QT_TRANSLATE_NOOP("Permission", "out of service"),
     Permission.CLOSE_INCIDENT: QT_TRANSLATE_NOOP("Permission", "close incident"),
     Permission.LEAVE_KIOSK: QT_TRANSLATE_NOOP("Permission", "leave kiosk"),

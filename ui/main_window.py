@@ -53,6 +53,7 @@ from ui.docks import WorkstationDocks
 from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
 from ui.i18n_terms import permission_text, role_text
+from ui.incidents import IncidentActions, IncidentControls
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
@@ -156,6 +157,9 @@ class MainWindow(QMainWindow):
         unshelve: UnshelveFunction | None = None,
         comment: TextActionFunction | None = None,
         assign: TextActionFunction | None = None,
+        out_of_service: TextActionFunction | None = None,
+        in_service: UnshelveFunction | None = None,
+        incidents: IncidentActions | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -165,6 +169,8 @@ class MainWindow(QMainWindow):
         self._unshelve = unshelve
         self._comment = comment
         self._assign = assign
+        self._out_of_service = out_of_service
+        self._in_service = in_service
         # Who acts now: read by every operator action (and by the acknowledge callback of
         # ui.runtime), changed by switch_user. Without accounts, the configured operator.
         self._principal = principal if principal is not None else single_user(config)
@@ -197,6 +203,9 @@ class MainWindow(QMainWindow):
         self.alarm_view.commenting_enabled = comment is not None and assign is not None
         self.alarm_view.commentRequested.connect(self.comment_alarms)
         self.alarm_view.assignRequested.connect(self.assign_alarms)
+        self.alarm_view.service_enabled = out_of_service is not None and in_service is not None
+        self.alarm_view.outOfServiceRequested.connect(self.take_out_of_service)
+        self.alarm_view.inServiceRequested.connect(self.return_to_service)
         self.alarm_view.alarmSelected.connect(self._alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self._layouts = layouts
@@ -250,6 +259,7 @@ class MainWindow(QMainWindow):
         self.dock_panels.add(
             "alarm_kpis", translate("MainWindow", "Alarm KPIs"), scrolling(self.alarm_kpis)
         )
+        self.incidents = IncidentControls(self, incidents)  # the Incidents dock and Ctrl+I
         self._restore_alarm_list_settings()
 
         top = QWidget()
@@ -457,6 +467,8 @@ class MainWindow(QMainWindow):
             selected = self.feed_panel.selected_feed()
             if selected in delta.dead_letters:
                 self._show_dead_letters(selected)
+        if delta.incidents:
+            self.incidents.apply(delta.incidents.values())
         for result in delta.action_results:
             self._report_action(result)
         if delta.cache is not None:
@@ -816,14 +828,36 @@ class MainWindow(QMainWindow):
         if alarm_ids and self._assign is not None and not self._refuse(Permission.COMMENT):
             self._assign(list(alarm_ids), person)
 
+    def take_out_of_service(self, alarm_ids: list[str], reason: str) -> None:
+        """Take alarms out of service through the services (supervisors only)."""
+        if (
+            alarm_ids
+            and self._out_of_service is not None
+            and not self._refuse(Permission.OUT_OF_SERVICE)
+        ):
+            self._out_of_service(list(alarm_ids), reason)
+
+    def return_to_service(self, alarm_ids: list[str]) -> None:
+        """Return out-of-service alarms to service (supervisors only)."""
+        if (
+            alarm_ids
+            and self._in_service is not None
+            and not self._refuse(Permission.OUT_OF_SERVICE)
+        ):
+            self._in_service(list(alarm_ids))
+
     def _report_action(self, result: ActionResult) -> None:
         """Tell the operator what an action did, or why it did nothing."""
+        if self.incidents.report(result):
+            return
         if result.error:
             titles = {
                 "shelve": translate("MainWindow", "Shelve failed"),
                 "unshelve": translate("MainWindow", "Unshelve failed"),
                 "comment": translate("MainWindow", "Comment failed"),
                 "assign": translate("MainWindow", "Assign failed"),
+                "out_of_service": translate("MainWindow", "Out of service failed"),
+                "in_service": translate("MainWindow", "Return to service failed"),
             }
             box = plain_message_box(
                 self,
@@ -846,10 +880,12 @@ class MainWindow(QMainWindow):
                 ).format(count=len(result.skipped))
             self.statusBar().showMessage(text, 5000)
             return
-        if result.action in ("comment", "assign"):
+        if result.action in ("comment", "assign", "out_of_service", "in_service"):
             done = {
                 "comment": translate("MainWindow", "Comment added to {count} alarm(s)"),
                 "assign": translate("MainWindow", "Assigned {count} alarm(s)"),
+                "out_of_service": translate("MainWindow", "{count} alarm(s) out of service"),
+                "in_service": translate("MainWindow", "{count} alarm(s) back in service"),
             }
             self.statusBar().showMessage(
                 done[result.action].format(count=len(result.changed)), 5000

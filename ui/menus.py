@@ -128,6 +128,7 @@ class WindowMenus:
         go_menu.addAction(window.alarm_view.acknowledge_all_action)
         go_menu.addAction(window.alarm_view.shelve_action)
         go_menu.addAction(window.alarm_view.unshelve_action)
+        go_menu.addAction(window.incidents.open_action)
         self.silence = QAction(translate("WindowMenus", "&Silence alarms"), window)
         self.silence.setShortcut(QKeySequence("Ctrl+Shift+M"))
         # Like acknowledge, silencing works wherever the focus is, floating docks included.

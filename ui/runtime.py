@@ -24,6 +24,7 @@ from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
 from ui.health_reporter import HealthReporter
 from ui.i18n import install_translation
+from ui.incidents import IncidentActions
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 from ui.sign_in import SignInDialog
@@ -97,6 +98,12 @@ def build_window(
     def assign(ids: list[str], person: str) -> object:
         return session.pipeline.assign(ids, window.principal, person)
 
+    def out_of_service(ids: list[str], reason: str) -> object:
+        return session.pipeline.remove_from_service(ids, window.principal, reason)
+
+    def in_service(ids: list[str]) -> object:
+        return session.pipeline.return_to_service(ids, window.principal)
+
     window = MainWindow(
         config,
         acknowledge=acknowledge,
@@ -104,6 +111,9 @@ def build_window(
         unshelve=unshelve,
         comment=comment,
         assign=assign,
+        out_of_service=out_of_service,
+        in_service=in_service,
+        incidents=IncidentActions.for_pipeline(session.pipeline, lambda: window.principal),
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,
         pause_feed=session.pause_feed,

@@ -29,6 +29,8 @@ FILTERED_STATES = (
     AlarmState.ACKNOWLEDGED,
     AlarmState.RTN_UNACKNOWLEDGED,
     AlarmState.SHELVED,
+    AlarmState.SUPPRESSED,
+    AlarmState.OUT_OF_SERVICE,
 )
 
 

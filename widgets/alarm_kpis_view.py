@@ -110,6 +110,8 @@ def kpis_to_dict(kpis: AlarmSystemKpis, names: Mapping[str, str]) -> dict[str, A
         "standing": kpis.standing,
         "stale": kpis.stale,
         "shelved": kpis.shelved,
+        "suppressed": kpis.suppressed,
+        "out_of_service": kpis.out_of_service,
         "raises_24h": kpis.raises_24h,
         "top": [
             {"alarm": key, "name": alarm_label(key, names), "raises": count}
@@ -303,12 +305,15 @@ class AlarmKpisView(QWidget):
         self.counts_label.setText(
             translate(
                 "AlarmKpis",
-                "{active} active · {standing} standing · {stale} stale · {shelved} shelved",
+                "{active} active · {standing} standing · {stale} stale · {shelved} shelved"
+                " · {suppressed} suppressed · {out_of_service} out of service",
             ).format(
                 active=format_count(kpis.active),
                 standing=format_count(kpis.standing),
                 stale=format_count(kpis.stale),
                 shelved=format_count(kpis.shelved),
+                suppressed=format_count(kpis.suppressed),
+                out_of_service=format_count(kpis.out_of_service),
             )
         )
         self.counts_label.setToolTip(

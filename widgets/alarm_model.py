@@ -18,7 +18,8 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QBrush, QFont
 
-from services.model import Alarm, AlarmState, Condition, Severity
+from services.model import HIDDEN_STATES, Alarm, AlarmState, Condition, Severity
+from widgets.first_out import FIRST_OUT_WINDOW_S, Burst, first_out_groups
 from widgets.format import (
     format_alarm_amount,
     format_clock,
@@ -68,6 +69,7 @@ class Column(enum.IntEnum):
     ASSIGNEE = 9
     SHELVED_UNTIL = 10
     NOTES = 11
+    FIRST_OUT = 12
 
 
 # Larger means "needs attention sooner", so a descending sort puts those first.
@@ -76,6 +78,8 @@ STATE_RANK: dict[AlarmState, int] = {
     AlarmState.RTN_UNACKNOWLEDGED: 5,
     AlarmState.ACKNOWLEDGED: 4,
     AlarmState.SHELVED: 1,
+    AlarmState.SUPPRESSED: 1,
+    AlarmState.OUT_OF_SERVICE: 1,
     AlarmState.NORMAL: 0,
 }
 
@@ -92,7 +96,7 @@ CONDITION_RANK: dict[Condition, int] = {
 
 FLASH_MARKER = "\u25b6 "
 """Before the severity of unacknowledged rows in the on phase of flashing."""
-_DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED, AlarmState.SHELVED})
+_DIMMED_STATES = frozenset({AlarmState.RTN_UNACKNOWLEDGED, *HIDDEN_STATES})
 _WHOLE_ROW: ColumnSpans = ((0, len(Column) - 1),)
 
 
@@ -142,7 +146,9 @@ def state_text(alarm: Alarm) -> str:
 
 def shelved_until_text(alarm: Alarm) -> str:
     """The Shelved-until column: when a shelved alarm comes back, or that it does once it
-    clears; empty for alarms not shelved."""
+    clears; who took an alarm out of service; empty for the others."""
+    if alarm.state is AlarmState.OUT_OF_SERVICE:
+        return translate("AlarmTable", "out of service ({user})").format(user=alarm.shelved_by)
     if alarm.state is not AlarmState.SHELVED or alarm.shelved_until is None:
         return ""
     if math.isinf(alarm.shelved_until):
@@ -156,12 +162,17 @@ def _shelved_until_key(alarm: Alarm) -> float:
     return alarm.shelved_until
 
 
+FOLLOWER_MARK = "\u21b3 "
+"""Before the first alarm's source, in the First-out column of the rest of a burst."""
 CHATTERING_MARK = " \u27f3"
 """After the count of a chattering alarm (with a tooltip in words)."""
 
 
 def _columns(
-    names: Mapping[str, str], stale: Set[str], chattering: Set[str]
+    names: Mapping[str, str],
+    stale: Set[str],
+    chattering: Set[str],
+    bursts: Mapping[str, Burst],
 ) -> list[TableColumn[Alarm]]:
     """The alarm table's columns, in :class:`Column` order; entity names come from ``names``,
     and values of entities in ``stale`` are marked stale."""
@@ -172,6 +183,23 @@ def _columns(
 
     def entity(alarm: Alarm) -> str:
         return names.get(alarm.entity_id) or alarm.entity_id
+
+    def first_out(alarm: Alarm) -> str:
+        burst = bursts.get(alarm.id)
+        if burst is None:
+            return ""
+        if burst.first == alarm.id:
+            return translate("AlarmTable", "first out of {count}").format(count=burst.size)
+        first_entity = burst.first.split("|", 1)[0]
+        return FOLLOWER_MARK + (names.get(first_entity) or first_entity)
+
+    def first_out_key(alarm: Alarm) -> float:
+        """The burst's start, the members just after it in raise order (a burst lasts at
+        most FIRST_OUT_WINDOW_S, scaled down so no other alarm falls in between)."""
+        burst = bursts.get(alarm.id)
+        if burst is None:
+            return alarm.raised_at
+        return burst.first_raised_at + (alarm.raised_at - burst.first_raised_at) / 1000.0
 
     columns: dict[Column, TableColumn[Alarm]] = {
         Column.SEVERITY: TableColumn(
@@ -229,6 +257,9 @@ def _columns(
             lambda a: int(a.comments),
             RIGHT,
         ),
+        Column.FIRST_OUT: TableColumn(
+            QT_TRANSLATE_NOOP("Column", "First out"), first_out, first_out_key
+        ),
     }
     return [columns[column] for column in Column]
 
@@ -246,7 +277,9 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         names: dict[str, str] = {}
         stale: set[str] = set()
         chattering: set[str] = set()
-        super().__init__(_columns(names, stale, chattering), parent)
+        bursts: dict[str, Burst] = {}
+        super().__init__(_columns(names, stale, chattering, bursts), parent)
+        self._bursts = bursts
         self._names = names
         self._stale = stale
         self._chattering = chattering
@@ -267,6 +300,30 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             self._revisions[alarm.id] = alarm.revision
             newer.append(alarm)
         super().upsert(newer)
+        if newer:
+            self._regroup()
+
+    def _regroup(self) -> None:
+        """Work out the first-out bursts again; repaint that column where they changed."""
+        groups = first_out_groups(self.items(), self.entity_domain)
+        changed = {
+            key
+            for key in groups.keys() | self._bursts.keys()
+            if groups.get(key) != self._bursts.get(key)
+        }
+        if not changed:
+            return
+        self._bursts.clear()
+        self._bursts.update(groups)
+        rows = sorted(self._rows[key] for key in changed if key in self._rows)
+        if rows:
+            self.dataChanged.emit(
+                self.index(rows[0], Column.FIRST_OUT), self.index(rows[-1], Column.FIRST_OUT)
+            )
+
+    def burst_of(self, alarm_id: str) -> Burst | None:
+        """The first-out burst the alarm is part of, if any."""
+        return self._bursts.get(alarm_id)
 
     @staticmethod
     def _make_fonts() -> dict[tuple[bool, bool], QFont]:
@@ -348,9 +405,20 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             return text
         if column == Column.ENTITY:
             return item.entity_id
+        if column == Column.SHELVED_UNTIL and item.state is AlarmState.OUT_OF_SERVICE:
+            text = translate("AlarmTable", "taken out of service by {user}").format(
+                user=item.shelved_by
+            )
+            return f"{text}: {item.shelve_note}" if item.shelve_note else text
         if column == Column.SHELVED_UNTIL and item.state is AlarmState.SHELVED:
             text = translate("AlarmTable", "shelved by {user}").format(user=item.shelved_by)
             return f"{text}: {item.shelve_note}" if item.shelve_note else text
+        if column == Column.FIRST_OUT and item.id in self._bursts:
+            return translate(
+                "AlarmTable",
+                "Raised within {seconds:g} s of each other in the same domain; the first is"
+                " often the cause (sort by this column to keep a burst together)",
+            ).format(seconds=FIRST_OUT_WINDOW_S)
         if column == Column.NOTES and item.comments:
             return translate("AlarmTable", "{count} comment(s) on this occurrence").format(
                 count=item.comments
@@ -447,7 +515,10 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
 
     def set_entity_domains(self, domains: Mapping[str, str]) -> None:
         """Record the domains of entities (added to those known so far)."""
-        self._domains.update(domains)
+        new = {key: value for key, value in domains.items() if self._domains.get(key) != value}
+        self._domains.update(new)
+        if new and self._items:
+            self._regroup()
 
     def matches(self, alarm: Alarm, wanted: AlarmFilter) -> bool:
         """Whether ``alarm`` passes ``wanted``."""

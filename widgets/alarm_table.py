@@ -75,6 +75,10 @@ class AlarmTableView(QWidget):
     """Alarm ids and the comment the operator wrote on them."""
     assignRequested = Signal(list, str)
     """Alarm ids and the person to assign them to ("": nobody)."""
+    outOfServiceRequested = Signal(list, str)
+    """Alarm ids to take out of service, and why (supervisors)."""
+    inServiceRequested = Signal(list)
+    """Out-of-service alarm ids to put back in service."""
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
@@ -101,6 +105,10 @@ class AlarmTableView(QWidget):
         assign them to (None: cancelled; "": nobody)."""
         self.commenting_enabled = True
         """Whether commenting and assigning are offered (off without a service)."""
+        self.ask_service_reason: Callable[[int], str | None] = self._ask_service_reason
+        """Asked with the number of alarms for why they go out of service (None: cancelled)."""
+        self.service_enabled = True
+        """Whether out-of-service is offered (off without a service)."""
         self._proxy = AlarmSortProxy(self)
         self._proxy.setSourceModel(self._model)
 
@@ -159,6 +167,22 @@ class AlarmTableView(QWidget):
         self._assign_action.triggered.connect(self.assign_selected)
         self._comment_action.setEnabled(False)
         self._assign_action.setEnabled(False)
+        self._out_of_service_action = QAction(translate("AlarmTable", "Take out of service…"), self)
+        self._out_of_service_action.setToolTip(
+            translate(
+                "AlarmTable",
+                "Stop announcing the selected alarms until a supervisor returns them"
+                " (supervisors; a reason is asked)",
+            )
+        )
+        self._out_of_service_action.triggered.connect(self.take_selected_out_of_service)
+        self._in_service_action = QAction(translate("AlarmTable", "Return to service"), self)
+        self._in_service_action.setToolTip(
+            translate("AlarmTable", "Announce the selected out-of-service alarms again")
+        )
+        self._in_service_action.triggered.connect(self.return_selected_to_service)
+        self._out_of_service_action.setEnabled(False)
+        self._in_service_action.setEnabled(False)
 
         self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
         self._ack_all_action.setToolTip(
@@ -197,6 +221,7 @@ class AlarmTableView(QWidget):
             Column.ASSIGNEE: 90,
             Column.SHELVED_UNTIL: 96,
             Column.NOTES: 48,
+            Column.FIRST_OUT: 120,
         }
         for column, width in widths.items():
             horizontal.resizeSection(column, width)
@@ -238,6 +263,8 @@ class AlarmTableView(QWidget):
         self._table.addAction(self._unshelve_action)
         self._table.addAction(self._comment_action)
         self._table.addAction(self._assign_action)
+        self._table.addAction(self._out_of_service_action)
+        self._table.addAction(self._in_service_action)
         for key, slot in (
             (Qt.Key.Key_S, self.shelve_selected),
             (Qt.Key.Key_U, self.unshelve_selected),
@@ -330,6 +357,16 @@ class AlarmTableView(QWidget):
     def assign_action(self) -> QAction:
         """Assign the selection to a person (A in the list); asks whom."""
         return self._assign_action
+
+    @property
+    def out_of_service_action(self) -> QAction:
+        """Take the selection out of service (supervisors); asks why."""
+        return self._out_of_service_action
+
+    @property
+    def in_service_action(self) -> QAction:
+        """Return the selected out-of-service alarms to service."""
+        return self._in_service_action
 
     @property
     def unshelve_action(self) -> QAction:
@@ -530,6 +567,33 @@ class AlarmTableView(QWidget):
         if person is not None:
             self.assignRequested.emit([alarm.id for alarm in alarms], person.strip())
 
+    def take_selected_out_of_service(self) -> None:
+        """Ask why, then for the selected alarms (not out of service yet) to go out of service."""
+        alarms = [self._alarm_at_proxy_row(row) for row in self._selected_rows()]
+        ids = [a.id for a in alarms if a.state is not AlarmState.OUT_OF_SERVICE]
+        if not ids or not self.service_enabled:
+            return
+        reason = self.ask_service_reason(len(ids))
+        if reason is not None and reason.strip():
+            self.outOfServiceRequested.emit(ids, reason.strip())
+
+    def return_selected_to_service(self) -> None:
+        """Ask for the selected out-of-service alarms to be returned to service."""
+        alarms = (self._alarm_at_proxy_row(row) for row in self._selected_rows())
+        ids = [alarm.id for alarm in alarms if alarm.state is AlarmState.OUT_OF_SERVICE]
+        if ids and self.service_enabled:
+            self.inServiceRequested.emit(ids)
+
+    def _ask_service_reason(self, count: int) -> str | None:
+        text, accepted = QInputDialog.getText(
+            self,
+            translate("AlarmTable", "Take out of service"),
+            translate(
+                "AlarmTable", "Why do the {count} selected alarm(s) go out of service?"
+            ).format(count=count),
+        )
+        return text if accepted else None
+
     def _ask_comment(self, count: int) -> str | None:
         text, accepted = QInputDialog.getMultiLineText(
             self,
@@ -594,6 +658,11 @@ class AlarmTableView(QWidget):
         self._unshelve_action.setEnabled(AlarmState.SHELVED in states and self.shelving_enabled)
         self._comment_action.setEnabled(bool(states) and self.commenting_enabled)
         self._assign_action.setEnabled(bool(states) and self.commenting_enabled)
+        in_service = states - {AlarmState.OUT_OF_SERVICE}
+        self._out_of_service_action.setEnabled(bool(in_service) and self.service_enabled)
+        self._in_service_action.setEnabled(
+            AlarmState.OUT_OF_SERVICE in states and self.service_enabled
+        )
 
     def _refresh(self) -> None:
         counts = self._model.row_count_by_state()

@@ -18,6 +18,8 @@ ALARM_STATE_TEXT: dict[AlarmState, str] = {
     AlarmState.ACKNOWLEDGED: QT_TRANSLATE_NOOP("AlarmState", "Acknowledged"),
     AlarmState.RTN_UNACKNOWLEDGED: QT_TRANSLATE_NOOP("AlarmState", "Cleared, unack."),
     AlarmState.SHELVED: QT_TRANSLATE_NOOP("AlarmState", "Shelved"),
+    AlarmState.SUPPRESSED: QT_TRANSLATE_NOOP("AlarmState", "Suppressed"),
+    AlarmState.OUT_OF_SERVICE: QT_TRANSLATE_NOOP("AlarmState", "Out of service"),
 }
 CONDITION_TEXT: dict[Condition, str] = {
     Condition.LOW_LOW: QT_TRANSLATE_NOOP("Condition", "Low-low"),

@@ -230,8 +230,8 @@
         <translation>无告警泛滥（10 分钟内超过 10 条时开始，低于 5 条时结束）</translation>
     </message>
     <message>
-        <source>{active} active · {standing} standing · {stale} stale · {shelved} shelved</source>
-        <translation>{active} 条活动 · {standing} 条长期 · {stale} 条陈旧 · {shelved} 条已搁置</translation>
+        <source>{active} active · {standing} standing · {stale} stale · {shelved} shelved · {suppressed} suppressed · {out_of_service} out of service</source>
+        <translation>{active} 条活动 · {standing} 条长期 · {stale} 条陈旧 · {shelved} 条搁置 · {suppressed} 条抑制 · {out_of_service} 条停用</translation>
     </message>
     <message>
         <source>Standing: active for more than 24 h. Stale: waiting for acknowledgement for more than 24 h.</source>
@@ -287,6 +287,14 @@
         <source>Shelved</source>
         <translation>已搁置</translation>
     </message>
+    <message>
+        <source>Suppressed</source>
+        <translation>已抑制</translation>
+    </message>
+    <message>
+        <source>Out of service</source>
+        <translation>已停用</translation>
+    </message>
 </context>
 <context>
     <name>AlarmTable</name>
@@ -295,8 +303,16 @@
         <translation>（数据过期）</translation>
     </message>
     <message>
+        <source>out of service ({user})</source>
+        <translation>已停用（{user}）</translation>
+    </message>
+    <message>
         <source>until it clears</source>
         <translation>直到恢复正常</translation>
+    </message>
+    <message>
+        <source>first out of {count}</source>
+        <translation>首发（共 {count} 条）</translation>
     </message>
     <message>
         <source>Chattering: raised 3 or more times within a minute</source>
@@ -307,8 +323,16 @@
         <translation>最后更新 {time}</translation>
     </message>
     <message>
+        <source>taken out of service by {user}</source>
+        <translation>由 {user} 停用</translation>
+    </message>
+    <message>
         <source>shelved by {user}</source>
         <translation>由 {user} 搁置</translation>
+    </message>
+    <message>
+        <source>Raised within {seconds:g} s of each other in the same domain; the first is often the cause (sort by this column to keep a burst together)</source>
+        <translation>同一领域内 {seconds:g} 秒内相继发生；第一条往往是原因（按此列排序可让同一批报警排在一起）</translation>
     </message>
     <message>
         <source>{count} comment(s) on this occurrence</source>
@@ -371,6 +395,22 @@
         <translation>将所选报警指派给某人 (A)</translation>
     </message>
     <message>
+        <source>Take out of service…</source>
+        <translation>停用…</translation>
+    </message>
+    <message>
+        <source>Stop announcing the selected alarms until a supervisor returns them (supervisors; a reason is asked)</source>
+        <translation>停止通报所选报警，直到值班主管恢复（仅主管；需填写原因）</translation>
+    </message>
+    <message>
+        <source>Return to service</source>
+        <translation>恢复使用</translation>
+    </message>
+    <message>
+        <source>Announce the selected out-of-service alarms again</source>
+        <translation>重新通报所选已停用的报警</translation>
+    </message>
+    <message>
         <source>Acknowledge all visible</source>
         <translation>确认全部可见告警</translation>
     </message>
@@ -393,6 +433,14 @@
     <message>
         <source>Note for the {count} selected alarm(s):</source>
         <translation>所选 {count} 条告警的备注：</translation>
+    </message>
+    <message>
+        <source>Take out of service</source>
+        <translation>停用</translation>
+    </message>
+    <message>
+        <source>Why do the {count} selected alarm(s) go out of service?</source>
+        <translation>所选 {count} 条报警停用的原因？</translation>
     </message>
     <message>
         <source>Comment</source>
@@ -480,6 +528,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>备注数</translation>
     </message>
     <message>
+        <source>First out</source>
+        <translation>首发</translation>
+    </message>
+    <message>
         <source>Time</source>
         <translation>时间</translation>
     </message>
@@ -518,6 +570,46 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Detail</source>
         <translation>详情</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Alarms</source>
+        <translation>报警</translation>
+    </message>
+    <message>
+        <source>Opened</source>
+        <translation>开启时间</translation>
+    </message>
+    <message>
+        <source>Updated</source>
+        <translation>更新时间</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
     </message>
 </context>
 <context>
@@ -1072,6 +1164,230 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>Incident</name>
+    <message>
+        <source>{priority} · {word}</source>
+        <translation>{priority} · {word}</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentDialog</name>
+    <message>
+        <source>Open incident from {count} alarm(s)</source>
+        <translation>由 {count} 条报警开启事件</translation>
+    </message>
+    <message>
+        <source>Open incident</source>
+        <translation>开启事件</translation>
+    </message>
+    <message>
+        <source>What happened, e.g. smoke over Heshan district</source>
+        <translation>发生了什么，例如：赫山区上空冒烟</translation>
+    </message>
+    <message>
+        <source>First note (optional)</source>
+        <translation>首条备注（可选）</translation>
+    </message>
+    <message>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+    <message>
+        <source>Priority:</source>
+        <translation>优先级：</translation>
+    </message>
+    <message>
+        <source>Note:</source>
+        <translation>备注：</translation>
+    </message>
+</context>
+<context>
+    <name>IncidentStatus</name>
+    <message>
+        <source>Open</source>
+        <translation>已开启</translation>
+    </message>
+    <message>
+        <source>In progress</source>
+        <translation>处理中</translation>
+    </message>
+    <message>
+        <source>Resolved</source>
+        <translation>已解决</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已关闭</translation>
+    </message>
+</context>
+<context>
+    <name>Incidents</name>
+    <message>
+        <source>Open &amp;incident from selection…</source>
+        <translation>由所选报警开启事件(&amp;I)…</translation>
+    </message>
+    <message>
+        <source>Open an incident grouping the selected alarms, asking its title and priority (Ctrl+I)</source>
+        <translation>将所选报警归入一个新事件，并询问标题和优先级 (Ctrl+I)</translation>
+    </message>
+    <message>
+        <source>Incident not changed</source>
+        <translation>事件未更改</translation>
+    </message>
+    <message>
+        <source>Incident opened</source>
+        <translation>事件已开启</translation>
+    </message>
+    <message>
+        <source>Incident updated</source>
+        <translation>事件已更新</translation>
+    </message>
+    <message>
+        <source>Alarms linked to the incident</source>
+        <translation>报警已关联到事件</translation>
+    </message>
+    <message>
+        <source>Note added to the incident</source>
+        <translation>已为事件添加备注</translation>
+    </message>
+    <message>
+        <source>Select the alarms to link in the alarm list first</source>
+        <translation>请先在报警列表中选择要关联的报警</translation>
+    </message>
+    <message>
+        <source>That alarm is not in the list any more (back to normal)</source>
+        <translation>该报警已不在列表中（已恢复正常）</translation>
+    </message>
+    <message>
+        <source>nobody</source>
+        <translation>无人</translation>
+    </message>
+    <message>
+        <source>Opened by {user} at {time}</source>
+        <translation>由 {user} 于 {time} 开启</translation>
+    </message>
+    <message>
+        <source>Show closed</source>
+        <translation>显示已关闭</translation>
+    </message>
+    <message>
+        <source>New incident…</source>
+        <translation>新建事件…</translation>
+    </message>
+    <message>
+        <source>Open an incident without alarms (Ctrl+I in the alarm list opens one from the selected alarms)</source>
+        <translation>开启一个不含报警的事件（在报警列表中按 Ctrl+I 可由所选报警开启）</translation>
+    </message>
+    <message>
+        <source>Start work</source>
+        <translation>开始处理</translation>
+    </message>
+    <message>
+        <source>Someone is working on it: in progress</source>
+        <translation>有人正在处理：处理中</translation>
+    </message>
+    <message>
+        <source>Resolve</source>
+        <translation>解决</translation>
+    </message>
+    <message>
+        <source>The situation is under control: resolved</source>
+        <translation>情况已受控：已解决</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Close it for good (supervisors only)</source>
+        <translation>最终关闭（仅主管）</translation>
+    </message>
+    <message>
+        <source>Reopen</source>
+        <translation>重新开启</translation>
+    </message>
+    <message>
+        <source>Back to open (a closed one: supervisors only)</source>
+        <translation>恢复为开启（已关闭的事件：仅主管）</translation>
+    </message>
+    <message>
+        <source>Owner…</source>
+        <translation>负责人…</translation>
+    </message>
+    <message>
+        <source>Hand it to someone (empty: nobody)</source>
+        <translation>交给某人（留空：无人）</translation>
+    </message>
+    <message>
+        <source>Priority…</source>
+        <translation>优先级…</translation>
+    </message>
+    <message>
+        <source>Change its priority</source>
+        <translation>更改优先级</translation>
+    </message>
+    <message>
+        <source>Add note…</source>
+        <translation>添加备注…</translation>
+    </message>
+    <message>
+        <source>Write a note on it, for everyone</source>
+        <translation>写一条所有人可见的备注</translation>
+    </message>
+    <message>
+        <source>Link alarms</source>
+        <translation>关联报警</translation>
+    </message>
+    <message>
+        <source>Add the alarms selected in the alarm list to it</source>
+        <translation>将报警列表中所选报警加入此事件</translation>
+    </message>
+    <message>
+        <source>Select an incident, or open one from alarms with Ctrl+I</source>
+        <translation>请选择一个事件，或按 Ctrl+I 由报警开启事件</translation>
+    </message>
+    <message>
+        <source>Priority {priority} · {status} · owner {owner} · opened {opened} by {user} · updated {updated} · {alarms} alarm(s), {entities} entities, {notes} note(s)</source>
+        <translation>优先级 {priority} · {status} · 负责人 {owner} · {opened} 由 {user} 开启 · 更新于 {updated} · {alarms} 条报警，{entities} 个对象，{notes} 条备注</translation>
+    </message>
+    <message>
+        <source>Owner</source>
+        <translation>负责人</translation>
+    </message>
+    <message>
+        <source>Who works on this incident (empty: nobody):</source>
+        <translation>谁负责处理此事件（留空：无人）：</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Priority of this incident:</source>
+        <translation>此事件的优先级：</translation>
+    </message>
+    <message>
+        <source>Add note</source>
+        <translation>添加备注</translation>
+    </message>
+    <message>
+        <source>Note on “{title}”, seen by every workstation:</source>
+        <translation>关于“{title}”的备注（所有工作站可见）：</translation>
+    </message>
+    <message>
+        <source>{count} open</source>
+        <translation>{count} 个开启</translation>
+    </message>
+    <message>
+        <source>{count} in progress</source>
+        <translation>{count} 个处理中</translation>
+    </message>
+    <message>
+        <source>{count} resolved</source>
+        <translation>{count} 个已解决</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>{title} — CityOps</source>
@@ -1238,6 +1554,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>不允许：{why}</translation>
     </message>
     <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
         <source>Not done: {why}</source>
         <translation>未执行：{why}</translation>
     </message>
@@ -1258,6 +1578,14 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>指派失败</translation>
     </message>
     <message>
+        <source>Out of service failed</source>
+        <translation>停用失败</translation>
+    </message>
+    <message>
+        <source>Return to service failed</source>
+        <translation>恢复使用失败</translation>
+    </message>
+    <message>
         <source>Acknowledge failed</source>
         <translation>确认失败</translation>
     </message>
@@ -1272,6 +1600,14 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Assigned {count} alarm(s)</source>
         <translation>已指派 {count} 条报警</translation>
+    </message>
+    <message>
+        <source>{count} alarm(s) out of service</source>
+        <translation>{count} 条报警已停用</translation>
+    </message>
+    <message>
+        <source>{count} alarm(s) back in service</source>
+        <translation>{count} 条报警已恢复使用</translation>
     </message>
     <message>
         <source>Acknowledged {count} alarm(s)</source>
@@ -1366,6 +1702,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>comment</source>
         <translation>添加备注</translation>
+    </message>
+    <message>
+        <source>work on incidents</source>
+        <translation>处理事件</translation>
     </message>
     <message>
         <source>out of service</source>
@@ -1521,6 +1861,85 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Wait {seconds} s</source>
         <translation>请等待 {seconds} 秒</translation>
+    </message>
+</context>
+<context>
+    <name>Timeline</name>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Shelved</source>
+        <translation>已搁置</translation>
+    </message>
+    <message>
+        <source>Unshelved</source>
+        <translation>已取消搁置</translation>
+    </message>
+    <message>
+        <source>Comment</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Assigned</source>
+        <translation>已指派</translation>
+    </message>
+    <message>
+        <source>Taken out of service</source>
+        <translation>已停用</translation>
+    </message>
+    <message>
+        <source>Returned to service</source>
+        <translation>已恢复使用</translation>
+    </message>
+    <message>
+        <source>Incident opened</source>
+        <translation>事件已开启</translation>
+    </message>
+    <message>
+        <source>Title changed</source>
+        <translation>标题已更改</translation>
+    </message>
+    <message>
+        <source>Priority changed</source>
+        <translation>优先级已更改</translation>
+    </message>
+    <message>
+        <source>Status changed</source>
+        <translation>状态已更改</translation>
+    </message>
+    <message>
+        <source>Owner changed</source>
+        <translation>负责人已更改</translation>
+    </message>
+    <message>
+        <source>Alarm linked</source>
+        <translation>已关联报警</translation>
+    </message>
+    <message>
+        <source>Entity linked</source>
+        <translation>已关联对象</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>{entity} · {metric} {condition}</source>
+        <translation>{entity} · {metric} {condition}</translation>
+    </message>
+    <message>
+        <source>{alarm}: {state}</source>
+        <translation>{alarm}：{state}</translation>
+    </message>
+    <message>
+        <source>{action}: {alarm}</source>
+        <translation>{action}：{alarm}</translation>
+    </message>
+    <message>
+        <source>{user} ({workstation})</source>
+        <translation>{user}（{workstation}）</translation>
     </message>
 </context>
 <context>

@@ -34,7 +34,11 @@ class Raise:
 class AlarmStatistics:
     """Raises of the last 24 h and the flood state. Only the ingest worker uses it."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, chatter_raises: int = CHATTER_RAISES, chatter_window: float = CHATTER_WINDOW_S
+    ) -> None:
+        self.chatter_raises = chatter_raises
+        self.chatter_window = chatter_window
         self._raises: deque[Raise] = deque()
         self._counts: dict[str, int] = {}
         self._flood_since: float | None = None
@@ -82,7 +86,7 @@ class AlarmStatistics:
             {
                 key
                 for key, times in _times_by_alarm(day).items()
-                if _most_within(times, CHATTER_WINDOW_S) >= CHATTER_RAISES
+                if _most_within(times, self.chatter_window) >= self.chatter_raises
             }
         )
         current = list(alarms)
@@ -97,6 +101,8 @@ class AlarmStatistics:
             standing=sum(1 for a in active if now - a.raised_at > DAY_S),
             stale=sum(1 for a in current if a.state.needs_ack and now - a.raised_at > DAY_S),
             shelved=sum(1 for a in current if a.state is AlarmState.SHELVED),
+            suppressed=sum(1 for a in current if a.state is AlarmState.SUPPRESSED),
+            out_of_service=sum(1 for a in current if a.state is AlarmState.OUT_OF_SERVICE),
             top=tuple(by_alarm.most_common(TOP_COUNT)),
             chattering=tuple(chattering),
             by_priority=dict(Counter(r.severity for r in day)),

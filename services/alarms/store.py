@@ -5,10 +5,18 @@ from __future__ import annotations
 import math
 import threading
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from services.alarms.geofence import GeofenceEvaluator, Positioned, geofence_message
+from services.alarms.hiding import (
+    SuppressionWatch,
+    remove_from_service,
+    restamp_out_of_service,
+    return_to_service,
+    suppress,
+    unsuppress,
+)
 from services.alarms.lifecycle import AlarmEvent, next_state
 from services.config import GeofenceConfig, RuleConfig, rule_for
 from services.decoders.base import ExternalAlarm
@@ -38,17 +46,16 @@ def _return_to_normal(alarm: Alarm, now: float, *, latched: bool = False) -> boo
     """The alarm condition has gone (see the life-cycle table); False when nothing changed.
     A shelved alarm stays shelved, unless it was shelved until it clears; a ``latched`` one
     waits for acknowledgement even if it was acknowledged."""
-    if alarm.state is AlarmState.SHELVED and not alarm.shelved_active:
+    if alarm.state.is_hidden and not alarm.shelved_active:
         return False
     state = next_state(alarm.state, AlarmEvent.CLEAR_LATCHED if latched else AlarmEvent.CLEAR)
     if state is None:
         return False
     alarm.state = state
     alarm.updated_at = now
-    if state is AlarmState.SHELVED:
-        alarm.shelved_active = False
-        if alarm.shelved_until == math.inf:
-            _unshelve(alarm)
+    alarm.shelved_active = False
+    if state is AlarmState.SHELVED and alarm.shelved_until == math.inf:
+        _unshelve(alarm)
     return True
 
 
@@ -109,6 +116,7 @@ class AlarmStore:
         """Sources whose rule raises a no-data alarm, with that rule."""
         self._pending: dict[str, tuple[bool, float, int]] = {}
         """Band changes waiting for their delay: (new side, since when, readings so far)."""
+        self._suppression = SuppressionWatch(self._rules)
         self._revision = 0
         self._unpublished: dict[str, Alarm] = {}
         self._lock = threading.Lock()
@@ -167,10 +175,16 @@ class AlarmStore:
         return rule if isinstance(rule, RuleConfig) else None
 
     def evaluate(self, readings: Iterable[Reading]) -> list[Alarm]:
-        """Apply readings to the rules; returns the alarms whose state changed."""
+        """Apply readings to the rules, then their ``suppressed_when``; returns the alarms
+        whose state changed."""
         changed: dict[str, Alarm] = {}
+        watched: set[str] = set()
+        newest = 0.0
         with self._lock:
             for reading in readings:
+                newest = max(newest, reading.ts)
+                if self._suppression.note(reading):
+                    watched.add(reading.entity_id)
                 if reading.metric not in self._metrics:
                     continue
                 rule = self._rule(reading.entity_id, reading.metric)
@@ -197,7 +211,28 @@ class AlarmStore:
                     alarm = self._transition(reading, rule, condition, limit)
                     if alarm is not None:
                         changed[alarm.id] = self._bumped(alarm)
+            if self._suppression.metrics:
+                entities = watched | {alarm.entity_id for alarm in changed.values()}
+                for alarm in self._apply_suppression(entities, now=newest):
+                    changed[alarm.id] = alarm
         return list(changed.values())
+
+    def _apply_suppression(self, entity_ids: Iterable[str], now: float) -> list[Alarm]:
+        """Suppress or unsuppress the rule alarms of these entities as their rules'
+        ``suppressed_when`` say now. The lock is held."""
+        changed = []
+        for entity_id in entity_ids:
+            for alarm in list(self._by_entity.get(entity_id, {}).values()):
+                if alarm.condition in (Condition.EXTERNAL, Condition.GEOFENCE):
+                    continue
+                rule = self._rule(entity_id, alarm.metric)
+                if self._suppression.holds(entity_id, rule):
+                    done = alarm.state is not AlarmState.SUPPRESSED and suppress(alarm, now)
+                else:
+                    done = alarm.state is AlarmState.SUPPRESSED and unsuppress(alarm, now)
+                if done:
+                    changed.append(self._bumped(alarm))
+        return changed
 
     def _transition(
         self, reading: Reading, rule: RuleConfig, condition: Condition, limit: float
@@ -287,9 +322,9 @@ class AlarmStore:
             self._put(alarm)
             return alarm
         state = next_state(alarm.state, AlarmEvent.RAISE)
-        if state is None or (state is AlarmState.SHELVED and alarm.shelved_active):
+        if state is None or (state.is_hidden and alarm.shelved_active):
             return None
-        alarm.shelved_active = state is AlarmState.SHELVED
+        alarm.shelved_active = state.is_hidden
         if alarm.state is AlarmState.NORMAL:  # a new occurrence of the same alarm
             alarm.raised_at = ts
             _new_occurrence(alarm)
@@ -352,13 +387,13 @@ class AlarmStore:
                 held = self._alarms.get(key)
                 if held is not None and held.condition_present:
                     continue
-                alarm = self._raise(
+                alarm = self._raise(  # raised when the silence began: the same everywhere
                     *source,
                     Condition.NO_DATA,
                     *_rule_texts(rule, Condition.NO_DATA),
                     value=now - last,
                     limit=after,
-                    ts=now,
+                    ts=last + after,
                 )
                 if alarm is not None:
                     changed.append(self._bumped(alarm))
@@ -439,7 +474,7 @@ class AlarmStore:
             self._put(alarm)
             return alarm
         escalated = alert.severity > alarm.severity
-        if alarm.state is AlarmState.SHELVED:
+        if alarm.state.is_hidden:
             if not alarm.shelved_active:
                 alarm.count += 1
                 alarm.raised_at = alert.sent_at
@@ -537,8 +572,32 @@ class AlarmStore:
                 until = alarm.shelved_until
                 if alarm.state is AlarmState.SHELVED and until is not None and until <= now:
                     _unshelve(alarm)
-                    alarm.updated_at = now
-                    alarm.shelve_changed_at = until  # the same on every workstation
+                    alarm.updated_at = now  # shelve_changed_at stays: no one acted
+                    changed.append(self._bumped(alarm))
+        return changed
+
+    def remove_from_service(
+        self, alarm_ids: Iterable[str], user: str, now: float, note: str = ""
+    ) -> list[Alarm]:
+        """Take alarms out of service; returns copies of those that changed."""
+        return self._each(alarm_ids, lambda alarm: remove_from_service(alarm, user, now, note))
+
+    def restamp_out_of_service(
+        self, alarm_ids: Iterable[str], user: str, now: float, note: str = ""
+    ) -> list[Alarm]:
+        """A newer out-of-service action on alarms out of service already (shared)."""
+        return self._each(alarm_ids, lambda alarm: restamp_out_of_service(alarm, user, now, note))
+
+    def return_to_service(self, alarm_ids: Iterable[str], now: float) -> list[Alarm]:
+        """Put out-of-service alarms back in service; returns copies of those that changed."""
+        return self._each(alarm_ids, lambda alarm: return_to_service(alarm, now))
+
+    def _each(self, alarm_ids: Iterable[str], change: Callable[[Alarm], bool]) -> list[Alarm]:
+        changed: list[Alarm] = []
+        with self._lock:
+            for key in alarm_ids:
+                alarm = self._alarms.get(key)
+                if alarm is not None and change(alarm):
                     changed.append(self._bumped(alarm))
         return changed
 
@@ -570,22 +629,48 @@ class AlarmStore:
                 changed.append(self._bumped(alarm))
         return changed
 
-    def merge_acknowledge(self, key: str, user: str, ts: float) -> Alarm | None:
-        """Another workstation's acknowledgement (at ``ts``) of the occurrence held: applied
-        if it still needs one, else the earlier of the two acknowledgements is kept (so
-        every workstation names the same person). A copy when it changed, else None."""
+    def share_acknowledgement(self, key: str, ack: tuple[float, str] | None) -> Alarm | None:
+        """Make the acknowledgement of the occurrence held the one the shared actions say:
+        ``ack`` is (time, user), or None when no acknowledgement counts (it was unshelved
+        after them). Acknowledges an alarm that needs it, renames who acknowledged, or
+        withdraws an acknowledgement (acknowledged → unacknowledged); a suppressed or
+        out-of-service alarm is left alone. A copy when it changed, else None."""
         with self._lock:
             alarm = self._alarms.get(key)
-            if alarm is None:
+            if alarm is None or alarm.state in (AlarmState.SUPPRESSED, AlarmState.OUT_OF_SERVICE):
                 return None
-            state = next_state(alarm.state, AlarmEvent.ACKNOWLEDGE)
-            if state is not None:
-                alarm.state = state
-            elif alarm.acked_at is None or (alarm.acked_at, alarm.acked_by) <= (ts, user):
+            held = None if alarm.acked_at is None else (alarm.acked_at, alarm.acked_by)
+            if ack == held:
                 return None
-            alarm.acked_at = ts
-            alarm.acked_by = user
-            alarm.updated_at = max(alarm.updated_at, ts)
+            if ack is None:
+                if alarm.state is AlarmState.ACKNOWLEDGED:
+                    alarm.state = AlarmState.UNACKNOWLEDGED
+                alarm.acked_at = None
+                alarm.acked_by = ""
+            else:
+                state = next_state(alarm.state, AlarmEvent.ACKNOWLEDGE)
+                if state is not None:
+                    alarm.state = state
+                alarm.acked_at, alarm.acked_by = ack
+                alarm.updated_at = max(alarm.updated_at, ack[0])
+            return self._bumped(alarm)
+
+    def reshelve(
+        self, key: str, user: str, now: float, *, until: float, note: str = ""
+    ) -> Alarm | None:
+        """Replace the shelving of a shelved alarm (a newer shelve from another
+        workstation): until when, by whom, why. A copy when it changed, else None."""
+        with self._lock:
+            alarm = self._alarms.get(key)
+            if alarm is None or alarm.state is not AlarmState.SHELVED:
+                return None
+            if (alarm.shelved_until, alarm.shelved_by, alarm.shelve_note) == (until, user, note):
+                return None
+            alarm.shelved_until = until
+            alarm.shelved_by = user
+            alarm.shelve_note = note
+            alarm.updated_at = max(alarm.updated_at, now)
+            alarm.shelve_changed_at = now
             return self._bumped(alarm)
 
     def rollback(self, previous: Iterable[Alarm]) -> None:

@@ -41,6 +41,9 @@ class Permission(enum.StrEnum):
     ACKNOWLEDGE = "acknowledge"
     SHELVE = "shelve"
     COMMENT = "comment"
+    WORK_ON_INCIDENTS = "work_on_incidents"
+    """Open incidents, change their title, priority, status (but closing) and owner, link
+    alarms and entities to them, write notes on them."""
     OUT_OF_SERVICE = "out_of_service"
     CLOSE_INCIDENT = "close_incident"
     LEAVE_KIOSK = "leave_kiosk"
@@ -51,6 +54,7 @@ LEAST_ROLE: dict[Permission, Role] = {
     Permission.ACKNOWLEDGE: Role.OPERATOR,
     Permission.SHELVE: Role.OPERATOR,
     Permission.COMMENT: Role.OPERATOR,
+    Permission.WORK_ON_INCIDENTS: Role.OPERATOR,
     Permission.OUT_OF_SERVICE: Role.SUPERVISOR,
     Permission.CLOSE_INCIDENT: Role.SUPERVISOR,
     Permission.LEAVE_KIOSK: Role.SUPERVISOR,

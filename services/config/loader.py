@@ -32,6 +32,7 @@ from services.config.schema import (
     HTTP_AUTH,
     MQTT_PROTOCOLS,
     PRIORITY_SEVERITY,
+    SUPPRESSION_OPERATORS,
     THEMES,
     TOP_LEVEL_KEYS,
     AppConfig,
@@ -47,6 +48,7 @@ from services.config.schema import (
     MonitoringConfig,
     RuleConfig,
     SharingConfig,
+    Suppression,
 )
 from services.limits import (
     MAX_GEOFENCE_POINTS,
@@ -228,8 +230,16 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     sharing = _read_sharing(root.sub_table("sharing"), brokers)
     auth = _read_auth(root.sub_table("auth"))
     note_required_priority = 0
+    chattering_raises, chattering_window = 3, 60.0
     alarms = root.sub_table("alarms")
     if alarms is not None:
+        chattering_raises = alarms.integer("chattering_raises", chattering_raises)
+        if not 2 <= chattering_raises <= MAX_RULE_SAMPLES:
+            raise alarms.fail(
+                "chattering_raises",
+                f"must be between 2 and {MAX_RULE_SAMPLES}, got {chattering_raises}",
+            )
+        chattering_window = _positive(alarms, "chattering_window", 60.0, MAX_RULE_DELAY_S)
         note_required_priority = alarms.integer("note_required_priority", 0)
         if note_required_priority not in (0, *PRIORITY_SEVERITY):
             raise alarms.fail(
@@ -256,6 +266,8 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         auth=auth,
         note_required_priority=note_required_priority,
         sharing=sharing,
+        chattering_raises=chattering_raises,
+        chattering_window=chattering_window,
     )
 
 
@@ -582,6 +594,7 @@ def _read_rule(reader: _Reader) -> RuleConfig:
         latch=reader.boolean("latch", False),
         rate_limit=rate_limit,
         rate_window=rate_window,
+        suppressed_when=_suppression(reader),
         low_low=limits["low_low"],
         low=limits["low"],
         high=limits["high"],
@@ -589,6 +602,30 @@ def _read_rule(reader: _Reader) -> RuleConfig:
     )
     reader.reject_unknown()
     return rule
+
+
+def _suppression(reader: _Reader) -> Suppression | None:
+    """A rule's ``suppressed_when``: "<metric> <operator> <number>", e.g. "maintenance == 1"."""
+    text = reader.optional_text("suppressed_when")
+    if not text:
+        return None
+    for operator in SUPPRESSION_OPERATORS:
+        metric, found, number = text.partition(operator)
+        if not found:
+            continue
+        metric = metric.strip()
+        try:
+            value = float(number.strip())
+        except ValueError:
+            value = math.nan
+        if metric and " " not in metric and math.isfinite(value):
+            return Suppression(metric, operator, value)
+        break
+    raise reader.fail(
+        "suppressed_when",
+        f"must read '<metric> <comparison> <number>' with one of"
+        f" {', '.join(SUPPRESSION_OPERATORS)} (e.g. 'maintenance == 1'), got {text!r:.80}",
+    )
 
 
 def _read_geofences(root: _Reader) -> tuple[GeofenceConfig, ...]:

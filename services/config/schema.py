@@ -169,6 +169,34 @@ class FeedConfig:
     """Seconds after which the feed's values are stale; None derives it from the feed."""
 
 
+SUPPRESSION_OPERATORS = ("<=", ">=", "==", "!=", "<", ">")
+"""The comparisons a rule's ``suppressed_when`` may use (longest first, for parsing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    """A rule's ``suppressed_when``: another metric of the same entity and a comparison,
+    e.g. ``maintenance == 1``; while it holds, the rule's alarms are suppressed by design."""
+
+    metric: str
+    operator: str
+    value: float
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` (the metric's latest) meets the comparison."""
+        return {
+            "<": value < self.value,
+            "<=": value <= self.value,
+            ">": value > self.value,
+            ">=": value >= self.value,
+            "==": value == self.value,
+            "!=": value != self.value,
+        }[self.operator]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.operator} {self.value:g}"
+
+
 @dataclass(frozen=True, slots=True)
 class RuleConfig:
     """Threshold rule on one metric, optionally limited to some entities."""
@@ -205,6 +233,8 @@ class RuleConfig:
     latch: bool = False
     """Whether its alarms latch: once cleared they wait for acknowledgement (reset), even if
     acknowledged while active."""
+    suppressed_when: Suppression | None = None
+    """While this holds for the entity, the rule's alarms are suppressed by design."""
     no_data_after: float | None = None
     """Seconds without a reading (by reading time, against the clock) before a no-data
     alarm raises; the next reading clears it. None: no such alarm."""
@@ -345,6 +375,10 @@ class AppConfig:
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     sharing: SharingConfig = field(default_factory=SharingConfig)
+    chattering_raises: int = 3
+    """``[alarms] chattering_raises``: this many raises of one alarm within
+    ``chattering_window`` seconds make it chattering."""
+    chattering_window: float = 60.0
     note_required_priority: int = 0
     """``[alarms] note_required_priority``: acknowledging an alarm of this priority or a
     more urgent one (1 highest) needs a note; 0: never."""

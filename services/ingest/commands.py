@@ -23,6 +23,8 @@ PERMISSION_FOR: dict[str, Permission] = {
     "unshelve": Permission.SHELVE,
     "comment": Permission.COMMENT,
     "assign": Permission.COMMENT,
+    "out_of_service": Permission.OUT_OF_SERVICE,
+    "in_service": Permission.OUT_OF_SERVICE,
 }
 """The permission each command kind needs."""
 
@@ -75,6 +77,8 @@ def refusal(command: PendingAction, alarms: Sequence[Alarm], config: AppConfig) 
         return f"a note may have at most {MAX_NOTE_CHARS} characters, not {len(command.note)}"
     if command.action == "comment" and not command.note:
         return "a comment needs some text; nothing was added"
+    if command.action == "out_of_service" and not command.note:
+        return "taking alarms out of service needs a reason; nothing was changed"
     if command.action == "ack":
         return _note_missing(command, alarms, config.note_required_priority)
     if command.action == "shelve" and command.duration is not None:
@@ -124,6 +128,10 @@ def apply(command: PendingAction, store: AlarmStore, ids: list[str], now: float)
         return store.comment(ids, now)
     if command.action == "assign":
         return store.assign(ids, command.assignee, now)
+    if command.action == "out_of_service":
+        return store.remove_from_service(ids, user, now, command.note)
+    if command.action == "in_service":
+        return store.return_to_service(ids, now)
     return store.acknowledge(ids, user, now)
 
 

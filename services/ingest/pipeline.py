@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from services.alarms.kpis import DAY_S, AlarmStatistics, Raise
 from services.alarms.store import AlarmStore
@@ -20,6 +21,7 @@ from services.ingest.cache_writer import CacheWriter, FlushReport
 from services.ingest.commands import PendingAction
 from services.ingest.health import FeedHealthBook
 from services.ingest.hub import StateHub
+from services.ingest.incident_commands import IncidentCommand, IncidentDesk, update_changes
 from services.ingest.sharing_desk import Publish, SharingDesk, SharingIdentity
 from services.limits import (
     CACHE_BACKLOG_READINGS,
@@ -42,6 +44,7 @@ from services.model import (
     Condition,
     Delta,
     Entity,
+    Incident,
     OperatorAction,
     Reading,
     Severity,
@@ -64,6 +67,7 @@ KPI_EVERY_S = 5.0
 RESTORED_HISTORY_READINGS = 50_000
 _STOP = object()
 _WAKE = object()
+_Command = TypeVar("_Command", PendingAction, IncidentCommand)
 
 
 class IngestPipeline:
@@ -96,13 +100,17 @@ class IngestPipeline:
         self.max_batch = max_batch
         self.hub = StateHub()
         self.alarms = AlarmStore(config.rules, config.geofences)
-        self.statistics = AlarmStatistics()
+        self.statistics = AlarmStatistics(config.chattering_raises, config.chattering_window)
         self._last_kpis = 0.0
         self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
         self.feeds = FeedHealthBook(config.feeds, stale_after=stale_after)
         self._delta = Delta()
         self._delta_lock = threading.Lock()
-        self._commands: queue.SimpleQueue[PendingAction | threading.Event] = queue.SimpleQueue()
+        self._commands: queue.SimpleQueue[PendingAction | IncidentCommand | threading.Event] = (
+            queue.SimpleQueue()
+        )
+        self.incident_desk = IncidentDesk(self.alarms, cache, self._publish_incidents)
+        """Incident commands and the incident book (see ``incident_commands``)."""
         self.writer = CacheWriter(
             cache, flush_interval=flush_interval, max_backlog=max_backlog, clock=clock
         )
@@ -131,6 +139,7 @@ class IngestPipeline:
                 ),
             )
         )
+        self.incident_desk.share = self.sharing.share_incidents
         self.sharing.resume()
         return self.sharing
 
@@ -181,6 +190,7 @@ class IngestPipeline:
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
         self._restore_history()
         self._restore_raises()
+        self.incident_desk.restore(self.clock())
         restored_feeds = self.feeds.copies(set(self.feeds.restore(snapshot.feed_last_message)))
         with self._delta_lock:
             self._delta.feeds.update(restored_feeds)
@@ -296,9 +306,99 @@ class IngestPipeline:
             PendingAction("assign", list(alarm_ids), who, note.strip(), assignee=assignee.strip())
         )
 
-    def _submit(self, command: PendingAction) -> PendingAction:
-        if self._thread is None:
+    def remove_from_service(
+        self, alarm_ids: Iterable[str], who: Principal, reason: str
+    ) -> PendingAction:
+        """Ask the worker to take alarms out of service (supervisors), with a reason; like
+        :meth:`acknowledge`."""
+        return self._submit(PendingAction("out_of_service", list(alarm_ids), who, reason.strip()))
+
+    def return_to_service(self, alarm_ids: Iterable[str], who: Principal) -> PendingAction:
+        """Ask the worker to put out-of-service alarms back in service (supervisors)."""
+        return self._submit(PendingAction("in_service", list(alarm_ids), who))
+
+    def open_incident(
+        self,
+        who: Principal,
+        title: str,
+        priority: int,
+        alarm_ids: Iterable[str] = (),
+        note: str = "",
+        *,
+        entity_ids: Iterable[str] = (),
+    ) -> IncidentCommand:
+        """Ask the worker to open an incident as ``who`` (its owner), linking alarms (and
+        their entities) and entities, with a first note; like :meth:`acknowledge`: the new
+        incident comes back in ``Delta.incidents`` and its id as the result's ``changed``,
+        after the cache has committed it. A refusal (a viewer, no title, a priority not 1 to
+        4, an unknown alarm, …) comes back as the result's ``error``."""
+        return self._submit(
+            IncidentCommand(
+                "incident_open",
+                who,
+                title=title,
+                priority=priority,
+                alarm_ids=list(alarm_ids),
+                entity_ids=list(entity_ids),
+                text=note,
+            )
+        )
+
+    def update_incident(
+        self, who: Principal, incident_id: str, **changes: object
+    ) -> IncidentCommand:
+        """Ask the worker to change an incident's ``title``, ``priority``, ``status`` and/or
+        ``owner`` as ``who``; closing it (and reopening a closed one) needs a supervisor.
+        ValueError for another field; otherwise like :meth:`open_incident`."""
+        fields = update_changes(changes)
+        return self._submit(
+            IncidentCommand("incident_update", who, incident_id=incident_id, **fields)
+        )
+
+    def link_incident(
+        self,
+        who: Principal,
+        incident_id: str,
+        alarm_ids: Iterable[str] = (),
+        entity_ids: Iterable[str] = (),
+    ) -> IncidentCommand:
+        """Ask the worker to link more alarms (and their entities) and entities to an
+        incident; like :meth:`open_incident`."""
+        return self._submit(
+            IncidentCommand(
+                "incident_link",
+                who,
+                incident_id=incident_id,
+                alarm_ids=list(alarm_ids),
+                entity_ids=list(entity_ids),
+            )
+        )
+
+    def add_incident_note(self, who: Principal, incident_id: str, text: str) -> IncidentCommand:
+        """Ask the worker to add a note to an incident; like :meth:`open_incident`."""
+        return self._submit(
+            IncidentCommand("incident_note", who, incident_id=incident_id, text=text)
+        )
+
+    def _publish_incidents(
+        self, incidents: Sequence[Incident], result: ActionResult | None
+    ) -> None:
+        """Put changed incidents and an incident command's result in the delta."""
+        with self._delta_lock:
+            for incident in incidents:
+                self._delta.put_incident(incident)
+            if result is not None:
+                self._delta.action_results.append(result)
+
+    def _execute(self, command: PendingAction | IncidentCommand) -> None:
+        if isinstance(command, IncidentCommand):
+            self.incident_desk.run(command, self.clock())
+        else:
             self._run_command(command)
+
+    def _submit(self, command: _Command) -> _Command:
+        if self._thread is None:
+            self._execute(command)
             return command
         with self._queued_lock:
             self._queued += 1
@@ -407,7 +507,7 @@ class IngestPipeline:
                     self.flush_cache(force=True)
                     command.set()
                 else:
-                    self._run_command(command)
+                    self._execute(command)
             finally:
                 self._mark_done(1)
 
@@ -461,6 +561,9 @@ class IngestPipeline:
             log.exception("%s by %s could not be stored", command.action, who.user)
             result = ActionResult(command.action, who.user, error=str(error))
         else:
+            if self.sharing is not None and shared:  # now in the shared state too
+                newer = {alarm.id: alarm for alarm in self.sharing.committed(shared, now)}
+                changed = [newer.get(alarm.id, alarm) for alarm in changed]
             done = {alarm.id for alarm in changed}
             result = ActionResult(
                 command.action,
@@ -596,6 +699,10 @@ class IngestPipeline:
         )
         for index, reason in received.rejected:
             self._dead_letter(shared[index], reason)
+        if received.incidents:
+            refused = self.incident_desk.receive([body for _index, body in received.incidents])
+            for position, reason in refused:
+                self._dead_letter(shared[received.incidents[position][0]], reason)
         if received.audit and self.cache is not None:
             try:
                 self.cache.record_actions([(action, None) for action in received.audit])
@@ -696,6 +803,9 @@ class IngestPipeline:
         expired = (
             self.alarms.expire(now) + self.alarms.check_silence(now) + self.alarms.unshelve_due(now)
         )
+        if expired and self.sharing is not None:  # shared actions waiting for these alarms
+            settled = {alarm.id: alarm for alarm in self.sharing.book.settle(expired, now)}
+            expired = [settled.pop(alarm.id, alarm) for alarm in expired] + list(settled.values())
         if expired:
             self._record_alarm_changes(expired)
             self.alarms.take_unpublished()

@@ -11,24 +11,29 @@ used is dead-lettered with the reason. Runs on the ingest worker only.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from services.alarms.store import AlarmStore
+from services.incidents.payload import PAYLOAD_KIND as INCIDENT_KIND
 from services.model import Alarm, OperatorAction
 from services.sharing.merge import SharingBook, check_allowed, shelve_problem
 from services.sharing.protocol import (
+    APPLIED_KINDS,
     SharedAction,
     SharedState,
     SharingError,
     action_topic,
-    decode_action,
     decode_state,
     encode_action,
     encode_state,
+    load_action_body,
     new_action_id,
+    parse_action,
     state_topic,
 )
 from services.store.cache import CacheError, OfflineCache, OutboxMessage
@@ -58,6 +63,9 @@ class Received:
     audit: list[OperatorAction] = field(default_factory=list)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     """(index of the message in the batch, why it was refused)."""
+    incidents: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    """Incident changes (index of the message, its JSON object), checked against their
+    topic, for the incident desk."""
 
 
 class SharingDesk:
@@ -80,13 +88,17 @@ class SharingDesk:
 
     # -- outgoing ------------------------------------------------------------------------
     def resume(self) -> None:
-        """Send what the cache's outbox still holds (actions taken while offline)."""
+        """Send what the cache's outbox still holds (actions taken while offline), and take
+        note of the comments the restored alarms have counted already."""
         if self._cache is None:
             return
         try:
             waiting = self._cache.outbox()
+            raised = [alarm.raised_at for alarm in self._alarms.alarms()]
+            if raised:
+                self.book.restore_counted(self._cache.query_actions(since=min(raised) - 1.0))
         except CacheError as error:
-            log.warning("sharing: the outbox could not be read: %s", error)
+            log.warning("sharing: the outbox or the actions could not be read: %s", error)
             return
         if waiting:
             log.info("sharing: %d actions taken offline are sent now", len(waiting))
@@ -106,10 +118,15 @@ class SharingDesk:
         assignee: str = "",
     ) -> list[SharedAction]:
         """The shared actions for a local command that changed ``changed``; ``who`` is the
-        (user, role)."""
+        (user, role). Kinds the other workstations would not apply are not shared. Nothing
+        is recorded until :meth:`committed` (the command may still fail to be stored)."""
+        if kind not in APPLIED_KINDS:
+            return []
         user, role = who
-        actions = [
-            SharedAction(
+        actions = []
+        for alarm in changed:
+            ts = self.book.action_time(kind, alarm, now)
+            action = SharedAction(
                 id=new_action_id(),
                 kind=kind,
                 alarm=alarm.id,
@@ -118,17 +135,43 @@ class SharingDesk:
                 workstation=self.identity.workstation,
                 account=self.identity.account,
                 role=role,
-                ts=now,
+                ts=ts,
                 note=note,
-                until=until,
+                until=None if until is None else until + (ts - now),
                 assignee=assignee,
             )
-            for alarm in changed
-        ]
-        for action in actions:
             self._remember(action.id)
-            self.book.record_local(action)
+            actions.append(action)
         return actions
+
+    def committed(self, actions: Iterable[SharedAction], now: float) -> list[Alarm]:
+        """Local actions are stored: put them in the shared state; returns the alarms that
+        changed further (when actions held were newer, e.g. with this clock behind)."""
+        changed: dict[str, Alarm] = {}
+        for action in actions:
+            changed.update((alarm.id, alarm) for alarm in self.book.record_local(action, now))
+        return list(changed.values())
+
+    def share_incidents(self, payloads: Sequence[Mapping[str, Any]]) -> None:
+        """Publish committed incident changes (from the incident desk) under this
+        workstation's topic, kept in the outbox until the broker has them."""
+        topic = action_topic(self.identity.prefix, self.identity.account, self.identity.workstation)
+        rows: list[OutboxMessage] = []
+        for payload in payloads:
+            body = {
+                **payload,
+                "account": self.identity.account,
+                "workstation": self.identity.workstation,
+            }
+            key = str(body.get("id") or new_action_id())
+            self._remember(key)
+            rows.append((key, topic, json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
+        if self._cache is not None:
+            try:
+                self._cache.record_actions([], rows)
+            except CacheError as error:  # still sent now; only a restart before that loses it
+                log.warning("sharing: incident changes not kept in the outbox: %s", error)
+        self.send(rows, ())
 
     def outbox_rows(self, actions: Iterable[SharedAction]) -> list[OutboxMessage]:
         topic = action_topic(self.identity.prefix, self.identity.account, self.identity.workstation)
@@ -175,7 +218,11 @@ class SharingDesk:
                     state = decode_state(topic, payload, self.identity.prefix)
                     parts = state.actions()
                 else:
-                    parts = [decode_action(topic, payload, self.identity.prefix)]
+                    body = load_action_body(topic, payload, self.identity.prefix)
+                    if body.get("kind") == INCIDENT_KIND:
+                        result.incidents.append((index, body))
+                        continue
+                    parts = [parse_action(body)]
                 for action in parts:
                     check_allowed(action)
                     problem = shelve_problem(action, self._alarms.get(action.alarm))

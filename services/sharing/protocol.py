@@ -13,9 +13,14 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from services.limits import MAX_NOTE_CHARS, MAX_SHARED_COMMENTS
+from services.limits import (
+    MAX_NOTE_CHARS,
+    MAX_PAYLOAD_BYTES,
+    MAX_SHARED_COMMENTS,
+    payload_too_large,
+)
 
 KINDS = (
     "ack",
@@ -28,7 +33,9 @@ KINDS = (
     "incident",
 )
 """Every kind of shared action the format names."""
-APPLIED_KINDS = frozenset({"ack", "shelve", "unshelve", "comment", "assign"})
+APPLIED_KINDS = frozenset(
+    {"ack", "shelve", "unshelve", "comment", "assign", "out_of_service", "in_service"}
+)
 """The kinds this version applies to its alarms; others are refused as not supported yet."""
 SHARING_FEED = "sharing"
 """The pseudo-feed shared actions arrive on (its health and dead letters show like a feed's)."""
@@ -76,10 +83,12 @@ class SharedState:
     ack: SharedAction | None = None
     shelving: SharedAction | None = None
     assignment: SharedAction | None = None
+    service: SharedAction | None = None
+    """The newest out-of-service or in-service action."""
     comments: list[SharedAction] = field(default_factory=list)
 
     def actions(self) -> list[SharedAction]:
-        parts = [self.ack, self.shelving, self.assignment, *self.comments]
+        parts = [self.ack, self.shelving, self.assignment, self.service, *self.comments]
         return [part for part in parts if part is not None]
 
 
@@ -137,12 +146,15 @@ def encode_state(state: SharedState) -> str:
         "ack": _action_json(state.ack) if state.ack else None,
         "shelving": _action_json(state.shelving) if state.shelving else None,
         "assignment": _action_json(state.assignment) if state.assignment else None,
+        "service": _action_json(state.service) if state.service else None,
         "comments": [_action_json(c) for c in state.comments[-MAX_SHARED_COMMENTS:]],
     }
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
 def _load(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise SharingError(payload_too_large(len(payload)))
     try:
         body = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError:
@@ -157,7 +169,8 @@ def _load(payload: bytes) -> dict[str, Any]:
 def _text(body: dict[str, Any], key: str, *, required: bool = True, limit: int = 200) -> str:
     value = body.get(key, None if required else "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise SharingError(f"'{key}' must be a non-empty string, got {value!r:.60}")
+        what = "a non-empty string" if required else "a string"
+        raise SharingError(f"'{key}' must be {what}, got {value!r:.60}")
     if len(value) > limit:
         raise SharingError(f"'{key}' is longer than {limit} characters")
     return value
@@ -182,6 +195,10 @@ def parse_action(body: dict[str, Any]) -> SharedAction:
         if "until" not in body:
             raise SharingError("a shelve needs 'until' (epoch seconds, or null: until it clears)")
         until = None if body["until"] is None else _time(body, "until")
+        if until is not None and until <= _time(body, "ts"):
+            raise SharingError(
+                f"'until' ({until:.0f}) is before the action's time: a shelve must end later"
+            )
     assignee = _text(body, "assignee", required=False) if kind == "assign" else ""
     return SharedAction(
         id=_text(body, "id", limit=100),
@@ -199,26 +216,35 @@ def parse_action(body: dict[str, Any]) -> SharedAction:
     )
 
 
-def decode_action(topic: str, payload: bytes, prefix: str) -> SharedAction:
-    """The action published on ``topic``, checked against the topic: the broker user and
-    workstation the payload claims must be the topic's (a broker ACL lets each account
-    write only under its own name, so the topic is what can be trusted)."""
+def load_action_body(topic: str, payload: bytes, prefix: str) -> dict[str, Any]:
+    """The JSON object published on an action topic, checked against the topic: the broker
+    user (``account``) and ``workstation`` the payload claims must be the topic's (a broker
+    ACL lets each account write only under its own name, so the topic is what can be
+    trusted). Alarm actions and incident changes (``kind`` "incident") alike."""
     levels = topic[len(prefix) + 1 :].split("/") if topic.startswith(prefix + "/") else []
     if len(levels) != 3 or levels[0] != "actions":
         raise SharingError(f"not an action topic under {prefix}/actions/<user>/<workstation>")
-    action = parse_action(_load(payload))
-    account, workstation = unquote(levels[1]), unquote(levels[2])
-    if action.account != account:
+    body = _load(payload)
+    account = _text(body, "account")
+    workstation = _text(body, "workstation")
+    # Compared as topic levels: decoding the topic's levels instead would let a broker user
+    # literally named "acct%2Da" (whom the ACL lets write under that level) pass for "acct-a".
+    if topic_level(account) != levels[1]:
         raise SharingError(
-            f"published by broker user {account!r} but claims to be from {action.account!r};"
-            " ignored"
+            f"published by broker user {levels[1]!r} (topic level) but claims to be from"
+            f" {account!r}; ignored"
         )
-    if action.workstation != workstation:
+    if topic_level(workstation) != levels[2]:
         raise SharingError(
-            f"published under workstation {workstation!r} but claims {action.workstation!r};"
-            " ignored"
+            f"published under workstation {levels[2]!r} (topic level) but claims"
+            f" {workstation!r}; ignored"
         )
-    return action
+    return body
+
+
+def decode_action(topic: str, payload: bytes, prefix: str) -> SharedAction:
+    """The alarm action published on ``topic`` (see :func:`load_action_body`)."""
+    return parse_action(load_action_body(topic, payload, prefix))
 
 
 def decode_state(topic: str, payload: bytes, prefix: str) -> SharedState:
@@ -236,6 +262,7 @@ def decode_state(topic: str, payload: bytes, prefix: str) -> SharedState:
         ("ack", {"ack"}),
         ("shelving", {"shelve", "unshelve"}),
         ("assignment", {"assign"}),
+        ("service", {"out_of_service", "in_service"}),
     ):
         part = body.get(slot)
         if part is None:

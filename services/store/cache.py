@@ -19,7 +19,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
-from services.model import Alarm, AlarmState, AlertArea, Entity, OperatorAction, Reading, Snapshot
+from services.limits import MAX_RESTORED_INCIDENTS, MAX_TIMELINE_ENTRIES
+from services.model import (
+    Alarm,
+    AlarmState,
+    AlertArea,
+    Entity,
+    Incident,
+    IncidentNote,
+    OperatorAction,
+    Reading,
+    Snapshot,
+    TimelineEntry,
+)
+from services.store import incidents as incident_tables
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.schema import (
     ALARM_COLUMNS,
@@ -397,14 +410,19 @@ class OfflineCache:
         self,
         actions: Sequence[tuple[OperatorAction, Alarm | None]],
         outbox: Sequence[OutboxMessage] = (),
+        *,
+        incidents: Sequence[tuple[Incident, IncidentNote | None]] = (),
     ) -> None:
         """Store operator actions (local or received from another workstation), the alarms
-        they changed (None: unchanged) and the messages to publish for them, in one
-        transaction, durable (synced to disk) when this returns."""
-        if not actions and not outbox:
+        they changed (None: unchanged), the messages to publish for them and the incidents
+        they changed (with a new note or None), in one transaction, durable (synced to
+        disk) when this returns."""
+        if not actions and not outbox and not incidents:
             return
 
         def work(conn: sqlite3.Connection) -> None:
+            for incident, note in incidents:
+                incident_tables.write_incident(conn, incident, note)
             conn.executemany(
                 'INSERT INTO actions (ts, alarm_id, action, "user", comment, workstation,'
                 " action_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -625,6 +643,26 @@ class OfflineCache:
             ]
 
         return self._run("reading alarm events", work, write=False)
+
+    def load_incidents(self, since: float, limit: int = MAX_RESTORED_INCIDENTS) -> list[Incident]:
+        """Incidents not closed and those closed but changed since ``since`` (at most
+        ``limit``, open ones first), oldest first."""
+        return self._run(
+            "loading incidents",
+            lambda conn: incident_tables.load_incidents(conn, since, limit),
+            write=False,
+        )
+
+    def incident_timeline(
+        self, incident_id: str, limit: int = MAX_TIMELINE_ENTRIES
+    ) -> list[TimelineEntry]:
+        """What happened to an incident and its alarms, oldest first (the newest ``limit``
+        entries; see :mod:`services.store.incidents`)."""
+        return self._run(
+            "reading an incident's timeline",
+            lambda conn: incident_tables.timeline(conn, incident_id, limit),
+            write=False,
+        )
 
     def audit_entries(self, batch_size: int = 5_000) -> Iterator[AuditEntry]:
         """The audit trail in stored order, read in short batches."""

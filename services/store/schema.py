@@ -81,6 +81,26 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE outbox (seq INTEGER PRIMARY KEY, action_id TEXT NOT NULL UNIQUE,"
         " topic TEXT NOT NULL, payload TEXT NOT NULL)",
     ),
+    (
+        # Incidents (services/store/incidents.py): the record, its linked alarms and
+        # entities (in link order), its notes; alarm history and actions by alarm, for
+        # incident timelines.
+        "CREATE TABLE incidents (id TEXT PRIMARY KEY, title TEXT NOT NULL,"
+        " priority INTEGER NOT NULL, status TEXT NOT NULL, owner TEXT NOT NULL DEFAULT '',"
+        " opened_at REAL NOT NULL, opened_by TEXT NOT NULL, updated_at REAL NOT NULL,"
+        " notes INTEGER NOT NULL DEFAULT 0, revision INTEGER NOT NULL DEFAULT 0)",
+        "CREATE INDEX incidents_updated_at ON incidents (updated_at)",
+        "CREATE TABLE incident_alarms (incident_id TEXT NOT NULL, alarm_id TEXT NOT NULL,"
+        " PRIMARY KEY (incident_id, alarm_id))",
+        "CREATE TABLE incident_entities (incident_id TEXT NOT NULL, entity_id TEXT NOT NULL,"
+        " PRIMARY KEY (incident_id, entity_id))",
+        "CREATE TABLE incident_notes (id TEXT PRIMARY KEY, incident_id TEXT NOT NULL,"
+        " ts REAL NOT NULL, \"user\" TEXT NOT NULL, workstation TEXT NOT NULL DEFAULT '',"
+        " text TEXT NOT NULL)",
+        "CREATE INDEX incident_notes_incident ON incident_notes (incident_id, ts)",
+        "CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, ts)",
+        "CREATE INDEX actions_alarm ON actions (alarm_id, ts)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

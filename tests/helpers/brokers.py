@@ -148,7 +148,9 @@ class Broker:
 
     ``scheme`` is the main listener's kind (mqtt, mqtts, ws, wss). ``tls`` is required for
     mqtts/wss; ``require_certificate`` asks clients for a certificate signed by the test CA.
-    ``users`` switches the main listener to password authentication. ``allowed_subscriptions``
+    ``users`` switches the main listener to password authentication; ``acl`` (the text of a
+    mosquitto ACL file: ``user``, ``topic`` and ``pattern`` lines) restricts what each
+    client of the main listener may read and write. ``allowed_subscriptions``
     (topic patterns) loads mosquitto's dynamic-security plugin on the main listener so that
     every other subscription is refused in the SUBACK (mosquitto's plain ACL file never
     refuses a subscription). ``persistence`` keeps sessions and queued messages across
@@ -166,6 +168,7 @@ class Broker:
         password_tool: bool = True,
         allowed_subscriptions: Sequence[str] | None = None,
         persistence: bool = False,
+        acl: str | None = None,
     ) -> None:
         binary = mosquitto_binary()
         if binary is None:
@@ -194,6 +197,10 @@ class Broker:
             main += ["allow_anonymous false", f"password_file {password_file}"]
         else:
             main.append("allow_anonymous true")
+        if acl is not None:
+            acl_file = workdir / "acl"
+            acl_file.write_text(acl)
+            main.append(f"acl_file {acl_file}")
         if allowed_subscriptions is not None:
             plugin = dynamic_security_plugin()
             if plugin is None:

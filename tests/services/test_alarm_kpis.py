@@ -47,6 +47,20 @@ def test_chattering_top_and_priority_distribution() -> None:
     assert kpis.top[0] == ("s1|pm25|high", 3)
     assert kpis.by_priority == {Severity.HIGH: 3, Severity.LOW: 2}
     assert kpis.raises_24h == 5
+    strict = AlarmStatistics(chatter_raises=4, chatter_window=60.0)  # [alarms] settings
+    for count in range(1, 4):
+        strict.record([raised("s1", T0 + 20 * count, count)], T0 + 20 * count)
+    assert strict.kpis([], T0 + 500).chattering == ()
+
+
+def test_suppressed_and_out_of_service_are_counted() -> None:
+    hidden = [
+        replace(raised("s1", T0), state=AlarmState.SUPPRESSED, shelved_active=True),
+        replace(raised("s2", T0), state=AlarmState.OUT_OF_SERVICE),
+        replace(raised("s3", T0), state=AlarmState.OUT_OF_SERVICE, shelved_active=True),
+    ]
+    kpis = AlarmStatistics().kpis(hidden, T0 + 1)
+    assert (kpis.suppressed, kpis.out_of_service, kpis.active) == (1, 2, 0)
 
 
 def test_standing_and_stale_alarms() -> None:

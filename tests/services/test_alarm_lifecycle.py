@@ -10,17 +10,21 @@ import pytest
 from services.alarms.lifecycle import TRANSITIONS, AlarmEvent, next_state
 from services.alarms.store import AlarmStore
 from services.config import RuleConfig
+from services.config.schema import Suppression
 from services.model import Alarm, AlarmState, Condition, Reading
 
 KEY = "aq-1|pm25|high"
 HIGH = 75.0
+MAINTENANCE = Suppression("maintenance", "==", 1.0)
 
 
 class Driver:
     """An alarm store with one high rule, driven one reading at a time."""
 
     def __init__(self, rule: RuleConfig | None = None) -> None:
-        self.store = AlarmStore([rule or RuleConfig(metric="pm25", high=HIGH)])
+        self.store = AlarmStore(
+            [rule or RuleConfig(metric="pm25", high=HIGH, suppressed_when=MAINTENANCE)]
+        )
         self.ts = 0.0
 
     def reading(self, value: float, step: float = 1.0) -> list[Alarm]:
@@ -35,6 +39,16 @@ class Driver:
         elif event is AlarmEvent.SHELVE:
             self.ts += 1
             self.store.shelve([KEY], "li.wei", self.ts, until=self.ts + 3600, note="pump test")
+        elif event in (AlarmEvent.SUPPRESS, AlarmEvent.UNSUPPRESS):
+            self.ts += 1
+            on = 1.0 if event is AlarmEvent.SUPPRESS else 0.0
+            self.store.evaluate([Reading("aq-1", "maintenance", on, self.ts, "air")])
+        elif event is AlarmEvent.REMOVE_FROM_SERVICE:
+            self.ts += 1
+            self.store.remove_from_service([KEY], "zhang.min", self.ts, "sensor fault")
+        elif event is AlarmEvent.RETURN_TO_SERVICE:
+            self.ts += 1
+            self.store.return_to_service([KEY], self.ts)
         else:
             self.ts += 1
             self.store.acknowledge([KEY], "li.wei", self.ts)
@@ -51,9 +65,19 @@ REACH = {
     AlarmState.RTN_UNACKNOWLEDGED: [AlarmEvent.RAISE, AlarmEvent.CLEAR],
     AlarmState.NORMAL: [AlarmEvent.RAISE, AlarmEvent.ACKNOWLEDGE, AlarmEvent.CLEAR],
     AlarmState.SHELVED: [AlarmEvent.RAISE, AlarmEvent.SHELVE],
+    AlarmState.SUPPRESSED: [AlarmEvent.RAISE, AlarmEvent.SUPPRESS],
+    AlarmState.OUT_OF_SERVICE: [AlarmEvent.RAISE, AlarmEvent.REMOVE_FROM_SERVICE],
 }
-# Unshelving depends on the condition underneath; it has its own tests below.
-DRIVEN_EVENTS = (AlarmEvent.RAISE, AlarmEvent.CLEAR, AlarmEvent.ACKNOWLEDGE, AlarmEvent.SHELVE)
+# Unshelving, unsuppressing and returning to service depend on the condition underneath;
+# they have their own tests below.
+DRIVEN_EVENTS = (
+    AlarmEvent.RAISE,
+    AlarmEvent.CLEAR,
+    AlarmEvent.ACKNOWLEDGE,
+    AlarmEvent.SHELVE,
+    AlarmEvent.SUPPRESS,
+    AlarmEvent.REMOVE_FROM_SERVICE,
+)
 
 
 @pytest.mark.parametrize(("state", "event"), list(itertools.product(AlarmState, DRIVEN_EVENTS)))
@@ -260,3 +284,48 @@ def test_a_rate_of_change_alarm_raises_on_a_fast_rise_and_clears_when_it_levels(
     assert alarm is not None and alarm.state is AlarmState.RTN_UNACKNOWLEDGED
     falling = store.evaluate([Reading("wl-1", "level", 0.0, 20 * 60.0, "water")])
     assert [a.id for a in falling] == [key]  # a fast fall counts too
+
+
+@pytest.mark.parametrize("present", [True, False])
+def test_suppression_ends_in_unacknowledged_or_normal(present: bool) -> None:
+    driver = Driver()
+    driver.apply(AlarmEvent.RAISE)
+    driver.apply(AlarmEvent.ACKNOWLEDGE)
+    driver.apply(AlarmEvent.SUPPRESS)
+    assert driver.state() is AlarmState.SUPPRESSED
+    if not present:
+        driver.apply(AlarmEvent.CLEAR)  # a suppressed alarm that clears is done
+        assert driver.state() is AlarmState.NORMAL
+        return
+    driver.apply(AlarmEvent.RAISE)  # still present: stays suppressed, nothing to announce
+    assert driver.state() is AlarmState.SUPPRESSED
+    driver.apply(AlarmEvent.UNSUPPRESS)
+    assert driver.state() is AlarmState.UNACKNOWLEDGED  # back, to be acknowledged again
+    alarm = driver.store.get(KEY)
+    assert alarm is not None and alarm.acked_by == ""
+
+
+def test_an_alarm_raised_during_maintenance_is_suppressed_from_the_start() -> None:
+    driver = Driver()
+    driver.apply(AlarmEvent.SUPPRESS)
+    changed = driver.reading(HIGH + 10)
+    assert [alarm.state for alarm in changed] == [AlarmState.SUPPRESSED]
+    assert driver.store.worst_active_severity("aq-1") is None  # no colour on the map
+
+
+@pytest.mark.parametrize(
+    ("present", "after"), [(True, AlarmState.UNACKNOWLEDGED), (False, AlarmState.NORMAL)]
+)
+def test_return_to_service_follows_the_condition(present: bool, after: AlarmState) -> None:
+    driver = Driver()
+    driver.apply(AlarmEvent.RAISE)
+    driver.apply(AlarmEvent.REMOVE_FROM_SERVICE)
+    alarm = driver.store.get(KEY)
+    assert alarm is not None and alarm.state is AlarmState.OUT_OF_SERVICE
+    assert (alarm.shelved_by, alarm.shelve_note) == ("zhang.min", "sensor fault")
+    driver.apply(AlarmEvent.CLEAR)
+    assert driver.state() is AlarmState.OUT_OF_SERVICE  # followed underneath, not announced
+    if present:
+        driver.apply(AlarmEvent.RAISE)
+    driver.apply(AlarmEvent.RETURN_TO_SERVICE)
+    assert driver.state() is after

@@ -17,9 +17,12 @@ from services.model import (
     AlertArea,
     Condition,
     Entity,
+    Incident,
+    IncidentStatus,
     OperatorAction,
     Reading,
     Severity,
+    TimelineKind,
 )
 from services.store.cache import FILE_NAME, CacheError, OfflineCache
 from services.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -463,6 +466,56 @@ def test_every_earlier_schema_is_upgraded_in_place(cache_dir: Path, version: int
         cache.write_batch([], [], [newer])
         assert cache.query_alarms()[0].state is AlarmState.NORMAL
     raw = sqlite3.connect(cache_dir / FILE_NAME)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    raw.close()
+
+
+INCIDENTS_SCHEMA = 10
+"""The schema version that added the incident tables."""
+
+
+def test_a_cache_from_before_incidents_gets_them_and_keeps_its_alarm_history(
+    cache_dir: Path,
+) -> None:
+    path = cache_dir / FILE_NAME
+    build_cache_at_version(path, INCIDENTS_SCHEMA - 1)
+    raw = sqlite3.connect(path)
+    raw.execute(
+        "INSERT INTO alarm_events (ts, alarm_id, state, value, severity)"
+        " VALUES (?, 'e|m|high', 'unacknowledged', 9.0, 2)",
+        (T0,),
+    )
+    raw.execute(
+        'INSERT INTO actions (ts, alarm_id, action, "user", comment, workstation)'
+        " VALUES (?, 'e|m|high', 'ack', 'li.wei', 'seen', 'ws-1')",
+        (T0 + 1,),
+    )
+    raw.commit()
+    raw.close()
+    incident = Incident(
+        id="abc",
+        title="Pump failure",
+        priority=2,
+        status=IncidentStatus.OPEN,
+        owner="li.wei",
+        opened_at=T0 + 2,
+        opened_by="li.wei",
+        updated_at=T0 + 2,
+        alarm_ids=("e|m|high",),
+        entity_ids=("e",),
+        revision=1,
+    )
+    with OfflineCache(cache_dir) as cache:
+        opening = OperatorAction(incident.key, "incident_open", "li.wei", T0 + 2, "Pump failure")
+        cache.record_actions([(opening, None)], incidents=[(incident, None)])
+        assert cache.load_incidents(0) == [incident]
+        assert [(e.kind, e.what) for e in cache.incident_timeline("abc")] == [
+            (TimelineKind.ALARM, "unacknowledged"),
+            (TimelineKind.ACTION, "ack"),
+            (TimelineKind.INCIDENT, "incident_open"),
+        ]
+        assert cache.verify_audit().intact
+    raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     raw.close()
 

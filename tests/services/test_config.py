@@ -89,6 +89,16 @@ def test_demo_config_ships_and_is_valid() -> None:
         (MINIMAL + "rate_limit = -1\n", "rules[0].rate_limit", "more than 0"),
         (MINIMAL + "rate_window = 0\n", "rules[0].rate_window", "more than 0"),
         ("[alarms]\nnote_required_priority = 5\n", "alarms.note_required_priority", "0 (never)"),
+        ("[alarms]\nchattering_raises = 1\n", "alarms.chattering_raises", "between 2 and"),
+        ("[alarms]\nchattering_window = 0\n", "alarms.chattering_window", "greater than 0"),
+        (
+            MINIMAL + 'suppressed_when = "maintenance is on"\n',
+            "rules[0].suppressed_when",
+            "'<metric> <comparison> <number>'",
+        ),
+        (MINIMAL + 'suppressed_when = "maintenance == x"\n', "rules[0].suppressed_when", "e.g."),
+        ('[sharing]\nprefix = "a/#"\n', "sharing.prefix", "wildcard"),
+        ('[sharing]\nbroker = "nope"\n', "sharing.broker", "no configured broker"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(

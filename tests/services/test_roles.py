@@ -10,7 +10,12 @@ from services.auth.roles import Permission, Role, allowed
 def test_each_role_has_what_the_roles_below_it_have_and_more() -> None:
     table = {role: {p for p in Permission if allowed(role, p)} for role in Role}
     assert table[Role.VIEWER] == set()
-    assert table[Role.OPERATOR] == {Permission.ACKNOWLEDGE, Permission.SHELVE, Permission.COMMENT}
+    assert table[Role.OPERATOR] == {
+        Permission.ACKNOWLEDGE,
+        Permission.SHELVE,
+        Permission.COMMENT,
+        Permission.WORK_ON_INCIDENTS,
+    }
     assert table[Role.SUPERVISOR] - table[Role.OPERATOR] == {
         Permission.OUT_OF_SERVICE,
         Permission.CLOSE_INCIDENT,

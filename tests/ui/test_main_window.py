@@ -347,3 +347,44 @@ def test_comment_assign_and_an_ack_someone_else_made_first(
     assert win.statusBar().currentMessage() == (
         "Acknowledged 0 alarm(s); 1 already acknowledged by wang.fang"
     )
+
+
+def test_out_of_service_is_for_supervisors_and_comes_back(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    who = [TESTER]
+    win = MainWindow(
+        CONFIG,
+        acknowledge=lambda ids, note: pipeline.acknowledge(ids, who[0], note),
+        out_of_service=lambda ids, reason: pipeline.remove_from_service(ids, who[0], reason),
+        in_service=lambda ids: pipeline.return_to_service(ids, who[0]),
+    )
+    qtbot.addWidget(win)
+    pipeline.process_batch([message("s1", 100, 1)])
+    win.apply_delta(pipeline.take_delta())
+    key = "s1|pm25|high"
+    view = win.alarm_view
+    view.select_alarm(key)
+    assert view.out_of_service_action.isEnabled() and not view.in_service_action.isEnabled()
+    view.ask_service_reason = lambda count: "sensor being replaced"
+    view.out_of_service_action.trigger()  # an operator: the window says why not
+    assert "needs the supervisor role" in win.statusBar().currentMessage()
+    assert not pipeline.take_delta().action_results
+
+    supervisor = Principal("zhang.min", Role.SUPERVISOR, "ws-sup")
+    who[0] = supervisor
+    win.set_principal(supervisor)
+    view.out_of_service_action.trigger()
+    win.apply_delta(pipeline.take_delta())
+    model = view.model
+    row = model.row_of(key)
+    assert model.alarm_at(row).state is AlarmState.OUT_OF_SERVICE
+    assert model.data(model.index(row, Column.STATE)) == "Out of service"
+    assert "zhang.min" in model.data(model.index(row, Column.SHELVED_UNTIL))
+    assert pipeline.alarms.worst_active_severity("s1") is None  # not announced, not coloured
+    view.select_alarm(key)
+    assert view.in_service_action.isEnabled()
+    view.in_service_action.trigger()
+    win.apply_delta(pipeline.take_delta())
+    assert model.alarm_at(model.row_of(key)).state is AlarmState.UNACKNOWLEDGED
+    assert win.statusBar().currentMessage() == "1 alarm(s) back in service"

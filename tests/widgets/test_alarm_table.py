@@ -220,6 +220,7 @@ def test_display_text_and_raised_tooltip() -> None:
         "Assignee",
         "Shelved until",
         "Notes",
+        "First out",
     ]
 
 
@@ -303,6 +304,7 @@ def test_ten_thousand_alarms_in_batches() -> None:
 
     rng = random.Random(7)
     picked = rng.sample(range(10_000), 1_000)
+    del log.changed[:]  # the first-out column of each inserted batch
     model.upsert(
         make_alarm(f"e{i:05d}", severity=Severity(1 + i % 4), raised=float(i), count=2)
         for i in picked
@@ -381,6 +383,8 @@ def test_view_properties(view: AlarmTableView) -> None:
         view.unshelve_action,
         view.comment_action,
         view.assign_action,
+        view.out_of_service_action,
+        view.in_service_action,
     ]
     assert view.acknowledge_action.shortcut().toString() == "Ctrl+K"
 
@@ -717,3 +721,31 @@ def test_assignee_shelved_until_and_notes_have_columns(view: AlarmTableView) -> 
     other = model.row_of(active.id)
     assert model.data(model.index(other, Column.SHELVED_UNTIL)) == ""
     assert model.data(model.index(other, Column.NOTES)) == ""
+
+
+def test_the_first_alarm_of_a_burst_is_marked_and_the_rest_point_to_it() -> None:
+    model = AlarmTableModel()
+    model.set_entity_domains({"s1": "water", "s2": "water", "s3": "water", "t1": "traffic"})
+    model.set_entity_names({"s1": "Pump 1"})
+    model.upsert(
+        [
+            make_alarm("s2", raised=3.0),
+            make_alarm("s1", raised=0.0),
+            make_alarm("s3", raised=4.5),  # within 5 s of the first: the same burst
+            make_alarm("t1", raised=1.0),  # another domain: not part of it
+        ]
+    )
+
+    def text(entity: str) -> object:
+        return model.data(model.index(model.row_of(f"{entity}|pm25|high"), Column.FIRST_OUT))
+
+    assert text("s1") == "first out of 3"
+    assert text("s2") == text("s3") == "\u21b3 Pump 1"
+    assert text("t1") == ""
+    model.upsert([make_alarm("s4", raised=5.5)])  # 5.5 s after the first: not in its burst
+    assert text("s4") == ""
+    keys = [
+        model.data(model.index(model.row_of(f"{e}|pm25|high"), Column.FIRST_OUT), SORT_ROLE)
+        for e in ("s1", "s2", "s3")
+    ]
+    assert keys == sorted(keys)

@@ -4,10 +4,10 @@ One paho client (its own network thread, started by ``loop_start``) subscribes t
 sharing topics and hands what arrives to the ingest inbox as ``RawMessage`` items of the
 ``sharing`` pseudo-feed, with ``ConnectionEvent`` items for its connection state. The
 ingest worker hands it messages to publish (:meth:`ActionChannel.publish`); they stay
-queued here while the broker is unreachable and go out, QoS 1, on every (re)connect until
-the broker has taken them, when :class:`OutboxSent` tells the worker so. Retained state
-messages are kept per topic (only the newest is sent). This module knows topics and
-bytes, nothing of alarms.
+queued here while the broker is unreachable and go out, QoS 1, when it is back (those
+handed to paho already, paho sends again itself after a reconnect) until the broker has
+taken them, when :class:`OutboxSent` tells the worker so. Retained state messages are kept
+per topic (only the newest is sent). This module knows topics and bytes, nothing of alarms.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 5
+EARLY_ACK_KEPT_S = 60.0
+"""How long an acknowledgement of a mid not (yet) recorded is kept for ``_send``."""
 
 
 class ActionChannel:
@@ -56,6 +58,10 @@ class ActionChannel:
         self._queued: OrderedDict[str, tuple[str, bytes, bool]] = OrderedDict()
         """Messages not yet taken by the broker: key → (topic, payload, retain)."""
         self._in_flight: dict[int, tuple[str, tuple[str, bytes, bool]]] = {}
+        """Messages paho holds (it sends them again itself after a reconnect), by mid."""
+        self._acked_early: dict[int, float] = {}
+        """Mids acknowledged before ``_send`` had recorded them (the broker was quicker
+        than this thread), with when."""
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
 
@@ -70,6 +76,9 @@ class ActionChannel:
         client.on_message = self._on_message
         client.on_publish = self._on_publish
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        with self._lock:  # a new client holds none of them: send everything queued
+            self._in_flight.clear()
+            self._acked_early.clear()
         self._client = client
         self._sink(ConnectionEvent(SHARING_FEED, FeedState.CONNECTING, (SHARING_FEED,)))
         client.connect_async(
@@ -118,11 +127,25 @@ class ActionChannel:
                 continue
             topic, payload, retain = message
             info = client.publish(topic, payload, qos=1, retain=retain)
-            if info.rc == MQTTErrorCode.MQTT_ERR_SUCCESS:
-                with self._lock:
-                    self._in_flight[info.mid] = (key, message)
-            else:
+            if info.rc not in (MQTTErrorCode.MQTT_ERR_SUCCESS, MQTTErrorCode.MQTT_ERR_NO_CONN):
                 log.info("sharing: %s not sent now (%s); sent on reconnect", key, info.rc)
+                continue
+            # paho holds it now (also when the connection just dropped: it sends it again
+            # after reconnecting). Its PUBACK may have been handled already, on paho's
+            # thread, before this thread got here.
+            with self._lock:
+                taken = self._acked_early.pop(info.mid, None) is not None
+                if not taken:
+                    self._in_flight[info.mid] = (key, message)
+            if taken:
+                self._taken(key, message)
+
+    def _taken(self, key: str, message: tuple[str, bytes, bool]) -> None:
+        """The broker has taken ``message``: forget it unless a newer one replaced it."""
+        with self._lock:
+            if self._queued.get(key) is message:
+                del self._queued[key]
+        self._sink(OutboxSent((key,)))
 
     def _on_connect(
         self,
@@ -140,9 +163,9 @@ class ActionChannel:
         for topic_filter in self.filters:
             client.subscribe(topic_filter, qos=1)
         self._connected.set()
-        with self._lock:
-            self._in_flight.clear()
-            keys = list(self._queued)
+        with self._lock:  # what paho holds, it sends again itself
+            held = {id(message) for _key, message in self._in_flight.values()}
+            keys = [key for key, message in self._queued.items() if id(message) not in held]
         log.info(
             "sharing online at %s; %d queued messages to send",
             self.broker.address.url,
@@ -176,14 +199,25 @@ class ActionChannel:
         _client: mqtt.Client,
         _userdata: Any,
         mid: int,
-        _reason: ReasonCode,
+        reason: ReasonCode,
         _properties: Any = None,
     ) -> None:
+        now = time.monotonic()
         with self._lock:
             sent = self._in_flight.pop(mid, None)
             if sent is None:
+                self._acked_early[mid] = now
+                for early, since in list(self._acked_early.items()):
+                    if now - since > EARLY_ACK_KEPT_S:
+                        del self._acked_early[early]
                 return
-            key, message = sent
-            if self._queued.get(key) is message:  # not replaced by a newer one meanwhile
-                del self._queued[key]
-        self._sink(OutboxSent((key,)))
+        key, message = sent
+        if reason.is_failure:  # MQTT 5: e.g. "not authorized", the ACL refused the topic
+            log.error(
+                "sharing: %s refused by %s (%s) on %s; check the broker's ACL for this user",
+                key,
+                self.broker.address.url,
+                reason,
+                message[0],
+            )
+        self._taken(key, message)
