@@ -31,6 +31,8 @@ from services.model import (
 )
 
 _NO_RULE = object()
+FEED_SOURCE_PREFIX = "feed:"
+"""Before a feed's name, as the source of its "no data" alarm."""
 
 
 def _band_active(
@@ -395,6 +397,41 @@ class AlarmStore:
                     limit=after,
                     ts=last + after,
                 )
+                if alarm is not None:
+                    changed.append(self._bumped(alarm))
+        return changed
+
+    def check_feeds(
+        self, feeds: Iterable[tuple[str, float | None, float]], since: float, now: float
+    ) -> list[Alarm]:
+        """Raise or clear the "no data" alarm of whole feeds: (feed, last message time or
+        None, limit) each; a feed silent since ``since`` (the start) counts from then. The
+        alarm's source is ``feed:<name>``, its metric ``messages``; it raises when the
+        silence began plus the limit (the same on every workstation), with priority 2."""
+        changed: list[Alarm] = []
+        with self._lock:
+            for name, last, limit in feeds:
+                source = (f"{FEED_SOURCE_PREFIX}{name}", "messages")
+                key = alarm_id(*source, Condition.NO_DATA)
+                held = self._alarms.get(key)
+                quiet_since = since if last is None else last
+                if now - quiet_since > limit:
+                    if held is not None and held.condition_present:
+                        continue
+                    message = f"no message on feed {name} for more than {limit:g} s"
+                    alarm = self._raise(
+                        *source,
+                        Condition.NO_DATA,
+                        Severity.HIGH,
+                        message,
+                        value=now - quiet_since,
+                        limit=limit,
+                        ts=quiet_since + limit,
+                    )
+                elif held is not None and last is not None:
+                    alarm = held if _return_to_normal(held, last) else None
+                else:
+                    alarm = None
                 if alarm is not None:
                     changed.append(self._bumped(alarm))
         return changed

@@ -215,6 +215,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     feeds = tuple(_read_feed(reader, broker_names) for reader in root.table_list("feeds"))
     _ensure_unique(source, "feeds", [feed.name for feed in feeds])
     rules = tuple(_read_rule(reader) for reader in root.table_list("rules"))
+    _ensure_rules_reachable(source, rules)
     geofences = _read_geofences(root)
     kpis = tuple(_read_kpi(reader) for reader in root.table_list("kpis"))
     _ensure_unique(source, "kpis", [kpi.name for kpi in kpis])
@@ -269,6 +270,25 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         chattering_raises=chattering_raises,
         chattering_window=chattering_window,
     )
+
+
+def _ensure_rules_reachable(source: str, rules: Sequence[RuleConfig]) -> None:
+    """Refuse a rule that can never apply: the first rule matching an entity's metric wins,
+    so a later rule for the same metric with the same entity pattern, or after a rule for
+    every entity ("*"), would be silently ignored (overlapping rules with other
+    priorities)."""
+    seen: dict[tuple[str, str], int] = {}
+    for index, rule in enumerate(rules):
+        earlier = seen.get((rule.metric, rule.entity), seen.get((rule.metric, "*")))
+        if earlier is not None:
+            raise ConfigError(
+                source,
+                f"rules[{index}].entity",
+                f"rules[{earlier}] already applies to {rule.metric!r} of every entity this"
+                f" rule names ({rule.entity!r}), and the first matching rule wins: this one"
+                " would never apply (put the narrower rule first, or merge them)",
+            )
+        seen.setdefault((rule.metric, rule.entity), index)
 
 
 def _ensure_unique(source: str, key: str, names: list[str]) -> None:
@@ -427,8 +447,14 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
         if "stale_after" in reader.table
         else None
     )
+    no_data_after = (
+        _positive(reader, "no_data_after", 0.0, MAX_RULE_DELAY_S)
+        if "no_data_after" in reader.table
+        else None
+    )
     if kind == "http":
         feed = FeedConfig(
+            no_data_after=no_data_after,
             name=name,
             format=format_name,
             domain=domain,
@@ -464,6 +490,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
         broker=broker,
         mapping=mapping,
         stale_after=stale_after,
+        no_data_after=no_data_after,
     )
     reader.reject_unknown()
     return feed

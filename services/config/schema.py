@@ -167,6 +167,8 @@ class FeedConfig:
     mapping: JsonMapping | None = None
     stale_after: float | None = None
     """Seconds after which the feed's values are stale; None derives it from the feed."""
+    no_data_after: float | None = None
+    """Seconds without any message before a "no data" alarm of the whole feed raises."""
 
 
 SUPPRESSION_OPERATORS = ("<=", ">=", "==", "!=", "<", ">")

@@ -87,6 +87,14 @@ class FeedHealthBook:
                 restored.append(name)
         return restored
 
+    def silences(self) -> list[tuple[str, float | None, float]]:
+        """(feed, last message time or None, limit) of each feed with a ``no_data_after``."""
+        return [
+            (name, record.health.last_message_at, record.config.no_data_after)
+            for name, record in self._feeds.items()
+            if record.config.no_data_after is not None
+        ]
+
     def config(self, name: str) -> FeedConfig | None:
         """The feed's config, or None for a feed that is not (or no longer) known."""
         record = self._feeds.get(name)

@@ -123,6 +123,7 @@ class IngestPipeline:
         self._areas: dict[str, AlertArea] = {}
         self.messages_processed = 0
         self.messages_rejected = 0
+        self._started_at = clock()
         self.sharing: SharingDesk | None = None
 
     def attach_sharing(self, identity: SharingIdentity, publish: Publish) -> SharingDesk:
@@ -801,7 +802,10 @@ class IngestPipeline:
             with self._delta_lock:
                 self._delta.entities.update((entity.id, entity) for entity in gone_stale)
         expired = (
-            self.alarms.expire(now) + self.alarms.check_silence(now) + self.alarms.unshelve_due(now)
+            self.alarms.expire(now)
+            + self.alarms.check_silence(now)
+            + self.alarms.check_feeds(self.feeds.silences(), self._started_at, now)
+            + self.alarms.unshelve_due(now)
         )
         if expired and self.sharing is not None:  # shared actions waiting for these alarms
             settled = {alarm.id: alarm for alarm in self.sharing.book.settle(expired, now)}

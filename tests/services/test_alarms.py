@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from services.alarms.store import AlarmStore
-from services.config import RuleConfig
+from services.config import AppConfig, FeedConfig, RuleConfig
 from services.decoders.base import ExternalAlarm
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
 from services.model import AlarmState, Condition, Reading, Severity, alarm_id
 
 RULE = RuleConfig(metric="pm25", high=75, high_high=150, deadband=5)
@@ -127,3 +129,27 @@ def test_external_alert_expires() -> None:
     (expired,) = store.expire(100.0)
     assert expired.state is AlarmState.RTN_UNACKNOWLEDGED
     assert store.expire(200.0) == []
+
+
+def test_a_silent_feed_raises_a_no_data_alarm_and_its_next_message_clears_it() -> None:
+    now = [1_800_000_000.0]
+    config = AppConfig(
+        source="test",
+        feeds=(FeedConfig(name="air", topic="a/#", domain="environment", no_data_after=30.0),),
+    )
+    pipe = IngestPipeline(config, None, clock=lambda: now[0])
+    key = "feed:air|messages|no_data"
+    now[0] += 29
+    pipe.housekeeping(force=True)
+    assert pipe.alarms.get(key) is None  # silent, but not for long enough
+    now[0] += 2
+    pipe.housekeeping(force=True)
+    alarm = pipe.alarms.get(key)
+    assert alarm is not None and alarm.state is AlarmState.UNACKNOWLEDGED
+    assert alarm.raised_at == 1_800_000_000.0 + 30  # when the silence passed the limit
+    assert "air" in alarm.message
+    payload = b'{"id": "aq-1", "pm25": 10}'
+    pipe.process_batch([RawMessage("air", "a/aq-1", payload, now[0])])
+    pipe.housekeeping(force=True)
+    alarm = pipe.alarms.get(key)
+    assert alarm is not None and alarm.state is AlarmState.RTN_UNACKNOWLEDGED
