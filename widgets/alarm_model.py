@@ -190,8 +190,9 @@ def _columns(
             return ""
         if burst.first == alarm.id:
             return translate("AlarmTable", "first out of {count}").format(count=burst.size)
-        first_entity = burst.first.split("|", 1)[0]
-        return FOLLOWER_MARK + (names.get(first_entity) or first_entity)
+        first_entity, first_metric = burst.first.split("|", 2)[:2]
+        name = names.get(first_entity) or first_entity
+        return f"{FOLLOWER_MARK}{name} · {first_metric}"
 
     def first_out_key(alarm: Alarm) -> float:
         """The burst's start, the members just after it in raise order (a burst lasts at

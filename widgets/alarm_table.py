@@ -221,7 +221,7 @@ class AlarmTableView(QWidget):
             Column.ASSIGNEE: 90,
             Column.SHELVED_UNTIL: 96,
             Column.NOTES: 48,
-            Column.FIRST_OUT: 120,
+            Column.FIRST_OUT: 180,
         }
         for column, width in widths.items():
             horizontal.resizeSection(column, width)

@@ -740,7 +740,7 @@ def test_the_first_alarm_of_a_burst_is_marked_and_the_rest_point_to_it() -> None
         return model.data(model.index(model.row_of(f"{entity}|pm25|high"), Column.FIRST_OUT))
 
     assert text("s1") == "first out of 3"
-    assert text("s2") == text("s3") == "\u21b3 Pump 1"
+    assert text("s2") == text("s3") == "\u21b3 Pump 1 · pm25"
     assert text("t1") == ""
     model.upsert([make_alarm("s4", raised=5.5)])  # 5.5 s after the first: not in its burst
     assert text("s4") == ""
