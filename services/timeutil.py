@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
 
 
 def parse_timestamp(value: object) -> float:
@@ -48,4 +49,93 @@ def format_timestamp(seconds: float | None) -> str:
         datetime.fromtimestamp(seconds, tz=UTC)
         .isoformat(timespec="milliseconds")
         .replace("+00:00", "Z")
+    )
+
+
+_UNITS = {
+    "s": 1.0,
+    "sec": 1.0,
+    "second": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "minute": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "d": 86_400.0,
+    "day": 86_400.0,
+    "w": 604_800.0,
+    "week": 604_800.0,
+}
+_COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
+_AGO = re.compile(r"^(\d+(?:\.\d+)?|an?|one)\s*([a-z]+?)s?\s+ago$")
+
+
+def _span(text: str) -> float | None:
+    """Seconds in "8h", "1h30m", "90 min" (None when ``text`` is not such a span)."""
+    text = text.strip().lower()
+    position, total = 0, 0.0
+    for match in _COMPACT.finditer(text):
+        if text[position : match.start()].strip():
+            return None
+        unit = match.group(2)
+        unit = unit[:-1] if unit.endswith("s") and unit[:-1] in _UNITS else unit
+        if unit not in _UNITS:
+            return None
+        total += float(match.group(1)) * _UNITS[unit]
+        position = match.end()
+    return total if position and not text[position:].strip() else None
+
+
+def parse_time_argument(text: str, now: float, zone: tzinfo | None = None) -> float:
+    """Epoch seconds from what a person types for ``--since`` / ``--until``:
+
+    - relative: ``-8h``, ``-1h30m``, ``-2d``, ``8 hours ago``, ``an hour ago``, ``now``;
+    - ``today`` / ``yesterday`` (local midnight), or a local clock time ``14:05`` (today);
+    - an ISO-8601 time: with a zone (``Z``, ``+08:00``) as given, without one in local time
+      (``zone``, default this machine's), as the window shows times;
+    - epoch seconds.
+
+    ValueError saying what is accepted otherwise.
+    """
+    raw = text.strip()
+    lowered = raw.lower()
+    local = zone or datetime.now().astimezone().tzinfo
+    if lowered == "now":
+        return now
+    if lowered.startswith("-"):
+        span = _span(lowered[1:])
+        if span is not None:
+            return now - span
+    ago = _AGO.match(lowered)
+    if ago:
+        amount = 1.0 if ago.group(1) in ("a", "an", "one") else float(ago.group(1))
+        span = _span(f"{amount}{ago.group(2)}")
+        if span is not None:
+            return now - span
+    today = datetime.fromtimestamp(now, tz=local).replace(hour=0, minute=0, second=0, microsecond=0)
+    if lowered in ("today", "yesterday"):
+        return (today - timedelta(days=1 if lowered == "yesterday" else 0)).timestamp()
+    clock = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", lowered)
+    if clock:
+        hour, minute, second = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+        if hour < 24 and minute < 60 and second < 60:
+            return today.replace(hour=hour, minute=minute, second=second).timestamp()
+    try:
+        return float(raw) if math.isfinite(float(raw)) else _bad(raw)
+    except ValueError:
+        pass
+    iso = raw[:-1] + "+00:00" if raw.endswith(("Z", "z")) else raw
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return _bad(raw)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=local)
+    return moment.timestamp()
+
+
+def _bad(text: str) -> float:
+    raise ValueError(
+        f"not a time: {text[:40]!r} (use e.g. -8h, '1 hour ago', 14:05, today,"
+        " 2026-11-30T14:05 (local), 2026-11-30T06:05Z, or epoch seconds)"
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from services.config.listen import ListenAddress, parse_listen_address
 from services.config.schema import THEMES
 from services.store.export import FORMATS as EXPORT_FORMATS
 from services.store.export import WHATS as EXPORTS
-from services.timeutil import parse_timestamp
+from services.timeutil import parse_time_argument
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim", "users", "audit")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -45,7 +46,7 @@ class _DemoScenarios:
 
 def _time_argument(text: str) -> float:
     try:
-        return parse_timestamp(text)
+        return parse_time_argument(text, time.time())
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -98,8 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="print cached alarms, alarm events, readings or actions to stdout"
     )
     export.add_argument("what", choices=EXPORTS)
-    export.add_argument("--since", type=_time_argument, help="ISO-8601 time or epoch seconds")
-    export.add_argument("--until", type=_time_argument, help="ISO-8601 time or epoch seconds")
+    when = (
+        "-8h, '1 hour ago', today, 14:05, an ISO-8601 time (local unless it says its zone)"
+        " or epoch seconds; exported times are UTC"
+    )
+    export.add_argument("--since", type=_time_argument, help=when)
+    export.add_argument("--until", type=_time_argument, help=when)
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
     _add_log_level(export, "WARNING")
@@ -262,6 +267,25 @@ def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
     )
 
 
+TIME_OPTIONS = ("--since", "--until")
+
+
+def _attach_time_values(argv: list[str]) -> list[str]:
+    """``--since -8h`` as ``--since=-8h``: argparse would take a value starting with "-"
+    for an option."""
+    joined: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word in TIME_OPTIONS and index + 1 < len(argv) and argv[index + 1].startswith("-"):
+            joined.append(f"{word}={argv[index + 1]}")
+            index += 2
+            continue
+        joined.append(word)
+        index += 1
+    return joined
+
+
 def parse_arguments(argv: list[str]) -> argparse.Namespace:
     """Parse ``argv``; with no sub-command the arguments are those of ``run``.
 
@@ -270,7 +294,7 @@ def parse_arguments(argv: list[str]) -> argparse.Namespace:
     parser = build_parser()
     if not argv or argv[0] not in (*SUBCOMMANDS, "-h", "--help"):
         argv = ["run", *argv]
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_attach_time_values(argv))
     if getattr(args, "cache_dir", default_cache_dir) is None:
         args.cache_dir = default_cache_dir()
     return args

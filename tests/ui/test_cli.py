@@ -82,6 +82,15 @@ def test_export_prints_alarms_and_readings(cache_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 1 + 2
+    relative = run_cityops(
+        "export", "readings", "--cache-dir", str(cache_dir), "--format", "csv",
+        "--since", "-36500d", "--until", "2027-01-15T08:00:01Z",
+    )  # fmt: skip
+    assert relative.returncode == 0, relative.stderr
+    assert len(relative.stdout.strip().splitlines()) == 1 + 2
+    wrong = run_cityops("export", "readings", "--cache-dir", str(cache_dir), "--since", "soon")
+    assert wrong.returncode == 2
+    assert "not a time: 'soon'" in wrong.stderr and "-8h" in wrong.stderr
 
 
 def test_export_without_a_cache_says_so(tmp_path: Path) -> None:
