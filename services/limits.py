@@ -43,9 +43,12 @@ it the oldest go."""
 PENDING_SHARED_ACTION_S = 3_600.0
 """How long a shared action waits for its alarm occurrence to be raised here."""
 
-OCCURRENCE_MATCH_S = 0.001
-"""Raise times closer than this are the same alarm occurrence (workstations compute them
-from the same readings, so they agree to the float)."""
+OCCURRENCE_MATCH_S = 2.0
+"""Raise times closer than this are the same alarm occurrence. Workstations compute them
+from the same readings, so they agree to the float when the reading carries its own time;
+readings without one, geofences and feed silences are timed by each workstation's own
+receipt, a few milliseconds apart. (Two occurrences of one alarm less than this apart are
+taken as one.)"""
 
 MAX_GEOFENCES = 200
 """The most ``[[geofences]]`` a config may have."""

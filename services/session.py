@@ -85,7 +85,12 @@ class CitySession:
     def _attach_sharing(self, broker: BrokerConfig) -> None:
         prefix = self.config.sharing.prefix
         self.sharing = ActionChannel(broker, subscriptions(prefix), self.pipeline.put)
-        identity = SharingIdentity(prefix, broker.username or ANONYMOUS_ACCOUNT, self.workstation)
+        identity = SharingIdentity(
+            prefix,
+            broker.username or ANONYMOUS_ACCOUNT,
+            self.workstation,
+            self.config.sharing.accounts,
+        )
         self.pipeline.attach_sharing(identity, self.sharing.publish)
         log.info(
             "sharing operator actions as %s/%s under %s on %s",

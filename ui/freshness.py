@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from services.model import FeedHealth, FeedState
+from services.sharing.protocol import SHARING_FEED
 from widgets.format import format_clock
 from widgets.i18n import translate
 from widgets.terms import feed_state_word
@@ -59,6 +60,8 @@ class FreshnessTracker:
     def brokers(self, states: Mapping[str, FeedState]) -> None:
         now = self._clock()
         for name, state in states.items():
+            if name == SHARING_FEED:
+                continue
             held = self._brokers.get(name)
             if held is None or held[0] is not state:
                 self._brokers[name] = (state, now)
@@ -66,6 +69,8 @@ class FreshnessTracker:
     def feeds(self, healths: Iterable[FeedHealth]) -> None:
         now = self._clock()
         for health in healths:
+            if health.name == SHARING_FEED:
+                continue  # other workstations' actions, not city data: shown on its own
             held = self._feeds.get(health.name)
             if held is None or held[0] is not health.state:
                 self._feeds[health.name] = (health.state, now)

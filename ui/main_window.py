@@ -887,9 +887,13 @@ class MainWindow(QMainWindow):
                 "out_of_service": translate("MainWindow", "{count} alarm(s) out of service"),
                 "in_service": translate("MainWindow", "{count} alarm(s) back in service"),
             }
-            self.statusBar().showMessage(
-                done[result.action].format(count=len(result.changed)), 5000
-            )
+            text = done[result.action].format(count=len(result.changed))
+            if result.skipped:
+                text += translate(
+                    "MainWindow",
+                    "; {count} left as they were (changed meanwhile, or not in a state for it)",
+                ).format(count=len(result.skipped))
+            self.statusBar().showMessage(text, 10000 if result.skipped else 5000)
             return
         text = translate("MainWindow", "Acknowledged {count} alarm(s)").format(
             count=len(result.changed)

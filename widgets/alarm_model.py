@@ -190,9 +190,8 @@ def _columns(
             return ""
         if burst.first == alarm.id:
             return translate("AlarmTable", "first out of {count}").format(count=burst.size)
-        first_entity, first_metric = burst.first.split("|", 2)[:2]
-        name = names.get(first_entity) or first_entity
-        return f"{FOLLOWER_MARK}{name} · {first_metric}"
+        name = names.get(burst.first_entity) or burst.first_entity
+        return f"{FOLLOWER_MARK}{name} · {burst.first_metric}"
 
     def first_out_key(alarm: Alarm) -> float:
         """The burst's start, the members just after it in raise order (a burst lasts at
@@ -376,7 +375,11 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
             columns.append(Column.COUNT)
         if old.assignee != new.assignee:
             columns.append(Column.ASSIGNEE)
-        if old.shelved_until != new.shelved_until:
+        if (old.shelved_until, old.shelved_by, old.shelve_note) != (
+            new.shelved_until,
+            new.shelved_by,
+            new.shelve_note,
+        ):
             columns.append(Column.SHELVED_UNTIL)
         if old.comments != new.comments:
             columns.append(Column.NOTES)

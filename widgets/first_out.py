@@ -23,6 +23,8 @@ class Burst:
     first: str
     first_raised_at: float
     size: int
+    first_entity: str = ""
+    first_metric: str = ""
 
 
 def first_out_groups(
@@ -45,6 +47,7 @@ def first_out_groups(
                 runs.append([alarm])
         for run in runs:
             if len(run) > 1:
-                burst = Burst(run[0].id, run[0].raised_at, len(run))
+                head = run[0]
+                burst = Burst(head.id, head.raised_at, len(run), head.entity_id, head.metric)
                 groups.update((member.id, burst) for member in run)
     return groups

@@ -1610,6 +1610,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>{count} 条报警已恢复使用</translation>
     </message>
     <message>
+        <source>; {count} left as they were (changed meanwhile, or not in a state for it)</source>
+        <translation>；{count} 条保持原样（期间已被更改，或状态不适用）</translation>
+    </message>
+    <message>
         <source>Acknowledged {count} alarm(s)</source>
         <translation>已确认 {count} 条告警</translation>
     </message>

@@ -44,6 +44,7 @@ def suppress(alarm: Alarm, now: float) -> bool:
     alarm.shelved_active = True
     _clear_shelving(alarm)
     alarm.updated_at = now
+    alarm.shelve_changed_at = now  # acknowledgements before this no longer count
     return True
 
 
@@ -52,6 +53,7 @@ def unsuppress(alarm: Alarm, now: float) -> bool:
     if not _back(alarm, AlarmEvent.UNSUPPRESS, AlarmEvent.UNSUPPRESS_CLEARED):
         return False
     alarm.updated_at = now
+    alarm.shelve_changed_at = now
     return True
 
 

@@ -399,7 +399,19 @@ class AlarmStore:
                 )
                 if alarm is not None:
                     changed.append(self._bumped(alarm))
+            changed = self._resuppressed(changed, now)
         return changed
+
+    def _resuppressed(self, changed: list[Alarm], now: float) -> list[Alarm]:
+        """``changed`` with the alarms that suppression by design then changed (an alarm
+        raised, unshelved or returned to service while its ``suppressed_when`` holds is
+        suppressed at once). The lock is held."""
+        if not self._suppression.metrics or not changed:
+            return changed
+        newest = {alarm.id: alarm for alarm in changed}
+        for alarm in self._apply_suppression({a.entity_id for a in changed}, now):
+            newest[alarm.id] = alarm
+        return list(newest.values())
 
     def check_feeds(
         self, feeds: Iterable[tuple[str, float | None, float]], since: float, now: float
@@ -599,6 +611,7 @@ class AlarmStore:
                 alarm.updated_at = now
                 alarm.shelve_changed_at = now
                 changed.append(self._bumped(alarm))
+            changed = self._resuppressed(changed, now)
         return changed
 
     def unshelve_due(self, now: float) -> list[Alarm]:
@@ -611,6 +624,7 @@ class AlarmStore:
                     _unshelve(alarm)
                     alarm.updated_at = now  # shelve_changed_at stays: no one acted
                     changed.append(self._bumped(alarm))
+            changed = self._resuppressed(changed, now)
         return changed
 
     def remove_from_service(
@@ -627,7 +641,9 @@ class AlarmStore:
 
     def return_to_service(self, alarm_ids: Iterable[str], now: float) -> list[Alarm]:
         """Put out-of-service alarms back in service; returns copies of those that changed."""
-        return self._each(alarm_ids, lambda alarm: return_to_service(alarm, now))
+        changed = self._each(alarm_ids, lambda alarm: return_to_service(alarm, now))
+        with self._lock:
+            return self._resuppressed(changed, now)
 
     def _each(self, alarm_ids: Iterable[str], change: Callable[[Alarm], bool]) -> list[Alarm]:
         changed: list[Alarm] = []
@@ -686,11 +702,22 @@ class AlarmStore:
                 alarm.acked_by = ""
             else:
                 state = next_state(alarm.state, AlarmEvent.ACKNOWLEDGE)
+                if (
+                    state is not None
+                    and alarm.state is AlarmState.RTN_UNACKNOWLEDGED
+                    and ack[0] < alarm.updated_at
+                    and self._latches(alarm)
+                ):
+                    state = None  # made before the latched alarm returned: no reset
                 if state is not None:
                     alarm.state = state
                 alarm.acked_at, alarm.acked_by = ack
                 alarm.updated_at = max(alarm.updated_at, ack[0])
             return self._bumped(alarm)
+
+    def _latches(self, alarm: Alarm) -> bool:
+        rule = self._rule(alarm.entity_id, alarm.metric)
+        return rule is not None and rule.latch
 
     def reshelve(
         self, key: str, user: str, now: float, *, until: float, note: str = ""

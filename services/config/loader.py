@@ -59,6 +59,8 @@ from services.limits import (
 from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
+RESERVED_FEED_NAME = "sharing"
+"""The pseudo-feed of shared operator actions (``services.sharing.protocol.SHARING_FEED``)."""
 MAX_STALE_AFTER_S = 366 * 86400.0
 MAX_POLL_INTERVAL_S = 7 * 86400.0
 MAX_TIMEOUT_S = 3600.0
@@ -325,12 +327,29 @@ def _read_sharing(reader: _Reader | None, brokers: Sequence[BrokerConfig]) -> Sh
         problem = "must not contain MQTT wildcards (+ or #)"
     if problem or not prefix:
         raise reader.fail("prefix" if "prefix" in reader.table else "site", problem or "is empty")
+    accounts = _sharing_accounts(reader)
     broker = reader.text("broker", "")
     if broker and broker not in [b.name for b in brokers]:
         names = ", ".join(b.name for b in brokers) or "none configured"
         raise reader.fail("broker", f"names no configured broker ({names})")
     reader.reject_unknown()
-    return SharingConfig(enabled=enabled, prefix=prefix, broker=broker)
+    return SharingConfig(enabled=enabled, prefix=prefix, broker=broker, accounts=accounts)
+
+
+ROLE_NAMES = ("viewer", "operator", "supervisor", "admin")
+"""The roles of ``services.auth.roles.Role``, least first (config reads no auth code)."""
+
+
+def _sharing_accounts(reader: _Reader) -> dict[str, str] | None:
+    """``[sharing] accounts = { "<broker user>" = "<highest role>", ... }``."""
+    table = reader.sub_table("accounts")
+    if table is None:
+        return None
+    accounts: dict[str, str] = {}
+    for account in list(table.table):
+        accounts[account] = table.choice(account, ROLE_NAMES, "operator")
+    table.reject_unknown()
+    return accounts
 
 
 def _read_monitoring(reader: _Reader | None) -> MonitoringConfig:
@@ -436,6 +455,10 @@ def _read_broker(reader: _Reader, default_name: str) -> BrokerConfig:
 def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
     kind = reader.choice("kind", FEED_KINDS, "http" if "url" in reader.table else "mqtt")
     name = reader.text("name")
+    if name == RESERVED_FEED_NAME:
+        raise reader.fail(
+            "name", f"{name!r} is the feed shared operator actions arrive on; choose another"
+        )
     format_name = reader.choice("format", FORMATS, "json")
     domain = reader.choice("domain", DOMAINS, "other")
     mapping_table = reader.sub_table("mapping")

@@ -342,6 +342,9 @@ class SharingConfig:
     """The topic prefix: ``cityops/<site>`` unless given."""
     broker: str = ""
     """The broker to share through ("": the first one)."""
+    accounts: Mapping[str, str] | None = None
+    """``accounts``: the highest role each broker account may act with; accounts not
+    named may act as operators at most. None: believe the role an action claims."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol
 
 from services.alarms.store import AlarmStore
 from services.auth.roles import Principal
@@ -23,7 +23,7 @@ from services.incidents.book import IncidentBook, IncidentChange, IncidentError,
 from services.incidents.payload import apply_incident_payload, incident_payload
 from services.limits import RECENT_INCIDENT_S
 from services.model import ActionResult, Incident, IncidentStatus, OperatorAction
-from services.store.cache import CacheError, OfflineCache
+from services.store.cache import CacheError, OfflineCache, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,17 @@ COMMANDS = (OPEN, UPDATE, LINK, NOTE)
 
 Publish = Callable[[Sequence[Incident], ActionResult | None], None]
 """Puts changed incidents (and a command's result) in the worker's delta."""
-Share = Callable[[Sequence[dict[str, Any]]], None]
+
+
+class IncidentSharing(Protocol):
+    """What the sharing desk offers incident changes: outbox rows made before the commit
+    (stored in the same transaction), sent after it."""
+
+    def incident_rows(self, payloads: Sequence[Mapping[str, Any]]) -> list[OutboxMessage]: ...
+
+    def send(self, rows: Sequence[OutboxMessage], alarm_ids: Iterable[str]) -> None: ...
+
+
 """Hands committed incident changes, as payloads, to the sharing desk."""
 
 
@@ -101,7 +111,7 @@ class IncidentDesk:
         self._alarms = alarms
         self._cache = cache
         self._publish = publish
-        self.share: Share | None = None
+        self.sharing: IncidentSharing | None = None
         """Called (on the worker) with the payloads of committed local changes; the sharing
         desk sets it to publish them (see :func:`services.incidents.payload.incident_payload`)."""
 
@@ -130,8 +140,11 @@ class IncidentDesk:
             self._finish(command, [], ActionResult(command.action, who.user, error=str(error)))
             return
         change_id = new_id()  # the same id in the audit trail and in the shared payload
+        rows: list[OutboxMessage] = []
+        if self.sharing is not None:
+            rows = self.sharing.incident_rows([incident_payload(change, who, now, change_id)])
         try:
-            self._store(change, who, now, change_id=change_id)
+            self._store(change, who, now, change_id=change_id, outbox=rows)
         except Exception as error:
             log.exception("%s by %s could not be stored", command.action, who.user)
             self._finish(command, [], ActionResult(command.action, who.user, error=str(error)))
@@ -139,11 +152,8 @@ class IncidentDesk:
         self.book.put(change.incident)
         result = ActionResult(command.action, who.user, changed=(change.incident.id,))
         self._finish(command, [change.incident], result)
-        if self.share is not None:
-            try:
-                self.share([incident_payload(change, who, now, change_id)])
-            except Exception:
-                log.exception("incident change %s not handed to sharing", change.incident.id)
+        if self.sharing is not None and rows:
+            self.sharing.send(rows, ())
 
     def receive(self, payloads: Sequence[Mapping[str, Any]]) -> list[tuple[int, str]]:
         """Merge incident changes received from other workstations (see
@@ -231,7 +241,13 @@ class IncidentDesk:
         return found
 
     def _store(
-        self, change: IncidentChange, who: Principal, now: float, *, change_id: str = ""
+        self,
+        change: IncidentChange,
+        who: Principal,
+        now: float,
+        *,
+        change_id: str = "",
+        outbox: Sequence[OutboxMessage] = (),
     ) -> None:
         """The incident, its note and its audit entries, in one durable transaction."""
         if self._cache is None:
@@ -244,7 +260,9 @@ class IncidentDesk:
             for n, (kind, text) in enumerate(change.entries)
         ]
         self._cache.record_actions(
-            [(action, None) for action in actions], incidents=[(change.incident, change.note)]
+            [(action, None) for action in actions],
+            outbox,
+            incidents=[(change.incident, change.note)],
         )
 
     def _finish(

@@ -140,7 +140,7 @@ class IngestPipeline:
                 ),
             )
         )
-        self.incident_desk.share = self.sharing.share_incidents
+        self.incident_desk.sharing = self.sharing
         self.sharing.resume()
         return self.sharing
 

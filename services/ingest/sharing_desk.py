@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.alarms.store import AlarmStore
+from services.auth.roles import Role
 from services.incidents.payload import PAYLOAD_KIND as INCIDENT_KIND
 from services.model import Alarm, OperatorAction
 from services.sharing.merge import SharingBook, check_allowed, shelve_problem
@@ -53,6 +54,24 @@ class SharingIdentity:
     prefix: str
     account: str
     workstation: str
+    account_roles: Mapping[str, str] | None = None
+    """``[sharing] accounts``: the highest role each broker account may act with (None:
+    the role an action claims is believed)."""
+
+    def role_problem(self, account: str, role: str) -> str:
+        """Why ``account`` may not act as ``role`` ("" when it may)."""
+        if self.account_roles is None:
+            return ""
+        highest = self.account_roles.get(account, Role.OPERATOR.value)
+        try:
+            if Role.parse(role).rank <= Role.parse(highest).rank:
+                return ""
+        except ValueError as error:
+            return str(error)
+        return (
+            f"broker account {account!r} may act as {highest} at most ([sharing] accounts),"
+            f" not as {role}; ignored"
+        )
 
 
 @dataclass(slots=True)
@@ -100,11 +119,23 @@ class SharingDesk:
         except CacheError as error:
             log.warning("sharing: the outbox or the actions could not be read: %s", error)
             return
-        if waiting:
-            log.info("sharing: %d actions taken offline are sent now", len(waiting))
-            self._publish(
-                [(key, topic, payload.encode(), False) for key, topic, payload in waiting]
-            )
+        if not waiting:
+            return
+        log.info("sharing: %d actions taken offline are sent now", len(waiting))
+        touched: list[str] = []
+        for _key, _topic, payload in waiting:
+            try:
+                body = json.loads(payload)
+                if body.get("kind") == INCIDENT_KIND:
+                    continue
+                action = parse_action(body)
+            except (ValueError, SharingError) as error:
+                log.warning("sharing: an outbox entry cannot be read back: %s", error)
+                continue
+            self._remember(action.id)
+            self.book.record_local(action, action.ts)  # so the retained state has it too
+            touched.append(action.alarm)
+        self.send(waiting, touched)
 
     def outgoing(
         self,
@@ -152,9 +183,9 @@ class SharingDesk:
             changed.update((alarm.id, alarm) for alarm in self.book.record_local(action, now))
         return list(changed.values())
 
-    def share_incidents(self, payloads: Sequence[Mapping[str, Any]]) -> None:
-        """Publish committed incident changes (from the incident desk) under this
-        workstation's topic, kept in the outbox until the broker has them."""
+    def incident_rows(self, payloads: Sequence[Mapping[str, Any]]) -> list[OutboxMessage]:
+        """Outbox rows for incident changes (from the incident desk, which stores them with
+        the change and then hands them to :meth:`send`), under this workstation's topic."""
         topic = action_topic(self.identity.prefix, self.identity.account, self.identity.workstation)
         rows: list[OutboxMessage] = []
         for payload in payloads:
@@ -166,12 +197,7 @@ class SharingDesk:
             key = str(body.get("id") or new_action_id())
             self._remember(key)
             rows.append((key, topic, json.dumps(body, ensure_ascii=False, separators=(",", ":"))))
-        if self._cache is not None:
-            try:
-                self._cache.record_actions([], rows)
-            except CacheError as error:  # still sent now; only a restart before that loses it
-                log.warning("sharing: incident changes not kept in the outbox: %s", error)
-        self.send(rows, ())
+        return rows
 
     def outbox_rows(self, actions: Iterable[SharedAction]) -> list[OutboxMessage]:
         topic = action_topic(self.identity.prefix, self.identity.account, self.identity.workstation)
@@ -220,11 +246,19 @@ class SharingDesk:
                 else:
                     body = load_action_body(topic, payload, self.identity.prefix)
                     if body.get("kind") == INCIDENT_KIND:
+                        problem = self.identity.role_problem(
+                            str(body.get("account")), str(body.get("role", "operator"))
+                        )
+                        if problem:
+                            raise SharingError(problem)
                         result.incidents.append((index, body))
                         continue
                     parts = [parse_action(body)]
                 for action in parts:
                     check_allowed(action)
+                    problem = self.identity.role_problem(action.account, action.role)
+                    if problem:
+                        raise SharingError(problem)
                     problem = shelve_problem(action, self._alarms.get(action.alarm))
                     if problem:
                         raise SharingError(problem)

@@ -179,7 +179,9 @@ class SharingBook:
 
     def merge_state(self, received: SharedState, now: float) -> MergeOutcome:
         """Apply a retained state; ``republish`` names the alarm when the state held here
-        (for the same or a newer occurrence) has something the received one lacks."""
+        (for the same or a newer occurrence) has an action the received one lacks (not
+        merely another one: with clocks apart, two workstations may count different
+        acknowledgements for a while, and answering each other would loop)."""
         changed = self.merge(received.actions(), now)
         republish: set[str] = set()
         alarm = self._store.get(received.alarm)
@@ -188,7 +190,7 @@ class SharingBook:
             alarm is not None
             and held is not None
             and alarm.raised_at >= received.occurrence - OCCURRENCE_MATCH_S
-            and _ids(held.state) != _ids(received)
+            and not _ids(held.state) <= _ids(received)
         ):
             republish.add(received.alarm)
         return MergeOutcome(changed, republish)
@@ -229,7 +231,15 @@ class SharingBook:
                 MAX_PENDING_SHARED_ACTIONS
             ):
                 break
-            del self._pending[key]
+            _since, dropped = self._pending.pop(key)
+            log.warning(
+                "shared %s by %s (%s) on %s dropped: no occurrence raised at %s here",
+                dropped.kind,
+                dropped.user,
+                dropped.workstation,
+                dropped.alarm,
+                dropped.occurrence,
+            )
 
     def _merge_one(self, action: SharedAction, now: float) -> list[Alarm]:
         alarm = self._store.get(action.alarm)
@@ -271,10 +281,14 @@ class SharingBook:
 
     def _service(self, alarm: Alarm, held: _Held, _now: float) -> list[Alarm | None]:
         """Take out of service or return to service as the newest such action says, unless
-        this store holds a newer change (from before a restart)."""
+        this store holds a newer change (from before a restart). Out of service wins over
+        shelving whatever their times, so a shelve and an out-of-service taken at once end
+        the same everywhere."""
         service = held.state.service
-        if service is None or service.ts < alarm.shelve_changed_at:
+        if service is None:
             return []
+        if alarm.state is not AlarmState.SHELVED and service.ts < alarm.shelve_changed_at:
+            return []  # a newer change held here (e.g. from before a restart)
         store = self._store
         if service.kind == "out_of_service":
             if alarm.state is AlarmState.OUT_OF_SERVICE:
@@ -319,12 +333,14 @@ class SharingBook:
         """Acknowledge as the earliest acknowledgement that counts (or withdraw one that no
         longer counts); one stored here that the book has not seen (from before a restart)
         stays if it counts and is earlier."""
-        counted = _counting_ack(held, now)
+        floor = alarm.shelve_changed_at if not alarm.state.is_hidden else -math.inf
+        counted = _counting_ack(held, now, floor)
         held.state.ack = counted
         target = None if counted is None else (counted.ts, counted.user)
         if alarm.acked_at is not None:
             mine = (alarm.acked_at, alarm.acked_by)
-            if _counts(held, now, alarm.acked_at) and (target is None or mine < target):
+            counts = alarm.acked_at > floor and _counts(held, now, alarm.acked_at)
+            if counts and (target is None or mine < target):
                 target = mine
         return [self._store.share_acknowledgement(alarm.id, target)]
 
@@ -360,9 +376,10 @@ def _counts(held: _Held, now: float, ts: float) -> bool:
     return after < ts < before
 
 
-def _counting_ack(held: _Held, now: float) -> SharedAction | None:
-    """The earliest acknowledgement that counts now, or None."""
-    counting = [ack for ack in held.acks.values() if _counts(held, now, ack.ts)]
+def _counting_ack(held: _Held, now: float, floor: float = -math.inf) -> SharedAction | None:
+    """The earliest acknowledgement that counts now (and is later than ``floor``: the end
+    of the alarm's last suppression, shelving or out-of-service here), or None."""
+    counting = [ack for ack in held.acks.values() if ack.ts > floor and _counts(held, now, ack.ts)]
     return min(counting, key=_ack_order) if counting else None
 
 

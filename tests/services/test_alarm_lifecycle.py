@@ -329,3 +329,17 @@ def test_return_to_service_follows_the_condition(present: bool, after: AlarmStat
         driver.apply(AlarmEvent.RAISE)
     driver.apply(AlarmEvent.RETURN_TO_SERVICE)
     assert driver.state() is after
+
+
+def test_no_data_and_return_to_service_are_suppressed_during_maintenance() -> None:
+    rule = RuleConfig(metric="pm25", high=HIGH, no_data_after=60.0, suppressed_when=MAINTENANCE)
+    driver = Driver(rule)
+    driver.apply(AlarmEvent.SUPPRESS)  # maintenance on
+    driver.reading(HIGH - 10)
+    silent = driver.store.check_silence(driver.ts + 61)  # the station goes quiet
+    assert [alarm.state for alarm in silent] == [AlarmState.SUPPRESSED]
+    driver.apply(AlarmEvent.RAISE)
+    assert driver.state() is AlarmState.SUPPRESSED
+    driver.apply(AlarmEvent.REMOVE_FROM_SERVICE)
+    driver.apply(AlarmEvent.RETURN_TO_SERVICE)  # maintenance still on: suppressed, silent
+    assert driver.state() is AlarmState.SUPPRESSED

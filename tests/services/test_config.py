@@ -99,6 +99,7 @@ def test_demo_config_ships_and_is_valid() -> None:
         (MINIMAL + 'suppressed_when = "maintenance == x"\n', "rules[0].suppressed_when", "e.g."),
         ('[sharing]\nprefix = "a/#"\n', "sharing.prefix", "wildcard"),
         ('[sharing]\nbroker = "nope"\n', "sharing.broker", "no configured broker"),
+        (MINIMAL.replace('name = "air"', 'name = "sharing"'), "feeds[0].name", "choose another"),
     ],
 )
 def test_bad_config_names_file_key_and_problem(
@@ -280,3 +281,22 @@ def test_password_from_the_os_keyring_when_no_environment_variable(tmp_path: Pat
         assert config.broker.password() == "from-keyring"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_the_reserved_feed_name_is_the_sharing_feed() -> None:
+    from services.config.loader import RESERVED_FEED_NAME
+    from services.sharing.protocol import SHARING_FEED
+
+    assert RESERVED_FEED_NAME == SHARING_FEED
+
+
+def test_sharing_accounts_name_roles_the_auth_code_knows(tmp_path: Path) -> None:
+    from services.auth.roles import Role
+    from services.config.loader import ROLE_NAMES
+
+    assert tuple(role.value for role in Role) == ROLE_NAMES
+    path = write(tmp_path, '[sharing]\n[sharing.accounts]\n"acct-sup" = "supervisor"\n')
+    assert load_config(path).sharing.accounts == {"acct-sup": "supervisor"}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, '[sharing.accounts]\n"acct-x" = "boss"\n'))
+    assert caught.value.key == "sharing.accounts.acct-x"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,11 @@ def test_an_action_not_sent_before_a_restart_is_sent_on_attach(
 
     again = Workstation(cache_dir, clock)
     try:
-        assert again.published == [(sent[0], sent[1], sent[2], False)]
+        assert again.published[0] == (sent[0], sent[1], sent[2], False)
+        # ... and the retained state carries it, so a late starter catches up with it
+        (state,) = again.published[1:]
+        assert state[1] == state_topic(PREFIX, KEY) and state[3]
+        assert sent[0] in {a.id for a in decode_state(state[1], state[2], PREFIX).actions()}
         assert again.cache.outbox() == [(sent[0], sent[1], sent[2].decode())]
         assert again.alarm().comments == 1
         again.pipeline.process_batch([OutboxSent((sent[0],))])
@@ -427,3 +432,20 @@ def test_an_incident_opened_on_one_workstation_reaches_another_once(tmp_path: Pa
     finally:
         a.close()
         b.close()
+
+
+def test_sharing_accounts_cap_the_role_an_account_may_claim(tmp_path: Path) -> None:
+    clock = Clock(T0 + 60)
+    capped = SharingIdentity(PREFIX, "acct-a", "ws-a", {"acct-sup": "supervisor"})
+    station = Workstation(tmp_path / "a", clock, identity=capped)
+    try:
+        claim = theirs("out_of_service", "o1", T0 + 10, role="supervisor", note="mine now")
+        station.receive(their_topic(), encode_action(claim).encode())  # acct-b: operator at most
+        assert station.alarm().state is AlarmState.UNACKNOWLEDGED
+        letters = station.pipeline.take_delta().dead_letters[SHARING_FEED]
+        assert "may act as operator at most" in letters[-1].reason
+        allowed = replace(claim, id="o2", account="acct-sup", workstation="ws-sup")
+        station.receive(their_topic("acct-sup", "ws-sup"), encode_action(allowed).encode())
+        assert station.alarm().state is AlarmState.OUT_OF_SERVICE
+    finally:
+        station.close()

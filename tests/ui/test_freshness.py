@@ -25,6 +25,10 @@ def test_live_only_with_data_and_every_broker_and_feed_connected() -> None:
     tracker.feeds([FeedHealth("air", FeedState.CONNECTED)])
     tracker.received()
     assert tracker.verdict().live and tracker.verdict().banner() is None
+    # The link that shares operator actions going down is not the city's data going down.
+    tracker.brokers({"sharing": FeedState.DOWN})
+    tracker.feeds([FeedHealth("sharing", FeedState.DOWN)])
+    assert tracker.verdict().live
 
 
 def test_a_down_broker_is_named_with_its_time_and_its_feeds_counted() -> None:

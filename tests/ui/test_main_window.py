@@ -388,3 +388,10 @@ def test_out_of_service_is_for_supervisors_and_comes_back(
     win.apply_delta(pipeline.take_delta())
     assert model.alarm_at(model.row_of(key)).state is AlarmState.UNACKNOWLEDGED
     assert win.statusBar().currentMessage() == "1 alarm(s) back in service"
+    view.select_alarm(key)
+    win.return_to_service([key])  # someone did it meanwhile: said, not silently nothing
+    win.apply_delta(pipeline.take_delta())
+    assert win.statusBar().currentMessage() == (
+        "0 alarm(s) back in service; 1 left as they were (changed meanwhile, or not in a state"
+        " for it)"
+    )
