@@ -59,9 +59,10 @@ class Workstation:
         *,
         raise_alarm: bool = True,
         identity: SharingIdentity = ME,
+        config: AppConfig = CONFIG,
     ) -> None:
         self.cache = OfflineCache(folder)
-        self.pipeline = IngestPipeline(CONFIG, self.cache, clock=clock, flush_interval=0.0)
+        self.pipeline = IngestPipeline(config, self.cache, clock=clock, flush_interval=0.0)
         self.pipeline.restore_from_cache()
         self.published: list[Message] = []
         self.desk = self.pipeline.attach_sharing(identity, self.record)
