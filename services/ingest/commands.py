@@ -29,8 +29,26 @@ PERMISSION_FOR: dict[str, Permission] = {
 """The permission each command kind needs."""
 
 
-class PendingAction:
-    """An operator command handed to the ingest worker; its result arrives in a delta too."""
+class AwaitedCommand:
+    """A command handed to the ingest worker whose caller may wait for its result (which
+    arrives in a delta too)."""
+
+    def __init__(self) -> None:
+        self.result: ActionResult | None = None
+        self._done = threading.Event()
+
+    def finish(self, result: ActionResult) -> None:
+        self.result = result
+        self._done.set()
+
+    def wait(self, timeout: float | None = None) -> ActionResult | None:
+        """The result once the worker has handled (and stored) it; None on time-out."""
+        self._done.wait(timeout)
+        return self.result
+
+
+class PendingAction(AwaitedCommand):
+    """An operator command on alarms handed to the ingest worker."""
 
     def __init__(
         self,
@@ -42,6 +60,7 @@ class PendingAction:
         *,
         assignee: str = "",
     ) -> None:
+        super().__init__()
         if action not in PERMISSION_FOR:
             raise ValueError(f"unknown operator command {action!r}")
         self.action = action
@@ -52,17 +71,6 @@ class PendingAction:
         """For ``shelve``: seconds, or None for until each alarm clears."""
         self.assignee = assignee
         """For ``assign``: who ("": nobody)."""
-        self.result: ActionResult | None = None
-        self._done = threading.Event()
-
-    def finish(self, result: ActionResult) -> None:
-        self.result = result
-        self._done.set()
-
-    def wait(self, timeout: float | None = None) -> ActionResult | None:
-        """The result once the worker has handled (and stored) the action; None on time-out."""
-        self._done.wait(timeout)
-        return self.result
 
 
 def refusal(command: PendingAction, alarms: Sequence[Alarm], config: AppConfig) -> str:

@@ -13,7 +13,6 @@ version and the delta carry it (``Delta.incidents``) with an :class:`ActionResul
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -21,6 +20,7 @@ from services.alarms.store import AlarmStore
 from services.auth.roles import Principal
 from services.incidents.book import IncidentBook, IncidentChange, IncidentError, new_id
 from services.incidents.payload import apply_incident_payload, incident_payload
+from services.ingest.commands import AwaitedCommand
 from services.limits import RECENT_INCIDENT_S
 from services.model import ActionResult, Incident, IncidentStatus, OperatorAction
 from services.store.cache import CacheError, OfflineCache, OutboxMessage
@@ -50,7 +50,7 @@ class IncidentSharing(Protocol):
 """Hands committed incident changes, as payloads, to the sharing desk."""
 
 
-class IncidentCommand:
+class IncidentCommand(AwaitedCommand):
     """An incident command handed to the ingest worker; its result arrives in a delta too."""
 
     def __init__(
@@ -67,6 +67,7 @@ class IncidentCommand:
         entity_ids: Sequence[str] = (),
         text: str = "",
     ) -> None:
+        super().__init__()
         if action not in COMMANDS:
             raise ValueError(f"unknown incident command {action!r}")
         self.action = action
@@ -80,17 +81,6 @@ class IncidentCommand:
         self.entity_ids = tuple(entity_ids)
         self.text = text
         """The first note (open) or the note (note)."""
-        self.result: ActionResult | None = None
-        self._done = threading.Event()
-
-    def finish(self, result: ActionResult) -> None:
-        self.result = result
-        self._done.set()
-
-    def wait(self, timeout: float | None = None) -> ActionResult | None:
-        """The result once the worker has handled (and stored) it; None on time-out."""
-        self._done.wait(timeout)
-        return self.result
 
 
 UPDATE_FIELDS = frozenset({"title", "priority", "status", "owner"})

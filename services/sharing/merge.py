@@ -392,6 +392,15 @@ def _ids(state: SharedState) -> set[str]:
     return {action.id for action in state.actions()}
 
 
+def _newer(holder: object, slot: str, action: SharedAction) -> bool:
+    """Put ``action`` in ``holder.slot`` if it is newer than what is there; whether it was."""
+    held: SharedAction | None = getattr(holder, slot)
+    if held is not None and held.key() >= action.key():
+        return False
+    setattr(holder, slot, action)
+    return True
+
+
 def _take(held: _Held, action: SharedAction) -> bool:
     """Add ``action`` to what ``held`` knows; whether that changed anything."""
     state = held.state
@@ -405,32 +414,13 @@ def _take(held: _Held, action: SharedAction) -> bool:
             return latest.id != action.id
         return True
     if action.kind in ("shelve", "unshelve"):
-        taken = False
-        if action.kind == "unshelve" and (
-            held.unshelved is None or held.unshelved.key() < action.key()
-        ):
-            held.unshelved = action
-            taken = True
-        if state.shelving is None or state.shelving.key() < action.key():
-            state.shelving = action
-            taken = True
-        return taken
+        ended = action.kind == "unshelve" and _newer(held, "unshelved", action)
+        return _newer(state, "shelving", action) | ended
     if action.kind == "assign":
-        if state.assignment is not None and state.assignment.key() >= action.key():
-            return False
-        state.assignment = action
-        return True
+        return _newer(state, "assignment", action)
     if action.kind in ("out_of_service", "in_service"):
-        taken = False
-        if action.kind == "in_service" and (
-            held.returned is None or held.returned.key() < action.key()
-        ):
-            held.returned = action
-            taken = True
-        if state.service is None or state.service.key() < action.key():
-            state.service = action
-            taken = True
-        return taken
+        ended = action.kind == "in_service" and _newer(held, "returned", action)
+        return _newer(state, "service", action) | ended
     if action.kind != "comment" or any(comment.id == action.id for comment in state.comments):
         return False
     state.comments.append(action)
