@@ -121,6 +121,9 @@ class AlarmStore:
         self._suppression = SuppressionWatch(self._rules)
         self._revision = 0
         self._unpublished: dict[str, Alarm] = {}
+        self.keep_history = False
+        """Whether :meth:`take_history` collects every version (the ingest worker drains it)."""
+        self._history: list[Alarm] = []
         self._lock = threading.Lock()
 
     def restore(
@@ -155,7 +158,17 @@ class AlarmStore:
         alarm.revision = self._revision
         copy = replace(alarm)
         self._unpublished[alarm.id] = copy
+        if self.keep_history:
+            self._history.append(copy)
         return copy
+
+    def take_history(self) -> list[Alarm]:
+        """Every version of every alarm changed since the last call, in order (with
+        ``keep_history``: the alarm journal records each transition, also those that
+        happened within one batch)."""
+        with self._lock:
+            history, self._history = self._history, []
+        return history
 
     def take_unpublished(self) -> list[Alarm]:
         """Copies of the alarms changed since the last call (the caller publishes those it

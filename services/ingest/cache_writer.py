@@ -92,10 +92,12 @@ class CacheWriter:
         *,
         feeds: Mapping[str, float] | None = None,
         acks: Iterable[Callable[[], None]] = (),
+        events: Iterable[Alarm] | None = None,
     ) -> None:
         """Queue changes for the next write (the newest version of each thing wins);
         ``feeds`` maps feed names to their last message time; ``acks`` run once the write
-        that holds these changes has committed."""
+        that holds these changes has committed; ``events`` are the alarm versions to append
+        to the alarm history (default: ``alarms``)."""
         if self.cache is None:
             _run_acks(acks)
             return
@@ -111,8 +113,9 @@ class CacheWriter:
         self._readings.extend(readings)
         if entities:
             self._entities.update(entities)
+        alarms = list(alarms)
+        self._events.extend(alarms if events is None else events)
         for alarm in alarms:
-            self._events.append(alarm)
             held = self._alarms.get(alarm.id)
             if held is None or alarm.revision >= held.revision:
                 self._alarms[alarm.id] = alarm

@@ -100,6 +100,7 @@ class IngestPipeline:
         self.max_batch = max_batch
         self.hub = StateHub()
         self.alarms = AlarmStore(config.rules, config.geofences)
+        self.alarms.keep_history = True
         self.statistics = AlarmStatistics(config.chattering_raises, config.chattering_window)
         self._last_kpis = 0.0
         self._inbox: queue.SimpleQueue[InboxItem | object] = queue.SimpleQueue()
@@ -559,6 +560,7 @@ class IngestPipeline:
                 )
         except Exception as error:
             self.alarms.rollback(previous)
+            self.alarms.take_history()  # never stored: not history
             log.exception("%s by %s could not be stored", command.action, who.user)
             result = ActionResult(command.action, who.user, error=str(error))
         else:
@@ -572,7 +574,7 @@ class IngestPipeline:
                 changed=tuple(alarm.id for alarm in changed),
                 skipped=tuple(key for key in ids if key not in done),
             )
-            self.writer.add(alarms=changed)
+            self.writer.add(alarms=changed, events=self.alarms.take_history())
             self._refresh_entity_severities(alarm.entity_id for alarm in changed)
             if self.sharing is not None and outbox:
                 self.sharing.send(outbox, done)
@@ -670,11 +672,18 @@ class IngestPipeline:
 
         entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
         self.messages_processed += messages
+        history = self.alarms.take_history()
         self.writer.add(
-            readings, entity_copies, changed_alarms, areas, feeds=last_messages, acks=acks
+            readings,
+            entity_copies,
+            changed_alarms,
+            areas,
+            feeds=last_messages,
+            acks=acks,
+            events=history,
         )
-        if changed_alarms:
-            self.statistics.record(changed_alarms, self.clock())
+        if history:  # every version, so a raise cleared in the same batch still counts
+            self.statistics.record(history, self.clock())
         self.alarms.take_unpublished()  # published above
         with self._delta_lock:
             delta = self._delta
@@ -819,7 +828,7 @@ class IngestPipeline:
 
     def _record_alarm_changes(self, alarms: Sequence[Alarm]) -> None:
         """Alarms that changed outside a batch: to the cache, the map colours and the UI."""
-        self.writer.add(alarms=alarms)
+        self.writer.add(alarms=alarms, events=self.alarms.take_history())
         for alarm in alarms:
             if not alarm.condition_present and self._areas.pop(alarm.id, None) is not None:
                 self.writer.add(areas={alarm.id: None})

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from services.alarms.store import AlarmStore
 from services.config import AppConfig, FeedConfig, RuleConfig
 from services.decoders.base import ExternalAlarm
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
 from services.model import AlarmState, Condition, Reading, Severity, alarm_id
+from services.store.cache import OfflineCache
 
 RULE = RuleConfig(metric="pm25", high=75, high_high=150, deadband=5)
 HIGH = alarm_id("s1", "pm25", Condition.HIGH)
@@ -153,3 +156,27 @@ def test_a_silent_feed_raises_a_no_data_alarm_and_its_next_message_clears_it() -
     pipe.housekeeping(force=True)
     alarm = pipe.alarms.get(key)
     assert alarm is not None and alarm.state is AlarmState.RTN_UNACKNOWLEDGED
+
+
+def test_a_raise_and_a_clear_in_one_batch_are_both_in_the_history(tmp_path: Path) -> None:
+    config = AppConfig(
+        source="test",
+        feeds=(FeedConfig(name="air", topic="a/#", domain="environment"),),
+        rules=(RuleConfig(metric="pm25", high=75),),
+    )
+    with OfflineCache(tmp_path) as cache:
+        pipe = IngestPipeline(config, cache, flush_interval=0.0)
+        batch = [
+            RawMessage("air", "a/aq-1", f'{{"id": "aq-1", "pm25": {v}, "ts": {ts}}}'.encode(), ts)
+            for v, ts in ((90, 1_800_000_001), (10, 1_800_000_002))
+        ]
+        pipe.process_batch(batch)  # raised and back within one batch
+        pipe.flush_cache(force=True)
+        events = cache.query_alarm_events()
+        assert [(previous, state) for _ts, _key, previous, state, _v, _s in events] == [
+            ("", "unacknowledged"),
+            ("unacknowledged", "rtn_unacknowledged"),
+        ]
+        pipe.housekeeping(force=True)
+        kpis = pipe.take_delta().alarm_kpis
+        assert kpis is not None and kpis.raises_24h == 1  # the raise counts, though cleared
