@@ -38,11 +38,13 @@ from services.store.schema import (
     ALARM_COLUMNS,
     MIGRATIONS,
     READING_COLUMNS,
+    SAMPLE_COLUMNS,
     SCHEMA_VERSION,
     UPSERT_ALARM,
     UPSERT_ENTITY,
     UPSERT_FEED,
     UPSERT_LATEST,
+    UPSERT_SERIES,
     alarm_from_row,
     alarm_params,
     area_from_row,
@@ -139,6 +141,8 @@ class OfflineCache:
         self.path: Path = Path(directory) / FILE_NAME
         self.retention_days = retention_days
         self._lock = threading.Lock()
+        self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
+        """Series ids (entity, metric, feed) → (id, unit) known to be stored."""
         self._conn: sqlite3.Connection | None = None
         self._check_location(Path(directory))
         marker = self.damage_marker
@@ -357,12 +361,14 @@ class OfflineCache:
             if held is None or reading.ts >= held.ts:
                 newest[key] = reading
 
+        new_series: dict[tuple[str, str, str], tuple[int, str]] = {}
+
         def work(conn: sqlite3.Connection) -> None:
+            new_series.clear()  # a retried transaction starts again
             if readings:
+                samples = [(self._series_id(conn, r, new_series), r.ts, r.value) for r in readings]
                 conn.executemany(
-                    "INSERT OR IGNORE INTO readings (ts, entity_id, metric, value, unit, feed)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    ((r.ts, r.entity_id, r.metric, r.value, r.unit, r.feed) for r in readings),
+                    "INSERT OR IGNORE INTO samples (series, ts, value) VALUES (?, ?, ?)", samples
                 )
                 conn.executemany(
                     UPSERT_LATEST,
@@ -405,6 +411,27 @@ class OfflineCache:
                 )
 
         self._run("writing a batch", work, write=True, durable=durable)
+        with self._lock:
+            self._series.update(new_series)  # only once committed
+
+    def _series_id(
+        self,
+        conn: sqlite3.Connection,
+        reading: Reading,
+        new: dict[tuple[str, str, str], tuple[int, str]],
+    ) -> int:
+        """The id of the reading's series (entity, metric, feed), made or given its new unit
+        in this transaction when needed (``new`` collects those, kept once committed)."""
+        key = (reading.entity_id, reading.metric, reading.feed)
+        held = new.get(key) or self._series.get(key)
+        if held is not None and held[1] == reading.unit:
+            return held[0]
+        conn.execute(UPSERT_SERIES, (*key, reading.unit))
+        row = conn.execute(
+            "SELECT id FROM series WHERE entity_id = ? AND metric = ? AND feed = ?", key
+        ).fetchone()
+        new[key] = (int(row[0]), reading.unit)
+        return new[key][0]
 
     def record_actions(
         self,
@@ -498,13 +525,16 @@ class OfflineCache:
         cutoff = now - self.retention_days * SECONDS_PER_DAY
 
         def work(conn: sqlite3.Connection) -> int:
-            deleted = 0
-            for table in ("readings", "alarm_events"):
-                deleted += conn.execute(
-                    f"DELETE FROM {table} WHERE rowid IN"
-                    f" (SELECT rowid FROM {table} WHERE ts < ? LIMIT ?)",
-                    (cutoff, chunk),
-                ).rowcount
+            deleted = conn.execute(
+                "DELETE FROM samples WHERE (series, ts) IN"
+                " (SELECT series, ts FROM samples WHERE ts < ? LIMIT ?)",
+                (cutoff, chunk),
+            ).rowcount
+            deleted += conn.execute(
+                "DELETE FROM alarm_events WHERE rowid IN"
+                " (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)",
+                (cutoff, chunk),
+            ).rowcount
             return deleted
 
         return self._run("pruning", work, write=True)
@@ -693,7 +723,7 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> float:
             row = conn.execute(
-                "SELECT ts FROM readings WHERE ts >= ? ORDER BY ts DESC LIMIT 1 OFFSET ?",
+                "SELECT ts FROM samples WHERE ts >= ? ORDER BY ts DESC LIMIT 1 OFFSET ?",
                 (start, limit),
             ).fetchone()
             return start if row is None else max(start, float(row[0]))
@@ -711,28 +741,31 @@ class OfflineCache:
     ) -> Iterator[list[Reading]]:
         """Like :meth:`query_readings`, in batches, without holding every row in memory.
 
-        Each batch is its own short query (keyset paging on ts and row id), so the writer
-        thread is never blocked for the whole export.
+        Each batch is its own short query (keyset paging on time and series), so the writer
+        thread is never blocked for the whole export. (Without an index on time alone, each
+        page scans the window: fine for exports and restarts, not for interactive history,
+        which goes by series.)
         """
         if batch_size <= 0:
             raise ValueError(f"batch_size must be positive, not {batch_size}")
-        terms, params = _window("ts", since, until)
+        terms, params = _window("samples.ts", since, until)
         if entity_id is not None:
-            terms.append("entity_id = ?")
+            terms.append("series.entity_id = ?")
             params.append(entity_id)
         if metric is not None:
-            terms.append("metric = ?")
+            terms.append("series.metric = ?")
             params.append(metric)
         after: tuple[float, int] | None = None
         while True:
             page_terms = list(terms)
             page_params = list(params)
             if after is not None:
-                page_terms.append("ts >= ? AND (ts, rowid) > (?, ?)")
+                page_terms.append("samples.ts >= ? AND (samples.ts, samples.series) > (?, ?)")
                 page_params.extend((after[0], *after))
             sql = (
-                f"SELECT {READING_COLUMNS}, rowid FROM readings{_where(page_terms)}"
-                " ORDER BY ts, rowid LIMIT ?"
+                f"SELECT {SAMPLE_COLUMNS}, samples.series FROM samples"
+                f" JOIN series ON series.id = samples.series{_where(page_terms)}"
+                " ORDER BY samples.ts, samples.series LIMIT ?"
             )
             page_params.append(batch_size)
 
@@ -769,6 +802,8 @@ class OfflineCache:
         """Number of rows in one of the cache's tables (for status displays and tests)."""
         if table not in {"readings", "latest", "entities", "alarms", "alarm_events", "actions"}:
             raise ValueError(f"unknown cache table {table!r}")
+        if table == "readings":
+            table = "samples"  # raw readings live in samples (with their series)
 
         def work(conn: sqlite3.Connection) -> int:
             return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])

@@ -101,6 +101,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX alarm_events_alarm ON alarm_events (alarm_id, ts)",
         "CREATE INDEX actions_alarm ON actions (alarm_id, ts)",
     ),
+    (
+        # Compact raw history: one row per series (entity, metric, feed) and, per reading,
+        # only (series, time, value), clustered by series and time (about 27 bytes a
+        # reading on disk where the old table took about 100).
+        "CREATE TABLE series (id INTEGER PRIMARY KEY, entity_id TEXT NOT NULL,"
+        " metric TEXT NOT NULL, feed TEXT NOT NULL DEFAULT '', unit TEXT NOT NULL DEFAULT '',"
+        " UNIQUE (entity_id, metric, feed))",
+        "CREATE TABLE samples (series INTEGER NOT NULL, ts REAL NOT NULL, value REAL,"
+        " PRIMARY KEY (series, ts)) WITHOUT ROWID",
+        "INSERT INTO series (entity_id, metric, feed, unit)"
+        " SELECT entity_id, metric, feed, max(unit) FROM readings"
+        " GROUP BY entity_id, metric, feed",
+        "INSERT OR IGNORE INTO samples (series, ts, value)"
+        " SELECT series.id, readings.ts, readings.value FROM readings JOIN series"
+        " ON series.entity_id = readings.entity_id AND series.metric = readings.metric"
+        " AND series.feed = readings.feed",
+        "DROP TABLE readings",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -144,6 +162,15 @@ UPSERT_FEED = (
     " WHERE excluded.last_message_at > feeds.last_message_at"
 )
 READING_COLUMNS = "entity_id, metric, value, ts, feed, unit"
+SAMPLE_COLUMNS = (
+    "series.entity_id, series.metric, samples.value, samples.ts, series.feed, series.unit"
+)
+"""A raw reading from ``samples JOIN series``, in :data:`READING_COLUMNS` order."""
+UPSERT_SERIES = (
+    "INSERT INTO series (entity_id, metric, feed, unit) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (entity_id, metric, feed) DO UPDATE SET unit = excluded.unit"
+    " WHERE excluded.unit != series.unit"
+)
 
 
 def sql_float(value: object) -> float:

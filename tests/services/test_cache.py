@@ -328,7 +328,7 @@ def test_large_batch_is_written(cache: OfflineCache) -> None:
     cache.write_batch(readings, [], [])
     assert cache.count("readings") == 50_000
     assert cache.count("latest") == 1000
-    assert raw_count(cache.path, "readings") == 50_000
+    assert raw_count(cache.path, "samples") == 50_000
     latest = {r.entity_id: r for r in cache.load_snapshot().latest}
     assert latest["bus-999"] == readings[-1]
 
@@ -402,7 +402,7 @@ def test_close_is_idempotent_and_closed_cache_refuses_work(cache_dir: Path) -> N
         cache.write_batch([reading()], [], [])
     with pytest.raises(CacheError, match="closed"):
         cache.load_snapshot()
-    assert raw_count(cache_dir / FILE_NAME, "readings") == 1
+    assert raw_count(cache_dir / FILE_NAME, "samples") == 1
 
 
 def test_failed_batch_is_rolled_back(cache: OfflineCache) -> None:
@@ -535,3 +535,36 @@ def test_recent_start_keeps_the_newest_readings_within_a_limit(cache_dir: Path) 
         cache.write_batch([reading("s1", "pm25", float(n), T0 + n) for n in range(100)], [], [])
         assert cache.recent_start(3600, 1000, T0 + 100) == T0 + 100 - 3600
         assert cache.recent_start(3600, 10, T0 + 100) == T0 + 89
+
+
+def test_readings_move_into_the_compact_tables_whole(cache_dir: Path) -> None:
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    path = cache_dir / FILE_NAME
+    raw = sqlite3.connect(path)
+    for statements in MIGRATIONS[:10]:  # the last schema with the wide readings table
+        for statement in statements:
+            raw.execute(statement)
+    rows = [
+        (T0 + 1, "aq-1", "pm25", 12.5, "µg/m³", "air"),
+        (T0 + 2, "aq-1", "pm25", None, "µg/m³", "air"),  # NaN is stored as NULL
+        (T0 + 1, "aq-1", "pm25", 13.0, "µg/m³", "air-backup"),  # another feed: a series
+        (T0 + 3, "中心站", "no2", 40.0, "", "air"),
+    ]
+    raw.executemany(
+        "INSERT INTO readings (ts, entity_id, metric, value, unit, feed) VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    raw.execute("PRAGMA user_version = 10")
+    raw.commit()
+    raw.close()
+    with OfflineCache(cache_dir) as cache:
+        found = sorted(
+            (r.ts, r.entity_id, r.metric, r.value, r.unit, r.feed) for r in cache.query_readings()
+        )
+        cache.write_batch([Reading("aq-1", "pm25", 14.0, T0 + 4, "air", "µg/m³")], [], [])
+        assert cache.count("readings") == 5
+    expected = sorted(rows)
+    assert [row[:3] + row[4:] for row in found] == [row[:3] + row[4:] for row in expected]
+    (missing,) = [row[3] for row in found if row[0] == T0 + 2]
+    assert math.isnan(missing)  # stored as NULL, read back as NaN
+    assert raw_count(path, "series") == 3

@@ -132,7 +132,8 @@ def stored(cache_dir: Path) -> tuple[int, int]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
         row = connection.execute(
-            "SELECT COUNT(*), COUNT(DISTINCT value) FROM readings WHERE metric = 'seq'"
+            "SELECT COUNT(*), COUNT(DISTINCT value) FROM samples"
+            " JOIN series ON series.id = samples.series WHERE series.metric = 'seq'"
         ).fetchone()
     except sqlite3.OperationalError:  # the schema is not there yet
         return 0, 0
