@@ -210,11 +210,11 @@ class IngestPipeline:
         if self.cache is None:
             return
         try:
-            since = self.cache.recent_start(
-                HISTORY_WINDOW_S, RESTORED_HISTORY_READINGS, self.clock()
+            self.hub.restore_series(
+                self.cache.recent_readings(
+                    HISTORY_WINDOW_S, RESTORED_HISTORY_READINGS, self.clock()
+                )
             )
-            for batch in self.cache.iter_readings(since):
-                self.hub.restore_series(batch)
         except CacheError as error:
             log.warning("recent history not restored from the cache: %s", error)
 

@@ -49,6 +49,7 @@ from services.store.schema import (
     alarm_params,
     area_from_row,
     reading_from_row,
+    sql_float,
 )
 
 OutboxMessage: TypeAlias = tuple[str, str, str]
@@ -716,19 +717,32 @@ class OfflineCache:
         """Check the audit trail's hash chain (see :mod:`services.store.audit`)."""
         return verify(self.audit_entries())
 
-    def recent_start(self, window_s: float, limit: int, now: float) -> float:
-        """Where the most recent readings start: ``now - window_s``, or later when more than
-        ``limit`` readings fall in that window (so that at most ``limit`` are read)."""
-        start = now - window_s
+    def recent_readings(self, window_s: float, limit: int, now: float) -> list[Reading]:
+        """The readings of the last ``window_s`` seconds before ``now``, at most about
+        ``limit`` of them shared out between the series (the newest of each), oldest first:
+        for sparklines and trends right after a start. One index seek per series, so it does
+        not scan the whole history."""
 
-        def work(conn: sqlite3.Connection) -> float:
-            row = conn.execute(
-                "SELECT ts FROM samples WHERE ts >= ? ORDER BY ts DESC LIMIT 1 OFFSET ?",
-                (start, limit),
-            ).fetchone()
-            return start if row is None else max(start, float(row[0]))
+        def work(conn: sqlite3.Connection) -> list[Reading]:
+            series = conn.execute("SELECT id, entity_id, metric, feed, unit FROM series").fetchall()
+            if not series:
+                return []
+            each = max(1, limit // len(series))
+            found: list[Reading] = []
+            for key, entity_id, metric, feed, unit in series:
+                rows = conn.execute(
+                    "SELECT ts, value FROM samples WHERE series = ? AND ts >= ? AND ts <= ?"
+                    " ORDER BY ts DESC LIMIT ?",
+                    (key, now - window_s, now, each),
+                ).fetchall()
+                found.extend(
+                    Reading(entity_id, metric, sql_float(value), ts, feed, unit)
+                    for ts, value in rows
+                )
+            found.sort(key=lambda reading: reading.ts)
+            return found
 
-        return self._run("finding recent readings", work, write=False)
+        return self._run("reading recent history", work, write=False)
 
     def iter_readings(
         self,

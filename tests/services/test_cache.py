@@ -530,11 +530,20 @@ def test_an_older_alarm_revision_never_replaces_a_newer_one(cache_dir: Path) -> 
         assert (stored.state, stored.revision) == (AlarmState.ACKNOWLEDGED, 2)
 
 
-def test_recent_start_keeps_the_newest_readings_within_a_limit(cache_dir: Path) -> None:
+def test_recent_readings_are_the_newest_of_each_series_within_a_limit(cache_dir: Path) -> None:
     with OfflineCache(cache_dir) as cache:
-        cache.write_batch([reading("s1", "pm25", float(n), T0 + n) for n in range(100)], [], [])
-        assert cache.recent_start(3600, 1000, T0 + 100) == T0 + 100 - 3600
-        assert cache.recent_start(3600, 10, T0 + 100) == T0 + 89
+        cache.write_batch(
+            [reading(f"s{k}", "pm25", float(n), T0 + n) for n in range(100) for k in (1, 2)],
+            [],
+            [],
+        )
+        few = cache.recent_readings(3600, 20, T0 + 100)  # ten of each: the newest
+        assert sorted({r.ts for r in few}) == [T0 + n for n in range(90, 100)]
+        assert len(few) == 20
+        cache.write_batch([reading("s3", "pm25", 1.0, T0 - 7200)], [], [])  # too old
+        everything = cache.recent_readings(3600, 1000, T0 + 100)
+        assert len(everything) == 200 and {r.entity_id for r in everything} == {"s1", "s2"}
+        assert [r.ts for r in everything] == sorted(r.ts for r in everything)
 
 
 def test_readings_move_into_the_compact_tables_whole(cache_dir: Path) -> None:
