@@ -40,6 +40,7 @@ class CitySession:
         self.config = config
         opened = open_cache(cache_dir, retention_days=config.retention_days)
         self.cache = opened.cache
+        self.cache.tier_days = dict(config.history_days)
         self.cache_recovery = opened.recovery
         self._restored = opened.snapshot
         self.pipeline = IngestPipeline(config, self.cache)

@@ -19,6 +19,7 @@ from services.config.listen import ListenAddress, parse_listen_address
 from services.config.schema import THEMES
 from services.store.export import FORMATS as EXPORT_FORMATS
 from services.store.export import WHATS as EXPORTS
+from services.store.history import RESOLUTIONS
 from services.timeutil import parse_time_argument
 
 SUBCOMMANDS = ("run", "check-config", "export", "sim", "users", "audit")
@@ -99,6 +100,18 @@ def build_parser() -> argparse.ArgumentParser:
         "export", help="print cached alarms, alarm events, readings or actions to stdout"
     )
     export.add_argument("what", choices=EXPORTS)
+    export.add_argument(
+        "subject",
+        nargs="*",
+        metavar="ENTITY METRIC",
+        help="for series: the entity id and the metric",
+    )
+    export.add_argument(
+        "--resolution",
+        choices=RESOLUTIONS,
+        default="auto",
+        help="for series: raw, 1m or 15m buckets, or auto (by the window; the default)",
+    )
     when = (
         "-8h, '1 hour ago', today, 14:05, an ISO-8601 time (local unless it says its zone)"
         " or epoch seconds; exported times are UTC"

@@ -13,6 +13,7 @@ import argparse
 import getpass
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -65,8 +66,35 @@ def with_cache(cache_dir: Path, work: Callable[[OfflineCache], int]) -> int:
 def export(args: argparse.Namespace) -> int:
     """Print cached alarms, readings or actions to stdout."""
     from services.store.export import export as write_export
+    from services.store.export import export_series
+
+    if (args.what == "series") != bool(args.subject):
+        problem = (
+            "export series needs an entity and a metric: cityops export series ENTITY METRIC"
+            if args.what == "series"
+            else f"export {args.what} takes no ENTITY METRIC"
+        )
+        print(f"cityops: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.what == "series" and len(args.subject) != 2:
+        print("cityops: export series takes exactly ENTITY METRIC", file=sys.stderr)
+        return EXIT_CONFIG
 
     def work(cache: OfflineCache) -> int:
+        if args.what == "series":
+            entity_id, metric = args.subject
+            export_series(
+                cache,
+                entity_id,
+                metric,
+                args.format,
+                sys.stdout,
+                args.since,
+                args.until,
+                args.resolution,
+                time.time(),
+            )
+            return 0
         write_export(cache, args.what, args.format, sys.stdout, since=args.since, until=args.until)
         return 0
 

@@ -59,6 +59,8 @@ from services.limits import (
 from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
+HISTORY_DAYS = {"1m": 30.0, "15m": 365.0}
+"""How long the 1-minute and 15-minute history tiers are kept unless configured."""
 RESERVED_FEED_NAME = "sharing"
 """The pseudo-feed of shared operator actions (``services.sharing.protocol.SHARING_FEED``)."""
 MAX_STALE_AFTER_S = 366 * 86400.0
@@ -224,9 +226,14 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     map_config = _read_map(root.sub_table("map"))
 
     retention_days = 7.0
+    history_days = dict(HISTORY_DAYS)
     cache = root.sub_table("cache")
     if cache is not None:
         retention_days = _positive(cache, "retention_days", 7.0, MAX_RETENTION_DAYS, "days")
+        for tier, default in HISTORY_DAYS.items():
+            history_days[tier] = _positive(
+                cache, f"aggregate_{tier}_days", default, MAX_RETENTION_DAYS, "days"
+            )
         cache.reject_unknown()
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
@@ -265,6 +272,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         kpis=kpis,
         map=map_config,
         retention_days=retention_days,
+        history_days=history_days,
         monitoring=monitoring,
         auth=auth,
         note_required_priority=note_required_priority,

@@ -32,6 +32,7 @@ from services.model import (
     Snapshot,
     TimelineEntry,
 )
+from services.store import history
 from services.store import incidents as incident_tables
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.schema import (
@@ -60,6 +61,8 @@ log = logging.getLogger(__name__)
 FILE_NAME = "cityops.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 SECONDS_PER_DAY = 86_400.0
+DEFAULT_TIER_DAYS = {"1m": 30.0, "15m": 365.0}
+"""How long the aggregate tiers are kept by default (raw: ``retention_days``)."""
 PRUNE_CHUNK_ROWS = 5_000
 
 _T = TypeVar("_T")
@@ -141,6 +144,8 @@ class OfflineCache:
             raise ValueError(f"retention_days must be positive, not {retention_days}")
         self.path: Path = Path(directory) / FILE_NAME
         self.retention_days = retention_days
+        self.tier_days: dict[str, float] = dict(DEFAULT_TIER_DAYS)
+        """How long each aggregate tier is kept (``[cache] aggregate_1m_days`` …)."""
         self._lock = threading.Lock()
         self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
         """Series ids (entity, metric, feed) → (id, unit) known to be stored."""
@@ -536,6 +541,8 @@ class OfflineCache:
                 " (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)",
                 (cutoff, chunk),
             ).rowcount
+            for tier, days in self.tier_days.items():
+                deleted += history.prune_tier(conn, tier, now - days * SECONDS_PER_DAY, chunk)
             return deleted
 
         return self._run("pruning", work, write=True)
@@ -716,6 +723,51 @@ class OfflineCache:
     def verify_audit(self) -> AuditReport:
         """Check the audit trail's hash chain (see :mod:`services.store.audit`)."""
         return verify(self.audit_entries())
+
+    def rollup(self, now: float, *, stop: Callable[[], bool] = lambda: False) -> int:
+        """Aggregate raw samples into the 1-minute and 15-minute tiers up to a few minutes
+        before ``now``, an hour of raw time per short transaction (until ``stop`` says
+        so); returns the transactions run."""
+        steps = 0
+        for tier in history.TIERS:
+
+            def step(conn: sqlite3.Connection, tier: str = tier) -> bool:
+                return history.rollup_step(conn, tier, now)
+
+            while not stop() and self._run("aggregating history", step, write=True):
+                steps += 1
+        return steps
+
+    def series(
+        self,
+        entity_id: str,
+        metric: str,
+        since: float,
+        until: float,
+        *,
+        resolution: str = "auto",
+        now: float,
+    ) -> tuple[str, list[history.SeriesPoint]]:
+        """A metric of an entity over [since, until] at ``resolution`` ("auto": raw for
+        short recent windows, then 1-minute, then 15-minute buckets); returns the resolution
+        used and the points, oldest first."""
+        if resolution not in history.RESOLUTIONS:
+            raise ValueError(
+                f"unknown resolution {resolution!r} (one of {', '.join(history.RESOLUTIONS)})"
+            )
+        chosen = (
+            history.choose_resolution(since, until, now, self.retention_days)
+            if resolution == "auto"
+            else resolution
+        )
+        points = self._run(
+            "reading a series",
+            lambda conn: history.series_points(
+                conn, entity_id, metric, since, until, resolution=chosen
+            ),
+            write=False,
+        )
+        return chosen, points
 
     def recent_readings(self, window_s: float, limit: int, now: float) -> list[Reading]:
         """The readings of the last ``window_s`` seconds before ``now``, at most about

@@ -58,7 +58,55 @@ ALARM_EVENT_COLUMNS: tuple[str, ...] = (
     "workstation",
     "note",
 )
-WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions")
+WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions", "series")
+SERIES_COLUMNS: tuple[str, ...] = ("ts", "resolution", "value", "min", "max", "count", "last")
+"""A series point: its time (a bucket's start), the resolution, and the value (a bucket's
+mean) with its min, max, count and last value."""
+SERIES_WINDOW_S = 86_400.0
+"""The window of ``export series`` without ``--since``: the last 24 h."""
+
+
+def export_series(  # noqa: PLR0917 - the CLI's arguments, in order
+    cache: OfflineCache,
+    entity_id: str,
+    metric: str,
+    fmt: str,
+    out: TextIO,
+    since: float | None,
+    until: float | None,
+    resolution: str,
+    now: float,
+) -> int:
+    """Write a metric's series over [since, until] (default: the last 24 h) at
+    ``resolution`` ("auto" picks raw, 1-minute or 15-minute buckets by the window) to
+    ``out``; return the points written."""
+    end = now if until is None else until
+    start = end - SERIES_WINDOW_S if since is None else since
+    chosen, points = cache.series(entity_id, metric, start, end, resolution=resolution, now=now)
+    writer = _RowWriter(SERIES_COLUMNS, fmt, out)
+    writer.begin()
+    writer.write(
+        [
+            {
+                "ts": format_timestamp(point.ts),
+                "resolution": chosen,
+                "value": _number(point.value),
+                "min": _number(point.minimum),
+                "max": _number(point.maximum),
+                "count": point.count,
+                "last": _number(point.last),
+            }
+            for point in points
+        ]
+    )
+    writer.end()
+    log.info("exported %d points of %s %s at %s", writer.count, entity_id, metric, chosen)
+    return writer.count
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
 
 # A spreadsheet treats a cell starting with one of these as a formula.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,4 +1,5 @@
-"""Retention: a background thread that deletes cached history older than the retention.
+"""Retention: a background thread that aggregates raw history into the 1-minute and
+15-minute tiers and deletes what is older than each tier's retention.
 
 It deletes in small chunks (each its own short transaction), so the ingest worker's writes
 never wait for more than one chunk.
@@ -15,8 +16,9 @@ from services.store.cache import PRUNE_CHUNK_ROWS, CacheError, OfflineCache
 
 log = logging.getLogger(__name__)
 
-PRUNE_EVERY_S = 600.0
-"""How often the pruner looks for expired rows (it also prunes once right after start)."""
+PRUNE_EVERY_S = 300.0
+"""How often the thread aggregates history and looks for expired rows (also right after
+start)."""
 
 
 class RetentionPruner:
@@ -51,6 +53,10 @@ class RetentionPruner:
         if thread is not None:
             thread.join(timeout)
 
+    def rollup_now(self) -> int:
+        """Aggregate what is due into the history tiers; returns the transactions run."""
+        return self.cache.rollup(self.clock(), stop=self._stop.is_set)
+
     def prune_now(self) -> int:
         """Delete everything past the retention, chunk by chunk; returns the rows deleted."""
         deleted = 0
@@ -74,7 +80,8 @@ class RetentionPruner:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                self.rollup_now()
                 self.prune_now()
             except CacheError as error:
-                log.warning("pruning the cache failed (will retry): %s", error)
+                log.warning("aggregating or pruning the cache failed (will retry): %s", error)
             self._stop.wait(self.interval)

@@ -119,6 +119,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " AND series.feed = readings.feed",
         "DROP TABLE readings",
     ),
+    (
+        # History tiers: 1-minute and 15-minute buckets of each series (count, min, max,
+        # sum, last), filled by the retention thread from the raw samples.
+        "CREATE TABLE agg_1m (series INTEGER NOT NULL, bucket REAL NOT NULL, n INTEGER NOT NULL,"
+        " min REAL, max REAL, sum REAL, last REAL, last_ts REAL NOT NULL,"
+        " PRIMARY KEY (series, bucket)) WITHOUT ROWID",
+        "CREATE TABLE agg_15m (series INTEGER NOT NULL, bucket REAL NOT NULL,"
+        " n INTEGER NOT NULL, min REAL, max REAL, sum REAL, last REAL, last_ts REAL NOT NULL,"
+        " PRIMARY KEY (series, bucket)) WITHOUT ROWID",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -432,11 +432,15 @@ def build_cache_at_version(path: Path, version: int) -> None:
     for statements in MIGRATIONS[:version]:
         for statement in statements:
             raw.execute(statement)
-    raw.execute(
-        "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
-        " VALUES (?, 'e', 'm', 1.0, '', 'f')",
-        (T0,),
-    )
+    if version < 11:  # the wide readings table
+        raw.execute(
+            "INSERT INTO readings (ts, entity_id, metric, value, unit, feed)"
+            " VALUES (?, 'e', 'm', 1.0, '', 'f')",
+            (T0,),
+        )
+    else:  # series and samples
+        raw.execute("INSERT INTO series (id, entity_id, metric, feed) VALUES (1, 'e', 'm', 'f')")
+        raw.execute("INSERT INTO samples (series, ts, value) VALUES (1, ?, 1.0)", (T0,))
     raw.execute(
         "INSERT INTO alarms (id, entity_id, metric, condition, severity, state, value,"
         " threshold, raised_at, updated_at, count, acked_at, acked_by, message)"

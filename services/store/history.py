@@ -1,0 +1,206 @@
+"""History tiers of the offline cache: 1-minute and 15-minute aggregates of the raw samples,
+and a metric's series over a window at a resolution that fits it.
+
+Raw samples are clustered by series and time (``PRIMARY KEY (series, ts)``), so every query
+here walks the series table and seeks each series' time range (``series CROSS JOIN samples``
+makes SQLite take the series as the outer loop). The functions take a connection; the cache
+runs them under its lock, in transactions of its own.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+
+TIERS: dict[str, float] = {"1m": 60.0, "15m": 900.0}
+"""Aggregate tiers: name → bucket width in seconds."""
+ROLLUP_LAG_S = 300.0
+"""A bucket is aggregated once it ended this long ago (readings arriving late within it
+still count)."""
+ROLLUP_SPAN_S = 3_600.0
+"""At most this much raw time is aggregated in one transaction (ingest waits at most that)."""
+RAW_MAX_SPAN_S = 2 * 3_600.0
+"""Windows up to this long are shown from raw readings (while the raw tier holds them)."""
+MINUTE_MAX_SPAN_S = 3 * 86_400.0
+"""Windows up to this long are shown in 1-minute buckets; longer ones in 15-minute buckets."""
+RESOLUTIONS = ("auto", "raw", *TIERS)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One point of a series: a raw reading (``count`` 1, min = max = value) or a bucket
+    starting at ``ts`` (``value`` its mean, with its min, max and last)."""
+
+    ts: float
+    value: float
+    minimum: float
+    maximum: float
+    count: int
+    last: float
+
+
+def _table(tier: str) -> str:
+    if tier not in TIERS:
+        raise ValueError(f"unknown history tier {tier!r} (expected one of {', '.join(TIERS)})")
+    return f"agg_{tier}"
+
+
+def _bucket_sql(width: float) -> str:
+    return f"CAST(x.ts / {width:g} AS INTEGER) * {width:g}"
+
+
+def _aggregate_select(width: float, where: str) -> str:
+    """Buckets of raw samples of the series matched by ``where`` (on ``s``) with time in
+    [?1, ?2): series, bucket, count, min, max, sum, last value, last time."""
+    bucket = _bucket_sql(width)
+    grouped = (
+        f"SELECT x.series AS series, {bucket} AS bucket, count(x.value) AS n,"
+        " min(x.value) AS low, max(x.value) AS high, sum(x.value) AS total,"
+        " max(x.ts) AS last_ts"
+        " FROM series s CROSS JOIN samples x ON x.series = s.id AND x.ts >= ?1 AND x.ts < ?2"
+        f" WHERE {where} GROUP BY x.series, bucket"
+    )
+    return (
+        "SELECT g.series, g.bucket, g.n, g.low, g.high, g.total,"
+        " (SELECT y.value FROM samples y WHERE y.series = g.series AND y.ts = g.last_ts),"
+        f" g.last_ts FROM ({grouped}) g WHERE true"
+    )
+
+
+def watermark(conn: sqlite3.Connection, tier: str) -> float | None:
+    """Up to when (excluded) the tier holds every raw sample's bucket; None: not started."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"rollup_{tier}",)).fetchone()
+    return None if row is None else float(row[0])
+
+
+def oldest_sample(conn: sqlite3.Connection) -> float | None:
+    """The time of the oldest raw sample (one seek per series)."""
+    row = conn.execute(
+        "SELECT min((SELECT ts FROM samples WHERE series = s.id ORDER BY ts LIMIT 1)) FROM series s"
+    ).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def rollup_step(conn: sqlite3.Connection, tier: str, now: float) -> bool:
+    """Aggregate the next span of raw samples into ``tier``; False when it is up to date."""
+    width = TIERS[tier]
+    table = _table(tier)
+    ready = math.floor((now - ROLLUP_LAG_S) / width) * width
+    start = watermark(conn, tier)
+    if start is None:
+        oldest = oldest_sample(conn)
+        if oldest is None:
+            return False
+        start = math.floor(oldest / width) * width
+    if start >= ready:
+        return False
+    end = min(ready, start + max(width, math.floor(ROLLUP_SPAN_S / width) * width))
+    conn.execute(
+        f"INSERT INTO {table} (series, bucket, n, min, max, sum, last, last_ts) "
+        + _aggregate_select(width, "true")
+        + " ON CONFLICT (series, bucket) DO UPDATE SET n = n + excluded.n,"
+        " min = min(coalesce(min, excluded.min), coalesce(excluded.min, min)),"
+        " max = max(coalesce(max, excluded.max), coalesce(excluded.max, max)),"
+        " sum = coalesce(sum, 0) + coalesce(excluded.sum, 0),"
+        " last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,"
+        " last_ts = max(last_ts, excluded.last_ts)",
+        (start, end),
+    )
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?)"
+        " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        (f"rollup_{tier}", repr(end)),
+    )
+    return True
+
+
+def prune_tier(conn: sqlite3.Connection, tier: str, cutoff: float, chunk: int) -> int:
+    """Delete up to ``chunk`` buckets of ``tier`` that start before ``cutoff``."""
+    table = _table(tier)
+    return conn.execute(
+        f"DELETE FROM {table} WHERE (series, bucket) IN (SELECT a.series, a.bucket FROM series s"
+        f" CROSS JOIN {table} a ON a.series = s.id AND a.bucket < ? LIMIT ?)",
+        (cutoff, chunk),
+    ).rowcount
+
+
+def choose_resolution(since: float, until: float, now: float, raw_days: float) -> str:
+    """The resolution that fits a window: raw while short and still in the raw tier, then
+    1-minute, then 15-minute buckets."""
+    span = until - since
+    if span <= RAW_MAX_SPAN_S and since >= now - raw_days * 86_400.0:
+        return "raw"
+    return "1m" if span <= MINUTE_MAX_SPAN_S else "15m"
+
+
+def series_points(
+    conn: sqlite3.Connection,
+    entity_id: str,
+    metric: str,
+    since: float,
+    until: float,
+    *,
+    resolution: str,
+) -> list[SeriesPoint]:
+    """The metric of the entity (all its feeds) in [since, until], oldest first: raw
+    readings, or buckets of the tier; the buckets the tier has not aggregated yet come from
+    the raw samples on the fly."""
+    where = "s.entity_id = ?3 AND s.metric = ?4"
+    if resolution == "raw":
+        rows = conn.execute(
+            "SELECT x.ts, x.value FROM series s CROSS JOIN samples x"
+            " ON x.series = s.id AND x.ts >= ?1 AND x.ts <= ?2"
+            f" WHERE {where} ORDER BY x.ts",
+            (since, until, entity_id, metric),
+        ).fetchall()
+        return [
+            SeriesPoint(ts, v, v, v, 1, v)
+            for ts, value in rows
+            for v in (math.nan if value is None else float(value),)
+        ]
+    width = TIERS[resolution]
+    table = _table(resolution)
+    first = math.floor(since / width) * width
+    done = watermark(conn, resolution)
+    stored_until = first if done is None else max(first, min(done, until + width))
+    rows = conn.execute(
+        f"SELECT a.bucket, a.n, a.min, a.max, a.sum, a.last, a.last_ts FROM series s"
+        f" CROSS JOIN {table} a ON a.series = s.id AND a.bucket >= ?1 AND a.bucket < ?2"
+        f" WHERE {where}",
+        (first, stored_until, entity_id, metric),
+    ).fetchall()
+    if stored_until <= until:
+        fresh = conn.execute(
+            _aggregate_select(width, where), (stored_until, until + 1e-9, entity_id, metric)
+        ).fetchall()
+        rows.extend(row[1:] for row in fresh)
+    return _merge_buckets(rows)
+
+
+def _merge_buckets(rows: list[tuple[object, ...]]) -> list[SeriesPoint]:
+    """Buckets of several series (feeds) of one metric merged per bucket start."""
+    merged: dict[float, list[float]] = {}
+    for bucket, n, low, high, total, last, last_ts in rows:
+        count = int(n or 0)  # type: ignore[call-overload]
+        if not count:
+            continue
+        held = merged.get(float(bucket))  # type: ignore[arg-type]
+        values = [count, _f(low), _f(high), _f(total), _f(last), _f(last_ts)]
+        if held is None:
+            merged[float(bucket)] = values  # type: ignore[arg-type]
+            continue
+        held[0] += count
+        held[1] = min(held[1], values[1])
+        held[2] = max(held[2], values[2])
+        held[3] += values[3]
+        if values[5] >= held[5]:
+            held[4], held[5] = values[4], values[5]
+    return [
+        SeriesPoint(bucket, total / n, low, high, int(n), last)
+        for bucket, (n, low, high, total, last, _last_ts) in sorted(merged.items())
+    ]
+
+
+def _f(value: object) -> float:
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]

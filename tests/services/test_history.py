@@ -1,0 +1,118 @@
+"""History tiers: 1-minute and 15-minute buckets rolled up from the raw samples, kept by
+tier, and a series at a resolution that fits its window."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from services.model import Reading
+from services.store.cache import OfflineCache
+from services.store.history import ROLLUP_LAG_S
+
+T0 = 1_800_000_000.0  # a multiple of 900: buckets start at T0
+
+
+def readings(entity: str, values: list[float], start: float, step: float) -> list[Reading]:
+    return [
+        Reading(entity, "pm25", value, start + n * step, "air") for n, value in enumerate(values)
+    ]
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> OfflineCache:
+    opened = OfflineCache(tmp_path, retention_days=2)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def test_buckets_hold_count_min_max_mean_and_last(cache: OfflineCache) -> None:
+    # 20 minutes of one reading every 10 s, values 0..119; another station alongside
+    cache.write_batch(readings("aq-1", [float(n) for n in range(120)], T0, 10.0), [], [])
+    cache.write_batch(readings("aq-2", [5.0] * 120, T0, 10.0), [], [])
+    now = T0 + 1200 + ROLLUP_LAG_S + 900  # every 1-minute and 15-minute bucket is ready
+    assert cache.rollup(now) > 0
+    assert cache.rollup(now) == 0  # up to date: nothing more
+    resolution, minutes = cache.series("aq-1", "pm25", T0, T0 + 1199, resolution="1m", now=now)
+    assert resolution == "1m" and len(minutes) == 20
+    first = minutes[0]
+    assert (first.ts, first.count, first.minimum, first.maximum, first.last) == (T0, 6, 0, 5, 5)
+    assert first.value == pytest.approx(2.5)
+    _, quarters = cache.series("aq-1", "pm25", T0, T0 + 1199, resolution="15m", now=now)
+    assert [(q.ts, q.count, q.minimum, q.maximum) for q in quarters] == [
+        (T0, 90, 0, 89),
+        (T0 + 900, 30, 90, 119),
+    ]
+    assert quarters[1].value == pytest.approx(104.5) and quarters[1].last == 119
+
+
+def test_what_the_tier_has_not_aggregated_yet_comes_from_the_raw_samples(
+    cache: OfflineCache,
+) -> None:
+    cache.write_batch(readings("aq-1", [1.0, 3.0, 8.0], T0, 20.0), [], [])
+    # nothing rolled up yet: the minute is still computed, from the raw samples
+    _, minutes = cache.series("aq-1", "pm25", T0, T0 + 59, resolution="1m", now=T0 + 60)
+    assert [(m.count, m.minimum, m.maximum, m.last) for m in minutes] == [(3, 1.0, 8.0, 8.0)]
+    cache.rollup(T0 + 60 + ROLLUP_LAG_S)
+    _, again = cache.series("aq-1", "pm25", T0, T0 + 59, resolution="1m", now=T0 + 400)
+    assert again == minutes  # the same from the tier
+
+
+def test_the_resolution_fits_the_window(cache: OfflineCache) -> None:
+    cache.write_batch(readings("aq-1", [1.0, 2.0], T0, 30.0), [], [])
+    now = T0 + 3600
+    assert cache.series("aq-1", "pm25", T0, now, now=now)[0] == "raw"
+    assert cache.series("aq-1", "pm25", now - 86_400, now, now=now)[0] == "1m"
+    assert cache.series("aq-1", "pm25", now - 7 * 86_400, now, now=now)[0] == "15m"
+    # short, but older than the raw tier keeps (2 days here): from the 1-minute tier
+    assert cache.series("aq-1", "pm25", now - 3 * 86_400, now - 3 * 86_400 + 60, now=now)[0] == "1m"
+    _resolution, raw = cache.series("aq-1", "pm25", T0, now, now=now)
+    assert [(p.ts, p.value) for p in raw] == [(T0, 1.0), (T0 + 30, 2.0)]
+    with pytest.raises(ValueError, match="unknown resolution"):
+        cache.series("aq-1", "pm25", T0, now, resolution="5m", now=now)
+
+
+def test_each_tier_is_pruned_by_its_own_retention(cache: OfflineCache) -> None:
+    cache.write_batch(readings("aq-1", [1.0, math.nan, 3.0], T0, 30.0), [], [])
+    cache.rollup(T0 + 2000)
+    cache.tier_days = {"1m": 1.0, "15m": 3.0}
+    later = T0 + 2.5 * 86_400  # past the raw tier (2 days) and the 1-minute tier (1 day)
+    while cache.prune(later) >= 5_000:
+        pass
+    assert cache.count("readings") == 0
+    _, minutes = cache.series("aq-1", "pm25", T0, T0 + 900, resolution="1m", now=later)
+    assert minutes == []
+    _, quarters = cache.series("aq-1", "pm25", T0, T0 + 900, resolution="15m", now=later)
+    assert [(q.count, q.minimum, q.maximum) for q in quarters] == [(2, 1.0, 3.0)]  # NaN skipped
+
+
+def test_export_series_prints_the_points_with_their_resolution(tmp_path: Path) -> None:
+    from tests.helpers.cli import run_cityops
+
+    with OfflineCache(tmp_path, retention_days=2) as opened:
+        opened.write_batch(readings("中心站", [1.0, 2.0, 6.0], T0, 20.0), [], [])
+    result = run_cityops(
+        "export", "series", "中心站", "pm25", "--cache-dir", str(tmp_path),
+        "--since", str(T0), "--until", str(T0 + 59), "--resolution", "1m",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (point,) = json.loads(result.stdout)
+    assert point == {
+        "ts": "2027-01-15T08:00:00.000Z",
+        "resolution": "1m",
+        "value": 3.0,
+        "min": 1.0,
+        "max": 6.0,
+        "count": 3,
+        "last": 6.0,
+    }
+    raw = run_cityops(
+        "export", "series", "中心站", "pm25", "--cache-dir", str(tmp_path), "--format", "csv",
+        "--since", str(T0), "--until", str(T0 + 59),
+    )  # fmt: skip
+    assert raw.stdout.splitlines()[1].startswith("2027-01-15T08:00:00.000Z,raw,1.0")
+    missing = run_cityops("export", "series", "中心站", "--cache-dir", str(tmp_path))
+    assert missing.returncode == 2 and "ENTITY METRIC" in missing.stderr
