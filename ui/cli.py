@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--since", type=_time_argument, help=when)
     export.add_argument("--until", type=_time_argument, help=when)
+    export.add_argument("--at", type=_time_argument, help="for state: the moment (" + when + ")")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
     _add_log_level(export, "WARNING")
@@ -280,7 +281,7 @@ def _add_log_level(parser: argparse.ArgumentParser, default: str) -> None:
     )
 
 
-TIME_OPTIONS = ("--since", "--until")
+TIME_OPTIONS = ("--since", "--until", "--at")
 
 
 def _attach_time_values(argv: list[str]) -> list[str]:

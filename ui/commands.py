@@ -66,7 +66,7 @@ def with_cache(cache_dir: Path, work: Callable[[OfflineCache], int]) -> int:
 def export(args: argparse.Namespace) -> int:
     """Print cached alarms, readings or actions to stdout."""
     from services.store.export import export as write_export
-    from services.store.export import export_series
+    from services.store.export import export_series, export_state
 
     if (args.what == "series") != bool(args.subject):
         problem = (
@@ -80,7 +80,15 @@ def export(args: argparse.Namespace) -> int:
         print("cityops: export series takes exactly ENTITY METRIC", file=sys.stderr)
         return EXIT_CONFIG
 
+    if args.what == "state" and args.format != "json":
+        print("cityops: export state is a JSON object; drop --format csv", file=sys.stderr)
+        return EXIT_CONFIG
+
     def work(cache: OfflineCache) -> int:
+        if args.what == "state":
+            now = time.time()
+            export_state(cache, now if args.at is None else args.at, sys.stdout, now)
+            return 0
         if args.what == "series":
             entity_id, metric = args.subject
             export_series(

@@ -52,6 +52,7 @@ from services.store.schema import (
     reading_from_row,
     sql_float,
 )
+from services.store.state_at import state_at
 
 OutboxMessage: TypeAlias = tuple[str, str, str]
 """An action waiting to be published: (action id, topic, JSON payload)."""
@@ -768,6 +769,12 @@ class OfflineCache:
             write=False,
         )
         return chosen, points
+
+    def state_at(self, at: float) -> Snapshot:
+        """The state as of ``at`` (see :mod:`services.store.state_at`)."""
+        return self._run(
+            "reading the state at a time", lambda conn: state_at(conn, at), write=False
+        )
 
     def recent_readings(self, window_s: float, limit: int, now: float) -> list[Reading]:
         """The readings of the last ``window_s`` seconds before ``now``, at most about

@@ -58,7 +58,7 @@ ALARM_EVENT_COLUMNS: tuple[str, ...] = (
     "workstation",
     "note",
 )
-WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions", "series")
+WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions", "series", "state")
 SERIES_COLUMNS: tuple[str, ...] = ("ts", "resolution", "value", "min", "max", "count", "last")
 """A series point: its time (a bucket's start), the resolution, and the value (a bucket's
 mean) with its min, max, count and last value."""
@@ -102,6 +102,60 @@ def export_series(  # noqa: PLR0917 - the CLI's arguments, in order
     writer.end()
     log.info("exported %d points of %s %s at %s", writer.count, entity_id, metric, chosen)
     return writer.count
+
+
+def export_state(cache: OfflineCache, at: float, out: TextIO, now: float) -> int:
+    """Write the state as of ``at`` as one JSON object (times UTC, ages in seconds at
+    ``at``); returns the values written."""
+    snapshot = cache.state_at(at)
+    body = {
+        "at": format_timestamp(at),
+        "zone": "UTC",
+        "written_at": format_timestamp(now),
+        "entities": [
+            {
+                "id": e.id,
+                "name": e.name,
+                "type": e.type,
+                "domain": e.domain,
+                "lat": e.lat,
+                "lon": e.lon,
+            }
+            for e in snapshot.entities
+        ],
+        "values": [
+            {
+                "entity": r.entity_id,
+                "metric": r.metric,
+                "value": _number(r.value),
+                "unit": r.unit,
+                "ts": format_timestamp(r.ts),
+                "age_s": round(at - r.ts, 3),
+                "feed": r.feed,
+            }
+            for r in snapshot.latest
+        ],
+        "alarms": [
+            {
+                "alarm": a.id,
+                "entity": a.entity_id,
+                "metric": a.metric,
+                "condition": str(a.condition),
+                "state": str(a.state),
+                "severity": a.severity.label,
+                "value": _number(a.value),
+                "raised_at": format_timestamp(a.raised_at),
+                "since": format_timestamp(a.updated_at),
+                "acked_by": a.acked_by,
+                "acked_at": _iso(a.acked_at),
+            }
+            for a in snapshot.alarms
+        ],
+        "not_kept": "entity positions are today's; CAP areas are not kept over time",
+    }
+    json.dump(body, out, ensure_ascii=False, indent=1)
+    out.write("\n")
+    return len(snapshot.latest)
 
 
 def _number(value: float) -> float | None:

@@ -1,0 +1,96 @@
+"""The city as the offline cache saw it at a past moment: entities, each metric's latest
+value at that moment, and the alarms with their states then — the same :class:`Snapshot`
+the live start-up uses, so a replay can feed every view unchanged.
+
+Known gaps: entity positions and names are today's (positions are not kept over time), and
+CAP warning areas are not kept over time either, so none are given.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+from services.model import Alarm, AlarmState, Entity, Reading, Snapshot
+from services.store.schema import ALARM_COLUMNS, alarm_from_row, sql_float
+
+
+def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
+    """What was known at ``at`` (epoch seconds): entities heard of by then, the newest raw
+    reading of every series at or before it, and each alarm's last transition at or before
+    it (with who had acknowledged it by then); alarms normal then are left out."""
+    entities = [
+        Entity(
+            id=row[0],
+            name=row[1],
+            type=row[2],
+            domain=row[3],
+            lat=row[4],
+            lon=row[5],
+            feed=row[6],
+            updated_at=min(row[7], at),
+            stale=True,
+        )
+        for row in conn.execute(
+            "SELECT e.id, e.name, e.type, e.domain, e.lat, e.lon, e.feed, e.updated_at"
+            " FROM entities e WHERE EXISTS (SELECT 1 FROM series s JOIN samples x"
+            " ON x.series = s.id WHERE s.entity_id = e.id AND x.ts <= ?) ORDER BY e.id",
+            (at,),
+        )
+    ]
+    latest = [
+        Reading(entity_id, metric, sql_float(value), ts, feed, unit)
+        for entity_id, metric, feed, unit, ts, value in conn.execute(
+            "SELECT s.entity_id, s.metric, s.feed, s.unit, x.ts, x.value FROM series s"
+            " CROSS JOIN samples x ON x.series = s.id AND x.ts ="
+            " (SELECT max(ts) FROM samples WHERE series = s.id AND ts <= ?)"
+            " ORDER BY s.entity_id, s.metric",
+            (at,),
+        )
+    ]
+    return Snapshot(entities=entities, latest=latest, alarms=_alarms_at(conn, at))
+
+
+def _alarms_at(conn: sqlite3.Connection, at: float) -> list[Alarm]:
+    known = {
+        alarm.id: alarm
+        for row in conn.execute(f"SELECT {ALARM_COLUMNS} FROM alarms")
+        if (alarm := alarm_from_row(row)) is not None
+    }
+    alarms: list[Alarm] = []
+    for alarm_id, state_text, value, severity, ts in conn.execute(
+        "SELECT e.alarm_id, e.state, e.value, e.severity, e.ts FROM alarm_events e"
+        " WHERE e.rowid = (SELECT rowid FROM alarm_events WHERE alarm_id = e.alarm_id"
+        " AND ts <= ? ORDER BY ts DESC, rowid DESC LIMIT 1)",
+        (at,),
+    ):
+        held = known.get(alarm_id)
+        try:
+            state = AlarmState(state_text)
+        except ValueError:
+            continue
+        if held is None or state is AlarmState.NORMAL:
+            continue
+        raised = conn.execute(
+            "SELECT max(ts) FROM alarm_events WHERE alarm_id = ? AND ts <= ? AND state = ?",
+            (alarm_id, at, str(AlarmState.UNACKNOWLEDGED)),
+        ).fetchone()[0]
+        acked = conn.execute(
+            "SELECT ts, \"user\" FROM actions WHERE alarm_id = ? AND action = 'ack'"
+            " AND ts <= ? AND ts >= ? ORDER BY ts LIMIT 1",
+            (alarm_id, at, raised if raised is not None else held.raised_at),
+        ).fetchone()
+        alarms.append(
+            replace(
+                held,
+                state=state,
+                value=sql_float(value),
+                severity=type(held.severity)(severity),
+                updated_at=ts,
+                raised_at=raised if raised is not None else min(held.raised_at, ts),
+                acked_at=None if acked is None else float(acked[0]),
+                acked_by="" if acked is None else str(acked[1]),
+            )
+        )
+    alarms.sort(key=lambda alarm: (alarm.raised_at, alarm.id))
+    return alarms

@@ -1,0 +1,95 @@
+"""The state as of a past moment, from a cache with known history: values with their ages,
+an alarm raised at T1, acknowledged by a named user at T2, cleared at T3."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from services.auth.roles import Principal, Role
+from services.config import AppConfig, FeedConfig, RuleConfig
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
+from services.model import AlarmState
+from services.store.cache import OfflineCache
+from tests.helpers.cli import run_cityops
+
+T0 = 1_800_000_000.0
+T1, T2, T3 = T0 + 100, T0 + 200, T0 + 300
+KEY = "aq-1|pm25|high"
+CONFIG = AppConfig(
+    source="test",
+    feeds=(FeedConfig(name="air", topic="a/#", domain="environment"),),
+    rules=(RuleConfig(metric="pm25", high=75),),
+)
+
+
+def build_history(cache_dir: Path) -> None:
+    """aq-1: 40 at T0, 90 at T1 (raises), acknowledged by wang.fang at T2, 20 at T3
+    (clears); aq-2 first heard of at T3."""
+    now = [T0]
+    with OfflineCache(cache_dir) as cache:
+        pipe = IngestPipeline(CONFIG, cache, clock=lambda: now[0], flush_interval=0.0)
+
+        def reading(entity: str, value: float, ts: float) -> None:
+            now[0] = ts
+            payload = json.dumps({"id": entity, "pm25": value, "ts": ts, "lat": 28.5, "lon": 112.3})
+            pipe.process_batch([RawMessage("air", f"a/{entity}", payload.encode(), ts)])
+            pipe.flush_cache(force=True)
+
+        reading("aq-1", 40.0, T0)
+        reading("aq-1", 90.0, T1)
+        now[0] = T2
+        result = pipe.acknowledge([KEY], Principal("wang.fang", Role.OPERATOR, "ws-2")).wait(1)
+        assert result is not None and result.changed == (KEY,)
+        pipe.flush_cache(force=True)
+        reading("aq-1", 20.0, T3)
+        reading("aq-2", 10.0, T3)
+
+
+def test_the_state_at_each_moment(cache_dir: Path) -> None:
+    build_history(cache_dir)
+    with OfflineCache(cache_dir) as cache:
+        before = cache.state_at(T0 + 50)
+        assert [(r.entity_id, r.value, r.ts) for r in before.latest] == [("aq-1", 40.0, T0)]
+        assert before.alarms == [] and [e.id for e in before.entities] == ["aq-1"]
+
+        active = cache.state_at(T1 + 10)
+        (alarm,) = active.alarms
+        assert (alarm.id, alarm.state, alarm.raised_at, alarm.acked_by) == (
+            KEY,
+            AlarmState.UNACKNOWLEDGED,
+            T1,
+            "",
+        )
+        assert active.latest[0].value == 90.0
+
+        acknowledged = cache.state_at(T2 + 10)
+        (alarm,) = acknowledged.alarms
+        assert (alarm.state, alarm.acked_by, alarm.acked_at) == (
+            AlarmState.ACKNOWLEDGED,
+            "wang.fang",
+            T2,
+        )
+
+        after = cache.state_at(T3 + 10)
+        assert after.alarms == []  # cleared after the acknowledgement: normal
+        assert {(r.entity_id, r.value) for r in after.latest} == {("aq-1", 20.0), ("aq-2", 10.0)}
+
+
+def test_export_state_prints_it_as_json_with_ages(cache_dir: Path) -> None:
+    build_history(cache_dir)
+    at = str(T2 + 10)
+    result = run_cityops("export", "state", "--at", at, "--cache-dir", str(cache_dir))
+    assert result.returncode == 0, result.stderr
+    state = json.loads(result.stdout)
+    assert state["zone"] == "UTC" and state["at"].endswith("Z")
+    ((value,), (alarm,)) = state["values"], state["alarms"]
+    assert (value["entity"], value["value"], value["age_s"]) == ("aq-1", 90.0, 110.0)
+    assert (alarm["alarm"], alarm["state"], alarm["acked_by"]) == (
+        KEY,
+        "acknowledged",
+        "wang.fang",
+    )
+    csv = run_cityops("export", "state", "--format", "csv", "--cache-dir", str(cache_dir))
+    assert csv.returncode == 2 and "JSON" in csv.stderr
