@@ -60,6 +60,8 @@ from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
 HISTORY_DAYS = {"1m": 30.0, "15m": 365.0}
+MAX_CACHE_MB = 16.0 * 1024 * 1024
+"""The largest disk budget a config may give the cache (16 TiB)."""
 """How long the 1-minute and 15-minute history tiers are kept unless configured."""
 RESERVED_FEED_NAME = "sharing"
 """The pseudo-feed of shared operator actions (``services.sharing.protocol.SHARING_FEED``)."""
@@ -227,9 +229,11 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
 
     retention_days = 7.0
     history_days = dict(HISTORY_DAYS)
+    max_size_mb = 4096.0
     cache = root.sub_table("cache")
     if cache is not None:
         retention_days = _positive(cache, "retention_days", 7.0, MAX_RETENTION_DAYS, "days")
+        max_size_mb = _positive(cache, "max_size_mb", max_size_mb, MAX_CACHE_MB, "MB")
         for tier, default in HISTORY_DAYS.items():
             history_days[tier] = _positive(
                 cache, f"aggregate_{tier}_days", default, MAX_RETENTION_DAYS, "days"
@@ -273,6 +277,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         map=map_config,
         retention_days=retention_days,
         history_days=history_days,
+        cache_max_mb=max_size_mb,
         monitoring=monitoring,
         auth=auth,
         note_required_priority=note_required_priority,

@@ -377,6 +377,8 @@ class AppConfig:
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = 7.0
     history_days: Mapping[str, float] = field(default_factory=lambda: {"1m": 30.0, "15m": 365.0})
+    cache_max_mb: float = 4096.0
+    """``[cache] max_size_mb``: the cache's disk budget; the oldest history goes beyond it."""
     """``[cache] aggregate_1m_days`` / ``aggregate_15m_days``: how long each history tier
     (1-minute, 15-minute buckets) is kept; ``retention_days`` is the raw tier's."""
     demo: bool = False

@@ -63,6 +63,10 @@ FILE_NAME = "cityops.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 SECONDS_PER_DAY = 86_400.0
 DEFAULT_TIER_DAYS = {"1m": 30.0, "15m": 365.0}
+DEFAULT_MAX_BYTES = 4 * 1024**3
+"""The default disk budget of the cache (4 GiB)."""
+TRIM_SPAN_S = 3_600.0
+"""How much of the oldest history one trimming step removes (at most a chunk of rows)."""
 """How long the aggregate tiers are kept by default (raw: ``retention_days``)."""
 PRUNE_CHUNK_ROWS = 5_000
 
@@ -146,6 +150,8 @@ class OfflineCache:
         self.path: Path = Path(directory) / FILE_NAME
         self.retention_days = retention_days
         self.tier_days: dict[str, float] = dict(DEFAULT_TIER_DAYS)
+        self.max_bytes: int = DEFAULT_MAX_BYTES
+        """``[cache] max_size_mb``: history is trimmed oldest-first beyond this."""
         """How long each aggregate tier is kept (``[cache] aggregate_1m_days`` …)."""
         self._lock = threading.Lock()
         self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
@@ -724,6 +730,35 @@ class OfflineCache:
     def verify_audit(self) -> AuditReport:
         """Check the audit trail's hash chain (see :mod:`services.store.audit`)."""
         return verify(self.audit_entries())
+
+    def used_bytes(self) -> int:
+        """How many bytes of the cache file are in use."""
+        return self._run("measuring the cache", history.used_bytes, write=False)
+
+    def trim_to_budget(
+        self, *, chunk: int = PRUNE_CHUNK_ROWS, stop: Callable[[], bool] = lambda: False
+    ) -> int:
+        """While the cache uses more than :attr:`max_bytes`, delete the oldest history (raw
+        readings, then 1-minute, then 15-minute buckets), a chunk per transaction; alarms,
+        actions and incidents are never trimmed. Returns the rows deleted."""
+        deleted = 0
+        while not stop() and self.used_bytes() > self.max_bytes:
+            step = self._run(
+                "trimming the oldest history",
+                lambda conn: history.trim_oldest(conn, TRIM_SPAN_S, chunk),
+                write=True,
+            )
+            if not step:
+                log.warning(
+                    "offline cache %s uses %d MB, over its budget of %d MB, with no history"
+                    " left to trim (alarms, actions and incidents are kept)",
+                    self.path,
+                    self.used_bytes() // 2**20,
+                    self.max_bytes // 2**20,
+                )
+                break
+            deleted += step
+        return deleted
 
     def rollup(self, now: float, *, stop: Callable[[], bool] = lambda: False) -> int:
         """Aggregate raw samples into the 1-minute and 15-minute tiers up to a few minutes

@@ -115,6 +115,42 @@ def rollup_step(conn: sqlite3.Connection, tier: str, now: float) -> bool:
     return True
 
 
+def used_bytes(conn: sqlite3.Connection) -> int:
+    """The bytes of the database file in use (free pages, which SQLite reuses, left out)."""
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+    size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return (pages - free) * size
+
+
+def oldest_bucket(conn: sqlite3.Connection, tier: str) -> float | None:
+    """The start of the oldest bucket of ``tier`` (one seek per series)."""
+    table = _table(tier)
+    row = conn.execute(
+        f"SELECT min((SELECT bucket FROM {table} WHERE series = s.id ORDER BY bucket LIMIT 1))"
+        " FROM series s"
+    ).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int) -> int:
+    """Delete up to ``chunk`` rows of the oldest ``span`` seconds of history: raw samples
+    first, then 1-minute buckets, then 15-minute ones (alarms, actions and incidents are
+    never trimmed here); returns the rows deleted (0: no history left to trim)."""
+    oldest = oldest_sample(conn)
+    if oldest is not None:
+        return conn.execute(
+            "DELETE FROM samples WHERE (series, ts) IN (SELECT x.series, x.ts FROM series s"
+            " CROSS JOIN samples x ON x.series = s.id AND x.ts < ? LIMIT ?)",
+            (oldest + span, chunk),
+        ).rowcount
+    for tier in TIERS:
+        start = oldest_bucket(conn, tier)
+        if start is not None:
+            return prune_tier(conn, tier, start + span, chunk)
+    return 0
+
+
 def prune_tier(conn: sqlite3.Connection, tier: str, cutoff: float, chunk: int) -> int:
     """Delete up to ``chunk`` buckets of ``tier`` that start before ``cutoff``."""
     table = _table(tier)

@@ -82,6 +82,14 @@ class RetentionPruner:
             try:
                 self.rollup_now()
                 self.prune_now()
+                trimmed = self.cache.trim_to_budget(stop=self._stop.is_set)
+                if trimmed:
+                    log.info(
+                        "trimmed %d rows of the oldest history: the cache was over its"
+                        " budget of %d MB",
+                        trimmed,
+                        self.cache.max_bytes // 2**20,
+                    )
             except CacheError as error:
                 log.warning("aggregating or pruning the cache failed (will retry): %s", error)
             self._stop.wait(self.interval)

@@ -116,3 +116,25 @@ def test_export_series_prints_the_points_with_their_resolution(tmp_path: Path) -
     assert raw.stdout.splitlines()[1].startswith("2027-01-15T08:00:00.000Z,raw,1.0")
     missing = run_cityops("export", "series", "中心站", "--cache-dir", str(tmp_path))
     assert missing.returncode == 2 and "ENTITY METRIC" in missing.stderr
+
+
+def test_over_its_budget_the_cache_loses_its_oldest_history_first(tmp_path: Path) -> None:
+    with OfflineCache(tmp_path, retention_days=3650) as cache:
+        for hour in range(6):  # six hours of 50 stations every 10 s
+            batch = [
+                Reading(f"aq-{k}", "pm25", float(n % 100), T0 + hour * 3600 + n * 10, "air")
+                for n in range(360)
+                for k in range(50)
+            ]
+            cache.write_batch(batch, [], [])
+        full = cache.used_bytes()
+        cache.max_bytes = full // 2
+        deleted = cache.trim_to_budget()
+        assert deleted > 0 and cache.used_bytes() <= full // 2
+        left = cache.query_readings()
+        oldest = min(r.ts for r in left)
+        assert oldest >= T0 + 3600  # the first hours went first
+        assert max(r.ts for r in left) == T0 + 5 * 3600 + 359 * 10  # the newest stayed
+        cache.max_bytes = 1  # nothing can satisfy it: everything trimmable goes, then it stops
+        cache.trim_to_budget()
+        assert cache.count("readings") == 0
