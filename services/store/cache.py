@@ -37,6 +37,7 @@ from services.store import incidents as incident_tables
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.schema import (
     ALARM_COLUMNS,
+    ENTITY_COLUMNS,
     MIGRATIONS,
     READING_COLUMNS,
     SAMPLE_COLUMNS,
@@ -49,6 +50,7 @@ from services.store.schema import (
     alarm_from_row,
     alarm_params,
     area_from_row,
+    entity_from_row,
     reading_from_row,
     sql_float,
 )
@@ -561,21 +563,8 @@ class OfflineCache:
 
         def work(conn: sqlite3.Connection) -> Snapshot:
             entities = [
-                Entity(
-                    id=row[0],
-                    name=row[1],
-                    type=row[2],
-                    domain=row[3],
-                    lat=row[4],
-                    lon=row[5],
-                    feed=row[6],
-                    updated_at=row[7],
-                    stale=True,
-                )
-                for row in conn.execute(
-                    "SELECT id, name, type, domain, lat, lon, feed, updated_at"
-                    " FROM entities ORDER BY id"
-                )
+                entity_from_row(row)
+                for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities ORDER BY id")
             ]
             latest = [
                 reading_from_row(row)

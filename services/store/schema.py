@@ -12,7 +12,7 @@ import logging
 import math
 from typing import Any
 
-from services.model import Alarm, AlarmState, AlertArea, Condition, Reading, Severity
+from services.model import Alarm, AlarmState, AlertArea, Condition, Entity, Reading, Severity
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,18 @@ def sql_float(value: object) -> float:
         return math.nan
     assert isinstance(value, int | float)
     return float(value)
+
+
+ENTITY_COLUMNS = "id, name, type, domain, lat, lon, feed, updated_at"
+
+
+def entity_from_row(row: tuple[Any, ...], *, until: float | None = None) -> Entity:
+    """An Entity (marked stale: restored, not live) from a row of ``ENTITY_COLUMNS``;
+    ``until`` caps its update time (for a state as of a past moment)."""
+    key, name, kind, domain, lat, lon, feed, updated_at = row
+    if until is not None:
+        updated_at = min(updated_at, until)
+    return Entity(key, name, kind, domain, lat, lon, feed, updated_at, stale=True)
 
 
 def reading_from_row(row: tuple[Any, ...]) -> Reading:

@@ -11,8 +11,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 
-from services.model import Alarm, AlarmState, Entity, Reading, Snapshot
-from services.store.schema import ALARM_COLUMNS, alarm_from_row, sql_float
+from services.model import Alarm, AlarmState, Reading, Snapshot
+from services.store.schema import (
+    ALARM_COLUMNS,
+    ENTITY_COLUMNS,
+    alarm_from_row,
+    entity_from_row,
+    sql_float,
+)
 
 
 def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
@@ -20,21 +26,11 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
     reading of every series at or before it, and each alarm's last transition at or before
     it (with who had acknowledged it by then); alarms normal then are left out."""
     entities = [
-        Entity(
-            id=row[0],
-            name=row[1],
-            type=row[2],
-            domain=row[3],
-            lat=row[4],
-            lon=row[5],
-            feed=row[6],
-            updated_at=min(row[7], at),
-            stale=True,
-        )
+        entity_from_row(row, until=at)
         for row in conn.execute(
-            "SELECT e.id, e.name, e.type, e.domain, e.lat, e.lon, e.feed, e.updated_at"
-            " FROM entities e WHERE EXISTS (SELECT 1 FROM series s JOIN samples x"
-            " ON x.series = s.id WHERE s.entity_id = e.id AND x.ts <= ?) ORDER BY e.id",
+            f"SELECT {ENTITY_COLUMNS} FROM entities e WHERE EXISTS (SELECT 1 FROM series s"
+            " JOIN samples x ON x.series = s.id WHERE s.entity_id = e.id AND x.ts <= ?)"
+            " ORDER BY e.id",
             (at,),
         )
     ]
