@@ -540,9 +540,9 @@ class OfflineCache:
         cutoff = now - self.retention_days * SECONDS_PER_DAY
 
         def work(conn: sqlite3.Connection) -> int:
-            deleted = conn.execute(
-                "DELETE FROM samples WHERE (series, ts) IN"
-                " (SELECT series, ts FROM samples WHERE ts < ? LIMIT ?)",
+            deleted = conn.execute(  # series by series: each one's oldest rows come first
+                "DELETE FROM samples WHERE (series, ts) IN (SELECT x.series, x.ts FROM series s"
+                " CROSS JOIN samples x ON x.series = s.id AND x.ts < ? LIMIT ?)",
                 (cutoff, chunk),
             ).rowcount
             deleted += conn.execute(
