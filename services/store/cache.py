@@ -749,10 +749,17 @@ class OfflineCache:
             deleted += step
         return deleted
 
-    def rollup(self, now: float, *, stop: Callable[[], bool] = lambda: False) -> int:
+    def rollup(
+        self,
+        now: float,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+        pause: Callable[[], object] = lambda: None,
+    ) -> int:
         """Aggregate raw samples into the 1-minute and 15-minute tiers up to a few minutes
-        before ``now``, an hour of raw time per short transaction (until ``stop`` says
-        so); returns the transactions run."""
+        before ``now``, a quarter hour of raw time per transaction, calling ``pause``
+        between them (so the ingest worker gets the cache) until ``stop`` says so; returns
+        the transactions run."""
         steps = 0
         for tier in history.TIERS:
 
@@ -761,6 +768,7 @@ class OfflineCache:
 
             while not stop() and self._run("aggregating history", step, write=True):
                 steps += 1
+                pause()
         return steps
 
     def series(

@@ -98,6 +98,11 @@ def rollup_step(conn: sqlite3.Connection, tier: str, now: float) -> bool:
         start = math.floor(oldest / width) * width
     if start >= ready:
         return False
+    following = next_sample(conn, start)
+    if following is None or following >= ready:  # nothing to aggregate: skip the gap
+        _set_watermark(conn, tier, ready)
+        return False
+    start = max(start, math.floor(following / width) * width)
     end = min(ready, start + max(width, math.floor(ROLLUP_SPAN_S / width) * width))
     conn.execute(
         f"INSERT INTO {table} (series, bucket, n, min, max, sum, last, last_ts) "
@@ -110,12 +115,26 @@ def rollup_step(conn: sqlite3.Connection, tier: str, now: float) -> bool:
         " last_ts = max(last_ts, excluded.last_ts)",
         (start, end),
     )
+    _set_watermark(conn, tier, end)
+    return True
+
+
+def _set_watermark(conn: sqlite3.Connection, tier: str, until: float) -> None:
     conn.execute(
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        (f"rollup_{tier}", repr(end)),
+        (f"rollup_{tier}", repr(until)),
     )
-    return True
+
+
+def next_sample(conn: sqlite3.Connection, since: float) -> float | None:
+    """The time of the first raw sample at or after ``since`` (one seek per series)."""
+    row = conn.execute(
+        "SELECT min((SELECT ts FROM samples WHERE series = s.id AND ts >= ? ORDER BY ts LIMIT 1))"
+        " FROM series s",
+        (since,),
+    ).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
 
 
 def used_bytes(conn: sqlite3.Connection) -> int:

@@ -55,7 +55,9 @@ class RetentionPruner:
 
     def rollup_now(self) -> int:
         """Aggregate what is due into the history tiers; returns the transactions run."""
-        return self.cache.rollup(self.clock(), stop=self._stop.is_set)
+        return self.cache.rollup(
+            self.clock(), stop=self._stop.is_set, pause=lambda: self._stop.wait(0.01)
+        )
 
     def prune_now(self) -> int:
         """Delete everything past the retention, chunk by chunk; returns the rows deleted."""

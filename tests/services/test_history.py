@@ -138,3 +138,14 @@ def test_over_its_budget_the_cache_loses_its_oldest_history_first(tmp_path: Path
         cache.max_bytes = 1  # nothing can satisfy it: everything trimmable goes, then it stops
         cache.trim_to_budget()
         assert cache.count("readings") == 0
+
+
+def test_the_rollup_skips_quiet_days_instead_of_walking_them(cache: OfflineCache) -> None:
+    cache.write_batch(readings("aq-1", [1.0], T0, 10.0), [], [])
+    cache.write_batch(readings("aq-1", [2.0], T0 + 10 * 86_400, 10.0), [], [])
+    steps = cache.rollup(T0 + 10 * 86_400 + 3600)
+    assert steps <= 4  # one step per tier for each of the two readings, not 960 per tier
+    _, quarters = cache.series(
+        "aq-1", "pm25", T0, T0 + 10 * 86_400 + 60, resolution="15m", now=T0 + 11 * 86_400
+    )
+    assert [q.value for q in quarters] == [1.0, 2.0]
