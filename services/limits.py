@@ -80,3 +80,6 @@ MAX_RESTORED_INCIDENTS = 2_000
 
 MAX_TIMELINE_ENTRIES = 2_000
 """The most entries an incident's timeline shows (the newest)."""
+
+MAX_JOURNAL_ENTRIES = 20_000
+"""The most alarm-journal entries read for one window (the newest)."""

@@ -317,6 +317,8 @@ class TimelineEntry:
     """ALARM: the alarm's value at that moment."""
     state: str = ""
     """The state the alarm took (ALARM, and ACTION when the action changed it)."""
+    previous: str = ""
+    """The state it left ("" when not known or for its first one; the alarm journal)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 """Bumped when the set or meaning of docks changes: older saved layouts are then ignored."""
 FEATURES = (
     QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -62,7 +62,7 @@ class WorkstationDocks:
         window.addDockWidget(bottom, docks["alarms"])
         stack = [
             docks[name]
-            for name in ("details", "trend", "feeds", "alarm_kpis", "incidents")
+            for name in ("details", "trend", "feeds", "alarm_kpis", "incidents", "journal")
             if name in docks
         ]
         if stack:

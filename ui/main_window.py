@@ -54,6 +54,7 @@ from ui.feed_dialog import AddFeedDialog
 from ui.freshness import FreshnessTracker
 from ui.i18n_terms import permission_text, role_text
 from ui.incidents import IncidentActions, IncidentControls
+from ui.journal import ExportJournal, JournalControls
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
@@ -65,6 +66,7 @@ from widgets.feed_health import FeedHealthPanel
 from widgets.format import NO_VALUE, format_clock, format_count, format_number, format_value
 from widgets.gauge import Gauge
 from widgets.i18n import translate
+from widgets.journal_view import Fetch as JournalFetch
 from widgets.map_view import MapView
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_message_box
@@ -157,6 +159,8 @@ class MainWindow(QMainWindow):
         unshelve: UnshelveFunction | None = None,
         comment: TextActionFunction | None = None,
         assign: TextActionFunction | None = None,
+        journal: JournalFetch | None = None,
+        export_journal: ExportJournal | None = None,
         out_of_service: TextActionFunction | None = None,
         in_service: UnshelveFunction | None = None,
         incidents: IncidentActions | None = None,
@@ -260,6 +264,7 @@ class MainWindow(QMainWindow):
             "alarm_kpis", translate("MainWindow", "Alarm KPIs"), scrolling(self.alarm_kpis)
         )
         self.incidents = IncidentControls(self, incidents)  # the Incidents dock and Ctrl+I
+        self.journal = JournalControls(self, journal, export_journal)  # the Journal dock
         self._restore_alarm_list_settings()
 
         top = QWidget()
@@ -924,6 +929,10 @@ class MainWindow(QMainWindow):
                 translate("MainWindow", "; {count} needed no acknowledgement").format(count=rest)
             )
         return "".join(parts)
+
+    def select_alarm(self, alarm_id: str) -> None:
+        """Bring the alarm list forward with ``alarm_id`` selected (from the journal)."""
+        self._select_alarm(alarm_id)
 
     def _select_alarm(self, alarm_id: str) -> None:
         """Bring the alarm list forward with ``alarm_id`` selected."""

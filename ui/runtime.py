@@ -104,6 +104,10 @@ def build_window(
     def in_service(ids: list[str]) -> object:
         return session.pipeline.return_to_service(ids, window.principal)
 
+    def export_journal(path: Path, since: float, until: float) -> int:
+        with path.open("w", newline="", encoding="utf-8") as out:
+            return export(session.cache, "journal", "csv", out, since=since, until=until)
+
     window = MainWindow(
         config,
         acknowledge=acknowledge,
@@ -113,6 +117,8 @@ def build_window(
         assign=assign,
         out_of_service=out_of_service,
         in_service=in_service,
+        journal=session.cache.journal,
+        export_journal=export_journal,
         incidents=IncidentActions.for_pipeline(session.pipeline, lambda: window.principal),
         export_alarms=export_alarms,
         boundaries=demo_boundaries() if config.demo else None,

@@ -281,6 +281,12 @@ class TimelineModel(RowTableModel[TimelineEntry]):
 
     def what_text(self, entry: TimelineEntry) -> str:
         """What happened, in words."""
+        if entry.kind is TimelineKind.ALARM and entry.previous:
+            return translate("Timeline", "{alarm}: {previous} → {state}").format(
+                alarm=self.describe_alarm(entry.alarm_id),
+                previous=_state_text(entry.previous),
+                state=_state_text(entry.state),
+            )
         if entry.kind is TimelineKind.ALARM:
             return translate("Timeline", "{alarm}: {state}").format(
                 alarm=self.describe_alarm(entry.alarm_id), state=_state_text(entry.state)

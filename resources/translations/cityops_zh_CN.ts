@@ -1388,6 +1388,41 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>Journal</name>
+    <message>
+        <source>Last hour</source>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <source>Last 8 hours (a shift)</source>
+        <translation>最近 8 小时（一个班次）</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>最近 24 小时</translation>
+    </message>
+    <message>
+        <source>Filter: alarm, state, action, person, note…</source>
+        <translation>筛选：报警、状态、操作、人员、备注…</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>导出…</translation>
+    </message>
+    <message>
+        <source>Save this window&apos;s journal as CSV</source>
+        <translation>将此时间窗的日志保存为 CSV</translation>
+    </message>
+    <message>
+        <source>{shown} of {total} entries</source>
+        <translation>{total} 条中显示 {shown} 条</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>{title} — CityOps</source>
@@ -1634,6 +1669,14 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>导出告警</translation>
     </message>
     <message>
+        <source>Journal</source>
+        <translation>报警日志</translation>
+    </message>
+    <message>
+        <source>Export the alarm journal</source>
+        <translation>导出报警日志</translation>
+    </message>
+    <message>
         <source>CSV files (*.csv)</source>
         <translation>CSV 文件 (*.csv)</translation>
     </message>
@@ -1646,6 +1689,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Export failed</source>
         <translation>导出失败</translation>
+    </message>
+    <message>
+        <source>Exported {count} journal entries to {path}</source>
+        <translation>已将 {count} 条日志导出到 {path}</translation>
     </message>
     <message>
         <source>Nothing was done:
@@ -1932,6 +1979,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>{entity} · {metric} {condition}</source>
         <translation>{entity} · {metric} {condition}</translation>
+    </message>
+    <message>
+        <source>{alarm}: {previous} → {state}</source>
+        <translation>{alarm}：{previous} → {state}</translation>
     </message>
     <message>
         <source>{alarm}: {state}</source>

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
-from services.limits import MAX_RESTORED_INCIDENTS, MAX_TIMELINE_ENTRIES
+from services.limits import MAX_JOURNAL_ENTRIES, MAX_RESTORED_INCIDENTS, MAX_TIMELINE_ENTRIES
 from services.model import (
     Alarm,
     AlarmState,
@@ -35,6 +35,7 @@ from services.model import (
 from services.store import history
 from services.store import incidents as incident_tables
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
+from services.store.journal import journal
 from services.store.schema import (
     ALARM_COLUMNS,
     ENTITY_COLUMNS,
@@ -801,6 +802,17 @@ class OfflineCache:
             write=False,
         )
         return chosen, points
+
+    def journal(
+        self, since: float, until: float, limit: int = MAX_JOURNAL_ENTRIES
+    ) -> list[TimelineEntry]:
+        """Every alarm transition and operator action on alarms in [since, until], oldest
+        first (see :mod:`services.store.journal`)."""
+        return self._run(
+            "reading the alarm journal",
+            lambda conn: journal(conn, since, until, limit),
+            write=False,
+        )
 
     def state_at(self, at: float) -> Snapshot:
         """The state as of ``at`` (see :mod:`services.store.state_at`)."""

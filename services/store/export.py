@@ -7,10 +7,11 @@ import json
 import logging
 import math
 import re
+import time
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from services.model import Alarm, AlarmState, Reading, Severity
+from services.model import Alarm, AlarmState, Reading, Severity, TimelineEntry
 from services.store.audit import AuditEntry
 from services.store.cache import OfflineCache
 from services.timeutil import format_timestamp
@@ -58,7 +59,49 @@ ALARM_EVENT_COLUMNS: tuple[str, ...] = (
     "workstation",
     "note",
 )
-WHATS: tuple[str, ...] = ("alarms", "alarm-events", "readings", "actions", "series", "state")
+WHATS: tuple[str, ...] = (
+    "alarms",
+    "alarm-events",
+    "readings",
+    "actions",
+    "series",
+    "state",
+    "journal",
+)
+JOURNAL_COLUMNS: tuple[str, ...] = (
+    "ts",
+    "alarm",
+    "kind",
+    "what",
+    "from",
+    "to",
+    "value",
+    "user",
+    "workstation",
+    "note",
+)
+"""A journal entry: an alarm's own transition (kind "alarm") or an operator action."""
+
+
+def journal_rows(entries: Iterable[TimelineEntry]) -> list[dict[str, object]]:
+    """One row per journal entry, keyed by :data:`JOURNAL_COLUMNS`."""
+    return [
+        {
+            "ts": format_timestamp(entry.ts),
+            "alarm": entry.alarm_id,
+            "kind": str(entry.kind),
+            "what": entry.what,
+            "from": entry.previous,
+            "to": entry.state,
+            "value": entry.value,
+            "user": entry.user,
+            "workstation": entry.workstation,
+            "note": entry.note,
+        }
+        for entry in entries
+    ]
+
+
 SERIES_COLUMNS: tuple[str, ...] = ("ts", "resolution", "value", "min", "max", "count", "last")
 """A series point: its time (a bucket's start), the resolution, and the value (a bucket's
 mean) with its min, max, count and last value."""
@@ -380,6 +423,7 @@ def export(  # noqa: PLR0917 - signature shared with the CLI and the UI
         "alarms": ALARM_COLUMNS,
         "alarm-events": ALARM_EVENT_COLUMNS,
         "actions": ACTION_COLUMNS,
+        "journal": JOURNAL_COLUMNS,
     }.get(what, READING_COLUMNS)
     writer = _RowWriter(columns, fmt, out)
     writer.begin()
@@ -394,6 +438,9 @@ def export(  # noqa: PLR0917 - signature shared with the CLI and the UI
         writer.write(alarm_event_rows(cache.query_alarm_events(since, until), entries))
     elif what == "actions":
         writer.write(action_rows(entries))
+    elif what == "journal":
+        end = time.time() if until is None else until
+        writer.write(journal_rows(cache.journal(end - 86_400.0 if since is None else since, end)))
     else:
         for batch in cache.iter_readings(since, until):
             writer.write(reading_rows(batch))

@@ -93,3 +93,29 @@ def test_export_state_prints_it_as_json_with_ages(cache_dir: Path) -> None:
     )
     csv = run_cityops("export", "state", "--format", "csv", "--cache-dir", str(cache_dir))
     assert csv.returncode == 2 and "JSON" in csv.stderr
+
+
+def test_the_journal_lists_every_transition_and_action_of_a_window(cache_dir: Path) -> None:
+    build_history(cache_dir)
+    with OfflineCache(cache_dir) as cache:
+        entries = cache.journal(T0, T3 + 10)
+        assert [(e.kind.value, e.what, e.previous, e.state, e.user) for e in entries] == [
+            ("alarm", "unacknowledged", "", "unacknowledged", ""),
+            ("action", "ack", "unacknowledged", "acknowledged", "wang.fang"),
+            ("alarm", "normal", "acknowledged", "normal", ""),
+        ]
+        assert [e.ts for e in entries] == [T1, T2, T3]
+        assert [e.what for e in cache.journal(T1 + 1, T2 + 1)] == ["ack"]  # the window
+
+
+def test_export_journal_writes_the_window_as_csv(cache_dir: Path) -> None:
+    build_history(cache_dir)
+    result = run_cityops(
+        "export", "journal", "--format", "csv", "--cache-dir", str(cache_dir),
+        "--since", str(T0), "--until", str(T3 + 10),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0] == "ts,alarm,kind,what,from,to,value,user,workstation,note"
+    assert len(lines) == 1 + 3
+    assert ",action,ack,unacknowledged,acknowledged,,wang.fang,ws-2," in lines[2]

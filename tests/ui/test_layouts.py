@@ -21,7 +21,17 @@ CONFIG = AppConfig(
     rules=(RuleConfig(metric="pm25", high=75, high_high=150),),
     kpis=(KpiConfig(name="Mean PM2.5", metric="pm25", maximum=250),),
 )
-DOCKS = {"map", "gauges", "alarms", "details", "trend", "feeds", "alarm_kpis", "incidents"}
+DOCKS = {
+    "map",
+    "gauges",
+    "alarms",
+    "details",
+    "trend",
+    "feeds",
+    "alarm_kpis",
+    "incidents",
+    "journal",
+}
 
 
 def make_window(
