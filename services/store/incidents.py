@@ -26,6 +26,7 @@ from services.model import (
     TimelineEntry,
     TimelineKind,
 )
+from services.store.journal import merge_transitions
 
 log = logging.getLogger(__name__)
 
@@ -165,42 +166,16 @@ def timeline(conn: sqlite3.Connection, incident_id: str, limit: int) -> list[Tim
             f" WHERE alarm_id IN ({marks}) AND ts >= ? ORDER BY ts DESC, rowid DESC LIMIT ?",
             [*part, since, limit],
         ).fetchall()
-        acted = {(str(r[2]), float(r[1])): index for index, r in enumerate(actions)}
-        states: dict[int, str] = {}
-        for rowid, ts, key, state, value in conn.execute(
-            "SELECT rowid, ts, alarm_id, state, value FROM ("
+        events = conn.execute(
+            "SELECT rowid, ts, alarm_id, state, value, previous FROM ("
             " SELECT rowid, ts, alarm_id, state, value,"
             "  lag(state) OVER (PARTITION BY alarm_id ORDER BY ts, rowid) AS previous"
             f"  FROM alarm_events WHERE alarm_id IN ({marks}))"
             " WHERE ts >= ? AND (previous IS NULL OR previous != state)"
             " ORDER BY ts DESC, rowid DESC LIMIT ?",
             [*part, since, limit],
-        ):
-            index = acted.get((str(key), float(ts)))
-            if index is not None and index not in states:
-                states[index] = str(state)  # the transition the action made: one entry
-                continue
-            entry = TimelineEntry(
-                float(ts),
-                TimelineKind.ALARM,
-                str(state),
-                alarm_id=str(key),
-                value=None if value is None else float(value),
-                state=str(state),
-            )
-            keyed.append((float(ts), 0, int(rowid), entry))
-        for index, (rowid, ts, key, action, user, workstation, comment) in enumerate(actions):
-            entry = TimelineEntry(
-                float(ts),
-                TimelineKind.ACTION,
-                str(action),
-                alarm_id=str(key),
-                user=str(user),
-                workstation=str(workstation),
-                note=str(comment),
-                state=states.get(index, ""),
-            )
-            keyed.append((float(ts), 1, int(rowid), entry))
+        ).fetchall()
+        keyed.extend(merge_transitions(events, actions))
     for rowid, ts, action, user, workstation, comment in conn.execute(
         'SELECT rowid, ts, action, "user", workstation, comment FROM actions'
         " WHERE alarm_id = ? AND action != ? ORDER BY ts DESC, rowid DESC LIMIT ?",
