@@ -606,15 +606,6 @@ class MainWindow(QMainWindow):
             )
         )
 
-    def _values_of(self, entity_ids: set[str]) -> dict[str, dict[str, str]]:
-        return {
-            key: {
-                metric: format_value(reading.value, reading.unit)
-                for metric, reading in self.values.get(key, {}).items()
-            }
-            for key in entity_ids
-        }
-
     def show_cache_health(self, health: CacheHealth) -> None:
         """Say on the banner when the offline cache is not keeping what arrives."""
         if health.state is CacheState.OK:

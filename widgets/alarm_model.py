@@ -321,10 +321,6 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
                 self.index(rows[0], Column.FIRST_OUT), self.index(rows[-1], Column.FIRST_OUT)
             )
 
-    def burst_of(self, alarm_id: str) -> Burst | None:
-        """The first-out burst the alarm is part of, if any."""
-        return self._bursts.get(alarm_id)
-
     @staticmethod
     def _make_fonts() -> dict[tuple[bool, bool], QFont]:
         fonts: dict[tuple[bool, bool], QFont] = {}

@@ -113,9 +113,10 @@ class SharingDesk:
             return
         try:
             waiting = self._cache.outbox()
-            raised = [alarm.raised_at for alarm in self._alarms.alarms()]
-            if raised:
-                self.book.restore_counted(self._cache.query_actions(since=min(raised) - 1.0))
+            commented = [alarm.raised_at for alarm in self._alarms.alarms() if alarm.comments]
+            if commented:  # only their comments, not every action since the oldest alarm
+                since = min(commented) - 1.0
+                self.book.restore_counted(self._cache.query_actions(since, kind="comment"))
         except CacheError as error:
             log.warning("sharing: the outbox or the actions could not be read: %s", error)
             return

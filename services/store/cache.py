@@ -900,10 +900,14 @@ class OfflineCache:
             after = (rows[-1][3], rows[-1][6])
 
     def query_actions(
-        self, since: float | None = None, until: float | None = None
+        self, since: float | None = None, until: float | None = None, *, kind: str = ""
     ) -> list[OperatorAction]:
-        """Operator actions with ``since <= ts <= until``, oldest first."""
+        """Operator actions with ``since <= ts <= until`` (of one ``kind`` when given,
+        e.g. "comment"), oldest first."""
         terms, params = _window("ts", since, until)
+        if kind:
+            terms.append("action = ?")
+            params.append(kind)
 
         def work(conn: sqlite3.Connection) -> list[OperatorAction]:
             rows = conn.execute(
