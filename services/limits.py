@@ -83,3 +83,13 @@ MAX_TIMELINE_ENTRIES = 2_000
 
 MAX_JOURNAL_ENTRIES = 20_000
 """The most alarm-journal entries read for one window (the newest)."""
+
+RAW_RETENTION_DAYS = 2.0
+"""How long raw readings are kept unless ``[cache] retention_days`` says otherwise."""
+
+HISTORY_DAYS = {"1m": 30.0, "15m": 365.0}
+"""How long the 1-minute and 15-minute history tiers are kept unless configured."""
+
+ALARM_HISTORY_DAYS = 365.0
+"""How long alarm transitions and sign-ins are kept unless ``[cache] alarm_history_days``
+says otherwise (operator actions and incidents are never pruned)."""

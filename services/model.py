@@ -336,6 +336,18 @@ class OperatorAction:
 
 
 @dataclass(frozen=True, slots=True)
+class SignInRecord:
+    """Someone starting or ending work at a workstation (kept for the handover report)."""
+
+    ts: float
+    user: str
+    role: str
+    workstation: str
+    event: str
+    """``sign-in`` or ``sign-out``."""
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
     """What became of an operator's command, reported back in a :class:`Delta`.
 

@@ -41,6 +41,7 @@ class CitySession:
         opened = open_cache(cache_dir, retention_days=config.retention_days)
         self.cache = opened.cache
         self.cache.tier_days = dict(config.history_days)
+        self.cache.events_days = config.alarm_history_days
         self.cache.max_bytes = int(config.cache_max_mb * 2**20)
         self.cache_recovery = opened.recovery
         self._restored = opened.snapshot

@@ -140,6 +140,8 @@ class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
 
     closing = Signal()
+    principalChanged = Signal(object, object)
+    """The person acting changed (a shift change): the previous and the new Principal."""
 
     def __init__(
         self,
@@ -694,6 +696,7 @@ class MainWindow(QMainWindow):
                 principal.user,
                 principal.role.value,
             )
+            self.principalChanged.emit(previous, principal)
         self._show_principal()
 
     def switch_user(self) -> SignInDialog | None:

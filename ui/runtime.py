@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +16,12 @@ from services.auth.accounts import AccountsError
 from services.auth.roles import Principal
 from services.auth.signin import Authenticator, authenticator_for, single_user
 from services.config import AppConfig
+from services.model import SignInRecord
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.export import export
+from services.store.sign_ins import SIGN_IN, SIGN_OUT
 from ui.alarm_sound import AlarmSound
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
@@ -137,11 +140,34 @@ def build_window(
     if publish_health is not None:
         brokers = {client.label: client.broker.name for client in session.clients}
         HealthReporter.for_window(window, bridge, publish_health, brokers).start()
+    record_sign_ins(window, session)
     restored = len(session.snapshot.entities) if session.snapshot else 0
     bridge.tick()
     window.show_restored(restored)
     bridge.start()
     return window, bridge
+
+
+def record_sign_ins(window: MainWindow, session: CitySession) -> None:
+    """Keep who works at this window in the cache (for the handover report): the person
+    acting now, each shift change, and the sign-out when the window closes."""
+
+    def record(principal: Principal, event: str) -> None:
+        entry = SignInRecord(
+            time.time(), principal.user, principal.role.value, principal.workstation, event
+        )
+        try:
+            session.cache.record_sign_in(entry)
+        except CacheError as error:
+            log.error("could not keep the %s of %s: %s", event, principal.user, error)
+
+    def changed(previous: Principal, current: Principal) -> None:
+        record(previous, SIGN_OUT)
+        record(current, SIGN_IN)
+
+    record(window.principal, SIGN_IN)
+    window.principalChanged.connect(changed)
+    window.closing.connect(lambda: record(window.principal, SIGN_OUT))
 
 
 def attach_alarm_sound(window: MainWindow, bridge: DeltaBridge, sound: AlarmSound) -> None:

@@ -51,18 +51,19 @@ from services.config.schema import (
     Suppression,
 )
 from services.limits import (
+    ALARM_HISTORY_DAYS,
+    HISTORY_DAYS,
     MAX_GEOFENCE_POINTS,
     MAX_GEOFENCES,
     MAX_RULE_DELAY_S,
     MAX_RULE_SAMPLES,
+    RAW_RETENTION_DAYS,
 )
 from services.model import Severity
 
 MAX_RETENTION_DAYS = 3650.0
-HISTORY_DAYS = {"1m": 30.0, "15m": 365.0}
 MAX_CACHE_MB = 16.0 * 1024 * 1024
 """The largest disk budget a config may give the cache (16 TiB)."""
-"""How long the 1-minute and 15-minute history tiers are kept unless configured."""
 RESERVED_FEED_NAME = "sharing"
 """The pseudo-feed of shared operator actions (``services.sharing.protocol.SHARING_FEED``)."""
 MAX_STALE_AFTER_S = 366 * 86400.0
@@ -227,17 +228,23 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     _ensure_unique(source, "kpis", [kpi.name for kpi in kpis])
     map_config = _read_map(root.sub_table("map"))
 
-    retention_days = 7.0
+    retention_days = RAW_RETENTION_DAYS
     history_days = dict(HISTORY_DAYS)
+    alarm_history_days = ALARM_HISTORY_DAYS
     max_size_mb = 4096.0
     cache = root.sub_table("cache")
     if cache is not None:
-        retention_days = _positive(cache, "retention_days", 7.0, MAX_RETENTION_DAYS, "days")
+        retention_days = _positive(
+            cache, "retention_days", retention_days, MAX_RETENTION_DAYS, "days"
+        )
         max_size_mb = _positive(cache, "max_size_mb", max_size_mb, MAX_CACHE_MB, "MB")
         for tier, default in HISTORY_DAYS.items():
             history_days[tier] = _positive(
                 cache, f"aggregate_{tier}_days", default, MAX_RETENTION_DAYS, "days"
             )
+        alarm_history_days = _positive(
+            cache, "alarm_history_days", alarm_history_days, MAX_RETENTION_DAYS, "days"
+        )
         cache.reject_unknown()
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
@@ -277,6 +284,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         map=map_config,
         retention_days=retention_days,
         history_days=history_days,
+        alarm_history_days=alarm_history_days,
         cache_max_mb=max_size_mb,
         monitoring=monitoring,
         auth=auth,

@@ -11,6 +11,7 @@ from pathlib import Path
 from services.addresses import BrokerAddress
 from services.config.listen import ListenAddress
 from services.config.secrets import lookup_secret
+from services.limits import ALARM_HISTORY_DAYS, HISTORY_DAYS, RAW_RETENTION_DAYS
 from services.model import Severity
 
 FORMATS = ("json", "ngsi-v2", "ngsi-ld", "sensorthings", "senml", "cap", "owntracks")
@@ -375,8 +376,11 @@ class AppConfig:
     """``[[geofences]]``: areas entities raise alarms in by entering or leaving them."""
     kpis: tuple[KpiConfig, ...] = ()
     map: MapConfig = field(default_factory=MapConfig)
-    retention_days: float = 7.0
-    history_days: Mapping[str, float] = field(default_factory=lambda: {"1m": 30.0, "15m": 365.0})
+    retention_days: float = RAW_RETENTION_DAYS
+    """``[cache] retention_days``: how long raw readings are kept (48 hours by default)."""
+    history_days: Mapping[str, float] = field(default_factory=lambda: dict(HISTORY_DAYS))
+    alarm_history_days: float = ALARM_HISTORY_DAYS
+    """``[cache] alarm_history_days``: how long alarm transitions and sign-ins are kept."""
     cache_max_mb: float = 4096.0
     """``[cache] max_size_mb``: the cache's disk budget; the oldest history goes beyond it."""
     """``[cache] aggregate_1m_days`` / ``aggregate_15m_days``: how long each history tier

@@ -19,7 +19,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
 
-from services.limits import MAX_JOURNAL_ENTRIES, MAX_RESTORED_INCIDENTS, MAX_TIMELINE_ENTRIES
+from services.limits import (
+    ALARM_HISTORY_DAYS,
+    HISTORY_DAYS,
+    MAX_JOURNAL_ENTRIES,
+    MAX_RESTORED_INCIDENTS,
+    MAX_TIMELINE_ENTRIES,
+    RAW_RETENTION_DAYS,
+)
 from services.model import (
     Alarm,
     AlarmState,
@@ -29,11 +36,13 @@ from services.model import (
     IncidentNote,
     OperatorAction,
     Reading,
+    SignInRecord,
     Snapshot,
     TimelineEntry,
 )
 from services.store import history
 from services.store import incidents as incident_tables
+from services.store import sign_ins as sign_in_table
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.journal import journal
 from services.store.schema import (
@@ -65,7 +74,6 @@ log = logging.getLogger(__name__)
 FILE_NAME = "cityops.sqlite3"
 BUSY_TIMEOUT_S = 5.0
 SECONDS_PER_DAY = 86_400.0
-DEFAULT_TIER_DAYS = {"1m": 30.0, "15m": 365.0}
 DEFAULT_MAX_BYTES = 4 * 1024**3
 """The default disk budget of the cache (4 GiB)."""
 TRIM_SPAN_S = 3_600.0
@@ -147,12 +155,14 @@ class OfflineCache:
     Safe to use from several threads; every public method is one transaction.
     """
 
-    def __init__(self, directory: Path, *, retention_days: float = 7.0) -> None:
+    def __init__(self, directory: Path, *, retention_days: float = RAW_RETENTION_DAYS) -> None:
         if retention_days <= 0:
             raise ValueError(f"retention_days must be positive, not {retention_days}")
         self.path: Path = Path(directory) / FILE_NAME
         self.retention_days = retention_days
-        self.tier_days: dict[str, float] = dict(DEFAULT_TIER_DAYS)
+        self.tier_days: dict[str, float] = dict(HISTORY_DAYS)
+        self.events_days: float = ALARM_HISTORY_DAYS
+        """``[cache] alarm_history_days``: how long alarm transitions and sign-ins are kept."""
         self.max_bytes: int = DEFAULT_MAX_BYTES
         """``[cache] max_size_mb``: history is trimmed oldest-first beyond this."""
         """How long each aggregate tier is kept (``[cache] aggregate_1m_days`` …)."""
@@ -496,6 +506,24 @@ class OfflineCache:
         for action, _alarm in actions:
             log.info("action %s on %s by %s stored", action.action, action.alarm_id, action.user)
 
+    def record_sign_in(self, record: SignInRecord) -> None:
+        """Keep a sign-in or sign-out, durable when this returns."""
+        self._run(
+            "recording a sign-in",
+            lambda conn: sign_in_table.record_sign_in(conn, record),
+            write=True,
+            durable=True,
+        )
+        log.info("%s of %s on %r stored", record.event, record.user, record.workstation)
+
+    def sign_ins(self, since: float, until: float) -> list[SignInRecord]:
+        """Sign-ins and sign-outs in [since, until], oldest first."""
+        return self._run(
+            "reading sign-ins",
+            lambda conn: sign_in_table.sign_ins(conn, since, until),
+            write=False,
+        )
+
     def known_action_ids(self, action_ids: Iterable[str]) -> set[str]:
         """Which of ``action_ids`` the actions table holds already."""
         wanted = [key for key in action_ids if key]
@@ -533,7 +561,9 @@ class OfflineCache:
             )
 
     def prune(self, now: float, *, chunk: int = PRUNE_CHUNK_ROWS) -> int:
-        """Delete one chunk of readings and alarm history older than the retention.
+        """Delete one chunk of raw readings older than the raw retention, of each history
+        tier older than its own, and of alarm transitions and sign-ins older than
+        ``events_days``.
 
         Returns the rows deleted; call again until it returns less than ``chunk`` so that no
         single transaction holds the writers up for long.
@@ -546,11 +576,13 @@ class OfflineCache:
                 " CROSS JOIN samples x ON x.series = s.id AND x.ts < ? LIMIT ?)",
                 (cutoff, chunk),
             ).rowcount
+            kept_from = now - self.events_days * SECONDS_PER_DAY
             deleted += conn.execute(
                 "DELETE FROM alarm_events WHERE rowid IN"
                 " (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)",
-                (cutoff, chunk),
+                (kept_from, chunk),
             ).rowcount
+            deleted += sign_in_table.prune_sign_ins(conn, kept_from, chunk)
             for tier, days in self.tier_days.items():
                 deleted += history.prune_tier(conn, tier, now - days * SECONDS_PER_DAY, chunk)
             return deleted

@@ -129,6 +129,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " n INTEGER NOT NULL, min REAL, max REAL, sum REAL, last REAL, last_ts REAL NOT NULL,"
         " PRIMARY KEY (series, bucket)) WITHOUT ROWID",
     ),
+    (
+        # Who worked at this workstation when: sign-ins and sign-outs, for the handover.
+        'CREATE TABLE sign_ins (ts REAL NOT NULL, "user" TEXT NOT NULL, role TEXT NOT NULL,'
+        " workstation TEXT NOT NULL, event TEXT NOT NULL)",
+        "CREATE INDEX sign_ins_ts ON sign_ins (ts)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

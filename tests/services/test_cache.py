@@ -22,6 +22,7 @@ from services.model import (
     OperatorAction,
     Reading,
     Severity,
+    SignInRecord,
     TimelineKind,
 )
 from services.store.cache import FILE_NAME, CacheError, OfflineCache
@@ -345,9 +346,18 @@ def test_prune_deletes_old_readings_and_history_only(cache_dir: Path) -> None:
         target = alarm()
         cache.record_actions([(OperatorAction(target.id, "ack", "op", now - 4 * DAY), target)])
 
-        assert cache.prune(now) == 3  # two readings, one alarm event
+        cache.record_sign_in(SignInRecord(now - 2 * DAY, "li.wei", "operator", "WS-1", "sign-in"))
+        cache.record_sign_in(SignInRecord(now - 60, "li.wei", "operator", "WS-1", "sign-out"))
+
+        assert cache.prune(now) == 2  # two readings: alarm history is kept a year by default
+        assert cache.count("alarm_events") == 2
+        assert len(cache.sign_ins(0, now)) == 2
+        cache.events_days = 1  # [cache] alarm_history_days
+        assert cache.prune(now) == 2  # one alarm event, one sign-in
         assert [r.ts for r in cache.query_readings()] == [now - 60]
         assert cache.count("alarm_events") == 1
+        assert [(r.event, r.ts) for r in cache.sign_ins(0, now)] == [("sign-out", now - 60)]
+        assert cache.sign_ins(now - 30, now) == []
         assert cache.count("entities") == 1
         assert cache.count("latest") == 1
         assert cache.count("alarms") == 1

@@ -303,10 +303,18 @@ def test_sharing_accounts_name_roles_the_auth_code_knows(tmp_path: Path) -> None
 
 
 def test_history_tiers_and_the_disk_budget_are_configured(tmp_path: Path) -> None:
-    text = "[cache]\nretention_days = 2\naggregate_1m_days = 10\nmax_size_mb = 512\n"
+    defaults = load_config(write(tmp_path, "[cache]\n"))
+    assert defaults.retention_days == 2.0 and defaults.alarm_history_days == 365.0
+    text = (
+        "[cache]\nretention_days = 3\naggregate_1m_days = 10\nmax_size_mb = 512\n"
+        "alarm_history_days = 90\n"
+    )
     config = load_config(write(tmp_path, text))
-    assert config.retention_days == 2 and config.history_days == {"1m": 10.0, "15m": 365.0}
-    assert config.cache_max_mb == 512
+    assert config.retention_days == 3 and config.history_days == {"1m": 10.0, "15m": 365.0}
+    assert config.cache_max_mb == 512 and config.alarm_history_days == 90
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "[cache]\nalarm_history_days = -1\n"))
+    assert caught.value.key == "cache.alarm_history_days"
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, "[cache]\nmax_size_mb = 0\n"))
     assert caught.value.key == "cache.max_size_mb"

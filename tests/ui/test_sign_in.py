@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
@@ -22,7 +24,7 @@ from services.store.cache import OfflineCache
 from tests.helpers.accounts import PASSWORD, FakeClock, authenticator
 from tests.helpers.cli import run_cityops
 from ui.main_window import MainWindow
-from ui.runtime import sign_in_at_start
+from ui.runtime import record_sign_ins, sign_in_at_start
 from ui.sign_in import SignInDialog
 
 CONFIG = AppConfig(
@@ -145,6 +147,7 @@ def test_switch_user_changes_who_acts_and_the_status_bar(
     caplog.set_level(logging.INFO)
     first = Principal("li.wei", Role.OPERATOR, "WS-07")
     window = open_window(qtbot, pipeline, first, auth[0])
+    record_sign_ins(window, SimpleNamespace(cache=pipeline.cache))  # type: ignore[arg-type]
     assert window.user_label.text() == "li.wei · operator · WS-07"
     action = window.menus.switch_user
     assert action.isEnabled() and action.shortcut().toString() == "Ctrl+Shift+L"
@@ -170,6 +173,17 @@ def test_switch_user_changes_who_acts_and_the_status_bar(
     with OfflineCache(cache_dir) as reader:
         actions = reader.query_actions()
     assert [(a.user, a.workstation) for a in actions] == [("<b>boss</b>", "WS-07")]
+    # Who worked when is kept for the handover report: the start, the shift change, the close.
+    window.close()
+    with OfflineCache(cache_dir) as reader:
+        kept = reader.sign_ins(0, time.time() + 1)
+    assert [(r.event, r.user, r.role, r.workstation) for r in kept] == [
+        ("sign-in", "li.wei", "operator", "WS-07"),
+        ("sign-out", "li.wei", "operator", "WS-07"),
+        ("sign-in", "<b>boss</b>", "supervisor", "WS-07"),
+        ("sign-out", "<b>boss</b>", "supervisor", "WS-07"),
+    ]
+    assert [r.ts for r in kept] == sorted(r.ts for r in kept)
 
 
 def test_cancelling_a_switch_keeps_the_person_signed_in(
