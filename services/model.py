@@ -481,6 +481,10 @@ class Delta:
     messages: int = 0
     incidents: dict[str, Incident] = field(default_factory=dict)
     """The newest version of each changed incident."""
+    removed_entities: set[str] = field(default_factory=set)
+    """Entities the views no longer show (a replay going back before they were heard of)."""
+    removed_readings: set[tuple[str, str]] = field(default_factory=set)
+    """(entity, metric) series the views no longer show a value for."""
 
     def is_empty(self) -> bool:
         return not (
@@ -497,6 +501,8 @@ class Delta:
             or self.alarm_kpis is not None
             or self.messages
             or self.incidents
+            or self.removed_entities
+            or self.removed_readings
         )
 
     def put_alarm(self, alarm: Alarm) -> None:

@@ -139,3 +139,24 @@ def _bad(text: str) -> float:
         f"not a time: {text[:40]!r} (use e.g. -8h, '1 hour ago', 14:05, today,"
         " 2026-11-30T14:05 (local), 2026-11-30T06:05Z, or epoch seconds)"
     )
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes after midnight of a local clock time ``HH:MM`` (ValueError when it is not)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{text!r} is not a time of day HH:MM (00:00 to 23:59)")
+    return int(match[1]) * 60 + int(match[2])
+
+
+def shift_start(now: float, shifts: tuple[str, ...], zone: tzinfo | None = None) -> float:
+    """When the shift running at ``now`` began: the latest of the ``shifts`` start times
+    (``HH:MM``, local time or ``zone``) at or before ``now``, today or yesterday."""
+    moment = datetime.fromtimestamp(now, zone)
+    starts = []
+    for day in (moment.date() - timedelta(days=1), moment.date()):
+        for text in shifts:
+            minutes = clock_minutes(text)
+            start = datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
+            starts.append(start.replace(tzinfo=zone).timestamp() if zone else start.timestamp())
+    return max(start for start in starts if start <= now)

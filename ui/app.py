@@ -104,6 +104,7 @@ def run_window(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         screenshot_delay=args.screenshot_delay,
         language=args.lang,
+        review=args.review,
     )
 
 

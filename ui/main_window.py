@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
@@ -74,6 +74,9 @@ from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.terms import feed_state_word
 from widgets.tile_grid import TileGrid
 from widgets.trend_plot import TrendPlot
+
+if TYPE_CHECKING:
+    from ui.review import ReviewControls
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +188,10 @@ class MainWindow(QMainWindow):
         self._dead_letters: dict[str, deque[DeadLetter]] = {}
         self._feed_manager = feed_manager
         self._history = history
+        self.replaying = False
+        """True while the views show a replay of the past (actions refused, clock set back)."""
+        self.clock: Callable[[], float] = time.time
+        """The moment the views show: now, or the replayed moment."""
         self.entities: dict[str, Entity] = {}
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
@@ -243,7 +250,7 @@ class MainWindow(QMainWindow):
                 lambda name: self._control_feed(resume_feed, name)
             )
         self.trend = TrendPlot()
-        self.details = EntityDetails()
+        self.details = EntityDetails(clock=lambda: self.clock())  # noqa: PLW0108 — set later
         self.feed_states: dict[str, FeedHealth] = {}
 
         # Every panel is a dock; the central widget is an empty placeholder so that the
@@ -267,6 +274,10 @@ class MainWindow(QMainWindow):
         )
         self.incidents = IncidentControls(self, incidents)  # the Incidents dock and Ctrl+I
         self.journal = JournalControls(self, journal, export_journal)  # the Journal dock
+        self.cache_path: Path | None = None
+        """The offline cache file (File ▸ Handover report reads it)."""
+        self.review: ReviewControls | None = None
+        """The review workspace (replay of the past), when the window has a cache to read."""
         self._restore_alarm_list_settings()
 
         top = QWidget()
@@ -289,6 +300,8 @@ class MainWindow(QMainWindow):
             layout.addWidget(banner)
         self.banner = StatusBanner()
         layout.addWidget(self.banner)
+        self.top_layout = layout
+        """Banners and bars across the window under the menu bar (the replay bar too)."""
         self.setMenuWidget(top)
 
         self.user_label = plain_label()
@@ -454,6 +467,8 @@ class MainWindow(QMainWindow):
             )
         if delta.alarms:
             self.alarm_view.model.upsert(delta.alarms.values())
+        if delta.removed_entities or delta.removed_readings:
+            self._remove(delta.removed_entities, delta.removed_readings)
         if delta.alarm_kpis is not None:
             self.show_alarm_kpis(delta.alarm_kpis)
         if delta.areas:
@@ -480,6 +495,23 @@ class MainWindow(QMainWindow):
             self._report_action(result)
         if delta.cache is not None:
             self.show_cache_health(delta.cache)
+
+    def _remove(self, entity_ids: set[str], series: set[tuple[str, str]]) -> None:
+        """Forget entities and values the views no longer show (a replay going back)."""
+        for entity_id in entity_ids:
+            self.entities.pop(entity_id, None)
+            self.values.pop(entity_id, None)
+            self._map_readings.pop(entity_id, None)
+        self._map_pending -= entity_ids
+        self.map_view.remove_entities(entity_ids)
+        touched: set[str] = set()
+        for entity_id, metric in series:
+            if self.values.get(entity_id, {}).pop(metric, None) is not None:
+                touched.add(entity_id)
+            self._map_readings.get(entity_id, {}).pop(metric, None)
+        if touched:
+            self.map_view.forget_values(touched, series)
+            self._map_pending |= touched
 
     def show_alarm_kpis(self, kpis: AlarmSystemKpis) -> None:
         """Show the alarm-system KPIs in their dock, and the flood on the banner while it lasts."""
@@ -594,10 +626,17 @@ class MainWindow(QMainWindow):
         verdict = self.freshness.verdict()
         was_live, self._live = self._live, verdict.live
         self.banner.set_line("live", verdict.banner(), BannerLevel.ALARM)
-        self.freshness_label.setText(
-            translate("MainWindow", "Live") if verdict.live else translate("MainWindow", "NOT LIVE")
+        if self.replaying:
+            self.freshness_label.setText(translate("MainWindow", "REPLAY — not live"))
+        else:
+            self.freshness_label.setText(
+                translate("MainWindow", "Live")
+                if verdict.live
+                else translate("MainWindow", "NOT LIVE")
+            )
+        self.freshness_label.setStyleSheet(
+            "" if verdict.live and not self.replaying else ALARM_TEXT_STYLE
         )
-        self.freshness_label.setStyleSheet("" if verdict.live else ALARM_TEXT_STYLE)
         if was_live != verdict.live:
             self.refresh_kpis()
 
@@ -670,13 +709,45 @@ class MainWindow(QMainWindow):
             self.feed_panel.set_dead_letters(feed, list(self._dead_letters.get(feed, ())))
 
     def refresh_kpis(self) -> None:
-        """Recompute the KPI gauges from the latest values (a slow timer, not per message)."""
+        """Recompute the KPI gauges from the latest values (a slow timer, not per message);
+        in a replay, the values of the replayed moment (not stale: the banner says REPLAY)."""
         if not self.gauges:
             return
         readings = (reading for series in self.values.values() for reading in series.values())
         values = compute_kpis(self.config.kpis, readings)
         for name, value in values.items():
-            self.gauges[name].set_value(value, stale=not self._live)
+            self.gauges[name].set_value(value, stale=not (self._live or self.replaying))
+
+    # -- replay ----------------------------------------------------------------------------
+    def set_replaying(
+        self, replaying: bool, clock: Callable[[], float], history: HistoryFunction | None
+    ) -> None:
+        """Show the past (or live again): operator actions refused with a reason, ages and
+        the details measured against ``clock``, trends and sparklines from ``history``.
+        The caller feeds the views the deltas of the replayed moments."""
+        self.replaying = replaying
+        self.clock = clock
+        self._history = history
+        self.alarm_view.model.forget_revisions()
+        title = self.windowTitle().removeprefix(self._replay_prefix())
+        self.setWindowTitle(self._replay_prefix() + title if replaying else title)
+        self._show_principal()  # acknowledge offered again, or refused with the reason
+        self.update_freshness()
+        self.refresh_kpis()
+
+    def _replay_prefix(self) -> str:
+        return translate("MainWindow", "REPLAY — ")
+
+    def refresh_entity_views(self) -> None:
+        """Show the details and trend of the entity they show again (after a replay step)."""
+        shown = self.details.entity_id()
+        entity = self.entities.get(shown) if shown is not None else None
+        if entity is not None:
+            self.show_details(entity)
+        trended = self.trend.entity_id()
+        entity = self.entities.get(trended) if trended is not None else None
+        if entity is not None:
+            self.show_trend(entity, raise_dock=False)
 
     # -- who is signed in ---------------------------------------------------------------
     @property
@@ -724,6 +795,10 @@ class MainWindow(QMainWindow):
 
     def refusal(self, permission: Permission) -> str:
         """Why the person signed in may not do ``permission`` ("" when they may)."""
+        if self.replaying:
+            return translate(
+                "MainWindow", "the window shows a replay of the past; return to live to act"
+            )
         who = self._principal
         if who.may(permission):
             return ""
@@ -756,7 +831,7 @@ class MainWindow(QMainWindow):
         self._show_principal()
 
     def _keep_acknowledge_off(self) -> None:
-        if self._principal.may(Permission.ACKNOWLEDGE):
+        if self._principal.may(Permission.ACKNOWLEDGE) and not self.replaying:
             return
         self.alarm_view.acknowledge_button.setEnabled(False)
         for action in self._ack_tooltips:

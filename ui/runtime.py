@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
@@ -30,6 +31,8 @@ from ui.i18n import install_translation
 from ui.incidents import IncidentActions
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
+from ui.report_render import demo_districts
+from ui.review import ReviewControls, open_replay_source
 from ui.sign_in import SignInDialog
 from ui.startup import launched_without_terminal
 from ui.theme import apply_theme
@@ -57,13 +60,6 @@ def install_signal_handlers(app: QApplication) -> QTimer:
     pulse.timeout.connect(lambda: None)
     pulse.start()
     return pulse
-
-
-def demo_boundaries() -> dict[str, object] | None:
-    """District outlines of the demo city, when the demo data ships them."""
-    from services.demo.simulator import load_demo_city
-
-    return dict(load_demo_city().districts)
 
 
 def build_window(
@@ -124,7 +120,7 @@ def build_window(
         export_journal=export_journal,
         incidents=IncidentActions.for_pipeline(session.pipeline, lambda: window.principal),
         export_alarms=export_alarms,
-        boundaries=demo_boundaries() if config.demo else None,
+        boundaries=demo_districts() if config.demo else None,
         pause_feed=session.pause_feed,
         resume_feed=session.resume_feed,
         feed_manager=session,
@@ -141,11 +137,28 @@ def build_window(
         brokers = {client.label: client.broker.name for client in session.clients}
         HealthReporter.for_window(window, bridge, publish_health, brokers).start()
     record_sign_ins(window, session)
+    window.cache_path = session.cache.path
+    window.review = ReviewControls(
+        window,
+        bridge,
+        open_replay_source(session.cache.path),
+        partial(history_points, session),
+        shifts=config.review.shifts,
+    )
     restored = len(session.snapshot.entities) if session.snapshot else 0
     bridge.tick()
     window.show_restored(restored)
     bridge.start()
     return window, bridge
+
+
+def history_points(
+    session: CitySession, entity_id: str, metric: str, since: float, until: float
+) -> list[tuple[float, float]]:
+    """A metric's history over [since, until] from the cache, at the resolution that fits
+    (the trend and sparklines of a replay)."""
+    _resolution, points = session.cache.series(entity_id, metric, since, until, now=time.time())
+    return [(point.ts, point.value) for point in points]
 
 
 def record_sign_ins(window: MainWindow, session: CitySession) -> None:
@@ -256,6 +269,7 @@ def run_gui(
     screenshot: Path | None = None,
     screenshot_delay: float = 8.0,
     language: str | None = None,
+    review: str | None = None,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
     everything received was stored (or nobody signed in), 1 when the cache could not take it
@@ -297,6 +311,8 @@ def run_gui(
             window.show_cache_recovery(session.cache_recovery.describe())
         install_signal_handlers(app)
         window.show()
+        if review is not None and window.review is not None:
+            window.review.enter(review)
         if screenshot is not None:
             schedule_screenshot(app, window, screenshot, screenshot_delay)
         app.exec()

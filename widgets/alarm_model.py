@@ -303,6 +303,11 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         if newer:
             self._regroup()
 
+    def forget_revisions(self) -> None:
+        """Take the next version of every alarm, whatever its revision (the list switching
+        between live and a replay of the past, where versions go back in time)."""
+        self._revisions.clear()
+
     def _regroup(self) -> None:
         """Work out the first-out bursts again; repaint that column where they changed."""
         groups = first_out_groups(self.items(), self.entity_domain)

@@ -41,6 +41,10 @@ class JournalView(QWidget):
     its alarm (:attr:`alarmActivated`); Export… asks for the window (:attr:`exportRequested`)."""
 
     alarmActivated = Signal(str)
+    momentActivated = Signal(float)
+    """A row was activated: the moment of its transition or action (a replay moves there)."""
+    replayRequested = Signal(float)
+    """Replay from the selected row's moment (the Replay button)."""
     exportRequested = Signal(float, float)
     """The window (since, until) to export."""
 
@@ -73,6 +77,11 @@ class JournalView(QWidget):
         self.export_button = QPushButton(translate("Journal", "Export…"))
         self.export_button.setToolTip(translate("Journal", "Save this window's journal as CSV"))
         self.export_button.clicked.connect(lambda: self.exportRequested.emit(*self._window))
+        self.replay_button = QPushButton(translate("Journal", "Replay from here"))
+        self.replay_button.setToolTip(
+            translate("Journal", "Show the city as it was at the selected entry")
+        )
+        self.replay_button.clicked.connect(self._replay_selected)
         self.count_label = plain_label()
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -80,6 +89,7 @@ class JournalView(QWidget):
         controls.addWidget(self.filter_edit, 1)
         controls.addWidget(self.refresh_button)
         controls.addWidget(self.export_button)
+        controls.addWidget(self.replay_button)
         self.table = QTableView()
         self.table.setObjectName("journalTable")
         self.table.setModel(self.model)
@@ -141,6 +151,13 @@ class JournalView(QWidget):
             entry = self.model.item_at(index.row())
             if entry.alarm_id:
                 self.alarmActivated.emit(entry.alarm_id)
+            self.momentActivated.emit(entry.ts)
+
+    def _replay_selected(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        index = rows[0] if rows else self.table.currentIndex()
+        if index.isValid():
+            self.replayRequested.emit(self.model.item_at(index.row()).ts)
 
     def showEvent(self, event: QShowEvent) -> None:
         """Fresh every time it is shown."""

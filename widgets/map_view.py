@@ -356,6 +356,17 @@ class MapView(QWebEngineView):
         if self._ready:
             self._flush(removed)
 
+    def forget_values(self, entity_ids: Iterable[str], series: Iterable[tuple[str, str]]) -> None:
+        """Stop showing the values of these (entity, metric) series in the markers of
+        ``entity_ids`` (sent with the next :meth:`apply_entities` of those entities)."""
+        for entity_id, metric in series:
+            self._values.get(entity_id, {}).pop(metric, None)
+        for entity_id in entity_ids:
+            known = self._known.get(entity_id)
+            if known is not None:
+                self._known[entity_id] = dict(known, values=dict(self._values.get(entity_id, {})))
+                self._pending.add(entity_id)
+
     def remove_entities(self, ids: Iterable[str]) -> None:
         """Take these entities' markers off the map (unknown ids are ignored)."""
         gone = []

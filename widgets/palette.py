@@ -50,6 +50,10 @@ DARK_TEXT = "#111418"
 LIGHT_TEXT = "#f5f7fa"
 """Text on dark coloured backgrounds (see :func:`text_color_for`)."""
 
+REPLAY_BACKGROUND = "#123c8c"
+"""The replay banner and bar: a deep blue no live state uses, striped with a darker one."""
+REPLAY_STRIPE = "#0b2a66"
+
 ROW_TINT_ALPHA = 48
 """Opacity (0-255) of the severity tint behind the other cells of an alarm's row."""
 
@@ -113,7 +117,8 @@ class Theme:
     status_alarm_text: str
     """Status text on the window background that reports a failure."""
     banners: Mapping[str, tuple[str, str]]
-    """Background and text of a banner line by level: ``alarm``, ``warning``, ``info``."""
+    """Background and text of a banner line by level: ``alarm``, ``warning``, ``info``, and
+    the replay's ``replay``."""
 
     # -- charts ---------------------------------------------------------------------------
     chart_background: str
@@ -204,6 +209,7 @@ OPERATOR = Theme(
             "alarm": (_SEVERITIES[Severity.CRITICAL], "#ffffff"),
             "warning": (_SEVERITIES[Severity.MEDIUM], DARK_TEXT),
             "info": ("#8c9399", DARK_TEXT),
+            "replay": (REPLAY_BACKGROUND, "#ffffff"),
         }
     ),
     chart_background="#c3c6ca",
@@ -243,6 +249,24 @@ OPERATOR = Theme(
 )
 """The default: ISA-101 high-performance greys, colour only for the abnormal."""
 
+PAPER: Mapping[str, str] = MappingProxyType(
+    {
+        "background": "#ffffff",
+        "text": DARK_TEXT,
+        "dim-text": "#4e555c",
+        "grid": "#d5d8db",
+        "axis": "#7b8289",
+        "normal": OPERATOR.normal,
+        "marker-outline": "#1b1e21",
+        "boundary-line": "#4b5259",
+        "boundary-fill": "#eef0f2",
+        "table-header": "#e4e6e8",
+        "table-line": "#b7bcc1",
+    }
+)
+"""Printed pages (the handover report) in every theme: white paper, dark ink, the operator
+theme's greys; alarm priorities in :attr:`Theme.severities` as everywhere."""
+
 DARK = Theme(
     name="dark",
     title="Dark control room",
@@ -266,6 +290,7 @@ DARK = Theme(
             "alarm": ("#b3261e", "#ffffff"),
             "warning": ("#f2c94c", "#1b1f24"),
             "info": ("#3d4a5c", "#e6e9ef"),
+            "replay": (REPLAY_BACKGROUND, "#ffffff"),
         }
     ),
     chart_background="#1b2026",
@@ -330,6 +355,7 @@ WALL = Theme(
             "alarm": ("#9e0f16", "#ffffff"),
             "warning": (_SEVERITIES[Severity.MEDIUM], "#000000"),
             "info": ("#30363c", "#ffffff"),
+            "replay": (REPLAY_BACKGROUND, "#ffffff"),
         }
     ),
     chart_background="#000000",

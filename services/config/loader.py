@@ -25,6 +25,7 @@ from services.config.schema import (
     AUTH_MODES,
     DEFAULT_GEOFENCE_PRIORITY,
     DEFAULT_RULE_SEVERITIES,
+    DEFAULT_SHIFTS,
     DOMAINS,
     FEED_KINDS,
     FORMATS,
@@ -46,6 +47,7 @@ from services.config.schema import (
     KpiConfig,
     MapConfig,
     MonitoringConfig,
+    ReviewConfig,
     RuleConfig,
     SharingConfig,
     Suppression,
@@ -60,6 +62,7 @@ from services.limits import (
     RAW_RETENTION_DAYS,
 )
 from services.model import Severity
+from services.timeutil import clock_minutes
 
 MAX_RETENTION_DAYS = 3650.0
 MAX_CACHE_MB = 16.0 * 1024 * 1024
@@ -248,6 +251,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         cache.reject_unknown()
 
     monitoring = _read_monitoring(root.sub_table("monitoring"))
+    review = _read_review(root.sub_table("review"))
     sharing = _read_sharing(root.sub_table("sharing"), brokers)
     auth = _read_auth(root.sub_table("auth"))
     note_required_priority = 0
@@ -287,6 +291,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         alarm_history_days=alarm_history_days,
         cache_max_mb=max_size_mb,
         monitoring=monitoring,
+        review=review,
         auth=auth,
         note_required_priority=note_required_priority,
         sharing=sharing,
@@ -383,6 +388,22 @@ def _read_monitoring(reader: _Reader | None) -> MonitoringConfig:
         raise reader.fail("listen", str(error)) from None
     reader.reject_unknown()
     return MonitoringConfig(listen=listen)
+
+
+def _read_review(reader: _Reader | None) -> ReviewConfig:
+    """``[review]``: the times shifts start (``HH:MM`` local time, at least one)."""
+    if reader is None:
+        return ReviewConfig()
+    shifts = reader.text_list("shifts") or DEFAULT_SHIFTS
+    for text in shifts:
+        try:
+            clock_minutes(text)
+        except ValueError as error:
+            raise reader.fail("shifts", str(error)) from None
+    if len({clock_minutes(text) for text in shifts}) != len(shifts):
+        raise reader.fail("shifts", "lists the same time twice")
+    reader.reject_unknown()
+    return ReviewConfig(shifts=tuple(shifts))
 
 
 def _read_auth(reader: _Reader | None) -> AuthConfig:

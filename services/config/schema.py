@@ -333,6 +333,17 @@ class MonitoringConfig:
     listen: ListenAddress | None = None
 
 
+DEFAULT_SHIFTS = ("07:00", "15:00", "23:00")
+"""When shifts start by default (local time): three of eight hours."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewConfig:
+    """``[review]``: the supervisor's review; ``shifts`` are the local times shifts start."""
+
+    shifts: tuple[str, ...] = DEFAULT_SHIFTS
+
+
 @dataclass(frozen=True, slots=True)
 class SharingConfig:
     """``[sharing]``: operator actions shared with the other workstations on a broker."""
@@ -387,6 +398,7 @@ class AppConfig:
     (1-minute, 15-minute buckets) is kept; ``retention_days`` is the raw tier's."""
     demo: bool = False
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
     auth: AuthConfig = field(default_factory=AuthConfig)
     sharing: SharingConfig = field(default_factory=SharingConfig)
     chattering_raises: int = 3

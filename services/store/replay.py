@@ -1,0 +1,176 @@
+"""Replay: the state the views showed at a past moment, handed to them as the same kind of
+:class:`Delta` the live pipeline produces, so every view replays unchanged.
+
+A :class:`ViewState` is what the views show (entities, each series' latest reading, the
+alarms that are not normal). :meth:`ViewState.delta_to` gives the delta that turns the views
+from one state into another — alarms that are normal in the target come as normal (the
+alarm list drops them), entities and readings the target does not have as removals.
+:class:`ReplaySource` reads past states from the offline cache over its own read-only
+connection, so a replay never holds up the ingest worker's writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from services.model import Alarm, AlarmState, Delta, Entity, Reading, Severity, Snapshot
+from services.store.state_at import state_at
+
+log = logging.getLogger(__name__)
+
+REPLAY_STALE_S = 600.0
+"""In a replay, an entity whose newest reading is older than this at the replayed moment is
+shown stale (the live limits are per feed; the cache does not keep them over time)."""
+
+RAISED = str(AlarmState.UNACKNOWLEDGED)
+
+
+@dataclass(slots=True)
+class ViewState:
+    """What the views show: entities, the latest reading per (entity, metric), and every
+    alarm that is not normal. Entities are copies: changing one never touches a view's."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    latest: dict[tuple[str, str], Reading] = field(default_factory=dict)
+    alarms: dict[str, Alarm] = field(default_factory=dict)
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, at: float) -> ViewState:
+        """The views' state at ``at`` from a past snapshot: entities stale when their newest
+        reading is older than :data:`REPLAY_STALE_S` then, coloured by their worst active
+        alarm then."""
+        latest = {(r.entity_id, r.metric): r for r in snapshot.latest}
+        alarms = {a.id: a for a in snapshot.alarms if a.state is not AlarmState.NORMAL}
+        newest: dict[str, float] = {}
+        for reading in snapshot.latest:
+            newest[reading.entity_id] = max(reading.ts, newest.get(reading.entity_id, 0.0))
+        worst: dict[str, Severity] = {}
+        for alarm in alarms.values():
+            if alarm.state.is_active and (
+                alarm.entity_id not in worst or alarm.severity > worst[alarm.entity_id]
+            ):
+                worst[alarm.entity_id] = alarm.severity
+        entities = {
+            entity.id: replace(
+                entity,
+                stale=at - newest.get(entity.id, entity.updated_at) > REPLAY_STALE_S,
+                worst_severity=worst.get(entity.id),
+            )
+            for entity in snapshot.entities
+        }
+        return cls(entities, latest, alarms)
+
+    def copy(self) -> ViewState:
+        """A copy that shares nothing mutable with this one."""
+        return ViewState(
+            {key: replace(entity) for key, entity in self.entities.items()},
+            dict(self.latest),
+            dict(self.alarms),
+        )
+
+    def apply(self, delta: Delta) -> None:
+        """Take in the state part of ``delta`` (entities, readings, alarms)."""
+        for key, entity in delta.entities.items():
+            self.entities[key] = replace(entity)
+        self.latest.update(delta.latest)
+        for alarm in delta.alarms.values():
+            held = self.alarms.get(alarm.id)
+            if held is not None and held.revision > alarm.revision:
+                continue
+            if alarm.state is AlarmState.NORMAL:
+                self.alarms.pop(alarm.id, None)
+            else:
+                self.alarms[alarm.id] = alarm
+        for entity_id in delta.removed_entities:
+            self.entities.pop(entity_id, None)
+        for series in delta.removed_readings:
+            self.latest.pop(series, None)
+
+    def delta_to(self, target: ViewState) -> Delta:
+        """The delta that turns views showing this state into views showing ``target``."""
+        delta = Delta()
+        for key, entity in target.entities.items():
+            if self.entities.get(key) != entity:
+                delta.entities[key] = replace(entity)
+        delta.removed_entities = set(self.entities.keys() - target.entities.keys())
+        for series, reading in target.latest.items():
+            if self.latest.get(series) != reading:
+                delta.latest[series] = reading
+        delta.removed_readings = {
+            series
+            for series in self.latest.keys() - target.latest.keys()
+            if series[0] not in delta.removed_entities
+        }
+        for alarm_id, alarm in target.alarms.items():
+            if self.alarms.get(alarm_id) != alarm:
+                delta.alarms[alarm_id] = alarm
+        for alarm_id in self.alarms.keys() - target.alarms.keys():
+            gone = self.alarms[alarm_id]
+            delta.alarms[alarm_id] = replace(gone, state=AlarmState.NORMAL)
+        return delta
+
+
+def state_part(delta: Delta) -> tuple[Delta, Delta]:
+    """Split a live delta into its state part (entities, readings, alarms, removals) and
+    the rest (feeds, brokers, dead letters, incidents, results, counts), which a replay
+    does not rewind."""
+    state = Delta(
+        entities=delta.entities,
+        latest=delta.latest,
+        alarms=delta.alarms,
+        removed_entities=delta.removed_entities,
+        removed_readings=delta.removed_readings,
+    )
+    rest = replace(
+        delta,
+        entities={},
+        latest={},
+        alarms={},
+        removed_entities=set(),
+        removed_readings=set(),
+    )
+    return state, rest
+
+
+class ReplaySource:
+    """Past states, alarm times and series from the offline cache file, over a read-only
+    connection of its own (one thread at a time; calls are serialised by a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5.0
+        )
+
+    def state(self, at: float) -> ViewState:
+        """What the views showed at ``at`` (epoch seconds)."""
+        with self._lock:
+            snapshot = state_at(self._conn, at)
+        return ViewState.from_snapshot(snapshot, at)
+
+    def alarm_times(self, since: float, until: float) -> list[float]:
+        """When alarms were raised in [since, until], oldest first (for stepping)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT DISTINCT ts FROM alarm_events WHERE ts >= ? AND ts <= ? AND state = ?"
+                " ORDER BY ts",
+                (since, until, RAISED),
+            ).fetchall()
+        return [float(ts) for (ts,) in rows]
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+def step_time(times: list[float], at: float, direction: int) -> float | None:
+    """The first of ``times`` (sorted) after ``at`` (``direction`` 1) or before it (-1),
+    ignoring anything within half a second of ``at``; None when there is none."""
+    if direction > 0:
+        return next((t for t in times if t > at + 0.5), None)
+    return next((t for t in reversed(times) if t < at - 0.5), None)
