@@ -22,7 +22,7 @@ from services.store.export import WHATS as EXPORTS
 from services.store.history import RESOLUTIONS
 from services.timeutil import parse_time_argument
 
-SUBCOMMANDS = ("run", "check-config", "export", "sim", "users", "audit")
+SUBCOMMANDS = ("run", "check-config", "export", "report", "sim", "users", "audit")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LANGUAGES = ("en", "zh_CN")
 """The window's languages: English (the source) and Simplified Chinese."""
@@ -122,6 +122,31 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=EXPORT_FORMATS, default="json")
     export.add_argument("--cache-dir", type=Path, help="the offline cache folder")
     _add_log_level(export, "WARNING")
+
+    report = commands.add_parser(
+        "report",
+        help="write the shift handover report of a time window as PDF or HTML",
+        description="Write the shift handover report of [--since, --until] from the offline "
+        "cache: summary, alarms by priority and domain, alarm-system KPIs, incidents with "
+        "their notes, standing, chattering and unacknowledged alarms, KPI trends, a map of "
+        "the city at the end, sign-ins. Runs without a window.",
+    )
+    report.add_argument(
+        "--since", type=_time_argument, help=f"the start (default: --until - 8h); {when}"
+    )
+    report.add_argument("--until", type=_time_argument, help=f"the end (default: now); {when}")
+    report.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the file to write: .pdf (A4) or .html (standalone, pictures inline)",
+    )
+    report.add_argument(
+        "--config", type=Path, help="the TOML config whose KPIs to chart (default: the demo city's)"
+    )
+    report.add_argument("--cache-dir", type=Path, help="the offline cache folder")
+    _add_log_level(report, "WARNING")
 
     sim = commands.add_parser(
         "sim",
@@ -264,6 +289,15 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="ADDR",
         help="serve Prometheus metrics on [HOST:]PORT (a bare port listens on 127.0.0.1 "
         "only); overrides [monitoring] listen in the config",
+    )
+    parser.add_argument(
+        "--review",
+        nargs="?",
+        const="shift",
+        choices=("hour", "shift", "day"),
+        metavar="WINDOW",
+        help="open in the review workspace: replay this shift (default), the last hour or "
+        "day (hour, shift, day); live recording continues and Ctrl+R returns to live",
     )
     _add_log_level(parser, "INFO")
     parser.add_argument(

@@ -1,8 +1,10 @@
-"""The headless sub-commands of ``cityops``: ``check-config``, ``export``, ``sim`` and
-``users``.
+"""The headless sub-commands of ``cityops``: ``check-config``, ``export``, ``report``,
+``sim`` and ``users``.
 
 They never import Qt, and only ``sim`` imports the demo (the import-linter contracts and
-tests/ui/test_headless.py check both). Each takes the parsed arguments and returns the exit
+tests/ui/test_headless.py check both), except ``report``, which checks its options and
+builds the report without either, then imports the Qt renderer (and, for the demo city's
+district outlines, the demo) only to draw it. Each takes the parsed arguments and returns the exit
 code; a new command is a function here plus its entry in :data:`COMMANDS` and its options in
 :mod:`ui.cli`.
 """
@@ -107,6 +109,57 @@ def export(args: argparse.Namespace) -> int:
         return 0
 
     return with_cache(args.cache_dir, work)
+
+
+def report(args: argparse.Namespace) -> int:
+    """Write the handover report of [--since, --until] to --out: 0 when written, 2 for
+    bad options or config, 1 when the cache cannot be read or the file written."""
+    from services.config import load_demo_config
+    from services.report.handover import (
+        DEFAULT_SPAN_S,
+        OUTPUT_SUFFIXES,
+        ReportError,
+        build_report,
+    )
+    from services.store.cache import FILE_NAME
+
+    until = time.time() if args.until is None else args.until
+    since = until - DEFAULT_SPAN_S if args.since is None else args.since
+    if since >= until:
+        print("cityops report: --since must be before --until", file=sys.stderr)
+        return EXIT_CONFIG
+    out: Path = args.out
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        print(f"cityops report: {out.name}: write a .pdf or an .html file (--out)", file=sys.stderr)
+        return EXIT_CONFIG
+    if not out.parent.is_dir():
+        print(f"cityops report: no folder {out.parent} to write {out.name} in", file=sys.stderr)
+        return 1
+    try:
+        config = load_config(args.config) if args.config is not None else load_demo_config()
+    except ConfigError as error:
+        print(f"cityops: config error: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    started = time.perf_counter()
+    try:
+        handover = build_report(args.cache_dir / FILE_NAME, config, since, until)
+    except ReportError as error:
+        print(f"cityops report: {error}", file=sys.stderr)
+        return 1
+    built = time.perf_counter() - started
+    from ui.report_render import demo_districts, write_headless
+
+    try:
+        write_headless(handover, out, demo_districts() if config.demo else None)
+    except OSError as error:
+        print(f"cityops report: cannot write {out}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(
+        f"cityops report: wrote {out} ({handover.summary.alarms_raised} alarms raised, "
+        f"{len(handover.incidents)} incidents; built in {built:.1f} s, "
+        f"{time.perf_counter() - started:.1f} s in all)"
+    )
+    return 0
 
 
 def sim(args: argparse.Namespace) -> int:
@@ -281,6 +334,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": audit,
     "check-config": check_config,
     "export": export,
+    "report": report,
     "sim": sim,
     "users": users,
 }

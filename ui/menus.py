@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ui.report import HandoverReports
 from ui.search import SearchPopup
 from ui.search_index import HitKind, SearchItem
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
@@ -79,6 +80,13 @@ class WindowMenus:
             translate("WindowMenus", "&Export alarms as CSV…"),
             window.export_dialog,
             "Ctrl+E",
+        )
+        self.handover = HandoverReports(window)
+        self.report = add_action(
+            window,
+            file_menu,
+            translate("WindowMenus", "&Handover report…"),
+            self.handover.open_dialog,
         )
         file_menu.addSeparator()
         self.switch_user = add_action(

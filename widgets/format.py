@@ -161,3 +161,10 @@ def format_clock(ts: float) -> str:
 def format_timestamp(ts: float) -> str:
     """Local date and time of epoch ``ts`` with its UTC offset, to the second (ISO 8601)."""
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def format_axis_time(ts: float, span: float) -> str:
+    """A time axis tick of a chart ``span`` seconds wide, local: ``14:05`` within a day,
+    ``03-14 14:05`` beyond."""
+    moment = datetime.fromtimestamp(ts)
+    return moment.strftime("%H:%M" if span <= 86_400.0 else "%m-%d %H:%M")

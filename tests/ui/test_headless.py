@@ -103,3 +103,21 @@ def test_an_unknown_scenario_exits_2_naming_the_known_ones(
         "'normal', 'rainstorm-flood', 'rush-hour-gridlock', 'sensor-failures')"
     ) in capsys.readouterr().err
     assert parse_arguments(["sim", "--scenario", "sensor-failures"]).scenario == "sensor-failures"
+
+
+def test_report_checks_its_options_without_qt(cache_dir: Path, tmp_path: Path) -> None:
+    OfflineCache(cache_dir).close()
+    out = str(tmp_path / "report.pdf")
+    report = probe(
+        "report", "--since", "-1h", "--until", "-2h", "--out", out, "--cache-dir", str(cache_dir)
+    )
+    assert report == {"code": 2, "qt": [], "demo": [], "window": [], "log_level": "WARNING"}
+
+
+def test_report_draws_with_qt_but_never_loads_the_window(cache_dir: Path, tmp_path: Path) -> None:
+    OfflineCache(cache_dir).close()
+    out = tmp_path / "report.pdf"
+    report = probe("report", "--since", "-1h", "--out", str(out), "--cache-dir", str(cache_dir))
+    assert report["code"] == 0 and out.read_bytes().startswith(b"%PDF")
+    assert "PySide6.QtGui" in report["qt"] and "PySide6.QtWebEngineWidgets" not in report["qt"]
+    assert report["window"] == ["widgets"]  # the formatter and palette, not the window
