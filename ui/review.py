@@ -114,6 +114,10 @@ class ReviewControls(QObject):
         self._play_timer.timeout.connect(self._play_tick)
         self._add_menu()
         window.journal.view.replayRequested.connect(self.jump)
+        window.alarm_view.replayRequested.connect(self.jump)
+        window.alarm_view.replay_action.setVisible(True)
+        window.incidents.view.replayRequested.connect(self.jump)
+        window.incidents.view.replay_button.show()
         window.journal.view.momentActivated.connect(self._journal_moment)
         window.closing.connect(self.shutdown)
 
@@ -232,6 +236,9 @@ class ReviewControls(QObject):
         self.bridge.deltaReady.connect(window.apply_delta)
         window.set_replaying(False, time.time, self._live_history)
         window.apply_delta(self._shown.delta_to(self._live_shadow))
+        # The replayed versions carry the revisions the cache holds now: forget them, so
+        # that the next live version of each alarm is taken whatever its revision.
+        window.alarm_view.model.forget_revisions()
         window.refresh_map()
         window.refresh_kpis()
         window.refresh_entity_views()

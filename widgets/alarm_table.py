@@ -82,6 +82,8 @@ class AlarmTableView(QWidget):
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
+    replayRequested = Signal(float)
+    """Replay the city from when the current alarm was raised (its context menu)."""
     """The operator asked to find the alarm's source on the map (double-click or Enter)."""
 
     def __init__(self, model: AlarmTableModel | None = None, parent: QWidget | None = None) -> None:
@@ -184,6 +186,13 @@ class AlarmTableView(QWidget):
         self._out_of_service_action.setEnabled(False)
         self._in_service_action.setEnabled(False)
 
+        self.replay_action = QAction(translate("AlarmTable", "Replay from its raise"), self)
+        self.replay_action.setToolTip(
+            translate("AlarmTable", "Show the city as it was when this alarm was raised")
+        )
+        self.replay_action.triggered.connect(self._replay_current)
+        self.replay_action.setVisible(False)  # shown by a window that can replay
+
         self._ack_all_action = QAction(translate("AlarmTable", "Acknowledge all visible"), self)
         self._ack_all_action.setToolTip(
             translate("AlarmTable", "Acknowledge every alarm listed that needs it")
@@ -265,6 +274,7 @@ class AlarmTableView(QWidget):
         self._table.addAction(self._assign_action)
         self._table.addAction(self._out_of_service_action)
         self._table.addAction(self._in_service_action)
+        self._table.addAction(self.replay_action)
         for key, slot in (
             (Qt.Key.Key_S, self.shelve_selected),
             (Qt.Key.Key_U, self.unshelve_selected),
@@ -407,6 +417,12 @@ class AlarmTableView(QWidget):
         alarm_id = self.current_alarm_id()
         if alarm_id is not None:
             self.locateRequested.emit(alarm_id)
+
+    def _replay_current(self) -> None:
+        alarm_id = self.current_alarm_id()
+        alarm = self._model.alarm(alarm_id) if alarm_id is not None else None
+        if alarm is not None:
+            self.replayRequested.emit(alarm.raised_at)
 
     def select_alarm(self, alarm_id: str) -> bool:
         """Select and scroll to the row of ``alarm_id``; False when it is not in the list."""

@@ -381,6 +381,8 @@ class IncidentsView(QWidget):
     alarmActivated = Signal(str)
     """An alarm id: the operator clicked a timeline entry of that alarm."""
     incidentSelected = Signal(str)
+    replayRequested = Signal(float)
+    """Replay the city from the current incident's opening (the Replay button)."""
     """The incident shown in the details ("" when none)."""
 
     def __init__(
@@ -423,11 +425,18 @@ class IncidentsView(QWidget):
             )
         )
         self.new_button.clicked.connect(self.newRequested)
+        self.replay_button = QPushButton(translate("Incidents", "Replay"))
+        self.replay_button.setToolTip(
+            translate("Incidents", "Show the city as it was when the selected incident opened")
+        )
+        self.replay_button.clicked.connect(self._replay_current)
+        self.replay_button.hide()  # shown by a window that can replay
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self._counts, 1)
         top.addWidget(self._show_closed)
         top.addWidget(self.new_button)
+        top.addWidget(self.replay_button)
 
         self._table = QTableView()
         self._table.setObjectName("incidentTable")
@@ -769,6 +778,11 @@ class IncidentsView(QWidget):
             return  # filtered away (closed, say): its details stay until another is picked
         key = current.data(KEY_ROLE)
         self.show_incident(key if isinstance(key, str) else None)
+
+    def _replay_current(self) -> None:
+        incident = self.current_incident()
+        if incident is not None:
+            self.replayRequested.emit(incident.opened_at)
 
     def _timeline_clicked(self, index: QModelIndex) -> None:
         if not index.isValid():

@@ -219,6 +219,16 @@ def test_step_to_alarms_play_and_jump_from_the_journal(reviewed: Reviewed, qtbot
     assert review.active
     assert reviewed.listed() == {KEY: AlarmState.UNACKNOWLEDGED}
 
+    # The alarm list's "Replay from its raise": a minute before the alarm was raised.
+    review.leave()
+    reviewed.live("aq-1", 120.0, NOW - 5)
+    assert window.alarm_view.select_alarm(KEY)
+    assert window.alarm_view.replay_action.isVisible()
+    window.alarm_view.replay_action.trigger()
+    reviewed.wait_shown(NOW - 65)
+    assert review.bar.review_window() == (NOW - 5 - 86_400, NOW - 5)  # the last 24 h
+    assert reviewed.listed() == {}  # aq-1 read 20 then: normal
+
 
 def test_review_windows_and_shifts(reviewed: Reviewed) -> None:
     review = reviewed.review

@@ -385,7 +385,9 @@ def test_view_properties(view: AlarmTableView) -> None:
         view.assign_action,
         view.out_of_service_action,
         view.in_service_action,
+        view.replay_action,  # hidden unless the window can replay
     ]
+    assert not view.replay_action.isVisible()
     assert view.acknowledge_action.shortcut().toString() == "Ctrl+K"
 
 

@@ -195,3 +195,16 @@ def test_the_new_incident_dialog_needs_a_title_and_suggests_the_priority(qtbot: 
     dialog.note_edit.setPlainText("valve closed")
     assert dialog._ok.isEnabled()
     assert dialog.answer() == ("Burst main", 1, "valve closed")
+
+
+def test_the_replay_button_asks_for_the_opening_of_the_current_incident(qtbot: QtBot) -> None:
+    view = make_view(qtbot)
+    view.apply([incident("a1", opened_at=T0 + 42)])
+    assert view.replay_button.isHidden()  # until a window that can replay shows it
+    view.replay_button.show()
+    with qtbot.assertNotEmitted(view.replayRequested):
+        view.replay_button.click()  # nothing selected yet
+    assert view.select_incident("a1")
+    with qtbot.waitSignal(view.replayRequested) as asked:
+        view.replay_button.click()
+    assert asked.args == [T0 + 42]
