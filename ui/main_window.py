@@ -249,8 +249,9 @@ class MainWindow(QMainWindow):
             self.feed_panel.resumeRequested.connect(
                 lambda name: self._control_feed(resume_feed, name)
             )
-        self.trend = TrendPlot()
-        self.details = EntityDetails(clock=lambda: self.clock())  # noqa: PLW0108 — set later
+        # The trend and details measure time by the window's clock: the replayed moment too.
+        self.trend = TrendPlot(clock=lambda: self.clock())  # noqa: PLW0108 — set later
+        self.details = EntityDetails(clock=lambda: self.clock())  # noqa: PLW0108
         self.feed_states: dict[str, FeedHealth] = {}
 
         # Every panel is a dock; the central widget is an empty placeholder so that the

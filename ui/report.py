@@ -132,9 +132,15 @@ class ReportDialog(QDialog):
         self._choice_changed()
 
     def _choice_changed(self) -> None:
-        custom = self.choice.currentData() is WindowChoice.CUSTOM
+        """Custom windows are typed in; the others are shown as they stand now."""
+        choice = self.choice.currentData()
+        custom = choice is WindowChoice.CUSTOM
         self.since_edit.setEnabled(custom)
         self.until_edit.setEnabled(custom)
+        if not custom:
+            since, until = window_of(choice, time.time(), self.config, (0.0, 0.0))
+            self.since_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(since)))
+            self.until_edit.setDateTime(QDateTime.fromSecsSinceEpoch(int(until)))
 
     def _browse(self) -> None:
         path, _filter = QFileDialog.getSaveFileName(

@@ -43,6 +43,7 @@ TOP_LEVEL_KEYS = (
     "alarms",
     "geofences",
     "sharing",
+    "review",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")

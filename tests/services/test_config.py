@@ -318,3 +318,13 @@ def test_history_tiers_and_the_disk_budget_are_configured(tmp_path: Path) -> Non
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, "[cache]\nmax_size_mb = 0\n"))
     assert caught.value.key == "cache.max_size_mb"
+
+
+def test_review_shifts_are_times_of_day(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "")).review.shifts == ("07:00", "15:00", "23:00")
+    config = load_config(write(tmp_path, '[review]\nshifts = ["06:00", "18:30"]\n'))
+    assert config.review.shifts == ("06:00", "18:30")
+    for bad in ('["25:00"]', '["7h"]', '["06:00", "6:00"]'):
+        with pytest.raises(ConfigError) as caught:
+            load_config(write(tmp_path, f"[review]\nshifts = {bad}\n"))
+        assert caught.value.key == "review.shifts"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.timeutil import parse_time_argument
+from services.timeutil import clock_minutes, parse_time_argument, shift_start
 
 NOW = datetime(2026, 11, 30, 22, 30, tzinfo=UTC).timestamp()
 YIYANG = timezone(timedelta(hours=8))  # local time in Hunan: 06:30 on 1 December
@@ -43,3 +43,17 @@ def test_times_people_type(text: str, seconds_before_now: float) -> None:
 def test_anything_else_says_what_is_accepted(text: str) -> None:
     with pytest.raises(ValueError, match=r"not a time: .*-8h, '1 hour ago'"):
         parse_time_argument(text, NOW, YIYANG)
+
+
+def test_the_shift_running_started_at_the_latest_start_time_before_now() -> None:
+    shifts = ("07:00", "15:00", "23:00")
+    zone = timezone(timedelta(hours=8))  # Yiyang's
+    at = datetime(2026, 12, 1, 16, 30, tzinfo=zone).timestamp()
+    assert shift_start(at, shifts, zone) == datetime(2026, 12, 1, 15, 0, tzinfo=zone).timestamp()
+    night = datetime(2026, 12, 1, 2, 0, tzinfo=zone).timestamp()  # the shift began yesterday
+    assert shift_start(night, shifts, zone) == datetime(2026, 11, 30, 23, tzinfo=zone).timestamp()
+    exact = datetime(2026, 12, 1, 7, 0, tzinfo=zone).timestamp()
+    assert shift_start(exact, shifts, zone) == exact
+    assert clock_minutes("7:05") == 425
+    with pytest.raises(ValueError, match="HH:MM"):
+        clock_minutes("24:00")
