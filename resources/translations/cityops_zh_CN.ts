@@ -411,6 +411,14 @@
         <translation>重新通报所选已停用的报警</translation>
     </message>
     <message>
+        <source>Replay from its raise</source>
+        <translation>从产生时回放</translation>
+    </message>
+    <message>
+        <source>Show the city as it was when this alarm was raised</source>
+        <translation>显示此告警产生时的城市状态</translation>
+    </message>
+    <message>
         <source>Acknowledge all visible</source>
         <translation>确认全部可见告警</translation>
     </message>
@@ -1164,6 +1172,391 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>HandoverReport</name>
+    <message>
+        <source>Handover report</source>
+        <translation>交接班报告</translation>
+    </message>
+    <message>
+        <source>This shift</source>
+        <translation>本班次</translation>
+    </message>
+    <message>
+        <source>Last 8 hours</source>
+        <translation>最近 8 小时</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>最近 24 小时</translation>
+    </message>
+    <message>
+        <source>Custom…</source>
+        <translation>自定义…</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Make report</source>
+        <translation>生成报告</translation>
+    </message>
+    <message>
+        <source>Window:</source>
+        <translation>时间窗：</translation>
+    </message>
+    <message>
+        <source>From:</source>
+        <translation>开始时间：</translation>
+    </message>
+    <message>
+        <source>To:</source>
+        <translation>结束时间：</translation>
+    </message>
+    <message>
+        <source>File (.pdf or .html):</source>
+        <translation>文件（.pdf 或 .html）：</translation>
+    </message>
+    <message>
+        <source>Save the handover report</source>
+        <translation>保存交接班报告</translation>
+    </message>
+    <message>
+        <source>PDF (*.pdf);;HTML (*.html)</source>
+        <translation>PDF 文件 (*.pdf);;HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <source>The window must start before it ends.</source>
+        <translation>时间窗的开始时间必须早于结束时间。</translation>
+    </message>
+    <message>
+        <source>Choose a file ending in .pdf or .html.</source>
+        <translation>请选择以 .pdf 或 .html 结尾的文件。</translation>
+    </message>
+    <message>
+        <source>The folder {folder} does not exist.</source>
+        <translation>文件夹 {folder} 不存在。</translation>
+    </message>
+    <message>
+        <source>Could not write {path}: {error}</source>
+        <translation>无法写入 {path}：{error}</translation>
+    </message>
+    <message>
+        <source>There is no offline cache to make a report from.</source>
+        <translation>没有可用于生成报告的离线缓存。</translation>
+    </message>
+    <message>
+        <source>Making the handover report…</source>
+        <translation>正在生成交接班报告…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Handover report written to {path}</source>
+        <translation>交接班报告已写入 {path}</translation>
+    </message>
+    <message>
+        <source>The handover report could not be made:
+{reason}</source>
+        <translation>无法生成交接班报告：
+{reason}</translation>
+    </message>
+    <message>
+        <source>Handover report cancelled</source>
+        <translation>已取消生成交接班报告</translation>
+    </message>
+    <message>
+        <source>Shift handover — {title}</source>
+        <translation>交接班 — {title}</translation>
+    </message>
+    <message>
+        <source>{since} to {until} ({duration})</source>
+        <translation>{since} 至 {until}（{duration}）</translation>
+    </message>
+    <message>
+        <source>Made {when} from the offline cache.</source>
+        <translation>于 {when} 根据离线缓存生成。</translation>
+    </message>
+    <message>
+        <source>The window holds more alarm history than one report reads: the counts are partial; choose a shorter window.</source>
+        <translation>此时间窗内的告警历史超出单份报告的读取上限：统计数字不完整，请选择更短的时间窗。</translation>
+    </message>
+    <message>
+        <source>Alarms raised</source>
+        <translation>已产生告警</translation>
+    </message>
+    <message>
+        <source>Alarms acknowledged</source>
+        <translation>已确认告警</translation>
+    </message>
+    <message>
+        <source>Alarms cleared</source>
+        <translation>已恢复告警</translation>
+    </message>
+    <message>
+        <source>Operator actions on alarms</source>
+        <translation>值班员对告警的操作</translation>
+    </message>
+    <message>
+        <source>Readings stored</source>
+        <translation>已存储读数</translation>
+    </message>
+    <message>
+        <source>Incidents opened</source>
+        <translation>已开启事件</translation>
+    </message>
+    <message>
+        <source>Incidents closed</source>
+        <translation>已关闭事件</translation>
+    </message>
+    <message>
+        <source>Alarms to hand over (unacknowledged)</source>
+        <translation>待交接告警（未确认）</translation>
+    </message>
+    <message>
+        <source>Figure</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Count</source>
+        <translation>数量</translation>
+    </message>
+    <message>
+        <source>Priority</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Raised</source>
+        <translation>产生时间</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Raises in window</source>
+        <translation>时间窗内产生次数</translation>
+    </message>
+    <message>
+        <source>Alarms to hand over</source>
+        <translation>待交接告警</translation>
+    </message>
+    <message>
+        <source>None: every alarm was acknowledged.</source>
+        <translation>无：所有告警均已确认。</translation>
+    </message>
+    <message>
+        <source>Still waiting for an acknowledgement at the end of the window.</source>
+        <translation>时间窗结束时仍在等待确认。</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>未关闭</translation>
+    </message>
+    <message>
+        <source>Closed in the window</source>
+        <translation>时间窗内已关闭</translation>
+    </message>
+    <message>
+        <source>None.</source>
+        <translation>无。</translation>
+    </message>
+    <message>
+        <source>{status} · priority {priority} · opened {opened} by {who} · owner {owner}</source>
+        <translation>{status} · 优先级 {priority} · {opened} 由 {who} 开启 · 负责人 {owner}</translation>
+    </message>
+    <message>
+        <source>nobody</source>
+        <translation>无人</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>What</source>
+        <translation>事项</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>人员</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+    <message>
+        <source>Alarms raised by priority and domain</source>
+        <translation>按优先级和领域统计的已产生告警</translation>
+    </message>
+    <message>
+        <source>Alarms raised by priority</source>
+        <translation>按优先级统计的已产生告警</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>领域</translation>
+    </message>
+    <message>
+        <source>high and critical</source>
+        <translation>高和紧急</translation>
+    </message>
+    <message>
+        <source>{group} {share} %</source>
+        <translation>{group} {share} %</translation>
+    </message>
+    <message>
+        <source>Mean rate (raises per 10 min)</source>
+        <translation>平均速率（每 10 分钟产生次数）</translation>
+    </message>
+    <message>
+        <source>{rate}: {band}</source>
+        <translation>{rate}：{band}</translation>
+    </message>
+    <message>
+        <source>Raises in the last 10 min of the window</source>
+        <translation>时间窗最后 10 分钟内产生次数</translation>
+    </message>
+    <message>
+        <source>Flood at the end</source>
+        <translation>结束时告警泛滥</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
+    </message>
+    <message>
+        <source>Active at the end</source>
+        <translation>结束时活动</translation>
+    </message>
+    <message>
+        <source>Standing (active &gt; 24 h)</source>
+        <translation>长期（活动超过 24 小时）</translation>
+    </message>
+    <message>
+        <source>Stale (unacknowledged &gt; 24 h)</source>
+        <translation>陈旧（未确认超过 24 小时）</translation>
+    </message>
+    <message>
+        <source>Shelved at the end</source>
+        <translation>结束时已搁置</translation>
+    </message>
+    <message>
+        <source>Suppressed at the end</source>
+        <translation>结束时已抑制</translation>
+    </message>
+    <message>
+        <source>Out of service at the end</source>
+        <translation>结束时已停用</translation>
+    </message>
+    <message>
+        <source>Chattering alarms</source>
+        <translation>抖动告警</translation>
+    </message>
+    <message>
+        <source>Priority shares (guideline: low 80, medium 15, high 5)</source>
+        <translation>优先级占比（指导值：低 80，中 15，高 5）</translation>
+    </message>
+    <message>
+        <source>Standing alarms</source>
+        <translation>长期告警</translation>
+    </message>
+    <message>
+        <source>Active at the end of the window and raised before it began or more than 24 h before its end.</source>
+        <translation>在时间窗结束时仍处于活动状态，且产生于时间窗开始之前或结束前 24 小时以上。</translation>
+    </message>
+    <message>
+        <source>Raised {count} times or more within {window}.</source>
+        <translation>在 {window} 内产生 {count} 次或以上。</translation>
+    </message>
+    <message>
+        <source>No KPIs are configured.</source>
+        <translation>未配置 KPI。</translation>
+    </message>
+    <message>
+        <source>{name} ({aggregate} of {metric} over {count} entities)</source>
+        <translation>{name}（{count} 个对象的 {metric} {aggregate}）</translation>
+    </message>
+    <message>
+        <source>min {low}, max {high}</source>
+        <translation>最小 {low}，最大 {high}</translation>
+    </message>
+    <message>
+        <source>The city at the end of the window</source>
+        <translation>时间窗结束时的城市</translation>
+    </message>
+    <message>
+        <source>No entity positions are known.</source>
+        <translation>没有已知的对象位置。</translation>
+    </message>
+    <message>
+        <source>Grey dots: no alarm. Alarms: 1 critical (octagon), 2 high (diamond), 3 medium (triangle), 4 low (square), each with its number.</source>
+        <translation>灰点：无告警。告警：1 紧急（八边形），2 高（菱形），3 中（三角形），4 低（正方形），均标有对应数字。</translation>
+    </message>
+    <message>
+        <source>Map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <source>Sign-ins</source>
+        <translation>登录记录</translation>
+    </message>
+    <message>
+        <source>signed in</source>
+        <translation>已登录</translation>
+    </message>
+    <message>
+        <source>signed out</source>
+        <translation>已退出登录</translation>
+    </message>
+    <message>
+        <source>sign-in failed</source>
+        <translation>登录失败</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>用户</translation>
+    </message>
+    <message>
+        <source>Role</source>
+        <translation>角色</translation>
+    </message>
+    <message>
+        <source>Workstation</source>
+        <translation>工作站</translation>
+    </message>
+    <message>
+        <source>Event</source>
+        <translation>动作</translation>
+    </message>
+    <message>
+        <source>warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>no data</source>
+        <translation>无数据</translation>
+    </message>
+</context>
+<context>
     <name>Incident</name>
     <message>
         <source>{priority} · {word}</source>
@@ -1277,6 +1670,14 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Open an incident without alarms (Ctrl+I in the alarm list opens one from the selected alarms)</source>
         <translation>开启一个不含报警的事件（在报警列表中按 Ctrl+I 可由所选报警开启）</translation>
+    </message>
+    <message>
+        <source>Replay</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>Show the city as it was when the selected incident opened</source>
+        <translation>显示所选事件开启时的城市状态</translation>
     </message>
     <message>
         <source>Start work</source>
@@ -1418,6 +1819,14 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>将此时间窗的日志保存为 CSV</translation>
     </message>
     <message>
+        <source>Replay from here</source>
+        <translation>从此处回放</translation>
+    </message>
+    <message>
+        <source>Show the city as it was at the selected entry</source>
+        <translation>显示所选日志条目时刻的城市状态</translation>
+    </message>
+    <message>
         <source>{shown} of {total} entries</source>
         <translation>{total} 条中显示 {shown} 条</translation>
     </message>
@@ -1529,6 +1938,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>筛选预设未保存：{error}</translation>
     </message>
     <message>
+        <source>REPLAY — not live</source>
+        <translation>回放 — 非实时</translation>
+    </message>
+    <message>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -1569,12 +1982,20 @@ Alarms hidden by the filter stay as they are.</source>
         <translation> · {count} 个需处理</translation>
     </message>
     <message>
+        <source>REPLAY — </source>
+        <translation>回放 — </translation>
+    </message>
+    <message>
         <source>Single-user mode: there are no accounts to switch to</source>
         <translation>单用户模式：没有可切换的账户</translation>
     </message>
     <message>
         <source>Signed in: {user}</source>
         <translation>已登录：{user}</translation>
+    </message>
+    <message>
+        <source>the window shows a replay of the past; return to live to act</source>
+        <translation>窗口正在显示历史回放；请返回实时后再操作</translation>
     </message>
     <message>
         <source>{user} is signed in as {role}: {permission} needs the {needed} role or higher</source>
@@ -1773,6 +2194,156 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>manage users</source>
         <translation>管理用户</translation>
+    </message>
+</context>
+<context>
+    <name>ReplayBar</name>
+    <message>
+        <source>Last hour</source>
+        <translation>最近一小时</translation>
+    </message>
+    <message>
+        <source>This shift</source>
+        <translation>本班次</translation>
+    </message>
+    <message>
+        <source>Last 24 hours</source>
+        <translation>最近 24 小时</translation>
+    </message>
+    <message>
+        <source>Custom…</source>
+        <translation>自定义…</translation>
+    </message>
+    <message>
+        <source>The stretch of time to review</source>
+        <translation>要回放的时间段</translation>
+    </message>
+    <message>
+        <source>◀ Alarm</source>
+        <translation>◀ 告警</translation>
+    </message>
+    <message>
+        <source>Previous alarm (Ctrl+[)</source>
+        <translation>上一条告警 (Ctrl+[)</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Play or pause the replay (F8)</source>
+        <translation>播放或暂停回放 (F8)</translation>
+    </message>
+    <message>
+        <source>Alarm ▶</source>
+        <translation>告警 ▶</translation>
+    </message>
+    <message>
+        <source>Next alarm (Ctrl+])</source>
+        <translation>下一条告警 (Ctrl+])</translation>
+    </message>
+    <message>
+        <source>Replay speed</source>
+        <translation>回放速度</translation>
+    </message>
+    <message>
+        <source>The replayed moment: drag and release</source>
+        <translation>回放时刻：拖动后松开</translation>
+    </message>
+    <message>
+        <source>Return to live</source>
+        <translation>返回实时</translation>
+    </message>
+    <message>
+        <source>Back to the live city (Ctrl+R)</source>
+        <translation>返回实时城市画面 (Ctrl+R)</translation>
+    </message>
+    <message>
+        <source>REPLAY {time}  ·  {day}  ·  NOT LIVE</source>
+        <translation>回放 {time}  ·  {day}  ·  非实时</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+</context>
+<context>
+    <name>Review</name>
+    <message>
+        <source>&amp;Review</source>
+        <translation>回放(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Review the past</source>
+        <translation>历史回放(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Replay the city as it was; Ctrl+R again returns to live</source>
+        <translation>按当时的状态回放城市；再按 Ctrl+R 返回实时</translation>
+    </message>
+    <message>
+        <source>&amp;Play / pause</source>
+        <translation>播放/暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>P&amp;revious alarm</source>
+        <translation>上一条告警(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Next alarm</source>
+        <translation>下一条告警(&amp;N)</translation>
+    </message>
+    <message>
+        <source>Review the last &amp;hour</source>
+        <translation>回放最近一小时(&amp;H)</translation>
+    </message>
+    <message>
+        <source>Review this &amp;shift</source>
+        <translation>回放本班次(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Review the last &amp;24 hours</source>
+        <translation>回放最近 24 小时(&amp;2)</translation>
+    </message>
+    <message>
+        <source>Review a &amp;custom window…</source>
+        <translation>回放自定义时间窗(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Cannot replay: the offline cache cannot be read ({error})</source>
+        <translation>无法回放：无法读取离线缓存（{error}）</translation>
+    </message>
+    <message>
+        <source>Review a custom window</source>
+        <translation>回放自定义时间窗</translation>
+    </message>
+    <message>
+        <source>From</source>
+        <translation>开始时间</translation>
+    </message>
+    <message>
+        <source>Until</source>
+        <translation>结束时间</translation>
+    </message>
+    <message>
+        <source>The review window must end after it starts</source>
+        <translation>回放时间窗的结束时间必须晚于开始时间</translation>
+    </message>
+    <message>
+        <source>No earlier alarm in this window</source>
+        <translation>此时间窗内没有更早的告警</translation>
+    </message>
+    <message>
+        <source>No later alarm in this window</source>
+        <translation>此时间窗内没有更晚的告警</translation>
+    </message>
+    <message>
+        <source>Replay: the offline cache could not be read (see the log)</source>
+        <translation>回放：无法读取离线缓存（详见日志）</translation>
+    </message>
+    <message>
+        <source>The city as the offline cache recorded it; live recording continues underneath ({count} live alarm changes since the review began). Actions are off.</source>
+        <translation>显示离线缓存记录的城市状态；实时记录仍在后台继续（回放开始以来有 {count} 条实时告警变化）。操作已禁用。</translation>
     </message>
 </context>
 <context>
@@ -2061,6 +2632,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>&amp;Export alarms as CSV…</source>
         <translation>导出告警为 CSV(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>&amp;Handover report…</source>
+        <translation>交接班报告(&amp;H)…</translation>
     </message>
     <message>
         <source>S&amp;witch user…</source>

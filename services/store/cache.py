@@ -13,8 +13,10 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import astuple
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeAlias, TypeVar
@@ -80,6 +82,8 @@ TRIM_SPAN_S = 3_600.0
 """How much of the oldest history one trimming step removes (at most a chunk of rows)."""
 """How long the aggregate tiers are kept by default (raw: ``retention_days``)."""
 PRUNE_CHUNK_ROWS = 5_000
+QUICK_CHECK_MAX_BYTES = 512 * 2**20
+"""A cache larger than this that was closed cleanly skips the quick check at start."""
 
 _T = TypeVar("_T")
 AUDIT_COLUMNS = 'seq, ts, kind, alarm_id, "user", workstation, note, prev_hash, hash'
@@ -242,11 +246,32 @@ class OfflineCache:
             )
 
     def _check_integrity(self, conn: sqlite3.Connection) -> None:
-        rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check(5)")]
-        if rows != ["ok"]:
-            raise CacheDamaged(
-                f"the offline cache {self.path} failed its integrity check: " + "; ".join(rows)
+        """SQLite's quick check, unless the cache is large and was closed cleanly (it reads
+        the whole file: minutes for tens of gigabytes); then notes that it is open."""
+        row = conn.execute("SELECT value FROM meta WHERE key = 'closed_cleanly'").fetchone()
+        size = self.path.stat().st_size
+        if row is not None and row[0] == "1" and size > QUICK_CHECK_MAX_BYTES:
+            log.info(
+                "offline cache %s: %d MB, closed cleanly last time: the full integrity check"
+                " is skipped (SQLite still reports damage it reads)",
+                self.path,
+                size // 2**20,
             )
+        else:
+            rows = [str(row[0]) for row in conn.execute("PRAGMA quick_check(5)")]
+            if rows != ["ok"]:
+                raise CacheDamaged(
+                    f"the offline cache {self.path} failed its integrity check: " + "; ".join(rows)
+                )
+        self._set_closed_cleanly(conn, closed=False)
+
+    @staticmethod
+    def _set_closed_cleanly(conn: sqlite3.Connection, *, closed: bool) -> None:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('closed_cleanly', ?)"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            ("1" if closed else "0",),
+        )
 
     def _configure(self, conn: sqlite3.Connection) -> None:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
@@ -790,16 +815,19 @@ class OfflineCache:
         pause: Callable[[], object] = lambda: None,
     ) -> int:
         """Aggregate raw samples into the 1-minute and 15-minute tiers up to a few minutes
-        before ``now``, a quarter hour of raw time per transaction, calling ``pause``
+        before ``now``, at most a quarter hour of raw time per transaction (less when one
+        takes longer than :data:`history.ROLLUP_STEP_TARGET_S`), calling ``pause``
         between them (so the ingest worker gets the cache) until ``stop`` says so; returns
         the transactions run."""
         steps = 0
         for tier in history.TIERS:
-
-            def step(conn: sqlite3.Connection, tier: str = tier) -> bool:
-                return history.rollup_step(conn, tier, now)
-
-            while not stop() and self._run("aggregating history", step, write=True):
+            span = history.ROLLUP_SPAN_S
+            while not stop():
+                started = time.monotonic()
+                step = partial(history.rollup_step, tier=tier, now=now, span=span)
+                if not self._run("aggregating history", step, write=True):
+                    break
+                span = history.next_rollup_span(span, time.monotonic() - started)
                 steps += 1
                 pause()
         return steps
@@ -976,9 +1004,10 @@ class OfflineCache:
         if conn is None:
             return
         try:
+            self._set_closed_cleanly(conn, closed=True)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
-            log.warning("offline cache %s: checkpoint on close failed: %s", self.path, exc)
+            log.warning("offline cache %s: closing cleanly failed: %s", self.path, exc)
         finally:
             conn.close()
         log.info("offline cache closed: %s", self.path)

@@ -25,15 +25,6 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
     """What was known at ``at`` (epoch seconds): entities heard of by then, the newest raw
     reading of every series at or before it, and each alarm's last transition at or before
     it (with who had acknowledged it by then); alarms normal then are left out."""
-    entities = [
-        entity_from_row(row, until=at)
-        for row in conn.execute(
-            f"SELECT {ENTITY_COLUMNS} FROM entities e WHERE EXISTS (SELECT 1 FROM series s"
-            " JOIN samples x ON x.series = s.id WHERE s.entity_id = e.id AND x.ts <= ?)"
-            " ORDER BY e.id",
-            (at,),
-        )
-    ]
     latest = [
         Reading(entity_id, metric, sql_float(value), ts, feed, unit)
         for entity_id, metric, feed, unit, ts, value in conn.execute(
@@ -43,6 +34,13 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
             " ORDER BY s.entity_id, s.metric",
             (at,),
         )
+    ]
+    # Heard of by then: exactly the entities with a value then (no second seek per series).
+    heard = {reading.entity_id for reading in latest}
+    entities = [
+        entity_from_row(row, until=at)
+        for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id")
+        if row[0] in heard
     ]
     return Snapshot(entities=entities, latest=latest, alarms=_alarms_at(conn, at))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import sqlite3
 import threading
@@ -591,3 +592,22 @@ def test_readings_move_into_the_compact_tables_whole(cache_dir: Path) -> None:
     (missing,) = [row[3] for row in found if row[0] == T0 + 2]
     assert math.isnan(missing)  # stored as NULL, read back as NaN
     assert raw_count(path, "series") == 3
+
+
+def test_a_large_cache_closed_cleanly_skips_the_slow_integrity_check(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("services.store.cache.QUICK_CHECK_MAX_BYTES", 0)  # "large"
+    caplog.set_level(logging.INFO)
+    OfflineCache(cache_dir).close()
+    with OfflineCache(cache_dir):
+        assert "integrity check is skipped" in caplog.text
+        caplog.clear()
+        # Still open (as after a crash): the next start checks again.
+        crashed = OfflineCache(cache_dir)
+        assert "integrity check is skipped" not in caplog.text
+        crashed.close()
+    monkeypatch.setattr("services.store.cache.QUICK_CHECK_MAX_BYTES", 2**40)  # small
+    caplog.clear()
+    OfflineCache(cache_dir).close()
+    assert "integrity check is skipped" not in caplog.text

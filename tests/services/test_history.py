@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from services.model import Reading
+from services.store import history
 from services.store.cache import OfflineCache
-from services.store.history import ROLLUP_LAG_S
+from services.store.history import ROLLUP_LAG_S, next_rollup_span
 
 T0 = 1_800_000_000.0  # a multiple of 900: buckets start at T0
 
@@ -149,3 +151,32 @@ def test_the_rollup_skips_quiet_days_instead_of_walking_them(cache: OfflineCache
         "aq-1", "pm25", T0, T0 + 10 * 86_400 + 60, resolution="15m", now=T0 + 11 * 86_400
     )
     assert [q.value for q in quarters] == [1.0, 2.0]
+
+
+def test_short_rollup_steps_make_the_same_buckets_as_long_ones(
+    cache: OfflineCache, tmp_path: Path
+) -> None:
+    values = [float((n * 37) % 101) for n in range(120)]
+    now = T0 + 1200 + ROLLUP_LAG_S + 900
+    cache.write_batch(readings("aq-1", values, T0, 10.0), [], [])
+    assert cache.rollup(now) == 4  # 1-minute and 15-minute tiers, a quarter hour a step
+    with OfflineCache(tmp_path / "short", retention_days=2) as other:
+        other.write_batch(readings("aq-1", values, T0, 10.0), [], [])
+        steps = 0
+        conn = sqlite3.connect(other.path, isolation_level=None)
+        for tier in history.TIERS:  # two-minute steps: the quarter hours are split up
+            while history.rollup_step(conn, tier, now, 120.0):
+                steps += 1
+        conn.close()
+        assert steps == 20
+        for tier in history.TIERS:
+            whole = cache.series("aq-1", "pm25", T0, T0 + 1199, resolution=tier, now=now)
+            split = other.series("aq-1", "pm25", T0, T0 + 1199, resolution=tier, now=now)
+            assert split == whole
+
+
+def test_the_rollup_span_follows_how_long_a_step_takes() -> None:
+    assert next_rollup_span(900.0, 2.5) == 90.0  # 2.5 s a quarter hour: 90 s steps
+    assert next_rollup_span(90.0, 0.01) == 180.0  # quick: grows, at most doubling
+    assert next_rollup_span(600.0, 0.01) == 900.0  # never past a quarter hour
+    assert next_rollup_span(60.0, 10.0) == 60.0  # never under a minute
