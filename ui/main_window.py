@@ -607,8 +607,9 @@ class MainWindow(QMainWindow):
         if not (self._map_pending or self._map_readings):
             return
         readings, self._map_readings = self._map_readings, {}
-        touched, self._map_pending = self._map_pending | readings.keys(), set()
-        shown = [self.entities[key] for key in touched if key in self.entities]
+        changed, self._map_pending = self._map_pending, set()
+        # Markers are rebuilt only for changed entities; new values merge into the others.
+        shown = [self.entities[key] for key in changed if key in self.entities]
         # Only the values that changed: the map keeps the others.
         values = {
             key: {metric: format_value(r.value, r.unit) for metric, r in series.items()}

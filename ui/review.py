@@ -508,7 +508,7 @@ def live_view_state(window: MainWindow) -> ViewState:
 
 
 def _frame(shown: ViewState, at: float, source: ReplaySource) -> tuple[ViewState, Delta]:
-    state = source.state(at)
+    state = source.state(at, shown)
     return state, shown.delta_to(state)
 
 

@@ -178,7 +178,9 @@ class EntityDetails(QWidget):
         if view is None:
             return
         now = self._clock()
-        updated = view.entity.updated_at
+        # Its newest reading, when that is newer (a replay updates entities only when their
+        # look changes).
+        updated = max([view.entity.updated_at, *(r.ts for r in view.readings.values())])
         self._facts["Updated"].setText(
             f"{format_clock(updated)} ({format_age(now - updated)})"
             if updated

@@ -321,12 +321,14 @@ class MapView(QWebEngineView):
         for key, metrics in (values or {}).items():
             entity_id = str(key)
             merged = self._values.setdefault(entity_id, {})
-            merged.update({str(k): str(v) for k, v in metrics.items()})
-            if entity_id in self._known:
-                record = dict(self._known[entity_id], values=dict(merged))
-                if record != self._known[entity_id]:
-                    self._known[entity_id] = record
-                    changed.add(entity_id)
+            new = {str(k): str(v) for k, v in metrics.items() if merged.get(str(k)) != str(v)}
+            if not new:
+                continue
+            merged.update(new)
+            known = self._known.get(entity_id)
+            if known is not None:
+                self._known[entity_id] = {**known, "values": dict(merged)}
+                changed.add(entity_id)
         for entity in entities:
             location = _location(entity)
             if location is None:

@@ -282,7 +282,15 @@
     fillTooltip(tip, item);
     var lift = Math.round((ALARM_SIZE / 2) * state.scale);
     marker.bindTooltip(tip, { direction: "top", offset: [0, -lift], className: "cityops-tip" });
-    marker.cityops = { id: item.id, item: item, level: level, tip: tip };
+    marker.cityops = { id: item.id, item: item, level: level, tip: tip, dirty: false };
+    // A tooltip's text is rebuilt when it opens, not at every update of the marker.
+    marker.on("tooltipopen", function () {
+      var info = marker.cityops;
+      if (info.dirty) {
+        fillTooltip(info.tip, info.item);
+        info.dirty = false;
+      }
+    });
     marker.on("click", function () {
       if (state.bridge) {
         state.bridge.entityClicked(item.id);
@@ -312,7 +320,11 @@
       refresh.push(marker);
     }
     info.item = item;
-    fillTooltip(info.tip, item);
+    if (marker.isTooltipOpen()) {
+      fillTooltip(info.tip, item);
+    } else {
+      info.dirty = true;
+    }
   }
 
   // A grey disc with the count; a badge with the most urgent child's priority shape and

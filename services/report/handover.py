@@ -32,13 +32,12 @@ the report says, and how each figure is defined:
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,7 +51,6 @@ from services.model import (
     AlarmSystemKpis,
     Incident,
     IncidentStatus,
-    Reading,
     Severity,
     SignInRecord,
     TimelineEntry,
@@ -73,6 +71,8 @@ DEFAULT_SPAN_S = 8 * 3_600.0
 """The window of a report when only its end is given: a shift of 8 hours."""
 STANDING_AFTER_S = 86_400.0
 """An alarm active longer than this at the end of the window is standing (EEMUA 191's day)."""
+TREND_CHUNK = 10
+"""Trend moments read per query (the report can be cancelled between them)."""
 TREND_POINTS = 100
 """Moments per KPI trend across the window."""
 MAX_ENTRIES = 1_000_000
@@ -257,6 +257,9 @@ class _Builder:
         self.until = until
         self.now = time.time() if now is None else now
         self._progress = progress or (lambda _done, _total: None)
+        self._values_cache: dict[
+            tuple[str, tuple[float, ...]], dict[float, dict[str, tuple[float, float]]]
+        ] = {}
         self._cancelled = cancelled or (lambda: False)
         self.total = self.STEPS + len(config.kpis)
         self.done = 0
@@ -344,9 +347,8 @@ class _Builder:
 
         trends = []
         if self.config.kpis:
-            at_start = {(r.entity_id, r.metric): r for r in state_at(self.conn, self.since).latest}
             for kpi in self.config.kpis:
-                trends.append(self._trend(kpi, at_start))
+                trends.append(self._trend(kpi))
                 self.step()
 
         summary = Summary(
@@ -481,51 +483,37 @@ class _Builder:
             status = incident.status
         return status, changes[-1].ts if status is IncidentStatus.CLOSED else None
 
-    def _trend(self, kpi: KpiConfig, at_start: Mapping[tuple[str, str], Reading]) -> KpiTrend:
+    def _values_at(
+        self, metric: str, moments: list[float]
+    ) -> dict[float, dict[str, tuple[float, float]]]:
+        """:func:`history.values_at`, read once per metric for the KPIs that share it."""
+        key = (metric, tuple(moments))
+        if key not in self._values_cache:
+            self._values_cache[key] = history.values_at(self.conn, metric, moments)
+        return self._values_cache[key]
+
+    def _trend(self, kpi: KpiConfig) -> KpiTrend:
         """The KPI at :data:`TREND_POINTS` moments: each moment's aggregate of every
-        entity's newest value of the metric by then (``at_start``: the newest values at
-        ``since``)."""
-        span = self.until - self.since
+        entity's newest value of the metric by then (raw while the raw tier holds the
+        moment, else the history tiers' buckets; see :func:`history.values_at`)."""
+        step = (self.until - self.since) / (TREND_POINTS - 1)
+        moments = [self.since + step * index for index in range(TREND_POINTS - 1)]
+        moments.append(self.until)
         resolution = history.choose_resolution(
             self.since, self.until, self.now, self.config.retention_days
         )
-        width = history.TIERS.get(resolution, 0.0)
-        step = span / (TREND_POINTS - 1)
-        moments = [self.since + step * index for index in range(TREND_POINTS - 1)]
-        moments.append(self.until)
-        entity_ids = [
-            str(key)
-            for (key,) in self.conn.execute(
-                "SELECT DISTINCT entity_id FROM series WHERE metric = ? ORDER BY entity_id",
-                (kpi.metric,),
-            )
-        ]
-        columns: list[list[float]] = [[] for _ in moments]
-        for entity_id in entity_ids:
+        values: list[tuple[float, float | None]] = []
+        entities: set[str] = set()
+        for first in range(0, len(moments), TREND_CHUNK):
             self.check()
-            points = history.series_points(
-                self.conn,
-                entity_id,
-                kpi.metric,
-                self.since - max(step, width),
-                self.until,
-                resolution=resolution,
-            )
-            known = [(p.ts + width, p.last) for p in points if not math.isnan(p.last)]
-            before = at_start.get((entity_id, kpi.metric))
-            if before is not None and not math.isnan(before.value):
-                known.append((min(before.ts, self.since), before.value))
-            known.sort()
-            times = [ts for ts, _value in known]
-            for index, moment in enumerate(moments):
-                position = bisect.bisect_right(times, moment) - 1
-                if position >= 0:
-                    columns[index].append(known[position][1])
-        values = tuple(
-            (moment, aggregate(column, kpi.aggregate) if column else None)
-            for moment, column in zip(moments, columns, strict=True)
-        )
-        return KpiTrend(kpi, values, resolution, len(entity_ids))
+            chunk = moments[first : first + TREND_CHUNK]
+            found = self._values_at(kpi.metric, chunk)
+            for moment in chunk:
+                by_entity = found[moment]
+                entities.update(by_entity)
+                column = [value for _ts, value in by_entity.values() if not math.isnan(value)]
+                values.append((moment, aggregate(column, kpi.aggregate) if column else None))
+        return KpiTrend(kpi, tuple(values), resolution, len(entities))
 
 
 def _is_raise(entry: TimelineEntry) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 TIERS: dict[str, float] = {"1m": 60.0, "15m": 900.0}
@@ -150,6 +151,56 @@ def next_sample(conn: sqlite3.Connection, since: float) -> float | None:
         (since,),
     ).fetchone()
     return None if row is None or row[0] is None else float(row[0])
+
+
+def values_at(
+    conn: sqlite3.Connection, metric: str, moments: Sequence[float]
+) -> dict[float, dict[str, tuple[float, float]]]:
+    """For each of ``moments``: each entity's newest value of ``metric`` by then, as
+    {moment: {entity: (time, value)}} — from the raw samples while the raw tier holds the
+    moment, else from the newest 1-minute (then 15-minute) bucket ended by then (its last
+    value). One index seek per series and moment; an entity with several feeds of the
+    metric gets the newest of them."""
+    found: dict[float, dict[str, tuple[float, float]]] = {moment: {} for moment in moments}
+    oldest_raw = oldest_sample(conn)
+    oldest_minute = oldest_bucket(conn, "1m")
+    by_source: dict[str, list[float]] = {}
+    for moment in moments:
+        if oldest_raw is not None and moment >= oldest_raw:
+            source = "raw"
+        elif oldest_minute is not None and moment >= oldest_minute + TIERS["1m"]:
+            source = "1m"
+        else:
+            source = "15m"
+        by_source.setdefault(source, []).append(moment)
+    for source, chosen in by_source.items():
+        listed = ", ".join("(?)" for _ in chosen)
+        if source == "raw":
+            sql = (
+                f"WITH m(at) AS (VALUES {listed}), t AS (SELECT m.at AS at, s.id AS series,"
+                " s.entity_id AS entity, (SELECT max(ts) FROM samples WHERE series = s.id"
+                " AND ts <= m.at) AS ts FROM m CROSS JOIN series s WHERE s.metric = ?)"
+                " SELECT t.at, t.entity, t.ts, x.value FROM t CROSS JOIN samples x"
+                " ON x.series = t.series AND x.ts = t.ts"
+            )
+        else:
+            table, width = _table(source), TIERS[source]
+            sql = (
+                f"WITH m(at) AS (VALUES {listed}), t AS (SELECT m.at AS at, s.id AS series,"
+                f" s.entity_id AS entity, (SELECT max(bucket) FROM {table} WHERE"
+                f" series = s.id AND bucket <= m.at - {width!r}) AS bucket"
+                " FROM m CROSS JOIN series s WHERE s.metric = ?)"
+                f" SELECT t.at, t.entity, a.last_ts, a.last FROM t CROSS JOIN {table} a"
+                " ON a.series = t.series AND a.bucket = t.bucket"
+            )
+        for at, entity, ts, value in conn.execute(sql, (*chosen, metric)):
+            if value is None:
+                continue
+            moment_values = found[float(at)]
+            held = moment_values.get(str(entity))
+            if held is None or float(ts) > held[0]:
+                moment_values[str(entity)] = (float(ts), float(value))
+    return found
 
 
 def used_bytes(conn: sqlite3.Connection) -> int:

@@ -39,10 +39,14 @@ class ViewState:
     alarms: dict[str, Alarm] = field(default_factory=dict)
 
     @classmethod
-    def from_snapshot(cls, snapshot: Snapshot, at: float) -> ViewState:
-        """The views' state at ``at`` from a past snapshot: entities stale when their newest
-        reading is older than :data:`REPLAY_STALE_S` then, coloured by their worst active
-        alarm then."""
+    def from_snapshot(
+        cls, snapshot: Snapshot, at: float, previous: ViewState | None = None
+    ) -> ViewState:
+        """The views' state at ``at`` from a past snapshot: entities updated when their
+        newest reading then was taken, stale when it is older than :data:`REPLAY_STALE_S`
+        then, coloured by their worst active alarm then. An entity that looks the same as in
+        ``previous`` (all but its update time, which the details take from the readings)
+        is ``previous``'s object: a move changes only the entities whose look changed."""
         latest = {(r.entity_id, r.metric): r for r in snapshot.latest}
         alarms = {a.id: a for a in snapshot.alarms if a.state is not AlarmState.NORMAL}
         newest: dict[str, float] = {}
@@ -54,14 +58,17 @@ class ViewState:
                 alarm.entity_id not in worst or alarm.severity > worst[alarm.entity_id]
             ):
                 worst[alarm.entity_id] = alarm.severity
-        entities = {
-            entity.id: replace(
-                entity,
-                stale=at - newest.get(entity.id, entity.updated_at) > REPLAY_STALE_S,
-                worst_severity=worst.get(entity.id),
+        before = previous.entities if previous is not None else {}
+        entities: dict[str, Entity] = {}
+        for entity in snapshot.entities:
+            updated = newest.get(entity.id, entity.updated_at)
+            entity.updated_at = updated
+            entity.stale = at - updated > REPLAY_STALE_S
+            entity.worst_severity = worst.get(entity.id)
+            held = before.get(entity.id)
+            entities[entity.id] = (
+                held if held is not None and _shown_alike(held, entity) else entity
             )
-            for entity in snapshot.entities
-        }
         return cls(entities, latest, alarms)
 
     def copy(self) -> ViewState:
@@ -94,7 +101,8 @@ class ViewState:
         """The delta that turns views showing this state into views showing ``target``."""
         delta = Delta()
         for key, entity in target.entities.items():
-            if self.entities.get(key) != entity:
+            held = self.entities.get(key)
+            if held is not entity and held != entity:
                 delta.entities[key] = replace(entity)
         delta.removed_entities = set(self.entities.keys() - target.entities.keys())
         for series, reading in target.latest.items():
@@ -112,6 +120,20 @@ class ViewState:
             gone = self.alarms[alarm_id]
             delta.alarms[alarm_id] = replace(gone, state=AlarmState.NORMAL)
         return delta
+
+
+def _shown_alike(first: Entity, second: Entity) -> bool:
+    """Whether two versions of an entity look the same in the views (update time aside)."""
+    return (
+        first.stale == second.stale
+        and first.worst_severity == second.worst_severity
+        and first.lat == second.lat
+        and first.lon == second.lon
+        and first.name == second.name
+        and first.type == second.type
+        and first.domain == second.domain
+        and first.feed == second.feed
+    )
 
 
 def state_part(delta: Delta) -> tuple[Delta, Delta]:
@@ -147,11 +169,12 @@ class ReplaySource:
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5.0
         )
 
-    def state(self, at: float) -> ViewState:
-        """What the views showed at ``at`` (epoch seconds)."""
+    def state(self, at: float, previous: ViewState | None = None) -> ViewState:
+        """What the views showed at ``at`` (epoch seconds); entities unchanged since
+        ``previous`` are its objects."""
         with self._lock:
             snapshot = state_at(self._conn, at)
-        return ViewState.from_snapshot(snapshot, at)
+        return ViewState.from_snapshot(snapshot, at, previous)
 
     def alarm_times(self, since: float, until: float) -> list[float]:
         """When alarms were raised in [since, until], oldest first (for stepping)."""

@@ -180,3 +180,25 @@ def test_the_rollup_span_follows_how_long_a_step_takes() -> None:
     assert next_rollup_span(90.0, 0.01) == 180.0  # quick: grows, at most doubling
     assert next_rollup_span(600.0, 0.01) == 900.0  # never past a quarter hour
     assert next_rollup_span(60.0, 10.0) == 60.0  # never under a minute
+
+
+def test_values_at_each_moment_come_from_raw_then_from_the_tiers(tmp_path: Path) -> None:
+    with OfflineCache(tmp_path, retention_days=2) as cache:
+        # aq-1 every 10 s for 20 min with values 0..119; aq-2 from minute 10 on, 7.0
+        cache.write_batch(readings("aq-1", [float(n) for n in range(120)], T0, 10.0), [], [])
+        cache.write_batch(readings("aq-2", [7.0] * 60, T0 + 600, 10.0), [], [])
+        cache.rollup(T0 + 1200 + ROLLUP_LAG_S + 900)
+        conn = sqlite3.connect(cache.path)
+        moments = [T0 - 5, T0 + 95, T0 + 605, T0 + 1500]
+        raw = history.values_at(conn, "pm25", moments)
+        assert raw[T0 - 5] == {}
+        assert raw[T0 + 95] == {"aq-1": (T0 + 90, 9.0)}
+        assert raw[T0 + 605] == {"aq-1": (T0 + 600, 60.0), "aq-2": (T0 + 600, 7.0)}
+        assert raw[T0 + 1500]["aq-1"] == (T0 + 1190, 119.0)
+        # the raw samples gone: the newest 1-minute bucket ended by then, its last value
+        conn.execute("DELETE FROM samples")
+        conn.commit()
+        tiers = history.values_at(conn, "pm25", moments)
+        assert tiers[T0 + 95] == {"aq-1": (T0 + 50, 5.0)}  # minute 0 ended at T0 + 60
+        assert tiers[T0 + 1500]["aq-1"] == (T0 + 1190, 119.0)
+        conn.close()
