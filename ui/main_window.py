@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
 
         self.map_view = MapView(config.map.center, config.map.zoom)
         self.map_view.entityClicked.connect(self._show_entity)
+        self.map_view.set_values_source(self.marker_values)
         self.map_view.alertAreaClicked.connect(self._select_alarm)
         if boundaries:
             self.map_view.set_boundaries(boundaries)
@@ -328,7 +329,6 @@ class MainWindow(QMainWindow):
 
         # The map is refreshed at a few Hz, not per UI tick: it is the costliest view.
         self._map_pending: set[str] = set()
-        self._map_readings: dict[str, dict[str, Reading]] = {}
         self._map_timer = QTimer(self)
         self._map_timer.setInterval(MAP_REFRESH_MS)
         self._map_timer.timeout.connect(self.refresh_map)
@@ -448,8 +448,6 @@ class MainWindow(QMainWindow):
         if delta.messages or delta.brokers or delta.feeds or delta.removed_feeds:
             self.update_freshness()
         self._map_pending.update(delta.entities)
-        for (entity_id, metric), reading in delta.latest.items():
-            self._map_readings.setdefault(entity_id, {})[metric] = reading
         if delta.entities:
             self.alarm_view.model.set_entity_names(
                 {key: entity.name for key, entity in delta.entities.items()}
@@ -502,17 +500,10 @@ class MainWindow(QMainWindow):
         for entity_id in entity_ids:
             self.entities.pop(entity_id, None)
             self.values.pop(entity_id, None)
-            self._map_readings.pop(entity_id, None)
         self._map_pending -= entity_ids
         self.map_view.remove_entities(entity_ids)
-        touched: set[str] = set()
-        for entity_id, metric in series:
-            if self.values.get(entity_id, {}).pop(metric, None) is not None:
-                touched.add(entity_id)
-            self._map_readings.get(entity_id, {}).pop(metric, None)
-        if touched:
-            self.map_view.forget_values(touched, series)
-            self._map_pending |= touched
+        for entity_id, metric in series:  # the map's tooltips ask for what is left
+            self.values.get(entity_id, {}).pop(metric, None)
 
     def show_alarm_kpis(self, kpis: AlarmSystemKpis) -> None:
         """Show the alarm-system KPIs in their dock, and the flood on the banner while it lasts."""
@@ -604,18 +595,18 @@ class MainWindow(QMainWindow):
 
     def refresh_map(self) -> None:
         """Send the entities changed since the last refresh to the map, as one batch."""
-        if not (self._map_pending or self._map_readings):
+        if not self._map_pending:
             return
-        readings, self._map_readings = self._map_readings, {}
         changed, self._map_pending = self._map_pending, set()
-        # Markers are rebuilt only for changed entities; new values merge into the others.
-        shown = [self.entities[key] for key in changed if key in self.entities]
-        # Only the values that changed: the map keeps the others.
-        values = {
-            key: {metric: format_value(r.value, r.unit) for metric, r in series.items()}
-            for key, series in readings.items()
+        # Only markers whose look changed; a tooltip asks for its values when it opens.
+        self.map_view.apply_entities([self.entities[k] for k in changed if k in self.entities])
+
+    def marker_values(self, entity_id: str) -> dict[str, str]:
+        """An entity's values as its map tooltip shows them ({metric: text})."""
+        return {
+            metric: format_value(reading.value, reading.unit)
+            for metric, reading in sorted(self.values.get(entity_id, {}).items())
         }
-        self.map_view.apply_entities(shown, values)
 
     def show_restored(self, count: int) -> None:
         """Mark what is on screen as the cached last known state until live data arrives."""

@@ -228,6 +228,17 @@ class _Bridge(QObject):
         """Called by the page once the map and the channel are set up."""
         self.loaded.emit()
 
+    @Slot(str, result=str)
+    def tooltipValues(self, entity_id: str) -> str:  # JS-facing name
+        """Called by the page when a marker's tooltip opens (and while it stays open): the
+        entity's values as JSON {metric: text}, read when asked rather than sent with every
+        update ("{}" without a value source)."""
+        source = self.values_source
+        values = source(str(entity_id)) if source is not None else {}
+        return json.dumps({str(k): str(v) for k, v in values.items()}, ensure_ascii=False)
+
+    values_source: Callable[[str], Mapping[str, str]] | None = None
+
 
 def _location(entity: Entity) -> tuple[float, float] | None:
     """The entity's (lat, lon) if it has a usable one."""
@@ -358,16 +369,11 @@ class MapView(QWebEngineView):
         if self._ready:
             self._flush(removed)
 
-    def forget_values(self, entity_ids: Iterable[str], series: Iterable[tuple[str, str]]) -> None:
-        """Stop showing the values of these (entity, metric) series in the markers of
-        ``entity_ids`` (sent with the next :meth:`apply_entities` of those entities)."""
-        for entity_id, metric in series:
-            self._values.get(entity_id, {}).pop(metric, None)
-        for entity_id in entity_ids:
-            known = self._known.get(entity_id)
-            if known is not None:
-                self._known[entity_id] = dict(known, values=dict(self._values.get(entity_id, {})))
-                self._pending.add(entity_id)
+    def set_values_source(self, source: Callable[[str], Mapping[str, str]] | None) -> None:
+        """Let tooltips ask for an entity's values ({metric: text}) when they open, instead
+        of every update carrying them: with many entities changing at once (a replay, a
+        busy city), the page then gets only the markers whose look changed."""
+        self._bridge.values_source = source
 
     def remove_entities(self, ids: Iterable[str]) -> None:
         """Take these entities' markers off the map (unknown ids are ignored)."""

@@ -85,7 +85,8 @@
     areas: new Map(),
     colors: {},
     scale: 1,
-    bridge: null
+    bridge: null,
+    openTip: null
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -283,12 +284,20 @@
     var lift = Math.round((ALARM_SIZE / 2) * state.scale);
     marker.bindTooltip(tip, { direction: "top", offset: [0, -lift], className: "cityops-tip" });
     marker.cityops = { id: item.id, item: item, level: level, tip: tip, dirty: false };
-    // A tooltip's text is rebuilt when it opens, not at every update of the marker.
+    // A tooltip's text is rebuilt when it opens, not at every update of the marker; its
+    // values are asked for then (and each second while it is open) when the app keeps them.
     marker.on("tooltipopen", function () {
       var info = marker.cityops;
       if (info.dirty) {
         fillTooltip(info.tip, info.item);
         info.dirty = false;
+      }
+      state.openTip = marker;
+      askValues(marker);
+    });
+    marker.on("tooltipclose", function () {
+      if (state.openTip === marker) {
+        state.openTip = null;
       }
     });
     marker.on("click", function () {
@@ -297,6 +306,31 @@
       }
     });
     return marker;
+  }
+
+  function askValues(marker) {
+    if (!state.bridge || typeof state.bridge.tooltipValues !== "function") {
+      return;
+    }
+    var id = marker.cityops.id;
+    state.bridge.tooltipValues(id, function (text) {
+      var values;
+      try {
+        values = JSON.parse(text || "{}");
+      } catch (err) {
+        return;
+      }
+      var info = marker.cityops;
+      if (!values || typeof values !== "object" || !Object.keys(values).length) {
+        return; // nothing kept by the app: the values sent with the marker stay
+      }
+      info.item = Object.assign({}, info.item, { values: values });
+      if (marker.isTooltipOpen()) {
+        fillTooltip(info.tip, info.item);
+      } else {
+        info.dirty = true;
+      }
+    });
   }
 
   function updateMarker(marker, item, level, refresh) {
@@ -801,6 +835,11 @@
     new QWebChannel(window.qt.webChannelTransport, function (channel) {
       state.bridge = channel.objects.bridge;
       state.bridge.ready();
+      setInterval(function () {
+        if (state.openTip && state.openTip.isTooltipOpen()) {
+          askValues(state.openTip);
+        }
+      }, 1000);
     });
   }
 

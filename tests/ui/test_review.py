@@ -96,6 +96,27 @@ class Reviewed:
         )
         return run_js(self.qtbot, self.window.map_view, expression)
 
+    def tooltip_value(self, entity: str, metric: str) -> str:
+        """The value its map tooltip shows (asked for from the app when it opens)."""
+        name = json.dumps(entity)
+        marker = f"window.cityops.marker({name})"
+        run_js(self.qtbot, self.window.map_view, f"({marker}.openTooltip(), 1)")
+        shown: list[str] = []
+
+        def read() -> bool:
+            text = run_js(
+                self.qtbot,
+                self.window.map_view,
+                f"(() => {{ const v = window.cityops.marker({name}).cityops.item.values;"
+                f" return v ? (v[{json.dumps(metric)}] ?? null) : null; }})()",
+            )
+            shown[:] = [text] if text else []
+            return bool(shown)
+
+        self.qtbot.waitUntil(read, timeout=10_000)
+        run_js(self.qtbot, self.window.map_view, f"({marker}.closeTooltip(), 1)")
+        return shown[0]
+
     def close(self) -> None:
         self.bridge.stop()
         self.window.close()
@@ -141,7 +162,7 @@ def test_the_replay_shows_the_alarm_list_gauge_and_marker_at_each_moment(
     assert reviewed.listed() == {KEY: AlarmState.UNACKNOWLEDGED}
     assert reviewed.gauge() == 90.0 and not window.gauges["Worst PM2.5"].is_stale()
     marker = wait_marker(reviewed, "aq-1", lambda m: m and m["severity"] is not None)
-    assert marker["values"]["pm25"].startswith("90")
+    assert reviewed.tooltip_value("aq-1", "pm25").startswith("90")
     assert window.alarm_view.model.alarm(KEY).severity.label == marker["severity"]
     assert reviewed.marker("aq-2") is None  # not heard of yet at T1
 
@@ -154,7 +175,10 @@ def test_the_replay_shows_the_alarm_list_gauge_and_marker_at_each_moment(
     assert reviewed.listed() == {}  # cleared after the acknowledgement
     assert reviewed.gauge() == 20.0
     wait_marker(reviewed, "aq-1", lambda m: m and m["severity"] is None)
-    assert wait_marker(reviewed, "aq-2", lambda m: m is not None)["values"]["pm25"] == "10.0"
+    wait_marker(reviewed, "aq-2", lambda m: m is not None)
+    # aq-2 sits in aq-1's cluster (same place): what its tooltip would ask for
+    assert reviewed.window.marker_values("aq-2") == {"pm25": "10.0"}
+    assert reviewed.window.marker_values("aq-1") == {"pm25": "20.0"}
 
     reviewed.seek(T0 + 50)  # back before aq-2 was heard of: its marker goes
     assert reviewed.listed() == {} and reviewed.gauge() == 40.0
@@ -189,8 +213,9 @@ def test_actions_are_refused_in_a_replay_and_live_recording_goes_on(
     assert reviewed.gauge() == 120.0
     live_alarm = window.alarm_view.model.alarm(KEY)
     assert live_alarm is not None and live_alarm.value == 120.0
-    wait_marker(reviewed, "aq-1", lambda m: m and m["values"]["pm25"].startswith("120"))
-    assert wait_marker(reviewed, "aq-3", lambda m: m is not None)["values"]["pm25"] == "5.00"
+    assert reviewed.window.marker_values("aq-1")["pm25"].startswith("120")
+    wait_marker(reviewed, "aq-3", lambda m: m is not None)
+    assert reviewed.window.marker_values("aq-3") == {"pm25": "5.00"}
     reviewed.live("aq-1", 130.0, NOW + 5)  # live deltas reach the views again
     assert window.values["aq-1"]["pm25"].value == 130.0
 

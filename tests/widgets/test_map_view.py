@@ -411,6 +411,29 @@ def test_values_alone_update_a_known_marker(qtbot: QtBot, view: MapView) -> None
     )
 
 
+def test_a_tooltip_asks_for_its_values_when_it_opens_and_while_it_is_open(
+    qtbot: QtBot, view: MapView
+) -> None:
+    kept = {"s1": {"aqi": "87"}}
+    asked: list[str] = []
+
+    def values(entity_id: str) -> dict[str, str]:
+        asked.append(entity_id)
+        return kept.get(entity_id, {})
+
+    view.set_values_source(values)
+    view.apply_entities([station("s1")])
+    wait_count(qtbot, view, 1)
+    assert asked == []  # nothing asked until a tooltip opens
+    js(qtbot, view, "window.cityops.marker('s1').openTooltip(); true")
+    shown = "document.querySelector('.leaflet-tooltip .cityops-tip-values').textContent"
+    qtbot.waitUntil(lambda: value(qtbot, view, shown) == "aqi87", timeout=TIMEOUT_MS)
+    assert asked == ["s1"]
+    kept["s1"] = {"aqi": "<b>91</b>"}  # new values: asked again while it is open
+    qtbot.waitUntil(lambda: value(qtbot, view, shown) == "aqi<b>91</b>", timeout=TIMEOUT_MS)
+    assert js(qtbot, view, "document.querySelectorAll('.leaflet-tooltip b').length") == 0
+
+
 def test_feed_strings_are_shown_as_text_never_markup(qtbot: QtBot, view: MapView) -> None:
     view.apply_entities(
         [station("x", name=HOSTILE, type="<b>cam</b>")],
