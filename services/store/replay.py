@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from services.model import Alarm, AlarmState, Delta, Entity, Reading, Severity, Snapshot
-from services.store.state_at import state_at
+from services.store.schema import ENTITY_COLUMNS, entity_from_row
+from services.store.state_at import alarms_at, latest_at
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +44,29 @@ class ViewState:
     def from_snapshot(
         cls, snapshot: Snapshot, at: float, previous: ViewState | None = None
     ) -> ViewState:
-        """The views' state at ``at`` from a past snapshot: entities updated when their
-        newest reading then was taken, stale when it is older than :data:`REPLAY_STALE_S`
-        then, coloured by their worst active alarm then. An entity that looks the same as in
-        ``previous`` (all but its update time, which the details take from the readings)
-        is ``previous``'s object: a move changes only the entities whose look changed."""
-        latest = {(r.entity_id, r.metric): r for r in snapshot.latest}
-        alarms = {a.id: a for a in snapshot.alarms if a.state is not AlarmState.NORMAL}
+        """The views' state at ``at`` from a past snapshot (see :meth:`from_parts`)."""
+        known = {entity.id: entity for entity in snapshot.entities}
+        return cls.from_parts(known, snapshot.latest, snapshot.alarms, at, previous)
+
+    @classmethod
+    def from_parts(
+        cls,
+        known: Mapping[str, Entity],
+        readings: Iterable[Reading],
+        alarm_list: Iterable[Alarm],
+        at: float,
+        previous: ViewState | None = None,
+    ) -> ViewState:
+        """The views' state at ``at``: the entities of ``known`` (left unchanged) that have
+        a reading then, updated when their newest reading then was taken, stale when it is
+        older than :data:`REPLAY_STALE_S` then, coloured by their worst active alarm then.
+        An entity that looks the same as in ``previous`` (all but its update time, which
+        the details take from the readings) is ``previous``'s object, so a move changes
+        only the entities whose look changed."""
+        latest = {(r.entity_id, r.metric): r for r in readings}
+        alarms = {a.id: a for a in alarm_list if a.state is not AlarmState.NORMAL}
         newest: dict[str, float] = {}
-        for reading in snapshot.latest:
+        for reading in latest.values():
             newest[reading.entity_id] = max(reading.ts, newest.get(reading.entity_id, 0.0))
         worst: dict[str, Severity] = {}
         for alarm in alarms.values():
@@ -60,15 +76,18 @@ class ViewState:
                 worst[alarm.entity_id] = alarm.severity
         before = previous.entities if previous is not None else {}
         entities: dict[str, Entity] = {}
-        for entity in snapshot.entities:
-            updated = newest.get(entity.id, entity.updated_at)
-            entity.updated_at = updated
-            entity.stale = at - updated > REPLAY_STALE_S
-            entity.worst_severity = worst.get(entity.id)
-            held = before.get(entity.id)
-            entities[entity.id] = (
-                held if held is not None and _shown_alike(held, entity) else entity
-            )
+        for entity_id in sorted(newest.keys() & known.keys()):
+            template = known[entity_id]
+            updated = newest[entity_id]
+            stale = at - updated > REPLAY_STALE_S
+            severity = worst.get(entity_id)
+            held = before.get(entity_id)
+            if held is not None and _shown_alike(held, template, stale, severity):
+                entities[entity_id] = held
+            else:
+                entities[entity_id] = replace(
+                    template, updated_at=updated, stale=stale, worst_severity=severity
+                )
         return cls(entities, latest, alarms)
 
     def copy(self) -> ViewState:
@@ -122,17 +141,18 @@ class ViewState:
         return delta
 
 
-def _shown_alike(first: Entity, second: Entity) -> bool:
-    """Whether two versions of an entity look the same in the views (update time aside)."""
+def _shown_alike(held: Entity, template: Entity, stale: bool, worst: Severity | None) -> bool:
+    """Whether ``held`` looks in the views as ``template`` would with ``stale`` and
+    ``worst`` (update time aside)."""
     return (
-        first.stale == second.stale
-        and first.worst_severity == second.worst_severity
-        and first.lat == second.lat
-        and first.lon == second.lon
-        and first.name == second.name
-        and first.type == second.type
-        and first.domain == second.domain
-        and first.feed == second.feed
+        held.stale == stale
+        and held.worst_severity == worst
+        and held.lat == template.lat
+        and held.lon == template.lon
+        and held.name == template.name
+        and held.type == template.type
+        and held.domain == template.domain
+        and held.feed == template.feed
     )
 
 
@@ -165,16 +185,27 @@ class ReplaySource:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._entities: dict[str, Entity] = {}
         self._conn = sqlite3.connect(
             f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5.0
         )
 
     def state(self, at: float, previous: ViewState | None = None) -> ViewState:
         """What the views showed at ``at`` (epoch seconds); entities unchanged since
-        ``previous`` are its objects."""
+        ``previous`` are its objects. The entities' rows are read once (again when a
+        reading names one not read yet)."""
         with self._lock:
-            snapshot = state_at(self._conn, at)
-        return ViewState.from_snapshot(snapshot, at, previous)
+            readings = latest_at(self._conn, at)
+            alarms = alarms_at(self._conn, at)
+            if any(reading.entity_id not in self._entities for reading in readings):
+                self._entities = {
+                    entity.id: entity
+                    for entity in (
+                        entity_from_row(row)
+                        for row in self._conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities")
+                    )
+                }
+        return ViewState.from_parts(self._entities, readings, alarms, at, previous)
 
     def alarm_times(self, since: float, until: float) -> list[float]:
         """When alarms were raised in [since, until], oldest first (for stepping)."""

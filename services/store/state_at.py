@@ -25,7 +25,20 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
     """What was known at ``at`` (epoch seconds): entities heard of by then, the newest raw
     reading of every series at or before it, and each alarm's last transition at or before
     it (with who had acknowledged it by then); alarms normal then are left out."""
-    latest = [
+    latest = latest_at(conn, at)
+    # Heard of by then: exactly the entities with a value then (no second seek per series).
+    heard = {reading.entity_id for reading in latest}
+    entities = [
+        entity_from_row(row, until=at)
+        for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id")
+        if row[0] in heard
+    ]
+    return Snapshot(entities=entities, latest=latest, alarms=alarms_at(conn, at))
+
+
+def latest_at(conn: sqlite3.Connection, at: float) -> list[Reading]:
+    """The newest raw reading of every series at or before ``at`` (one seek per series)."""
+    return [
         Reading(entity_id, metric, sql_float(value), ts, feed, unit)
         for entity_id, metric, feed, unit, ts, value in conn.execute(
             "SELECT s.entity_id, s.metric, s.feed, s.unit, x.ts, x.value FROM series s"
@@ -35,17 +48,11 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
             (at,),
         )
     ]
-    # Heard of by then: exactly the entities with a value then (no second seek per series).
-    heard = {reading.entity_id for reading in latest}
-    entities = [
-        entity_from_row(row, until=at)
-        for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id")
-        if row[0] in heard
-    ]
-    return Snapshot(entities=entities, latest=latest, alarms=_alarms_at(conn, at))
 
 
-def _alarms_at(conn: sqlite3.Connection, at: float) -> list[Alarm]:
+def alarms_at(conn: sqlite3.Connection, at: float) -> list[Alarm]:
+    """Every alarm that was not normal at ``at``, in the state it had then (see
+    :func:`state_at`)."""
     known = {
         alarm.id: alarm
         for row in conn.execute(f"SELECT {ALARM_COLUMNS} FROM alarms")
@@ -53,9 +60,10 @@ def _alarms_at(conn: sqlite3.Connection, at: float) -> list[Alarm]:
     }
     alarms: list[Alarm] = []
     for alarm_id, state_text, value, severity, ts in conn.execute(
-        "SELECT e.alarm_id, e.state, e.value, e.severity, e.ts FROM alarm_events e"
-        " WHERE e.rowid = (SELECT rowid FROM alarm_events WHERE alarm_id = e.alarm_id"
-        " AND ts <= ? ORDER BY ts DESC, rowid DESC LIMIT 1)",
+        # One seek per known alarm (not a pass over a year of transitions).
+        "SELECT e.alarm_id, e.state, e.value, e.severity, e.ts FROM alarms a"
+        " CROSS JOIN alarm_events e ON e.rowid = (SELECT rowid FROM alarm_events"
+        " WHERE alarm_id = a.id AND ts <= ? ORDER BY ts DESC, rowid DESC LIMIT 1)",
         (at,),
     ):
         held = known.get(alarm_id)
