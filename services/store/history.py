@@ -55,7 +55,8 @@ class SeriesPoint:
     last: float
 
 
-def _table(tier: str) -> str:
+def tier_table(tier: str) -> str:
+    """The table of a history tier (``agg_1m``, ``agg_15m``)."""
     if tier not in TIERS:
         raise ValueError(f"unknown history tier {tier!r} (expected one of {', '.join(TIERS)})")
     return f"agg_{tier}"
@@ -104,7 +105,7 @@ def rollup_step(
     into ``tier``; False when it is up to date. A span may end inside a bucket: the rest
     of the bucket is merged into it by the next step."""
     width = TIERS[tier]
-    table = _table(tier)
+    table = tier_table(tier)
     ready = math.floor((now - ROLLUP_LAG_S) / width) * width
     start = watermark(conn, tier)
     if start is None:
@@ -184,7 +185,7 @@ def values_at(
                 " ON x.series = t.series AND x.ts = t.ts"
             )
         else:
-            table, width = _table(source), TIERS[source]
+            table, width = tier_table(source), TIERS[source]
             sql = (
                 f"WITH m(at) AS (VALUES {listed}), t AS (SELECT m.at AS at, s.id AS series,"
                 f" s.entity_id AS entity, (SELECT max(bucket) FROM {table} WHERE"
@@ -213,7 +214,7 @@ def used_bytes(conn: sqlite3.Connection) -> int:
 
 def oldest_bucket(conn: sqlite3.Connection, tier: str) -> float | None:
     """The start of the oldest bucket of ``tier`` (one seek per series)."""
-    table = _table(tier)
+    table = tier_table(tier)
     row = conn.execute(
         f"SELECT min((SELECT bucket FROM {table} WHERE series = s.id ORDER BY bucket LIMIT 1))"
         " FROM series s"
@@ -241,7 +242,7 @@ def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int) -> int:
 
 def prune_tier(conn: sqlite3.Connection, tier: str, cutoff: float, chunk: int) -> int:
     """Delete up to ``chunk`` buckets of ``tier`` that start before ``cutoff``."""
-    table = _table(tier)
+    table = tier_table(tier)
     return conn.execute(
         f"DELETE FROM {table} WHERE (series, bucket) IN (SELECT a.series, a.bucket FROM series s"
         f" CROSS JOIN {table} a ON a.series = s.id AND a.bucket < ? LIMIT ?)",
@@ -284,7 +285,7 @@ def series_points(
             for v in (math.nan if value is None else float(value),)
         ]
     width = TIERS[resolution]
-    table = _table(resolution)
+    table = tier_table(resolution)
     first = math.floor(since / width) * width
     done = watermark(conn, resolution)
     stored_until = first if done is None else max(first, min(done, until + width))

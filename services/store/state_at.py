@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import replace
 
 from services.model import Alarm, AlarmState, Reading, Snapshot
+from services.store import history
 from services.store.schema import (
     ALARM_COLUMNS,
     ENTITY_COLUMNS,
@@ -37,17 +38,32 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
 
 
 def latest_at(conn: sqlite3.Connection, at: float) -> list[Reading]:
-    """The newest raw reading of every series at or before ``at`` (one seek per series)."""
-    return [
-        Reading(entity_id, metric, sql_float(value), ts, feed, unit)
-        for entity_id, metric, feed, unit, ts, value in conn.execute(
-            "SELECT s.entity_id, s.metric, s.feed, s.unit, x.ts, x.value FROM series s"
+    """The newest reading of every series at or before ``at`` (one seek per series): raw,
+    or — for a series whose raw samples of then are gone (older than the raw retention) —
+    the last value of its newest 1-minute, else 15-minute, bucket ended by ``at``."""
+    found = {
+        series: Reading(entity_id, metric, sql_float(value), ts, feed, unit)
+        for series, entity_id, metric, feed, unit, ts, value in conn.execute(
+            "SELECT s.id, s.entity_id, s.metric, s.feed, s.unit, x.ts, x.value FROM series s"
             " CROSS JOIN samples x ON x.series = s.id AND x.ts ="
-            " (SELECT max(ts) FROM samples WHERE series = s.id AND ts <= ?)"
-            " ORDER BY s.entity_id, s.metric",
+            " (SELECT max(ts) FROM samples WHERE series = s.id AND ts <= ?)",
             (at,),
         )
-    ]
+    }
+    total = int(conn.execute("SELECT count(*) FROM series").fetchone()[0])
+    for tier, width in history.TIERS.items():
+        if len(found) >= total:
+            break
+        table = history.tier_table(tier)
+        for series, entity_id, metric, feed, unit, ts, value in conn.execute(
+            "SELECT s.id, s.entity_id, s.metric, s.feed, s.unit, a.last_ts, a.last FROM series s"
+            f" CROSS JOIN {table} a ON a.series = s.id AND a.bucket ="
+            f" (SELECT max(bucket) FROM {table} WHERE series = s.id AND bucket <= ?)",
+            (at - width,),
+        ):
+            if series not in found:
+                found[series] = Reading(entity_id, metric, sql_float(value), ts, feed, unit)
+    return sorted(found.values(), key=lambda reading: (reading.entity_id, reading.metric))
 
 
 def alarms_at(conn: sqlite3.Connection, at: float) -> list[Alarm]:

@@ -4,6 +4,7 @@ an alarm raised at T1, acknowledged by a named user at T2, cleared at T3."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from services.auth.roles import Principal, Role
@@ -119,3 +120,23 @@ def test_export_journal_writes_the_window_as_csv(cache_dir: Path) -> None:
     assert lines[0] == "ts,alarm,kind,what,from,to,value,user,workstation,note"
     assert len(lines) == 1 + 3
     assert ",action,ack,unacknowledged,acknowledged,,wang.fang,ws-2," in lines[2]
+
+
+def test_older_than_the_raw_samples_the_state_comes_from_the_history_tiers(
+    cache_dir: Path,
+) -> None:
+    build_history(cache_dir)
+    with OfflineCache(cache_dir) as cache:
+        cache.rollup(T3 + 3_600)
+        raw = cache.state_at(T1 + 70)
+        conn = sqlite3.connect(cache.path)
+        conn.execute("DELETE FROM samples")  # as if the raw retention had passed
+        conn.commit()
+        conn.close()
+        from_tiers = cache.state_at(T1 + 70)
+        assert [(r.entity_id, r.value, r.ts) for r in from_tiers.latest] == [("aq-1", 90.0, T1)]
+        assert [(r.entity_id, r.value, r.ts) for r in raw.latest] == [("aq-1", 90.0, T1)]
+        assert [e.id for e in from_tiers.entities] == ["aq-1"]
+        # within a minute that has not ended: the minute before it
+        assert [r.value for r in cache.state_at(T1 + 10).latest] == [40.0]
+        assert cache.state_at(T0 - 10).latest == []
