@@ -118,7 +118,8 @@ class HealthReporter(QObject):
         """A reporter on ``window``'s views, following ``bridge``'s deltas (not started)."""
         reporter = cls(
             publish,
-            live=lambda: window.freshness.verdict().live,
+            # A replay of the past on screen is not live, whatever the feeds do.
+            live=lambda: window.freshness.verdict().live and not window.replaying,
             alarms=window.alarm_view.model.alarms,
             feeds=window.feed_panel.model.items,
             brokers=brokers,

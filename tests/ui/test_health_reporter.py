@@ -82,6 +82,9 @@ def test_snapshot_of_what_the_window_shows(qtbot: QtBot) -> None:
     bridge.tick()
     snapshot = reporter.snapshot()
     assert snapshot.display_live
+    window.replaying = True  # a replay of the past on screen: not live
+    assert not reporter.snapshot().display_live
+    window.replaying = False
     assert snapshot.feeds == (FeedSample("air", FeedState.CONNECTED, 10, 2, now),)
     assert snapshot.brokers == (BrokerSample("default", FeedState.CONNECTED),)
     assert snapshot.cache.backlog_readings == 40
