@@ -86,6 +86,15 @@ def _span(text: str) -> float | None:
     return total if position and not text[position:].strip() else None
 
 
+def parse_duration(text: str) -> float:
+    """Seconds in a span of time as people write it: "5m", "1h30m", "24 hours", "90 min";
+    ValueError when ``text`` is not one or is not more than zero."""
+    seconds = _span(text)
+    if seconds is None or seconds <= 0:
+        raise ValueError(f"not a span of time: {text[:40]!r} (use e.g. 5m, 90s, 1h30m, 24h, 2d)")
+    return seconds
+
+
 def parse_time_argument(text: str, now: float, zone: tzinfo | None = None) -> float:
     """Epoch seconds from what a person types for ``--since`` / ``--until``:
 

@@ -707,7 +707,9 @@ class MainWindow(QMainWindow):
         if not self.gauges:
             return
         readings = (reading for series in self.values.values() for reading in series.values())
-        values = compute_kpis(self.config.kpis, readings)
+        values = compute_kpis(
+            self.config.kpis, readings, self.entities.values(), self.config.districts
+        )
         for name, value in values.items():
             self.gauges[name].set_value(value, stale=not (self._live or self.replaying))
 

@@ -5,15 +5,18 @@ Everything a caller needs is importable from here.
 
 from __future__ import annotations
 
+from services.config.dashboards import DashboardConfig, KioskConfig, SeriesRef, WidgetConfig
+from services.config.errors import ConfigError
 from services.config.loader import feed_from_table, load_config, load_demo_config
 from services.config.schema import (
     DOMAINS,
     FORMATS,
     AppConfig,
     BrokerConfig,
-    ConfigError,
+    DistrictConfig,
     FeedConfig,
     GeofenceConfig,
+    Group,
     HttpSettings,
     JsonMapping,
     KpiConfig,
@@ -29,14 +32,20 @@ __all__ = [
     "AppConfig",
     "BrokerConfig",
     "ConfigError",
+    "DashboardConfig",
+    "DistrictConfig",
     "FeedConfig",
     "GeofenceConfig",
+    "Group",
     "HttpSettings",
     "JsonMapping",
+    "KioskConfig",
     "KpiConfig",
     "MapConfig",
     "MonitoringConfig",
     "RuleConfig",
+    "SeriesRef",
+    "WidgetConfig",
     "feed_from_table",
     "load_config",
     "load_demo_config",

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from services.config.schema import ConfigError
+from services.config.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

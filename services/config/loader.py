@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from services.addresses import http_url_problem, parse_broker_url, topic_filter_problem
+from services.config.dashboards import read_dashboards, read_group, read_kiosk
 from services.config.document import parse_document, read_config_bytes
+from services.config.errors import ConfigError
 from services.config.geojson import (
     GeometryError,
     polygons_from_geojson,
@@ -39,7 +41,7 @@ from services.config.schema import (
     AppConfig,
     AuthConfig,
     BrokerConfig,
-    ConfigError,
+    DistrictConfig,
     FeedConfig,
     GeofenceConfig,
     HttpSettings,
@@ -47,6 +49,7 @@ from services.config.schema import (
     KpiConfig,
     MapConfig,
     MonitoringConfig,
+    PolygonRings,
     ReviewConfig,
     RuleConfig,
     SharingConfig,
@@ -195,8 +198,10 @@ def load_config(path: str | os.PathLike[str]) -> AppConfig:
 
 def load_demo_config() -> AppConfig:
     """The configuration that ships with the app for the demo city."""
-    text = resources.files("resources").joinpath("demo.toml").read_bytes()
-    return replace(parse_config(text, "resources/demo.toml"), demo=True)
+    folder = resources.files("resources")
+    text = folder.joinpath("demo.toml").read_bytes()
+    base_dir = folder if isinstance(folder, Path) else None  # its files sit next to it
+    return replace(parse_config(text, "resources/demo.toml", base_dir), demo=True)
 
 
 def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppConfig:
@@ -227,8 +232,12 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     rules = tuple(_read_rule(reader) for reader in root.table_list("rules"))
     _ensure_rules_reachable(source, rules)
     geofences = _read_geofences(root)
-    kpis = tuple(_read_kpi(reader) for reader in root.table_list("kpis"))
+    districts = _read_districts(root)
+    district_names = [district.name for district in districts]
+    kpis = tuple(_read_kpi(reader, district_names) for reader in root.table_list("kpis"))
     _ensure_unique(source, "kpis", [kpi.name for kpi in kpis])
+    dashboards = read_dashboards(root, [kpi.name for kpi in kpis], district_names)
+    kiosk = read_kiosk(root.sub_table("kiosk"), {d.name: d for d in dashboards})
     map_config = _read_map(root.sub_table("map"))
 
     retention_days = RAW_RETENTION_DAYS
@@ -285,6 +294,9 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         rules=rules,
         geofences=geofences,
         kpis=kpis,
+        districts=districts,
+        dashboards=dashboards,
+        kiosk=kiosk,
         map=map_config,
         retention_days=retention_days,
         history_days=history_days,
@@ -749,33 +761,7 @@ def _read_geofence(reader: _Reader, documents: dict[Path, object]) -> GeofenceCo
     name = reader.text("name")
     if "|" in name:
         raise reader.fail("name", "must not contain '|' (it separates the parts of alarm ids)")
-    if "polygon" in reader.table and "file" in reader.table:
-        raise reader.fail("file", "use either polygon or file, not both")
-    feature = reader.optional_text("feature")
-    path = None
-    if "file" in reader.table:
-        path = reader.path("file")
-        if path is None:
-            raise reader.fail("file", "must not be empty")
-        try:
-            if path not in documents:
-                documents[path] = read_geojson(path)
-            polygons = polygons_from_geojson(documents[path], feature)
-        except GeometryError as error:
-            where = f"{error.where}: " if error.where else ""
-            raise reader.fail(error.setting, f"{path}: {where}{error.problem}") from None
-    else:
-        if feature:
-            raise reader.fail("feature", "picks a feature of a GeoJSON file, but no file is set")
-        raw = reader._get("polygon", list, "a list of [longitude, latitude] points")
-        if raw is None:
-            raise reader.fail("polygon", "is required (or a GeoJSON file)")
-        try:
-            polygons = ((ring_from_points(raw),),)
-        except GeometryError as error:
-            raise ConfigError(
-                reader.source, reader.key("polygon") + error.where, error.problem
-            ) from None
+    polygons, path = _read_polygons(reader, documents)
     priority = reader.integer("priority", DEFAULT_GEOFENCE_PRIORITY)
     if priority not in PRIORITY_SEVERITY:
         raise reader.fail("priority", f"must be 1 (highest), 2, 3 or 4, got {priority}")
@@ -795,6 +781,81 @@ def _read_geofence(reader: _Reader, documents: dict[Path, object]) -> GeofenceCo
     return fence
 
 
+def _read_polygons(
+    reader: _Reader, documents: dict[Path, object]
+) -> tuple[tuple[PolygonRings, ...], Path | None]:
+    """The polygons of a geofence or district: a ``polygon`` in the config, or a GeoJSON
+    ``file`` (its features named ``feature``; ``member``: the top-level key of a JSON file
+    that holds the GeoJSON), and the file they came from. Parsed files are kept in
+    ``documents`` for the next table naming the same file."""
+    if "polygon" in reader.table and "file" in reader.table:
+        raise reader.fail("file", "use either polygon or file, not both")
+    feature = reader.optional_text("feature")
+    path = None
+    if "file" in reader.table:
+        path = reader.path("file")
+        if path is None:
+            raise reader.fail("file", "must not be empty")
+        try:
+            if path not in documents:
+                documents[path] = read_geojson(path)
+            polygons = polygons_from_geojson(_member(reader, documents[path]), feature)
+        except GeometryError as error:
+            where = f"{error.where}: " if error.where else ""
+            raise reader.fail(error.setting, f"{path}: {where}{error.problem}") from None
+    else:
+        if "feature" in reader.table:
+            raise reader.fail("feature", "picks a feature of a GeoJSON file, but no file is set")
+        if "member" in reader.table:
+            raise reader.fail("member", "picks a member of a JSON file, but no file is set")
+        raw = reader._get("polygon", list, "a list of [longitude, latitude] points")
+        if raw is None:
+            raise reader.fail("polygon", "is required (or a GeoJSON file)")
+        try:
+            polygons = ((ring_from_points(raw),),)
+        except GeometryError as error:
+            raise ConfigError(
+                reader.source, reader.key("polygon") + error.where, error.problem
+            ) from None
+    return polygons, path
+
+
+def _member(reader: _Reader, document: object) -> object:
+    """The part of a JSON file's ``document`` named by ``member`` (all of it when unset)."""
+    member = reader.optional_text("member")
+    if not member:
+        return document
+    if not isinstance(document, dict) or member not in document:
+        raise GeometryError("", f"has no top-level member {member!r}", "member")
+    return document[member]
+
+
+def _read_districts(root: _Reader) -> tuple[DistrictConfig, ...]:
+    """``[[districts]]``: unique names, each a ``polygon`` or a GeoJSON ``file`` (``feature``
+    and ``member`` as for geofences); at most :data:`MAX_GEOFENCES` of them, with at most
+    :data:`MAX_GEOFENCE_POINTS` points in all."""
+    readers = root.table_list("districts")
+    if len(readers) > MAX_GEOFENCES:
+        raise root.fail("districts", f"at most {MAX_GEOFENCES} districts, got {len(readers)}")
+    documents: dict[Path, object] = {}
+    districts: list[DistrictConfig] = []
+    points = 0
+    for reader in readers:
+        name = reader.text("name")
+        polygons, path = _read_polygons(reader, documents)
+        points += sum(len(ring) for polygon in polygons for ring in polygon)
+        if points > MAX_GEOFENCE_POINTS:
+            raise reader.fail(
+                "polygon" if path is None else "file",
+                f"brings the districts' points to {points:,}; "
+                f"at most {MAX_GEOFENCE_POINTS:,} are allowed in all",
+            )
+        reader.reject_unknown()
+        districts.append(DistrictConfig(name=name, polygons=polygons, file=path))
+    _ensure_unique(root.source, "districts", [district.name for district in districts])
+    return tuple(districts)
+
+
 def _bounded(reader: _Reader, name: str, default: float, upper: float, unit: str) -> float:
     value = reader.number(name, default)
     assert value is not None
@@ -803,7 +864,7 @@ def _bounded(reader: _Reader, name: str, default: float, upper: float, unit: str
     return value
 
 
-def _read_kpi(reader: _Reader) -> KpiConfig:
+def _read_kpi(reader: _Reader, districts: Sequence[str]) -> KpiConfig:
     minimum = reader.number("min", 0.0)
     assert minimum is not None
     maximum = reader.number("max", 100.0)
@@ -821,6 +882,7 @@ def _read_kpi(reader: _Reader) -> KpiConfig:
         warn=reader.number("warn"),
         alarm=reader.number("alarm"),
         decimals=_decimals(reader, aggregate),
+        group=read_group(reader, districts),
     )
     reader.reject_unknown()
     return kpi

@@ -7,12 +7,16 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.addresses import BrokerAddress
 from services.config.listen import ListenAddress
 from services.config.secrets import lookup_secret
 from services.limits import ALARM_HISTORY_DAYS, HISTORY_DAYS, RAW_RETENTION_DAYS
 from services.model import Severity
+
+if TYPE_CHECKING:
+    from services.config.dashboards import DashboardConfig, KioskConfig
 
 FORMATS = ("json", "ngsi-v2", "ngsi-ld", "sensorthings", "senml", "cap", "owntracks")
 FEED_KINDS = ("mqtt", "http")
@@ -44,6 +48,9 @@ TOP_LEVEL_KEYS = (
     "geofences",
     "sharing",
     "review",
+    "districts",
+    "dashboards",
+    "kiosk",
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
@@ -72,23 +79,6 @@ DEFAULT_RULE_SEVERITIES = {
     "no_data": Severity.MEDIUM,
     "rate": Severity.MEDIUM,
 }
-
-
-class ConfigError(Exception):
-    """A configuration problem, naming the file, the key and what is wrong."""
-
-    def __init__(self, source: str, key: str, problem: str) -> None:
-        self.source = source
-        self.key = key
-        self.problem = problem
-        where = f"{source}: {_printable(key)}: " if key else f"{source}: "
-        super().__init__(where + problem)
-
-
-def _printable(key: str, limit: int = 200) -> str:
-    """A key for the one-line message: control characters escaped, at most ``limit`` chars."""
-    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in key)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,8 +295,38 @@ class GeofenceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DistrictConfig:
+    """``[[districts]]``: a named area (polygons as in :class:`GeofenceConfig`) that KPIs
+    and dashboard widgets may be limited to."""
+
+    name: str
+    polygons: tuple[PolygonRings, ...]
+    file: Path | None = None
+    """The GeoJSON file the polygons came from (None: given in the config)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Which entities a KPI (or a dashboard widget) covers; every filter given must hold,
+    none given: every entity."""
+
+    domain: str = ""
+    """The entity's domain (empty: any)."""
+    type: str = ""
+    """The entity's type (empty: any)."""
+    district: str = ""
+    """A ``[[districts]]`` name: the entity's position is inside it (empty: anywhere)."""
+    entities: str = ""
+    """A glob on entity ids (empty: any)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.domain or self.type or self.district or self.entities)
+
+
+@dataclass(frozen=True, slots=True)
 class KpiConfig:
-    """A city KPI shown as a gauge: one metric aggregated over all entities."""
+    """A city KPI shown as a gauge: one metric aggregated over the entities of its group
+    (every entity unless ``group`` limits them)."""
 
     name: str
     metric: str
@@ -317,6 +337,8 @@ class KpiConfig:
     warn: float | None = None
     alarm: float | None = None
     decimals: int | None = None
+    group: Group = field(default_factory=Group)
+    """``domain``, ``type``, ``district``, ``entities``: the entities aggregated over."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +391,14 @@ class AuthConfig:
     """The accounts file (None: ``users.json`` in the platform's config folder)."""
 
 
+def _default_kiosk() -> KioskConfig:
+    """The kiosk settings of a config without ``[kiosk]`` (imported here: dashboards reads
+    this module)."""
+    from services.config.dashboards import KioskConfig
+
+    return KioskConfig()
+
+
 @dataclass(frozen=True, slots=True)
 class AppConfig:
     """The whole validated configuration."""
@@ -387,6 +417,12 @@ class AppConfig:
     geofences: tuple[GeofenceConfig, ...] = ()
     """``[[geofences]]``: areas entities raise alarms in by entering or leaving them."""
     kpis: tuple[KpiConfig, ...] = ()
+    districts: tuple[DistrictConfig, ...] = ()
+    """``[[districts]]``: named areas KPIs and dashboard widgets may be limited to."""
+    dashboards: tuple[DashboardConfig, ...] = ()
+    """``[[dashboards]]``: grids of widgets bound to KPIs and series (read, not shown yet)."""
+    kiosk: KioskConfig = field(default_factory=_default_kiosk)
+    """``[kiosk]``: the wall's rotation of pages (read, not shown yet)."""
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = RAW_RETENTION_DAYS
     """``[cache] retention_days``: how long raw readings are kept (48 hours by default)."""
