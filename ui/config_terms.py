@@ -21,6 +21,10 @@ DEMO_TEXTS = (
     QT_TRANSLATE_NOOP("Config", "Active incidents"),
     QT_TRANSLATE_NOOP("Config", "Longest clinic queue"),
     QT_TRANSLATE_NOOP("Config", "Fullest waste bin"),
+    QT_TRANSLATE_NOOP("Config", "Mean PM2.5 over Heshan"),
+    QT_TRANSLATE_NOOP("Config", "Mean PM2.5 over Ziyang"),
+    QT_TRANSLATE_NOOP("Config", "Vehicles entering the city"),
+    QT_TRANSLATE_NOOP("Config", "per minute"),
     QT_TRANSLATE_NOOP("Config", "spaces"),
     QT_TRANSLATE_NOOP("Config", "patients"),
 )

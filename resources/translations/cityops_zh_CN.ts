@@ -698,6 +698,22 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>垃圾桶最满</translation>
     </message>
     <message>
+        <source>Mean PM2.5 over Heshan</source>
+        <translation>赫山区 PM2.5 均值</translation>
+    </message>
+    <message>
+        <source>Mean PM2.5 over Ziyang</source>
+        <translation>资阳区 PM2.5 均值</translation>
+    </message>
+    <message>
+        <source>Vehicles entering the city</source>
+        <translation>入城车辆</translation>
+    </message>
+    <message>
+        <source>per minute</source>
+        <translation>辆/分钟</translation>
+    </message>
+    <message>
         <source>spaces</source>
         <translation>个车位</translation>
     </message>

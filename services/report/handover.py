@@ -43,12 +43,13 @@ from pathlib import Path
 
 from services.alarms.kpis import AlarmStatistics, Raise
 from services.config import AppConfig, KpiConfig
-from services.ingest.kpi import aggregate
+from services.ingest.kpi import aggregate, district_index, in_group
 from services.model import (
     INCIDENT_KEY_PREFIX,
     Alarm,
     AlarmState,
     AlarmSystemKpis,
+    Entity,
     Incident,
     IncidentStatus,
     Severity,
@@ -59,7 +60,7 @@ from services.model import (
 from services.store import history
 from services.store.incidents import load_incidents, timeline
 from services.store.journal import journal
-from services.store.schema import ALARM_COLUMNS, alarm_from_row
+from services.store.schema import ALARM_COLUMNS, ENTITY_COLUMNS, alarm_from_row, entity_from_row
 from services.store.sign_ins import sign_ins
 from services.store.state_at import state_at
 
@@ -257,6 +258,7 @@ class _Builder:
         self.until = until
         self.now = time.time() if now is None else now
         self._progress = progress or (lambda _done, _total: None)
+        self._known: dict[str, Entity] | None = None
         self._values_cache: dict[
             tuple[str, tuple[float, ...]], dict[float, dict[str, tuple[float, float]]]
         ] = {}
@@ -394,6 +396,17 @@ class _Builder:
 
     # -- the steps ------------------------------------------------------------------------
 
+    def _entity(self, entity_id: str) -> Entity | None:
+        """An entity as the cache knows it now (for the KPIs' groups), read once."""
+        if self._known is None:
+            self._known = {
+                entity.id: entity
+                for entity in map(
+                    entity_from_row, self.conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities")
+                )
+            }
+        return self._known.get(entity_id)
+
     def _entities(self) -> tuple[dict[str, str], dict[str, str]]:
         names: dict[str, str] = {}
         domains: dict[str, str] = {}
@@ -504,12 +517,19 @@ class _Builder:
         )
         values: list[tuple[float, float | None]] = []
         entities: set[str] = set()
+        index = district_index(tuple(self.config.districts))
         for first in range(0, len(moments), TREND_CHUNK):
             self.check()
             chunk = moments[first : first + TREND_CHUNK]
             found = self._values_at(kpi.metric, chunk)
             for moment in chunk:
                 by_entity = found[moment]
+                if kpi.group:
+                    by_entity = {
+                        key: value
+                        for key, value in by_entity.items()
+                        if in_group(kpi.group, self._entity(key), index)
+                    }
                 entities.update(by_entity)
                 column = [value for _ts, value in by_entity.values() if not math.isnan(value)]
                 values.append((moment, aggregate(column, kpi.aggregate) if column else None))

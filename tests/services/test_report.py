@@ -5,10 +5,12 @@ cancellation; a bad window."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from services.config import Group, KpiConfig
 from services.model import AlarmState, IncidentStatus, Severity, TimelineKind
 from services.report.handover import (
     HandoverReport,
@@ -194,3 +196,21 @@ def test_the_report_reads_while_the_cache_is_open_and_written(shift: Path) -> No
     assert report.summary.alarms_raised == 6
     with sqlite3.connect(shift) as conn:  # the file is still a good cache
         assert conn.execute("PRAGMA quick_check").fetchone() == ("ok",)
+
+
+def test_a_kpi_over_a_group_trends_only_its_entities(shift: Path) -> None:
+    grouped = replace(
+        CONFIG,
+        kpis=(
+            KpiConfig(name="PM2.5 of aq-1", metric="pm25", group=Group(entities="aq-1")),
+            KpiConfig(name="Env PM2.5", metric="pm25", aggregate="max", group=Group("environment")),
+            KpiConfig(name="Water PM2.5", metric="pm25", group=Group(domain="water")),
+        ),
+    )
+    report = build_report(shift, grouped, SINCE, UNTIL, now=T0 + 2_000)
+    only, environment, water = report.trends
+    assert only.points[0][1] == 40.0 and only.points[-1][1] == 20.0  # aq-1 alone
+    assert max(v for _t, v in only.points if v is not None) == 90.0
+    assert environment.points[0][1] == 40.0  # the max of aq-1 40 and aq-2 20
+    assert only.entities == 1 and environment.entities == 2
+    assert all(v is None for _t, v in water.points) and water.entities == 0
