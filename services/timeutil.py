@@ -169,3 +169,19 @@ def shift_start(now: float, shifts: tuple[str, ...], zone: tzinfo | None = None)
             start = datetime(day.year, day.month, day.day, minutes // 60, minutes % 60)
             starts.append(start.replace(tzinfo=zone).timestamp() if zone else start.timestamp())
     return max(start for start in starts if start <= now)
+
+
+NAMED_WINDOWS = {"hour": 3_600.0, "8h": 8 * 3_600.0, "day": 86_400.0}
+"""Review and report windows ending now, by name, and their length; ``shift`` is the other."""
+
+
+def named_window(
+    name: str, now: float, shifts: tuple[str, ...], zone: tzinfo | None = None
+) -> tuple[float, float]:
+    """(since, until) of a window ending at ``now``: ``hour``, ``8h``, ``day`` (24 h), or
+    ``shift`` (since the running shift began; ``shifts`` as for :func:`shift_start`)."""
+    if name == "shift":
+        return shift_start(now, shifts, zone), now
+    if name in NAMED_WINDOWS:
+        return now - NAMED_WINDOWS[name], now
+    raise ValueError(f"unknown window {name!r} (one of shift, {', '.join(NAMED_WINDOWS)})")

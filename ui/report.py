@@ -41,7 +41,7 @@ from services.report.handover import (
     ReportError,
     build_report,
 )
-from services.timeutil import shift_start
+from services.timeutil import named_window
 from ui.report_render import demo_districts, write_report
 from widgets.i18n import translate
 from widgets.plain_text import plain_message_box
@@ -51,15 +51,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-HOUR_S = 3_600.0
-
 
 class WindowChoice(enum.Enum):
     """The windows the dialog offers."""
 
     SHIFT = "shift"
     LAST_8H = "8h"
-    LAST_24H = "24h"
+    LAST_24H = "day"
     CUSTOM = "custom"
 
 
@@ -68,13 +66,9 @@ def window_of(
 ) -> tuple[float, float]:
     """(since, until) of ``choice`` at ``now``; this shift starts at the latest of the
     config's ``[review] shifts``."""
-    if choice is WindowChoice.SHIFT:
-        return shift_start(now, config.review.shifts), now
-    if choice is WindowChoice.LAST_8H:
-        return now - 8 * HOUR_S, now
-    if choice is WindowChoice.LAST_24H:
-        return now - 24 * HOUR_S, now
-    return custom
+    if choice is WindowChoice.CUSTOM:
+        return custom
+    return named_window(choice.value, now, config.review.shifts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from services.model import AlarmState, Delta
 from services.store.replay import ReplaySource, ViewState, state_part, step_time
-from services.timeutil import shift_start
+from services.timeutil import named_window
 from ui.bridge import DeltaBridge
 from widgets.i18n import translate
 from widgets.replay_bar import ReplayBar
@@ -273,15 +273,9 @@ class ReviewControls(QObject):
         """(since, until) of a named review window; for ``custom``, what the person chose
         (None, None when they cancelled)."""
         now = self._now()
-        if key == "hour":
-            return now - HOUR_S, now
-        if key == "shift":
-            return shift_start(now, self._shifts), now
-        if key == "day":
-            return now - DAY_S, now
         if key == "custom":
             return self._ask_window(now)
-        raise ValueError(f"unknown review window {key!r}")
+        return named_window(key, now, self._shifts)
 
     def choose_window(self, key: str) -> None:
         """Review another window (from the bar or the menu), starting the review if needed."""

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from services.timeutil import clock_minutes, parse_time_argument, shift_start
+from services.timeutil import clock_minutes, named_window, parse_time_argument, shift_start
 
 NOW = datetime(2026, 11, 30, 22, 30, tzinfo=UTC).timestamp()
 YIYANG = timezone(timedelta(hours=8))  # local time in Hunan: 06:30 on 1 December
@@ -57,3 +57,15 @@ def test_the_shift_running_started_at_the_latest_start_time_before_now() -> None
     assert clock_minutes("7:05") == 425
     with pytest.raises(ValueError, match="HH:MM"):
         clock_minutes("24:00")
+
+
+def test_named_windows_end_now() -> None:
+    shifts = ("07:00", "19:00")
+    zone = timezone(timedelta(hours=8))
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=zone).timestamp()
+    assert named_window("hour", now, shifts, zone) == (now - 3_600, now)
+    assert named_window("8h", now, shifts, zone) == (now - 8 * 3_600, now)
+    assert named_window("day", now, shifts, zone) == (now - 86_400, now)
+    assert named_window("shift", now, shifts, zone) == (now - 2.5 * 3_600, now)
+    with pytest.raises(ValueError, match="unknown window"):
+        named_window("week", now, shifts, zone)
