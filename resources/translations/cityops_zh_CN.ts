@@ -1848,6 +1848,29 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>KpiTile</name>
+    <message>
+        <source>WARNING</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>ALARM</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>STALE</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>NO DATA</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>{change} vs 1 h ago</source>
+        <translation>较 1 小时前 {change}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>{title} — CityOps</source>
