@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from widgets.palette import CHART_TEXT_COLOR, DIM_TEXT_COLOR
+from widgets import palette
 
 WINDOW_S = 3600.0
 """The sparkline's window: the last hour."""
@@ -57,7 +57,8 @@ class Sparkline(QWidget):
                 for t, v in self._points
             ]
         )
-        color = QColor(DIM_TEXT_COLOR if self._stale else CHART_TEXT_COLOR)
+        # Read when painting: the theme may change after this module is imported.
+        color = QColor(palette.DIM_TEXT_COLOR if self._stale else palette.CHART_TEXT_COLOR)
         pen = QPen(color, 1.4)
         if self._stale:
             pen.setStyle(Qt.PenStyle.DashLine)
