@@ -120,7 +120,7 @@ class HealthReporter(QObject):
             publish,
             # A replay of the past on screen is not live, whatever the feeds do.
             live=lambda: window.freshness.verdict().live and not window.replaying,
-            alarms=window.alarm_view.model.alarms,
+            alarms=window.live_alarms,  # the live ones, also while a replay is shown
             feeds=window.feed_panel.model.items,
             brokers=brokers,
             parent=window,

@@ -733,16 +733,30 @@ class MainWindow(QMainWindow):
     def _replay_prefix(self) -> str:
         return translate("MainWindow", "REPLAY — ")
 
+    def live_alarms(self) -> list[Alarm]:
+        """The alarms as they are now (the list's, or the live ones kept aside while the
+        window shows a replay)."""
+        if self.replaying and self.review is not None:
+            return self.review.live_alarms()
+        return self.alarm_view.model.alarms()
+
     def refresh_entity_views(self) -> None:
         """Show the details and trend of the entity they show again (after a replay step)."""
+        not_there = translate("MainWindow", "{entity}: not heard of at this moment")
         shown = self.details.entity_id()
-        entity = self.entities.get(shown) if shown is not None else None
-        if entity is not None:
-            self.show_details(entity)
+        if shown is not None:
+            entity = self.entities.get(shown)
+            if entity is not None:
+                self.show_details(entity)
+            else:
+                self.details.clear(not_there.format(entity=shown))
         trended = self.trend.entity_id()
-        entity = self.entities.get(trended) if trended is not None else None
-        if entity is not None:
-            self.show_trend(entity, raise_dock=False)
+        if trended is not None:
+            entity = self.entities.get(trended)
+            if entity is not None:
+                self.show_trend(entity, raise_dock=False)
+            else:
+                self.trend.clear()
 
     # -- who is signed in ---------------------------------------------------------------
     @property

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
-from services.model import AlarmState, Delta
+from services.model import Alarm, AlarmState, Delta
 from services.store.replay import ReplaySource, ViewState, state_part, step_time
 from services.timeutil import named_window
 from ui.bridge import DeltaBridge
@@ -47,6 +47,9 @@ PLAY_TICK_MS = 250
 takes longer)."""
 HOUR_S = 3_600.0
 DAY_S = 86_400.0
+OLDEST_REVIEW_S = 400 * DAY_S
+"""A custom review window starts no earlier than this before now (the history tiers keep a
+year by default)."""
 JUMP_LEAD_S = 60.0
 """A jump to an alarm or an action shows the city this long before it."""
 
@@ -214,7 +217,7 @@ class ReviewControls(QObject):
         self.bridge.deltaReady.connect(self._live_delta)
         self.active = True
         self._live_history = window._history
-        window.set_replaying(True, self.bar.time, self._replay_history)
+        window.set_replaying(True, self._shown_moment, self._replay_history)
         self.review_action.setChecked(True)
         self._enable_replay_actions(True)
         self.bar.show()
@@ -292,6 +295,7 @@ class ReviewControls(QObject):
         for edit in (since_edit, until_edit):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd HH:mm:ss")
+            edit.setMinimumDateTime(QDateTime.fromSecsSinceEpoch(int(now - OLDEST_REVIEW_S)))
             edit.setMaximumDateTime(QDateTime.fromSecsSinceEpoch(int(now)))
         form.addRow(translate("Review", "From"), since_edit)
         form.addRow(translate("Review", "Until"), until_edit)
@@ -434,25 +438,31 @@ class ReviewControls(QObject):
     def _deliver(
         self, generation: int, done: Callable[[Any], None], result: Any, frame: bool
     ) -> None:
-        if frame:
-            self._busy = False
         if generation != self._generation or not self.active:
             return
-        if result is None:
-            self.window.statusBar().showMessage(
-                translate("Review", "Replay: the offline cache could not be read (see the log)"),
-                10000,
-            )
-        else:
-            done(result)
-        if frame and self._wanted is not None:
-            wanted, self._wanted = self._wanted, None
-            self._request(wanted)
+        if frame:
+            self._busy = False
+        try:
+            if result is None:
+                self.window.statusBar().showMessage(
+                    translate(
+                        "Review", "Replay: the offline cache could not be read (see the log)"
+                    ),
+                    10000,
+                )
+            else:
+                done(result)
+        finally:
+            if frame and self._wanted is not None:
+                wanted, self._wanted = self._wanted, None
+                self._request(wanted)
 
     def _show_frame(self, at: float, result: tuple[ViewState, Delta]) -> None:
         state, delta = result
         self._shown = state
         self.shown_at = at
+        # Replayed versions carry the cache's current revisions: take each frame's as is.
+        self.window.alarm_view.model.forget_revisions()
         self.window.apply_delta(delta)
         self.window.refresh_map()
         self.window.refresh_kpis()
@@ -482,6 +492,14 @@ class ReviewControls(QObject):
             " ({count} live alarm changes since the review began). Actions are off.",
         ).format(count=self._live_changes)
         self.bar.set_note(text)
+
+    def _shown_moment(self) -> float:
+        """The moment the views show (ages and the trend's end are measured from it)."""
+        return self.shown_at if self.shown_at is not None else self.bar.time()
+
+    def live_alarms(self) -> list[Alarm]:
+        """The live alarms kept aside while reviewing (what the list showed live)."""
+        return list(self._live_shadow.alarms.values())
 
     def _replay_history(self, entity_id: str, metric: str) -> list[tuple[float, float]]:
         since, _until = self.bar.review_window()

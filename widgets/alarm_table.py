@@ -82,9 +82,9 @@ class AlarmTableView(QWidget):
     alarmSelected = Signal(str)
     """The alarm id of the row that became current (keyboard or mouse)."""
     locateRequested = Signal(str)
+    """The operator asked to find the alarm's source on the map (double-click or Enter)."""
     replayRequested = Signal(float)
     """Replay the city from when the current alarm was raised (its context menu)."""
-    """The operator asked to find the alarm's source on the map (double-click or Enter)."""
 
     def __init__(self, model: AlarmTableModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -131,6 +131,15 @@ class EntityDetails(QWidget):
         self._timer.timeout.connect(self.refresh_ages)
         self._timer.start()
 
+    def clear(self, text: str) -> None:
+        """Show no entity, ``text`` in place of its name (e.g. why there is none)."""
+        self._view = None
+        self.title.setText(text)
+        for label in self._facts.values():
+            label.clear()
+        self.metrics.setRowCount(0)
+        self.alarms.clear()
+
     def entity_id(self) -> str | None:
         """The entity shown, if any."""
         return None if self._view is None else self._view.entity.id

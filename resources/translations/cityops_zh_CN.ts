@@ -2025,6 +2025,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>回放 — </translation>
     </message>
     <message>
+        <source>{entity}: not heard of at this moment</source>
+        <translation>{entity}：此时尚无数据</translation>
+    </message>
+    <message>
         <source>Single-user mode: there are no accounts to switch to</source>
         <translation>单用户模式：没有可切换的账户</translation>
     </message>

@@ -8,6 +8,7 @@ explicit (the connection runs with ``isolation_level=None``): each call is one t
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -82,6 +83,8 @@ TRIM_SPAN_S = 3_600.0
 """How much of the oldest history one trimming step removes (at most a chunk of rows)."""
 """How long the aggregate tiers are kept by default (raw: ``retention_days``)."""
 PRUNE_CHUNK_ROWS = 5_000
+SESSIONS_SUFFIX = "-sessions"
+"""The lock file every process holding the cache open keeps a shared lock on."""
 QUICK_CHECK_MAX_BYTES = 512 * 2**20
 """A cache larger than this that was closed cleanly skips the quick check at start."""
 
@@ -174,6 +177,7 @@ class OfflineCache:
         self._series: dict[tuple[str, str, str], tuple[int, str]] = {}
         """Series ids (entity, metric, feed) → (id, unit) known to be stored."""
         self._conn: sqlite3.Connection | None = None
+        self._sessions: _SessionLock | None = None
         self._check_location(Path(directory))
         marker = self.damage_marker
         if marker.exists():
@@ -263,7 +267,11 @@ class OfflineCache:
                 raise CacheDamaged(
                     f"the offline cache {self.path} failed its integrity check: " + "; ".join(rows)
                 )
+        self._sessions = _SessionLock(self.path.with_name(self.path.name + SESSIONS_SUFFIX))
+        # Synced: a power cut must not lose the note that the cache is open.
+        conn.execute("PRAGMA synchronous = FULL")
         self._set_closed_cleanly(conn, closed=False)
+        conn.execute("PRAGMA synchronous = NORMAL")
 
     @staticmethod
     def _set_closed_cleanly(conn: sqlite3.Connection, *, closed: bool) -> None:
@@ -1003,13 +1011,19 @@ class OfflineCache:
             conn, self._conn = self._conn, None
         if conn is None:
             return
+        sessions, self._sessions = self._sessions, None
         try:
-            self._set_closed_cleanly(conn, closed=True)
+            # Closed cleanly only when no other process has the cache open (a headless
+            # export closing while the window runs must not vouch for the window).
+            if sessions is not None and sessions.last():
+                self._set_closed_cleanly(conn, closed=True)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             log.warning("offline cache %s: closing cleanly failed: %s", self.path, exc)
         finally:
             conn.close()
+            if sessions is not None:
+                sessions.release()
         log.info("offline cache closed: %s", self.path)
 
     def __enter__(self) -> OfflineCache:
@@ -1022,3 +1036,35 @@ class OfflineCache:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _SessionLock:
+    """A shared lock on a file beside the cache, held while this process has it open; the
+    last process to close it can take the lock exclusively. When the lock file cannot be
+    made, no process counts as the last, so the integrity check always runs."""
+
+    def __init__(self, path: Path) -> None:
+        self._file: Any = None
+        try:
+            self._file = path.open("a+b")
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_SH)
+        except OSError as error:
+            log.debug("offline cache: no session lock at %s: %s", path, error)
+            if self._file is not None:
+                self._file.close()
+            self._file = None
+
+    def last(self) -> bool:
+        """Whether no other process holds the cache open (tries the lock exclusively)."""
+        if self._file is None:
+            return False
+        try:
+            fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the file drops the lock
+            self._file = None

@@ -158,30 +158,34 @@ def values_at(
     conn: sqlite3.Connection, metric: str, moments: Sequence[float]
 ) -> dict[float, dict[str, tuple[float, float]]]:
     """For each of ``moments``: each entity's newest value of ``metric`` by then, as
-    {moment: {entity: (time, value)}} — from the raw samples while the raw tier holds the
-    moment, else from the newest 1-minute (then 15-minute) bucket ended by then (its last
-    value). One index seek per series and moment; an entity with several feeds of the
-    metric gets the newest of them."""
+    {moment: {entity: (time, value)}} — per series from its raw samples, or where those of
+    then are gone, from its newest 1-minute (then 15-minute) bucket ended by then (the
+    bucket's last value). An index seek per series, moment and source asked; an entity with
+    several feeds of the metric gets the newest of them."""
     found: dict[float, dict[str, tuple[float, float]]] = {moment: {} for moment in moments}
+    total = int(
+        conn.execute("SELECT count(*) FROM series WHERE metric = ?", (metric,)).fetchone()[0]
+    )
+    seen_series: dict[float, set[int]] = {}
+    wanted = list(moments)
     oldest_raw = oldest_sample(conn)
     oldest_minute = oldest_bucket(conn, "1m")
-    by_source: dict[str, list[float]] = {}
-    for moment in moments:
-        if oldest_raw is not None and moment >= oldest_raw:
-            source = "raw"
-        elif oldest_minute is not None and moment >= oldest_minute + TIERS["1m"]:
-            source = "1m"
-        else:
-            source = "15m"
-        by_source.setdefault(source, []).append(moment)
-    for source, chosen in by_source.items():
-        listed = ", ".join("(?)" for _ in chosen)
+    starts = {  # no source can have a value before its oldest data
+        "raw": math.inf if oldest_raw is None else oldest_raw,
+        "1m": math.inf if oldest_minute is None else oldest_minute + TIERS["1m"],
+        "15m": -math.inf,
+    }
+    for source in ("raw", *TIERS):  # each series from the first source that has it
+        asked = [moment for moment in wanted if moment >= starts[source]]
+        if not asked:
+            continue
+        listed = ", ".join("(?)" for _ in asked)
         if source == "raw":
             sql = (
                 f"WITH m(at) AS (VALUES {listed}), t AS (SELECT m.at AS at, s.id AS series,"
                 " s.entity_id AS entity, (SELECT max(ts) FROM samples WHERE series = s.id"
                 " AND ts <= m.at) AS ts FROM m CROSS JOIN series s WHERE s.metric = ?)"
-                " SELECT t.at, t.entity, t.ts, x.value FROM t CROSS JOIN samples x"
+                " SELECT t.at, t.series, t.entity, t.ts, x.value FROM t CROSS JOIN samples x"
                 " ON x.series = t.series AND x.ts = t.ts"
             )
         else:
@@ -191,16 +195,23 @@ def values_at(
                 f" s.entity_id AS entity, (SELECT max(bucket) FROM {table} WHERE"
                 f" series = s.id AND bucket <= m.at - {width!r}) AS bucket"
                 " FROM m CROSS JOIN series s WHERE s.metric = ?)"
-                f" SELECT t.at, t.entity, a.last_ts, a.last FROM t CROSS JOIN {table} a"
+                f" SELECT t.at, t.series, t.entity, a.last_ts, a.last FROM t CROSS JOIN {table} a"
                 " ON a.series = t.series AND a.bucket = t.bucket"
             )
-        for at, entity, ts, value in conn.execute(sql, (*chosen, metric)):
+        seen = {moment: seen_series.get(moment, set()) for moment in asked}
+        for at, series, entity, ts, value in conn.execute(sql, (*asked, metric)):
+            moment = float(at)
+            if series in seen[moment]:
+                continue  # an earlier source had it
+            seen[moment].add(series)
             if value is None:
                 continue
-            moment_values = found[float(at)]
+            moment_values = found[moment]
             held = moment_values.get(str(entity))
             if held is None or float(ts) > held[0]:
                 moment_values[str(entity)] = (float(ts), float(value))
+        seen_series.update(seen)
+        wanted = [m for m in wanted if len(seen_series.get(m, ())) < total]
     return found
 
 

@@ -63,7 +63,11 @@ class ViewState:
         An entity that looks the same as in ``previous`` (all but its update time, which
         the details take from the readings) is ``previous``'s object, so a move changes
         only the entities whose look changed."""
-        latest = {(r.entity_id, r.metric): r for r in readings}
+        latest: dict[tuple[str, str], Reading] = {}
+        for reading in readings:  # several feeds of one metric: the newest reading
+            held_reading = latest.get((reading.entity_id, reading.metric))
+            if held_reading is None or reading.ts > held_reading.ts:
+                latest[(reading.entity_id, reading.metric)] = reading
         alarms = {a.id: a for a in alarm_list if a.state is not AlarmState.NORMAL}
         newest: dict[str, float] = {}
         for reading in latest.values():
@@ -187,7 +191,7 @@ class ReplaySource:
         self._lock = threading.Lock()
         self._entities: dict[str, Entity] = {}
         self._conn = sqlite3.connect(
-            f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=5.0
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False, timeout=5.0
         )
 
     def state(self, at: float, previous: ViewState | None = None) -> ViewState:

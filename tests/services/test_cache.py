@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -611,3 +613,31 @@ def test_a_large_cache_closed_cleanly_skips_the_slow_integrity_check(
     caplog.clear()
     OfflineCache(cache_dir).close()
     assert "integrity check is skipped" not in caplog.text
+
+
+def test_a_cache_still_open_elsewhere_is_not_marked_closed_cleanly(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("services.store.cache.QUICK_CHECK_MAX_BYTES", 0)  # "large"
+    caplog.set_level(logging.INFO)
+    window = OfflineCache(cache_dir)  # the window's session
+    export = subprocess.run(  # a headless export in another process opens and closes it
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from services.store.cache import OfflineCache;"
+            " OfflineCache(Path(sys.argv[1])).close()",
+            str(cache_dir),
+        ],
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert export.returncode == 0
+    conn = sqlite3.connect(cache_dir / FILE_NAME)
+    flag = conn.execute("SELECT value FROM meta WHERE key = 'closed_cleanly'").fetchone()[0]
+    conn.close()
+    assert flag == "0"  # the export did not vouch for the window still open
+    window.close()
+    caplog.clear()
+    OfflineCache(cache_dir).close()
+    assert "integrity check is skipped" in caplog.text  # the window closed last: clean

@@ -202,3 +202,18 @@ def test_values_at_each_moment_come_from_raw_then_from_the_tiers(tmp_path: Path)
         assert tiers[T0 + 95] == {"aq-1": (T0 + 50, 5.0)}  # minute 0 ended at T0 + 60
         assert tiers[T0 + 1500]["aq-1"] == (T0 + 1190, 119.0)
         conn.close()
+
+
+def test_a_series_whose_raw_samples_are_gone_comes_from_its_tier(tmp_path: Path) -> None:
+    with OfflineCache(tmp_path, retention_days=2) as cache:
+        cache.write_batch(readings("aq-1", [1.0] * 120, T0, 10.0), [], [])
+        cache.write_batch(readings("aq-2", [float(n) for n in range(60)], T0, 10.0), [], [])
+        cache.rollup(T0 + 1200 + ROLLUP_LAG_S + 900)
+        conn = sqlite3.connect(cache.path)
+        conn.execute(  # aq-2's raw samples pruned, aq-1's still there
+            "DELETE FROM samples WHERE series = (SELECT id FROM series WHERE entity_id = 'aq-2')"
+        )
+        conn.commit()
+        found = history.values_at(conn, "pm25", [T0 + 1195])
+        conn.close()
+    assert found[T0 + 1195] == {"aq-1": (T0 + 1190, 1.0), "aq-2": (T0 + 590, 59.0)}

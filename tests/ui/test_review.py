@@ -180,10 +180,16 @@ def test_the_replay_shows_the_alarm_list_gauge_and_marker_at_each_moment(
     assert reviewed.window.marker_values("aq-2") == {"pm25": "10.0"}
     assert reviewed.window.marker_values("aq-1") == {"pm25": "20.0"}
 
+    window.show_details(window.entities["aq-2"])
+    window.show_trend(window.entities["aq-2"])
     reviewed.seek(T0 + 50)  # back before aq-2 was heard of: its marker goes
     assert reviewed.listed() == {} and reviewed.gauge() == 40.0
     wait_marker(reviewed, "aq-2", lambda m: m is None)
     assert "aq-2" not in window.entities
+    # its details and trend say so instead of showing what it read later
+    assert window.details.entity_id() is None
+    assert window.details.title.text() == "aq-2: not heard of at this moment"
+    assert window.trend.entity_id() is None
 
 
 def test_actions_are_refused_in_a_replay_and_live_recording_goes_on(
@@ -206,6 +212,8 @@ def test_actions_are_refused_in_a_replay_and_live_recording_goes_on(
     assert reviewed.gauge() == 90.0
     assert reviewed.listed() == {KEY: AlarmState.UNACKNOWLEDGED}
     assert "1 live alarm changes" in review.bar.note.text()
+    # the health endpoint counts the live alarms, not the replayed ones
+    assert [(a.id, a.value) for a in window.live_alarms()] == [(KEY, 120.0)]
 
     review.leave()  # one action back to live
     assert not review.active and not review.bar.isVisible()
