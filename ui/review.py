@@ -53,15 +53,15 @@ year by default)."""
 JUMP_LEAD_S = 60.0
 """A jump to an alarm or an action shows the city this long before it."""
 
-SeriesFunction = Callable[[str, str, float, float], list[tuple[float, float]]]
-"""(entity, metric, since, until) → (time, value) points of the history, oldest first."""
+SeriesPoints = dict[tuple[str, str], list[tuple[float, float]]]
+"""(entity, metric) → (time, value) points of the history, oldest first."""
 
 
 class ReviewControls(QObject):
     """The replay bar, the Review menu and the replay itself, for one window.
 
-    ``source`` opens the :class:`ReplaySource` (the cache file) when a review starts;
-    ``series`` gives a metric's history for the trend and sparklines of the replay.
+    ``source`` opens the :class:`ReplaySource` (the cache file) when a review starts; the
+    moments and the series the details and trend show are read from it on the replay thread.
     """
 
     _finished = Signal(object)
@@ -72,7 +72,6 @@ class ReviewControls(QObject):
         window: MainWindow,
         bridge: DeltaBridge,
         source: Callable[[], ReplaySource],
-        series: SeriesFunction,
         *,
         shifts: tuple[str, ...],
         clock: Callable[[], float] = time.time,
@@ -81,7 +80,8 @@ class ReviewControls(QObject):
         self.window = window
         self.bridge = bridge
         self._open_source = source
-        self._series = series
+        self._series_read: SeriesPoints = {}
+        self._series_asked = False
         self._shifts = shifts
         self._now = clock
         self._source: ReplaySource | None = None
@@ -411,8 +411,18 @@ class ReviewControls(QObject):
             self._wanted = at
             return
         self._busy = True
-        shown = self._shown
-        self._submit(partial(_frame, shown, at), partial(self._show_frame, at), frame=True)
+        since, _until = self.bar.review_window()
+        work = partial(_frame, self._shown, at, self._series_wanted(), since)
+        self._submit(work, partial(self._show_frame, at), frame=True)
+
+    def _series_wanted(self) -> list[tuple[str, str]]:
+        """The (entity, metric) series the details and the trend show (read with a frame)."""
+        window = self.window
+        wanted: list[tuple[str, str]] = []
+        for entity_id in {window.details.entity_id(), window.trend.entity_id()}:
+            if entity_id is not None:
+                wanted.extend((entity_id, metric) for metric in window.values.get(entity_id, {}))
+        return wanted
 
     def _submit(
         self, work: Callable[[ReplaySource], Any], done: Callable[[Any], None], frame: bool = False
@@ -457,8 +467,10 @@ class ReviewControls(QObject):
                 wanted, self._wanted = self._wanted, None
                 self._request(wanted)
 
-    def _show_frame(self, at: float, result: tuple[ViewState, Delta]) -> None:
-        state, delta = result
+    def _show_frame(self, at: float, result: tuple[ViewState, Delta, SeriesPoints]) -> None:
+        state, delta, series = result
+        self._series_read = series
+        self._series_asked = False
         self._shown = state
         self.shown_at = at
         # Replayed versions carry the cache's current revisions: take each frame's as is.
@@ -502,8 +514,21 @@ class ReviewControls(QObject):
         return list(self._live_shadow.alarms.values())
 
     def _replay_history(self, entity_id: str, metric: str) -> list[tuple[float, float]]:
-        since, _until = self.bar.review_window()
-        return self._series(entity_id, metric, since, self.bar.time())
+        """A series as read with the moment shown; one not read with it (an entity picked
+        since) is asked for with the same moment again, never read on the GUI thread."""
+        points = self._series_read.get((entity_id, metric))
+        if points is not None:
+            return points
+        if not self._series_asked and self.shown_at is not None:
+            self._series_asked = True
+            QTimer.singleShot(0, self._read_series_again)
+        return []
+
+    def _read_series_again(self) -> None:
+        """Read the moment shown again, with the series now shown (unless a moment is being
+        read: the views ask again when it is shown)."""
+        if self.active and not self._busy and self.shown_at is not None:
+            self._request(self.shown_at)
 
 
 def live_view_state(window: MainWindow) -> ViewState:
@@ -519,15 +544,25 @@ def live_view_state(window: MainWindow) -> ViewState:
     return state.copy()
 
 
-def _frame(shown: ViewState, at: float, source: ReplaySource) -> tuple[ViewState, Delta]:
+def _frame(
+    shown: ViewState,
+    at: float,
+    wanted: list[tuple[str, str]],
+    since: float,
+    source: ReplaySource,
+) -> tuple[ViewState, Delta, SeriesPoints]:
     state = source.state(at, shown)
-    return state, shown.delta_to(state)
+    series = {
+        (entity, metric): source.series(entity, metric, since, at) for entity, metric in wanted
+    }
+    return state, shown.delta_to(state), series
 
 
 def _alarm_times(since: float, until: float, source: ReplaySource) -> list[float]:
     return source.alarm_times(since, until)
 
 
-def open_replay_source(path: Path) -> Callable[[], ReplaySource]:
-    """A function opening the replay's read-only connection to the cache at ``path``."""
-    return lambda: ReplaySource(path)
+def open_replay_source(path: Path, raw_days: float) -> Callable[[], ReplaySource]:
+    """A function opening the replay's read-only connection to the cache at ``path`` (whose
+    raw readings are kept ``raw_days``)."""
+    return lambda: ReplaySource(path, raw_days)

@@ -7,7 +7,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
@@ -141,8 +140,7 @@ def build_window(
     window.review = ReviewControls(
         window,
         bridge,
-        open_replay_source(session.cache.path),
-        partial(history_points, session),
+        open_replay_source(session.cache.path, config.retention_days),
         shifts=config.review.shifts,
     )
     restored = len(session.snapshot.entities) if session.snapshot else 0
@@ -150,15 +148,6 @@ def build_window(
     window.show_restored(restored)
     bridge.start()
     return window, bridge
-
-
-def history_points(
-    session: CitySession, entity_id: str, metric: str, since: float, until: float
-) -> list[tuple[float, float]]:
-    """A metric's history over [since, until] from the cache, at the resolution that fits
-    (the trend and sparklines of a replay)."""
-    _resolution, points = session.cache.series(entity_id, metric, since, until, now=time.time())
-    return [(point.ts, point.value) for point in points]
 
 
 def record_sign_ins(window: MainWindow, session: CitySession) -> None:

@@ -14,11 +14,14 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from services.limits import RAW_RETENTION_DAYS
 from services.model import Alarm, AlarmState, Delta, Entity, Reading, Severity, Snapshot
+from services.store import history
 from services.store.schema import ENTITY_COLUMNS, entity_from_row
 from services.store.state_at import alarms_at, latest_at
 
@@ -186,8 +189,9 @@ class ReplaySource:
     """Past states, alarm times and series from the offline cache file, over a read-only
     connection of its own (one thread at a time; calls are serialised by a lock)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, raw_days: float = RAW_RETENTION_DAYS) -> None:
         self.path = path
+        self.raw_days = raw_days
         self._lock = threading.Lock()
         self._entities: dict[str, Entity] = {}
         self._conn = sqlite3.connect(
@@ -210,6 +214,18 @@ class ReplaySource:
                     )
                 }
         return ViewState.from_parts(self._entities, readings, alarms, at, previous)
+
+    def series(
+        self, entity_id: str, metric: str, since: float, until: float
+    ) -> list[tuple[float, float]]:
+        """A metric's (time, value) points over [since, until], at the resolution that fits
+        the window (bucket means beyond the raw tier)."""
+        resolution = history.choose_resolution(since, until, time.time(), self.raw_days)
+        with self._lock:
+            points = history.series_points(
+                self._conn, entity_id, metric, since, until, resolution=resolution
+            )
+        return [(point.ts, point.value) for point in points]
 
     def alarm_times(self, since: float, until: float) -> list[float]:
         """When alarms were raised in [since, until], oldest first (for stepping)."""

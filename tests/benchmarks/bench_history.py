@@ -545,15 +545,10 @@ def measure_replay(cache: OfflineCache, scale: Scale) -> dict[str, float]:
     bridge = DeltaBridge(Delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
 
-    def series(entity: str, metric: str, since: float, until: float) -> list[tuple[float, float]]:
-        _resolution, points = cache.series(entity, metric, since, until, now=scale.end)
-        return [(point.ts, point.value) for point in points]
-
     review = ReviewControls(
         window,
         bridge,
-        open_replay_source(cache.path),
-        series,
+        open_replay_source(cache.path, 3650.0),
         shifts=("07:00", "15:00", "23:00"),
         clock=lambda: scale.end,
     )

@@ -24,7 +24,6 @@ from tests.services.test_state_at import CONFIG, KEY, T0, T1, T2, T3, build_hist
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
 from ui.review import ReviewControls, open_replay_source
-from ui.runtime import history_points
 
 NOW = T3 + 600.0
 ACTOR = Principal("supervisor", Role.SUPERVISOR, "ws-1")
@@ -51,14 +50,10 @@ class Reviewed:
         qtbot.addWidget(self.window)
         self.bridge = DeltaBridge(self.pipeline.take_delta, parent=self.window)
         self.bridge.deltaReady.connect(self.window.apply_delta)
-        session: Any = type("Session", (), {"cache": self.cache})()
         self.review = ReviewControls(
             self.window,
             self.bridge,
-            open_replay_source(self.cache.path),
-            lambda entity, metric, since, until: history_points(
-                session, entity, metric, since, until
-            ),
+            open_replay_source(self.cache.path, REVIEW_CONFIG.retention_days),
             shifts=("07:00", "19:00"),
             clock=lambda: self.clock[0],
         )
@@ -165,6 +160,12 @@ def test_the_replay_shows_the_alarm_list_gauge_and_marker_at_each_moment(
     assert reviewed.tooltip_value("aq-1", "pm25").startswith("90")
     assert window.alarm_view.model.alarm(KEY).severity.label == marker["severity"]
     assert reviewed.marker("aq-2") is None  # not heard of yet at T1
+
+    # The trend and details of aq-1 show its history up to the moment, read with the moment.
+    window.show_details(window.entities["aq-1"])
+    window.show_trend(window.entities["aq-1"])
+    reviewed.qtbot.waitUntil(lambda: window.trend.point_count("pm25") == 2, timeout=10_000)
+    assert window.details.metric_row("pm25")["Value"].startswith("90")
 
     reviewed.seek(T2 + 10)
     alarm = window.alarm_view.model.alarm(KEY)
