@@ -121,3 +121,12 @@ def test_report_draws_with_qt_but_never_loads_the_window(cache_dir: Path, tmp_pa
     assert report["code"] == 0 and out.read_bytes().startswith(b"%PDF")
     assert "PySide6.QtGui" in report["qt"] and "PySide6.QtWebEngineWidgets" not in report["qt"]
     assert report["window"] == ["widgets"]  # the formatter and palette, not the window
+
+
+def test_review_opens_the_window_in_the_review_workspace() -> None:
+    assert parse_arguments([]).review is None  # live
+    assert parse_arguments(["--review"]).review == "shift"
+    assert parse_arguments(["--review", "hour"]).review == "hour"
+    assert parse_arguments(["run", "--review", "day"]).review == "day"
+    with pytest.raises(SystemExit):
+        parse_arguments(["--review", "week"])
