@@ -479,6 +479,7 @@ class ReviewControls(QObject):
         self.window.refresh_map()
         self.window.refresh_kpis()
         self.window.refresh_entity_views()
+        self._show_note()
         self.frames += 1
         log.debug("replayed %s: %d changes", at, len(delta.entities) + len(delta.latest))
 
@@ -498,12 +499,19 @@ class ReviewControls(QObject):
             self._show_note()
 
     def _show_note(self) -> None:
-        text = translate(
-            "Review",
-            "The city as the offline cache recorded it; live recording continues underneath"
-            " ({count} live alarm changes since the review began). Actions are off.",
-        ).format(count=self._live_changes)
-        self.bar.set_note(text)
+        if self.shown_at is not None and not self._shown.entities:
+            text = translate(
+                "Review",
+                "Nothing was recorded by this moment: move the slider later. Live recording"
+                " continues underneath ({count} live alarm changes since the review began).",
+            )
+        else:
+            text = translate(
+                "Review",
+                "The city as the offline cache recorded it; live recording continues underneath"
+                " ({count} live alarm changes since the review began). Actions are off.",
+            )
+        self.bar.set_note(text.format(count=self._live_changes))
 
     def _shown_moment(self) -> float:
         """The moment the views show (ages and the trend's end are measured from it)."""

@@ -2385,6 +2385,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>回放：无法读取离线缓存（详见日志）</translation>
     </message>
     <message>
+        <source>Nothing was recorded by this moment: move the slider later. Live recording continues underneath ({count} live alarm changes since the review began).</source>
+        <translation>此时刻之前尚无记录：请把滑块移到更晚的时刻。实时记录仍在后台进行（回放开始以来实时告警变化 {count} 次）。</translation>
+    </message>
+    <message>
         <source>The city as the offline cache recorded it; live recording continues underneath ({count} live alarm changes since the review began). Actions are off.</source>
         <translation>显示离线缓存记录的城市状态；实时记录仍在后台继续（回放开始以来有 {count} 条实时告警变化）。操作已禁用。</translation>
     </message>

@@ -149,6 +149,8 @@ def test_the_replay_shows_the_alarm_list_gauge_and_marker_at_each_moment(
 
     assert review.enter("hour")
     assert review.active and review.bar.isVisible()
+    reviewed.wait_shown(review.bar.review_window()[0])  # its start: nothing recorded yet
+    assert review.bar.note.text().startswith("Nothing was recorded by this moment")
     assert window.windowTitle().startswith("REPLAY")
     assert window.freshness_label.text() == "REPLAY — not live"
 
