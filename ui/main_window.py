@@ -76,6 +76,7 @@ from widgets.tile_grid import TileGrid
 from widgets.trend_plot import TrendPlot
 
 if TYPE_CHECKING:
+    from ui.dashboards import DashboardControls
     from ui.review import ReviewControls
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,8 @@ class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
 
     closing = Signal()
+    kpisRefreshed = Signal(object, float, bool)
+    """The KPIs were computed (once a second): {name: value}, the moment, whether stale."""
     principalChanged = Signal(object, object)
     """The person acting changed (a shift change): the previous and the new Principal."""
 
@@ -278,6 +281,8 @@ class MainWindow(QMainWindow):
         self.journal = JournalControls(self, journal, export_journal)  # the Journal dock
         self.cache_path: Path | None = None
         """The offline cache file (File ▸ Handover report reads it)."""
+        self.dashboards: DashboardControls | None = None
+        """The Dashboards menu and the dashboards open (from the config)."""
         self.review: ReviewControls | None = None
         """The review workspace (replay of the past), when the window has a cache to read."""
         self._restore_alarm_list_settings()
@@ -704,14 +709,16 @@ class MainWindow(QMainWindow):
     def refresh_kpis(self) -> None:
         """Recompute the KPI gauges from the latest values (a slow timer, not per message);
         in a replay, the values of the replayed moment (not stale: the banner says REPLAY)."""
-        if not self.gauges:
+        if not self.config.kpis:
             return
         readings = (reading for series in self.values.values() for reading in series.values())
         values = compute_kpis(
             self.config.kpis, readings, self.entities.values(), self.config.districts
         )
+        stale = not (self._live or self.replaying)
         for name, value in values.items():
-            self.gauges[name].set_value(value, stale=not (self._live or self.replaying))
+            self.gauges[name].set_value(value, stale=stale)
+        self.kpisRefreshed.emit(values, self.clock(), stale)
 
     # -- replay ----------------------------------------------------------------------------
     def set_replaying(

@@ -25,6 +25,7 @@ from services.store.sign_ins import SIGN_IN, SIGN_OUT
 from ui.alarm_sound import AlarmSound
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
+from ui.dashboards import DashboardControls
 from ui.health_reporter import HealthReporter
 from ui.i18n import install_translation
 from ui.incidents import IncidentActions
@@ -137,6 +138,7 @@ def build_window(
         HealthReporter.for_window(window, bridge, publish_health, brokers).start()
     record_sign_ins(window, session)
     window.cache_path = session.cache.path
+    window.dashboards = DashboardControls(window, config)
     window.review = ReviewControls(
         window,
         bridge,

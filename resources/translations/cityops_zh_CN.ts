@@ -714,12 +714,103 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>辆/分钟</translation>
     </message>
     <message>
+        <source>Alarms by district</source>
+        <translation>各区告警</translation>
+    </message>
+    <message>
+        <source>Alarms by domain</source>
+        <translation>各领域告警</translation>
+    </message>
+    <message>
+        <source>Busiest checkpoints</source>
+        <translation>最繁忙检查站</translation>
+    </message>
+    <message>
+        <source>City overview</source>
+        <translation>城市总览</translation>
+    </message>
+    <message>
+        <source>Environment</source>
+        <translation>环境</translation>
+    </message>
+    <message>
+        <source>Fullest pump sumps</source>
+        <translation>水位最高的泵站集水井</translation>
+    </message>
+    <message>
+        <source>Most delayed buses</source>
+        <translation>延误最多的公交</translation>
+    </message>
+    <message>
+        <source>PM2.5 by district</source>
+        <translation>各区 PM2.5</translation>
+    </message>
+    <message>
+        <source>Priority 1 and 2 alarms</source>
+        <translation>1 级和 2 级告警</translation>
+    </message>
+    <message>
+        <source>Traffic</source>
+        <translation>交通</translation>
+    </message>
+    <message>
+        <source>Water</source>
+        <translation>水务</translation>
+    </message>
+    <message>
+        <source>Water alarms</source>
+        <translation>水务告警</translation>
+    </message>
+    <message>
+        <source>Worst PM2.5 stations</source>
+        <translation>PM2.5 最差站点</translation>
+    </message>
+    <message>
+        <source>Yiyang</source>
+        <translation>益阳</translation>
+    </message>
+    <message>
+        <source>Zi River levels</source>
+        <translation>资江水位</translation>
+    </message>
+    <message>
         <source>spaces</source>
         <translation>个车位</translation>
     </message>
     <message>
         <source>patients</source>
         <translation>人</translation>
+    </message>
+</context>
+<context>
+    <name>Dashboards</name>
+    <message>
+        <source>Active alarms</source>
+        <translation>活动告警</translation>
+    </message>
+    <message>
+        <source>{priority}: {count}</source>
+        <translation>{priority}：{count}</translation>
+    </message>
+    <message>
+        <source>{name} — CityOps</source>
+        <translation>{name} — CityOps</translation>
+    </message>
+    <message>
+        <source>This widget cannot be shown: {problem}</source>
+        <translation>此部件无法显示：{problem}</translation>
+    </message>
+    <message>
+        <source>{title}: a {kind} widget is not built yet</source>
+        <translation>{title}：{kind} 类部件尚未实现</translation>
+    </message>
+    <message>
+        <source>&amp;Dashboards</source>
+        <translation>仪表盘(&amp;D)</translation>
+    </message>
+    <message>
+        <source>None in the config ([[dashboards]])</source>
+        <translation>配置中没有（[[dashboards]]）</translation>
     </message>
 </context>
 <context>

@@ -1,0 +1,124 @@
+"""Dashboards from the config open from the Dashboards menu: gauges and KPI tiles fed by the
+window's KPI timer, the alarm summary, and a wrong widget showing its problem in its frame
+while the rest works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from services.config import load_config
+from services.ingest.pipeline import IngestPipeline
+from services.messages import RawMessage
+from services.store.cache import OfflineCache
+from ui.bridge import DeltaBridge
+from ui.dashboards import DashboardControls
+from ui.main_window import MainWindow
+
+CONFIG_TEXT = """
+[broker]
+url = "mqtt://127.0.0.1:1883"
+
+[[feeds]]
+name = "air"
+topic = "a/#"
+domain = "environment"
+
+[[rules]]
+metric = "pm25"
+high = 75
+
+[[kpis]]
+name = "Mean PM2.5"
+metric = "pm25"
+max = 250
+warn = 75
+alarm = 150
+
+[[kpis]]
+name = "Worst PM2.5"
+metric = "pm25"
+aggregate = "max"
+max = 250
+warn = 75
+alarm = 150
+
+[[dashboards]]
+name = "Air"
+columns = 3
+
+[[dashboards.widgets]]
+kind = "gauge"
+kpi = "Mean PM2.5"
+row = 0
+column = 0
+
+[[dashboards.widgets]]
+kind = "tile"
+kpi = "Worst PM2.5"
+row = 0
+column = 1
+
+[[dashboards.widgets]]
+kind = "alarms"
+row = 0
+column = 2
+
+[[dashboards.widgets]]
+kind = "tile"
+kpi = "No such KPI"
+row = 1
+column = 0
+
+[[dashboards.widgets]]
+kind = "bars"
+count = "alarms"
+by = "priority"
+row = 1
+column = 1
+"""
+
+
+def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
+    qtbot: QtBot, tmp_path: Path, cache_dir: Path
+) -> None:
+    path = tmp_path / "city.toml"
+    path.write_text(CONFIG_TEXT, encoding="utf-8")
+    config = load_config(path)
+    with OfflineCache(cache_dir) as cache:
+        pipeline = IngestPipeline(config, cache, flush_interval=0.0)
+        window = MainWindow(config, acknowledge=lambda ids, note: None)
+        qtbot.addWidget(window)
+        bridge = DeltaBridge(pipeline.take_delta, parent=window)
+        bridge.deltaReady.connect(window.apply_delta)
+        controls = DashboardControls(window, config)
+        assert [a.text() for a in controls.menu.actions()] == ["Air"]
+        assert controls.menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
+
+        view = controls.open("Air")
+        assert view is not None and view.isVisible()
+        (problem,) = [p.text() for p in view.problems if "cannot be shown" in p.text()]
+        assert "dashboards[0].widgets[3].kpi" in problem and "No such KPI" in problem
+        assert any("bars widget is not built yet" in p.text() for p in view.problems)
+
+        for entity, value in (("aq-1", 40.0), ("aq-2", 160.0)):
+            payload = json.dumps({"id": entity, "pm25": value, "ts": 1.8e9})
+            pipeline.process_batch([RawMessage("air", f"a/{entity}", payload.encode(), 1.8e9)])
+        bridge.tick()
+        window.update_freshness()
+        window.refresh_kpis()
+
+        ((_, gauge),) = view.gauges.values()
+        ((_, tile),) = view.tiles.values()
+        assert gauge.value() == 100.0  # the mean of 40 and 160
+        assert tile.value_text().startswith("160")
+        assert tile.status() in {"alarm", "stale"}  # past 150; stale while not live
+        (summary,) = view.summaries
+        assert sum(summary.counts.values()) == 1  # aq-2's high alarm
+        assert controls.history.points("Worst PM2.5")[-1][1] == 160.0
+
+        window.close()  # closes the dashboards with it
+        assert controls.views == {}
+        pipeline.stop()

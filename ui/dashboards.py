@@ -1,0 +1,256 @@
+"""Dashboards declared in the config (``[[dashboards]]``), each opened from the Dashboards
+menu in a window of its own: a grid of widgets bound to the city's KPIs.
+
+Built so far: dial gauges, KPI tiles and the alarm summary; a widget whose definition is
+wrong shows its problem in its own frame; the other kinds (trend, bars, top, map) show that
+they are not built yet. Every widget is fed from the window's one KPI timer (once a second),
+never per message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMenu, QVBoxLayout, QWidget
+
+from services.config import AppConfig, KpiConfig
+from services.config.dashboards import DashboardConfig, WidgetConfig
+from services.model import Alarm, Severity, priority_of
+from ui.config_terms import config_text
+from widgets.gauge import Gauge
+from widgets.i18n import translate
+from widgets.kpi_tile import KpiTile
+from widgets.palette import STATUS_WARNING_TEXT_COLOR
+from widgets.plain_text import plain_label
+from widgets.terms import severity_text
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+KPI_HISTORY_S = 3_900
+"""KPI values kept for the tiles (one a second): an hour and a bit, for "vs 1 h ago"."""
+
+
+class KpiHistory:
+    """The recent values of every KPI, one a second, for the tiles' sparkline and change."""
+
+    def __init__(self) -> None:
+        self._points: dict[str, deque[tuple[float, float]]] = {}
+
+    def add(self, values: Mapping[str, float | None], ts: float) -> None:
+        for name, value in values.items():
+            if value is not None:
+                kept = self._points.setdefault(name, deque(maxlen=KPI_HISTORY_S))
+                kept.append((ts, value))
+
+    def points(self, name: str) -> list[tuple[float, float]]:
+        return list(self._points.get(name, ()))
+
+
+class AlarmSummary(QFrame):
+    """The active alarms counted by priority, in words (no colour for none)."""
+
+    def __init__(self, title: str, most_urgent: int | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self._most = most_urgent
+        layout = QVBoxLayout(self)
+        heading = plain_label(title or translate("Dashboards", "Active alarms"))
+        font = heading.font()
+        font.setBold(True)
+        heading.setFont(font)
+        layout.addWidget(heading)
+        self.lines = plain_label("")
+        layout.addWidget(self.lines, 1)
+        self.counts: dict[Severity, int] = {}
+
+    def show_alarms(self, alarms: Iterable[Alarm]) -> None:
+        """Count the active alarms (those of ``priority`` or more urgent, when given)."""
+        counts: dict[Severity, int] = {
+            severity: 0
+            for severity in Severity
+            if self._most is None or priority_of(severity) <= self._most
+        }
+        for alarm in alarms:
+            if not alarm.state.is_active:
+                continue
+            if self._most is not None and priority_of(alarm.severity) > self._most:
+                continue
+            counts[alarm.severity] += 1
+        self.counts = counts
+        self.lines.setText(
+            "\n".join(
+                translate("Dashboards", "{priority}: {count}").format(
+                    priority=severity_text(severity), count=count
+                )
+                for severity, count in sorted(counts.items(), key=lambda item: -item[0])
+            )
+        )
+
+
+def problem_frame(text: str) -> QLabel:
+    """A widget's place showing why it cannot be drawn."""
+    label = plain_label(text)
+    label.setObjectName("dashboardProblem")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setFrameShape(QFrame.Shape.Box)
+    label.setStyleSheet(f"color:{STATUS_WARNING_TEXT_COLOR};padding:8px;")
+    return label
+
+
+class DashboardView(QWidget):
+    """One dashboard's grid; :meth:`show_kpis` feeds it (the owner's timer)."""
+
+    def __init__(
+        self,
+        dashboard: DashboardConfig,
+        kpis: Mapping[str, KpiConfig],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.dashboard = dashboard
+        self.setWindowTitle(
+            translate("Dashboards", "{name} — CityOps").format(name=config_text(dashboard.name))
+        )
+        self.gauges: dict[int, tuple[str, Gauge]] = {}
+        self.tiles: dict[int, tuple[str, KpiTile]] = {}
+        self.summaries: list[AlarmSummary] = []
+        self.problems: list[QLabel] = []
+        grid = QGridLayout(self)
+        below = max((w.row + w.row_span for w in dashboard.widgets if w.placed), default=0)
+        for index, widget in enumerate(dashboard.widgets):
+            cell = self._make(index, widget, kpis)
+            if widget.placed:
+                grid.addWidget(cell, widget.row, widget.column, widget.row_span, widget.column_span)
+            else:  # its place could not be read: listed under the grid
+                grid.addWidget(cell, below, 0, 1, dashboard.columns)
+                below += 1
+
+    def _make(self, index: int, widget: WidgetConfig, kpis: Mapping[str, KpiConfig]) -> QWidget:
+        if widget.problem:
+            frame = problem_frame(
+                translate("Dashboards", "This widget cannot be shown: {problem}").format(
+                    problem=widget.problem
+                )
+            )
+            self.problems.append(frame)
+            return frame
+        kpi = kpis.get(widget.kpi)
+        title = config_text(widget.title or widget.kpi)
+        if widget.kind == "gauge" and kpi is not None:
+            gauge = Gauge(
+                title,
+                kpi.minimum,
+                kpi.maximum,
+                config_text(kpi.unit),
+                kpi.warn,
+                kpi.alarm,
+                decimals=kpi.decimals,
+            )
+            gauge.set_value(None, stale=True)
+            self.gauges[index] = (kpi.name, gauge)
+            return gauge
+        if widget.kind == "tile" and kpi is not None:
+            tile = KpiTile(title, config_text(kpi.unit), kpi.warn, kpi.alarm, kpi.decimals)
+            self.tiles[index] = (kpi.name, tile)
+            return tile
+        if widget.kind == "alarms":
+            summary = AlarmSummary(config_text(widget.title), widget.priority)
+            self.summaries.append(summary)
+            return summary
+        frame = problem_frame(
+            translate("Dashboards", "{title}: a {kind} widget is not built yet").format(
+                title=title or widget.kind, kind=widget.kind
+            )
+        )
+        self.problems.append(frame)
+        return frame
+
+    def show_kpis(
+        self,
+        values: Mapping[str, float | None],
+        history: KpiHistory,
+        ts: float,
+        stale: bool,
+        alarms: Iterable[Alarm],
+    ) -> None:
+        """Show the KPIs' values (``stale``: not live) and the alarms."""
+        for name, gauge in self.gauges.values():
+            gauge.set_value(values.get(name), stale=stale)
+        for name, tile in self.tiles.values():
+            tile.set_value(values.get(name), ts=ts, stale=stale)
+            tile.set_history(history.points(name))
+            tile.refresh()
+        listed = list(alarms)
+        for summary in self.summaries:
+            summary.show_alarms(listed)
+
+
+class DashboardControls:
+    """The Dashboards menu of ``window`` and the dashboards it opened."""
+
+    def __init__(self, window: MainWindow, config: AppConfig) -> None:
+        self.window = window
+        self.config = config
+        self.history = KpiHistory()
+        self.views: dict[str, DashboardView] = {}
+        self._kpis = {kpi.name: kpi for kpi in config.kpis}
+        menu = QMenu(translate("Dashboards", "&Dashboards"), window)
+        for number, dashboard in enumerate(config.dashboards, start=1):
+            action = QAction(config_text(dashboard.name), window)
+            if number <= 9:
+                action.setShortcut(f"Ctrl+Alt+{number}")
+            action.triggered.connect(partial(self.open, dashboard.name))
+            menu.addAction(action)
+        if not config.dashboards:
+            empty = QAction(translate("Dashboards", "None in the config ([[dashboards]])"), window)
+            empty.setEnabled(False)
+            menu.addAction(empty)
+        bar = window.menu_bar
+        help_menu = bar.actions()[-1] if bar.actions() else None
+        bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)
+        self.menu = menu
+        window.kpisRefreshed.connect(self.show_kpis)
+        window.closing.connect(self.close_all)
+
+    def open(self, name: str) -> DashboardView | None:
+        """Open (or raise) the dashboard called ``name``."""
+        view = self.views.get(name)
+        if view is None:
+            dashboard = next((d for d in self.config.dashboards if d.name == name), None)
+            if dashboard is None:
+                return None
+            view = DashboardView(dashboard, self._kpis)
+            view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            view.destroyed.connect(lambda _obj=None, key=name: self.views.pop(key, None))
+            view.resize(1200, 700)
+            self.views[name] = view
+        view.show()
+        view.raise_()
+        self.window.refresh_kpis()
+        return view
+
+    def show_kpis(self, values: Mapping[str, float | None], ts: float, stale: bool) -> None:
+        """The window's KPI timer ticked: keep the values (live ones only), show them in
+        the open dashboards (as the window shows the city: live or replayed)."""
+        if not self.window.replaying:
+            self.history.add(values, ts)
+        if self.views:
+            alarms = self.window.alarm_view.model.alarms()
+            for view in self.views.values():
+                view.show_kpis(values, self.history, ts, stale, alarms)
+
+    def close_all(self) -> None:
+        """Close every open dashboard (the window closes)."""
+        views, self.views = list(self.views.values()), {}
+        for view in views:
+            view.close()
