@@ -109,6 +109,28 @@ def _radial_pairs(
     return np.array(x), np.array(y)
 
 
+def high_is_bad_for(warn: float | None, alarm: float | None) -> bool:
+    """Whether high values are the bad ones: yes unless the warning limit is above the
+    alarm limit (then low values are)."""
+    return not (warn is not None and alarm is not None and warn > alarm)
+
+
+def limit_band(value: float, warn: float | None, alarm: float | None, *, high_is_bad: bool) -> str:
+    """``normal``, ``warning`` or ``alarm`` for ``value`` against its limits (a value at a
+    limit is in that limit's band)."""
+    if high_is_bad:
+        if alarm is not None and value >= alarm:
+            return "alarm"
+        if warn is not None and value >= warn:
+            return "warning"
+        return "normal"
+    if alarm is not None and value <= alarm:
+        return "alarm"
+    if warn is not None and value <= warn:
+        return "warning"
+    return "normal"
+
+
 class Gauge(QWidget):
     """A 240 degree dial showing one KPI with normal / warning / alarm bands.
 
@@ -349,7 +371,7 @@ class Gauge(QWidget):
     ) -> None:
         """Move the warning and alarm thresholds (see the class docstring for direction)."""
         if high_is_bad is None:
-            high_is_bad = not (warn is not None and alarm is not None and warn > alarm)
+            high_is_bad = high_is_bad_for(warn, alarm)
         self._warn = None if warn is None else float(warn)
         self._alarm = None if alarm is None else float(alarm)
         self._high_is_bad = high_is_bad
@@ -460,19 +482,7 @@ class Gauge(QWidget):
         self._ticks.setVisible(bool(limits))
 
     def _band_of(self, value: float) -> str:
-        if self._warn is None and self._alarm is None:
-            return "normal"
-        if self._high_is_bad:
-            if self._alarm is not None and value >= self._alarm:
-                return "alarm"
-            if self._warn is not None and value >= self._warn:
-                return "warning"
-            return "normal"
-        if self._alarm is not None and value <= self._alarm:
-            return "alarm"
-        if self._warn is not None and value <= self._warn:
-            return "warning"
-        return "normal"
+        return limit_band(value, self._warn, self._alarm, high_is_bad=self._high_is_bad)
 
     def _value_color(self) -> str:
         """The value arc's colour: grey while normal, the band's colour past a limit."""

@@ -40,6 +40,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from widgets.format import NO_VALUE, format_number, format_value
+from widgets.gauge import high_is_bad_for, limit_band
 from widgets.i18n import QT_TRANSLATE_NOOP, smallest_text_px, translate
 from widgets.palette import current_theme, text_color_for
 from widgets.plain_text import plain_tooltip
@@ -129,7 +130,7 @@ class KpiTile(QWidget):
         self._warn = None if warn is None else float(warn)
         self._alarm = None if alarm is None else float(alarm)
         if high_is_bad is None:
-            high_is_bad = not (warn is not None and alarm is not None and warn > alarm)
+            high_is_bad = high_is_bad_for(warn, alarm)
         self._high_is_bad = high_is_bad
         self._decimals = None if decimals is None else max(0, decimals)
 
@@ -255,18 +256,7 @@ class KpiTile(QWidget):
         return self._stale or self._value is None
 
     def _band_of(self, value: float) -> str:
-        """As :meth:`widgets.gauge.Gauge._band_of`: at a limit is in its band."""
-        if self._high_is_bad:
-            if self._alarm is not None and value >= self._alarm:
-                return "alarm"
-            if self._warn is not None and value >= self._warn:
-                return "warning"
-            return "normal"
-        if self._alarm is not None and value <= self._alarm:
-            return "alarm"
-        if self._warn is not None and value <= self._warn:
-            return "warning"
-        return "normal"
+        return limit_band(value, self._warn, self._alarm, high_is_bad=self._high_is_bad)
 
     def _hour_ago(self) -> float | None:
         """The history value nearest to an hour before the value's time, if near enough."""
