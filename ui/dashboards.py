@@ -1,9 +1,10 @@
 """Dashboards declared in the config (``[[dashboards]]``), each opened from the Dashboards
 menu in a window of its own: a grid of widgets bound to the city's KPIs.
 
-Built so far: dial gauges, KPI tiles and the alarm summary; a widget whose definition is
-wrong shows its problem in its own frame; the other kinds (trend, bars, top, map) show that
-they are not built yet. Every widget is fed from the window's one KPI timer (once a second),
+Built so far: dial gauges, KPI tiles, bar charts (alarms, incidents or entities by
+priority, domain or district), top-N tables and the alarm summary; a widget whose definition
+is wrong shows its problem in its own frame; trend and map widgets show that they are not
+built yet. Every widget is fed from the window's one KPI timer (once a second),
 never per message.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -21,14 +23,26 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMenu, QVBoxLayout, Q
 
 from services.config import AppConfig, KpiConfig
 from services.config.dashboards import DashboardConfig, WidgetConfig
-from services.model import Alarm, Severity, priority_of
+from services.ingest.figures import Subject, count_by, top_entities
+from services.ingest.kpi import DistrictIndex, district_index
+from services.model import (
+    Alarm,
+    Entity,
+    Incident,
+    Reading,
+    Severity,
+    priority_of,
+    severity_of_priority,
+)
 from ui.config_terms import config_text
+from widgets.bar_chart import Bar, BarChart
 from widgets.gauge import Gauge
 from widgets.i18n import translate
 from widgets.kpi_tile import KpiTile
 from widgets.palette import STATUS_WARNING_TEXT_COLOR
 from widgets.plain_text import plain_label
-from widgets.terms import severity_text
+from widgets.terms import domain_text, severity_text
+from widgets.top_table import TopRow, TopTable
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -107,6 +121,30 @@ def problem_frame(text: str) -> QLabel:
     return label
 
 
+@dataclass
+class CityNow:
+    """What the window shows now, for the counts and top-N tables."""
+
+    entities: Mapping[str, Entity]
+    readings: list[Reading]
+    alarms: list[Alarm]
+    incidents: list[Incident]
+    index: DistrictIndex
+    district_names: list[str]
+
+    def subjects(self, count: str) -> list[Subject]:
+        """What a bar chart counts: active alarms, open incidents or entities."""
+        if count == "alarms":
+            return [Subject(a.entity_id, a.severity) for a in self.alarms if a.state.is_active]
+        if count == "incidents":
+            return [
+                Subject(i.entity_ids[0] if i.entity_ids else "", severity_of_priority(i.priority))
+                for i in self.incidents
+                if i.status.is_active
+            ]
+        return [Subject(e.id, e.worst_severity) for e in self.entities.values()]
+
+
 class DashboardView(QWidget):
     """One dashboard's grid; :meth:`show_kpis` feeds it (the owner's timer)."""
 
@@ -124,6 +162,8 @@ class DashboardView(QWidget):
         self.gauges: dict[int, tuple[str, Gauge]] = {}
         self.tiles: dict[int, tuple[str, KpiTile]] = {}
         self.summaries: list[AlarmSummary] = []
+        self.charts: dict[int, tuple[WidgetConfig, BarChart]] = {}
+        self.tables: dict[int, tuple[WidgetConfig, TopTable]] = {}
         self.problems: list[QLabel] = []
         grid = QGridLayout(self)
         below = max((w.row + w.row_span for w in dashboard.widgets if w.placed), default=0)
@@ -163,6 +203,14 @@ class DashboardView(QWidget):
             tile = KpiTile(title, config_text(kpi.unit), kpi.warn, kpi.alarm, kpi.decimals)
             self.tiles[index] = (kpi.name, tile)
             return tile
+        if widget.kind == "bars":
+            chart = BarChart(title or widget.kind)
+            self.charts[index] = (widget, chart)
+            return chart
+        if widget.kind == "top":
+            table = TopTable(title or widget.metric)
+            self.tables[index] = (widget, table)
+            return table
         if widget.kind == "alarms":
             summary = AlarmSummary(config_text(widget.title), widget.priority)
             self.summaries.append(summary)
@@ -193,6 +241,52 @@ class DashboardView(QWidget):
         listed = list(alarms)
         for summary in self.summaries:
             summary.show_alarms(listed)
+
+    def show_city(self, city: CityNow) -> None:
+        """Show the counts and top-N tables of the city as the window shows it."""
+        for widget, chart in self.charts.values():
+            subjects = city.subjects(widget.count)
+            counts = count_by(subjects, widget.by, city.entities, city.index, city.district_names)
+            chart.set_bars(
+                [
+                    Bar(_category_text(widget.by, c.label, c.severity), float(c.count), c.severity)
+                    for c in counts
+                ]
+            )
+            chart.refresh()
+        for widget, table in self.tables.values():
+            top = top_entities(
+                city.readings,
+                widget.metric,
+                widget.group,
+                city.entities,
+                city.index,
+                n=widget.n,
+                highest=widget.order == "desc",
+            )
+            table.set_rows(
+                [_top_row(reading, city.entities.get(reading.entity_id)) for reading in top]
+            )
+            table.refresh()
+
+
+def _category_text(by: str, label: str, severity: Severity | None) -> str:
+    """A bar's label in words: a priority, a domain, or a district's configured name."""
+    if severity is not None:
+        return severity_text(severity)
+    return domain_text(label) if by == "domain" else config_text(label)
+
+
+def _top_row(reading: Reading, entity: Entity | None) -> TopRow:
+    """A top-N row: the entity's name, its value, stale and coloured as on the map."""
+    return TopRow(
+        reading.entity_id,
+        entity.name if entity is not None else reading.entity_id,
+        reading.value,
+        reading.unit,
+        stale=entity is not None and entity.stale,
+        severity=entity.worst_severity if entity is not None else None,
+    )
 
 
 class DashboardControls:
@@ -245,9 +339,19 @@ class DashboardControls:
         if not self.window.replaying:
             self.history.add(values, ts)
         if self.views:
-            alarms = self.window.alarm_view.model.alarms()
+            window = self.window
+            alarms = window.alarm_view.model.alarms()
+            city = CityNow(
+                window.entities,
+                [reading for series in window.values.values() for reading in series.values()],
+                alarms,
+                window.incidents.view.model.incidents(),
+                district_index(tuple(self.config.districts)),
+                [district.name for district in self.config.districts],
+            )
             for view in self.views.values():
                 view.show_kpis(values, self.history, ts, stale, alarms)
+                view.show_city(city)
 
     def close_all(self) -> None:
         """Close every open dashboard (the window closes)."""

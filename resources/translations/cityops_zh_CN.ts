@@ -486,6 +486,17 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>BarChart</name>
+    <message>
+        <source>No data</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>{label} ({priority})</source>
+        <translation>{label}（{priority}）</translation>
+    </message>
+</context>
+<context>
     <name>Column</name>
     <message>
         <source>Severity</source>
@@ -618,6 +629,14 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Note</source>
         <translation>备注</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
     </message>
 </context>
 <context>
@@ -2704,6 +2723,33 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>{user} ({workstation})</source>
         <translation>{user}（{workstation}）</translation>
+    </message>
+</context>
+<context>
+    <name>TopTable</name>
+    <message>
+        <source> (stale)</source>
+        <translation>（陈旧）</translation>
+    </message>
+    <message>
+        <source>{value} · {priority}</source>
+        <translation>{value} · {priority}</translation>
+    </message>
+    <message>
+        <source>No data</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>{rank}. {name}</source>
+        <translation>{rank}. {name}</translation>
+    </message>
+    <message>
+        <source>Priority: {priority}</source>
+        <translation>优先级：{priority}</translation>
+    </message>
+    <message>
+        <source>Stale: the value is not live</source>
+        <translation>陈旧：该值不是实时数据</translation>
     </message>
 </context>
 <context>

@@ -78,6 +78,19 @@ count = "alarms"
 by = "priority"
 row = 1
 column = 1
+
+[[dashboards.widgets]]
+kind = "top"
+metric = "pm25"
+n = 1
+row = 1
+column = 2
+
+[[dashboards.widgets]]
+kind = "trend"
+series = ["Mean PM2.5"]
+row = 2
+column = 0
 """
 
 
@@ -101,7 +114,7 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         assert view is not None and view.isVisible()
         (problem,) = [p.text() for p in view.problems if "cannot be shown" in p.text()]
         assert "dashboards[0].widgets[3].kpi" in problem and "No such KPI" in problem
-        assert any("bars widget is not built yet" in p.text() for p in view.problems)
+        assert any("trend widget is not built yet" in p.text() for p in view.problems)
 
         for entity, value in (("aq-1", 40.0), ("aq-2", 160.0)):
             payload = json.dumps({"id": entity, "pm25": value, "ts": 1.8e9})
@@ -118,6 +131,15 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         (summary,) = view.summaries
         assert sum(summary.counts.values()) == 1  # aq-2's high alarm
         assert controls.history.points("Worst PM2.5")[-1][1] == 160.0
+        ((_, chart),) = view.charts.values()
+        assert [(b.label, b.value) for b in chart.bars()] == [
+            ("Critical", 0.0),
+            ("High", 0.0),
+            ("Medium", 1.0),  # aq-2's alarm (a rule's high is medium here)
+            ("Low", 0.0),
+        ]
+        ((_, table),) = view.tables.values()
+        assert [(row.entity_id, row.value) for row in table.rows()] == [("aq-2", 160.0)]
 
         window.close()  # closes the dashboards with it
         assert controls.views == {}
