@@ -95,7 +95,7 @@ def run_window(args: argparse.Namespace) -> int:
     from widgets.palette import use_theme
 
     # Before the window's modules are imported: they copy the theme's colours.
-    use_theme(args.theme or config.theme)
+    use_theme(args.theme or ("wall" if args.kiosk else config.theme))
     from ui.runtime import run_gui
 
     return run_gui(
@@ -105,6 +105,7 @@ def run_window(args: argparse.Namespace) -> int:
         screenshot_delay=args.screenshot_delay,
         language=args.lang,
         review=args.review,
+        kiosk=args.kiosk,
     )
 
 

@@ -291,6 +291,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         "only); overrides [monitoring] listen in the config",
     )
     parser.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="run as a wall display: frameless full screen on [kiosk] screen, no menus, the "
+        "[kiosk] pages rotating (wall theme unless --theme says otherwise)",
+    )
+    parser.add_argument(
         "--review",
         nargs="?",
         const="shift",

@@ -297,6 +297,9 @@ class DashboardControls:
         self.config = config
         self.history = KpiHistory()
         self.views: dict[str, DashboardView] = {}
+        """The dashboards opened from the menu, by name."""
+        self.pages: dict[str, DashboardView] = {}
+        """Other views fed with them (kiosk pages), by key."""
         self._kpis = {kpi.name: kpi for kpi in config.kpis}
         menu = QMenu(translate("Dashboards", "&Dashboards"), window)
         for number, dashboard in enumerate(config.dashboards, start=1):
@@ -333,12 +336,17 @@ class DashboardControls:
         self.window.refresh_kpis()
         return view
 
+    def add_view(self, key: str, view: DashboardView) -> None:
+        """Feed ``view`` too (a kiosk page, owned by its wall), under ``key``."""
+        self.pages[key] = view
+        view.destroyed.connect(lambda _obj=None, gone=key: self.pages.pop(gone, None))
+
     def show_kpis(self, values: Mapping[str, float | None], ts: float, stale: bool) -> None:
         """The window's KPI timer ticked: keep the values (live ones only), show them in
         the open dashboards (as the window shows the city: live or replayed)."""
         if not self.window.replaying:
             self.history.add(values, ts)
-        if self.views:
+        if self.views or self.pages:
             window = self.window
             alarms = window.alarm_view.model.alarms()
             city = CityNow(
@@ -349,7 +357,7 @@ class DashboardControls:
                 district_index(tuple(self.config.districts)),
                 [district.name for district in self.config.districts],
             )
-            for view in self.views.values():
+            for view in [*self.views.values(), *self.pages.values()]:
                 view.show_kpis(values, self.history, ts, stale, alarms)
                 view.show_city(city)
 

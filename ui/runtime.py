@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolButton
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolButton, QWidget
 
 from services.auth.accounts import AccountsError
 from services.auth.roles import Principal
@@ -29,6 +29,7 @@ from ui.dashboards import DashboardControls
 from ui.health_reporter import HealthReporter
 from ui.i18n import install_translation
 from ui.incidents import IncidentActions
+from ui.kiosk import KioskWindow
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 from ui.report_render import demo_districts
@@ -187,7 +188,7 @@ def attach_alarm_sound(window: MainWindow, bridge: DeltaBridge, sound: AlarmSoun
     window.statusBar().addPermanentWidget(button)
 
 
-def schedule_screenshot(app: QApplication, window: MainWindow, path: Path, delay: float) -> None:
+def schedule_screenshot(app: QApplication, window: QWidget, path: Path, delay: float) -> None:
     """Save a PNG of the window after ``delay`` seconds, then quit."""
 
     def capture() -> None:
@@ -261,6 +262,7 @@ def run_gui(
     screenshot_delay: float = 8.0,
     language: str | None = None,
     review: str | None = None,
+    kiosk: bool = False,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
     everything received was stored (or nobody signed in), 1 when the cache could not take it
@@ -301,11 +303,15 @@ def run_gui(
         if session.cache_recovery is not None:
             window.show_cache_recovery(session.cache_recovery.describe())
         install_signal_handlers(app)
-        window.show()
+        wall = KioskWindow(window, config) if kiosk else None
+        if wall is not None:
+            wall.start()  # the workstation window stays hidden: it owns the data
+        else:
+            window.show()
         if review is not None and window.review is not None:
             window.review.enter(review)
         if screenshot is not None:
-            schedule_screenshot(app, window, screenshot, screenshot_delay)
+            schedule_screenshot(app, wall or window, screenshot, screenshot_delay)
         app.exec()
         bridge.stop()
         # Delete the window (and its map page) while the web profile still exists.

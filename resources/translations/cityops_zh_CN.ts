@@ -1958,6 +1958,21 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>Kiosk</name>
+    <message>
+        <source>CityOps wall</source>
+        <translation>CityOps 大屏</translation>
+    </message>
+    <message>
+        <source>Active alarms</source>
+        <translation>活动告警</translation>
+    </message>
+    <message>
+        <source>{page}: this page is not built yet</source>
+        <translation>{page}：此页面尚未实现</translation>
+    </message>
+</context>
+<context>
     <name>KpiTile</name>
     <message>
         <source>WARNING</source>

@@ -130,3 +130,8 @@ def test_review_opens_the_window_in_the_review_workspace() -> None:
     assert parse_arguments(["run", "--review", "day"]).review == "day"
     with pytest.raises(SystemExit):
         parse_arguments(["--review", "week"])
+
+
+def test_kiosk_is_a_flag() -> None:
+    assert not parse_arguments([]).kiosk
+    assert parse_arguments(["--kiosk"]).kiosk
