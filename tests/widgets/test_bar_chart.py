@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from services.model import Severity
+from tests.helpers.pixels import close, has_color
 from widgets import palette
 from widgets.bar_chart import Bar, BarChart
 from widgets.palette import THEMES, Theme
@@ -140,23 +141,6 @@ def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
     palette.use_theme(palette.DEFAULT_THEME)
 
 
-def _close(pixel: QColor, hex_color: str, tolerance: int = 14) -> bool:
-    wanted = QColor(hex_color)
-    return (
-        abs(pixel.red() - wanted.red()) <= tolerance
-        and abs(pixel.green() - wanted.green()) <= tolerance
-        and abs(pixel.blue() - wanted.blue()) <= tolerance
-    )
-
-
-def _has_color(image: QImage, hex_color: str, tolerance: int = 12) -> bool:
-    return any(
-        _close(image.pixelColor(x, y), hex_color, tolerance)
-        for y in range(image.height())
-        for x in range(image.width())
-    )
-
-
 def _grab(qtbot: QtBot, chart: BarChart, width: int = 480) -> QImage:
     chart.resize(width, chart.sizeHint().height())
     chart.show()
@@ -174,21 +158,21 @@ def test_colours_at_the_bars(qtbot: QtBot, theme: Theme) -> None:
     chart = make_chart(qtbot)
     image = _grab(qtbot, chart)
     critical = theme.severities[Severity.CRITICAL]
-    assert _close(image.pixelColor(_middle(chart, HESHAN)), theme.normal)
-    assert _close(image.pixelColor(_middle(chart, ZIYANG)), theme.normal)
-    assert _close(image.pixelColor(_middle(chart, FLOODING)), critical)
-    assert _close(image.pixelColor(_middle(chart, FIRES)), theme.normal)  # critical, but 0
-    assert _close(image.pixelColor(_middle(chart, ANHUA)), theme.normal)
-    assert _close(image.pixelColor(chart.width() - 3, chart.height() - 3), theme.chart_background)
+    assert close(image.pixelColor(_middle(chart, HESHAN)), theme.normal)
+    assert close(image.pixelColor(_middle(chart, ZIYANG)), theme.normal)
+    assert close(image.pixelColor(_middle(chart, FLOODING)), critical)
+    assert close(image.pixelColor(_middle(chart, FIRES)), theme.normal)  # critical, but 0
+    assert close(image.pixelColor(_middle(chart, ANHUA)), theme.normal)
+    assert close(image.pixelColor(chart.width() - 3, chart.height() - 3), theme.chart_background)
 
 
 def test_no_priority_colour_without_a_priority_above_zero(qtbot: QtBot, theme: Theme) -> None:
     chart = make_chart(qtbot, (Bar("Heshan", 12), Bar("Fires", 0, Severity.CRITICAL)))
     image = _grab(qtbot, chart)
-    assert _close(image.pixelColor(_middle(chart, 0)), theme.normal)
-    assert _close(image.pixelColor(_middle(chart, 1)), theme.normal)
+    assert close(image.pixelColor(_middle(chart, 0)), theme.normal)
+    assert close(image.pixelColor(_middle(chart, 1)), theme.normal)
     for severity in theme.severities.values():
-        assert not _has_color(image, severity, 30), severity
+        assert not has_color(image, severity, 30), severity
 
 
 def test_no_data_when_empty(qtbot: QtBot, theme: Theme) -> None:
@@ -199,7 +183,7 @@ def test_no_data_when_empty(qtbot: QtBot, theme: Theme) -> None:
     image = _grab(qtbot, chart)
     # The words sit below the title, in the middle of the chart.
     middle = image.copy(0, chart.height() // 2, chart.width(), chart.height() // 2)
-    assert _has_color(middle, theme.chart_dim_text, 40)
+    assert has_color(middle, theme.chart_dim_text, 40)
     with pytest.raises(IndexError):
         chart.bar_rect(0)
 
@@ -216,7 +200,7 @@ def test_wall_theme_has_larger_type(qtbot: QtBot, tmp_path: Path) -> None:
         assert wall.sizeHint().width() > operator_hint.width()
         image = _grab(qtbot, wall, 640)
         assert wall.bar_rect(ZIYANG).height() > operator_bar.height()
-        assert _close(
+        assert close(
             image.pixelColor(_middle(wall, FLOODING)), palette.WALL.severities[Severity.CRITICAL]
         )
         assert wall.grab().save(str(tmp_path / "bar_chart_wall.png"))

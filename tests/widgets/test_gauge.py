@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QGridLayout, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.pixels import close, has_color
 from widgets import palette
 from widgets.format import NO_VALUE
 from widgets.gauge import START_DEGREES, SWEEP_DEGREES, Gauge
@@ -190,23 +191,6 @@ def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
     palette.use_theme(palette.DEFAULT_THEME)
 
 
-def _close(pixel: QColor, hex_color: str, tolerance: int = 14) -> bool:
-    wanted = QColor(hex_color)
-    return (
-        abs(pixel.red() - wanted.red()) <= tolerance
-        and abs(pixel.green() - wanted.green()) <= tolerance
-        and abs(pixel.blue() - wanted.blue()) <= tolerance
-    )
-
-
-def _has_color(image: QImage, hex_color: str, tolerance: int = 12) -> bool:
-    for y in range(0, image.height(), 2):
-        for x in range(0, image.width(), 2):
-            if _close(image.pixelColor(x, y), hex_color, tolerance):
-                return True
-    return False
-
-
 def _is_green(pixel: QColor) -> bool:
     return 80 <= pixel.hslHue() <= 160 and pixel.hslSaturation() > 60 and pixel.lightness() > 40
 
@@ -235,12 +219,12 @@ def test_normal_is_grey_and_only_abnormal_is_coloured(qtbot: QtBot, theme: Theme
     gauge.set_value(40.0)  # normal: 0.13 of the dial
     image = _grab(qtbot, gauge)
     arc = image.pixelColor(_point(gauge, 0.06, 0.78))
-    assert _close(arc, theme.chart_value), arc.name()
+    assert close(arc, theme.chart_value), arc.name()
     assert arc.hslSaturation() < 40  # grey
     normal_ring = image.pixelColor(_point(gauge, 0.1, 0.95))
-    assert _close(normal_ring, theme.chart_track), normal_ring.name()
+    assert close(normal_ring, theme.chart_track), normal_ring.name()
     warning_ring = image.pixelColor(_point(gauge, 0.37, 0.95))
-    assert _close(warning_ring, theme.chart_warning_band), warning_ring.name()
+    assert close(warning_ring, theme.chart_warning_band), warning_ring.name()
     assert warning_ring.hslSaturation() > 60  # the limits are coloured, muted or not
     assert not any(
         _is_green(image.pixelColor(x, y))
@@ -250,12 +234,12 @@ def test_normal_is_grey_and_only_abnormal_is_coloured(qtbot: QtBot, theme: Theme
 
     gauge.set_value(200.0)  # alarm: 0.67 of the dial
     image = _grab(qtbot, gauge)
-    assert _close(image.pixelColor(_point(gauge, 0.3, 0.78)), theme.alarm)
+    assert close(image.pixelColor(_point(gauge, 0.3, 0.78)), theme.alarm)
     assert gauge.state_text() == "HIGH-HIGH"
 
     gauge.set_value(200.0, stale=True)
     image = _grab(qtbot, gauge)
-    assert _close(image.pixelColor(_point(gauge, 0.3, 0.78)), theme.stale)
+    assert close(image.pixelColor(_point(gauge, 0.3, 0.78)), theme.stale)
 
 
 def test_limits_are_marked_without_colour(qtbot: QtBot, theme: Theme) -> None:
@@ -263,14 +247,14 @@ def test_limits_are_marked_without_colour(qtbot: QtBot, theme: Theme) -> None:
     image = _grab(qtbot, gauge, 300, 260)
     for limit in (0.25, 0.5):
         tick = image.pixelColor(_point(gauge, limit, 1.05))
-        assert _close(tick, theme.chart_mark, 40), (limit, tick.name())
+        assert close(tick, theme.chart_mark, 40), (limit, tick.name())
     # The alarm band is hatched: along its middle both the band and the strokes show.
     along = [image.pixelColor(_point(gauge, 0.55 + i * 0.002, 0.95)) for i in range(200)]
-    assert any(_close(p, theme.chart_alarm_band) for p in along)
-    assert any(_close(p, theme.chart_mark, 40) for p in along)
+    assert any(close(p, theme.chart_alarm_band) for p in along)
+    assert any(close(p, theme.chart_mark, 40) for p in along)
     # The warning band is not hatched.
     warning = [image.pixelColor(_point(gauge, 0.3 + i * 0.002, 0.95)) for i in range(80)]
-    assert not any(_close(p, theme.chart_mark, 40) for p in warning)
+    assert not any(close(p, theme.chart_mark, 40) for p in warning)
 
 
 def _past_end(gauge: Gauge, *, above: bool) -> QPoint:
@@ -283,15 +267,15 @@ def test_over_range_mark_is_drawn_past_the_end(qtbot: QtBot, theme: Theme) -> No
     gauge = make_gauge(qtbot)
     gauge.set_value(290.0)
     before = _grab(qtbot, gauge).pixelColor(_past_end(gauge, above=True))
-    assert _close(before, theme.chart_background), before.name()
+    assert close(before, theme.chart_background), before.name()
     gauge.set_value(420.0)
     after = _grab(qtbot, gauge).pixelColor(_past_end(gauge, above=True))
-    assert _close(after, theme.alarm), after.name()
+    assert close(after, theme.alarm), after.name()
     gauge.set_value(-20.0)
     image = _grab(qtbot, gauge)
-    assert _close(image.pixelColor(_past_end(gauge, above=True)), theme.chart_background)
+    assert close(image.pixelColor(_past_end(gauge, above=True)), theme.chart_background)
     below = image.pixelColor(_past_end(gauge, above=False))
-    assert _close(below, theme.chart_value), below.name()
+    assert close(below, theme.chart_value), below.name()
 
 
 @pytest.mark.parametrize(
@@ -341,14 +325,14 @@ def test_renders_band_colours(qtbot: QtBot, tmp_path: Path) -> None:
     image = gauge.grab().toImage()
     assert image.width() >= 160 and image.height() >= 140
     for color in (theme.chart_track, theme.chart_warning_band, theme.chart_alarm_band):
-        assert _has_color(image, color), color
-    assert _has_color(image, palette.ALARM_COLOR)
+        assert has_color(image, color, step=2), color
+    assert has_color(image, palette.ALARM_COLOR, step=2)
     assert gauge.grab().save(str(tmp_path / "gauge.png"))
 
     gauge.set_value(200.0, stale=True)
     stale = gauge.grab().toImage()
-    assert _has_color(stale, palette.STALE_COLOR)
-    assert not _has_color(stale, palette.ALARM_COLOR)
+    assert has_color(stale, palette.STALE_COLOR, step=2)
+    assert not has_color(stale, palette.ALARM_COLOR, step=2)
 
 
 def test_decimals_can_be_fixed(qtbot: QtBot) -> None:
@@ -403,7 +387,7 @@ def test_marks_keep_their_weight_on_a_hidpi_screen(qtbot: QtBot) -> None:
         box = range(-8 * ratio, 8 * ratio + 1)
         counts.append(
             sum(
-                _close(image.pixelColor(tick.x() * ratio + dx, tick.y() * ratio + dy), mark, 30)
+                close(image.pixelColor(tick.x() * ratio + dx, tick.y() * ratio + dy), mark, 30)
                 for dx in box
                 for dy in box
             )

@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
+from tests.helpers.pixels import close, has_color
 from widgets import palette
 from widgets.format import NO_VALUE
 from widgets.kpi_tile import ARROW_DOWN, ARROW_STEADY, ARROW_UP, KpiTile
@@ -193,23 +194,6 @@ def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
     palette.use_theme(palette.DEFAULT_THEME)
 
 
-def _close(pixel: QColor, hex_color: str, tolerance: int = 14) -> bool:
-    wanted = QColor(hex_color)
-    return (
-        abs(pixel.red() - wanted.red()) <= tolerance
-        and abs(pixel.green() - wanted.green()) <= tolerance
-        and abs(pixel.blue() - wanted.blue()) <= tolerance
-    )
-
-
-def _has_color(image: QImage, hex_color: str, tolerance: int = 12) -> bool:
-    return any(
-        _close(image.pixelColor(x, y), hex_color, tolerance)
-        for y in range(0, image.height(), 2)
-        for x in range(0, image.width(), 2)
-    )
-
-
 def _chroma(pixel: QColor) -> int:
     """How far from grey a pixel is (0 to 255), near black as well as in the mid-tones."""
     channels = (pixel.red(), pixel.green(), pixel.blue())
@@ -234,10 +218,10 @@ def test_normal_is_grey_without_severity_colours(qtbot: QtBot, theme: Theme) -> 
     tile.set_history(hour(30.0, 48.0))
     show(tile, 48.0)
     image = _grab(qtbot, tile)
-    assert _close(image.pixelColor(_band_middle(tile)), theme.normal)
-    assert _close(image.pixelColor(tile.width() - 4, 4), theme.chart_background)  # padding
+    assert close(image.pixelColor(_band_middle(tile)), theme.normal)
+    assert close(image.pixelColor(tile.width() - 4, 4), theme.chart_background)  # padding
     for severity in theme.severities.values():
-        assert not _has_color(image, severity, 30), severity
+        assert not has_color(image, severity, 30, step=2), severity
     coloured = [
         image.pixelColor(x, y).name()
         for y in range(image.height())
@@ -256,23 +240,23 @@ def test_abnormal_band_and_border_take_the_palette_colour(
     assert tile.status() == status
     image = _grab(qtbot, tile)
     color = theme.alarm if status == "alarm" else theme.warning
-    assert _close(image.pixelColor(_band_middle(tile)), color)
-    assert _close(image.pixelColor(tile.width() // 2, 0), color)  # the border, top
-    assert _close(image.pixelColor(tile.width() - 1, tile.height() // 2), color)  # right
+    assert close(image.pixelColor(_band_middle(tile)), color)
+    assert close(image.pixelColor(tile.width() // 2, 0), color)  # the border, top
+    assert close(image.pixelColor(tile.width() - 1, tile.height() // 2), color)  # right
     other = theme.warning if status == "alarm" else theme.alarm
-    assert not _has_color(image, other, 6)
+    assert not has_color(image, other, 6, step=2)
 
 
 def test_stale_is_faded_without_severity_colour(qtbot: QtBot, theme: Theme) -> None:
     tile = make_tile(qtbot)
     show(tile, 200.0, stale=True)
     image = _grab(qtbot, tile)
-    assert _close(image.pixelColor(_band_middle(tile)), theme.stale)
-    assert not _has_color(image, theme.alarm, 30)
-    assert not _has_color(image, theme.warning, 30)
+    assert close(image.pixelColor(_band_middle(tile)), theme.stale)
+    assert not has_color(image, theme.alarm, 30, step=2)
+    assert not has_color(image, theme.warning, 30, step=2)
     # The value is faded: no pixel has the full text colour any more except the title's.
     value_area = image.copy(tile.band_rect().right() + 4, 50, tile.width() // 2, 50)
-    assert not _has_color(value_area, theme.chart_text, 8)
+    assert not has_color(value_area, theme.chart_text, 8, step=2)
 
 
 def test_the_sparkline_draws_the_last_hour(qtbot: QtBot) -> None:
@@ -283,7 +267,7 @@ def test_the_sparkline_draws_the_last_hour(qtbot: QtBot) -> None:
     image = _grab(qtbot, tile)
     spark = tile.sparkline().geometry()
     strip = image.copy(spark)
-    assert _has_color(strip, palette.CHART_TEXT_COLOR, 40)
+    assert has_color(strip, palette.CHART_TEXT_COLOR, 40, step=2)
 
 
 def test_wall_theme_has_larger_type(qtbot: QtBot, tmp_path: Path) -> None:
@@ -296,7 +280,7 @@ def test_wall_theme_has_larger_type(qtbot: QtBot, tmp_path: Path) -> None:
     assert wall.minimumSizeHint().height() > operator.minimumSizeHint().height()
     show(wall, 200.0)
     image = _grab(qtbot, wall, 480, 270)
-    assert _close(image.pixelColor(_band_middle(wall)), palette.WALL.alarm)
+    assert close(image.pixelColor(_band_middle(wall)), palette.WALL.alarm)
     assert wall.grab().save(str(tmp_path / "kpi_tile_wall.png"))
 
 
@@ -309,4 +293,4 @@ def test_fits_at_its_minimum_size(qtbot: QtBot, theme: Theme) -> None:
     assert tile.size() == minimum
     assert tile.sparkline().geometry().bottom() < tile.height()
     assert tile.sparkline().geometry().height() > 10
-    assert _close(image.pixelColor(_band_middle(tile)), theme.alarm)
+    assert close(image.pixelColor(_band_middle(tile)), theme.alarm)

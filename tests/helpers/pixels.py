@@ -1,0 +1,25 @@
+"""Colours in pictures grabbed from widgets: near a palette colour, present anywhere."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QImage
+
+
+def close(pixel: QColor, hex_color: str, tolerance: int = 14) -> bool:
+    """Whether ``pixel`` is within ``tolerance`` of ``hex_color`` in each channel."""
+    wanted = QColor(hex_color)
+    return (
+        abs(pixel.red() - wanted.red()) <= tolerance
+        and abs(pixel.green() - wanted.green()) <= tolerance
+        and abs(pixel.blue() - wanted.blue()) <= tolerance
+    )
+
+
+def has_color(image: QImage, hex_color: str, tolerance: int = 12, step: int = 1) -> bool:
+    """Whether any pixel of ``image`` (every ``step``-th in each direction) is close to
+    ``hex_color``."""
+    return any(
+        close(image.pixelColor(x, y), hex_color, tolerance)
+        for y in range(0, image.height(), step)
+        for x in range(0, image.width(), step)
+    )
