@@ -6,19 +6,18 @@ goldens; "No data" when there are no bars."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from services.model import Severity
-from tests.helpers.pixels import close, has_color
+from tests.helpers.pixels import PaintCounter, close, has_color
 from widgets import palette
 from widgets.bar_chart import Bar, BarChart
-from widgets.palette import THEMES, Theme
+from widgets.palette import Theme
 
 BARS = (
     Bar("Heshan", 12),
@@ -36,17 +35,6 @@ def make_chart(qtbot: QtBot, bars: tuple[Bar, ...] = BARS) -> BarChart:
     chart.set_bars(bars)
     chart.refresh()
     return chart
-
-
-class PaintCounter(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
 
 
 def test_bars_are_stored_and_shown_after_refresh(qtbot: QtBot) -> None:
@@ -132,13 +120,6 @@ def test_set_bars_waits_for_refresh(qtbot: QtBot) -> None:
 
 
 # --------------------------------------------------------------------------- pictures
-
-
-@pytest.fixture(params=sorted(THEMES))
-def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
-    """Each built-in theme in turn, active while the test builds and paints its charts."""
-    yield palette.use_theme(request.param)
-    palette.use_theme(palette.DEFAULT_THEME)
 
 
 def _grab(qtbot: QtBot, chart: BarChart, width: int = 480) -> QImage:

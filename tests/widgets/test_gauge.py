@@ -4,7 +4,6 @@ by theme (grey while normal), and item reuse."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from tests.helpers.pixels import close, has_color
 from widgets import palette
 from widgets.format import NO_VALUE
 from widgets.gauge import START_DEGREES, SWEEP_DEGREES, Gauge
-from widgets.palette import THEMES, Theme
+from widgets.palette import Theme
 
 
 def make_gauge(qtbot: QtBot, **kwargs: float | str | None) -> Gauge:
@@ -182,13 +181,6 @@ def test_graphics_items_are_created_once(qtbot: QtBot) -> None:
     assert len(after) == len(items)
     assert all(a is b for a, b in zip(after, items, strict=True))
     assert set(gauge.view_box.scene().items()) == scene_items
-
-
-@pytest.fixture(params=sorted(THEMES))
-def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
-    """Each built-in theme in turn, active while the test builds its gauges."""
-    yield palette.use_theme(request.param)
-    palette.use_theme(palette.DEFAULT_THEME)
 
 
 def _is_green(pixel: QColor) -> bool:

@@ -4,19 +4,18 @@ while normal, the palette's colour for an abnormal band), not pixel-exact golden
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
-from tests.helpers.pixels import close, has_color
+from tests.helpers.pixels import PaintCounter, close, has_color
 from widgets import palette
 from widgets.format import NO_VALUE
 from widgets.kpi_tile import ARROW_DOWN, ARROW_STEADY, ARROW_UP, KpiTile
-from widgets.palette import THEMES, Theme
+from widgets.palette import Theme
 
 NOW = 1_700_000_000.0
 
@@ -141,17 +140,6 @@ def test_stale_wins_over_alarm_and_says_so(qtbot: QtBot) -> None:
     assert tile.status() == "alarm"
 
 
-class PaintCounter(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
 def test_set_value_waits_for_refresh(qtbot: QtBot) -> None:
     tile = make_tile(qtbot)
     tile.resize(240, 150)
@@ -185,13 +173,6 @@ def test_set_value_waits_for_refresh(qtbot: QtBot) -> None:
 
 
 # --------------------------------------------------------------------------- pictures
-
-
-@pytest.fixture(params=sorted(THEMES))
-def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
-    """Each built-in theme in turn, active while the test builds its tiles."""
-    yield palette.use_theme(request.param)
-    palette.use_theme(palette.DEFAULT_THEME)
 
 
 def _chroma(pixel: QColor) -> int:

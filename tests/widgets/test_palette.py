@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import colorsys
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,13 +28,6 @@ def test_every_severity_and_feed_state_has_a_colour() -> None:
     assert set(palette.FEED_STATE_COLORS) == set(FeedState)
     assert palette.severity_color(None) == palette.NORMAL_COLOR
     assert palette.severity_color(Severity.HIGH) == palette.ALARM_COLOR
-
-
-@pytest.fixture(params=sorted(THEMES))
-def theme(request: pytest.FixtureRequest) -> Iterator[Theme]:
-    """Each built-in theme in turn, made the active one for the test."""
-    yield palette.use_theme(request.param)
-    palette.use_theme(palette.DEFAULT_THEME)
 
 
 def test_text_colour_reads_on_every_state_colour(theme: Theme) -> None:
