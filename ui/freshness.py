@@ -13,6 +13,8 @@ from widgets.format import format_clock
 from widgets.i18n import translate
 from widgets.terms import feed_state_word
 
+DOWN_FEED_STATES = (FeedState.DOWN, FeedState.FAILING)
+"""States a wall calls FEED DOWN (the others of NOT_LIVE_FEED_STATES only NOT LIVE)."""
 NOT_LIVE_FEED_STATES = (
     FeedState.DOWN,
     FeedState.STALE,
@@ -29,6 +31,8 @@ class Freshness:
 
     live: bool
     reasons: tuple[str, ...] = ()
+    down_since: float | None = None
+    """When the first broker or feed that is down now went down (None: none is down)."""
 
     def banner(self) -> str | None:
         """The banner line, or None when live."""
@@ -36,6 +40,18 @@ class Freshness:
             return None
         return translate("Freshness", "NOT LIVE — {reasons}").format(
             reasons=translate("Freshness", "; ").join(self.reasons)
+        )
+
+    def wall_banner(self) -> str | None:
+        """The banner line of a wall (short, read from across the room), or None when live:
+        FEED DOWN since hh:mm when a broker or feed is down, else NOT LIVE."""
+        if self.live:
+            return None
+        if self.down_since is None:
+            return self.banner()
+        return translate("Freshness", "FEED DOWN since {time} — {reasons}").format(
+            time=format_clock(self.down_since),
+            reasons=translate("Freshness", "; ").join(self.reasons),
         )
 
 
@@ -83,6 +99,11 @@ class FreshnessTracker:
         """Live only when data has arrived and every broker and feed is connected."""
         reasons: list[str] = []
         brokers_down = False
+        down_since = [
+            since
+            for state, since in (*self._brokers.values(), *self._feeds.values())
+            if state in DOWN_FEED_STATES
+        ]
         for name, (state, since) in sorted(self._brokers.items()):
             if state is not FeedState.CONNECTED:
                 brokers_down = True
@@ -125,4 +146,8 @@ class FreshnessTracker:
                 if self._restored
                 else translate("Freshness", "no live data yet")
             )
-        return Freshness(live=not reasons, reasons=tuple(reasons))
+        return Freshness(
+            live=not reasons,
+            reasons=tuple(reasons),
+            down_since=min(down_since) if down_since else None,
+        )

@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from services.model import Alarm, CacheHealth, Delta, FeedHealth, FeedState
 from services.monitoring import BrokerSample, FeedSample, HealthSnapshot
 from services.monitoring.metrics import SNAPSHOT_INTERVAL_S
-from services.monitoring.snapshot import count_alarms
+from services.monitoring.snapshot import KioskSample, count_alarms
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
 
@@ -102,6 +102,8 @@ class HealthReporter(QObject):
         self._broker_names = dict(brokers or {})
         self._brokers: dict[str, FeedState] = {}
         self._cache = CacheHealth()
+        self.kiosk: Callable[[], KioskSample] | None = None
+        """The wall's sample, when the window feeds a wall (``cityops --kiosk``)."""
         self.probe = EventLoopProbe(self)
         self._timer = QTimer(self)
         self._timer.setInterval(int(SNAPSHOT_INTERVAL_S * 1000))
@@ -160,6 +162,7 @@ class HealthReporter(QObject):
             alarms_active=tuple(active.items()),
             alarms_unacknowledged=unacknowledged,
             event_loop_lag=self.probe.max_lag(),
+            kiosk=self.kiosk() if self.kiosk is not None else None,
         )
 
     def report(self) -> None:

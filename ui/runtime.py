@@ -13,8 +13,13 @@ from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolButton, QWidget
 
 from services.auth.accounts import AccountsError
-from services.auth.roles import Principal
-from services.auth.signin import Authenticator, authenticator_for, single_user
+from services.auth.roles import Principal, Role
+from services.auth.signin import (
+    Authenticator,
+    authenticator_for,
+    single_user,
+    workstation_of,
+)
 from services.config import AppConfig
 from services.model import SignInRecord
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
@@ -69,13 +74,16 @@ def build_window(
     *,
     principal: Principal | None = None,
     authenticator: Authenticator | None = None,
+    kiosk: bool = False,
 ) -> tuple[MainWindow, DeltaBridge]:
     """The main window wired to a started session (also used by the end-to-end tests);
     with ``publish_health``, a :class:`HealthReporter` (a child of the window) publishes
     what the window shows once a second, from the first delta on.
 
     ``principal`` acts first (default: the configured operator, single-user); with an
-    ``authenticator``, File ▸ Switch user signs the next person in."""
+    ``authenticator``, File ▸ Switch user signs the next person in. For a ``kiosk`` (the
+    window hidden under a wall) the alarm sound plays only when ``[kiosk] sound`` says so,
+    and the window's layout is neither restored nor saved."""
     config = session.config
 
     def export_alarms(path: Path) -> int:
@@ -126,13 +134,14 @@ def build_window(
         resume_feed=session.resume_feed,
         feed_manager=session,
         history=session.pipeline.hub.series,
-        layouts=LayoutStore(),
+        layouts=None if kiosk else LayoutStore(),
         principal=principal if principal is not None else single_user(config),
         authenticator=authenticator,
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
-    attach_alarm_sound(window, bridge, AlarmSound.for_config(config.sound, parent=window))
+    sound = config.sound and (config.kiosk.sound or not kiosk)
+    attach_alarm_sound(window, bridge, AlarmSound.for_config(sound, parent=window))
     bridge.rateChanged.connect(window.set_message_rate)
     if publish_health is not None:
         brokers = {client.label: client.broker.name for client in session.clients}
@@ -230,6 +239,17 @@ def start_metrics(config: AppConfig) -> MetricsServer | None:
     return server
 
 
+def who_watches(config: AppConfig) -> tuple[Principal, Authenticator | None]:
+    """The wall's viewer (no sign-in prompt: a wall only shows) and the authenticator a
+    supervisor signs in with to leave kiosk mode (None without accounts: then nobody can)."""
+    viewer = Principal("wall", Role.VIEWER, workstation_of(config))
+    try:
+        return viewer, authenticator_for(config)
+    except AccountsError as error:
+        log.warning("kiosk: nobody can leave kiosk mode: %s", error)
+        return viewer, None
+
+
 def sign_in_at_start(authenticator: Authenticator) -> Principal | None:
     """Ask who is working before the window opens; None when they quit instead."""
     dialog = SignInDialog(authenticator)
@@ -278,7 +298,7 @@ def run_gui(
         metrics = start_metrics(config)
     except MetricsError as error:
         return refuse_start(error)
-    signed_in = who_works(config)
+    signed_in = who_watches(config) if kiosk else who_works(config)
     if isinstance(signed_in, int):
         if metrics is not None:
             metrics.stop()
@@ -299,12 +319,17 @@ def run_gui(
             metrics.collector.publish if metrics is not None else None,
             principal=principal,
             authenticator=authenticator,
+            kiosk=kiosk,
         )
         if session.cache_recovery is not None:
             window.show_cache_recovery(session.cache_recovery.describe())
         install_signal_handlers(app)
-        wall = KioskWindow(window, config) if kiosk else None
+        wall = KioskWindow(window, config, authenticator) if kiosk else None
         if wall is not None:
+            reporter = window.findChild(HealthReporter)
+            if reporter is not None:
+                reporter.kiosk = wall.sample
+                wall.destroyed.connect(lambda: setattr(reporter, "kiosk", None))
             wall.start()  # the workstation window stays hidden: it owns the data
         else:
             window.show()

@@ -262,6 +262,7 @@ class MapView(QWebEngineView):
     entityClicked = Signal(str)
     alertAreaClicked = Signal(str)  # the alarm id of a clicked alert area
     pageReady = Signal()
+    rendererRestarted = Signal(int)  # how many times its renderer was restarted so far
 
     def __init__(
         self,
@@ -282,6 +283,8 @@ class MapView(QWebEngineView):
         self._areas_pending: set[str] = set()
         self._areas_removed: set[str] = set()
         self._focus_pending: str | None = None
+        self.restarts = 0
+        """How many times the page was reloaded because its renderer ended abnormally."""
 
         profile = profile if profile is not None else QWebEngineProfile.defaultProfile()
         handler = install_scheme_handler(profile)
@@ -536,6 +539,8 @@ class MapView(QWebEngineView):
         if status == QWebEnginePage.RenderProcessTerminationStatus.NormalTerminationStatus:
             return
         log.warning("map page renderer ended (%s, exit code %d); reloading", status.name, exit_code)
+        self.restarts += 1
+        self.rendererRestarted.emit(self.restarts)
         QTimer.singleShot(0, self, lambda: self._page.load(self._url))
 
 

@@ -20,7 +20,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from services.config.listen import ListenAddress
 from services.model import CacheState
-from services.monitoring.snapshot import HealthSnapshot
+from services.monitoring.snapshot import HealthSnapshot, KioskSample
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,25 @@ class HealthCollector:
             "cityops_alarms_unacknowledged",
             "Alarms waiting for an operator's acknowledgement",
             snapshot.alarms_unacknowledged,
+        )
+        if snapshot.kiosk is not None:
+            yield from self._kiosk(snapshot.kiosk)
+
+    @staticmethod
+    def _kiosk(kiosk: KioskSample) -> Iterator[Metric]:
+        page = GaugeMetricFamily(
+            "cityops_kiosk_page", "1 for the page the wall shows, 0 for the others", labels=["page"]
+        )
+        for name in dict.fromkeys((*kiosk.pages, kiosk.showing)):
+            page.add_metric([name], int(name == kiosk.showing))
+        yield page
+        yield CounterMetricFamily(
+            "cityops_kiosk_rotations", "Times the wall moved to its next page", kiosk.rotations
+        )
+        yield CounterMetricFamily(
+            "cityops_webview_restarts",
+            "Times the wall's web view was reloaded after its renderer crashed",
+            kiosk.webview_restarts,
         )
 
     @staticmethod

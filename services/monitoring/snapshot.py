@@ -64,6 +64,17 @@ def count_alarms(alarms: Iterable[Alarm]) -> tuple[dict[Severity, int], int]:
 
 
 @dataclass(frozen=True, slots=True)
+class KioskSample:
+    """What a wall (``cityops --kiosk``) shows: its pages, the one showing, how often it
+    rotated and how often its web view was restarted after its renderer crashed."""
+
+    pages: tuple[str, ...]
+    showing: str
+    rotations: int
+    webview_restarts: int
+
+
+@dataclass(frozen=True, slots=True)
 class HealthSnapshot:
     """Everything the endpoint reports about the app, as the window shows it.
 
@@ -81,3 +92,5 @@ class HealthSnapshot:
     alarms_unacknowledged: int = 0
     event_loop_lag: float = 0.0
     """The longest the GUI event loop was late over the last few seconds."""
+    kiosk: KioskSample | None = None
+    """The wall, when this is one."""

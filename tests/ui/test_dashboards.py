@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from services.config import load_config
@@ -16,7 +15,6 @@ from services.messages import RawMessage
 from services.store.cache import OfflineCache
 from ui.bridge import DeltaBridge
 from ui.dashboards import DashboardControls
-from ui.kiosk import KioskWindow
 from ui.main_window import MainWindow
 
 CONFIG_TEXT = """
@@ -147,27 +145,3 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         assert controls.views == {}
         pipeline.stop()
 
-
-def test_the_kiosk_rotates_its_pages_and_says_when_it_is_not_live(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
-    path = tmp_path / "city.toml"
-    path.write_text(
-        CONFIG_TEXT + '\n[kiosk]\npages = ["Air", "alarms"]\ninterval = 5\n', encoding="utf-8"
-    )
-    config = load_config(path)
-    window = MainWindow(config, acknowledge=lambda ids, note: None)
-    qtbot.addWidget(window)
-    window.dashboards = DashboardControls(window, config)
-    wall = KioskWindow(window, config)
-    qtbot.addWidget(wall)
-    assert wall.page_names == ["Air", "alarms"] and wall.page() == "Air"
-    assert wall.windowFlags() & Qt.WindowType.FramelessWindowHint
-    assert wall.cursor().shape() is Qt.CursorShape.BlankCursor
-    wall.next_page()
-    assert wall.page() == "alarms" and wall.rotations == 1
-    wall.next_page()
-    assert wall.page() == "Air"  # round again
-    window.refresh_kpis()  # nothing received yet: not live, and the wall says so
-    assert wall.banner.isVisibleTo(wall) and wall.banner.text().startswith("NOT LIVE")
-    assert "kiosk:Air" in window.dashboards.pages  # fed by the window's KPI timer

@@ -56,3 +56,26 @@ def test_many_troubled_feeds_are_summed_up() -> None:
     assert len(reasons) == 4 and reasons[-1] == "2 more feeds not live"
     tracker.remove_feeds([f"f{n}" for n in range(5)])
     assert tracker.verdict().live
+
+
+def test_a_wall_says_feed_down_since_the_first_that_went_down() -> None:
+    tracker, clock = tracker_at(T0)
+    tracker.received()
+    tracker.feeds([FeedHealth(name, FeedState.CONNECTED) for name in ("air", "bus")])
+    assert tracker.verdict().wall_banner() is None
+    clock[0] = T0 + 60
+    tracker.feeds([FeedHealth("bus", FeedState.STALE)])  # late, not down: NOT LIVE only
+    assert tracker.verdict().wall_banner() == (
+        f"NOT LIVE — feed bus stale since {format_clock(T0 + 60)}"
+    )
+    clock[0] = T0 + 120
+    tracker.feeds([FeedHealth("air", FeedState.DOWN)])
+    clock[0] = T0 + 300
+    tracker.feeds([FeedHealth("bus", FeedState.FAILING)])
+    verdict = tracker.verdict()
+    assert verdict.down_since == T0 + 120
+    banner = verdict.wall_banner()
+    assert banner is not None
+    assert banner.startswith(f"FEED DOWN since {format_clock(T0 + 120)} — feed air down")
+    tracker.feeds([FeedHealth(name, FeedState.CONNECTED) for name in ("air", "bus")])
+    assert tracker.verdict().wall_banner() is None
