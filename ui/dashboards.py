@@ -19,7 +19,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QMenu,
+    QVBoxLayout,
+    QWidget,
+)
 
 from services.config import AppConfig, KpiConfig
 from services.config.dashboards import DashboardConfig, WidgetConfig
@@ -35,6 +43,7 @@ from services.model import (
     severity_of_priority,
 )
 from ui.config_terms import config_text
+from ui.docks import FEATURES as DOCK_FEATURES
 from widgets.bar_chart import Bar, BarChart
 from widgets.gauge import Gauge
 from widgets.i18n import translate
@@ -290,63 +299,111 @@ def _top_row(reading: Reading, entity: Entity | None) -> TopRow:
 
 
 class DashboardControls:
-    """The Dashboards menu of ``window`` and the dashboards it opened."""
+    """The Dashboards menu of ``window`` and the dashboards it opened (as docks)."""
 
     def __init__(self, window: MainWindow, config: AppConfig) -> None:
         self.window = window
         self.config = config
         self.history = KpiHistory()
-        self.views: dict[str, DashboardView] = {}
+        self.docks: dict[str, QDockWidget] = {}
         """The dashboards opened from the menu, by name."""
         self.pages: dict[str, DashboardView] = {}
         """Other views fed with them (kiosk pages), by key."""
         self._kpis = {kpi.name: kpi for kpi in config.kpis}
-        menu = QMenu(translate("Dashboards", "&Dashboards"), window)
-        for number, dashboard in enumerate(config.dashboards, start=1):
-            action = QAction(config_text(dashboard.name), window)
+        self.menu = QMenu(translate("Dashboards", "&Dashboards"), window)
+        self._fill_menu()
+        bar = window.menu_bar
+        help_menu = bar.actions()[-1] if bar.actions() else None
+        if help_menu is not None:
+            bar.insertMenu(help_menu, self.menu)
+        else:
+            bar.addMenu(self.menu)
+        window.kpisRefreshed.connect(self.show_kpis)
+        window.closing.connect(self.close_all)
+
+    @property
+    def views(self) -> dict[str, DashboardView]:
+        """The dashboards open in docks, by name."""
+        return {
+            name: view
+            for name, dock in self.docks.items()
+            if isinstance(view := dock.widget(), DashboardView)
+        }
+
+    def _fill_menu(self) -> None:
+        menu = self.menu
+        menu.clear()
+        for number, dashboard in enumerate(self.config.dashboards, start=1):
+            action = QAction(config_text(dashboard.name), menu)
             if number <= 9:
                 action.setShortcut(f"Ctrl+Alt+{number}")
             action.triggered.connect(partial(self.open, dashboard.name))
             menu.addAction(action)
-        if not config.dashboards:
-            empty = QAction(translate("Dashboards", "None in the config ([[dashboards]])"), window)
+        if not self.config.dashboards:
+            empty = QAction(translate("Dashboards", "None in the config ([[dashboards]])"), menu)
             empty.setEnabled(False)
             menu.addAction(empty)
-        bar = window.menu_bar
-        help_menu = bar.actions()[-1] if bar.actions() else None
-        bar.insertMenu(help_menu, menu) if help_menu is not None else bar.addMenu(menu)
-        self.menu = menu
-        window.kpisRefreshed.connect(self.show_kpis)
-        window.closing.connect(self.close_all)
 
     def open(self, name: str) -> DashboardView | None:
-        """Open (or raise) the dashboard called ``name``."""
-        view = self.views.get(name)
-        if view is None:
+        """Open (or raise) the dashboard called ``name``: a dock of the workstation, over
+        the map (drag it out to put it on another screen)."""
+        dock = self.docks.get(name)
+        if dock is None:
             dashboard = next((d for d in self.config.dashboards if d.name == name), None)
             if dashboard is None:
                 return None
-            view = DashboardView(dashboard, self._kpis)
-            view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            view.destroyed.connect(lambda _obj=None, key=name: self.views.pop(key, None))
-            view.resize(1200, 700)
-            self.views[name] = view
-        view.show()
-        view.raise_()
+            dock = QDockWidget(config_text(dashboard.name), self.window)
+            dock.setObjectName(f"dashboard-{name}")
+            dock.setFeatures(DOCK_FEATURES)
+            dock.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dock.setWidget(DashboardView(dashboard, self._kpis))
+            dock.destroyed.connect(lambda _obj=None, key=name: self.docks.pop(key, None))
+            self._place(dock)
+            self.docks[name] = dock
+        dock.show()
+        dock.raise_()
         self.window.refresh_kpis()
-        return view
+        view = dock.widget()
+        return view if isinstance(view, DashboardView) else None
+
+    def _place(self, dock: QDockWidget) -> None:
+        window = self.window
+        beside = window.dock_panels.docks.get("map")
+        if beside is not None and not beside.isFloating() and beside.isVisibleTo(window):
+            window.tabifyDockWidget(beside, dock)
+        else:
+            window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
     def add_view(self, key: str, view: DashboardView) -> None:
         """Feed ``view`` too (a kiosk page, owned by its wall), under ``key``."""
         self.pages[key] = view
         view.destroyed.connect(lambda _obj=None, gone=key: self.pages.pop(gone, None))
 
+    def reload(self, config: AppConfig) -> None:
+        """The config file changed: the new dashboards in the menu, and each open one drawn
+        again from its new definition (closed when it is gone)."""
+        self.config = config
+        self._kpis = {kpi.name: kpi for kpi in config.kpis}
+        self._fill_menu()
+        dashboards = {dashboard.name: dashboard for dashboard in config.dashboards}
+        for name, dock in list(self.docks.items()):
+            dashboard = dashboards.get(name)
+            if dashboard is None:
+                dock.close()
+                continue
+            old = dock.widget()
+            dock.setWidget(DashboardView(dashboard, self._kpis))
+            if old is not None:
+                old.deleteLater()
+        self.window.refresh_kpis()
+
     def show_kpis(self, values: Mapping[str, float | None], ts: float, stale: bool) -> None:
         """The window's KPI timer ticked: keep the values (live ones only), show them in
         the open dashboards (as the window shows the city: live or replayed)."""
         if not self.window.replaying:
             self.history.add(values, ts)
-        if self.views or self.pages:
+        views = [*self.views.values(), *self.pages.values()]
+        if views:
             window = self.window
             alarms = window.alarm_view.model.alarms()
             city = CityNow(
@@ -357,12 +414,12 @@ class DashboardControls:
                 district_index(tuple(self.config.districts)),
                 [district.name for district in self.config.districts],
             )
-            for view in [*self.views.values(), *self.pages.values()]:
+            for view in views:
                 view.show_kpis(values, self.history, ts, stale, alarms)
                 view.show_city(city)
 
     def close_all(self) -> None:
         """Close every open dashboard (the window closes)."""
-        views, self.views = list(self.views.values()), {}
-        for view in views:
-            view.close()
+        docks, self.docks = list(self.docks.values()), {}
+        for dock in docks:
+            dock.close()

@@ -104,6 +104,8 @@ class KioskWindow(QWidget):
             app.screenAdded.connect(self._screens_changed)
             app.screenRemoved.connect(self._screens_changed)
         window.kpisRefreshed.connect(self._refreshed)
+        window.configChanged.connect(self.reload)
+        window.configProblem.connect(self.say)
 
     def _banner_label(self, name: str, level: str) -> QLabel:
         background, text = BANNER_COLORS[level]
@@ -132,15 +134,38 @@ class KioskWindow(QWidget):
                 page = self.summary
             elif name == "map" and self._map_page < 0:
                 page = window.map_view  # the window's map, moved onto the wall
-                self._map_page = self.pages.count()
+                self._map_page = len(self.page_names)
             else:
                 page = problem_frame(
                     translate("Kiosk", "{page}: no such page (a dashboard, map or alarms)").format(
                         page=name
                     )
                 )
-            self.pages.addWidget(page)
+            self.pages.insertWidget(len(self.page_names), page)  # before the interruption
             self.page_names.append(name)
+
+    def reload(self, config: AppConfig) -> None:
+        """The config file changed: the new playlist, interval and timeout (on the page of
+        the same name, if there still is one)."""
+        showing = None if self.interrupted() else self.page()
+        self.config = config
+        for index in reversed(range(len(self.page_names))):
+            widget = self.pages.widget(index)
+            if widget is None:
+                continue
+            self.pages.removeWidget(widget)
+            if widget is not self.window_.map_view:
+                widget.deleteLater()
+        self.page_names, self.summary, self._map_page = [], None, -1
+        self._add_pages()
+        self._rotate.setInterval(int(config.kiosk.interval * 1000))
+        self.watch.timeout = config.kiosk.p1_timeout
+        again = self.page_names.index(showing) if showing in self.page_names else 0
+        if self.interrupted():
+            self._resume_at = again
+        else:
+            self.pages.setCurrentIndex(again)
+        log.info("kiosk: reloaded, %d pages", len(self.page_names))
 
     # -- showing ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from services.auth.roles import LEAST_ROLE, Permission, Principal
 from services.auth.signin import Authenticator, single_user
-from services.config import AppConfig, FeedConfig, RuleConfig, rule_for
+from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig, rule_for
 from services.ingest.kpi import compute_kpis
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
@@ -140,10 +141,16 @@ def limits_text(
     return texts
 
 
+CONFIG_PROBLEM_MS = 60_000
+"""How long the status bar says why a changed config file was not taken."""
+
+
 class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
 
     closing = Signal()
+    configChanged = Signal(object)  # the AppConfig after a reload of the file
+    configProblem = Signal(str)  # why a changed config file was not taken
     kpisRefreshed = Signal(object, float, bool)
     """The KPIs were computed (once a second): {name: value}, the moment, whether stale."""
     principalChanged = Signal(object, object)
@@ -228,20 +235,8 @@ class MainWindow(QMainWindow):
         self._layouts = layouts
         self.alarm_kpis = AlarmKpisView()
         self.alarm_kpis.exportRequested.connect(self.export_alarm_kpis_dialog)
-        self.gauges: dict[str, Gauge] = {}
-        for kpi in config.kpis:
-            gauge = Gauge(
-                config_text(kpi.name),
-                kpi.minimum,
-                kpi.maximum,
-                config_text(kpi.unit),
-                kpi.warn,
-                kpi.alarm,
-                decimals=kpi.decimals,
-            )
-            gauge.set_value(None, stale=True)
-            self.gauges[kpi.name] = gauge
-        gauge_panel = TileGrid(list(self.gauges.values()))
+        self.gauges = _kpi_gauges(config.kpis)
+        self.gauge_panel = TileGrid(list(self.gauges.values()))
 
         self.feed_panel = FeedHealthPanel()
         self.feed_panel.feedSelected.connect(self._show_dead_letters)
@@ -265,7 +260,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(placeholder)
         self.dock_panels = WorkstationDocks(self, layouts)
         self.dock_panels.add("map", translate("MainWindow", "Map"), self.map_view)
-        self.dock_panels.add("gauges", translate("MainWindow", "KPIs"), scrolling(gauge_panel))
+        self.dock_panels.add("gauges", translate("MainWindow", "KPIs"), scrolling(self.gauge_panel))
         self.dock_panels.add("alarms", translate("MainWindow", "Alarms"), self.alarm_view)
         self.dock_panels.add(
             "details", translate("MainWindow", "Entity details"), scrolling(self.details)
@@ -720,6 +715,35 @@ class MainWindow(QMainWindow):
             self.gauges[name].set_value(value, stale=stale)
         self.kpisRefreshed.emit(values, self.clock(), stale)
 
+    def show_config_problem(self, problem: str) -> None:
+        """A changed config file was not taken: say why (the one in use stays)."""
+        self.statusBar().showMessage(
+            translate("MainWindow", "Config not reloaded (the one in use stays): {problem}").format(
+                problem=problem
+            ),
+            CONFIG_PROBLEM_MS,
+        )
+        self.configProblem.emit(problem)
+
+    def apply_config(self, config: AppConfig) -> None:
+        """The config file changed: take its KPIs, districts, dashboards and kiosk (the
+        sections :mod:`ui.config_reload` reloads) and show them."""
+        kpis_changed = config.kpis != self.config.kpis
+        self.config = replace(
+            self.config,
+            kpis=config.kpis,
+            districts=config.districts,
+            dashboards=config.dashboards,
+            kiosk=config.kiosk,
+        )
+        if kpis_changed:
+            self.gauges = _kpi_gauges(config.kpis)
+            self.gauge_panel.set_tiles(list(self.gauges.values()))
+        if self.dashboards is not None:
+            self.dashboards.reload(self.config)
+        self.configChanged.emit(self.config)
+        self.refresh_kpis()
+
     # -- replay ----------------------------------------------------------------------------
     def set_replaying(
         self, replaying: bool, clock: Callable[[], float], history: HistoryFunction | None
@@ -1152,3 +1176,21 @@ class MainWindow(QMainWindow):
         self.dock_panels.remember_on_close()
         self.closing.emit()
         super().closeEvent(event)
+
+
+def _kpi_gauges(kpis: Iterable[KpiConfig]) -> dict[str, Gauge]:
+    """A dial gauge per KPI, by name, showing no value yet."""
+    gauges: dict[str, Gauge] = {}
+    for kpi in kpis:
+        gauge = Gauge(
+            config_text(kpi.name),
+            kpi.minimum,
+            kpi.maximum,
+            config_text(kpi.unit),
+            kpi.warn,
+            kpi.alarm,
+            decimals=kpi.decimals,
+        )
+        gauge.set_value(None, stale=True)
+        gauges[kpi.name] = gauge
+    return gauges

@@ -30,6 +30,7 @@ from services.store.sign_ins import SIGN_IN, SIGN_OUT
 from ui.alarm_sound import AlarmSound
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
+from ui.config_reload import ConfigReloader
 from ui.dashboards import DashboardControls
 from ui.health_reporter import HealthReporter
 from ui.i18n import install_translation
@@ -149,6 +150,10 @@ def build_window(
     record_sign_ins(window, session)
     window.cache_path = session.cache.path
     window.dashboards = DashboardControls(window, config)
+    if not config.demo:
+        reloader = ConfigReloader(config, parent=window)
+        reloader.reloaded.connect(window.apply_config)
+        reloader.failed.connect(window.show_config_problem)
     window.review = ReviewControls(
         window,
         bridge,

@@ -42,6 +42,15 @@ class TileGrid(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self._arrange(3)
 
+    def set_tiles(self, tiles: Sequence[QWidget]) -> None:
+        """Show ``tiles`` instead (the old ones are deleted)."""
+        for tile in self._tiles:
+            self._grid.removeWidget(tile)
+            tile.deleteLater()
+        self._tiles = list(tiles)
+        columns, self._columns = max(1, self._columns), 0
+        self._arrange(columns)
+
     def tile_minimum(self) -> QSize:
         """The largest minimum size among the tiles."""
         sizes = [tile.minimumSizeHint().expandedTo(tile.minimumSize()) for tile in self._tiles]

@@ -110,8 +110,12 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         assert [a.text() for a in controls.menu.actions()] == ["Air"]
         assert controls.menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
 
+        window.show()
         view = controls.open("Air")
         assert view is not None and view.isVisible()
+        dock = controls.docks["Air"]
+        assert dock.widget() is view and not dock.isFloating()  # a dock of the workstation
+        assert window.tabifiedDockWidgets(dock) == [window.dock_panels.docks["map"]]
         (problem,) = [p.text() for p in view.problems if "cannot be shown" in p.text()]
         assert "dashboards[0].widgets[3].kpi" in problem and "No such KPI" in problem
         assert any("trend widget is not built yet" in p.text() for p in view.problems)
