@@ -148,4 +148,3 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         window.close()  # closes the dashboards with it
         assert controls.views == {}
         pipeline.stop()
-
