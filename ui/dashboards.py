@@ -1,11 +1,12 @@
 """Dashboards declared in the config (``[[dashboards]]``), each opened from the Dashboards
-menu in a window of its own: a grid of widgets bound to the city's KPIs.
+menu as a dock of the workstation (or a page of the wall): a grid of widgets bound to the
+city's KPIs.
 
-Built so far: dial gauges, KPI tiles, bar charts (alarms, incidents or entities by
-priority, domain or district), top-N tables and the alarm summary; a widget whose definition
-is wrong shows its problem in its own frame; trend and map widgets show that they are not
-built yet. Every widget is fed from the window's one KPI timer (once a second),
-never per message.
+Widgets: dial gauges, KPI tiles, trend plots, bar charts (alarms, incidents or entities by
+priority, domain or district), top-N tables, maps (:mod:`ui.dashboard_map`) and the alarm
+summary; a widget whose definition is wrong shows its problem in its own frame. Every widget
+is fed from the window's one KPI timer (once a second), never per message; the maps follow
+the window's map refresh.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from services.model import (
     severity_of_priority,
 )
 from ui.config_terms import config_text
+from ui.dashboard_map import DashboardMap
 from ui.docks import FEATURES as DOCK_FEATURES
 from widgets.bar_chart import Bar, BarChart
 from widgets.gauge import Gauge
@@ -162,9 +164,12 @@ class DashboardView(QWidget):
         dashboard: DashboardConfig,
         kpis: Mapping[str, KpiConfig],
         parent: QWidget | None = None,
+        *,
+        window: MainWindow | None = None,
     ) -> None:
         super().__init__(parent)
         self.dashboard = dashboard
+        self._window = window
         self.setWindowTitle(
             translate("Dashboards", "{name} — CityOps").format(name=config_text(dashboard.name))
         )
@@ -174,6 +179,7 @@ class DashboardView(QWidget):
         self.charts: dict[int, tuple[WidgetConfig, BarChart]] = {}
         self.tables: dict[int, tuple[WidgetConfig, TopTable]] = {}
         self.problems: list[QLabel] = []
+        self.maps: list[DashboardMap] = []
         grid = QGridLayout(self)
         below = max((w.row + w.row_span for w in dashboard.widgets if w.placed), default=0)
         for index, widget in enumerate(dashboard.widgets):
@@ -220,6 +226,10 @@ class DashboardView(QWidget):
             table = TopTable(title or widget.metric)
             self.tables[index] = (widget, table)
             return table
+        if widget.kind == "map" and self._window is not None:
+            city_map = DashboardMap(widget, self._window)
+            self.maps.append(city_map)
+            return city_map
         if widget.kind == "alarms":
             summary = AlarmSummary(config_text(widget.title), widget.priority)
             self.summaries.append(summary)
@@ -356,7 +366,7 @@ class DashboardControls:
             dock.setObjectName(f"dashboard-{name}")
             dock.setFeatures(DOCK_FEATURES)
             dock.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            dock.setWidget(DashboardView(dashboard, self._kpis))
+            dock.setWidget(DashboardView(dashboard, self._kpis, window=self.window))
             dock.destroyed.connect(lambda _obj=None, key=name: self.docks.pop(key, None))
             self._place(dock)
             self.docks[name] = dock
@@ -392,7 +402,7 @@ class DashboardControls:
                 dock.close()
                 continue
             old = dock.widget()
-            dock.setWidget(DashboardView(dashboard, self._kpis))
+            dock.setWidget(DashboardView(dashboard, self._kpis, window=self.window))
             if old is not None:
                 old.deleteLater()
         self.window.refresh_kpis()

@@ -125,7 +125,7 @@ class KioskWindow(QWidget):
         names = list(config.kiosk.pages) or [d.name for d in config.dashboards] or ["alarms"]
         for name in names:
             if name in dashboards:
-                view = DashboardView(dashboards[name], kpis)
+                view = DashboardView(dashboards[name], kpis, window=window)
                 if window.dashboards is not None:
                     window.dashboards.add_view(f"kiosk:{name}", view)
                 page: QWidget = view

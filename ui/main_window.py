@@ -39,6 +39,7 @@ from services.model import (
     ActionResult,
     Alarm,
     AlarmSystemKpis,
+    AlertArea,
     CacheHealth,
     CacheState,
     Condition,
@@ -151,6 +152,9 @@ class MainWindow(QMainWindow):
     closing = Signal()
     configChanged = Signal(object)  # the AppConfig after a reload of the file
     configProblem = Signal(str)  # why a changed config file was not taken
+    mapEntitiesChanged = Signal(list)  # the entities whose markers changed (a batch)
+    mapEntitiesRemoved = Signal(list)  # the ids of entities taken off the map
+    alertAreasChanged = Signal(object)  # {alarm id: AlertArea, or None when removed}
     kpisRefreshed = Signal(object, float, bool)
     """The KPIs were computed (once a second): {name: value}, the moment, whether stale."""
     principalChanged = Signal(object, object)
@@ -216,8 +220,11 @@ class MainWindow(QMainWindow):
         self.map_view.entityClicked.connect(self._show_entity)
         self.map_view.set_values_source(self.marker_values)
         self.map_view.alertAreaClicked.connect(self._select_alarm)
+        self.boundaries = boundaries
         if boundaries:
             self.map_view.set_boundaries(boundaries)
+        self.alert_areas: dict[str, AlertArea] = {}
+        """The external alarms' areas the map shows, by alarm id."""
         self.alarm_view = AlarmTableView()
         self.alarm_view.acknowledgeRequested.connect(self.acknowledge_alarms)
         self.alarm_view.acknowledgeWithNoteRequested.connect(self.acknowledge_alarms)
@@ -472,6 +479,12 @@ class MainWindow(QMainWindow):
             self.show_alarm_kpis(delta.alarm_kpis)
         if delta.areas:
             self.map_view.apply_alert_areas(delta.areas)
+            for area_id, area in delta.areas.items():
+                if area is None:
+                    self.alert_areas.pop(area_id, None)
+                else:
+                    self.alert_areas[area_id] = area
+            self.alertAreasChanged.emit(delta.areas)
         if delta.brokers:
             self._show_brokers(delta.brokers)
         if delta.removed_feeds:
@@ -502,6 +515,7 @@ class MainWindow(QMainWindow):
             self.values.pop(entity_id, None)
         self._map_pending -= entity_ids
         self.map_view.remove_entities(entity_ids)
+        self.mapEntitiesRemoved.emit(sorted(entity_ids))
         for entity_id, metric in series:  # the map's tooltips ask for what is left
             self.values.get(entity_id, {}).pop(metric, None)
 
@@ -599,7 +613,9 @@ class MainWindow(QMainWindow):
             return
         changed, self._map_pending = self._map_pending, set()
         # Only markers whose look changed; a tooltip asks for its values when it opens.
-        self.map_view.apply_entities([self.entities[k] for k in changed if k in self.entities])
+        entities = [self.entities[k] for k in changed if k in self.entities]
+        self.map_view.apply_entities(entities)
+        self.mapEntitiesChanged.emit(entities)
 
     def marker_values(self, entity_id: str) -> dict[str, str]:
         """An entity's values as its map tooltip shows them ({metric: text})."""

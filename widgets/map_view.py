@@ -283,6 +283,7 @@ class MapView(QWebEngineView):
         self._areas_pending: set[str] = set()
         self._areas_removed: set[str] = set()
         self._focus_pending: str | None = None
+        self._bounds: tuple[float, float, float, float] | None = None
         self.restarts = 0
         """How many times the page was reloaded because its renderer ended abnormally."""
 
@@ -426,6 +427,14 @@ class MapView(QWebEngineView):
         if self._ready:
             self._run(f"window.cityops.setBoundaries({self._boundaries or 'null'});")
 
+    def set_bounds(self, bounds: tuple[float, float, float, float]) -> None:
+        """Show exactly ``(west, south, east, north)`` from now on, panning and zooming off
+        (a dashboard's or a wall's fixed view)."""
+        west, south, east, north = (float(b) for b in bounds)
+        self._bounds = (west, south, east, north)
+        if self._ready:
+            self._run(f"window.cityops.showBounds({_js(list(self._bounds))});")
+
     def focus_entity(self, entity_id: str) -> None:
         """Fly to an entity's marker, opening its cluster, and ring it (after pending
         updates, so a marker sent in this tick can be found)."""
@@ -502,6 +511,8 @@ class MapView(QWebEngineView):
         self._areas_removed.clear()
         if self._boundaries is not None:
             self._run(f"window.cityops.setBoundaries({self._boundaries});")
+        if self._bounds is not None:
+            self._run(f"window.cityops.showBounds({_js(list(self._bounds))});")
         self._flush()
         if self._focus_pending is not None:
             self._run(f"window.cityops.focusEntity({_js(self._focus_pending)});")

@@ -86,7 +86,8 @@
     colors: {},
     scale: 1,
     bridge: null,
-    openTip: null
+    openTip: null,
+    bounds: null
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -843,6 +844,32 @@
     });
   }
 
+  // A fixed view (a dashboard's or a wall's map): [west, south, east, north], kept in view
+  // when the map is resized, panning and zooming off.
+  function showBounds(bounds) {
+    var b = Array.isArray(bounds) ? bounds.map(Number) : [];
+    if (b.length !== 4 || !b.every(isFinite) || b[0] >= b[2] || b[1] >= b[3]) {
+      return false;
+    }
+    state.bounds = L.latLngBounds([b[1], b[0]], [b[3], b[2]]);
+    var map = state.map;
+    map.fitBounds(state.bounds, { animate: false });
+    map.dragging.disable();
+    map.scrollWheelZoom.disable();
+    map.doubleClickZoom.disable();
+    map.boxZoom.disable();
+    map.keyboard.disable();
+    if (map.zoomControl) {
+      map.removeControl(map.zoomControl);
+    }
+    return true;
+  }
+
+  function viewBounds() {
+    var b = state.map.getBounds();
+    return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
+  }
+
   function init(map, options) {
     var opts = options || {};
     setColors(opts.colors);
@@ -876,6 +903,11 @@
     }
     state.layer.addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
+    map.on("resize", function () {
+      if (state.bounds) {
+        map.fitBounds(state.bounds, { animate: false });
+      }
+    });
     connectBridge();
   }
 
@@ -884,6 +916,12 @@
     applyEntities: applyEntities,
     removeEntities: removeEntities,
     setBoundaries: setBoundaries,
+    showBounds: showBounds,
+    viewBounds: viewBounds,
+    // For tests: whether the map can be dragged (not in a fixed view).
+    dragging: function () {
+      return state.map.dragging.enabled();
+    },
     markerCount: function () {
       return state.markers.size;
     },
