@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 
 from services.alarms.geofence import Shape
@@ -80,6 +81,23 @@ def in_group(group: Group, entity: Entity | None, districts: DistrictIndex) -> b
             return False
         return districts.contains(group.district, entity.lon, entity.lat)
     return True
+
+
+def group_value(
+    kpi: KpiConfig,
+    values: Mapping[str, float],
+    entity_of: Callable[[str], Entity | None],
+    districts: DistrictIndex,
+) -> tuple[float | None, list[str]]:
+    """``kpi`` over the entities' values ({entity id: value}; NaN ones left out), only those
+    in its group; with the ids of the entities that counted."""
+    counted = [
+        entity_id
+        for entity_id, value in values.items()
+        if not math.isnan(value)
+        and (not kpi.group or in_group(kpi.group, entity_of(entity_id), districts))
+    ]
+    return aggregate([values[entity_id] for entity_id in counted], kpi.aggregate), counted
 
 
 def compute_kpis(

@@ -43,7 +43,7 @@ from pathlib import Path
 
 from services.alarms.kpis import AlarmStatistics, Raise
 from services.config import AppConfig, KpiConfig
-from services.ingest.kpi import aggregate, district_index, in_group
+from services.ingest.kpi import district_index, group_value
 from services.model import (
     INCIDENT_KEY_PREFIX,
     Alarm,
@@ -523,16 +523,10 @@ class _Builder:
             chunk = moments[first : first + TREND_CHUNK]
             found = self._values_at(kpi.metric, chunk)
             for moment in chunk:
-                by_entity = found[moment]
-                if kpi.group:
-                    by_entity = {
-                        key: value
-                        for key, value in by_entity.items()
-                        if in_group(kpi.group, self._entity(key), index)
-                    }
-                entities.update(by_entity)
-                column = [value for _ts, value in by_entity.values() if not math.isnan(value)]
-                values.append((moment, aggregate(column, kpi.aggregate) if column else None))
+                by_entity = {key: value for key, (_ts, value) in found[moment].items()}
+                value, counted = group_value(kpi, by_entity, self._entity, index)
+                entities.update(counted)
+                values.append((moment, value if counted else None))
         return KpiTrend(kpi, tuple(values), resolution, len(entities))
 
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from services.config import KpiConfig
+from services.ingest.kpi import DistrictIndex, group_value
 from services.limits import RAW_RETENTION_DAYS
 from services.model import Alarm, AlarmState, Delta, Entity, Reading, Severity, Snapshot
 from services.store import history
@@ -206,14 +208,38 @@ class ReplaySource:
             readings = latest_at(self._conn, at)
             alarms = alarms_at(self._conn, at)
             if any(reading.entity_id not in self._entities for reading in readings):
-                self._entities = {
-                    entity.id: entity
-                    for entity in (
-                        entity_from_row(row)
-                        for row in self._conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities")
-                    )
-                }
+                self._read_entities()
         return ViewState.from_parts(self._entities, readings, alarms, at, previous)
+
+    def _read_entities(self) -> None:
+        self._entities = {
+            entity.id: entity
+            for entity in (
+                entity_from_row(row)
+                for row in self._conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities")
+            )
+        }
+
+    def kpi_series(
+        self, kpi: KpiConfig, since: float, until: float, points: int, districts: DistrictIndex
+    ) -> list[tuple[float, float]]:
+        """``kpi`` at ``points`` moments evenly over [since, until]: each moment's aggregate
+        of its group's newest values by then (see :func:`history.values_at`); moments with
+        no value are left out."""
+        step = (until - since) / max(1, points - 1)
+        moments = [since + step * index for index in range(points)]
+        with self._lock:
+            found = history.values_at(self._conn, kpi.metric, moments)
+            if not self._entities:
+                self._read_entities()
+            entities = self._entities
+        series: list[tuple[float, float]] = []
+        for moment in moments:
+            by_entity = {key: value for key, (_ts, value) in found[moment].items()}
+            value, counted = group_value(kpi, by_entity, entities.get, districts)
+            if counted and value is not None:
+                series.append((moment, value))
+        return series
 
     def series(
         self, entity_id: str, metric: str, since: float, until: float

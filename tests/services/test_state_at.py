@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from services.auth.roles import Principal, Role
-from services.config import AppConfig, FeedConfig, RuleConfig
+from services.config import AppConfig, FeedConfig, Group, KpiConfig, RuleConfig
+from services.ingest.kpi import district_index
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
 from services.model import AlarmState
 from services.store.cache import OfflineCache
+from services.store.replay import ReplaySource
 from tests.helpers.cli import run_cityops
 
 T0 = 1_800_000_000.0
@@ -140,3 +143,17 @@ def test_older_than_the_raw_samples_the_state_comes_from_the_history_tiers(
         # within a minute that has not ended: the minute before it
         assert [r.value for r in cache.state_at(T1 + 10).latest] == [40.0]
         assert cache.state_at(T0 - 10).latest == []
+
+
+def test_a_kpi_over_a_group_read_back_from_history(cache_dir: Path) -> None:
+    """The dashboard trends' back-fill: a KPI at evenly spaced past moments, its group only."""
+    build_history(cache_dir)
+    source = ReplaySource(cache_dir / "cityops.sqlite3")
+    try:
+        mean = KpiConfig(name="Mean", metric="pm25")
+        series = source.kpi_series(mean, T0, T3, 4, district_index(()))
+        assert series == [(T0, 40.0), (T1, 90.0), (T0 + 200, 90.0), (T3, 15.0)]  # (20+10)/2
+        only_aq2 = replace(mean, group=Group(entities="aq-2"))
+        assert source.kpi_series(only_aq2, T0, T3, 4, district_index(())) == [(T3, 10.0)]
+    finally:
+        source.close()
