@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 from services.auth.roles import LEAST_ROLE, Permission, Principal
 from services.auth.signin import Authenticator, single_user
 from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig, rule_for
-from services.ingest.kpi import compute_kpis
+from services.ingest.kpi import GroupMembers, compute_kpis, district_index
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
     ActionResult,
@@ -243,6 +243,8 @@ class MainWindow(QMainWindow):
         self.alarm_kpis = AlarmKpisView()
         self.alarm_kpis.exportRequested.connect(self.export_alarm_kpis_dialog)
         self.gauges = _kpi_gauges(config.kpis)
+        self._group_members = GroupMembers()
+        self._district_index = district_index(tuple(config.districts))
         self.gauge_panel = TileGrid(list(self.gauges.values()))
 
         self.feed_panel = FeedHealthPanel()
@@ -724,7 +726,7 @@ class MainWindow(QMainWindow):
             return
         readings = (reading for series in self.values.values() for reading in series.values())
         values = compute_kpis(
-            self.config.kpis, readings, self.entities.values(), self.config.districts
+            self.config.kpis, readings, self.entities, self._district_index, self._group_members
         )
         stale = not (self._live or self.replaying)
         for name, value in values.items():
@@ -752,6 +754,8 @@ class MainWindow(QMainWindow):
             dashboards=config.dashboards,
             kiosk=config.kiosk,
         )
+        self._district_index = district_index(tuple(config.districts))
+        self._group_members = GroupMembers()
         if kpis_changed:
             self.gauges = _kpi_gauges(config.kpis)
             self.gauge_panel.set_tiles(list(self.gauges.values()))

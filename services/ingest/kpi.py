@@ -100,22 +100,81 @@ def group_value(
     return aggregate([values[entity_id] for entity_id in counted], kpi.aggregate), counted
 
 
+class GroupMembers:
+    """Which entities belong to which KPI groups, kept between calls: an entity is tested
+    again only when its domain, type or position changed (a group test is a glob match or
+    a polygon test, and the KPIs are computed every second over every entity)."""
+
+    def __init__(self) -> None:
+        self._looks: dict[str, _Looks] = {}
+        self._sets: dict[Group, set[str]] = {}
+
+    def update(
+        self, known: Mapping[str, Entity], groups: Iterable[Group], districts: DistrictIndex
+    ) -> None:
+        """Follow the entities ``known`` now, for ``groups``."""
+        looks = self._looks
+        changed: list[Entity] = []
+        for entity_id, entity in known.items():
+            now = (entity.domain, entity.type, entity.lat, entity.lon)
+            if looks.get(entity_id) != now:
+                looks[entity_id] = now
+                changed.append(entity)
+        gone = looks.keys() - known.keys() if len(looks) != len(known) else set()
+        for entity_id in gone:
+            del looks[entity_id]
+        for group in groups:
+            members = self._sets.get(group)
+            if members is None:
+                self._sets[group] = {
+                    entity_id
+                    for entity_id, entity in known.items()
+                    if in_group(group, entity, districts)
+                }
+                continue
+            members -= gone
+            for entity in changed:
+                if in_group(group, entity, districts):
+                    members.add(entity.id)
+                else:
+                    members.discard(entity.id)
+
+    def members(self, group: Group) -> set[str]:
+        """The ids of the entities in ``group`` (after :meth:`update` with it)."""
+        return self._sets.get(group, set())
+
+
+_Looks = tuple[str, str, float | None, float | None]
+
+
 def compute_kpis(
     kpis: Sequence[KpiConfig],
     latest: Iterable[Reading],
-    entities: Iterable[Entity],
-    districts: Sequence[DistrictConfig],
+    entities: Iterable[Entity] | Mapping[str, Entity],
+    districts: Sequence[DistrictConfig] | DistrictIndex,
+    members: GroupMembers | None = None,
 ) -> dict[str, float | None]:
-    """The value of every KPI over the latest readings of the entities in its group."""
+    """The value of every KPI over the latest readings of the entities in its group
+    (``members``: group memberships kept from earlier calls)."""
     by_metric: dict[str, list[Reading]] = {}
     for reading in latest:
         by_metric.setdefault(reading.metric, []).append(reading)
-    known = {entity.id: entity for entity in entities}
-    index = district_index(tuple(districts))
+    known = entities if isinstance(entities, Mapping) else {e.id: e for e in entities}
+    index = districts if isinstance(districts, DistrictIndex) else district_index(tuple(districts))
+    members = members if members is not None else GroupMembers()
+    members.update(known, {kpi.group for kpi in kpis if kpi.group}, index)
+    selected: dict[tuple[str, Group], list[float]] = {}
     values: dict[str, float | None] = {}
     for kpi in kpis:
-        readings = by_metric.get(kpi.metric, [])
-        if kpi.group:
-            readings = [r for r in readings if in_group(kpi.group, known.get(r.entity_id), index)]
-        values[kpi.name] = aggregate([reading.value for reading in readings], kpi.aggregate)
+        key = (kpi.metric, kpi.group)
+        column = selected.get(key)
+        if column is None:
+            readings = by_metric.get(kpi.metric, [])
+            if kpi.group:
+                inside = members.members(kpi.group)
+                column = [reading.value for reading in readings if reading.entity_id in inside]
+            else:
+                column = [reading.value for reading in readings]
+            selected[key] = column
+        values[kpi.name] = aggregate(column, kpi.aggregate)
     return values

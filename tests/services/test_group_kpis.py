@@ -10,7 +10,7 @@ import pytest
 
 from services.config import ConfigError, KpiConfig, load_config
 from services.config.schema import DistrictConfig, Group
-from services.ingest.kpi import DistrictIndex, compute_kpis
+from services.ingest.kpi import DistrictIndex, GroupMembers, compute_kpis
 from services.model import Entity, Reading
 
 SQUARE = "polygon = [[112.30, 28.50], [112.40, 28.50], [112.40, 28.60], [112.30, 28.60]]\n"
@@ -187,3 +187,18 @@ def test_districts_from_a_member_of_a_json_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text.replace('"districts"\n', '"areas"\n')))
     assert caught.value.key == "districts[0].member"
+
+
+def test_memberships_kept_between_calls_follow_an_entity_that_moves() -> None:
+    square = DistrictConfig(
+        "sq", ((((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),),)
+    )
+    inside = KpiConfig(name="in", metric="pm25", aggregate="count", group=Group(district="sq"))
+    members = GroupMembers()
+    latest = [reading("bus-1", "pm25", 5.0)]
+    at_first = [entity("bus-1", at=(0.5, 0.5))]
+    assert compute_kpis([inside], latest, at_first, [square], members) == {"in": 1.0}
+    moved = [entity("bus-1", at=(0.5, 2.5))]
+    assert compute_kpis([inside], latest, moved, [square], members) == {"in": 0.0}
+    back = {"bus-1": entity("bus-1", at=(0.25, 0.75))}  # a mapping of entities also does
+    assert compute_kpis([inside], latest, back, [square], members) == {"in": 1.0}
