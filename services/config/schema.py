@@ -420,9 +420,9 @@ class AppConfig:
     districts: tuple[DistrictConfig, ...] = ()
     """``[[districts]]``: named areas KPIs and dashboard widgets may be limited to."""
     dashboards: tuple[DashboardConfig, ...] = ()
-    """``[[dashboards]]``: grids of widgets bound to KPIs and series (read, not shown yet)."""
+    """``[[dashboards]]``: grids of widgets bound to KPIs and series (docks and wall pages)."""
     kiosk: KioskConfig = field(default_factory=_default_kiosk)
-    """``[kiosk]``: the wall's rotation of pages (read, not shown yet)."""
+    """``[kiosk]``: the wall's rotation of pages (``cityops --kiosk``)."""
     map: MapConfig = field(default_factory=MapConfig)
     retention_days: float = RAW_RETENTION_DAYS
     """``[cache] retention_days``: how long raw readings are kept (48 hours by default)."""

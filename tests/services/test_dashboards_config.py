@@ -237,7 +237,7 @@ def test_the_demo_ships_four_dashboards_without_problems_and_a_kiosk() -> None:
     for dashboard in config.dashboards:
         assert dashboard.problems == ()
         assert dashboard.widgets
-    assert config.kiosk.pages == (*names, "alarms")
+    assert config.kiosk.pages == (*names, "map", "alarms")
     assert {district.name for district in config.districts} >= {"Heshan", "Ziyang"}
     heshan = next(kpi for kpi in config.kpis if kpi.name == "Mean PM2.5 over Heshan")
     assert heshan.group == Group(district="Heshan")
