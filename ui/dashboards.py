@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
     QMenu,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -40,12 +39,14 @@ from services.model import (
     Incident,
     Reading,
     Severity,
-    priority_of,
     severity_of_priority,
 )
 from ui.config_terms import config_text
 from ui.dashboard_map import DashboardMap
+from ui.dashboard_trends import TrendBackfill, TrendFeed
 from ui.docks import FEATURES as DOCK_FEATURES
+from ui.review import open_replay_source
+from widgets.alarm_summary import AlarmSummary
 from widgets.bar_chart import Bar, BarChart
 from widgets.gauge import Gauge
 from widgets.i18n import translate
@@ -80,47 +81,6 @@ class KpiHistory:
         return list(self._points.get(name, ()))
 
 
-class AlarmSummary(QFrame):
-    """The active alarms counted by priority, in words (no colour for none)."""
-
-    def __init__(self, title: str, most_urgent: int | None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self._most = most_urgent
-        layout = QVBoxLayout(self)
-        heading = plain_label(title or translate("Dashboards", "Active alarms"))
-        font = heading.font()
-        font.setBold(True)
-        heading.setFont(font)
-        layout.addWidget(heading)
-        self.lines = plain_label("")
-        layout.addWidget(self.lines, 1)
-        self.counts: dict[Severity, int] = {}
-
-    def show_alarms(self, alarms: Iterable[Alarm]) -> None:
-        """Count the active alarms (those of ``priority`` or more urgent, when given)."""
-        counts: dict[Severity, int] = {
-            severity: 0
-            for severity in Severity
-            if self._most is None or priority_of(severity) <= self._most
-        }
-        for alarm in alarms:
-            if not alarm.state.is_active:
-                continue
-            if self._most is not None and priority_of(alarm.severity) > self._most:
-                continue
-            counts[alarm.severity] += 1
-        self.counts = counts
-        self.lines.setText(
-            "\n".join(
-                translate("Dashboards", "{priority}: {count}").format(
-                    priority=severity_text(severity), count=count
-                )
-                for severity, count in sorted(counts.items(), key=lambda item: -item[0])
-            )
-        )
-
-
 def problem_frame(text: str) -> QLabel:
     """A widget's place showing why it cannot be drawn."""
     label = plain_label(text)
@@ -142,6 +102,10 @@ class CityNow:
     incidents: list[Incident]
     index: DistrictIndex
     district_names: list[str]
+    latest: Mapping[str, Mapping[str, Reading]]
+    """The newest reading of each entity's metrics, by entity and metric."""
+    live: bool
+    """False while the window shows a replay."""
 
     def subjects(self, count: str) -> list[Subject]:
         """What a bar chart counts: active alarms, open incidents or entities."""
@@ -180,6 +144,8 @@ class DashboardView(QWidget):
         self.tables: dict[int, tuple[WidgetConfig, TopTable]] = {}
         self.problems: list[QLabel] = []
         self.maps: list[DashboardMap] = []
+        self.trends: list[TrendFeed] = []
+        self._tick: tuple[Mapping[str, float | None], KpiHistory, float, bool] | None = None
         grid = QGridLayout(self)
         below = max((w.row + w.row_span for w in dashboard.widgets if w.placed), default=0)
         for index, widget in enumerate(dashboard.widgets):
@@ -226,6 +192,18 @@ class DashboardView(QWidget):
             table = TopTable(title or widget.metric)
             self.tables[index] = (widget, table)
             return table
+        if widget.kind == "trend" and widget.series:
+            controls = self._window.dashboards if self._window is not None else None
+            window = self._window
+            trend = TrendFeed(
+                widget,
+                kpis,
+                controls.backfill if controls is not None else None,
+                lambda: district_index(tuple(window.config.districts) if window else ()),
+                self._name_of,
+            )
+            self.trends.append(trend)
+            return trend.view
         if widget.kind == "map" and self._window is not None:
             city_map = DashboardMap(widget, self._window)
             self.maps.append(city_map)
@@ -242,6 +220,10 @@ class DashboardView(QWidget):
         self.problems.append(frame)
         return frame
 
+    def _name_of(self, entity_id: str) -> str:
+        entity = self._window.entities.get(entity_id) if self._window is not None else None
+        return entity.name if entity is not None else entity_id
+
     def show_kpis(
         self,
         values: Mapping[str, float | None],
@@ -250,7 +232,11 @@ class DashboardView(QWidget):
         stale: bool,
         alarms: Iterable[Alarm],
     ) -> None:
-        """Show the KPIs' values (``stale``: not live) and the alarms."""
+        """Show the KPIs' values (``stale``: not live) and the alarms; a dashboard not on
+        screen (a dock behind another, a wall's other pages) only keeps them."""
+        self._tick = (values, history, ts, stale)
+        if not self.isVisible():
+            return
         for name, gauge in self.gauges.values():
             gauge.set_value(values.get(name), stale=stale)
         for name, tile in self.tiles.values():
@@ -259,10 +245,26 @@ class DashboardView(QWidget):
             tile.refresh()
         listed = list(alarms)
         for summary in self.summaries:
-            summary.show_alarms(listed)
+            summary.show_alarms(listed, self._name_of)
 
     def show_city(self, city: CityNow) -> None:
-        """Show the counts and top-N tables of the city as the window shows it."""
+        """Show the counts, top-N tables and trends of the city as the window shows it (a
+        dashboard not on screen only keeps the trends' points)."""
+        shown = self.isVisible()
+        if self._tick is not None:
+            values, history, ts, stale = self._tick
+            for trend in self.trends:
+                trend.feed(
+                    values,
+                    kpi_memory=history.points,
+                    latest=city.latest,
+                    ts=ts,
+                    stale=stale,
+                    live=city.live,
+                    draw=shown,
+                )
+        if not shown:
+            return
         for widget, chart in self.charts.values():
             subjects = city.subjects(widget.count)
             counts = count_by(subjects, widget.by, city.entities, city.index, city.district_names)
@@ -320,6 +322,12 @@ class DashboardControls:
         self.pages: dict[str, DashboardView] = {}
         """Other views fed with them (kiosk pages), by key."""
         self._kpis = {kpi.name: kpi for kpi in config.kpis}
+        cache = window.cache_path
+        self.backfill = TrendBackfill(
+            open_replay_source(cache, config.retention_days) if cache is not None else None,
+            window,
+        )
+        """Reads the trends' past from the offline cache, off the GUI thread."""
         self.menu = QMenu(translate("Dashboards", "&Dashboards"), window)
         self._fill_menu()
         bar = window.menu_bar
@@ -423,6 +431,8 @@ class DashboardControls:
                 window.incidents.view.model.incidents(),
                 district_index(tuple(self.config.districts)),
                 [district.name for district in self.config.districts],
+                window.values,
+                not window.replaying,
             )
             for view in views:
                 view.show_kpis(values, self.history, ts, stale, alarms)
@@ -433,3 +443,4 @@ class DashboardControls:
         docks, self.docks = list(self.docks.values()), {}
         for dock in docks:
             dock.close()
+        self.backfill.close()

@@ -31,10 +31,11 @@ from services.auth.roles import Permission, Principal, allowed
 from services.auth.signin import Authenticator
 from services.config import AppConfig
 from services.monitoring.snapshot import KioskSample
-from ui.dashboards import AlarmSummary, DashboardView, problem_frame
+from ui.dashboards import DashboardView, problem_frame
 from ui.i18n_terms import role_text
 from ui.kiosk_alarm import InterruptionPage, PriorityOneWatch
 from ui.sign_in import SignInDialog
+from widgets.alarm_summary import AlarmSummary
 from widgets.i18n import translate
 from widgets.palette import BANNER_COLORS
 
@@ -222,6 +223,7 @@ class KioskWindow(QWidget):
             return
         self.pages.setCurrentIndex((self.pages.currentIndex() + 1) % len(self.page_names))
         self.rotations += 1
+        self.window_.refresh_kpis()  # the page now showing is drawn at once
 
     def sample(self) -> KioskSample:
         """What the wall shows now, for the health endpoint."""
@@ -240,7 +242,10 @@ class KioskWindow(QWidget):
         self.banner.setVisible(text is not None)
         alarms = window.live_alarms()
         if self.summary is not None:
-            self.summary.show_alarms(alarms)
+            entities = window.entities
+            self.summary.show_alarms(
+                alarms, lambda key: entity.name if (entity := entities.get(key)) else key
+            )
         interrupting = self.watch.update(alarms, self._clock())
         if interrupting:
             self.interruption.show_alarms(interrupting, window.entities, self.watch.timeout)

@@ -5,6 +5,7 @@ while the rest works."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -118,7 +119,8 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         assert window.tabifiedDockWidgets(dock) == [window.dock_panels.docks["map"]]
         (problem,) = [p.text() for p in view.problems if "cannot be shown" in p.text()]
         assert "dashboards[0].widgets[3].kpi" in problem and "No such KPI" in problem
-        assert any("trend widget is not built yet" in p.text() for p in view.problems)
+        (trend,) = view.trends
+        assert trend.view.series_keys() == ["Mean PM2.5"]
 
         for entity, value in (("aq-1", 40.0), ("aq-2", 160.0)):
             payload = json.dumps({"id": entity, "pm25": value, "ts": 1.8e9})
@@ -142,9 +144,66 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
             ("Medium", 1.0),  # aq-2's alarm (a rule's high is medium here)
             ("Low", 0.0),
         ]
+        times, means = trend.view.drawn_points("Mean PM2.5")
+        assert list(means)[-1] == 100.0 and len(times) >= 1
+
         ((_, table),) = view.tables.values()
         assert [(row.entity_id, row.value) for row in table.rows()] == [("aq-2", 160.0)]
 
         window.close()  # closes the dashboards with it
         assert controls.views == {}
+        pipeline.stop()
+
+
+TREND_CONFIG = (
+    CONFIG_TEXT.split("[[dashboards]]", maxsplit=1)[0]
+    + """
+[[dashboards]]
+name = "History"
+
+[[dashboards.widgets]]
+kind = "trend"
+series = ["Mean PM2.5", "aq-1/pm25"]
+window = "6h"
+"""
+)
+
+
+def test_a_trend_starts_from_the_past_kept_in_the_cache(
+    qtbot: QtBot, tmp_path: Path, cache_dir: Path
+) -> None:
+    path = tmp_path / "city.toml"
+    path.write_text(TREND_CONFIG, encoding="utf-8")
+    config = load_config(path)
+    now = time.time()
+    past = [(now - hours * 3600, 10.0 * hours) for hours in (5, 4, 3, 2)]
+    with OfflineCache(cache_dir) as cache:
+        pipeline = IngestPipeline(config, cache, flush_interval=0.0)
+        for ts, value in past:
+            payload = json.dumps({"id": "aq-1", "pm25": value, "ts": ts})
+            pipeline.process_batch([RawMessage("air", "a/aq-1", payload.encode(), ts)])
+        pipeline.flush_cache(force=True)
+        window = MainWindow(config, acknowledge=lambda ids, note: None)
+        qtbot.addWidget(window)
+        window.cache_path = cache.path
+        bridge = DeltaBridge(pipeline.take_delta, parent=window)
+        bridge.deltaReady.connect(window.apply_delta)
+        window.dashboards = controls = DashboardControls(window, config)
+        window.show()
+        view = controls.open("History")
+        assert view is not None
+        (trend,) = view.trends
+
+        def drawn(key: str) -> list[float]:
+            trend.feed(
+                {}, kpi_memory=lambda _n: [], latest={}, ts=time.time(), stale=False, live=False
+            )
+            return [float(v) for v in trend.view.drawn_points(key)[1]]
+
+        # The entity's readings as stored; the KPI (the mean over aq-1) at moments after
+        # each: both read on the dashboards' thread, not the GUI's.
+        qtbot.waitUntil(lambda: drawn("aq-1/pm25") == [50.0, 40.0, 30.0, 20.0], timeout=10_000)
+        kpi_values = drawn("Mean PM2.5")
+        assert set(kpi_values) == {50.0, 40.0, 30.0, 20.0}  # the KPI at many moments
+        window.close()
         pipeline.stop()
