@@ -297,6 +297,21 @@
     </message>
 </context>
 <context>
+    <name>AlarmSummary</name>
+    <message>
+        <source>Active alarms</source>
+        <translation>活动告警</translation>
+    </message>
+    <message>
+        <source>Newest waiting for acknowledgement</source>
+        <translation>最新的待确认告警</translation>
+    </message>
+    <message>
+        <source>{time}  {priority}  {entity}: {message}</source>
+        <translation>{time}  {priority}  {entity}：{message}</translation>
+    </message>
+</context>
+<context>
     <name>AlarmTable</name>
     <message>
         <source> (stale)</source>
@@ -802,15 +817,22 @@ Alarms hidden by the filter stay as they are.</source>
     </message>
 </context>
 <context>
+    <name>DashboardTrend</name>
+    <message>
+        <source>STALE</source>
+        <translation>数据过期</translation>
+    </message>
+    <message>
+        <source>warn {value}</source>
+        <translation>预警 {value}</translation>
+    </message>
+    <message>
+        <source>alarm {value}</source>
+        <translation>告警 {value}</translation>
+    </message>
+</context>
+<context>
     <name>Dashboards</name>
-    <message>
-        <source>Active alarms</source>
-        <translation>活动告警</translation>
-    </message>
-    <message>
-        <source>{priority}: {count}</source>
-        <translation>{priority}：{count}</translation>
-    </message>
     <message>
         <source>{name} — CityOps</source>
         <translation>{name} — CityOps</translation>
@@ -1236,6 +1258,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>; </source>
         <translation>；</translation>
+    </message>
+    <message>
+        <source>FEED DOWN since {time} — {reasons}</source>
+        <translation>数据源中断，自 {time} 起 — {reasons}</translation>
     </message>
     <message>
         <source>broker {name} {state} since {time}</source>
@@ -1968,8 +1994,40 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>活动告警</translation>
     </message>
     <message>
-        <source>{page}: this page is not built yet</source>
-        <translation>{page}：此页面尚未实现</translation>
+        <source>{page}: no such page (a dashboard, map or alarms)</source>
+        <translation>{page}：没有这个页面（应为仪表板、map 或 alarms）</translation>
+    </message>
+    <message>
+        <source>Leaving kiosk mode needs a supervisor&apos;s sign-in, and this workstation has no accounts (add one with: cityops users add NAME --role supervisor). Stop the program to leave.</source>
+        <translation>退出大屏模式需要值班主管登录，但此工作站没有账户（用 cityops users add 名称 --role supervisor 添加）。要退出请停止程序。</translation>
+    </message>
+    <message>
+        <source>A supervisor signs in to leave kiosk mode on this wall.</source>
+        <translation>值班主管登录以退出此大屏的大屏模式。</translation>
+    </message>
+    <message>
+        <source>{user} ({role}) may not leave kiosk mode: a supervisor must.</source>
+        <translation>{user}（{role}）不能退出大屏模式：须由值班主管退出。</translation>
+    </message>
+    <message>
+        <source>PRIORITY 1 ALARM — {priority}</source>
+        <translation>一级告警 — {priority}</translation>
+    </message>
+    <message>
+        <source>{count} PRIORITY 1 ALARMS — {priority}</source>
+        <translation>{count} 条一级告警 — {priority}</translation>
+    </message>
+    <message>
+        <source>and {count} more</source>
+        <translation>另有 {count} 条</translation>
+    </message>
+    <message>
+        <source>Waiting for acknowledgement at a workstation — the rotation goes on at {time} at the latest</source>
+        <translation>等待在工作站确认 — 最迟于 {time} 恢复轮播</translation>
+    </message>
+    <message>
+        <source>{time}  {entity}: {message} ({amount})</source>
+        <translation>{time}  {entity}：{message}（{amount}）</translation>
     </message>
 </context>
 <context>
@@ -2144,6 +2202,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source> · {count} need attention</source>
         <translation> · {count} 个需处理</translation>
+    </message>
+    <message>
+        <source>Config not reloaded (the one in use stays): {problem}</source>
+        <translation>配置未重新加载（继续使用当前配置）：{problem}</translation>
     </message>
     <message>
         <source>REPLAY — </source>
