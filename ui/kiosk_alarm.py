@@ -94,7 +94,7 @@ class InterruptionPage(QFrame):
             line = plain_label("")
             line.setWordWrap(True)
             line_font = line.font()
-            line_font.setPointSizeF(line_font.pointSizeF() * 1.6)
+            line_font.setPointSizeF(line_font.pointSizeF() * 2.2)
             line.setFont(line_font)
             layout.addWidget(line)
             self.lines.append(line)
@@ -103,6 +103,9 @@ class InterruptionPage(QFrame):
         layout.addStretch(1)
         self.footer = plain_label("")
         self.footer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        footer_font = self.footer.font()
+        footer_font.setPointSizeF(footer_font.pointSizeF() * 1.4)
+        self.footer.setFont(footer_font)
         layout.addWidget(self.footer)
 
     def show_alarms(

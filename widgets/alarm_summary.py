@@ -10,9 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from services.model import Alarm, Severity, priority_of
 from widgets.format import format_clock
@@ -25,6 +31,8 @@ log = logging.getLogger(__name__)
 
 WAITING_LINES = 8
 """Alarms waiting for acknowledgement listed under the counts (newest first)."""
+MIN_WIDTH, MIN_HEIGHT = 160, 120
+"""The least room it asks for: its type shrinks to fit anything larger."""
 COUNT_HEIGHT_SHARE = 0.22
 """A count's digits are this share of the widget's height (within the box's width)."""
 
@@ -32,8 +40,8 @@ COUNT_HEIGHT_SHARE = 0.22
 class _CountBox(QFrame):
     """One priority's count and its word."""
 
-    def __init__(self, severity: Severity) -> None:
-        super().__init__()
+    def __init__(self, severity: Severity, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.severity = severity
         self.setObjectName(f"alarmCount-{severity.label}")
         layout = QVBoxLayout(self)
@@ -43,8 +51,10 @@ class _CountBox(QFrame):
         self.number.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.word = plain_label(severity_text(severity))
         self.word.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        layout.addWidget(self.number, 1)
-        layout.addWidget(self.word)
+        for label in (self.number, self.word):  # the type fits the box, never the reverse
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        layout.addWidget(self.number, 3)
+        layout.addWidget(self.word, 1)
         self.count = -1
         self.set_count(0)
 
@@ -64,11 +74,8 @@ class _CountBox(QFrame):
         self.setStyleSheet(f"#{self.objectName()}{{{style}}} QLabel{{border:none;{style}}}")
 
     def set_sizes(self, number_px: int, word_px: int) -> None:
-        for label, pixels, bold in ((self.number, number_px, True), (self.word, word_px, False)):
-            font = label.font()
-            font.setPixelSize(max(8, pixels))
-            font.setBold(bold)
-            label.setFont(font)
+        _set_pixels(self.number, number_px, bold=True)
+        _set_pixels(self.word, word_px)
 
 
 class AlarmSummary(QFrame):
@@ -81,31 +88,24 @@ class AlarmSummary(QFrame):
         super().__init__(parent)
         self.setObjectName("alarmSummary")
         self._most = most_urgent
-        layout = QVBoxLayout(self)
-        self.heading = plain_label(title or translate("AlarmSummary", "Active alarms"))
-        layout.addWidget(self.heading)
-        grid = QGridLayout()
-        grid.setSpacing(8)
+        # No layout: _arrange places everything, its type following its size (a layout
+        # would let the type's size make the widget larger).
+        self.heading = plain_label(title or translate("AlarmSummary", "Active alarms"), self)
         self.boxes: dict[Severity, _CountBox] = {}
-        shown = [s for s in sorted(Severity, reverse=True) if self._counts_for(s)]
-        for column, severity in enumerate(shown):
-            box = _CountBox(severity)
-            self.boxes[severity] = box
-            grid.addWidget(box, 0, column)
-        layout.addLayout(grid, 3)
+        for severity in sorted(Severity, reverse=True):
+            if self._counts_for(severity):
+                self.boxes[severity] = _CountBox(severity, self)
         self.waiting_heading = plain_label(
-            translate("AlarmSummary", "Newest waiting for acknowledgement")
+            translate("AlarmSummary", "Newest waiting for acknowledgement"), self
         )
-        layout.addWidget(self.waiting_heading)
         self.lines: list[QLabel] = []
         for _ in range(WAITING_LINES):
-            line = plain_label("")
+            line = plain_label("", self)
             line.setTextFormat(Qt.TextFormat.PlainText)
             self.lines.append(line)
-            layout.addWidget(line)
-        layout.addStretch(1)
         self.counts: dict[Severity, int] = dict.fromkeys(self.boxes, 0)
-        self._fit_type()
+        self._fitting_lines = WAITING_LINES
+        self._arrange()
 
     def _counts_for(self, severity: Severity) -> bool:
         return self._most is None or priority_of(severity) <= self._most
@@ -142,25 +142,52 @@ class AlarmSummary(QFrame):
                     message=alarm.message or alarm.metric,
                 )
             )
-        self.waiting_heading.setVisible(bool(waiting))
+        self.waiting_heading.setVisible(bool(waiting) and self._fitting_lines > 0)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(MIN_WIDTH, MIN_HEIGHT)
+
+    def sizeHint(self) -> QSize:
+        return QSize(4 * MIN_WIDTH, 3 * MIN_HEIGHT)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self._fit_type()
+        self._arrange()
 
-    def _fit_type(self) -> None:
-        """Type in proportion to the widget: large on a wall page, modest in a cell."""
+    def _arrange(self) -> None:
+        """Type in proportion to the widget (large on a wall page, modest in a cell): the
+        counts in a row, the waiting alarms listed under them as far as they fit."""
         height, width = max(1, self.height()), max(1, self.width())
+        margin, gap = 6, 8
         columns = max(1, len(self.boxes))
-        number_px = int(min(height * COUNT_HEIGHT_SHARE, width / columns / 2.2))
-        text_px = max(11, min(number_px // 4, int(height / 40)))
-        for box in self.boxes.values():
-            box.set_sizes(number_px, max(11, number_px // 3))
-        heading_font = self.heading.font()
-        heading_font.setPixelSize(max(12, int(text_px * 1.3)))
-        heading_font.setBold(True)
-        self.heading.setFont(heading_font)
-        for label in (self.waiting_heading, *self.lines):
-            font = label.font()
-            font.setPixelSize(text_px)
-            label.setFont(font)
+        number_px = max(12, int(min(height * COUNT_HEIGHT_SHARE, width / columns / 2.2)))
+        word_px = max(11, number_px // 3)
+        text_px = max(12, min(number_px // 3, int(height / 20)))
+        line_height = int(text_px * 1.5)
+        heading_px = max(12, int(text_px * 1.3))
+        _set_pixels(self.heading, heading_px, bold=True)
+        top = margin
+        self.heading.setGeometry(margin, top, width - 2 * margin, int(heading_px * 1.5))
+        top += int(heading_px * 1.5) + gap // 2
+        box_height = int(number_px * 1.35 + word_px * 1.5 + 16)
+        box_width = (width - 2 * margin - gap * (columns - 1)) // columns
+        for index, box in enumerate(self.boxes.values()):
+            box.set_sizes(number_px, word_px)
+            box.setGeometry(margin + index * (box_width + gap), top, box_width, box_height)
+        top += box_height + gap
+        _set_pixels(self.waiting_heading, text_px)
+        self.waiting_heading.setGeometry(margin, top, width - 2 * margin, line_height)
+        top += line_height
+        self._fitting_lines = max(0, min(len(self.lines), (height - margin - top) // line_height))
+        for index, line in enumerate(self.lines):
+            _set_pixels(line, text_px)
+            line.setGeometry(margin, top + index * line_height, width - 2 * margin, line_height)
+            line.setVisible(index < self._fitting_lines)
+        self.waiting_heading.setVisible(self._fitting_lines > 0 and bool(self.lines[0].text()))
+
+
+def _set_pixels(label: QLabel, pixels: int, bold: bool = False) -> None:
+    font = label.font()
+    font.setPixelSize(max(8, pixels))
+    font.setBold(bold)
+    label.setFont(font)
