@@ -131,6 +131,8 @@ class TrendFeed:
         """The time of the newest point appended per line."""
         self._since_request: dict[str, Points] | None = None
         """Live points appended while the past is being read (kept on top of it)."""
+        self._shown: tuple[float, bool] = (0.0, True)
+        """The time and staleness last fed."""
         self._kept: dict[str, Points] = {}
         """The KPIs' values the window kept, drawn first (kept on top of the past read)."""
 
@@ -164,9 +166,16 @@ class TrendFeed:
                     point = None if reading is None else (reading.ts, reading.value)
                 if point is not None and point[0] > self._last.get(key, float("-inf")):
                     self._append(key, point)
+        self._shown = (ts, stale)
         if draw:
-            self.view.set_stale(stale)
-            self.view.refresh(ts)
+            self.redraw()
+
+    def redraw(self) -> DashboardTrend:
+        """Draw what was fed (the redraw clock calls this)."""
+        ts, stale = self._shown
+        self.view.set_stale(stale)
+        self.view.refresh(ts)
+        return self.view
 
     def _label(self, ref: SeriesRef) -> str:
         if ref.kpi:

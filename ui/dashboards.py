@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -53,6 +53,7 @@ from widgets.i18n import translate
 from widgets.kpi_tile import KpiTile
 from widgets.palette import STATUS_WARNING_TEXT_COLOR
 from widgets.plain_text import plain_label
+from widgets.redraw_clock import RedrawClock
 from widgets.terms import domain_text, severity_text
 from widgets.top_table import TopRow, TopTable
 
@@ -134,6 +135,7 @@ class DashboardView(QWidget):
         super().__init__(parent)
         self.dashboard = dashboard
         self._window = window
+        self._clock = window.dashboards.clock if window and window.dashboards else None
         self.setWindowTitle(
             translate("Dashboards", "{name} — CityOps").format(name=config_text(dashboard.name))
         )
@@ -237,15 +239,22 @@ class DashboardView(QWidget):
         self._tick = (values, history, ts, stale)
         if not self.isVisible():
             return
-        for name, gauge in self.gauges.values():
-            gauge.set_value(values.get(name), stale=stale)
-        for name, tile in self.tiles.values():
-            tile.set_value(values.get(name), ts=ts, stale=stale)
-            tile.set_history(history.points(name))
-            tile.refresh()
+        for index, (name, gauge) in self.gauges.items():
+            self._draw(("gauge", index), partial(_draw_gauge, gauge, values.get(name), stale))
+        for index, (name, tile) in self.tiles.items():
+            points = history.points(name)
+            draw = partial(_draw_tile, tile, values.get(name), ts, stale, points)
+            self._draw(("tile", index), draw)
         listed = list(alarms)
-        for summary in self.summaries:
-            summary.show_alarms(listed, self._name_of)
+        for number, summary in enumerate(self.summaries):
+            self._draw(("alarms", number), partial(_draw_summary, summary, listed, self._name_of))
+
+    def _draw(self, key: tuple[str, int], redraw: Callable[[], QWidget | None]) -> None:
+        """Redraw a widget at the clock's next frame (at once without a clock)."""
+        if self._clock is None:
+            redraw()
+        else:
+            self._clock.want((id(self), *key), redraw)
 
     def show_city(self, city: CityNow) -> None:
         """Show the counts, top-N tables and trends of the city as the window shows it (a
@@ -253,7 +262,7 @@ class DashboardView(QWidget):
         shown = self.isVisible()
         if self._tick is not None:
             values, history, ts, stale = self._tick
-            for trend in self.trends:
+            for number, trend in enumerate(self.trends):
                 trend.feed(
                     values,
                     kpi_memory=history.points,
@@ -261,21 +270,21 @@ class DashboardView(QWidget):
                     ts=ts,
                     stale=stale,
                     live=city.live,
-                    draw=shown,
+                    draw=False,
                 )
+                if shown:
+                    self._draw(("trend", number), trend.redraw)
         if not shown:
             return
-        for widget, chart in self.charts.values():
+        for index, (widget, chart) in self.charts.items():
             subjects = city.subjects(widget.count)
             counts = count_by(subjects, widget.by, city.entities, city.index, city.district_names)
-            chart.set_bars(
-                [
-                    Bar(_category_text(widget.by, c.label, c.severity), float(c.count), c.severity)
-                    for c in counts
-                ]
-            )
-            chart.refresh()
-        for widget, table in self.tables.values():
+            bars = [
+                Bar(_category_text(widget.by, c.label, c.severity), float(c.count), c.severity)
+                for c in counts
+            ]
+            self._draw(("bars", index), partial(_draw_chart, chart, bars))
+        for index, (widget, table) in self.tables.items():
             top = top_entities(
                 city.readings,
                 widget.metric,
@@ -285,10 +294,41 @@ class DashboardView(QWidget):
                 n=widget.n,
                 highest=widget.order == "desc",
             )
-            table.set_rows(
-                [_top_row(reading, city.entities.get(reading.entity_id)) for reading in top]
-            )
-            table.refresh()
+            rows = [_top_row(reading, city.entities.get(reading.entity_id)) for reading in top]
+            self._draw(("top", index), partial(_draw_table, table, rows))
+
+
+def _draw_gauge(gauge: Gauge, value: float | None, stale: bool) -> QWidget:
+    gauge.set_value(value, stale=stale)
+    return gauge
+
+
+def _draw_tile(
+    tile: KpiTile, value: float | None, ts: float, stale: bool, points: list[tuple[float, float]]
+) -> QWidget:
+    tile.set_value(value, ts=ts, stale=stale)
+    tile.set_history(points)
+    tile.refresh()
+    return tile
+
+
+def _draw_summary(
+    summary: AlarmSummary, alarms: list[Alarm], name_of: Callable[[str], str]
+) -> QWidget:
+    summary.show_alarms(alarms, name_of)
+    return summary
+
+
+def _draw_chart(chart: BarChart, bars: list[Bar]) -> QWidget:
+    chart.set_bars(bars)
+    chart.refresh()
+    return chart
+
+
+def _draw_table(table: TopTable, rows: list[TopRow]) -> QWidget:
+    table.set_rows(rows)
+    table.refresh()
+    return table
 
 
 def _category_text(by: str, label: str, severity: Severity | None) -> str:
@@ -328,6 +368,8 @@ class DashboardControls:
             window,
         )
         """Reads the trends' past from the offline cache, off the GUI thread."""
+        self.clock = RedrawClock(window)
+        """Redraws every dashboard's widgets, a few per frame."""
         self.menu = QMenu(translate("Dashboards", "&Dashboards"), window)
         self._fill_menu()
         bar = window.menu_bar

@@ -9,8 +9,10 @@ broker path).
 
 Measured on the GUI thread:
 - a *delta frame*: the window applying one delta of the 20 Hz bridge (tables, map batch);
-- a *dashboard frame*: the once-a-second KPI refresh — the KPIs computed over every latest
-  reading, the dashboard fed and repainted at once (``repaint``, so painting counts);
+- a *KPI tick*: the once-a-second KPI refresh — the KPIs computed over every latest reading,
+  the dashboard's widgets fed (their redraws asked of the redraw clock);
+- a *redraw frame*: one frame of the redraw clock (≤ 30 a second) — widgets brought up to
+  date and painted at once, so painting counts;
 - event-loop lag: how late a 5 ms timer fires.
 
 Targets (issue 12): GUI work per frame p95 ≤ 12 ms, event-loop lag p99 ≤ 50 ms.
@@ -163,14 +165,7 @@ def main() -> None:
         window.show()
         view = controls.open("Bench")
         assert view is not None
-        window.kpisRefreshed.disconnect(controls.show_kpis)
-
-        def dashboard_frame(values: object, ts: float, stale: bool) -> None:
-            controls.show_kpis(values, ts, stale)  # type: ignore[arg-type]
-            view.repaint()
-
         window._kpi_timer.timeout.disconnect(window.refresh_kpis)
-        window.kpisRefreshed.connect(dashboard_frame)
         window._kpi_timer.timeout.connect(timed(dashboard_frames, window.refresh_kpis))
         pipeline.start()
         bridge.start()
@@ -202,16 +197,16 @@ def main() -> None:
         probe.setInterval(5)
         probe.timeout.connect(probe_tick)
         warm_up = 3.0
-        QTimer.singleShot(
-            int(warm_up * 1000),
-            lambda: (
-                delta_frames.clear(),
-                dashboard_frames.clear(),
-                lags.clear(),
-                last.__setitem__(0, time.perf_counter()),
-                probe.start(),
-            ),
-        )
+
+        def start_measuring() -> None:
+            delta_frames.clear()
+            dashboard_frames.clear()
+            controls.clock.frame_times.clear()
+            lags.clear()
+            last[0] = time.perf_counter()
+            probe.start()
+
+        QTimer.singleShot(int(warm_up * 1000), start_measuring)
         producer = threading.Thread(target=produce, daemon=True)
         started = time.perf_counter()
         producer.start()
@@ -221,12 +216,13 @@ def main() -> None:
         producer.join()
         elapsed = time.perf_counter() - started
         processed = pipeline.messages_processed
+        redraw_frames = [t * 1000 for t in controls.clock.frame_times]
         pipeline.stop()
         bridge.stop()
         window.close()
         cache.close()
 
-    frames = delta_frames + dashboard_frames
+    frames = delta_frames + dashboard_frames + redraw_frames
     figures = {
         "readings_per_second_target": args.readings,
         "readings_per_second_processed": processed * READINGS_PER_MESSAGE / elapsed,
@@ -235,12 +231,13 @@ def main() -> None:
         "delta_frames": len(delta_frames),
         "delta_frame_p95_ms": percentile(delta_frames, 0.95),
         "delta_frame_max_ms": max(delta_frames, default=0.0),
-        "dashboard_frames": len(dashboard_frames),
-        "dashboard_frame_p95_ms": percentile(dashboard_frames, 0.95),
-        "dashboard_frame_median_ms": statistics.median(dashboard_frames)
-        if dashboard_frames
-        else 0.0,
-        "dashboard_frame_max_ms": max(dashboard_frames, default=0.0),
+        "kpi_ticks": len(dashboard_frames),
+        "kpi_tick_p95_ms": percentile(dashboard_frames, 0.95),
+        "kpi_tick_median_ms": statistics.median(dashboard_frames) if dashboard_frames else 0.0,
+        "kpi_tick_max_ms": max(dashboard_frames, default=0.0),
+        "redraw_frames": len(redraw_frames),
+        "redraw_frame_p95_ms": percentile(redraw_frames, 0.95),
+        "redraw_frame_max_ms": max(redraw_frames, default=0.0),
         "frame_p95_ms": percentile(frames, 0.95),
         "loop_lag_p99_ms": percentile(lags, 0.99),
         "loop_lag_max_ms": max(lags, default=0.0),
@@ -260,10 +257,14 @@ def main() -> None:
         f"  max {figures['delta_frame_max_ms']:6.1f} ms"
     )
     print(
-        f"dashboard frames     {len(dashboard_frames):>5}  p95 "
-        f"{figures['dashboard_frame_p95_ms']:6.1f} ms  median "
-        f"{figures['dashboard_frame_median_ms']:6.1f} ms  max "
-        f"{figures['dashboard_frame_max_ms']:6.1f} ms"
+        f"KPI ticks            {len(dashboard_frames):>5}  p95 "
+        f"{figures['kpi_tick_p95_ms']:6.1f} ms  median "
+        f"{figures['kpi_tick_median_ms']:6.1f} ms  max "
+        f"{figures['kpi_tick_max_ms']:6.1f} ms"
+    )
+    print(
+        f"redraw frames        {len(redraw_frames):>5}  p95 "
+        f"{figures['redraw_frame_p95_ms']:6.1f} ms  max {figures['redraw_frame_max_ms']:6.1f} ms"
     )
     print(
         f"GUI work per frame   p95 {figures['frame_p95_ms']:6.1f} ms (target <= {FRAME_P95_MS:g}) "

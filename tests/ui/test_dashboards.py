@@ -107,7 +107,7 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         qtbot.addWidget(window)
         bridge = DeltaBridge(pipeline.take_delta, parent=window)
         bridge.deltaReady.connect(window.apply_delta)
-        controls = DashboardControls(window, config)
+        window.dashboards = controls = DashboardControls(window, config)
         assert [a.text() for a in controls.menu.actions()] == ["Air"]
         assert controls.menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
 
@@ -128,8 +128,11 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         bridge.tick()
         window.update_freshness()
         window.refresh_kpis()
-
         ((_, gauge),) = view.gauges.values()
+        assert gauge.value() is None  # drawn by the redraw clock's frames, not at once
+        assert controls.clock.pending() > 0
+        controls.clock.flush()
+
         ((_, tile),) = view.tiles.values()
         assert gauge.value() == 100.0  # the mean of 40 and 160
         assert tile.value_text().startswith("160")
