@@ -44,8 +44,12 @@ def check_config(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     print(
         f"{path}: OK ({len(config.feeds)} feeds, {len(config.rules)} rules, "
-        f"{len(config.geofences)} geofences, {len(config.kpis)} KPIs)"
+        f"{len(config.geofences)} geofences, {len(config.kpis)} KPIs, "
+        f"{len(config.dashboards)} dashboards)"
     )
+    for dashboard in config.dashboards:  # a wrong widget is shown in its frame, not fatal
+        for problem in dashboard.problems:
+            print(f"{path}: warning: {problem} (the widget shows this in its frame)")
     return 0
 
 

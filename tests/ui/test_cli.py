@@ -33,6 +33,19 @@ def test_check_config_accepts_a_good_file(
     assert "OK (1 feeds, 1 rules" in capsys.readouterr().out
 
 
+def test_check_config_names_a_wrong_dashboard_widget_without_failing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "widget.toml"
+    path.write_text(
+        GOOD + '[[dashboards]]\nname = "Air"\n[[dashboards.widgets]]\nkind = "tile"\nkpi = "Nope"\n'
+    )
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 dashboards)" in out
+    assert "warning: dashboards[0].widgets[0].kpi" in out and "'Nope'" in out
+
+
 def test_bad_config_exits_2_with_one_clear_line_and_no_traceback(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(GOOD.replace("high = 75", "high = 'lots'"))
