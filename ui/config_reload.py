@@ -1,6 +1,7 @@
 """Reloading the config file when it changes: the KPIs, districts, dashboards and the
-kiosk's pages take the new definitions at once; other sections take effect at the next start
-(the log says which changed).
+kiosk's pages, interval and priority-1 timeout take the new definitions at once; other
+sections (and the kiosk's screen and sound) take effect at the next start (the log says which
+changed).
 
 A file that cannot be read or is wrong as a whole keeps the config in use and reports the
 problem (file, key and what is wrong); a wrong *widget* is not such a problem: it shows its
@@ -74,6 +75,11 @@ class ConfigReloader(QObject):
             for field in dataclasses.fields(AppConfig)
             if field.name not in (*RELOADED_SECTIONS, "source")
             and getattr(config, field.name) != getattr(self.current, field.name)
+        ]
+        later += [  # the wall's screen and sound are set when it starts
+            f"kiosk.{name}"
+            for name in ("screen", "sound")
+            if getattr(config.kiosk, name) != getattr(self.current.kiosk, name)
         ]
         if later:
             log.warning("%s changed; %s take effect at the next start", self.path, ", ".join(later))

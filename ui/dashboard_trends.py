@@ -10,9 +10,10 @@ shows a replay, the trends stay live and take nothing from it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -48,6 +49,8 @@ class TrendBackfill(QObject):
         self._open_source = open_source
         self._source: ReplaySource | None = None
         self._executor: ThreadPoolExecutor | None = None
+        self._futures: list[Future[None]] = []
+        self._closed = False
         self._finished.connect(self._run_finished, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -57,14 +60,16 @@ class TrendBackfill(QObject):
 
     def read(self, work: Callable[[ReplaySource], Any], done: Callable[[Any], None]) -> None:
         """Run ``work`` on the reading thread, then ``done`` with its result on this one
-        (not when the reading failed: that is logged)."""
+        (with None when the reading failed: that is logged). Nothing once closed."""
         open_source = self._open_source
-        if open_source is None:
+        if open_source is None or self._closed:
             return
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="cityops-dashboards")
 
         def run() -> None:
+            if self._closed:
+                return
             try:
                 source = self._source
                 if source is None:
@@ -72,19 +77,27 @@ class TrendBackfill(QObject):
                 result = work(source)
             except Exception:
                 log.exception("dashboards: reading a trend's past from the offline cache failed")
-                return
-            self._finished.emit(partial(done, result))
+                result = None
+            if not self._closed:
+                with contextlib.suppress(RuntimeError):  # deleted meanwhile: nobody waits
+                    self._finished.emit(partial(done, result))
 
-        self._executor.submit(run)
+        self._futures = [future for future in self._futures if not future.done()]
+        self._futures.append(self._executor.submit(run))
 
     def _run_finished(self, call: Callable[[], None]) -> None:
         call()
 
     def close(self) -> None:
-        """Stop reading (what is queued is dropped); the connection closes on the thread."""
+        """Stop reading: what is queued is dropped, a read under way ends unreported, and
+        the connection closes on the thread after it."""
+        self._closed = True
         executor, self._executor = self._executor, None
         if executor is None:
             return
+        for future in self._futures:
+            future.cancel()
+        self._futures = []
 
         def close_source() -> None:
             source, self._source = self._source, None
@@ -92,7 +105,7 @@ class TrendBackfill(QObject):
                 source.close()
 
         executor.submit(close_source)
-        executor.shutdown(wait=False, cancel_futures=False)
+        executor.shutdown(wait=False)
 
 
 class TrendFeed:
@@ -149,23 +162,24 @@ class TrendFeed:
     ) -> None:
         """The KPI timer ticked: append the new values (live ones only) and redraw (when
         ``draw``: the plot is on screen)."""
+        if not live:  # a replay on the window: the trends stay live, untouched
+            return
         if not self._started:
             self._start(kpi_memory, ts)
         if draw:
             for ref in self.refs:
                 if ref.entity:  # its name, once the entity is known
                     self.view.set_series_label(str(ref), self._label(ref))
-        if live:
-            for ref in self.refs:
-                key = str(ref)
-                if ref.kpi:
-                    value = values.get(ref.kpi)
-                    point = None if value is None else (ts, value)
-                else:
-                    reading = latest.get(ref.entity, {}).get(ref.metric)
-                    point = None if reading is None else (reading.ts, reading.value)
-                if point is not None and point[0] > self._last.get(key, float("-inf")):
-                    self._append(key, point)
+        for ref in self.refs:
+            key = str(ref)
+            if ref.kpi:
+                value = values.get(ref.kpi)
+                point = None if value is None else (ts, value)
+            else:
+                reading = latest.get(ref.entity, {}).get(ref.metric)
+                point = None if reading is None else (reading.ts, reading.value)
+            if point is not None and point[0] > self._last.get(key, float("-inf")):
+                self._append(key, point)
         self._shown = (ts, stale)
         if draw:
             self.redraw()
@@ -225,12 +239,14 @@ class TrendFeed:
 
             self._backfill.read(read, self._filled)
 
-    def _filled(self, found: dict[str, Points]) -> None:
-        """The past arrived from the cache: put it under what is drawn (what the window
-        kept and what arrived live since, which win where they overlap)."""
-        if not shiboken6.isValid(self.view):
-            return
+    def _filled(self, found: dict[str, Points] | None) -> None:
+        """The past arrived from the cache (None: it could not be read): put it under what
+        is drawn (what the window kept and what arrived live since, which win where they
+        overlap)."""
         live, self._since_request = self._since_request or {}, None
+        if found is None or not shiboken6.isValid(self.view):
+            self._kept = {}
+            return
         for key, past in found.items():
             tail = self._kept.get(key, []) + live.get(key, [])
             cut = tail[0][0] if tail else float("inf")

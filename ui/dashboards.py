@@ -201,7 +201,8 @@ class DashboardView(QWidget):
                 widget,
                 kpis,
                 controls.backfill if controls is not None else None,
-                lambda: district_index(tuple(window.config.districts) if window else ()),
+                # Its own index: the reading thread must not share the GUI's memo.
+                lambda: DistrictIndex(window.config.districts if window else ()),
                 self._name_of,
             )
             self.trends.append(trend)
@@ -437,7 +438,15 @@ class DashboardControls:
     def add_view(self, key: str, view: DashboardView) -> None:
         """Feed ``view`` too (a kiosk page, owned by its wall), under ``key``."""
         self.pages[key] = view
-        view.destroyed.connect(lambda _obj=None, gone=key: self.pages.pop(gone, None))
+        view.destroyed.connect(partial(self._forget_view, key, view))
+
+    def remove_view(self, key: str) -> None:
+        """Stop feeding the view under ``key`` (its owner is about to delete it)."""
+        self.pages.pop(key, None)
+
+    def _forget_view(self, key: str, view: DashboardView, _gone: object = None) -> None:
+        if self.pages.get(key) is view:  # not a newer view under the same key
+            del self.pages[key]
 
     def reload(self, config: AppConfig) -> None:
         """The config file changed: the new dashboards in the menu, and each open one drawn

@@ -148,14 +148,19 @@ class KioskWindow(QWidget):
     def reload(self, config: AppConfig) -> None:
         """The config file changed: the new playlist, interval and timeout (on the page of
         the same name, if there still is one)."""
-        showing = None if self.interrupted() else self.page()
+        showing = self.page_names[self._resume_at] if self.interrupted() else self.page()
         self.config = config
+        window = self.window_
         for index in reversed(range(len(self.page_names))):
             widget = self.pages.widget(index)
             if widget is None:
                 continue
             self.pages.removeWidget(widget)
-            if widget is not self.window_.map_view:
+            if widget is window.map_view:
+                self._return_map()
+            else:
+                if window.dashboards is not None:
+                    window.dashboards.remove_view(f"kiosk:{self.page_names[index]}")
                 widget.deleteLater()
         self.page_names, self.summary, self._map_page = [], None, -1
         self._add_pages()
@@ -168,15 +173,18 @@ class KioskWindow(QWidget):
             self.pages.setCurrentIndex(again)
         log.info("kiosk: reloaded, %d pages", len(self.page_names))
 
+    def _return_map(self) -> None:
+        """Give the window's map back to its dock (it left the wall)."""
+        self.window_.dock_panels.docks["map"].setWidget(self.window_.map_view)
+        self._map_page = -1
+
     # -- showing ---------------------------------------------------------------------------
 
     def start(self) -> None:
         """Full screen on the configured screen (the first when it is not there)."""
         screens = QGuiApplication.screens()
         wanted = self.config.kiosk.screen
-        if 0 <= wanted < len(screens):
-            self._screen_name = screens[wanted].name()
-        else:
+        if not 0 <= wanted < len(screens):
             log.warning("kiosk: no screen %d (%d screens): on the first", wanted, len(screens))
         self.place()
         self._rotate.start()
@@ -196,9 +204,16 @@ class KioskWindow(QWidget):
         log.info("kiosk: on screen %s %s", screen.name(), screen.geometry().getRect())
 
     def _wanted_screen(self) -> QScreen | None:
-        for screen in QGuiApplication.screens():
+        """The configured screen: the one it was on when it is there (by name), else the
+        one at ``[kiosk] screen`` (which may have been off when the wall started)."""
+        screens = QGuiApplication.screens()
+        for screen in screens:
             if self._screen_name and screen.name() == self._screen_name:
                 return screen
+        wanted = self.config.kiosk.screen
+        if 0 <= wanted < len(screens):
+            self._screen_name = screens[wanted].name()
+            return screens[wanted]
         return None
 
     def _screens_changed(self, screen: QScreen) -> None:
@@ -227,11 +242,16 @@ class KioskWindow(QWidget):
 
     def sample(self) -> KioskSample:
         """What the wall shows now, for the health endpoint."""
+        maps = [self.window_.map_view]
+        for index in range(len(self.page_names)):
+            page = self.pages.widget(index)
+            if isinstance(page, DashboardView):
+                maps.extend(page.maps)
         return KioskSample(
             tuple(self.page_names),
             self.page(),
             self.rotations,
-            self.window_.map_view.restarts,
+            sum(view.restarts for view in maps),
         )
 
     def _refreshed(self, *_args: object) -> None:
@@ -310,10 +330,9 @@ class KioskWindow(QWidget):
         log.info("kiosk: %s leaves kiosk mode", principal.user)
         self._rotate.stop()
         window = self.window_
-        if self._map_page >= 0:
+        if self.pages.indexOf(window.map_view) >= 0:
             self.pages.removeWidget(window.map_view)
-            window.dock_panels.docks["map"].setWidget(window.map_view)
-            self._map_page = -1
+            self._return_map()
         window.set_principal(principal)
         window.show()
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -1,10 +1,11 @@
 """The wall's priority-1 interruption: which new priority-1 alarms stop the rotation (plain
 logic, :class:`PriorityOneWatch`) and the page that shows them (:class:`InterruptionPage`).
 
-A priority-1 alarm is new when it appears (or is raised again) after the wall started
-watching; the ones already there at the start do not interrupt. It interrupts while it
-waits for acknowledgement, until someone acknowledges it at any workstation (the actions
-are shared through the broker), it is shelved, or ``timeout`` seconds have passed.
+A priority-1 alarm is new when it is raised after the wall started watching; the ones
+already waiting at the start do not interrupt. It interrupts while it waits for
+acknowledgement (also after returning to normal unacknowledged), until someone acknowledges
+it at any workstation (the actions are shared through the broker), it is shelved, or
+``timeout`` seconds have passed; each occurrence interrupts once.
 """
 
 from __future__ import annotations
@@ -38,26 +39,41 @@ class Interrupting:
 
 
 class PriorityOneWatch:
-    """Follows the alarms the wall's window shows and says which interrupt the rotation."""
+    """Follows the alarms the wall's window shows and says which interrupt the rotation.
+
+    An occurrence of an alarm (its id and when it was raised) interrupts once: a timed-out
+    one does not come back by going in and out of its limit; it may again once that
+    occurrence is over (normal, or raised anew).
+    """
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
-        self._seen: set[tuple[str, float]] | None = None
+        self._known: set[tuple[str, float]] | None = None
+        """Occurrences that already interrupted, or were there at the wall's first look."""
         self._since: dict[tuple[str, float], float] = {}
 
     def update(self, alarms: Iterable[Alarm], now: float) -> list[Interrupting]:
         """The alarms interrupting now, newest first."""
-        waiting = {
-            (alarm.id, alarm.raised_at): alarm
-            for alarm in alarms
-            if priority_of(alarm.severity) == 1 and alarm.state is AlarmState.UNACKNOWLEDGED
-        }
-        if self._seen is None:  # the wall's first look: what is there already is not new
-            self._seen = set(waiting)
-        for key in waiting.keys() - self._seen:
+        present: set[tuple[str, float]] = set()
+        waiting: dict[tuple[str, float], Alarm] = {}
+        for alarm in alarms:
+            if alarm.state is AlarmState.NORMAL:
+                continue
+            key = (alarm.id, alarm.raised_at)
+            present.add(key)
+            if (
+                priority_of(alarm.severity) == 1
+                and alarm.state.needs_ack
+                and not alarm.state.is_hidden
+            ):
+                waiting[key] = alarm
+        if self._known is None:  # the wall's first look: what waits already is not new
+            self._known = set(waiting)
+        for key in waiting.keys() - self._known:
+            self._known.add(key)
             self._since[key] = now
             log.info("kiosk: priority-1 alarm %s interrupts the rotation", key[0])
-        self._seen = set(waiting)  # forget what no longer waits: a new raise is new again
+        self._known &= present  # an occurrence that is over may interrupt when raised anew
         for key, since in list(self._since.items()):
             if key not in waiting or now - since >= self.timeout:
                 reason = "acknowledged or gone" if key not in waiting else "timed out"

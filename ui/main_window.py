@@ -722,13 +722,14 @@ class MainWindow(QMainWindow):
     def refresh_kpis(self) -> None:
         """Recompute the KPI gauges from the latest values (a slow timer, not per message);
         in a replay, the values of the replayed moment (not stale: the banner says REPLAY)."""
-        if not self.config.kpis:
+        stale = not (self._live or self.replaying)
+        if not self.config.kpis:  # the walls and dashboards still tick (banner, alarms)
+            self.kpisRefreshed.emit({}, self.clock(), stale)
             return
         readings = (reading for series in self.values.values() for reading in series.values())
         values = compute_kpis(
             self.config.kpis, readings, self.entities, self._district_index, self._group_members
         )
-        stale = not (self._live or self.replaying)
         for name, value in values.items():
             self.gauges[name].set_value(value, stale=stale)
         self.kpisRefreshed.emit(values, self.clock(), stale)

@@ -230,7 +230,8 @@ class ReplaySource:
         moments = [since + step * index for index in range(points)]
         with self._lock:
             found = history.values_at(self._conn, kpi.metric, moments)
-            if not self._entities:
+            named = {key for by_entity in found.values() for key in by_entity}
+            if not named <= self._entities.keys():  # entities heard of since the last read
                 self._read_entities()
             entities = self._entities
         series: list[tuple[float, float]] = []

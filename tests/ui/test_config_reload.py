@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from pytestqt.qtbot import QtBot
 
 from services.config import load_config
@@ -74,8 +75,10 @@ def test_a_changed_config_is_taken_and_a_broken_one_is_not(qtbot: QtBot, tmp_pat
     assert controls.menu.actions()[1].shortcut().toString() == "Ctrl+Alt+2"
     assert sorted(window.gauges) == ["Least PM2.5", "Mean PM2.5", "Worst PM2.5"]
     assert wall.page_names == ["Night", "Air"] and wall.page() == "Air"  # stays on its page
-    window.refresh_kpis()  # the new dashboards are fed
-    assert window.dashboards is not None and "kiosk:Night" in window.dashboards.pages
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # old pages gone
+    window.refresh_kpis()  # the new dashboards are fed, also once the old ones are deleted
+    assert window.dashboards is not None
+    assert {"kiosk:Night", "kiosk:Air"} <= window.dashboards.pages.keys()
 
     with qtbot.waitSignal(reloader.failed, timeout=5000) as failed:
         save(path, changed + "\n[[dashboards]\n")  # a TOML syntax error
@@ -88,3 +91,21 @@ def test_a_changed_config_is_taken_and_a_broken_one_is_not(qtbot: QtBot, tmp_pat
         save(path, CONFIG_TEXT + KIOSK)  # mended, and back to the first
     assert [action.text() for action in controls.menu.actions()] == ["Air"]
     assert wall.page_names == ["Air", "alarms"]
+
+
+def test_a_wall_reloaded_without_its_map_gives_the_map_back(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "city.toml"
+    path.write_text(CONFIG_TEXT + '\n[kiosk]\npages = ["map", "alarms"]\n', encoding="utf-8")
+    config = load_config(path)
+    window = MainWindow(config, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    window.dashboards = DashboardControls(window, config)
+    wall = KioskWindow(window, config)
+    qtbot.addWidget(wall)
+    assert wall.pages.indexOf(window.map_view) == 0
+    path.write_text(CONFIG_TEXT + '\n[kiosk]\npages = ["alarms"]\n', encoding="utf-8")
+    window.apply_config(load_config(path))
+    assert wall.page_names == ["alarms"]
+    assert window.dock_panels.docks["map"].widget() is window.map_view  # back in its dock
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    window.refresh_map()  # still there

@@ -199,7 +199,7 @@ def test_a_trend_starts_from_the_past_kept_in_the_cache(
 
         def drawn(key: str) -> list[float]:
             trend.feed(
-                {}, kpi_memory=lambda _n: [], latest={}, ts=time.time(), stale=False, live=False
+                {}, kpi_memory=lambda _n: [], latest={}, ts=time.time(), stale=False, live=True
             )
             return [float(v) for v in trend.view.drawn_points(key)[1]]
 

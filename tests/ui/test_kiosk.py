@@ -243,3 +243,13 @@ def test_without_accounts_the_wall_says_how_to_leave(make_wall: MakeWall) -> Non
     made.wall.ask_to_leave()
     assert made.wall.sign_in_dialog is None
     assert "no accounts" in made.wall.message.text()
+
+
+def test_without_kpis_the_wall_still_ticks(qtbot: QtBot) -> None:
+    config = AppConfig(source="test")
+    window = MainWindow(config, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.kpisRefreshed, timeout=1000) as ticked:
+        window.refresh_kpis()
+    values, _ts, stale = ticked.args
+    assert values == {} and stale  # nothing received: not live
