@@ -45,6 +45,7 @@ from ui.config_terms import config_text
 from ui.dashboard_map import DashboardMap
 from ui.dashboard_trends import TrendBackfill, TrendFeed
 from ui.docks import FEATURES as DOCK_FEATURES
+from ui.kpi_gauge import kpi_gauge
 from ui.review import open_replay_source
 from widgets.alarm_summary import AlarmSummary
 from widgets.bar_chart import Bar, BarChart
@@ -170,16 +171,7 @@ class DashboardView(QWidget):
         kpi = kpis.get(widget.kpi)
         title = config_text(widget.title or widget.kpi)
         if widget.kind == "gauge" and kpi is not None:
-            gauge = Gauge(
-                title,
-                kpi.minimum,
-                kpi.maximum,
-                config_text(kpi.unit),
-                kpi.warn,
-                kpi.alarm,
-                decimals=kpi.decimals,
-            )
-            gauge.set_value(None, stale=True)
+            gauge = kpi_gauge(kpi, title)
             self.gauges[index] = (kpi.name, gauge)
             return gauge
         if widget.kind == "tile" and kpi is not None:
@@ -224,8 +216,7 @@ class DashboardView(QWidget):
         return frame
 
     def _name_of(self, entity_id: str) -> str:
-        entity = self._window.entities.get(entity_id) if self._window is not None else None
-        return entity.name if entity is not None else entity_id
+        return self._window.entity_name(entity_id) if self._window is not None else entity_id
 
     def show_kpis(
         self,

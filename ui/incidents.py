@@ -87,7 +87,7 @@ class IncidentControls:
         self.window = window
         self.actions = actions
         view = self.view = IncidentsView()
-        view.set_entity_name(self._entity_name)
+        view.set_entity_name(self.window.entity_name)
         view.timeline_source = actions.timeline if actions is not None else None
         window.dock_panels.add("incidents", translate("MainWindow", "Incidents"), view)
         self.ask_incident: Callable[[int, int], tuple[str, int, str] | None] = (
@@ -235,6 +235,3 @@ class IncidentControls:
             )
         return bool(why)
 
-    def _entity_name(self, entity_id: str) -> str:
-        entity = self.window.entities.get(entity_id)
-        return entity.name if entity is not None else entity_id

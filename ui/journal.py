@@ -31,15 +31,12 @@ class JournalControls:
     ) -> None:
         self.window = window
         self._export = export
-        self.view = JournalView(fetch, self._entity_name)
+        self.view = JournalView(fetch, self.window.entity_name)
         self.view.alarmActivated.connect(window.select_alarm)
         self.view.exportRequested.connect(self.export_dialog)
         self.view.export_button.setEnabled(fetch is not None and export is not None)
         window.dock_panels.add("journal", translate("MainWindow", "Journal"), self.view)
 
-    def _entity_name(self, entity_id: str) -> str:
-        entity = self.window.entities.get(entity_id)
-        return entity.name if entity is not None else entity_id
 
     def export_dialog(self, since: float, until: float) -> None:
         """Ask where to write the window's journal as CSV, then write it."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeySequence, QScreen, QShortcut
-from PySide6.QtWidgets import QDialog, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QStackedWidget, QVBoxLayout, QWidget
 
 from services.auth.roles import Permission, Principal, allowed
 from services.auth.signin import Authenticator
@@ -37,7 +37,7 @@ from ui.kiosk_alarm import InterruptionPage, PriorityOneWatch
 from ui.sign_in import SignInDialog
 from widgets.alarm_summary import AlarmSummary
 from widgets.i18n import translate
-from widgets.palette import BANNER_COLORS
+from widgets.status_banner import BannerLevel, StatusBanner
 
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
@@ -49,6 +49,8 @@ LEAVE_SHORTCUT = "Ctrl+Alt+Shift+Q"
 MESSAGE_MS = 15_000
 """How long a message about leaving kiosk mode stays on the wall."""
 INTERRUPTION_PAGE = "priority-1"
+LIVE_LINE, MESSAGE_LINE = "live", "message"
+"""The banner's lines: FEED DOWN / NOT LIVE, and what the wall says about leaving."""
 """The page name reported while a priority-1 alarm holds the wall."""
 
 
@@ -70,8 +72,8 @@ class KioskWindow(QWidget):
         self.setWindowTitle(translate("Kiosk", "CityOps wall"))
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         self.setCursor(Qt.CursorShape.BlankCursor)
-        self.banner = self._banner_label("kioskBanner", "alarm")
-        self.message = self._banner_label("kioskMessage", "warning")
+        self.banner = StatusBanner()
+        """FEED DOWN / NOT LIVE (``live``) and messages about leaving (``message``)."""
         self.pages = QStackedWidget()
         self.page_names: list[str] = []
         self.summary: AlarmSummary | None = None
@@ -85,7 +87,6 @@ class KioskWindow(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        layout.addWidget(self.message)
         layout.addWidget(self.pages, 1)
         self.rotations = 0
         self._rotate = QTimer(self)
@@ -94,7 +95,7 @@ class KioskWindow(QWidget):
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.setInterval(MESSAGE_MS)
-        self._message_timer.timeout.connect(self.message.hide)
+        self._message_timer.timeout.connect(lambda: self.banner.set_line(MESSAGE_LINE, None))
         self.sign_in_dialog: SignInDialog | None = None
         leave = QShortcut(QKeySequence(LEAVE_SHORTCUT), self)
         leave.setContext(Qt.ShortcutContext.ApplicationShortcut)
@@ -107,17 +108,6 @@ class KioskWindow(QWidget):
         window.kpisRefreshed.connect(self._refreshed)
         window.configChanged.connect(self.reload)
         window.configProblem.connect(self.say)
-
-    def _banner_label(self, name: str, level: str) -> QLabel:
-        background, text = BANNER_COLORS[level]
-        label = QLabel()
-        label.setObjectName(name)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        label.setStyleSheet(f"background:{background};color:{text};font-weight:bold;padding:8px;")
-        label.hide()
-        return label
 
     def _add_pages(self) -> None:
         window, config = self.window_, self.config
@@ -257,18 +247,13 @@ class KioskWindow(QWidget):
     def _refreshed(self, *_args: object) -> None:
         """The window's KPI timer ticked (once a second): banner, alarms, interruption."""
         window = self.window_
-        text = window.freshness.verdict().wall_banner()
-        self.banner.setText(text or "")
-        self.banner.setVisible(text is not None)
+        self.banner.set_line(LIVE_LINE, window.freshness.verdict().wall_banner())
         alarms = window.live_alarms()
         if self.summary is not None:
-            entities = window.entities
-            self.summary.show_alarms(
-                alarms, lambda key: entity.name if (entity := entities.get(key)) else key
-            )
+            self.summary.show_alarms(alarms, window.entity_name)
         interrupting = self.watch.update(alarms, self._clock())
         if interrupting:
-            self.interruption.show_alarms(interrupting, window.entities, self.watch.timeout)
+            self.interruption.show_alarms(interrupting, window.entity_name, self.watch.timeout)
             if not self.interrupted():
                 self._resume_at = self.pages.currentIndex()
                 self.pages.setCurrentWidget(self.interruption)
@@ -281,8 +266,7 @@ class KioskWindow(QWidget):
 
     def say(self, text: str) -> None:
         """Show ``text`` on the wall for a while (about leaving kiosk mode)."""
-        self.message.setText(text)
-        self.message.show()
+        self.banner.set_line(MESSAGE_LINE, text, BannerLevel.WARNING)
         self._message_timer.start()
 
     def ask_to_leave(self) -> None:

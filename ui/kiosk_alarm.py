@@ -11,13 +11,13 @@ it at any workstation (the actions are shared through the broker), it is shelved
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
-from services.model import Alarm, AlarmState, Entity, Severity, priority_of
+from services.model import Alarm, AlarmState, Severity, priority_of
 from widgets.format import format_alarm_amount, format_clock
 from widgets.i18n import translate
 from widgets.palette import SEVERITY_COLORS, text_color_for
@@ -125,7 +125,7 @@ class InterruptionPage(QFrame):
         layout.addWidget(self.footer)
 
     def show_alarms(
-        self, interrupting: list[Interrupting], entities: Mapping[str, Entity], timeout: float
+        self, interrupting: list[Interrupting], name_of: Callable[[str], str], timeout: float
     ) -> None:
         """Show the interrupting alarms (newest first) and until when they hold the wall."""
         self.heading.setText(
@@ -140,7 +140,7 @@ class InterruptionPage(QFrame):
         for line, item in zip(self.lines, [*interrupting, *[None] * len(self.lines)], strict=False):
             line.setVisible(item is not None)
             if item is not None:
-                line.setText(_alarm_line(item.alarm, entities.get(item.alarm.entity_id)))
+                line.setText(_alarm_line(item.alarm, name_of(item.alarm.entity_id)))
         hidden = len(interrupting) - len(self.lines)
         self.more.setText(
             translate("Kiosk", "and {count} more").format(count=hidden) if hidden > 0 else ""
@@ -159,8 +159,7 @@ class InterruptionPage(QFrame):
         return [self.heading.text(), *(line.text() for line in self.lines if line.text())]
 
 
-def _alarm_line(alarm: Alarm, entity: Entity | None) -> str:
-    name = entity.name if entity is not None else alarm.entity_id
+def _alarm_line(alarm: Alarm, name: str) -> str:
     return translate("Kiosk", "{time}  {entity}: {message} ({amount})").format(
         time=format_clock(alarm.raised_at),
         entity=name,

@@ -57,6 +57,7 @@ from ui.freshness import FreshnessTracker
 from ui.i18n_terms import permission_text, role_text
 from ui.incidents import IncidentActions, IncidentControls
 from ui.journal import ExportJournal, JournalControls
+from ui.kpi_gauge import kpi_gauge
 from ui.layouts import LayoutStore
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
@@ -618,6 +619,11 @@ class MainWindow(QMainWindow):
         entities = [self.entities[k] for k in changed if k in self.entities]
         self.map_view.apply_entities(entities)
         self.mapEntitiesChanged.emit(entities)
+
+    def entity_name(self, entity_id: str) -> str:
+        """An entity's name as the window knows it (its id when it knows none)."""
+        entity = self.entities.get(entity_id)
+        return entity.name if entity is not None else entity_id
 
     def marker_values(self, entity_id: str) -> dict[str, str]:
         """An entity's values as its map tooltip shows them ({metric: text})."""
@@ -1201,17 +1207,4 @@ class MainWindow(QMainWindow):
 
 def _kpi_gauges(kpis: Iterable[KpiConfig]) -> dict[str, Gauge]:
     """A dial gauge per KPI, by name, showing no value yet."""
-    gauges: dict[str, Gauge] = {}
-    for kpi in kpis:
-        gauge = Gauge(
-            config_text(kpi.name),
-            kpi.minimum,
-            kpi.maximum,
-            config_text(kpi.unit),
-            kpi.warn,
-            kpi.alarm,
-            decimals=kpi.decimals,
-        )
-        gauge.set_value(None, stale=True)
-        gauges[kpi.name] = gauge
-    return gauges
+    return {kpi.name: kpi_gauge(kpi) for kpi in kpis}

@@ -84,7 +84,7 @@ def test_a_changed_config_is_taken_and_a_broken_one_is_not(qtbot: QtBot, tmp_pat
         save(path, changed + "\n[[dashboards]\n")  # a TOML syntax error
     assert str(path) in failed.args[0]
     assert "Config not reloaded" in window.statusBar().currentMessage()
-    assert wall.message.isVisibleTo(wall) and str(path) in wall.message.text()
+    assert str(path) in (wall.banner.line("message") or "")
     assert [action.text() for action in controls.menu.actions()] == ["Air", "Night"]
 
     with qtbot.waitSignal(reloader.reloaded, timeout=5000):
