@@ -29,10 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.config import AppConfig, KpiConfig
+from services.config import AppConfig, Group, KpiConfig
 from services.config.dashboards import DashboardConfig, WidgetConfig
 from services.ingest.figures import Subject, count_by, top_entities
-from services.ingest.kpi import DistrictIndex, district_index
+from services.ingest.kpi import DistrictIndex, in_group
 from services.model import (
     Alarm,
     Entity,
@@ -142,7 +142,7 @@ class DashboardView(QWidget):
         )
         self.gauges: dict[int, tuple[str, Gauge]] = {}
         self.tiles: dict[int, tuple[str, KpiTile]] = {}
-        self.summaries: list[AlarmSummary] = []
+        self.summaries: list[tuple[Group, AlarmSummary]] = []
         self.charts: dict[int, tuple[WidgetConfig, BarChart]] = {}
         self.tables: dict[int, tuple[WidgetConfig, TopTable]] = {}
         self.problems: list[QLabel] = []
@@ -205,7 +205,7 @@ class DashboardView(QWidget):
             return city_map
         if widget.kind == "alarms":
             summary = AlarmSummary(config_text(widget.title), widget.priority)
-            self.summaries.append(summary)
+            self.summaries.append((widget.group, summary))
             return summary
         frame = problem_frame(
             translate("Dashboards", "{title}: a {kind} widget is not built yet").format(
@@ -238,8 +238,15 @@ class DashboardView(QWidget):
             draw = partial(_draw_tile, tile, values.get(name), ts, stale, points)
             self._draw(("tile", index), draw)
         listed = list(alarms)
-        for number, summary in enumerate(self.summaries):
-            self._draw(("alarms", number), partial(_draw_summary, summary, listed, self._name_of))
+        for number, (group, summary) in enumerate(self.summaries):
+            shown = listed if not group else [a for a in listed if self._in_group(group, a)]
+            self._draw(("alarms", number), partial(_draw_summary, summary, shown, self._name_of))
+
+    def _in_group(self, group: Group, alarm: Alarm) -> bool:
+        window = self._window
+        if window is None:
+            return False
+        return in_group(group, window.entities.get(alarm.entity_id), window.district_index)
 
     def _draw(self, key: tuple[str, int], redraw: Callable[[], QWidget | None]) -> None:
         """Redraw a widget at the clock's next frame (at once without a clock)."""
@@ -471,7 +478,7 @@ class DashboardControls:
                 [reading for series in window.values.values() for reading in series.values()],
                 alarms,
                 window.incidents.view.model.incidents(),
-                district_index(tuple(self.config.districts)),
+                window.district_index,
                 [district.name for district in self.config.districts],
                 window.values,
                 not window.replaying,

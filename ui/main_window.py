@@ -245,7 +245,7 @@ class MainWindow(QMainWindow):
         self.alarm_kpis.exportRequested.connect(self.export_alarm_kpis_dialog)
         self.gauges = _kpi_gauges(config.kpis)
         self._group_members = GroupMembers()
-        self._district_index = district_index(tuple(config.districts))
+        self.district_index = district_index(tuple(config.districts))
         self.gauge_panel = TileGrid(list(self.gauges.values()))
 
         self.feed_panel = FeedHealthPanel()
@@ -734,7 +734,7 @@ class MainWindow(QMainWindow):
             return
         readings = (reading for series in self.values.values() for reading in series.values())
         values = compute_kpis(
-            self.config.kpis, readings, self.entities, self._district_index, self._group_members
+            self.config.kpis, readings, self.entities, self.district_index, self._group_members
         )
         for name, value in values.items():
             self.gauges[name].set_value(value, stale=stale)
@@ -761,7 +761,7 @@ class MainWindow(QMainWindow):
             dashboards=config.dashboards,
             kiosk=config.kiosk,
         )
-        self._district_index = district_index(tuple(config.districts))
+        self.district_index = district_index(tuple(config.districts))
         self._group_members = GroupMembers()
         if kpis_changed:
             self.gauges = _kpi_gauges(config.kpis)

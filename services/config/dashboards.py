@@ -100,7 +100,7 @@ class WidgetConfig:
     """top: how many rows."""
     order: str = TOP_ORDERS[0]
     group: Group = field(default_factory=Group)
-    """top: the entities ranked."""
+    """top: the entities ranked; alarms: the entities whose alarms are summed up."""
     bounds: tuple[float, float, float, float] | None = None
     """map: [west, south, east, north] (None: the config's ``[map]`` view)."""
     layers: tuple[str, ...] = ()
@@ -318,11 +318,13 @@ def _read_contents(
                     f"{layer!r} is not a layer (one of {', '.join(MAP_LAYERS)}, or a domain)",
                 )
         settings["layers"] = layers
-    elif "priority" in reader.table:
-        priority = reader.integer("priority", 0)
-        if priority not in PRIORITY_SEVERITY:
-            raise reader.fail("priority", f"must be 1 (highest), 2, 3 or 4, got {priority}")
-        settings["priority"] = priority
+    elif kind == "alarms":
+        if "priority" in reader.table:
+            priority = reader.integer("priority", 0)
+            if priority not in PRIORITY_SEVERITY:
+                raise reader.fail("priority", f"must be 1 (highest), 2, 3 or 4, got {priority}")
+            settings["priority"] = priority
+        settings["group"] = read_group(reader, districts)
     reader.reject_unknown()
     return WidgetConfig(
         kind=kind,

@@ -245,3 +245,10 @@ def test_the_demo_ships_four_dashboards_without_problems_and_a_kiosk() -> None:
     bound = {w.kpi for d in config.dashboards for w in d.widgets if w.kpi}
     assert bound <= kpis
     assert "Mean PM2.5 over Heshan" in bound
+
+
+def test_an_alarm_summary_may_be_limited_to_a_group(tmp_path: Path) -> None:
+    widget = widget_of(tmp_path, 'kind = "alarms"\npriority = 2\ndomain = "water"')
+    assert (widget.problem, widget.priority, widget.group.domain) == ("", 2, "water")
+    wrong = widget_of(tmp_path, 'kind = "alarms"\ndomain = "sewage"')
+    assert "domain" in wrong.problem

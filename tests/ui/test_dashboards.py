@@ -137,7 +137,7 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
         assert gauge.value() == 100.0  # the mean of 40 and 160
         assert tile.value_text().startswith("160")
         assert tile.status() in {"alarm", "stale"}  # past 150; stale while not live
-        (summary,) = view.summaries
+        ((_, summary),) = view.summaries
         assert sum(summary.counts.values()) == 1  # aq-2's high alarm
         assert controls.history.points("Worst PM2.5")[-1][1] == 160.0
         ((_, chart),) = view.charts.values()
