@@ -158,6 +158,10 @@ class DashboardView(QWidget):
             else:  # its place could not be read: listed under the grid
                 grid.addWidget(cell, below, 0, 1, dashboard.columns)
                 below += 1
+        for row in range(grid.rowCount()):  # the grid's cells share the room evenly
+            grid.setRowStretch(row, 1)
+        for column in range(dashboard.columns):
+            grid.setColumnStretch(column, 1)
 
     def _make(self, index: int, widget: WidgetConfig, kpis: Mapping[str, KpiConfig]) -> QWidget:
         if widget.problem:
