@@ -41,11 +41,11 @@ from typing import cast
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QFont, QPalette
+from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.format import format_exact
-from widgets.gauge import high_is_bad_for
+from widgets.gauge import high_is_bad_for, on_chart_background
 from widgets.i18n import QT_TRANSLATE_NOOP, smallest_text_px, translate
 from widgets.palette import current_theme, text_color_for
 from widgets.plain_text import plain_tooltip
@@ -188,11 +188,7 @@ class DashboardTrend(QWidget):
         self.setToolTip(plain_tooltip(title))
         self.setAccessibleName(title)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(theme.chart_background))
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(theme.chart_text))
-        self.setPalette(palette)
-        self.setAutoFillBackground(True)
+        on_chart_background(self, theme)
 
         self._title_label = self._label(title, theme.chart_text, _TITLE_PX * scale, bold=True)
         self._title_label.setObjectName("dashboardTrendTitle")

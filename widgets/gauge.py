@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from widgets.format import NO_VALUE, decimals_for_span, format_exact, format_number
 from widgets.i18n import QT_TRANSLATE_NOOP, smallest_text_px, translate
-from widgets.palette import current_theme, text_color_for
+from widgets.palette import Theme, current_theme, text_color_for
 from widgets.plain_text import plain_tooltip
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,15 @@ def limit_band(value: float, warn: float | None, alarm: float | None, *, high_is
     return "normal"
 
 
+def on_chart_background(widget: QWidget, theme: Theme) -> None:
+    """Fill ``widget`` with the theme's chart background, its text in the chart's colour."""
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.Window, QColor(theme.chart_background))
+    palette.setColor(QPalette.ColorRole.WindowText, QColor(theme.chart_text))
+    widget.setPalette(palette)
+    widget.setAutoFillBackground(True)
+
+
 class Gauge(QWidget):
     """A 240 degree dial showing one KPI with normal / warning / alarm bands.
 
@@ -179,11 +188,7 @@ class Gauge(QWidget):
         self.setToolTip(plain_tooltip(title))
         self.setMinimumSize(MINIMUM_SIZE)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        palette = self.palette()
-        palette.setColor(QPalette.ColorRole.Window, QColor(theme.chart_background))
-        palette.setColor(QPalette.ColorRole.WindowText, QColor(theme.chart_text))
-        self.setPalette(palette)
-        self.setAutoFillBackground(True)
+        on_chart_background(self, theme)
 
         self._canvas = pg.GraphicsLayoutWidget()
         self._canvas.setBackground(theme.chart_background)

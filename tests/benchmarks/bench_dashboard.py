@@ -29,13 +29,12 @@ import json
 import os
 import statistics
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.helpers.ingest import make_messages
+from tests.helpers.ingest import PacedProducer, make_messages
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
@@ -170,21 +169,7 @@ def main() -> None:
         pipeline.start()
         bridge.start()
 
-        stop = threading.Event()
-        sent = 0
-
-        def produce() -> None:
-            nonlocal sent
-            started = time.perf_counter()
-            index = 0
-            while not stop.is_set():
-                due = started + sent / rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                pipeline.put_many(messages[index : index + chunk])
-                sent += chunk
-                index = (index + chunk) % len(messages)
+        producer = PacedProducer(pipeline.put_many, messages, rate, chunk)
 
         last = [time.perf_counter()]
 
@@ -207,13 +192,11 @@ def main() -> None:
             probe.start()
 
         QTimer.singleShot(int(warm_up * 1000), start_measuring)
-        producer = threading.Thread(target=produce, daemon=True)
         started = time.perf_counter()
         producer.start()
         QTimer.singleShot(int((args.seconds + warm_up) * 1000), app.quit)
         app.exec()
-        stop.set()
-        producer.join()
+        producer.stop()
         elapsed = time.perf_counter() - started
         processed = pipeline.messages_processed
         redraw_frames = [t * 1000 for t in controls.clock.frame_times]

@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import threading
 import time
 from pathlib import Path
 
-from tests.helpers.ingest import make_messages
+from tests.helpers.ingest import PacedProducer, make_messages
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
@@ -74,21 +73,7 @@ def main() -> None:
         pipeline.start()
         bridge.start()
 
-        stop = threading.Event()
-        sent = 0
-
-        def produce() -> None:
-            nonlocal sent
-            started = time.perf_counter()
-            index = 0
-            while not stop.is_set():
-                due = started + sent / args.rate
-                delay = due - time.perf_counter()
-                if delay > 0:
-                    time.sleep(delay)
-                pipeline.put_many(messages[index : index + chunk])
-                sent += chunk
-                index = (index + chunk) % len(messages)
+        producer = PacedProducer(pipeline.put_many, messages, args.rate, chunk)
 
         stalls: list[float] = []
         last = [time.perf_counter()]
@@ -102,13 +87,12 @@ def main() -> None:
         probe.setInterval(5)
         probe.timeout.connect(tick)
         probe.start()
-        producer = threading.Thread(target=produce, daemon=True)
         started = time.perf_counter()
         producer.start()
         QTimer.singleShot(int(args.seconds * 1000), app.quit)
         app.exec()
-        stop.set()
-        producer.join()
+        producer.stop()
+        sent = producer.sent
         elapsed = time.perf_counter() - started
         processed = pipeline.messages_processed
         pipeline.stop()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections.abc import Callable
 
 from services.messages import RawMessage
 
@@ -30,3 +32,41 @@ def make_messages(count: int, entities: int, alarming: float = 0.05) -> list[Raw
             RawMessage("air", f"yiyang/env/air/{entity}", json.dumps(payload).encode(), now)
         )
     return messages
+
+
+class PacedProducer:
+    """A thread handing ``messages`` (round and round) to ``put_many`` at ``rate`` messages
+    a second, ``chunk`` at a time, until :meth:`stop`; :attr:`sent` counts them."""
+
+    def __init__(
+        self,
+        put_many: Callable[[list[RawMessage]], object],
+        messages: list[RawMessage],
+        rate: float,
+        chunk: int,
+    ) -> None:
+        self._put_many = put_many
+        self._messages = messages
+        self._rate = rate
+        self._chunk = chunk
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-producer", daemon=True)
+        self.sent = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        started = time.perf_counter()
+        index = 0
+        while not self._stop.is_set():
+            delay = started + self.sent / self._rate - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self._put_many(self._messages[index : index + self._chunk])
+            self.sent += self._chunk
+            index = (index + self._chunk) % len(self._messages)
