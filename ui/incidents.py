@@ -234,4 +234,3 @@ class IncidentControls:
                 translate("MainWindow", "Not done: {why}").format(why=why), 10000
             )
         return bool(why)
-

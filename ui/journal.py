@@ -37,7 +37,6 @@ class JournalControls:
         self.view.export_button.setEnabled(fetch is not None and export is not None)
         window.dock_panels.add("journal", translate("MainWindow", "Journal"), self.view)
 
-
     def export_dialog(self, since: float, until: float) -> None:
         """Ask where to write the window's journal as CSV, then write it."""
         if self._export is None:
