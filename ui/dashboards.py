@@ -12,8 +12,10 @@ the window's map refresh.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
@@ -41,6 +43,7 @@ from services.model import (
     Severity,
     severity_of_priority,
 )
+from services.store.replay import ReplaySource
 from ui.config_terms import config_text
 from ui.dashboard_map import DashboardMap
 from ui.dashboard_trends import TrendBackfill, TrendFeed
@@ -65,6 +68,8 @@ log = logging.getLogger(__name__)
 
 KPI_HISTORY_S = 3_900
 """KPI values kept for the tiles (one a second): an hour and a bit, for "vs 1 h ago"."""
+SEEDED_POINTS = 66
+"""KPI values read back from the cache at a start (one a minute over that span)."""
 
 
 class KpiHistory:
@@ -81,6 +86,19 @@ class KpiHistory:
 
     def points(self, name: str) -> list[tuple[float, float]]:
         return list(self._points.get(name, ()))
+
+    def seed(self, name: str, past: Sequence[tuple[float, float]]) -> None:
+        """Put ``past`` (read back from the cache at a start) before what was kept since."""
+        kept = self._points.get(name, deque())
+        first = kept[0][0] if kept else math.inf
+        older = [point for point in past if point[0] < first]
+        if older:
+            self._points[name] = deque([*older, *kept], maxlen=KPI_HISTORY_S)
+
+    def seed_all(self, pasts: Mapping[str, Sequence[tuple[float, float]]] | None) -> None:
+        """:meth:`seed` every KPI read back (None: the cache could not be read)."""
+        for name, past in (pasts or {}).items():
+            self.seed(name, past)
 
 
 def problem_frame(text: str) -> QLabel:
@@ -373,6 +391,7 @@ class DashboardControls:
         """Reads the trends' past from the offline cache, off the GUI thread."""
         self.clock = RedrawClock(window)
         """Redraws every dashboard's widgets, a few per frame."""
+        self._seed_history(config)
         self.menu = QMenu(translate("Dashboards", "&Dashboards"), window)
         self._fill_menu()
         bar = window.menu_bar
@@ -392,6 +411,23 @@ class DashboardControls:
             for name, dock in self.docks.items()
             if isinstance(view := dock.widget(), DashboardView)
         }
+
+    def _seed_history(self, config: AppConfig) -> None:
+        """Read the KPIs' last hour back from the cache (after a restart the tiles show
+        their change and sparkline at once), on the dashboards' reading thread."""
+        if not config.kpis or not self.backfill.available:
+            return
+        until = time.time()
+        since = until - KPI_HISTORY_S
+        kpis, districts = config.kpis, config.districts
+
+        def read(source: ReplaySource) -> dict[str, list[tuple[float, float]]]:
+            index = DistrictIndex(districts)
+            return {
+                kpi.name: source.kpi_series(kpi, since, until, SEEDED_POINTS, index) for kpi in kpis
+            }
+
+        self.backfill.read(read, self.history.seed_all)
 
     def _fill_menu(self) -> None:
         menu = self.menu

@@ -208,5 +208,10 @@ def test_a_trend_starts_from_the_past_kept_in_the_cache(
         qtbot.waitUntil(lambda: drawn("aq-1/pm25") == [50.0, 40.0, 30.0, 20.0], timeout=10_000)
         kpi_values = drawn("Mean PM2.5")
         assert set(kpi_values) == {50.0, 40.0, 30.0, 20.0}  # the KPI at many moments
+        # The KPIs' last hour read back too, for the tiles' change and sparkline.
+        qtbot.waitUntil(lambda: bool(controls.history.points("Mean PM2.5")), timeout=10_000)
+        seeded = controls.history.points("Mean PM2.5")
+        assert {value for _ts, value in seeded} == {20.0}  # the newest value by then
+        assert seeded[0][0] >= now - 3_900 and len(seeded) > 60
         window.close()
         pipeline.stop()
