@@ -344,7 +344,9 @@ def run_gui(
             schedule_screenshot(app, wall or window, screenshot, screenshot_delay)
         app.exec()
         bridge.stop()
-        # Delete the window (and its map page) while the web profile still exists.
+        # Delete the wall and the window (and their map pages) while the web profile exists.
+        if wall is not None:
+            wall.deleteLater()
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:

@@ -23,12 +23,13 @@ folders (XDG_*) point at a temporary folder, so the soak leaves the developer's 
 alone.
 
 What it measures: every minute one line with the minutes elapsed, the resident memory
-(VmRSS) of this process and of the web renderer processes (``QtWebEngineProcess``
-descendants that are renderers, see :func:`web_processes`; the other QtWebEngine helpers,
-zygotes and GPU, summed apart as "web+"), widgets (``QApplication.allWidgets()``),
-QObjects (every parentless top-level widget and the application with all their
-``findChildren(QObject)``), Python objects tracked by the garbage collector, the cache
-folder's size on disk, the messages the broker received from the publisher and the ones it
+(VmRSS) of this process (and its anonymous part, RssAnon: heaps rather than mapped files)
+and of the web renderer processes (``QtWebEngineProcess`` descendants that are renderers,
+see :func:`web_processes`; the other QtWebEngine helpers, zygotes and GPU, go to the JSON),
+widgets (``QApplication.allWidgets()``), QObjects (every parentless top-level widget and the
+application with all their ``findChildren(QObject)``), the blocks Python's allocator holds
+(``sys.getallocatedblocks()``; the objects the garbage collector tracks go to the JSON),
+the cache folder's size on disk, the messages the broker received from the publisher and the ones it
 dropped because the app did not read them in time (mosquitto's ``$SYS`` counters), how far
 the app's ingest is behind what the broker sent it ("behind": its unprocessed inbox, give or
 take a few seconds' worth), this process's CPU (% of one core) and the machine's load
@@ -38,10 +39,16 @@ average over the last minute, and the kiosk's rotations and page. RSS is also sa
 After the run: the growth after warm-up (``--warmup`` minutes; default the first third of
 the run or 5 minutes, whichever is smaller), as the least-squares slope of RSS over time in
 % of the fitted RSS at the end of the warm-up per 10 minutes, for the main process and the
-renderer; the growth of the object counts; and PASS/FAIL against issue 12's target: RSS
+renderer; the growth of the object counts (and which QObject classes changed in number);
+and PASS/FAIL against issue 12's target: RSS
 growth at most 2 % per 10 minutes after warm-up (main and renderer). The figures and every
 sample go to ``--json`` (default ``bench_soak.json`` in ``--cache-dir``, else in the current
 folder). Exits 1 on FAIL; asserts nothing (the machine's other work makes the figures noisy).
+
+``--tracemalloc`` also lists the source lines whose Python allocations (numpy's included)
+grew most between the first line after the warm-up and the end: where to look for a leak.
+It slows the app down and its own bookkeeping counts in the RSS, so run it at a lower
+``--rate`` and take its RSS figures with a grain of salt.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -94,16 +102,25 @@ WEB_PROCESS = "QtWebEngineProcess"
 # -- processes and folders (Linux /proc) ----------------------------------------------------
 
 
-def rss_bytes(pid: int) -> int | None:
-    """VmRSS of ``pid`` in bytes (None when it is gone)."""
+def memory_fields(pid: int) -> dict[str, int]:
+    """The memory fields of ``/proc/<pid>/status`` in bytes (VmRSS, RssAnon, RssFile, ...);
+    empty when the process is gone."""
+    fields: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
+                name, _, rest = line.partition(":")
+                words = rest.split()
+                if len(words) == 2 and words[1] == "kB":
+                    fields[name] = int(words[0]) * 1024
     except OSError:
-        return None
-    return None
+        return {}
+    return fields
+
+
+def rss_bytes(pid: int) -> int | None:
+    """VmRSS of ``pid`` in bytes (None when it is gone)."""
+    return memory_fields(pid).get("VmRSS")
 
 
 def descendants(root: int) -> dict[int, int]:
@@ -367,12 +384,18 @@ class Line:
 
     minutes: float
     main_rss: int
+    main_anon: int
+    """The anonymous part of ``main_rss`` (heaps; not mapped files and libraries)."""
     renderer_rss: int | None
     renderers: int
     web_helpers_rss: int
     widgets: int
     qobjects: int
     py_objects: int
+    """Objects the garbage collector tracks (containers: a queue of messages, not tuples
+    of floats)."""
+    py_blocks: int
+    """Blocks Python's allocator holds (``sys.getallocatedblocks``: every Python object)."""
     cache_bytes: int
     published: int | None
     delivered: int | None
@@ -400,14 +423,15 @@ class RssSample:
 
     minutes: float
     main: int
+    main_anon: int
     renderer: int | None
     renderer_pids: list[int] = field(default_factory=list)
     page: str = ""
 
 
 HEADER = (
-    f"{'min':>5} {'main MB':>8} {'renderer MB':>12} {'web+ MB':>8} {'widgets':>8} "
-    f"{'QObjects':>9} {'py objs':>10} {'cache MB':>9} {'published':>11} {'dropped':>8} "
+    f"{'min':>5} {'main MB':>8} {'anon MB':>8} {'renderer MB':>12} {'widgets':>8} "
+    f"{'QObjects':>9} {'py blocks':>10} {'cache MB':>9} {'published':>11} {'dropped':>8} "
     f"{'behind':>8} {'cpu%':>5} {'load':>5} {'rot':>4}  page"
 )
 
@@ -421,9 +445,9 @@ def format_line(line: Line) -> str:
         "none" if line.renderer_rss is None else f"{line.renderer_rss / MB:.1f} ({line.renderers})"
     )
     return (
-        f"{line.minutes:>5.1f} {line.main_rss / MB:>8.1f} {renderer:>12} "
-        f"{line.web_helpers_rss / MB:>8.1f} {line.widgets:>8,} {line.qobjects:>9,} "
-        f"{line.py_objects:>10,} {line.cache_bytes / MB:>9.1f} {_count(line.published):>11} "
+        f"{line.minutes:>5.1f} {line.main_rss / MB:>8.1f} {line.main_anon / MB:>8.1f} "
+        f"{renderer:>12} {line.widgets:>8,} {line.qobjects:>9,} "
+        f"{line.py_blocks:>10,} {line.cache_bytes / MB:>9.1f} {_count(line.published):>11} "
         f"{_count(line.dropped):>8} {_count(line.behind):>8} {line.cpu_pct:>5.0f} "
         f"{line.load:>5.2f} {line.rotations:>4}  {line.page}"
     )
@@ -459,8 +483,12 @@ class Soak:
         cache_dir: Path,
         counters: BrokerCounters,
         before_quit: Callable[[], None],
+        warmup: float = 0.0,
     ) -> None:
         self.app = app
+        self.warmup = warmup
+        self.snapshots: list[tracemalloc.Snapshot] = []
+        """With tracemalloc on: at the first line after the warm-up, and at the end."""
         self.minutes = minutes
         self.rate = rate
         self.every = every
@@ -522,7 +550,7 @@ class Soak:
         last = now >= end - 0.5
         self.sample_rss()
         if last or now >= self._next_line - 0.5:
-            self.print_line()
+            self.print_line(final=last)
             self._next_line += self.every
         if last:
             self._finished = True
@@ -535,12 +563,14 @@ class Soak:
         self._timer.start(delay_ms)
 
     def sample_rss(self) -> None:
+        main = memory_fields(os.getpid())
         web = web_processes()
         self.renderer_pids_seen.update(web.renderers)
         self.rss.append(
             RssSample(
                 self.elapsed_min(),
-                rss_bytes(os.getpid()) or 0,
+                main.get("VmRSS", 0),
+                main.get("RssAnon", 0),
                 web.renderer_rss,
                 sorted(web.renderers),
                 self.kiosk.page() if self.kiosk is not None else "",
@@ -554,21 +584,25 @@ class Soak:
         self._cpu_at = (cpu, now)
         return (cpu - previous_cpu) / (now - previous_at) * 100.0 if now > previous_at else 0.0
 
-    def print_line(self) -> None:
+    def print_line(self, *, final: bool = False) -> None:
         widgets, classes = qt_counts(self.app)
         py_objects = len(gc.get_objects())
+        py_blocks = sys.getallocatedblocks()
+        main = memory_fields(os.getpid())
         web = web_processes()
         kiosk = self.kiosk
         session = self.session
         line = Line(
             minutes=self.elapsed_min(),
-            main_rss=rss_bytes(os.getpid()) or 0,
+            main_rss=main.get("VmRSS", 0),
+            main_anon=main.get("RssAnon", 0),
             renderer_rss=web.renderer_rss,
             renderers=len(web.renderers),
             web_helpers_rss=sum(web.helpers.values()),
             widgets=widgets,
             qobjects=classes.total(),
             py_objects=py_objects,
+            py_blocks=py_blocks,
             cache_bytes=disk_usage(self.cache_dir),
             published=self.counters.get("received"),
             delivered=self.counters.get("sent"),
@@ -584,6 +618,9 @@ class Soak:
         if len(self.lines) == 1:
             print(HEADER)
         print(format_line(line), flush=True)
+        after_warmup = line.minutes >= self.warmup - 1e-6
+        if tracemalloc.is_tracing() and after_warmup and (final or not self.snapshots):
+            self.snapshots.append(tracemalloc.take_snapshot())
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -618,12 +655,20 @@ def summarize(soak: Soak, warmup_min: float) -> dict[str, Any]:
     """Growth after warm-up, and the verdict."""
     after = [sample for sample in soak.rss if sample.minutes >= warmup_min - 1e-6]
     main = growth_per_10_min([(s.minutes, float(s.main)) for s in after])
+    anon = growth_per_10_min([(s.minutes, float(s.main_anon)) for s in after])
     with_renderer = [s for s in after if s.renderer is not None]
     renderer = growth_per_10_min([(s.minutes, float(s.renderer or 0)) for s in with_renderer])
     lines = [line for line in soak.lines if line.minutes >= warmup_min - 1e-6]
     objects = {
         name: growth_per_10_min([(line.minutes, float(getattr(line, name))) for line in lines])
-        for name in ("widgets", "qobjects", "py_objects", "cache_bytes")
+        for name in (
+            "widgets",
+            "qobjects",
+            "py_objects",
+            "py_blocks",
+            "web_helpers_rss",
+            "cache_bytes",
+        )
     }
     changed: dict[str, list[int]] = {}
     kept = [
@@ -652,6 +697,7 @@ def summarize(soak: Soak, warmup_min: float) -> dict[str, Any]:
     return {
         "warmup_min": warmup_min,
         "rss_main": main,
+        "rss_main_anon": anon,
         "rss_renderer": renderer,
         "renderer_processes_seen": sorted(soak.renderer_pids_seen),
         "objects": objects,
@@ -666,7 +712,11 @@ def print_summary(figures: dict[str, Any], publisher: dict[str, Any], soak: Soak
     print()
     warmup = figures["warmup_min"]
     print(f"after warm-up ({warmup:.3g} min), least-squares slope; from the ends in brackets:")
-    for label, key in (("main RSS", "rss_main"), ("renderer RSS", "rss_renderer")):
+    for label, key in (
+        ("main RSS", "rss_main"),
+        ("  of it anon", "rss_main_anon"),
+        ("renderer RSS", "rss_renderer"),
+    ):
         growth = figures[key]
         if growth is None:
             none = "none" if key == "rss_renderer" and not soak.renderer_pids_seen else "n/a"
@@ -678,19 +728,26 @@ def print_summary(figures: dict[str, Any], publisher: dict[str, Any], soak: Soak
             f"{growth['first'] / MB:.1f} -> {growth['last'] / MB:.1f} MB "
             f"over {growth['span_min']:.1f} min"
         )
-    if len(figures["renderer_processes_seen"]) > 1:
-        print(f"  renderer pids    {figures['renderer_processes_seen']} (restarted or several)")
+    seen = figures["renderer_processes_seen"]
+    together = max((len(sample.renderer_pids) for sample in soak.rss), default=0)
+    if len(seen) > together:
+        print(f"  renderer pids    {seen}: restarted ({together} at a time)")
+    elif seen:
+        print(f"  renderers        {len(seen)} (pids {', '.join(map(str, seen))}), none restarted")
     for name, label in (
         ("widgets", "widgets"),
         ("qobjects", "QObjects"),
         ("py_objects", "Python objects"),
+        ("py_blocks", "Python blocks"),
+        ("web_helpers_rss", "web helpers RSS"),
         ("cache_bytes", "cache on disk"),
     ):
         growth = figures["objects"][name]
         if growth is None:
             print(f"  {label:<16} n/a")
             continue
-        scale, unit = (MB, " MB") if name == "cache_bytes" else (1.0, "")
+        in_mb = name in ("cache_bytes", "web_helpers_rss")
+        scale, unit = (MB, " MB") if in_mb else (1.0, "")
         print(
             f"  {label:<16} {growth['first'] / scale:,.1f}{unit} -> "
             f"{growth['last'] / scale:,.1f}{unit} ({growth['per_10_min'] / scale:+,.1f}{unit} "
@@ -732,6 +789,24 @@ def print_summary(figures: dict[str, Any], publisher: dict[str, Any], soak: Soak
     print(f"{'PASS' if figures['passed'] else 'FAIL'}  kiosk soak")
 
 
+def print_allocation_growth(snapshots: Sequence[tracemalloc.Snapshot]) -> list[str]:
+    """The source lines whose Python allocations grew most between the two snapshots
+    (``--tracemalloc``); also returned, for the JSON."""
+    if len(snapshots) < 2:
+        return []
+    growth = [
+        stat for stat in snapshots[1].compare_to(snapshots[0], "lineno") if stat.size_diff > 0
+    ]
+    lines = [
+        f"{stat.size_diff / MB:+8.2f} MB {stat.count_diff:+9,} blocks  {stat.traceback[0]}"
+        for stat in growth[:15]
+    ]
+    print("Python allocations that grew after the warm-up (tracemalloc):")
+    for line in lines:
+        print(f"  {line}")
+    return lines
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -758,12 +833,18 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "config's [kiosk] p1_timeout)",
     )
     parser.add_argument(
-        "--pages", help="comma-separated kiosk pages instead of the config's (e.g. add map)"
+        "--pages", help="comma-separated kiosk pages instead of the config's [kiosk] pages"
     )
     parser.add_argument(
         "--warmup",
         type=float,
         help="minutes of warm-up (default: a third of the run, at most 5)",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="trace Python's allocations and print where memory grew after the warm-up "
+        "(slows the app down: use a lower --rate)",
     )
     parser.add_argument(
         "--every", type=float, default=60.0, help="seconds between lines (default %(default)g)"
@@ -834,7 +915,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counters = BrokerCounters(broker.port)
         try:
             publisher.start()
-            soak, code = run_kiosk(args, config, cache_dir, counters, publisher)
+            soak, code = run_kiosk(args, config, cache_dir, counters, publisher, warmup=warmup)
             report = publisher.finish()
         finally:
             publisher.halt()
@@ -843,6 +924,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"run_gui returned {code}")
         figures = summarize(soak, warmup)
         print_summary(figures, report, soak)
+        figures["tracemalloc_growth"] = print_allocation_growth(soak.snapshots)
     json_path.write_text(
         json.dumps(
             {
@@ -877,6 +959,8 @@ def run_kiosk(
     cache_dir: Path,
     counters: BrokerCounters,
     publisher: Publisher,
+    *,
+    warmup: float,
 ) -> tuple[Soak, int]:
     """Run the app as ``cityops --kiosk`` does, sampled by a :class:`Soak`, until the end."""
     from widgets.map_scheme import register_scheme
@@ -889,6 +973,8 @@ def run_kiosk(
 
     from ui.runtime import run_gui
 
+    if args.tracemalloc:
+        tracemalloc.start()
     app = QApplication([sys.argv[0]])  # run_gui takes this one
     soak = Soak(
         app,
@@ -898,6 +984,7 @@ def run_kiosk(
         cache_dir=cache_dir,
         counters=counters,
         before_quit=publisher.halt,
+        warmup=warmup,
     )
     QTimer.singleShot(0, soak.begin)  # runs once run_gui's event loop runs
     code = run_gui(config, cache_dir, kiosk=True)
