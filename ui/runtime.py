@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import sys
@@ -346,7 +347,8 @@ def run_gui(
         bridge.stop()
         # Delete the wall and the window (and their map pages) while the web profile exists.
         if wall is not None:
-            wall.deleteLater()
+            with contextlib.suppress(RuntimeError):  # gone already: a supervisor left it
+                wall.deleteLater()
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
