@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from services.auth.roles import Principal, Role
@@ -253,3 +254,19 @@ def test_without_kpis_the_wall_still_ticks(qtbot: QtBot) -> None:
         window.refresh_kpis()
     values, _ts, stale = ticked.args
     assert values == {} and stale  # nothing received: not live
+
+
+def test_a_wall_without_its_screen_fills_the_first_and_is_placed_again_on_a_change(
+    make_wall: MakeWall, qtbot: QtBot
+) -> None:
+    made = make_wall('pages = ["alarms"]\nscreen = 3\n')  # this machine has one screen
+    wall = made.wall
+    primary = QGuiApplication.primaryScreen()
+    assert primary is not None and wall._wanted_screen() is None
+    wall.start()
+    assert wall.isFullScreen() or wall.geometry() == primary.geometry()
+    placed: list[bool] = []
+    wall.place = lambda: placed.append(True)  # type: ignore[method-assign]
+    wall._screens_changed(primary)  # a screen plugged in or out: placed again, after Qt
+    assert placed == []
+    qtbot.waitUntil(lambda: placed == [True], timeout=1000)
