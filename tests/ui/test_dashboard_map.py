@@ -9,13 +9,9 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from services.config import load_config
-from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
-from services.store.cache import OfflineCache
+from tests.helpers.dashboards import fed_window
 from tests.helpers.e2e import run_js
-from ui.bridge import DeltaBridge
-from ui.dashboards import DashboardControls
-from ui.main_window import MainWindow
 
 CONFIG_TEXT = """
 [broker]
@@ -47,15 +43,8 @@ def test_a_dashboard_map_shows_its_layers_within_its_bounds(
     path = tmp_path / "city.toml"
     path.write_text(CONFIG_TEXT, encoding="utf-8")
     config = load_config(path)
-    with OfflineCache(cache_dir) as cache:
-        pipeline = IngestPipeline(config, cache, flush_interval=0.0)
-        window = MainWindow(config, acknowledge=lambda ids, note: None)
-        qtbot.addWidget(window)
-        window.resize(1400, 900)
-        window.show()
-        bridge = DeltaBridge(pipeline.take_delta, parent=window)
-        bridge.deltaReady.connect(window.apply_delta)
-        controls = DashboardControls(window, config)
+    with fed_window(qtbot, config, cache_dir) as fed:
+        window, pipeline, bridge, controls = fed.window, fed.pipeline, fed.bridge, fed.controls
 
         def send(feed: str, entity: str, lat: float, lon: float) -> None:
             payload = json.dumps({"id": entity, "lat": lat, "lon": lon, "v": 1.0, "ts": 1.8e9})
@@ -81,6 +70,3 @@ def test_a_dashboard_map_shows_its_layers_within_its_bounds(
         assert east - west < 0.5  # fitted to the box, not the whole province
         dragging = run_js(qtbot, city_map, "window.cityops.dragging()")
         assert dragging is False  # a fixed view
-
-        window.close()
-        pipeline.stop()

@@ -14,9 +14,7 @@ from services.config import load_config
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
 from services.store.cache import OfflineCache
-from ui.bridge import DeltaBridge
-from ui.dashboards import DashboardControls
-from ui.main_window import MainWindow
+from tests.helpers.dashboards import fed_window
 
 CONFIG_TEXT = """
 [broker]
@@ -101,17 +99,11 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
     path = tmp_path / "city.toml"
     path.write_text(CONFIG_TEXT, encoding="utf-8")
     config = load_config(path)
-    with OfflineCache(cache_dir) as cache:
-        pipeline = IngestPipeline(config, cache, flush_interval=0.0)
-        window = MainWindow(config, acknowledge=lambda ids, note: None)
-        qtbot.addWidget(window)
-        bridge = DeltaBridge(pipeline.take_delta, parent=window)
-        bridge.deltaReady.connect(window.apply_delta)
-        window.dashboards = controls = DashboardControls(window, config)
+    with fed_window(qtbot, config, cache_dir) as fed:
+        window, pipeline, bridge, controls = fed.window, fed.pipeline, fed.bridge, fed.controls
         assert [a.text() for a in controls.menu.actions()] == ["Air"]
         assert controls.menu.actions()[0].shortcut().toString() == "Ctrl+Alt+1"
 
-        window.show()
         view = controls.open("Air")
         assert view is not None and view.isVisible()
         dock = controls.docks["Air"]
@@ -155,7 +147,6 @@ def test_a_dashboard_shows_its_kpis_alarms_and_the_problem_of_a_wrong_widget(
 
         window.close()  # closes the dashboards with it
         assert controls.views == {}
-        pipeline.stop()
 
 
 TREND_CONFIG = (
@@ -180,19 +171,15 @@ def test_a_trend_starts_from_the_past_kept_in_the_cache(
     config = load_config(path)
     now = time.time()
     past = [(now - hours * 3600, 10.0 * hours) for hours in (5, 4, 3, 2)]
-    with OfflineCache(cache_dir) as cache:
+    with OfflineCache(cache_dir) as cache:  # the history, stored before the window starts
         pipeline = IngestPipeline(config, cache, flush_interval=0.0)
         for ts, value in past:
             payload = json.dumps({"id": "aq-1", "pm25": value, "ts": ts})
             pipeline.process_batch([RawMessage("air", "a/aq-1", payload.encode(), ts)])
         pipeline.flush_cache(force=True)
-        window = MainWindow(config, acknowledge=lambda ids, note: None)
-        qtbot.addWidget(window)
-        window.cache_path = cache.path
-        bridge = DeltaBridge(pipeline.take_delta, parent=window)
-        bridge.deltaReady.connect(window.apply_delta)
-        window.dashboards = controls = DashboardControls(window, config)
-        window.show()
+        pipeline.stop()
+    with fed_window(qtbot, config, cache_dir) as fed:
+        controls = fed.controls
         view = controls.open("History")
         assert view is not None
         (trend,) = view.trends
@@ -213,5 +200,3 @@ def test_a_trend_starts_from_the_past_kept_in_the_cache(
         seeded = controls.history.points("Mean PM2.5")
         assert {value for _ts, value in seeded} == {20.0}  # the newest value by then
         assert seeded[0][0] >= now - 3_900 and len(seeded) > 60
-        window.close()
-        pipeline.stop()
