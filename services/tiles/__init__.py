@@ -1,0 +1,1 @@
+"""Map tiles: numbering, the offline tile store, tiles from files."""
