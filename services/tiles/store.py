@@ -179,6 +179,33 @@ class TileStore:
         if set_name is None:
             self.trim()
 
+    def put_set_tiles(
+        self, set_name: str, basemap: str, tiles: Iterable[tuple[TileKey, bytes, str]]
+    ) -> None:
+        """Store a batch of a set's fetched tiles ((key, data, media type) each) in one
+        transaction, pinned by the set."""
+        now = self._clock()
+        rows = [
+            (basemap, z, x, y, data, media, len(data), now, now) for (z, x, y), data, media in tiles
+        ]
+        with self._conn:
+            self._conn.executemany(
+                "INSERT INTO tiles (basemap, z, x, y, data, media_type, size, fetched_at,"
+                " used_at, pinned) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+                " ON CONFLICT (basemap, z, x, y) DO UPDATE SET data = excluded.data,"
+                " media_type = excluded.media_type, size = excluded.size,"
+                " fetched_at = excluded.fetched_at, pinned = 1",
+                rows,
+            )
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO set_tiles VALUES (?, ?, ?, ?, ?)",
+                [(set_name, basemap, z, x, y) for basemap, z, x, y, *_rest in rows],
+            )
+            self._conn.executemany(
+                "DELETE FROM failed_tiles WHERE set_name = ? AND z = ? AND x = ? AND y = ?",
+                [(set_name, z, x, y) for _basemap, z, x, y, *_rest in rows],
+            )
+
     def browse_size(self) -> int:
         """Bytes of the tiles no set holds (the browsing cache)."""
         row = self._conn.execute("SELECT coalesce(sum(size), 0) FROM tiles WHERE pinned = 0")
