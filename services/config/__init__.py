@@ -5,6 +5,7 @@ Everything a caller needs is importable from here.
 
 from __future__ import annotations
 
+from services.config.basemaps import BasemapConfig
 from services.config.dashboards import DashboardConfig, KioskConfig, SeriesRef, WidgetConfig
 from services.config.errors import ConfigError
 from services.config.loader import feed_from_table, load_config, load_demo_config
@@ -30,6 +31,7 @@ __all__ = [
     "DOMAINS",
     "FORMATS",
     "AppConfig",
+    "BasemapConfig",
     "BrokerConfig",
     "ConfigError",
     "DashboardConfig",

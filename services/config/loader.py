@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.addresses import http_url_problem, parse_broker_url, topic_filter_problem
+from services.config.basemaps import read_basemaps
 from services.config.dashboards import read_dashboards, read_group, read_kiosk
 from services.config.document import parse_document, read_config_bytes
 from services.config.errors import ConfigError
@@ -914,5 +915,6 @@ def _read_map(reader: _Reader | None) -> MapConfig:
     zoom = reader.integer("zoom", MapConfig().zoom)
     if not 1 <= zoom <= 19:
         raise reader.fail("zoom", f"must be between 1 and 19, got {zoom}")
+    basemaps = read_basemaps(reader)
     reader.reject_unknown()
-    return MapConfig(center=center, zoom=zoom)
+    return MapConfig(center=center, zoom=zoom, basemaps=basemaps)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from services.addresses import BrokerAddress
+from services.config.basemaps import BasemapConfig
 from services.config.listen import ListenAddress
 from services.config.secrets import lookup_secret
 from services.limits import ALARM_HISTORY_DAYS, HISTORY_DAYS, RAW_RETENTION_DAYS
@@ -347,6 +348,8 @@ class MapConfig:
 
     center: tuple[float, float] = (28.57, 112.36)
     zoom: int = 12
+    basemaps: tuple[BasemapConfig, ...] = ()
+    """``[[map.basemaps]]``: tile sources to draw under the data (none: a plain background)."""
 
 
 @dataclass(frozen=True, slots=True)
