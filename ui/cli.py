@@ -22,7 +22,7 @@ from services.store.export import WHATS as EXPORTS
 from services.store.history import RESOLUTIONS
 from services.timeutil import parse_time_argument
 
-SUBCOMMANDS = ("run", "check-config", "export", "report", "sim", "users", "audit")
+SUBCOMMANDS = ("run", "check-config", "export", "report", "sim", "users", "audit", "tiles")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LANGUAGES = ("en", "zh_CN")
 """The window's languages: English (the source) and Simplified Chinese."""
@@ -157,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_sim_arguments(sim)
     add_users_commands(commands)
+    add_tiles_commands(commands)
 
     audit = commands.add_parser("audit", help="check the audit trail of operator actions")
     audit_actions = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
@@ -166,6 +167,31 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--cache-dir", type=Path, help="the offline cache folder")
     _add_log_level(verify, "WARNING")
     return parser
+
+
+def add_tiles_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``cityops tiles prefetch|list|delete``: the offline tile store."""
+    tiles = commands.add_parser(
+        "tiles",
+        help="prefetch, list and delete offline map tiles",
+        description="The offline tile store (tiles.sqlite3 in the cache folder): named sets of "
+        "a base map ([[map.basemaps]] of --config) over a box and zoom levels.",
+    )
+    actions = tiles.add_subparsers(dest="tiles_command", metavar="ACTION", required=True)
+    prefetch = actions.add_parser(
+        "prefetch", help="fetch a base map's tiles of a box over zoom levels into a named set"
+    )
+    prefetch.add_argument("--basemap", required=True, help="the [[map.basemaps]] name")
+    prefetch.add_argument("--bbox", required=True, metavar="W,S,E,N", help="degrees")
+    prefetch.add_argument("--zoom", required=True, metavar="N-M", help="zoom levels, e.g. 10-15")
+    prefetch.add_argument("--name", help="the set's name (default: base map, box and zooms)")
+    listing = actions.add_parser("list", help="the sets with their tile counts and sizes")
+    delete = actions.add_parser("delete", help="delete a set (its tiles join the browsing cache)")
+    delete.add_argument("name", help="the set's name")
+    for action in (prefetch, listing, delete):
+        action.add_argument("--config", type=Path, help="TOML config file (default: the demo)")
+        action.add_argument("--cache-dir", type=Path, help="the offline cache folder")
+        _add_log_level(action, "WARNING")
 
 
 def add_users_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -334,12 +334,20 @@ def report_audit(report: AuditReport) -> int:
     return 0
 
 
+def tiles(args: argparse.Namespace) -> int:
+    """``cityops tiles prefetch|list|delete`` (see :mod:`ui.tile_commands`)."""
+    from ui.tile_commands import run_tiles
+
+    return run_tiles(args)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "audit": audit,
     "check-config": check_config,
     "export": export,
     "report": report,
     "sim": sim,
+    "tiles": tiles,
     "users": users,
 }
 """Sub-command name → its function; anything else starts the window."""

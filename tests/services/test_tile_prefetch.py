@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,45 +14,9 @@ import pytest
 from services.tiles.prefetch import PrefetchControl, Prefetcher, PrefetchProgress
 from services.tiles.store import TileStore
 from services.tiles.xyz import BBox, count_tiles, tiles_in
+from tests.helpers.tiles import PNG_MAGIC, TileServer
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 AREA = BBox(112.30, 28.50, 112.42, 28.62)
-
-
-class TileServer:
-    """Serves /z/x/y.png as a PNG-looking body naming the tile; some paths fail."""
-
-    def __init__(self) -> None:
-        self.requests: list[str] = []
-        self.failing: set[str] = set()
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with server.lock:
-                    server.requests.append(self.path)
-                    failing = self.path in server.failing
-                if failing:
-                    self.send_error(503)
-                    return
-                body = PNG_MAGIC + self.path.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "image/png")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{{z}}/{{x}}/{{y}}.png"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

@@ -1,0 +1,147 @@
+"""``cityops tiles prefetch|list|delete``: the offline tile store from the command line
+(no window, no Qt): prefetching a named set of a configured base map over a box and zooms,
+listing the sets with their tile counts, deleting one.
+
+The store is ``tiles.sqlite3`` in the cache folder (``--cache-dir``); the base maps come from
+``--config`` (``[[map.basemaps]]``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from services.config import BasemapConfig, ConfigError, load_config, load_demo_config
+from services.tiles.prefetch import PrefetchControl, Prefetcher, PrefetchProgress
+from services.tiles.store import TileStore, TileStoreError
+from services.tiles.xyz import BBox, count_tiles, parse_bbox, parse_zoom_range
+from ui.commands import EXIT_CONFIG
+
+TILE_STORE_FILE = "tiles.sqlite3"
+ESTIMATED_TILE_BYTES = 20_000
+"""A raster tile's typical size, for the estimate before a prefetch starts."""
+
+
+def tile_store_path(cache_dir: Path) -> Path:
+    """Where the tile store of a cache folder is."""
+    return cache_dir / TILE_STORE_FILE
+
+
+def run_tiles(args: argparse.Namespace) -> int:
+    """Run ``cityops tiles ACTION``; 0 done, 1 failed, 2 a wrong argument or config."""
+    try:
+        store = TileStore(tile_store_path(args.cache_dir))
+    except TileStoreError as error:
+        print(f"cityops tiles: {error}", file=sys.stderr)
+        return 1
+    try:
+        if args.tiles_command == "list":
+            return _list(store)
+        if args.tiles_command == "delete":
+            return _delete(store, args.name)
+        return _prefetch(store, args)
+    finally:
+        store.close()
+
+
+def _list(store: TileStore) -> int:
+    sets = store.sets()
+    if not sets:
+        print(f"no tile sets in {store.path}")
+    for tile_set in sets:
+        box = tile_set.box
+        print(
+            f"{tile_set.name}  {tile_set.basemap}  "
+            f"{box.west:g},{box.south:g},{box.east:g},{box.north:g}  "
+            f"zoom {tile_set.min_zoom}-{tile_set.max_zoom}  "
+            f"{tile_set.stored}/{tile_set.planned} tiles, {tile_set.size / 1e6:.1f} MB"
+            + (f", {tile_set.failed} failed" if tile_set.failed else "")
+        )
+    print(f"browsing cache: {store.browse_size() / 1e6:.1f} MB")
+    return 0
+
+
+def _delete(store: TileStore, name: str) -> int:
+    try:
+        store.delete_set(name)
+    except KeyError as error:
+        print(f"cityops tiles: {error.args[0]}", file=sys.stderr)
+        return 1
+    print(f"deleted the tile set {name!r}")
+    return 0
+
+
+def _basemap(args: argparse.Namespace) -> BasemapConfig:
+    config = load_config(args.config) if args.config is not None else load_demo_config()
+    for basemap in config.map.basemaps:
+        if basemap.name == args.basemap:
+            return basemap
+    known = ", ".join(repr(b.name) for b in config.map.basemaps) or "none ([[map.basemaps]])"
+    raise ValueError(f"no base map {args.basemap!r} in {config.source} (known: {known})")
+
+
+def _prefetch(store: TileStore, args: argparse.Namespace) -> int:
+    try:
+        basemap = _basemap(args)
+        box: BBox = parse_bbox(args.bbox)
+        min_zoom, max_zoom = parse_zoom_range(args.zoom)
+    except (ConfigError, ValueError) as error:
+        print(f"cityops tiles: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if basemap.file is not None:
+        print(f"cityops tiles: {basemap.name!r} is a tile file already: nothing to fetch")
+        return EXIT_CONFIG
+    if not basemap.min_zoom <= min_zoom <= max_zoom <= basemap.max_zoom:
+        print(
+            f"cityops tiles: {basemap.name!r} has zooms {basemap.min_zoom}-{basemap.max_zoom}",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    name = args.name or f"{basemap.name} {args.bbox} {args.zoom}"
+    planned = count_tiles(box, min_zoom, max_zoom)
+    print(
+        f"{name}: {planned:,} tiles, about {planned * ESTIMATED_TILE_BYTES / 1e6:,.0f} MB "
+        f"(at {ESTIMATED_TILE_BYTES / 1000:g} kB a tile)"
+    )
+    try:
+        store.create_set(name, basemap.name, box, min_zoom, max_zoom)
+    except ValueError:
+        print(f"{name}: the set exists; fetching what it still misses")
+    control = PrefetchControl()
+
+    def cancel(_signal: int, _frame: FrameType | None) -> None:
+        control.cancel()
+
+    previous = signal.signal(signal.SIGINT, cancel)
+    try:
+        result = Prefetcher(store, basemap.url).run(name, control, _printer(sys.stderr.isatty()))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(
+        f"{name}: {result.stored:,} of {result.planned:,} tiles stored, {result.failed:,} failed "
+        f"this run, {result.fetched_bytes / 1e6:.1f} MB fetched in {result.elapsed:.1f} s"
+        + (" — cancelled: run it again to go on" if result.cancelled else "")
+    )
+    if result.failed:
+        print("run the same command again to retry the failed tiles", file=sys.stderr)
+    return 0 if result.stored == result.planned else 1
+
+
+def _printer(live: bool) -> Callable[[PrefetchProgress], None]:
+    last = [-1]
+
+    def show(progress: PrefetchProgress) -> None:
+        percent = int(progress.fraction * 100)
+        if percent == last[0]:
+            return
+        last[0] = percent
+        line = f"{percent:3d} %  {progress.stored:,}/{progress.planned:,} tiles"
+        if progress.failed:
+            line += f", {progress.failed:,} failed"
+        print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
+
+    return show
