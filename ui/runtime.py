@@ -28,6 +28,7 @@ from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.export import export
 from services.store.sign_ins import SIGN_IN, SIGN_OUT
+from services.tiles.store import STORE_FILE
 from ui.alarm_sound import AlarmSound
 from ui.bridge import DeltaBridge
 from ui.commands import EXIT_CONFIG
@@ -44,7 +45,8 @@ from ui.review import ReviewControls, open_replay_source
 from ui.sign_in import SignInDialog
 from ui.startup import launched_without_terminal
 from ui.theme import apply_theme
-from widgets.map_scheme import register_scheme
+from ui.tile_worker import TileWorker, basemap_records
+from widgets.map_scheme import install_scheme_handler, register_scheme
 from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,11 @@ def build_window(
     )
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
+    if config.map.basemaps:
+        tiles = TileWorker(config.map.basemaps, session.cache.path.parent / STORE_FILE, window)
+        install_scheme_handler(window.map_view.page().profile()).set_tile_provider(tiles.request)
+        window.map_view.set_basemaps(basemap_records(config.map.basemaps))
+        window.closing.connect(tiles.close)
     sound = config.sound and (config.kiosk.sound or not kiosk)
     attach_alarm_sound(window, bridge, AlarmSound.for_config(sound, parent=window))
     bridge.rateChanged.connect(window.set_message_rate)

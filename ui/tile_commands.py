@@ -17,18 +17,17 @@ from types import FrameType
 
 from services.config import BasemapConfig, ConfigError, load_config, load_demo_config
 from services.tiles.prefetch import PrefetchControl, Prefetcher, PrefetchProgress
-from services.tiles.store import TileStore, TileStoreError
+from services.tiles.store import STORE_FILE, TileStore, TileStoreError
 from services.tiles.xyz import BBox, count_tiles, parse_bbox, parse_zoom_range
 from ui.commands import EXIT_CONFIG
 
-TILE_STORE_FILE = "tiles.sqlite3"
 ESTIMATED_TILE_BYTES = 20_000
 """A raster tile's typical size, for the estimate before a prefetch starts."""
 
 
 def tile_store_path(cache_dir: Path) -> Path:
     """Where the tile store of a cache folder is."""
-    return cache_dir / TILE_STORE_FILE
+    return cache_dir / STORE_FILE
 
 
 def run_tiles(args: argparse.Namespace) -> int:

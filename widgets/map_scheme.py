@@ -6,7 +6,9 @@ then attaches one :class:`CityOpsSchemeHandler` to a web engine profile. URLs lo
 - ``cityops://app/leaflet/<file>``: Leaflet from the installed xstatic-leaflet package,
 - ``cityops://app/markercluster/<file>``: Leaflet.markercluster from xstatic,
 - ``cityops://app/map/<file>``: the project's own files in ``resources/map``,
-- ``cityops://app/page/<token>.html``: a generated page registered with ``add_page()``.
+- ``cityops://app/page/<token>.html``: a generated page registered with ``add_page()``,
+- ``cityops://app/tiles/<base map>/<z>/<x>/<y>``: a base map's tile, answered (possibly
+  later) by the tile provider set with ``set_tile_provider()``; none: not found.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import importlib
 import logging
 import uuid
+from collections.abc import Callable
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -27,6 +30,12 @@ from PySide6.QtWebEngineCore import (
 )
 
 log = logging.getLogger(__name__)
+
+TileReply = Callable[[bytes | None, str, str], None]
+"""Answers a tile request: its bytes (None: there is none), media type, content encoding."""
+TileProvider = Callable[[str, int, int, int, TileReply], None]
+"""Asked for (base map, z, x, y); calls the reply on the GUI thread, now or later."""
+MAX_TILE_ZOOM = 30
 
 SCHEME = "cityops"
 HOST = "app"
@@ -101,6 +110,11 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
         super().__init__(parent)
         self._roots = asset_roots()
         self._pages: dict[str, bytes] = {}
+        self._tile_provider: TileProvider | None = None
+
+    def set_tile_provider(self, provider: TileProvider | None) -> None:
+        """Who answers ``tiles/`` requests (None: every tile is not found)."""
+        self._tile_provider = provider
 
     def add_page(self, html: str) -> QUrl:
         """Register a generated HTML page; returns the URL that serves it."""
@@ -160,6 +174,10 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
             log.warning("refused %s request for %s", method, url.toString())
             job.fail(QWebEngineUrlRequestJob.Error.RequestDenied)
             return
+        tile = _tile_request(url)
+        if tile is not None:
+            self._serve_tile(job, *tile)
+            return
         found = self.lookup(url)
         if found is None:
             log.warning("map page asked for an unknown resource: %s", url.toString())
@@ -170,6 +188,48 @@ class CityOpsSchemeHandler(QWebEngineUrlSchemeHandler):
         buffer.setData(QByteArray(body))
         buffer.open(QIODevice.OpenModeFlag.ReadOnly)
         job.reply(QByteArray(mime), buffer)
+
+    def _serve_tile(
+        self, job: QWebEngineUrlRequestJob, basemap: str, z: int, x: int, y: int
+    ) -> None:
+        provider = self._tile_provider
+        if provider is None:
+            job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+            return
+
+        def reply(body: bytes | None, mime: str, encoding: str) -> None:
+            try:
+                if body is None:
+                    job.fail(QWebEngineUrlRequestJob.Error.UrlNotFound)
+                    return
+                if encoding:
+                    job.setAdditionalResponseHeaders(
+                        {QByteArray(b"Content-Encoding"): QByteArray(encoding.encode("ascii"))}
+                    )
+                buffer = QBuffer(job)
+                buffer.setData(QByteArray(body))
+                buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+                job.reply(QByteArray(mime.encode("ascii", "replace")), buffer)
+            except RuntimeError:  # the page went away meanwhile: nobody waits for it
+                log.debug("tile %s/%d/%d/%d answered after its request ended", basemap, z, x, y)
+
+        provider(basemap, z, x, y, reply)
+
+
+def _tile_request(url: QUrl) -> tuple[str, int, int, int] | None:
+    """(base map, z, x, y) of a ``tiles/`` URL of ours, or None."""
+    if url.scheme() != SCHEME or url.host() != HOST:
+        return None
+    parts = url.path(QUrl.ComponentFormattingOption.FullyDecoded).strip("/").split("/")
+    if len(parts) != 5 or parts[0] != "tiles" or not parts[1]:
+        return None
+    try:
+        z, x, y = (int(part) for part in parts[2:])
+    except ValueError:
+        return None
+    if not 0 <= z <= MAX_TILE_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
+        return None
+    return parts[1], z, x, y
 
 
 def install_scheme_handler(profile: QWebEngineProfile) -> CityOpsSchemeHandler:

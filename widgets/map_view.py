@@ -18,7 +18,7 @@ import json
 import logging
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import folium
@@ -284,6 +284,7 @@ class MapView(QWebEngineView):
         self._areas_removed: set[str] = set()
         self._focus_pending: str | None = None
         self._bounds: tuple[float, float, float, float] | None = None
+        self._basemaps: list[dict[str, Any]] = []
         self.restarts = 0
         """How many times the page was reloaded because its renderer ended abnormally."""
 
@@ -427,6 +428,14 @@ class MapView(QWebEngineView):
         if self._ready:
             self._run(f"window.cityops.setBoundaries({self._boundaries or 'null'});")
 
+    def set_basemaps(self, basemaps: Sequence[Mapping[str, Any]]) -> None:
+        """Draw these base maps under the data (``name``, ``attribution``, ``minZoom``,
+        ``maxZoom`` each; the first shown, a switcher for several); their tiles come through
+        the scheme's tile provider."""
+        self._basemaps = [dict(basemap) for basemap in basemaps]
+        if self._ready:
+            self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
+
     def set_bounds(self, bounds: tuple[float, float, float, float]) -> None:
         """Show exactly ``(west, south, east, north)`` from now on, panning and zooming off
         (a dashboard's or a wall's fixed view)."""
@@ -513,6 +522,8 @@ class MapView(QWebEngineView):
             self._run(f"window.cityops.setBoundaries({self._boundaries});")
         if self._bounds is not None:
             self._run(f"window.cityops.showBounds({_js(list(self._bounds))});")
+        if self._basemaps:
+            self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
         self._flush()
         if self._focus_pending is not None:
             self._run(f"window.cityops.focusEntity({_js(self._focus_pending)});")

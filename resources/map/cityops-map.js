@@ -87,7 +87,13 @@
     scale: 1,
     bridge: null,
     openTip: null,
-    bounds: null
+    bounds: null,
+    basemaps: [],
+    basemapControl: null,
+    attribution: null,
+    attributionEl: null,
+    tilesLoaded: 0,
+    tilesMissing: 0
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -844,6 +850,91 @@
     });
   }
 
+  // Base maps: tiles from the app's own scheme (cityops://app/tiles/<name>/z/x/y), the first
+  // shown, a switcher when there are several; a tile nobody has is a hatched placeholder.
+  var MISSING_TILE =
+    "data:image/svg+xml," +
+    encodeURIComponent(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256">' +
+        '<rect width="256" height="256" fill="#d8d8d8"/>' +
+        '<path d="M0 256L256 0M-64 64L64 -64M192 320L320 192" stroke="#bdbdbd" stroke-width="16"/>' +
+        "</svg>"
+    );
+
+  function plain(text) {
+    var holder = document.createElement("span");
+    holder.textContent = String(text);
+    return holder.innerHTML;
+  }
+
+  function setBasemaps(list) {
+    var map = state.map;
+    if (!map) {
+      return 0;
+    }
+    state.basemaps.forEach(function (layer) {
+      map.removeLayer(layer);
+    });
+    if (state.basemapControl) {
+      map.removeControl(state.basemapControl);
+      state.basemapControl = null;
+    }
+    state.basemaps = [];
+    var named = {};
+    (Array.isArray(list) ? list : []).forEach(function (item) {
+      if (!item || typeof item.name !== "string" || !item.name) {
+        return;
+      }
+      var layer = L.tileLayer(
+        "cityops://app/tiles/" + encodeURIComponent(item.name) + "/{z}/{x}/{y}",
+        {
+          minZoom: Number(item.minZoom) || 0,
+          maxZoom: Number(item.maxZoom) || 18,
+          errorTileUrl: MISSING_TILE
+        }
+      );
+      layer.cityops = { name: item.name, attribution: String(item.attribution || "") };
+      layer.on("tileload", function (event) {
+        if (event.tile && event.tile.src !== MISSING_TILE) {
+          state.tilesLoaded += 1;
+        }
+      });
+      layer.on("tileerror", function () {
+        state.tilesMissing += 1;
+      });
+      named[plain(item.name)] = layer;
+      state.basemaps.push(layer);
+    });
+    if (state.basemaps.length) {
+      state.basemaps[0].addTo(map);
+      showAttribution(state.basemaps[0]);
+    }
+    if (state.basemaps.length > 1) {
+      state.basemapControl = L.control.layers(named, null, { collapsed: true }).addTo(map);
+    }
+    return state.basemaps.length;
+  }
+
+  function showAttribution(layer) {
+    if (!state.attribution) {
+      var control = L.control({ position: "bottomright" });
+      control.onAdd = function () {
+        var el = L.DomUtil.create("div", "cityops-attribution");
+        state.attributionEl = el;
+        return el;
+      };
+      state.attribution = control.addTo(state.map);
+      state.map.on("baselayerchange", function (event) {
+        showAttribution(event.layer);
+      });
+    }
+    state.attributionEl.textContent = (layer.cityops && layer.cityops.attribution) || "";
+  }
+
+  function tileCounts() {
+    return { loaded: state.tilesLoaded, missing: state.tilesMissing, basemaps: state.basemaps.length };
+  }
+
   // A fixed view (a dashboard's or a wall's map): [west, south, east, north], kept in view
   // when the map is resized, panning and zooming off.
   function showBounds(bounds) {
@@ -917,6 +1008,8 @@
     removeEntities: removeEntities,
     setBoundaries: setBoundaries,
     showBounds: showBounds,
+    setBasemaps: setBasemaps,
+    tileCounts: tileCounts,
     viewBounds: viewBounds,
     // For tests: whether the map can be dragged (not in a fixed view).
     dragging: function () {

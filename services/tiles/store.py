@@ -24,6 +24,8 @@ from services.tiles.xyz import BBox, count_tiles, tiles_in
 
 log = logging.getLogger(__name__)
 
+STORE_FILE = "tiles.sqlite3"
+"""The tile store's file name in the cache folder."""
 SCHEMA_VERSION = 1
 DEFAULT_BROWSE_CAP_BYTES = 512 * 1024 * 1024
 """The browsing cache's default size cap (prefetched sets are not counted in it)."""

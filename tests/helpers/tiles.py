@@ -3,10 +3,30 @@ names the tile; chosen paths fail with 503; every request path is recorded."""
 
 from __future__ import annotations
 
+import struct
 import threading
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+ONE_PIXEL_PNG = (
+    PNG_MAGIC
+    + _chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    + _chunk(b"IDAT", zlib.compress(b"\x00\xa0\xa0\xa0"))
+    + _chunk(b"IEND", b"")
+)
+"""A valid grey one-pixel PNG (browsers draw it; what follows its end is ignored)."""
+
+
+def tile_body(path: str) -> bytes:
+    """What the server answers for ``path``: a valid PNG, then the path (to tell tiles apart)."""
+    return ONE_PIXEL_PNG + path.encode()
 
 
 class TileServer:
@@ -26,7 +46,7 @@ class TileServer:
                 if failing:
                     self.send_error(503)
                     return
-                body = PNG_MAGIC + self.path.encode()
+                body = tile_body(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")
                 self.send_header("Content-Length", str(len(body)))

@@ -14,7 +14,7 @@ import pytest
 from services.tiles.prefetch import PrefetchControl, Prefetcher, PrefetchProgress
 from services.tiles.store import TileStore
 from services.tiles.xyz import BBox, count_tiles, tiles_in
-from tests.helpers.tiles import PNG_MAGIC, TileServer
+from tests.helpers.tiles import TileServer, tile_body
 
 AREA = BBox(112.30, 28.50, 112.42, 28.62)
 
@@ -42,7 +42,7 @@ def test_a_set_is_fetched_with_progress_and_a_failure_retried(
     assert all(a.stored <= b.stored for a, b in itertools.pairwise(seen))
     assert store.failures("yiyang") == [(bad, "HTTP 503", 1)]
     data, media = store.get("osm", good) or (b"", "")
-    assert data == PNG_MAGIC + "/{}/{}/{}.png".format(*good).encode() and media == "image/png"
+    assert data == tile_body("/{}/{}/{}.png".format(*good)) and media == "image/png"
 
     server.failing = set()
     asked = len(server.requests)

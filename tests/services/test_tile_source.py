@@ -11,7 +11,7 @@ from services.tiles.prefetch import Prefetcher
 from services.tiles.source import TileSource
 from services.tiles.store import TileStore
 from services.tiles.xyz import BBox, tiles_in
-from tests.helpers.tiles import PNG_MAGIC, TileServer
+from tests.helpers.tiles import TileServer, tile_body
 from tests.services.test_tile_files import make_mbtiles, tile_png
 
 
@@ -23,7 +23,7 @@ def test_browsing_fills_the_cache_and_offline_the_stored_tiles_are_served(tmp_pa
     try:
         browsed = source.tile("Local", 12, 3325, 1712)
         assert browsed is not None and browsed.origin == "server"
-        assert browsed.data == PNG_MAGIC + b"/12/3325/1712.png"
+        assert browsed.data == tile_body("/12/3325/1712.png")
         again = source.tile("Local", 12, 3325, 1712)
         assert again is not None and again.origin == "store"  # not asked twice
         assert server.requests == ["/12/3325/1712.png"]
