@@ -93,7 +93,8 @@
     attribution: null,
     attributionEl: null,
     tilesLoaded: 0,
-    tilesMissing: 0
+    tilesMissing: 0,
+    missingTile: ""
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -852,14 +853,20 @@
 
   // Base maps: tiles from the app's own scheme (cityops://app/tiles/<name>/z/x/y), the first
   // shown, a switcher when there are several; a tile nobody has is a hatched placeholder.
-  var MISSING_TILE =
-    "data:image/svg+xml," +
-    encodeURIComponent(
-      '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256">' +
-        '<rect width="256" height="256" fill="#d8d8d8"/>' +
-        '<path d="M0 256L256 0M-64 64L64 -64M192 320L320 192" stroke="#bdbdbd" stroke-width="16"/>' +
-        "</svg>"
+  // The placeholder, in the theme's stale and normal greys (the page holds no colours).
+  function missingTile() {
+    var back = String(state.colors.stale || "");
+    var line = String(state.colors.normal || "");
+    return (
+      "data:image/svg+xml," +
+      encodeURIComponent(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256">' +
+          '<rect width="256" height="256" fill="' + back + '"/>' +
+          '<path d="M0 256L256 0M-64 64L64 -64M192 320L320 192" stroke="' + line +
+          '" stroke-width="16"/></svg>'
+      )
     );
+  }
 
   function plain(text) {
     var holder = document.createElement("span");
@@ -880,6 +887,7 @@
       state.basemapControl = null;
     }
     state.basemaps = [];
+    state.missingTile = missingTile();
     var named = {};
     (Array.isArray(list) ? list : []).forEach(function (item) {
       if (!item || typeof item.name !== "string" || !item.name) {
@@ -890,12 +898,12 @@
         {
           minZoom: Number(item.minZoom) || 0,
           maxZoom: Number(item.maxZoom) || 18,
-          errorTileUrl: MISSING_TILE
+          errorTileUrl: state.missingTile
         }
       );
       layer.cityops = { name: item.name, attribution: String(item.attribution || "") };
       layer.on("tileload", function (event) {
-        if (event.tile && event.tile.src !== MISSING_TILE) {
+        if (event.tile && event.tile.src !== state.missingTile) {
           state.tilesLoaded += 1;
         }
       });
