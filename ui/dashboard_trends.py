@@ -166,10 +166,6 @@ class TrendFeed:
             return
         if not self._started:
             self._start(kpi_memory, ts)
-        if draw:
-            for ref in self.refs:
-                if ref.entity:  # its name, once the entity is known
-                    self.view.set_series_label(str(ref), self._label(ref))
         for ref in self.refs:
             key = str(ref)
             if ref.kpi:
@@ -187,6 +183,9 @@ class TrendFeed:
     def redraw(self) -> DashboardTrend:
         """Draw what was fed (the redraw clock calls this)."""
         ts, stale = self._shown
+        for ref in self.refs:
+            if ref.entity:  # its name, once the entity is known
+                self.view.set_series_label(str(ref), self._label(ref))
         self.view.set_stale(stale)
         self.view.refresh(ts)
         return self.view

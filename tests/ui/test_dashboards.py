@@ -13,6 +13,7 @@ from pytestqt.qtbot import QtBot
 from services.config import load_config
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
+from services.model import Entity
 from services.store.cache import OfflineCache
 from tests.helpers.dashboards import fed_window
 
@@ -195,6 +196,10 @@ def test_a_trend_starts_from_the_past_kept_in_the_cache(
         qtbot.waitUntil(lambda: drawn("aq-1/pm25") == [50.0, 40.0, 30.0, 20.0], timeout=10_000)
         kpi_values = drawn("Mean PM2.5")
         assert set(kpi_values) == {50.0, 40.0, 30.0, 20.0}  # the KPI at many moments
+        assert trend.view.legend_texts() == ["Mean PM2.5", "aq-1 · pm25"]
+        fed.window.entities["aq-1"] = Entity("aq-1", "Taohualun station")  # heard of later
+        trend.redraw()  # the redraw clock's frame names the line after its entity
+        assert trend.view.legend_texts() == ["Mean PM2.5", "Taohualun station · pm25"]
         # The KPIs' last hour read back too, for the tiles' change and sparkline.
         qtbot.waitUntil(lambda: bool(controls.history.points("Mean PM2.5")), timeout=10_000)
         seeded = controls.history.points("Mean PM2.5")
