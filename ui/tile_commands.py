@@ -16,13 +16,15 @@ from pathlib import Path
 from types import FrameType
 
 from services.config import BasemapConfig, ConfigError, load_config, load_demo_config
-from services.tiles.prefetch import PrefetchControl, Prefetcher, PrefetchProgress
+from services.tiles.prefetch import (
+    ESTIMATED_TILE_BYTES,
+    PrefetchControl,
+    Prefetcher,
+    PrefetchProgress,
+)
 from services.tiles.store import STORE_FILE, TileStore, TileStoreError
 from services.tiles.xyz import BBox, count_tiles, parse_bbox, parse_zoom_range
 from ui.commands import EXIT_CONFIG
-
-ESTIMATED_TILE_BYTES = 20_000
-"""A raster tile's typical size, for the estimate before a prefetch starts."""
 
 
 def tile_store_path(cache_dir: Path) -> Path:

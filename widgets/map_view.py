@@ -51,6 +51,7 @@ class OfflineMap(folium.Map):
         ("leaflet", f"{BASE_URL}/leaflet/leaflet.js"),
         ("leaflet_markercluster", f"{BASE_URL}/markercluster/leaflet.markercluster.js"),
         ("qwebchannel", QWEBCHANNEL_JS),
+        ("cityops_heat", f"{BASE_URL}/map/cityops-heat.js"),
         ("cityops_map", f"{BASE_URL}/map/cityops-map.js"),
     ]
     default_css = [

@@ -29,6 +29,8 @@ FETCHERS = 6
 TIMEOUT_S = 10.0
 BATCH = 200
 """Tiles written per transaction."""
+ESTIMATED_TILE_BYTES = 20_000
+"""A raster tile's typical size, for the estimate before a prefetch starts."""
 MEDIA_TYPES = {b"\x89PNG": "image/png", b"\xff\xd8\xff": "image/jpeg", b"RIFF": "image/webp"}
 
 
