@@ -23,6 +23,7 @@
  *   setAlertAreas(items)       draw, redraw or remove external alarms' areas; items are
  *                              {id, severity, label, geojson} or {id, remove: true};
  *                              returns the number of areas
+ *   workTimes()                durations (ms) of the entity calls since the last read
  *   markerCount()              number of entity markers
  *   markerInfo(id)             {lat, lon, color, name, stale, level, shape, mark} or null
  *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
@@ -94,7 +95,8 @@
     attributionEl: null,
     tilesLoaded: 0,
     tilesMissing: 0,
-    missingTile: ""
+    missingTile: "",
+    workTimes: []
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -394,6 +396,28 @@
       className: "cityops-cluster cityops-cluster-" + best,
       iconSize: L.point(size, size)
     });
+  }
+
+  // How long each applyEntities/removeEntities call took (ms, performance.now()), kept
+  // until read with workTimes(): the map benchmark's figure of the page's own work.
+  function timed(work) {
+    return function (arg) {
+      var start = performance.now();
+      try {
+        return work(arg);
+      } finally {
+        state.workTimes.push(performance.now() - start);
+        if (state.workTimes.length > 10000) {
+          state.workTimes.splice(0, state.workTimes.length - 10000);
+        }
+      }
+    };
+  }
+
+  function workTimes() {
+    var times = state.workTimes;
+    state.workTimes = [];
+    return times;
   }
 
   function applyEntities(batch) {
@@ -1012,8 +1036,10 @@
 
   window.cityops = Object.freeze({
     init: init,
-    applyEntities: applyEntities,
-    removeEntities: removeEntities,
+    applyEntities: timed(applyEntities),
+    removeEntities: timed(removeEntities),
+    // For the benchmark: the durations (ms) of the entity calls since the last read.
+    workTimes: workTimes,
     setBoundaries: setBoundaries,
     showBounds: showBounds,
     setBasemaps: setBasemaps,
