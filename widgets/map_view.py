@@ -33,7 +33,9 @@ from PySide6.QtWidgets import QWidget
 from services.model import AlertArea, Entity, Severity
 from widgets.i18n import translate
 from widgets.map_areas import area_text, clean_area_geojson
+from widgets.map_geometry import Projection, project_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
+from widgets.map_symbols import shape_of
 from widgets.palette import MAP_PAGE_COLORS, current_theme
 from widgets.terms import domain_text, entity_type_text
 
@@ -213,6 +215,12 @@ class _Bridge(QObject):
     clicked = Signal(str)
     areaClicked = Signal(str)
     loaded = Signal()
+    basemap = Signal(str)
+
+    @Slot(str)
+    def basemapChanged(self, name: str) -> None:  # JS-facing name
+        """Called by the page when another base map is shown."""
+        self.basemap.emit(str(name))
 
     @Slot(str)
     def entityClicked(self, entity_id: str) -> None:  # JS-facing name
@@ -264,6 +272,7 @@ class MapView(QWebEngineView):
     alertAreaClicked = Signal(str)  # the alarm id of a clicked alert area
     pageReady = Signal()
     rendererRestarted = Signal(int)  # how many times its renderer was restarted so far
+    basemapChanged = Signal(str)  # the name of the base map now shown
 
     def __init__(
         self,
@@ -279,13 +288,21 @@ class MapView(QWebEngineView):
         self._known: dict[str, dict[str, Any]] = {}
         self._values: dict[str, dict[str, str]] = {}
         self._pending: set[str] = set()
-        self._boundaries: str | None = None
+        self._boundaries: Mapping[str, Any] | None = None
         self._areas: dict[str, dict[str, Any]] = {}
         self._areas_pending: set[str] = set()
         self._areas_removed: set[str] = set()
         self._focus_pending: str | None = None
         self._bounds: tuple[float, float, float, float] | None = None
         self._basemaps: list[dict[str, Any]] = []
+        self._layers: dict[str, Any] = {}
+        self._geofences: Mapping[str, Any] | None = None
+        self._tracks: list[dict[str, Any]] = []
+        self._heat: dict[str, Any] | None = None
+        self._attention: list[str] = []
+        self._projection: Projection | None = None
+        self.shown_basemap = ""
+        """The name of the base map the page shows ("" before it says or without one)."""
         self.restarts = 0
         """How many times the page was reloaded because its renderer ended abnormally."""
 
@@ -296,6 +313,7 @@ class MapView(QWebEngineView):
         self._bridge.clicked.connect(self._on_clicked)
         self._bridge.areaClicked.connect(self._on_area_clicked)
         self._bridge.loaded.connect(self._on_page_ready)
+        self._bridge.basemap.connect(self._on_basemap_changed)
         self._channel = QWebChannel(self._page)
         self._channel.registerObject("bridge", self._bridge)
         self._page.setWebChannel(self._channel)
@@ -360,6 +378,8 @@ class MapView(QWebEngineView):
                 # What the tooltip says, in the chosen language.
                 "type": entity_type_text(entity.type) if entity.type else "",
                 "domain": domain_text(entity.domain) if entity.domain else "",
+                "shape": shape_of(entity.type),
+                "group": entity.domain,
                 "lat": location[0],
                 "lon": location[1],
                 "severity": (
@@ -425,9 +445,9 @@ class MapView(QWebEngineView):
 
         Coordinates must be in the same datum as the entities (WGS-84 for Leaflet).
         """
-        self._boundaries = None if geojson is None else _js(geojson)
+        self._boundaries = geojson
         if self._ready:
-            self._run(f"window.cityops.setBoundaries({self._boundaries or 'null'});")
+            self._run(f"window.cityops.setBoundaries({self._geojson_js(geojson)});")
 
     def set_basemaps(self, basemaps: Sequence[Mapping[str, Any]]) -> None:
         """Draw these base maps under the data (``name``, ``attribution``, ``minZoom``,
@@ -437,13 +457,76 @@ class MapView(QWebEngineView):
         if self._ready:
             self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
 
+    def set_layers(self, spec: Mapping[str, Any]) -> None:
+        """Show or hide layers: ``domains`` ({domain: shown}), ``alarmsOnly``, ``districts``,
+        ``alertAreas``, ``geofences``, ``tracks``, ``heat`` (booleans); keys left out keep
+        their setting."""
+        domains = spec.get("domains")
+        if isinstance(domains, Mapping):
+            self._layers["domains"] = {
+                **self._layers.get("domains", {}),
+                **{str(k): bool(v) for k, v in domains.items()},
+            }
+        for key, value in spec.items():
+            if key != "domains":
+                self._layers[str(key)] = bool(value)
+        if self._ready:
+            self._run(f"window.cityops.setLayers({_js(dict(spec))});")
+
+    def set_geofences(self, geojson: Mapping[str, Any] | None) -> None:
+        """Draw the alarm rules' geofences (a FeatureCollection, ``name`` in properties) as
+        dashed, labelled outlines; None clears them."""
+        self._geofences = geojson
+        if self._ready:
+            self._run(f"window.cityops.setGeofences({self._geojson_js(geojson)});")
+
+    def set_tracks(self, tracks: Sequence[Mapping[str, Any]]) -> None:
+        """Draw vehicle tracks: ``{"id", "name", "points": [(lat, lon), ...]}``, oldest
+        point first."""
+        self._tracks = [
+            {
+                "id": str(track["id"]),
+                "name": str(track.get("name", "")),
+                "points": [[float(lat), float(lon)] for lat, lon in track["points"]],
+            }
+            for track in tracks
+        ]
+        if self._ready:
+            self._run(f"window.cityops.setTracks({_js(self._projected_tracks())});")
+
+    def set_heat(self, heat: Mapping[str, Any] | None) -> None:
+        """Draw a heat layer: ``{"points": [(lat, lon, value)], "title", "unit", "min",
+        "max"}``; None takes it off."""
+        self._heat = None if heat is None else dict(heat)
+        if self._ready:
+            self._run(f"window.cityops.setHeat({_js(self._projected_heat())});")
+
+    def set_attention(self, entity_ids: Iterable[str]) -> None:
+        """Pulsing rings around these entities (their priority-1 alarms unacknowledged)."""
+        ids = sorted(set(entity_ids))
+        if ids == self._attention:
+            return
+        self._attention = ids
+        if self._ready:
+            self._flush()
+            self._run(f"window.cityops.setAttention({_js(ids)});")
+
+    def set_projection(self, projection: Projection | None) -> None:
+        """Move every position into the shown base map's datum with ``projection``
+        ((lat, lon) → (lat, lon); None: as given, WGS-84). Everything is sent again."""
+        if projection is self._projection:
+            return
+        self._projection = projection
+        if self._ready:
+            self._send_all()
+
     def set_bounds(self, bounds: tuple[float, float, float, float]) -> None:
         """Show exactly ``(west, south, east, north)`` from now on, panning and zooming off
         (a dashboard's or a wall's fixed view)."""
         west, south, east, north = (float(b) for b in bounds)
         self._bounds = (west, south, east, north)
         if self._ready:
-            self._run(f"window.cityops.showBounds({_js(list(self._bounds))});")
+            self._run(f"window.cityops.showBounds({_js(self._projected_bounds())});")
 
     def focus_entity(self, entity_id: str) -> None:
         """Fly to an entity's marker, opening its cluster, and ring it (after pending
@@ -474,14 +557,22 @@ class MapView(QWebEngineView):
         if removed:
             script.append(f"window.cityops.removeEntities({_js(removed)});")
         if self._pending:
-            batch = [self._known[i] for i in sorted(self._pending) if i in self._known]
+            batch = [
+                self._projected_record(self._known[i])
+                for i in sorted(self._pending)
+                if i in self._known
+            ]
             self._pending.clear()
             if batch:
                 script.append(f"window.cityops.applyEntities({_js(batch)});")
         areas: list[dict[str, Any]] = [
             {"id": i, "remove": True} for i in sorted(self._areas_removed)
         ]
-        areas += [self._areas[i] for i in sorted(self._areas_pending) if i in self._areas]
+        areas += [
+            self._projected_area(self._areas[i])
+            for i in sorted(self._areas_pending)
+            if i in self._areas
+        ]
         self._areas_removed.clear()
         self._areas_pending.clear()
         if areas:
@@ -512,20 +603,82 @@ class MapView(QWebEngineView):
     def _run(self, script: str) -> None:
         self._page.runJavaScript(script, 0)
 
+    def _send_all(self) -> None:
+        """Everything the page draws, again (a fresh document, another datum)."""
+        self._pending = set(self._known)
+        self._areas_pending = set(self._areas)
+        self._areas_removed.clear()
+        script = []
+        if self._boundaries is not None:
+            script.append(f"window.cityops.setBoundaries({self._geojson_js(self._boundaries)});")
+        if self._geofences is not None:
+            script.append(f"window.cityops.setGeofences({self._geojson_js(self._geofences)});")
+        if self._bounds is not None:
+            script.append(f"window.cityops.showBounds({_js(self._projected_bounds())});")
+        if self._tracks:
+            script.append(f"window.cityops.setTracks({_js(self._projected_tracks())});")
+        if self._heat is not None:
+            script.append(f"window.cityops.setHeat({_js(self._projected_heat())});")
+        if script:
+            self._run("\n".join(script))
+        self._flush()
+        if self._attention:
+            self._run(f"window.cityops.setAttention({_js(self._attention)});")
+
+    def _project(self, lat: float, lon: float) -> tuple[float, float]:
+        return (lat, lon) if self._projection is None else self._projection(lat, lon)
+
+    def _projected_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self._projection is None:
+            return record
+        lat, lon = self._projection(record["lat"], record["lon"])
+        return {**record, "lat": lat, "lon": lon}
+
+    def _projected_area(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self._projection is None:
+            return record
+        return {**record, "geojson": project_geojson(record["geojson"], self._projection)}
+
+    def _geojson_js(self, geojson: Mapping[str, Any] | None) -> str:
+        if geojson is None:
+            return "null"
+        if self._projection is None:
+            return _js(geojson)
+        return _js(project_geojson(geojson, self._projection))
+
+    def _projected_bounds(self) -> list[float]:
+        assert self._bounds is not None
+        west, south, east, north = self._bounds
+        south, west = self._project(south, west)
+        north, east = self._project(north, east)
+        return [west, south, east, north]
+
+    def _projected_tracks(self) -> list[dict[str, Any]]:
+        if self._projection is None:
+            return self._tracks
+        return [
+            {**track, "points": [list(self._project(lat, lon)) for lat, lon in track["points"]]}
+            for track in self._tracks
+        ]
+
+    def _projected_heat(self) -> dict[str, Any] | None:
+        if self._heat is None:
+            return None
+        points = []
+        for lat, lon, value in self._heat.get("points", []):
+            plat, plon = self._project(float(lat), float(lon))
+            points.append([plat, plon, float(value)])
+        return {**self._heat, "points": points}
+
     @Slot()
     def _on_page_ready(self) -> None:
         # Each ready() comes from a fresh document, which has to be sent everything.
         self._ready = True
-        self._pending = set(self._known)
-        self._areas_pending = set(self._areas)
-        self._areas_removed.clear()
-        if self._boundaries is not None:
-            self._run(f"window.cityops.setBoundaries({self._boundaries});")
-        if self._bounds is not None:
-            self._run(f"window.cityops.showBounds({_js(list(self._bounds))});")
         if self._basemaps:
             self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
-        self._flush()
+        if self._layers:
+            self._run(f"window.cityops.setLayers({_js(self._layers)});")
+        self._send_all()
         if self._focus_pending is not None:
             self._run(f"window.cityops.focusEntity({_js(self._focus_pending)});")
             self._focus_pending = None
@@ -533,6 +686,11 @@ class MapView(QWebEngineView):
             "map page ready with %d entities, %d alert areas", len(self._known), len(self._areas)
         )
         self.pageReady.emit()
+
+    @Slot(str)
+    def _on_basemap_changed(self, name: str) -> None:
+        self.shown_basemap = name
+        self.basemapChanged.emit(name)
 
     @Slot(str)
     def _on_clicked(self, entity_id: str) -> None:

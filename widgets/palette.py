@@ -173,8 +173,9 @@ class Theme:
         """Every colour the map page uses, by the name the page knows it by.
 
         States and priorities come from the theme's own colours (a priority's shape carries
-        ``<priority>-text``); the page's background, boundaries and tooltips from
-        :attr:`map_page`.
+        ``<priority>-text``); the page's background, boundaries, tooltips, vehicle tracks
+        and the heat layer's sequential ramp (``heat-1`` light to ``heat-5`` dark, one hue:
+        a measure, not an alarm) from :attr:`map_page`.
         """
         colors = {"normal": self.normal, "stale": self.stale}
         for sev, fill in self.severities.items():
@@ -244,6 +245,12 @@ OPERATOR = Theme(
             "tip-alarm-text": "#8b1010",
             "tip-stale-text": "#5f666d",
             "tip-area-text": "#33393f",
+            "track": "#2f5f8a",
+            "heat-1": "#c6dbef",
+            "heat-2": "#9ecae1",
+            "heat-3": "#6baed6",
+            "heat-4": "#3182bd",
+            "heat-5": "#08519c",
         }
     ),
 )
@@ -325,6 +332,12 @@ DARK = Theme(
             "tip-alarm-text": "#b3261e",
             "tip-stale-text": "#6b7177",
             "tip-area-text": "#3d474f",
+            "track": "#2b5d8c",
+            "heat-1": "#c6dbef",
+            "heat-2": "#9ecae1",
+            "heat-3": "#6baed6",
+            "heat-4": "#3182bd",
+            "heat-5": "#08519c",
         }
     ),
 )
@@ -390,6 +403,12 @@ WALL = Theme(
             "tip-alarm-text": "#8b1010",
             "tip-stale-text": "#4e555c",
             "tip-area-text": "#23272b",
+            "track": "#8ab4f8",
+            "heat-1": "#c6dbef",
+            "heat-2": "#9ecae1",
+            "heat-3": "#6baed6",
+            "heat-4": "#3182bd",
+            "heat-5": "#08519c",
         }
     ),
 )

@@ -7,11 +7,13 @@
  * options; this file and cityops-map.css hold none. Each one is also set as the CSS
  * variable --cityops-<name>, which the style sheet uses.
  *
- * High-performance (ISA-101) look: an entity with nothing wrong is a small grey dot; an
- * alarm is drawn in its priority's colour AND as its priority's shape with its number
- * (1 critical octagon, 2 high diamond, 3 medium triangle, 4 low square), so priorities
- * can be told apart without colour. Clusters are grey with a badge of their most urgent
- * priority. Stale markers are faded with a dashed outline.
+ * High-performance (ISA-101) look: an entity with nothing wrong is a small grey symbol
+ * whose shape is its entity type's (the app sends the shape: circle, square, diamond,
+ * triangle, hexagon, pentagon); an alarm is the same shape, larger, in its priority's
+ * colour AND with its priority's number (1 critical ... 4 low), so neither the type nor
+ * the priority is told by colour alone. Clusters are grey with a rim and a badge of their
+ * most urgent member (the badge is the priority's shape and number); an unacknowledged
+ * priority-1 alarm has a pulsing ring. Stale markers are faded with a dashed outline.
  *
  * API (window.cityops):
  *   init(map, options)         called once by the generated page with the Leaflet map;
@@ -24,6 +26,17 @@
  *                              {id, severity, label, geojson} or {id, remove: true};
  *                              returns the number of areas
  *   workTimes()                durations (ms) of the entity calls since the last read
+ *   setLayers(spec)            what is shown: {domains: {name: bool}, alarmsOnly: bool,
+ *                              districts, alertAreas, geofences, tracks, heat: bool};
+ *                              keys left out keep their setting; returns layersInfo()
+ *   layersInfo()               {markers, shown, districts, alertAreas, geofences, tracks,
+ *                              heat, alarmsOnly, hiddenDomains}
+ *   setGeofences(geojson)      the alarm rules' geofences as dashed, labelled outlines
+ *   setTracks(tracks)          vehicle tracks [{id, name, points: [[lat, lon], ...]}],
+ *                              oldest point first, drawn on a canvas fading with age
+ *   setHeat(spec)              {points: [[lat, lon, weight]], title, unit, min, max} drawn by
+ *                              CityOpsHeat (cityops-heat.js) with a legend; null clears
+ *   setAttention(ids)          pulsing rings around these entities (unacknowledged P1)
  *   markerCount()              number of entity markers
  *   markerInfo(id)             {lat, lon, color, name, stale, level, shape, mark} or null
  *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
@@ -56,13 +69,18 @@
     medium: { mark: "3", shape: "triangle" },
     low: { mark: "4", shape: "square" }
   };
-  // Outlines in a 24 x 24 box (the dot of a normal entity is a circle).
+  // Outlines in a 24 x 24 box ("circle" is drawn as one). Entity types use circle,
+  // square, diamond, triangle, hexagon and pentagon; cluster badges the priorities' shapes.
   var SHAPE_POINTS = {
     octagon: "8,1 16,1 23,8 23,16 16,23 8,23 1,16 1,8",
     diamond: "12,0.5 23.5,12 12,23.5 0.5,12",
     triangle: "12,1 23.5,22 0.5,22",
-    square: "2,2 22,2 22,22 2,22"
+    square: "2,2 22,2 22,22 2,22",
+    hexagon: "6,1.6 18,1.6 23.5,12 18,22.4 6,22.4 0.5,12",
+    pentagon: "12,0.8 23.4,9.1 19,22.6 5,22.6 0.6,9.1"
   };
+  // Where the priority number sits in each shape (its visual centre).
+  var MARK_Y = { triangle: "19.5", pentagon: "17.5" };
   var SVG = "http://www.w3.org/2000/svg";
   // Icon sizes in CSS pixels at scale 1.
   var DOT_SIZE = 12;
@@ -74,6 +92,16 @@
   // Alert areas: drawn below the markers (overlay pane, 400) and above district boundaries
   // (350), under the boundary labels (360) so that district names stay readable.
   var AREA_PANE = "cityopsAlertAreas";
+  // The other layers' panes: each toggled by showing or hiding its pane.
+  var PANES = {
+    heat: ["cityopsHeat"],
+    districts: ["cityopsBoundaries", "cityopsLabels"],
+    alertAreas: [AREA_PANE],
+    geofences: ["cityopsGeofences", "cityopsGeofenceLabels"],
+    tracks: ["cityopsTracks"]
+  };
+  var HEAT_COLORS = ["heat-1", "heat-2", "heat-3", "heat-4", "heat-5"];
+  var TRACK_STEPS = 5; // a track is drawn as this many pieces, older ones fainter
   var SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
 
   var state = {
@@ -96,7 +124,19 @@
     tilesLoaded: 0,
     tilesMissing: 0,
     missingTile: "",
-    workTimes: []
+    workTimes: [],
+    filter: { hiddenDomains: {}, alarmsOnly: false },
+    shownCount: 0,
+    geofences: null,
+    geofenceCount: 0,
+    tracks: null,
+    trackCount: 0,
+    trackRenderer: null,
+    heat: null,
+    heatLegend: null,
+    attention: new Map(),
+    shownBasemap: "",
+    attentionLayer: null
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -151,17 +191,24 @@
 
   // The SVG of a level: a dot for normal and stale, the priority's shape and number for
   // an alarm. Only constant text goes into it, never anything from a feed.
-  function shapeElement(base, size) {
+  function shapeName(value) {
+    return Object.prototype.hasOwnProperty.call(SHAPE_POINTS, value) ? value : "circle";
+  }
+
+  // The SVG of a symbol: ``shape`` (an entity type's, or a priority's for a badge) with
+  // the priority's number when ``base`` is an alarm level. Only constant text goes in.
+  function shapeElement(base, size, shapeKey) {
     var svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
     svg.setAttribute("width", String(size));
     svg.setAttribute("height", String(size));
     svg.setAttribute("class", "cityops-symbol");
     var priority = PRIORITY[base];
+    var form = shapeName(shapeKey);
     var shape;
-    if (priority) {
+    if (form !== "circle") {
       shape = document.createElementNS(SVG, "polygon");
-      shape.setAttribute("points", SHAPE_POINTS[priority.shape]);
+      shape.setAttribute("points", SHAPE_POINTS[form]);
     } else {
       shape = document.createElementNS(SVG, "circle");
       shape.setAttribute("cx", "12");
@@ -173,7 +220,7 @@
     if (priority) {
       var mark = document.createElementNS(SVG, "text");
       mark.setAttribute("x", "12");
-      mark.setAttribute("y", priority.shape === "triangle" ? "19" : "16.5");
+      mark.setAttribute("y", MARK_Y[form] || "16.5");
       mark.setAttribute("text-anchor", "middle");
       mark.setAttribute("class", "cityops-mark");
       mark.textContent = priority.mark;
@@ -182,7 +229,7 @@
     return svg;
   }
 
-  function markerIcon(level) {
+  function markerIcon(level, shape) {
     var base = baseLevel(level);
     var size = Math.round((PRIORITY[base] ? ALARM_SIZE : DOT_SIZE) * state.scale);
     var classes = "cityops-marker cityops-marker-" + base;
@@ -190,7 +237,7 @@
       classes += " cityops-marker-stale";
     }
     return L.divIcon({
-      html: shapeElement(base, size),
+      html: shapeElement(base, size, shape),
       className: classes,
       iconSize: L.point(size, size)
     });
@@ -284,7 +331,7 @@
 
   function createMarker(item, level) {
     var marker = L.marker([item.lat, item.lon], {
-      icon: markerIcon(level),
+      icon: markerIcon(level, item.shape),
       keyboard: false,
       zIndexOffset: zOffset(level)
     });
@@ -293,7 +340,15 @@
     fillTooltip(tip, item);
     var lift = Math.round((ALARM_SIZE / 2) * state.scale);
     marker.bindTooltip(tip, { direction: "top", offset: [0, -lift], className: "cityops-tip" });
-    marker.cityops = { id: item.id, item: item, level: level, tip: tip, dirty: false };
+    marker.cityops = {
+      id: item.id,
+      item: item,
+      level: level,
+      shape: shapeName(item.shape),
+      tip: tip,
+      dirty: false,
+      shown: false
+    };
     // A tooltip's text is rebuilt when it opens, not at every update of the marker; its
     // values are asked for then (and each second while it is open) when the app keeps them.
     marker.on("tooltipopen", function () {
@@ -345,15 +400,21 @@
 
   function updateMarker(marker, item, level, refresh) {
     var info = marker.cityops;
-    var restyled = info.level !== level;
+    var shape = shapeName(item.shape);
+    var restyled = info.level !== level || info.shape !== shape;
     if (restyled) {
-      marker.setIcon(markerIcon(level));
+      marker.setIcon(markerIcon(level, shape));
       marker.setZIndexOffset(zOffset(level));
       info.level = level;
+      info.shape = shape;
     }
     var old = marker.getLatLng();
     var moved = old.lat !== item.lat || old.lng !== item.lon;
-    if (moved && state.clustered) {
+    if (!info.shown) {
+      if (moved) {
+        marker.setLatLng([item.lat, item.lon]);
+      }
+    } else if (moved && state.clustered) {
       // markercluster does not notice moves; take the marker out and put it back.
       state.layer.removeLayer(marker);
       marker.setLatLng([item.lat, item.lon]);
@@ -387,7 +448,9 @@
     if (PRIORITY[best]) {
       var badge = document.createElement("div");
       badge.className = "cityops-cluster-badge cityops-marker-" + best;
-      badge.appendChild(shapeElement(best, Math.round(BADGE_SIZE * state.scale)));
+      badge.appendChild(
+        shapeElement(best, Math.round(BADGE_SIZE * state.scale), PRIORITY[best].shape)
+      );
       body.appendChild(badge);
     }
     var size = Math.round(CLUSTER_SIZE * state.scale);
@@ -420,11 +483,56 @@
     return times;
   }
 
+  // Whether the layer settings let a marker be drawn: its domain not hidden, and an
+  // alarm when only alarms are shown.
+  function passes(info) {
+    var group = textOf(info.item.group);
+    if (Object.prototype.hasOwnProperty.call(state.filter.hiddenDomains, group)) {
+      return false;
+    }
+    return !state.filter.alarmsOnly || Boolean(PRIORITY[baseLevel(info.level)]);
+  }
+
+  // Puts markers on the map or takes them off as their layer settings say.
+  function showMarkers(markers) {
+    var add = [];
+    var drop = [];
+    markers.forEach(function (marker) {
+      var info = marker.cityops;
+      var wanted = passes(info);
+      if (wanted && !info.shown) {
+        add.push(marker);
+      } else if (!wanted && info.shown) {
+        drop.push(marker);
+      }
+      info.shown = wanted;
+    });
+    if (drop.length) {
+      if (state.clustered) {
+        state.layer.removeLayers(drop);
+      } else {
+        drop.forEach(function (m) {
+          state.layer.removeLayer(m);
+        });
+      }
+    }
+    if (add.length) {
+      if (state.clustered) {
+        state.layer.addLayers(add);
+      } else {
+        add.forEach(function (m) {
+          state.layer.addLayer(m);
+        });
+      }
+    }
+    state.shownCount += add.length - drop.length;
+  }
+
   function applyEntities(batch) {
     if (!state.map || !Array.isArray(batch)) {
       return state.markers.size;
     }
-    var added = [];
+    var touched = [];
     var refresh = [];
     batch.forEach(function (item) {
       if (!validItem(item)) {
@@ -439,21 +547,20 @@
         } else {
           marker = createMarker(item, level);
           state.markers.set(item.id, marker);
-          added.push(marker);
         }
+        touched.push(marker);
       } catch (err) {
         console.error("cityops: could not draw entity: " + err);
       }
-    });
-    if (added.length) {
-      if (state.clustered) {
-        state.layer.addLayers(added);
-      } else {
-        added.forEach(function (m) {
-          state.layer.addLayer(m);
-        });
+      var ring = state.attention.get(item.id);
+      if (ring) {
+        ring.setLatLng([item.lat, item.lon]);
       }
-    }
+    });
+    showMarkers(touched);
+    refresh = refresh.filter(function (m) {
+      return m.cityops.shown;
+    });
     if (refresh.length) {
       state.layer.refreshClusters(refresh);
     }
@@ -467,11 +574,314 @@
     ids.forEach(function (id) {
       var marker = state.markers.get(id);
       if (marker) {
-        state.layer.removeLayer(marker);
+        if (marker.cityops.shown) {
+          state.layer.removeLayer(marker);
+          state.shownCount -= 1;
+        }
         state.markers.delete(id);
+      }
+      var ring = state.attention.get(id);
+      if (ring) {
+        state.attentionLayer.removeLayer(ring);
+        state.attention.delete(id);
       }
     });
     return state.markers.size;
+  }
+
+  // -- layers ------------------------------------------------------------------------------
+
+  function setPaneShown(names, shown) {
+    names.forEach(function (name) {
+      var pane = state.map.getPane(name);
+      if (pane) {
+        pane.style.display = shown ? "" : "none";
+      }
+    });
+    if (names === PANES.heat && state.heatLegend) {
+      state.heatLegend.getContainer().style.display = shown ? "" : "none";
+    }
+  }
+
+  function paneShown(names) {
+    var pane = state.map.getPane(names[0]);
+    return Boolean(pane) && pane.style.display !== "none";
+  }
+
+  function setLayers(spec) {
+    if (!state.map || !isPlainObject(spec)) {
+      return layersInfo();
+    }
+    var refilter = false;
+    if (isPlainObject(spec.domains)) {
+      Object.keys(spec.domains).forEach(function (name) {
+        var hidden = spec.domains[name] === false;
+        var was = Object.prototype.hasOwnProperty.call(state.filter.hiddenDomains, name);
+        if (hidden && !was) {
+          state.filter.hiddenDomains[name] = true;
+          refilter = true;
+        } else if (!hidden && was) {
+          delete state.filter.hiddenDomains[name];
+          refilter = true;
+        }
+      });
+    }
+    if (typeof spec.alarmsOnly === "boolean" && spec.alarmsOnly !== state.filter.alarmsOnly) {
+      state.filter.alarmsOnly = spec.alarmsOnly;
+      refilter = true;
+    }
+    if (refilter) {
+      showMarkers(Array.from(state.markers.values()));
+    }
+    Object.keys(PANES).forEach(function (name) {
+      if (typeof spec[name] === "boolean") {
+        setPaneShown(PANES[name], spec[name]);
+      }
+    });
+    return layersInfo();
+  }
+
+  function layersInfo() {
+    var info = {
+      markers: state.markers.size,
+      shown: state.shownCount,
+      alarmsOnly: state.filter.alarmsOnly,
+      hiddenDomains: Object.keys(state.filter.hiddenDomains).sort(),
+      geofenceCount: state.geofenceCount,
+      trackCount: state.trackCount,
+      attention: state.attention.size,
+      heatPoints: state.heat ? state.heat.info().points : 0
+    };
+    if (state.map) {
+      Object.keys(PANES).forEach(function (name) {
+        info[name] = paneShown(PANES[name]);
+      });
+    }
+    return info;
+  }
+
+  // Outlines with labels in their panes; shared by district boundaries and geofences.
+  function outlineLayer(geojson, pane, labelPane, labelClass, style) {
+    var group = L.layerGroup();
+    var labels = [];
+    var count = 0;
+    L.geoJSON(geojson, {
+      pane: pane,
+      interactive: false,
+      style: function () {
+        return style;
+      },
+      onEachFeature: function (feature, layer) {
+        count += 1;
+        var name = featureName(feature.properties);
+        if (!name || !layer.getBounds) {
+          return;
+        }
+        var el = document.createElement("span");
+        el.textContent = name;
+        labels.push(
+          L.tooltip({
+            permanent: true,
+            direction: "center",
+            interactive: false,
+            pane: labelPane,
+            className: labelClass
+          })
+            .setLatLng(labelPoint(feature.properties, layer))
+            .setContent(el)
+        );
+      }
+    }).addTo(group);
+    labels.forEach(function (label) {
+      group.addLayer(label);
+    });
+    return { group: group, count: count };
+  }
+
+  function setGeofences(geojson) {
+    if (!state.map) {
+      return 0;
+    }
+    if (state.geofences) {
+      state.map.removeLayer(state.geofences);
+      state.geofences = null;
+      state.geofenceCount = 0;
+    }
+    if (!isPlainObject(geojson)) {
+      return 0;
+    }
+    var drawn = outlineLayer(
+      geojson,
+      "cityopsGeofences",
+      "cityopsGeofenceLabels",
+      "cityops-geofence-label",
+      {
+        color: color("boundary-line"),
+        weight: 2.5,
+        opacity: 0.9,
+        dashArray: "10 6",
+        fill: false
+      }
+    );
+    drawn.group.addTo(state.map);
+    state.geofences = drawn.group;
+    state.geofenceCount = drawn.count;
+    return drawn.count;
+  }
+
+  function validPoint(point) {
+    return (
+      Array.isArray(point) &&
+      point.length >= 2 &&
+      typeof point[0] === "number" &&
+      typeof point[1] === "number" &&
+      isFinite(point[0]) &&
+      isFinite(point[1])
+    );
+  }
+
+  // A track in TRACK_STEPS pieces, the oldest faintest, the newest solid; its name is in
+  // its tooltip (as text).
+  function trackLayer(track) {
+    var points = track.points.filter(validPoint).map(function (p) {
+      return [p[0], p[1]];
+    });
+    if (points.length < 2) {
+      return null;
+    }
+    var group = L.featureGroup();
+    var steps = Math.min(TRACK_STEPS, points.length - 1);
+    var per = (points.length - 1) / steps;
+    for (var step = 0; step < steps; step += 1) {
+      var from = Math.floor(step * per);
+      var to = step === steps - 1 ? points.length - 1 : Math.floor((step + 1) * per);
+      L.polyline(points.slice(from, to + 1), {
+        renderer: state.trackRenderer,
+        pane: "cityopsTracks",
+        color: color("track"),
+        weight: 3 * state.scale,
+        opacity: 0.2 + (0.75 * (step + 1)) / steps,
+        lineCap: "round",
+        lineJoin: "round"
+      }).addTo(group);
+    }
+    var tip = document.createElement("span");
+    tip.textContent = textOf(track.name) || textOf(track.id);
+    group.bindTooltip(tip, { sticky: true, className: "cityops-tip" });
+    group.cityops = { id: textOf(track.id), name: tip.textContent, points: points.length };
+    return group;
+  }
+
+  function setTracks(tracks) {
+    if (!state.map) {
+      return 0;
+    }
+    if (state.tracks) {
+      state.map.removeLayer(state.tracks);
+    }
+    state.tracks = L.layerGroup();
+    state.trackCount = 0;
+    (Array.isArray(tracks) ? tracks : []).forEach(function (track) {
+      if (!isPlainObject(track) || !Array.isArray(track.points)) {
+        return;
+      }
+      var layer = trackLayer(track);
+      if (layer) {
+        state.tracks.addLayer(layer);
+        state.trackCount += 1;
+      }
+    });
+    state.tracks.addTo(state.map);
+    return state.trackCount;
+  }
+
+  // For tests: each track's {id, name, points}.
+  function trackInfo() {
+    if (!state.tracks) {
+      return [];
+    }
+    return state.tracks.getLayers().map(function (layer) {
+      return layer.cityops;
+    });
+  }
+
+  function setHeat(spec) {
+    if (!state.map) {
+      return 0;
+    }
+    if (!isPlainObject(spec) || !Array.isArray(spec.points)) {
+      if (state.heat) {
+        state.map.removeLayer(state.heat);
+        state.heat = null;
+      }
+      if (state.heatLegend) {
+        state.map.removeControl(state.heatLegend);
+        state.heatLegend = null;
+      }
+      return 0;
+    }
+    if (typeof window.CityOpsHeat === "undefined") {
+      console.warn("cityops: the heat layer's script is missing");
+      return 0;
+    }
+    if (!state.heat) {
+      state.heat = window.CityOpsHeat.layer({
+        pane: "cityopsHeat",
+        colors: HEAT_COLORS.map(color)
+      }).addTo(state.map);
+      var legend = L.control({ position: "bottomleft" });
+      legend.onAdd = function () {
+        return state.heat.legend();
+      };
+      state.heatLegend = legend.addTo(state.map);
+    }
+    state.heat.setLegend(textOf(spec.title), textOf(spec.unit));
+    if (typeof spec.min === "number" && typeof spec.max === "number") {
+      state.heat.setRange(spec.min, spec.max);
+    }
+    state.heat.setPoints(spec.points);
+    setPaneShown(PANES.heat, paneShown(PANES.heat));
+    return state.heat.info().points;
+  }
+
+  // Pulsing rings (unacknowledged priority-1 alarms), below the markers.
+  function setAttention(ids) {
+    if (!state.map || !Array.isArray(ids)) {
+      return state.attention.size;
+    }
+    var wanted = {};
+    ids.forEach(function (id) {
+      if (typeof id === "string") {
+        wanted[id] = true;
+      }
+    });
+    state.attention.forEach(function (ring, id) {
+      if (!wanted[id]) {
+        state.attentionLayer.removeLayer(ring);
+        state.attention.delete(id);
+      }
+    });
+    var size = Math.round(2 * ALARM_SIZE * state.scale);
+    Object.keys(wanted).forEach(function (id) {
+      var marker = state.markers.get(id);
+      if (!marker || state.attention.has(id)) {
+        return;
+      }
+      var ring = L.marker(marker.getLatLng(), {
+        icon: L.divIcon({
+          // Leaflet places the icon with a transform, so the pulse scales an inner ring.
+          html: L.DomUtil.create("div", "cityops-attention-ring"),
+          className: "cityops-attention",
+          iconSize: L.point(size, size)
+        }),
+        pane: "cityopsAttention",
+        interactive: false,
+        keyboard: false
+      });
+      state.attentionLayer.addLayer(ring);
+      state.attention.set(id, ring);
+    });
+    return state.attention.size;
   }
 
   function featureName(props) {
@@ -506,50 +916,18 @@
     if (!geojson || typeof geojson !== "object") {
       return 0;
     }
-    var group = L.layerGroup();
-    var labels = [];
-    var count = 0;
-    L.geoJSON(geojson, {
-      pane: "cityopsBoundaries",
-      interactive: false,
-      style: function () {
-        return {
-          color: color("boundary-line"),
-          weight: 1.5,
-          opacity: 0.8,
-          fill: true,
-          fillColor: color("boundary-fill"),
-          fillOpacity: 0.25
-        };
-      },
-      onEachFeature: function (feature, layer) {
-        count += 1;
-        var name = featureName(feature.properties);
-        if (!name || !layer.getBounds) {
-          return;
-        }
-        var el = document.createElement("span");
-        el.textContent = name;
-        labels.push(
-          L.tooltip({
-            permanent: true,
-            direction: "center",
-            interactive: false,
-            pane: "cityopsLabels",
-            className: "cityops-boundary-label"
-          })
-            .setLatLng(labelPoint(feature.properties, layer))
-            .setContent(el)
-        );
-      }
-    }).addTo(group);
-    labels.forEach(function (label) {
-      group.addLayer(label);
+    var drawn = outlineLayer(geojson, "cityopsBoundaries", "cityopsLabels", "cityops-boundary-label", {
+      color: color("boundary-line"),
+      weight: 1.5,
+      opacity: 0.8,
+      fill: true,
+      fillColor: color("boundary-fill"),
+      fillOpacity: 0.25
     });
-    group.addTo(state.map);
-    state.boundaries = group;
-    state.boundaryCount = count;
-    return count;
+    drawn.group.addTo(state.map);
+    state.boundaries = drawn.group;
+    state.boundaryCount = drawn.count;
+    return drawn.count;
   }
 
   function areaLevel(severity) {
@@ -557,17 +935,49 @@
     return level === "ok" ? "low" : level;
   }
 
-  // A critical area has a heavier outline, so it differs from a high one without colour
-  // too (its tooltip names the priority).
+  // An outline and a light hatch in the priority's colour: a warning over half the city
+  // does not tint it all. A critical area has a heavier outline, so it differs from a high
+  // one without colour too (its tooltip names the priority).
   function areaStyle(level) {
     return {
       color: levelColor(level),
       weight: level === "critical" ? 4 : 2,
       opacity: 0.9,
       fill: true,
-      fillColor: levelColor(level),
-      fillOpacity: 0.2
+      fillColor: "url(#cityops-hatch-" + level + ")",
+      fillOpacity: 1
     };
+  }
+
+  // The hatch patterns of the alert areas, one per priority, in a hidden SVG of the page
+  // (a fill may point at a pattern anywhere in the document).
+  function addHatches() {
+    var holder = document.createElementNS(SVG, "svg");
+    holder.setAttribute("width", "0");
+    holder.setAttribute("height", "0");
+    holder.setAttribute("aria-hidden", "true");
+    holder.style.position = "absolute";
+    var defs = document.createElementNS(SVG, "defs");
+    Object.keys(PRIORITY).forEach(function (level) {
+      var pattern = document.createElementNS(SVG, "pattern");
+      pattern.setAttribute("id", "cityops-hatch-" + level);
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("width", "12");
+      pattern.setAttribute("height", "12");
+      pattern.setAttribute("patternTransform", "rotate(45)");
+      var line = document.createElementNS(SVG, "line");
+      line.setAttribute("x1", "0");
+      line.setAttribute("y1", "0");
+      line.setAttribute("x2", "0");
+      line.setAttribute("y2", "12");
+      line.setAttribute("stroke", levelColor(level));
+      line.setAttribute("stroke-width", "3");
+      line.setAttribute("stroke-opacity", "0.35");
+      pattern.appendChild(line);
+      defs.appendChild(pattern);
+    });
+    holder.appendChild(defs);
+    document.body.appendChild(holder);
   }
 
   function isPlainObject(value) {
@@ -776,8 +1186,9 @@
       name: textOf(marker.cityops.item.name),
       stale: Boolean(marker.cityops.item.stale),
       level: base,
-      shape: priority ? priority.shape : "dot",
-      mark: priority ? priority.mark : ""
+      shape: marker.cityops.shape,
+      mark: priority ? priority.mark : "",
+      shown: marker.cityops.shown
     };
   }
 
@@ -938,8 +1349,15 @@
       state.basemaps.push(layer);
     });
     if (state.basemaps.length) {
-      state.basemaps[0].addTo(map);
-      showAttribution(state.basemaps[0]);
+      var shown = state.basemaps.filter(function (layer) {
+        return layer.cityops.name === state.shownBasemap;
+      })[0] || state.basemaps[0];
+      shown.addTo(map);
+      showAttribution(shown);
+      state.shownBasemap = shown.cityops.name;
+      if (state.bridge && typeof state.bridge.basemapChanged === "function") {
+        state.bridge.basemapChanged(state.shownBasemap);
+      }
     }
     if (state.basemaps.length > 1) {
       state.basemapControl = L.control.layers(named, null, { collapsed: true }).addTo(map);
@@ -958,6 +1376,10 @@
       state.attribution = control.addTo(state.map);
       state.map.on("baselayerchange", function (event) {
         showAttribution(event.layer);
+        state.shownBasemap = event.layer.cityops ? event.layer.cityops.name : "";
+        if (state.bridge && typeof state.bridge.basemapChanged === "function") {
+          state.bridge.basemapChanged(state.shownBasemap);
+        }
       });
     }
     state.attributionEl.textContent = (layer.cityops && layer.cityops.attribution) || "";
@@ -1013,6 +1435,18 @@
     labelPane.style.zIndex = 360;
     labelPane.style.pointerEvents = "none";
     map.createPane(AREA_PANE).style.zIndex = 355;
+    map.createPane("cityopsHeat").style.zIndex = 340;
+    map.createPane("cityopsGeofences").style.zIndex = 352;
+    var fenceLabels = map.createPane("cityopsGeofenceLabels");
+    fenceLabels.style.zIndex = 361;
+    fenceLabels.style.pointerEvents = "none";
+    map.createPane("cityopsTracks").style.zIndex = 390;
+    var attention = map.createPane("cityopsAttention");
+    attention.style.zIndex = 590;
+    attention.style.pointerEvents = "none";
+    state.trackRenderer = L.canvas({ pane: "cityopsTracks" });
+    state.attentionLayer = L.layerGroup().addTo(map);
+    addHatches();
     state.clustered = Boolean(opts.cluster) && typeof L.markerClusterGroup === "function";
     if (state.clustered) {
       state.layer = L.markerClusterGroup({
@@ -1043,7 +1477,41 @@
     setBoundaries: setBoundaries,
     showBounds: showBounds,
     setBasemaps: setBasemaps,
+    setLayers: setLayers,
+    layersInfo: layersInfo,
+    setGeofences: setGeofences,
+    setTracks: setTracks,
+    trackInfo: trackInfo,
+    setHeat: setHeat,
+    // For tests: the heat layer (CityOpsHeat) or null.
+    heat: function () {
+      return state.heat;
+    },
+    setAttention: setAttention,
     tileCounts: tileCounts,
+    // The name of the base map shown ("" without one).
+    shownBasemap: function () {
+      return state.shownBasemap;
+    },
+    // Show the base map of this name (as the switcher does); false when there is none.
+    showBasemap: function (name) {
+      var layer = state.basemaps.filter(function (b) {
+        return b.cityops.name === name;
+      })[0];
+      if (!layer) {
+        return false;
+      }
+      state.basemaps.forEach(function (b) {
+        if (b !== layer && state.map.hasLayer(b)) {
+          state.map.removeLayer(b);
+        }
+      });
+      if (!state.map.hasLayer(layer)) {
+        layer.addTo(state.map);
+        state.map.fire("baselayerchange", { layer: layer, name: name });
+      }
+      return true;
+    },
     viewBounds: viewBounds,
     // For tests: whether the map can be dragged (not in a fixed view).
     dragging: function () {

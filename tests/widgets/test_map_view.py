@@ -219,38 +219,36 @@ def css_rgb(hex_color: str) -> str:
     return f"rgb({red}, {green}, {blue})"
 
 
-def test_priorities_differ_by_shape_and_number_not_only_colour(qtbot: QtBot, view: MapView) -> None:
+def test_priorities_differ_by_number_not_only_colour(qtbot: QtBot, view: MapView) -> None:
     entities = priority_stations()
     view.apply_entities(entities)
     wait_count(qtbot, view, 5)
     infos = {e.id: call(qtbot, view, "markerInfo", e.id) for e in entities}
+    # All air-quality stations: one shape (their type's), each priority its number.
     assert {i: (info["shape"], info["mark"]) for i, info in infos.items()} == {
-        "none": ("dot", ""),
-        "low": ("square", "4"),
-        "medium": ("triangle", "3"),
-        "high": ("diamond", "2"),
-        "critical": ("octagon", "1"),
+        "none": ("circle", ""),
+        "low": ("circle", "4"),
+        "medium": ("circle", "3"),
+        "high": ("circle", "2"),
+        "critical": ("circle", "1"),
     }
     drawn = value(
         qtbot,
         view,
         """Object.fromEntries(['none', 'low', 'medium', 'high', 'critical'].map((id) => {
             const icon = window.cityops.marker(id)._icon;
-            const shape = icon.querySelector('.cityops-shape');
-            return [id, [shape.tagName, shape.getAttribute('points'), icon.textContent,
-                         icon.getBoundingClientRect().width]];
+            return [id, [icon.textContent, icon.getBoundingClientRect().width]];
         }))""",
     )
-    # Every priority has its own outline and its number; a normal entity is a small dot.
-    assert len({tuple(d[:3]) for d in drawn.values()}) == 5
-    assert [drawn[i][2] for i in ("none", "low", "medium", "high", "critical")] == [
+    # Every priority shows its number; a normal entity is a small symbol without one.
+    assert [drawn[i][0] for i in ("none", "low", "medium", "high", "critical")] == [
         "",
         "4",
         "3",
         "2",
         "1",
     ]
-    assert drawn["none"][3] < drawn["high"][3]
+    assert drawn["none"][1] < drawn["high"][1]
     # Alarms lie over normal markers, the most urgent on top.
     z = value(
         qtbot,
@@ -264,6 +262,38 @@ def test_priorities_differ_by_shape_and_number_not_only_colour(qtbot: QtBot, vie
         qtbot, view, "document.querySelector('.leaflet-tooltip .cityops-tip-alarm').textContent"
     )
     assert tip == "alarm: critical (priority 1)"
+
+
+def test_entity_types_differ_by_shape(qtbot: QtBot, view: MapView) -> None:
+    kinds = {
+        "bus": "triangle",
+        "clinic": "square",
+        "intersection": "diamond",
+        "accident": "hexagon",
+        "Thing": "pentagon",
+        "air_quality": "circle",
+    }
+    entities = [
+        station(kind, type=kind, lat=28.40 + 0.025 * n) for n, kind in enumerate(kinds)
+    ]
+    entities.append(station("late-bus", type="bus", worst_severity=Severity.HIGH, lat=28.60))
+    view.apply_entities(entities)
+    wait_count(qtbot, view, len(entities))
+    shapes = {e.id: call(qtbot, view, "markerInfo", e.id)["shape"] for e in entities}
+    assert shapes == {**kinds, "late-bus": "triangle"}
+    drawn = value(
+        qtbot,
+        view,
+        f"""{json.dumps([e.id for e in entities])}.map((id) => {{
+            const shape = window.cityops.marker(id)._icon.querySelector('.cityops-shape');
+            return shape.tagName + ' ' + (shape.getAttribute('points') || '');
+        }})""",
+    )
+    # Six different outlines for six kinds; an alarmed bus keeps its triangle, with its
+    # priority's number.
+    assert len(set(drawn[:6])) == 6
+    assert drawn[6] == drawn[0]
+    assert call(qtbot, view, "markerInfo", "late-bus")["mark"] == "2"
 
 
 def test_map_scale_sizes_markers_and_text(qtbot: QtBot, profile: QWebEngineProfile) -> None:
@@ -820,8 +850,21 @@ def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
                     dash: path.getAttribute('stroke-dasharray')};
         })()""",
     )
-    assert 0.15 <= style["fillOpacity"] <= 0.25
+    # Outlined and lightly hatched, not tinted: the fill is a pattern of thin lines in the
+    # priority's colour, mostly transparent.
+    assert style["fillOpacity"] == 1
     assert style["strokeOpacity"] >= 0.8
+    hatch = value(
+        qtbot,
+        view,
+        """(() => {
+            const line = document.querySelector('#cityops-hatch-critical line');
+            return {stroke: line.getAttribute('stroke'),
+                    opacity: Number(line.getAttribute('stroke-opacity'))};
+        })()""",
+    )
+    assert hatch["stroke"] == CRITICAL
+    assert hatch["opacity"] <= 0.5
     assert style["dash"] is None
     z = value(
         qtbot,
@@ -838,7 +881,9 @@ def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
         """Array.from(document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path'))
             .map((p) => p.getAttribute('fill'))""",
     )
-    assert order == [LOW, MEDIUM, HIGH, CRITICAL, CRITICAL]
+    assert order == [
+        f"url(#cityops-hatch-{level})" for level in ("low", "medium", "high", "critical", "critical")
+    ]
     weights = value(
         qtbot,
         view,
