@@ -1483,6 +1483,10 @@
     setTracks: setTracks,
     trackInfo: trackInfo,
     setHeat: setHeat,
+    // For tests: the Leaflet map.
+    map: function () {
+      return state.map;
+    },
     // For tests: the heat layer (CityOpsHeat) or null.
     heat: function () {
       return state.heat;
