@@ -93,3 +93,14 @@ HISTORY_DAYS = {"1m": 30.0, "15m": 365.0}
 ALARM_HISTORY_DAYS = 365.0
 """How long alarm transitions and sign-ins are kept unless ``[cache] alarm_history_days``
 says otherwise (operator actions and incidents are never pruned)."""
+
+TRACK_POINTS = 360
+"""The most positions the state hub keeps per moving entity (its map track)."""
+
+TRACK_SPACING_S = 10.0
+"""A moving entity's track gains at most one position this often: 360 of them span an
+hour."""
+
+MAX_TRACKED_ENTITIES = 1_000
+"""The most moving entities whose tracks are kept (about 130 bytes a position: at most
+about 50 MB); entities that start moving beyond it have no track."""

@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from services.decoders.base import EntityUpdate
+from services.limits import MAX_TRACKED_ENTITIES, TRACK_POINTS, TRACK_SPACING_S
 from services.model import Entity, Reading, Severity
 
 SeriesKey = tuple[str, str]
+TrackPoint = tuple[float, float, float]
+"""(time, lat, lon) of a moving entity."""
 
 
 class StateHub:
@@ -22,6 +25,7 @@ class StateHub:
         self._entities: dict[str, Entity] = {}
         self._latest: dict[SeriesKey, Reading] = {}
         self._series: dict[SeriesKey, deque[tuple[float, float]]] = {}
+        self._tracks: dict[str, deque[TrackPoint]] = {}
 
     def restore(self, entities: Iterable[Entity], latest: Iterable[Reading]) -> None:
         """Seed the hub with the last known state from the offline cache."""
@@ -76,7 +80,15 @@ class StateHub:
                 if update.type is not None:
                     entity.type = update.type
                 if update.lat is not None and update.lon is not None:
+                    if entity.lat is not None and (entity.lat, entity.lon) != (
+                        update.lat,
+                        update.lon,
+                    ):
+                        self._track(entity, now)
                     entity.lat, entity.lon = update.lat, update.lon
+                    track = self._tracks.get(entity.id)
+                    if track is not None:
+                        self._add_position(track, now, update.lat, update.lon)
                 if intervals is not None and not entity.stale and now > entity.updated_at > 0:
                     intervals.append(now - entity.updated_at)
                 entity.feed = feed
@@ -85,6 +97,40 @@ class StateHub:
                 entity.stale = False
                 changed.append(entity)
         return changed
+
+    def _track(self, entity: Entity, now: float) -> None:
+        """Start a track for an entity seen moving (from where it was; the lock is held)."""
+        if entity.id in self._tracks or len(self._tracks) >= MAX_TRACKED_ENTITIES:
+            return
+        assert entity.lat is not None and entity.lon is not None
+        track: deque[TrackPoint] = deque(maxlen=TRACK_POINTS)
+        track.append((entity.updated_at or now, entity.lat, entity.lon))
+        self._tracks[entity.id] = track
+
+    @staticmethod
+    def _add_position(track: deque[TrackPoint], now: float, lat: float, lon: float) -> None:
+        last_ts, last_lat, last_lon = track[-1]
+        if (lat, lon) == (last_lat, last_lon):
+            return
+        if now - last_ts < TRACK_SPACING_S and len(track) > 1:
+            track[-1] = (last_ts, lat, lon)  # the newest point follows the entity
+        else:
+            track.append((now, lat, lon))
+
+    def tracks(self, since: float) -> dict[str, list[TrackPoint]]:
+        """The positions of moving entities since ``since``, oldest first, with the last one
+        before it (so a track starts where the entity was then)."""
+        with self._lock:
+            held = {key: list(track) for key, track in self._tracks.items()}
+        result: dict[str, list[TrackPoint]] = {}
+        for key, points in held.items():
+            start = 0
+            while start < len(points) - 1 and points[start + 1][0] <= since:
+                start += 1
+            recent = points[start:]
+            if len(recent) >= 2 or (recent and recent[0][0] >= since):
+                result[key] = recent
+        return result
 
     def apply_readings(self, readings: Iterable[Reading]) -> list[Reading]:
         """Record readings; returns those that are now the latest of their series."""
