@@ -170,12 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_tiles_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """``cityops tiles prefetch|list|delete``: the offline tile store."""
+    """``cityops tiles prefetch|list|delete|export|import``: the offline tile store."""
     tiles = commands.add_parser(
         "tiles",
-        help="prefetch, list and delete offline map tiles",
+        help="prefetch, list, delete, export and import offline map tiles",
         description="The offline tile store (tiles.sqlite3 in the cache folder): named sets of "
-        "a base map ([[map.basemaps]] of --config) over a box and zoom levels.",
+        "a base map ([[map.basemaps]] of --config) over a box and zoom levels, carried between "
+        "workstations as MBTiles files.",
     )
     actions = tiles.add_subparsers(dest="tiles_command", metavar="ACTION", required=True)
     prefetch = actions.add_parser(
@@ -188,7 +189,21 @@ def add_tiles_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     listing = actions.add_parser("list", help="the sets with their tile counts and sizes")
     delete = actions.add_parser("delete", help="delete a set (its tiles join the browsing cache)")
     delete.add_argument("name", help="the set's name")
-    for action in (prefetch, listing, delete):
+    export = actions.add_parser("export", help="write a set's tiles to a new MBTiles file")
+    export.add_argument("name", metavar="NAME", help="the set's name")
+    export.add_argument(
+        "file", metavar="FILE", type=Path, help="the .mbtiles file to write (never overwritten)"
+    )
+    imports = actions.add_parser(
+        "import", help="store the tiles of an MBTiles or PMTiles file as a new set"
+    )
+    imports.add_argument("file", metavar="FILE", type=Path, help="the .mbtiles or .pmtiles file")
+    imports.add_argument("--name", help="the set's name (default: the name the file gives)")
+    imports.add_argument(
+        "--basemap",
+        help="the [[map.basemaps]] name its tiles are of (default: the one the file names)",
+    )
+    for action in (prefetch, listing, delete, export, imports):
         action.add_argument("--config", type=Path, help="TOML config file (default: the demo)")
         action.add_argument("--cache-dir", type=Path, help="the offline cache folder")
         _add_log_level(action, "WARNING")

@@ -1,6 +1,7 @@
-"""``cityops tiles prefetch|list|delete``: the offline tile store from the command line
-(no window, no Qt): prefetching a named set of a configured base map over a box and zooms,
-listing the sets with their tile counts, deleting one.
+"""``cityops tiles prefetch|list|delete|export|import``: the offline tile store from the
+command line (no window, no Qt): prefetching a named set of a configured base map over a box
+and zooms, listing the sets with their tile counts, deleting one, writing one to an MBTiles
+file and storing an MBTiles or PMTiles file as one (to carry sets between workstations).
 
 The store is ``tiles.sqlite3`` in the cache folder (``--cache-dir``); the base maps come from
 ``--config`` (``[[map.basemaps]]``).
@@ -15,7 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from services.config import BasemapConfig, ConfigError, load_config, load_demo_config
+from services.config import AppConfig, BasemapConfig, ConfigError, load_config, load_demo_config
+from services.tiles.archive import TileArchiveError, export_set, import_file
 from services.tiles.prefetch import (
     ESTIMATED_TILE_BYTES,
     PrefetchControl,
@@ -44,6 +46,10 @@ def run_tiles(args: argparse.Namespace) -> int:
             return _list(store)
         if args.tiles_command == "delete":
             return _delete(store, args.name)
+        if args.tiles_command == "export":
+            return _export(store, args)
+        if args.tiles_command == "import":
+            return _import(store, args)
         return _prefetch(store, args)
     finally:
         store.close()
@@ -76,8 +82,71 @@ def _delete(store: TileStore, name: str) -> int:
     return 0
 
 
+def _export(store: TileStore, args: argparse.Namespace) -> int:
+    counter = _Counter(sys.stderr.isatty())
+    try:
+        result = export_set(store, args.name, args.file, counter)
+    except TileArchiveError as error:
+        counter.end()
+        print(f"cityops tiles: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        counter.end()
+        print(f"cityops tiles: cancelled; {args.file} was not written", file=sys.stderr)
+        return 1
+    counter.end()
+    size = result.path.stat().st_size
+    print(
+        f"exported the tile set {result.set_name!r} ({result.basemap}) to {result.path}: "
+        f"{result.tiles:,} tiles, {size / 1e6:.1f} MB in {result.seconds:.1f} s"
+    )
+    return 0
+
+
+def _import(store: TileStore, args: argparse.Namespace) -> int:
+    for option, value in (("--name", args.name), ("--basemap", args.basemap)):
+        if value is not None and not value.strip():
+            print(f"cityops tiles: {option} must not be empty", file=sys.stderr)
+            return EXIT_CONFIG
+    try:
+        config = _config(args)
+    except ConfigError as error:
+        print(f"cityops tiles: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    counter = _Counter(sys.stderr.isatty())
+    try:
+        result = import_file(store, args.file, args.name, args.basemap, counter)
+    except TileArchiveError as error:
+        counter.end()
+        print(f"cityops tiles: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        counter.end()
+        print(f"cityops tiles: cancelled; nothing of {args.file} was kept", file=sys.stderr)
+        return 1
+    counter.end()
+    tile_set = store.tile_set(result.set_name)
+    print(
+        f"imported {result.path} as the tile set {result.set_name!r} ({result.basemap}): "
+        f"{result.tiles:,} tiles, {result.tile_bytes / 1e6:.1f} MB in {result.seconds:.1f} s; "
+        f"{tile_set.stored:,}/{tile_set.planned:,} tiles of its box and zooms stored"
+    )
+    served = {basemap.name for basemap in config.map.basemaps if basemap.file is None}
+    if result.basemap not in served:
+        print(
+            f"cityops tiles: note: {config.source} has no [[map.basemaps]] named "
+            f"{result.basemap!r} with a tile server url; the map shows these tiles once it has one",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    return load_config(args.config) if args.config is not None else load_demo_config()
+
+
 def _basemap(args: argparse.Namespace) -> BasemapConfig:
-    config = load_config(args.config) if args.config is not None else load_demo_config()
+    config = _config(args)
     for basemap in config.map.basemaps:
         if basemap.name == args.basemap:
             return basemap
@@ -146,3 +215,31 @@ def _printer(live: bool) -> Callable[[PrefetchProgress], None]:
         print(f"\r{line}" if live else line, end="" if live else "\n", file=sys.stderr)
 
     return show
+
+
+class _Counter:
+    """Prints an export's or import's progress to stderr when its percentage changes (on one
+    line rewritten in place when stderr is a terminal)."""
+
+    def __init__(self, live: bool) -> None:
+        self.live = live
+        self._last = -1
+        self._open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = done * 100 // total if total else 100
+        if percent == self._last:
+            return
+        self._last = percent
+        line = f"{percent:3d} %  {done:,}/{total:,} tiles"
+        if self.live:
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+            self._open = True
+        else:
+            print(line, file=sys.stderr)
+
+    def end(self) -> None:
+        """End the line being rewritten, if any."""
+        if self._open:
+            print(file=sys.stderr)
+            self._open = False

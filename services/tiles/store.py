@@ -326,6 +326,26 @@ class TileStore:
         names = [row[0] for row in self._conn.execute("SELECT name FROM tile_sets ORDER BY name")]
         return [self.tile_set(name) for name in names]
 
+    def stored_tiles(
+        self, name: str, batch_size: int = 500
+    ) -> Iterator[list[tuple[TileKey, bytes, str]]]:
+        """The set's stored tiles of its base map, ``batch_size`` (key, data, media type) at a
+        time, by zoom, column and row; reading them does not count as using them (KeyError
+        naming the set when there is none)."""
+        tile_set = self.tile_set(name)
+        after = (-1, -1, -1)
+        while True:
+            rows = self._conn.execute(
+                "SELECT s.z, s.x, s.y, t.data, t.media_type FROM set_tiles s JOIN tiles t"
+                " USING (basemap, z, x, y) WHERE s.set_name = ? AND s.basemap = ?"
+                " AND (s.z, s.x, s.y) > (?, ?, ?) ORDER BY s.z, s.x, s.y LIMIT ?",
+                (name, tile_set.basemap, *after, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            yield [((z, x, y), bytes(data), str(media)) for z, x, y, data, media in rows]
+            after = (rows[-1][0], rows[-1][1], rows[-1][2])
+
     def missing(self, name: str) -> Iterator[TileKey]:
         """The set's tiles not stored yet, zoom by zoom."""
         tile_set = self.tile_set(name)

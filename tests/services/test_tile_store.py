@@ -97,3 +97,19 @@ def test_a_file_that_is_not_a_tile_store_is_named(tmp_path: Path) -> None:
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(TileStoreError, match=str(path)):
         TileStore(path)
+
+
+def test_a_sets_stored_tiles_come_in_batches_and_only_its_own(tmp_path: Path) -> None:
+    tiles = store(tmp_path, cap=10_000)
+    tiles.create_set("area", "osm", YIYANG, 12, 13)
+    keys = list(tiles_in(YIYANG, 12, 13))[::2]
+    tiles.put_set_tiles("area", "osm", [(key, str(key).encode(), PNG) for key in keys])
+    tiles.put("osm", (14, 1, 1), b"browsed", PNG)  # the browsing cache: no set's
+    tiles.put("amap", keys[0], b"other base map", "image/jpeg")
+    batches = list(tiles.stored_tiles("area", batch_size=5))
+    assert [len(batch) for batch in batches[:-1]] == [5] * (len(batches) - 1)
+    assert 0 < len(batches[-1]) <= 5
+    got = [item for batch in batches for item in batch]
+    assert got == [(key, str(key).encode(), PNG) for key in sorted(keys)]  # by zoom, column, row
+    with pytest.raises(KeyError, match="'ghost'"):
+        list(tiles.stored_tiles("ghost"))
