@@ -305,3 +305,27 @@ def test_hostile_strings_through_the_new_layers_stay_text(qtbot: QtBot, view: Ma
     assert js(qtbot, view, "typeof window.pwned") == "undefined"
     assert call(qtbot, view, "trackInfo")[0]["name"] == HOSTILE
     assert json.dumps(layers(qtbot, view)["hiddenDomains"]) == json.dumps([HOSTILE])
+
+
+def test_heat_layer_with_its_legend_through_the_map_view(qtbot: QtBot, view: MapView) -> None:
+    points = [(28.50 + 0.01 * i, 112.30 + 0.01 * i, float(i)) for i in range(10)]
+    view.set_heat({"points": points, "title": HOSTILE, "unit": "µg/m³", "min": 0, "max": 9})
+    wait_layers(qtbot, view, heatPoints=10, heat=True)
+    legend = value(
+        qtbot,
+        view,
+        """(() => { const el = document.querySelector('.cityops-heat-legend');
+            return {text: el.textContent, images: el.querySelectorAll('img').length}; })()""",
+    )
+    assert HOSTILE in legend["text"] and "µg/m³" in legend["text"]
+    assert legend["images"] == 0
+    assert js(qtbot, view, "typeof window.pwned") == "undefined"
+    sample = value(qtbot, view, "window.cityops.heat().sample(28.59, 112.39)")
+    assert sample[3] > 0
+    view.set_layers({"heat": False})
+    wait_layers(qtbot, view, heat=False)
+    display = "getComputedStyle(document.querySelector('.cityops-heat-legend')).display"
+    assert js(qtbot, view, display) == "none"
+    view.set_heat(None)
+    wait_layers(qtbot, view, heatPoints=0)
+    assert js(qtbot, view, "document.querySelectorAll('.cityops-heat-legend').length") == 0

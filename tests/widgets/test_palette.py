@@ -68,7 +68,7 @@ def test_no_colour_outside_the_palette(path: Path) -> None:
     assert not COLOR_FUNCTION.search(text)
 
 
-@pytest.mark.parametrize("name", ["cityops-map.js", "cityops-map.css"])
+@pytest.mark.parametrize("name", ["cityops-map.js", "cityops-map.css", "cityops-heat.js"])
 def test_map_assets_hold_no_colours(name: str) -> None:
     text = (MAP_ASSETS / name).read_text(encoding="utf-8")
     assert HEX.findall(text) == []
