@@ -4,6 +4,8 @@ named layouts (saved with :class:`~ui.layouts.LayoutStore`)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -15,7 +17,7 @@ from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
 """Bumped when the set or meaning of docks changes: older saved layouts are then ignored."""
 FEATURES = (
     QDockWidget.DockWidgetFeature.DockWidgetMovable
@@ -35,6 +37,9 @@ class WorkstationDocks:
         self._restore_menu: QMenu | None = None
         self.view_actions: list[QAction] = []
         """Further View menu actions (after the docks' toggles), added by the window."""
+        self.extras: dict[str, tuple[Callable[[], Any], Callable[[Mapping[str, Any]], None]]] = {}
+        """What else a layout keeps, by name: how to read it (plain JSON data) and how to
+        apply it again (the map's layers, for instance)."""
         window.setDockNestingEnabled(True)
         window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -62,7 +67,15 @@ class WorkstationDocks:
         window.addDockWidget(bottom, docks["alarms"])
         stack = [
             docks[name]
-            for name in ("details", "trend", "feeds", "alarm_kpis", "incidents", "journal")
+            for name in (
+                "details",
+                "trend",
+                "feeds",
+                "layers",
+                "alarm_kpis",
+                "incidents",
+                "journal",
+            )
             if name in docks
         ]
         if stack:
@@ -113,13 +126,30 @@ class WorkstationDocks:
                 translate("WorkstationDocks", "layouts are not saved on this workstation")
             )
         self.store.save(name, self.window.saveState(LAYOUT_VERSION))
+        self._save_extras(name)
         self._refresh_restore_menu()
 
     def restore(self, name: str) -> bool:
         """Arrange the docks as saved under ``name``; False when there is no such layout
         (or it was saved by a version with other docks)."""
         state = self.store.load(name) if self.store is not None else None
-        return state is not None and self.window.restoreState(state, LAYOUT_VERSION)
+        if state is None or not self.window.restoreState(state, LAYOUT_VERSION):
+            return False
+        self._restore_extras(name)
+        return True
+
+    def _save_extras(self, name: str) -> None:
+        if self.store is not None and self.extras:
+            self.store.save_extras(name, {key: get() for key, (get, _set) in self.extras.items()})
+
+    def _restore_extras(self, name: str) -> None:
+        if self.store is None:
+            return
+        saved = self.store.load_extras(name)
+        for key, (_get, apply) in self.extras.items():
+            value = saved.get(key)
+            if isinstance(value, Mapping):
+                apply(value)
 
     def remember_on_close(self) -> None:
         """Keep the arrangement and the geometry for this screen setup for the next start."""
@@ -127,6 +157,7 @@ class WorkstationDocks:
             return
         try:
             self.store.save(LAST_USED, self.window.saveState(LAYOUT_VERSION))
+            self._save_extras(LAST_USED)
             self.store.save_geometry(self.window.saveGeometry())
         except OSError:
             log.warning("could not save the window layout", exc_info=True)

@@ -73,6 +73,27 @@ class LayoutStore:
         value = self._settings().value(f"layouts/{_key(name)}/state")
         return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
+    def save_extras(self, name: str, extras: dict[str, object]) -> None:
+        """Keep what goes with the layout ``name`` besides its docks (the map's layers, by
+        the name of their owner), as JSON."""
+        settings = self._settings()
+        settings.setValue(f"layouts/{_key(name)}/extras", json.dumps(extras, ensure_ascii=False))
+        settings.sync()
+        if settings.status() != QSettings.Status.NoError:
+            raise OSError(f"could not write {self.path}")
+
+    def load_extras(self, name: str) -> dict[str, object]:
+        """What was kept with the layout ``name`` besides its docks ({} when nothing)."""
+        value = self._settings().value(f"layouts/{_key(name)}/extras")
+        if not isinstance(value, str) or not value:
+            return {}
+        try:
+            data = json.loads(value)
+        except ValueError:
+            log.warning("ignoring unreadable settings of layout %r in %s", name, self.path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
     def delete(self, name: str) -> None:
         settings = self._settings()
         settings.remove(f"layouts/{_key(name)}")

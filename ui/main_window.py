@@ -59,6 +59,7 @@ from ui.incidents import IncidentActions, IncidentControls
 from ui.journal import ExportJournal, JournalControls
 from ui.kpi_gauge import kpi_gauge
 from ui.layouts import LayoutStore
+from ui.map_layers import MapLayers, TracksFunction
 from ui.menus import WindowMenus
 from ui.sign_in import SignInDialog
 from widgets.alarm_kpis_view import AlarmKpisView
@@ -172,6 +173,7 @@ class MainWindow(QMainWindow):
         resume_feed: FeedControlFunction | None = None,
         feed_manager: FeedManager | None = None,
         history: HistoryFunction | None = None,
+        tracks: TracksFunction | None = None,
         layouts: LayoutStore | None = None,
         principal: Principal | None = None,
         authenticator: Authenticator | None = None,
@@ -284,6 +286,7 @@ class MainWindow(QMainWindow):
         )
         self.incidents = IncidentControls(self, incidents)  # the Incidents dock and Ctrl+I
         self.journal = JournalControls(self, journal, export_journal)  # the Journal dock
+        self.map_layers = MapLayers(self, tracks)  # the Map layers dock
         self.cache_path: Path | None = None
         """The offline cache file (File ▸ Handover report reads it)."""
         self.dashboards: DashboardControls | None = None

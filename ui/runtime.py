@@ -138,6 +138,7 @@ def build_window(
         resume_feed=session.resume_feed,
         feed_manager=session,
         history=session.pipeline.hub.series,
+        tracks=session.pipeline.hub.tracks,
         layouts=None if kiosk else LayoutStore(),
         principal=principal if principal is not None else single_user(config),
         authenticator=authenticator,

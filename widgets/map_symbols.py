@@ -40,6 +40,26 @@ triangles, events hexagons; any other type (a device, ``Thing``) is a pentagon."
 
 OTHER_SHAPE = "pentagon"
 
+SHAPE_OUTLINES: dict[str, tuple[tuple[float, float], ...]] = {
+    "square": ((2, 2), (22, 2), (22, 22), (2, 22)),
+    "diamond": ((12, 0.5), (23.5, 12), (12, 23.5), (0.5, 12)),
+    "triangle": ((12, 1), (23.5, 22), (0.5, 22)),
+    "hexagon": ((6, 1.6), (18, 1.6), (23.5, 12), (18, 22.4), (6, 22.4), (0.5, 12)),
+    "pentagon": ((12, 0.8), (23.4, 9.1), (19, 22.6), (5, 22.6), (0.6, 9.1)),
+}
+"""The outlines in a 24 by 24 box, as the map page draws them (``circle`` is a circle of
+radius 10), for the layer panel's key."""
+
+SHAPE_FAMILIES: tuple[tuple[str, str], ...] = (
+    ("circle", "Stations"),
+    ("square", "Sites"),
+    ("diamond", "Road points"),
+    ("triangle", "Vehicles"),
+    ("hexagon", "Events"),
+    ("pentagon", "Other"),
+)
+"""The key's rows: a shape and what it stands for (translated where shown)."""
+
 
 def shape_of(entity_type: str) -> str:
     """The map shape of an entity type."""

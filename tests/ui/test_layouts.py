@@ -28,6 +28,7 @@ DOCKS = {
     "details",
     "trend",
     "feeds",
+    "layers",
     "alarm_kpis",
     "incidents",
     "journal",
@@ -85,6 +86,29 @@ def test_the_last_layout_and_geometry_come_back_at_the_next_start(
     second = make_window(qtbot, store, None)
     assert not second.dock_panels.docks["gauges"].isVisible()
     assert (second.width(), second.height()) == (790, 740)
+
+
+def test_map_layers_are_kept_with_a_layout_and_at_the_next_start(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store = LayoutStore(tmp_path)
+    first = make_window(qtbot, store)
+    panel = first.map_layers.panel
+    panel.set_domains(["environment", "transport"])
+    panel.restore({"domains": {"transport": False}, "heat": True, "trackMinutes": 40})
+    first.dock_panels.save_as("night")
+    panel.restore({"domains": {"transport": True}, "heat": False, "geofences": False})
+    assert first.dock_panels.restore("night")
+    state = panel.state()
+    assert state["domains"] == {"environment": True, "transport": False}
+    assert (state["heat"], state["geofences"], state["trackMinutes"]) == (True, True, 40)
+    # What the map was told follows the panel.
+    assert first.map_layers._visibility()["domains"]["transport"] is False
+    panel.restore({"alarmsOnly": True})
+    first.close()
+    second = make_window(qtbot, store, None)
+    assert second.map_layers.panel.state()["alarmsOnly"] is True
+    assert second.map_layers.panel.state()["domains"]["transport"] is False
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (1920, 1080)])

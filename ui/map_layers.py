@@ -1,0 +1,181 @@
+"""The workstation map's layers: the Map layers dock (:class:`~widgets.map_layers.
+MapLayerPanel`) and what fills the layers it switches on — geofences from the config,
+vehicle tracks from the state hub's recent positions, the heat of a measurement from the
+latest values, and pulsing rings around entities with an unacknowledged priority-1 alarm.
+
+Everything here runs on the GUI thread: a refresh every two seconds reads what the window
+already holds (its entities, values and alarm list) and the hub's tracks (a copy taken
+under the hub's lock). The panel's setting is kept with each saved layout.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer
+
+from services.config import AppConfig, GeofenceConfig
+from services.ingest.hub import TrackPoint
+from services.model import Entity, Severity
+from widgets.i18n import translate
+from widgets.map_layers import LAYERS, MapLayerPanel
+
+if TYPE_CHECKING:
+    from ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+REFRESH_MS = 2_000
+"""How often tracks, heat and attention rings are brought up to date."""
+LAYOUT_KEY = "map-layers"
+"""The panel's setting's name in a saved layout."""
+
+TracksFunction = Callable[[float], Mapping[str, Sequence[TrackPoint]]]
+"""The positions of moving entities since a moment: {entity id: [(time, lat, lon)]}."""
+
+
+def geofence_geojson(fences: Iterable[GeofenceConfig]) -> dict[str, Any]:
+    """The config's geofences as one FeatureCollection (named features, WGS-84)."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": fence.name},
+            "geometry": {
+                "type": "MultiPolygon",
+                "coordinates": [
+                    [[list(point) for point in ring] for ring in polygon]
+                    for polygon in fence.polygons
+                ],
+            },
+        }
+        for fence in fences
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+class MapLayers:
+    """The Map layers dock of a window and the layers it switches on its map."""
+
+    def __init__(self, window: MainWindow, tracks: TracksFunction | None) -> None:
+        self.window = window
+        self._tracks = tracks
+        self.panel = MapLayerPanel()
+        window.dock_panels.add("layers", translate("MainWindow", "Map layers"), self.panel)
+        window.dock_panels.extras[LAYOUT_KEY] = (self.panel.state, self.panel.restore)
+        self._state: dict[str, Any] = self.panel.state()
+        self._heat_sent: dict[str, Any] | None = None
+        self._tracks_shown = False
+        self.panel.changed.connect(self.apply)
+        window.mapEntitiesChanged.connect(self._entities_changed)
+        window.configChanged.connect(self._config_changed)
+        window.map_view.set_geofences(geofence_geojson(window.config.geofences))
+        window.map_view.set_layers(self._visibility())
+        self._timer = QTimer(window)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+
+    def apply(self, state: Mapping[str, Any]) -> None:
+        """Show the layers as ``state`` (the panel's) says, and fill them now."""
+        self._state = dict(state)
+        self.window.map_view.set_layers(self._visibility())
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Bring tracks, heat and attention rings up to date."""
+        window = self.window
+        window.map_view.set_attention(self.attention_ids())
+        self.panel.set_heat_metrics(
+            {metric for readings in window.values.values() for metric in readings}
+        )
+        self._refresh_tracks()
+        self._refresh_heat()
+
+    def attention_ids(self) -> set[str]:
+        """Entities with a priority-1 alarm waiting for acknowledgement (not shelved)."""
+        return {
+            alarm.entity_id
+            for alarm in self.window.alarm_view.model.alarms()
+            if alarm.severity is Severity.CRITICAL
+            and alarm.state.needs_ack
+            and not alarm.state.is_hidden
+        }
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _visibility(self) -> dict[str, Any]:
+        return {"domains": self._state.get("domains", {})} | {
+            key: bool(self._state.get(key)) for key in LAYERS
+        }
+
+    def _refresh_tracks(self) -> None:
+        window = self.window
+        if not self._state.get("tracks"):
+            if self._tracks_shown:
+                window.map_view.set_tracks([])
+                self._tracks_shown = False
+            return
+        if self._tracks is None or window.replaying:
+            window.map_view.set_tracks([])
+            self._tracks_shown = False
+            self.panel.set_note(
+                translate("MapLayers", "Tracks show the last hour of live positions only.")
+            )
+            return
+        minutes = int(self._state.get("trackMinutes", 15))
+        since = time.time() - minutes * 60
+        tracks = [
+            {
+                "id": entity_id,
+                "name": window.entity_name(entity_id),
+                "points": [(lat, lon) for _ts, lat, lon in points],
+            }
+            for entity_id, points in sorted(self._tracks(since).items())
+            if entity_id in window.entities and len(points) >= 2
+        ]
+        window.map_view.set_tracks(tracks)
+        self._tracks_shown = True
+        self.panel.set_note(
+            translate("MapLayers", "{count} vehicle tracks").format(count=len(tracks))
+            if tracks
+            else translate("MapLayers", "Nothing has moved in that time.")
+        )
+
+    def _refresh_heat(self) -> None:
+        metric = str(self._state.get("heatMetric") or "")
+        spec = self._heat_spec(metric) if self._state.get("heat") and metric else None
+        if spec != self._heat_sent:
+            self._heat_sent = spec
+            self.window.map_view.set_heat(spec)
+
+    def _heat_spec(self, metric: str) -> dict[str, Any] | None:
+        """The heat of ``metric``: each located, fresh entity's latest value."""
+        points = []
+        unit = ""
+        for entity_id, readings in self.window.values.items():
+            reading = readings.get(metric)
+            entity: Entity | None = self.window.entities.get(entity_id)
+            if reading is None or entity is None or entity.stale or not entity.has_location:
+                continue
+            assert entity.lat is not None and entity.lon is not None
+            points.append((entity.lat, entity.lon, reading.value))
+            unit = unit or reading.unit
+        if not points:
+            return None
+        values = [value for _lat, _lon, value in points]
+        return {
+            "points": points,
+            "title": metric,
+            "unit": unit,
+            "min": min(values),
+            "max": max(values),
+        }
+
+    def _entities_changed(self, entities: Sequence[Entity]) -> None:
+        self.panel.set_domains({entity.domain for entity in entities})
+
+    def _config_changed(self, config: AppConfig) -> None:
+        self.window.map_view.set_geofences(geofence_geojson(config.geofences))
