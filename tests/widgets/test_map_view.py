@@ -273,9 +273,7 @@ def test_entity_types_differ_by_shape(qtbot: QtBot, view: MapView) -> None:
         "Thing": "pentagon",
         "air_quality": "circle",
     }
-    entities = [
-        station(kind, type=kind, lat=28.40 + 0.025 * n) for n, kind in enumerate(kinds)
-    ]
+    entities = [station(kind, type=kind, lat=28.40 + 0.025 * n) for n, kind in enumerate(kinds)]
     entities.append(station("late-bus", type="bus", worst_severity=Severity.HIGH, lat=28.60))
     view.apply_entities(entities)
     wait_count(qtbot, view, len(entities))
@@ -881,9 +879,8 @@ def test_alert_areas_are_drawn_by_severity_between_boundaries_and_markers(
         """Array.from(document.querySelectorAll('.leaflet-cityopsAlertAreas-pane path'))
             .map((p) => p.getAttribute('fill'))""",
     )
-    assert order == [
-        f"url(#cityops-hatch-{level})" for level in ("low", "medium", "high", "critical", "critical")
-    ]
+    levels = ("low", "medium", "high", "critical", "critical")
+    assert order == [f"url(#cityops-hatch-{level})" for level in levels]
     weights = value(
         qtbot,
         view,
