@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from services.addresses import http_url_problem, parse_broker_url, topic_filter_problem
-from services.config.basemaps import read_basemaps
+from services.config.basemaps import CRS_CHOICES, read_basemaps
 from services.config.dashboards import read_dashboards, read_group, read_kiosk
 from services.config.document import parse_document, read_config_bytes
 from services.config.errors import ConfigError
@@ -56,6 +56,7 @@ from services.config.schema import (
     SharingConfig,
     Suppression,
 )
+from services.geo.gcj02 import gcj02_to_wgs84
 from services.limits import (
     ALARM_HISTORY_DAYS,
     HISTORY_DAYS,
@@ -530,8 +531,10 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
         if "no_data_after" in reader.table
         else None
     )
+    crs = reader.choice("crs", CRS_CHOICES, CRS_CHOICES[0])
     if kind == "http":
         feed = FeedConfig(
+            crs=crs,
             no_data_after=no_data_after,
             name=name,
             format=format_name,
@@ -569,6 +572,7 @@ def _read_feed(reader: _Reader, broker_names: list[str]) -> FeedConfig:
         mapping=mapping,
         stale_after=stale_after,
         no_data_after=no_data_after,
+        crs=crs,
     )
     reader.reject_unknown()
     return feed
@@ -788,7 +792,26 @@ def _read_polygons(
     """The polygons of a geofence or district: a ``polygon`` in the config, or a GeoJSON
     ``file`` (its features named ``feature``; ``member``: the top-level key of a JSON file
     that holds the GeoJSON), and the file they came from. Parsed files are kept in
-    ``documents`` for the next table naming the same file."""
+    ``documents`` for the next table naming the same file. ``crs = "gcj02"`` says the
+    points are in GCJ-02 (as Chinese map providers give them): they are moved to WGS-84,
+    the datum positions are compared and drawn in."""
+    polygons, path = _read_polygons_as_given(reader, documents)
+    if reader.choice("crs", CRS_CHOICES, CRS_CHOICES[0]) == "gcj02":
+        polygons = tuple(
+            tuple(tuple(_from_gcj02(point) for point in ring) for ring in polygon)
+            for polygon in polygons
+        )
+    return polygons, path
+
+
+def _from_gcj02(point: tuple[float, float]) -> tuple[float, float]:
+    lat, lon = gcj02_to_wgs84(point[1], point[0])
+    return (lon, lat)
+
+
+def _read_polygons_as_given(
+    reader: _Reader, documents: dict[Path, object]
+) -> tuple[tuple[PolygonRings, ...], Path | None]:
     if "polygon" in reader.table and "file" in reader.table:
         raise reader.fail("file", "use either polygon or file, not both")
     feature = reader.optional_text("feature")

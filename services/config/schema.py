@@ -162,6 +162,9 @@ class FeedConfig:
     """Seconds after which the feed's values are stale; None derives it from the feed."""
     no_data_after: float | None = None
     """Seconds without any message before a "no data" alarm of the whole feed raises."""
+    crs: str = "wgs84"
+    """The datum of the positions it sends: ``wgs84`` or ``gcj02`` (moved to WGS-84 as
+    they arrive)."""
 
 
 SUPPRESSION_OPERATORS = ("<=", ">=", "==", "!=", "<", ">")

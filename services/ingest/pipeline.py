@@ -16,6 +16,8 @@ from services.alarms.store import AlarmStore
 from services.auth.roles import Principal
 from services.config import AppConfig, FeedConfig
 from services.decoders import Decoded, DecodeError, ExternalAlarm, get_decoder
+from services.decoders.base import EntityUpdate
+from services.geo.gcj02 import gcj02_to_wgs84
 from services.ingest import commands
 from services.ingest.cache_writer import CacheWriter, FlushReport
 from services.ingest.commands import PendingAction
@@ -641,6 +643,8 @@ class IngestPipeline:
             if decoded is None:
                 continue
             intervals: list[float] = []
+            if feed.crs == "gcj02":
+                decoded.entities = [to_wgs84(update) for update in decoded.entities]
             for entity in self.hub.apply_entities(
                 decoded.entities, item.feed, feed.domain, item.received_at, intervals
             ):
@@ -858,3 +862,11 @@ class IngestPipeline:
             with self._delta_lock:
                 for entity in updated:
                     self._delta.entities[entity.id] = entity
+
+
+def to_wgs84(update: EntityUpdate) -> EntityUpdate:
+    """An entity update from a feed that sends GCJ-02 positions, its position in WGS-84."""
+    if update.lat is None or update.lon is None:
+        return update
+    lat, lon = gcj02_to_wgs84(update.lat, update.lon)
+    return replace(update, lat=lat, lon=lon)
