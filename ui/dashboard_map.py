@@ -3,8 +3,9 @@
 district outlines; never fed per message: the window's map refresh hands it batches).
 
 Layers: ``entities`` (every entity) or a domain's name (that domain's entities),
-``districts`` (the outlines) and ``alarm_areas`` (external alarms' areas). No layers given:
-all of them. ``geofences`` and ``river`` are accepted and not drawn yet.
+``districts`` (the outlines), ``alarm_areas`` (external alarms' areas) and ``geofences``
+(the alarm rules' geofences). No layers given: all of them. ``river`` is accepted and not
+drawn. The window's base maps are drawn under it, in their datum.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import TYPE_CHECKING
 from services.config.dashboards import WidgetConfig
 from services.config.schema import DOMAINS
 from services.model import AlertArea, Entity
+from ui.map_layers import outline_geojson
+from ui.tile_worker import show_basemaps
 from widgets.map_view import MapView
 
 if TYPE_CHECKING:
@@ -46,6 +49,10 @@ class DashboardMap(MapView):
             self.set_bounds(bounds)
         if (not layers or "districts" in layers) and window.boundaries:
             self.set_boundaries(window.boundaries)
+        if (not layers or "geofences" in layers) and window.config.geofences:
+            self.set_geofences(outline_geojson(window.config.geofences))
+        if window.config.map.basemaps:
+            show_basemaps(self, window.config.map.basemaps)
         self.set_values_source(window.marker_values)
         self.show_entities(window.entities.values())
         if self._layer_areas:

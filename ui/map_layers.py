@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 
-from services.config import AppConfig, GeofenceConfig
+from services.config import AppConfig, DistrictConfig, GeofenceConfig
 from services.ingest.hub import TrackPoint
 from services.model import Entity, Severity
 from widgets.i18n import translate
@@ -37,8 +37,9 @@ TracksFunction = Callable[[float], Mapping[str, Sequence[TrackPoint]]]
 """The positions of moving entities since a moment: {entity id: [(time, lat, lon)]}."""
 
 
-def geofence_geojson(fences: Iterable[GeofenceConfig]) -> dict[str, Any]:
-    """The config's geofences as one FeatureCollection (named features, WGS-84)."""
+def outline_geojson(areas: Iterable[GeofenceConfig | DistrictConfig]) -> dict[str, Any]:
+    """The config's geofences or districts as one FeatureCollection (named features,
+    WGS-84)."""
     features = [
         {
             "type": "Feature",
@@ -51,7 +52,7 @@ def geofence_geojson(fences: Iterable[GeofenceConfig]) -> dict[str, Any]:
                 ],
             },
         }
-        for fence in fences
+        for fence in areas
     ]
     return {"type": "FeatureCollection", "features": features}
 
@@ -71,7 +72,9 @@ class MapLayers:
         self.panel.changed.connect(self.apply)
         window.mapEntitiesChanged.connect(self._entities_changed)
         window.configChanged.connect(self._config_changed)
-        window.map_view.set_geofences(geofence_geojson(window.config.geofences))
+        window.map_view.set_geofences(outline_geojson(window.config.geofences))
+        self._config_districts = window.boundaries is None
+        self._config_changed(window.config)
         window.map_view.set_layers(self._visibility())
         self._timer = QTimer(window)
         self._timer.setInterval(REFRESH_MS)
@@ -178,4 +181,8 @@ class MapLayers:
         self.panel.set_domains({entity.domain for entity in entities})
 
     def _config_changed(self, config: AppConfig) -> None:
-        self.window.map_view.set_geofences(geofence_geojson(config.geofences))
+        window = self.window
+        window.map_view.set_geofences(outline_geojson(config.geofences))
+        if self._config_districts:  # the config's districts, unless the demo's are shown
+            window.boundaries = outline_geojson(config.districts) if config.districts else None
+            window.map_view.set_boundaries(window.boundaries)

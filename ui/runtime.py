@@ -45,7 +45,7 @@ from ui.review import ReviewControls, open_replay_source
 from ui.sign_in import SignInDialog
 from ui.startup import launched_without_terminal
 from ui.theme import apply_theme
-from ui.tile_worker import TileWorker, basemap_records
+from ui.tile_worker import TileWorker, show_basemaps
 from widgets.map_scheme import install_scheme_handler, register_scheme
 from widgets.plain_text import plain_message_box
 
@@ -148,7 +148,7 @@ def build_window(
     if config.map.basemaps:
         tiles = TileWorker(config.map.basemaps, session.cache.path.parent / STORE_FILE, window)
         install_scheme_handler(window.map_view.page().profile()).set_tile_provider(tiles.request)
-        window.map_view.set_basemaps(basemap_records(config.map.basemaps))
+        show_basemaps(window.map_view, config.map.basemaps)
         window.closing.connect(tiles.close)
     sound = config.sound and (config.kiosk.sound or not kiosk)
     attach_alarm_sound(window, bridge, AlarmSound.for_config(sound, parent=window))

@@ -6,7 +6,7 @@ thread through a queued signal."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -14,9 +14,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 
 from services.config import BasemapConfig
+from services.geo.gcj02 import wgs84_to_gcj02
 from services.tiles.source import Tile, TileSource
 from services.tiles.store import TileStore, TileStoreError
 from widgets.map_scheme import TileReply
+from widgets.map_view import MapView
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +87,21 @@ class TileWorker(QObject):
 
         executor.submit(close_source)
         executor.shutdown(wait=False, cancel_futures=False)
+
+
+def show_basemaps(view: MapView, basemaps: Sequence[BasemapConfig]) -> None:
+    """Draw ``basemaps`` under ``view``'s data and keep the data in the datum of the one
+    shown: positions are WGS-84 everywhere in the app and moved to GCJ-02 on the page while
+    a ``crs = "gcj02"`` base map is shown."""
+    datum = {basemap.name: basemap.crs for basemap in basemaps}
+
+    def follow(name: str) -> None:
+        view.set_projection(wgs84_to_gcj02 if datum.get(name) == "gcj02" else None)
+
+    view.set_basemaps(basemap_records(basemaps))
+    view.basemapChanged.connect(follow)
+    if basemaps:
+        follow(basemaps[0].name)
 
 
 def basemap_records(basemaps: Iterable[BasemapConfig]) -> list[dict[str, object]]:
