@@ -23,6 +23,7 @@ from services.tiles.prefetch import (
     PrefetchControl,
     Prefetcher,
     PrefetchProgress,
+    default_set_name,
 )
 from services.tiles.store import STORE_FILE, TileStore, TileStoreError
 from services.tiles.xyz import BBox, count_tiles, parse_bbox, parse_zoom_range
@@ -171,7 +172,7 @@ def _prefetch(store: TileStore, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    name = args.name or f"{basemap.name} {args.bbox} {args.zoom}"
+    name = args.name or default_set_name(basemap.name, box, min_zoom, max_zoom)
     planned = count_tiles(box, min_zoom, max_zoom)
     print(
         f"{name}: {planned:,} tiles, about {planned * ESTIMATED_TILE_BYTES / 1e6:,.0f} MB "

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import requests
 
 from services.tiles.store import TileKey, TileStore
-from services.tiles.xyz import tile_url
+from services.tiles.xyz import BBox, format_bbox, tile_url
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,11 @@ class PrefetchControl:
 
     def wait_if_paused(self) -> None:
         self._running.wait()
+
+
+def default_set_name(basemap: str, box: BBox, min_zoom: int, max_zoom: int) -> str:
+    """The name a set gets unless one is given: ``<base map> W,S,E,N N-M``."""
+    return f"{basemap} {format_bbox(box)} {min_zoom}-{max_zoom}"
 
 
 def media_type_of(data: bytes, declared: str = "") -> str:

@@ -93,6 +93,16 @@ def parse_bbox(text: str) -> BBox:
     return BBox(west, south, east, north)
 
 
+def format_bbox(box: BBox) -> str:
+    """``W,S,E,N`` as :func:`parse_bbox` reads it (at most 6 decimals, no trailing zeros)."""
+    return ",".join(_degrees(v) for v in (box.west, box.south, box.east, box.north))
+
+
+def _degrees(value: float) -> str:
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def parse_zoom_range(text: str) -> tuple[int, int]:
     """``N-M`` (or ``N``): zoom levels from 0 to MAX_ZOOM; ValueError saying what is wrong."""
     low, _dash, high = text.partition("-")

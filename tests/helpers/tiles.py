@@ -1,10 +1,12 @@
 """A local tile server for the tests: /z/x/y.png answered with a PNG-looking body that
-names the tile; chosen paths fail with 503; every request path is recorded."""
+names the tile; chosen paths fail with 503; every request path is recorded; each answer can
+be made to take a while (``delay``), for tests that need a run to last."""
 
 from __future__ import annotations
 
 import struct
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,6 +37,8 @@ class TileServer:
     def __init__(self) -> None:
         self.requests: list[str] = []
         self.failing: set[str] = set()
+        self.delay = 0.0
+        """Seconds every answer waits before it is sent (each request on its own thread)."""
         self.lock = threading.Lock()
         server = self
 
@@ -43,6 +47,9 @@ class TileServer:
                 with server.lock:
                     server.requests.append(self.path)
                     failing = self.path in server.failing
+                    delay = server.delay
+                if delay > 0:
+                    time.sleep(delay)
                 if failing:
                     self.send_error(503)
                     return
