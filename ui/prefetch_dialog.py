@@ -267,7 +267,8 @@ class PrefetchDialog(QDialog):
 
     ``basemaps``: the configured base maps (those read from a file are left out);
     ``store_path``: the tile store's file; ``view_bounds``: asked for the map's current view
-    by *Use current view* (None: the button is disabled).
+    by *Use current view* (None: the button is disabled); ``pick_on_map`` lets the
+    operator draw the box on the map (the caller hands the result to :meth:`set_box`).
     """
 
     setFinished = Signal(str)
@@ -279,6 +280,7 @@ class PrefetchDialog(QDialog):
         store_path: Path,
         view_bounds: Callable[[], BBox | None] | None = None,
         parent: QWidget | None = None,
+        pick_on_map: Callable[[], object] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("prefetchDialog")
@@ -319,6 +321,17 @@ class PrefetchDialog(QDialog):
         self.view_button.setEnabled(view_bounds is not None)
         if view_bounds is None:
             self.view_button.setToolTip(translate(_CONTEXT, "There is no map to ask."))
+        self._pick_on_map = pick_on_map
+        self.draw_button = QPushButton(translate(_CONTEXT, "&Draw on the map"))
+        self.draw_button.setAutoDefault(False)
+        self.draw_button.setToolTip(
+            translate(
+                _CONTEXT, "Press, drag and release on the map to draw the area; Esc gives up."
+            )
+        )
+        self.draw_button.setVisible(pick_on_map is not None)
+        if pick_on_map is not None:
+            self.draw_button.clicked.connect(pick_on_map)
         self.zoom_from = QSpinBox()
         self.zoom_to = QSpinBox()
         self.estimate_label = plain_label()
@@ -384,7 +397,11 @@ class PrefetchDialog(QDialog):
             label.setBuddy(spin)
             box_grid.addWidget(label, row, column)
             box_grid.addWidget(spin, row, column + 1)
-        box_grid.addWidget(self.view_button, 2, 1, 1, 3, Qt.AlignmentFlag.AlignLeft)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(self.view_button)
+        buttons_row.addWidget(self.draw_button)
+        buttons_row.addStretch(1)
+        box_grid.addLayout(buttons_row, 2, 1, 1, 3)
         box_grid.setColumnStretch(1, 1)
         box_grid.setColumnStretch(3, 1)
         zooms = QHBoxLayout()
@@ -600,6 +617,7 @@ class PrefetchDialog(QDialog):
         ):
             widget.setEnabled(not running)
         self.view_button.setEnabled(not running and self._view_bounds is not None)
+        self.draw_button.setEnabled(not running)
         self.start_button.setEnabled(startable and not running)
         self.pause_button.setEnabled(running and not cancelling)
         self.pause_button.setText(

@@ -216,6 +216,18 @@ class _Bridge(QObject):
     areaClicked = Signal(str)
     loaded = Signal()
     basemap = Signal(str)
+    moved = Signal(list)
+    boxPicked = Signal(list)
+
+    @Slot(list)
+    def viewMoved(self, bounds: list[float]) -> None:  # JS-facing name
+        """Called by the page when its view has moved: [west, south, east, north]."""
+        self.moved.emit(list(bounds))
+
+    @Slot(list)
+    def areaPicked(self, bounds: list[float]) -> None:  # JS-facing name
+        """Called by the page when the operator has drawn a box: [west, south, east, north]."""
+        self.boxPicked.emit(list(bounds))
 
     @Slot(str)
     def basemapChanged(self, name: str) -> None:  # JS-facing name
@@ -273,6 +285,8 @@ class MapView(QWebEngineView):
     pageReady = Signal()
     rendererRestarted = Signal(int)  # how many times its renderer was restarted so far
     basemapChanged = Signal(str)  # the name of the base map now shown
+    boxPicked = Signal(tuple)  # (west, south, east, north) drawn by the operator, in the
+    # base map's datum (the box of its tiles)
 
     def __init__(
         self,
@@ -301,6 +315,8 @@ class MapView(QWebEngineView):
         self._heat: dict[str, Any] | None = None
         self._attention: list[str] = []
         self._projection: Projection | None = None
+        self.view_bounds: tuple[float, float, float, float] | None = None
+        """What the page shows, (west, south, east, north) in WGS-84, as it last said."""
         self.shown_basemap = ""
         """The name of the base map the page shows ("" before it says or without one)."""
         self.restarts = 0
@@ -314,6 +330,8 @@ class MapView(QWebEngineView):
         self._bridge.areaClicked.connect(self._on_area_clicked)
         self._bridge.loaded.connect(self._on_page_ready)
         self._bridge.basemap.connect(self._on_basemap_changed)
+        self._bridge.moved.connect(self._on_moved)
+        self._bridge.boxPicked.connect(self._on_box_picked)
         self._channel = QWebChannel(self._page)
         self._channel.registerObject("bridge", self._bridge)
         self._page.setWebChannel(self._channel)
@@ -537,6 +555,35 @@ class MapView(QWebEngineView):
         else:
             self._focus_pending = entity_id
 
+    def snapshot(self) -> dict[str, Any]:
+        """What the map shows, as plain data in WGS-84 (for saving the view): ``entities``
+        (the records the page got, those its layers hide left out; ``severity`` a level
+        name or None), ``areas`` (alert areas: ``severity``, ``label``, ``geojson``),
+        ``boundaries`` and ``geofences`` (FeatureCollections or None), ``tracks``
+        (``id``, ``name``, ``points`` [[lat, lon]]), ``heat`` (or None), ``bounds`` (the
+        view, [west, south, east, north], when the page has said) and ``layers``."""
+        hidden = {k for k, shown in self._layers.get("domains", {}).items() if not shown}
+        alarms_only = bool(self._layers.get("alarmsOnly"))
+
+        def layer(name: str) -> bool:
+            return bool(self._layers.get(name, True))
+
+        entities = [
+            dict(record)
+            for record in self._known.values()
+            if record["group"] not in hidden and (record["severity"] or not alarms_only)
+        ]
+        return {
+            "entities": sorted(entities, key=lambda record: str(record["id"])),
+            "areas": [dict(area) for area in self._areas.values()] if layer("alertAreas") else [],
+            "boundaries": self._boundaries if layer("districts") else None,
+            "geofences": self._geofences if layer("geofences") else None,
+            "tracks": [dict(track) for track in self._tracks] if layer("tracks") else [],
+            "heat": dict(self._heat) if self._heat is not None and layer("heat") else None,
+            "bounds": list(self.view_bounds) if self.view_bounds is not None else None,
+            "layers": dict(self._layers),
+        }
+
     def evaluate(self, script: str, callback: Callable[[Any], None]) -> None:
         """Run ``script`` in the page and pass its result to ``callback`` (for tests)."""
         self._page.runJavaScript(script, 0, callback)
@@ -687,6 +734,41 @@ class MapView(QWebEngineView):
         )
         self.pageReady.emit()
 
+    def pick_box(self) -> None:
+        """Let the operator draw a box on the map (press, drag, release; Esc gives up);
+        :attr:`boxPicked` tells where."""
+        if self._ready:
+            self._run("window.cityops.pickBox();")
+
+    @Slot(list)
+    def _on_moved(self, bounds: list[float]) -> None:
+        box = _box(bounds)
+        if box is None:
+            return
+        if self._projection is not None:  # the page's datum: back to WGS-84, nearly enough
+            west, south, east, north = box
+            moved_lat, moved_lon = self._project(south, west)
+            dlat, dlon = moved_lat - south, moved_lon - west
+            box = (west - dlon, south - dlat, east - dlon, north - dlat)
+        self.view_bounds = box
+
+    @Slot(list)
+    def _on_box_picked(self, bounds: list[float]) -> None:
+        box = _box(bounds)
+        if box is not None:
+            self.boxPicked.emit(box)
+
+    def page_bounds(self) -> tuple[float, float, float, float] | None:
+        """What the page shows in the base map's datum (the box of its tiles)."""
+        if self.view_bounds is None:
+            return None
+        if self._projection is None:
+            return self.view_bounds
+        west, south, east, north = self.view_bounds
+        south, west = self._project(south, west)
+        north, east = self._project(north, east)
+        return (west, south, east, north)
+
     @Slot(str)
     def _on_basemap_changed(self, name: str) -> None:
         self.shown_basemap = name
@@ -723,6 +805,19 @@ class MapView(QWebEngineView):
         self.restarts += 1
         self.rendererRestarted.emit(self.restarts)
         QTimer.singleShot(0, self, lambda: self._page.load(self._url))
+
+
+def _box(bounds: Sequence[Any]) -> tuple[float, float, float, float] | None:
+    """[west, south, east, north] from the page, if it is four finite, ordered numbers."""
+    try:
+        west, south, east, north = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(b) for b in (west, south, east, north)):
+        return None
+    if west >= east or south >= north:
+        return None
+    return (west, south, east, north)
 
 
 def _js(value: Any) -> str:

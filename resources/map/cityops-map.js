@@ -37,6 +37,8 @@
  *   setHeat(spec)              {points: [[lat, lon, weight]], title, unit, min, max} drawn by
  *                              CityOpsHeat (cityops-heat.js) with a legend; null clears
  *   setAttention(ids)          pulsing rings around these entities (unacknowledged P1)
+ *   pickBox()                  let the operator draw a box; the bridge's areaPicked gets
+ *                              [west, south, east, north]
  *   markerCount()              number of entity markers
  *   markerInfo(id)             {lat, lon, color, name, stale, level, shape, mark} or null
  *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
@@ -1278,6 +1280,8 @@
     new QWebChannel(window.qt.webChannelTransport, function (channel) {
       state.bridge = channel.objects.bridge;
       state.bridge.ready();
+      tellView();
+      state.map.on("moveend", tellView);
       setInterval(function () {
         if (state.openTip && state.openTip.isTooltipOpen()) {
           askValues(state.openTip);
@@ -1415,6 +1419,85 @@
     return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()];
   }
 
+  // The operator draws a box (press, drag, release) for the app (a tile set's area); Esc or
+  // a click without dragging gives up. The map does not pan meanwhile.
+  function pickBox() {
+    var map = state.map;
+    if (!map || state.picking) {
+      return false;
+    }
+    state.picking = true;
+    var container = map.getContainer();
+    var wasDragging = map.dragging.enabled();
+    map.dragging.disable();
+    container.classList.add("cityops-picking");
+    var start = null;
+    var box = null;
+    function finish(bounds) {
+      map.off("mousedown", down);
+      map.off("mousemove", move);
+      map.off("mouseup", up);
+      document.removeEventListener("keydown", key);
+      container.classList.remove("cityops-picking");
+      if (box) {
+        map.removeLayer(box);
+      }
+      if (wasDragging && !state.bounds) {
+        map.dragging.enable();
+      }
+      state.picking = false;
+      if (bounds && state.bridge && typeof state.bridge.areaPicked === "function") {
+        state.bridge.areaPicked([
+          bounds.getWest(),
+          bounds.getSouth(),
+          bounds.getEast(),
+          bounds.getNorth()
+        ]);
+      }
+    }
+    function down(event) {
+      start = event.latlng;
+      box = L.rectangle(L.latLngBounds(start, start), {
+        color: color("track"),
+        weight: 2,
+        dashArray: "6 4",
+        fill: false,
+        interactive: false
+      }).addTo(map);
+    }
+    function move(event) {
+      if (start) {
+        box.setBounds(L.latLngBounds(start, event.latlng));
+      }
+    }
+    function up(event) {
+      if (!start) {
+        return;
+      }
+      var bounds = L.latLngBounds(start, event.latlng);
+      var size = map.latLngToContainerPoint(bounds.getNorthEast()).subtract(
+        map.latLngToContainerPoint(bounds.getSouthWest())
+      );
+      finish(Math.abs(size.x) > 4 && Math.abs(size.y) > 4 ? bounds : null);
+    }
+    function key(event) {
+      if (event.key === "Escape") {
+        finish(null);
+      }
+    }
+    map.on("mousedown", down);
+    map.on("mousemove", move);
+    map.on("mouseup", up);
+    document.addEventListener("keydown", key);
+    return true;
+  }
+
+  function tellView() {
+    if (state.bridge && typeof state.bridge.viewMoved === "function") {
+      state.bridge.viewMoved(viewBounds());
+    }
+  }
+
   function init(map, options) {
     var opts = options || {};
     setColors(opts.colors);
@@ -1517,6 +1600,7 @@
       return true;
     },
     viewBounds: viewBounds,
+    pickBox: pickBox,
     // For tests: whether the map can be dragged (not in a fixed view).
     dragging: function () {
       return state.map.dragging.enabled();

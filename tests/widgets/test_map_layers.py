@@ -329,3 +329,41 @@ def test_heat_layer_with_its_legend_through_the_map_view(qtbot: QtBot, view: Map
     view.set_heat(None)
     wait_layers(qtbot, view, heatPoints=0)
     assert js(qtbot, view, "document.querySelectorAll('.cityops-heat-legend').length") == 0
+
+
+def test_the_operator_draws_a_box_and_the_view_is_reported(qtbot: QtBot, view: MapView) -> None:
+    qtbot.waitUntil(lambda: view.view_bounds is not None, timeout=TIMEOUT_MS)
+    west, south, east, north = view.view_bounds or (0, 0, 0, 0)
+    assert west < 112.355 < east and south < 28.5539 < north
+    js(qtbot, view, "window.cityops.map().panBy([200, 0], {animate: false}); true")
+    qtbot.waitUntil(
+        lambda: view.view_bounds is not None and view.view_bounds[0] > west, timeout=TIMEOUT_MS
+    )
+    with qtbot.waitSignal(view.boxPicked, timeout=TIMEOUT_MS) as picked:
+        view.pick_box()
+        js(
+            qtbot,
+            view,
+            """(() => { const map = window.cityops.map();
+                const a = L.latLng(28.50, 112.30), b = L.latLng(28.60, 112.40);
+                map.fire('mousedown', {latlng: a}); map.fire('mousemove', {latlng: b});
+                map.fire('mouseup', {latlng: b}); return true; })()""",
+        )
+    assert picked.args[0] == pytest.approx((112.30, 28.50, 112.40, 28.60))
+    # Picking is over: the map drags again and the crosshair is gone.
+    assert js(qtbot, view, "window.cityops.dragging()") is True
+    classes = "document.querySelector('.leaflet-container').className"
+    assert "cityops-picking" not in js(qtbot, view, classes)
+
+
+def test_a_snapshot_holds_what_the_layers_show(qtbot: QtBot, view: MapView) -> None:
+    view.apply_entities(city())
+    view.set_tracks([{"id": "bus-1", "name": "Bus 1", "points": [(28.5, 112.3), (28.6, 112.4)]}])
+    view.set_layers({"domains": {"water": False}, "tracks": False})
+    snap = view.snapshot()
+    assert [e["id"] for e in snap["entities"]] == ["air-1", "air-2", "bus-1", "bus-2"]
+    assert snap["tracks"] == []
+    view.set_layers({"alarmsOnly": True, "tracks": True})
+    snap = view.snapshot()
+    assert [e["id"] for e in snap["entities"]] == ["air-2", "bus-2"]
+    assert [t["name"] for t in snap["tracks"]] == ["Bus 1"]
