@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ui.map_actions import MapActions
 from ui.report import HandoverReports
 from ui.search import SearchPopup
 from ui.search_index import HitKind, SearchItem
@@ -154,6 +155,9 @@ class WindowMenus:
             lambda on: window.showFullScreen() if on else window.showNormal()
         )
         view_menu.addAction(fullscreen)
+
+        map_menu = bar.addMenu(translate("WindowMenus", "&Map"))
+        self.map = MapActions(window, map_menu, add_action)
 
         help_menu = bar.addMenu(translate("WindowMenus", "&Help"))
         add_action(
