@@ -51,15 +51,13 @@ class OfflineMap(folium.Map):
 
     default_js = [
         ("leaflet", f"{BASE_URL}/leaflet/leaflet.js"),
-        ("leaflet_markercluster", f"{BASE_URL}/markercluster/leaflet.markercluster.js"),
         ("qwebchannel", QWEBCHANNEL_JS),
         ("cityops_heat", f"{BASE_URL}/map/cityops-heat.js"),
+        ("cityops_markers", f"{BASE_URL}/map/cityops-markers.js"),
         ("cityops_map", f"{BASE_URL}/map/cityops-map.js"),
     ]
     default_css = [
         ("leaflet_css", f"{BASE_URL}/leaflet/leaflet.css"),
-        ("markercluster_css", f"{BASE_URL}/markercluster/MarkerCluster.css"),
-        ("markercluster_default_css", f"{BASE_URL}/markercluster/MarkerCluster.Default.css"),
         ("cityops_map_css", f"{BASE_URL}/map/cityops-map.css"),
     ]
 

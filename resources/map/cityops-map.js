@@ -85,10 +85,9 @@
   var MARK_Y = { triangle: "19.5", pentagon: "17.5" };
   var SVG = "http://www.w3.org/2000/svg";
   // Icon sizes in CSS pixels at scale 1.
+  var UNCLUSTER_ZOOM = 15; // from this zoom on every entity is drawn on its own
   var DOT_SIZE = 12;
   var ALARM_SIZE = 22;
-  var CLUSTER_SIZE = 34;
-  var BADGE_SIZE = 18;
   var FONT_SIZE = 13;
 
   // Alert areas: drawn below the markers (overlay pane, 400) and above district boundaries
@@ -127,6 +126,7 @@
     tilesMissing: 0,
     missingTile: "",
     workTimes: [],
+    drawTimes: [],
     filter: { hiddenDomains: {}, alarmsOnly: false },
     shownCount: 0,
     geofences: null,
@@ -191,63 +191,14 @@
     return level === "stale" || level.indexOf(":stale") > 0;
   }
 
-  // The SVG of a level: a dot for normal and stale, the priority's shape and number for
-  // an alarm. Only constant text goes into it, never anything from a feed.
+  // An entity type's shape as the app names it ("circle" for anything unknown).
   function shapeName(value) {
     return Object.prototype.hasOwnProperty.call(SHAPE_POINTS, value) ? value : "circle";
   }
 
-  // The SVG of a symbol: ``shape`` (an entity type's, or a priority's for a badge) with
-  // the priority's number when ``base`` is an alarm level. Only constant text goes in.
-  function shapeElement(base, size, shapeKey) {
-    var svg = document.createElementNS(SVG, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", String(size));
-    svg.setAttribute("height", String(size));
-    svg.setAttribute("class", "cityops-symbol");
-    var priority = PRIORITY[base];
-    var form = shapeName(shapeKey);
-    var shape;
-    if (form !== "circle") {
-      shape = document.createElementNS(SVG, "polygon");
-      shape.setAttribute("points", SHAPE_POINTS[form]);
-    } else {
-      shape = document.createElementNS(SVG, "circle");
-      shape.setAttribute("cx", "12");
-      shape.setAttribute("cy", "12");
-      shape.setAttribute("r", "10");
-    }
-    shape.setAttribute("class", "cityops-shape");
-    svg.appendChild(shape);
-    if (priority) {
-      var mark = document.createElementNS(SVG, "text");
-      mark.setAttribute("x", "12");
-      mark.setAttribute("y", MARK_Y[form] || "16.5");
-      mark.setAttribute("text-anchor", "middle");
-      mark.setAttribute("class", "cityops-mark");
-      mark.textContent = priority.mark;
-      svg.appendChild(mark);
-    }
-    return svg;
-  }
-
-  function markerIcon(level, shape) {
-    var base = baseLevel(level);
-    var size = Math.round((PRIORITY[base] ? ALARM_SIZE : DOT_SIZE) * state.scale);
-    var classes = "cityops-marker cityops-marker-" + base;
-    if (isStale(level)) {
-      classes += " cityops-marker-stale";
-    }
-    return L.divIcon({
-      html: shapeElement(base, size, shape),
-      className: classes,
-      iconSize: L.point(size, size)
-    });
-  }
-
-  // Alarms lie over normal markers, the most urgent on top.
-  function zOffset(level) {
-    return (RANK[baseLevel(level)] || 0) * 1000;
+  // Alarms are drawn over normal markers, the most urgent on top.
+  function rankOf(level) {
+    return RANK[baseLevel(level)] || 0;
   }
 
   function textOf(value) {
@@ -331,55 +282,85 @@
     );
   }
 
-  function createMarker(item, level) {
-    var marker = L.marker([item.lat, item.lon], {
-      icon: markerIcon(level, item.shape),
-      keyboard: false,
-      zIndexOffset: zOffset(level)
-    });
-    var tip = document.createElement("div");
-    tip.className = "cityops-tip-body";
-    fillTooltip(tip, item);
-    var lift = Math.round((ALARM_SIZE / 2) * state.scale);
-    marker.bindTooltip(tip, { direction: "top", offset: [0, -lift], className: "cityops-tip" });
-    marker.cityops = {
+  // One entity on the map: its data, drawn by the canvas marker layer; it answers as a
+  // Leaflet marker would for the few things the page and its tests ask of one.
+  function Entry(item, level) {
+    this.cityops = {
       id: item.id,
       item: item,
       level: level,
       shape: shapeName(item.shape),
-      tip: tip,
-      dirty: false,
       shown: false
     };
-    // A tooltip's text is rebuilt when it opens, not at every update of the marker; its
-    // values are asked for then (and each second while it is open) when the app keeps them.
-    marker.on("tooltipopen", function () {
-      var info = marker.cityops;
-      if (info.dirty) {
-        fillTooltip(info.tip, info.item);
-        info.dirty = false;
-      }
-      state.openTip = marker;
-      askValues(marker);
-    });
-    marker.on("tooltipclose", function () {
-      if (state.openTip === marker) {
-        state.openTip = null;
-      }
-    });
-    marker.on("click", function () {
-      if (state.bridge) {
-        state.bridge.entityClicked(item.id);
-      }
-    });
-    return marker;
   }
 
-  function askValues(marker) {
+  Entry.prototype.getLatLng = function () {
+    return L.latLng(this.cityops.item.lat, this.cityops.item.lon);
+  };
+
+  Entry.prototype.isTooltipOpen = function () {
+    return state.openTip === this;
+  };
+
+  Entry.prototype.openTooltip = function () {
+    showTooltip(this);
+    return this;
+  };
+
+  Entry.prototype.closeTooltip = function () {
+    if (state.openTip === this) {
+      hideTooltip();
+    }
+    return this;
+  };
+
+  // What the canvas layer draws for an entry: palette names for the colours.
+  function drawnEntry(entry) {
+    var info = entry.cityops;
+    var base = baseLevel(info.level);
+    var priority = PRIORITY[base];
+    return {
+      lat: info.item.lat,
+      lon: info.item.lon,
+      level: LEVEL_COLOR[base] || "normal",
+      stale: isStale(info.level),
+      shape: info.shape,
+      mark: priority ? priority.mark : "",
+      rank: rankOf(info.level)
+    };
+  }
+
+  // The one tooltip: opened over the entry under the pointer (or asked for by the app's
+  // tests), its text rebuilt when it opens and while it stays open.
+  function showTooltip(entry) {
+    var info = entry.cityops;
+    var size = PRIORITY[baseLevel(info.level)] ? ALARM_SIZE : DOT_SIZE;
+    if (!state.tooltip) {
+      state.tipBody = document.createElement("div");
+      state.tipBody.className = "cityops-tip-body";
+      state.tooltip = L.tooltip({ direction: "top", className: "cityops-tip" });
+    }
+    state.tooltip.options.offset = L.point(0, -Math.round((size * state.scale) / 2));
+    fillTooltip(state.tipBody, info.item);
+    state.tooltip.setContent(state.tipBody);
+    state.tooltip.setLatLng(entry.getLatLng());
+    state.openTip = entry;
+    state.map.openTooltip(state.tooltip);
+    askValues(entry);
+  }
+
+  function hideTooltip() {
+    if (state.tooltip) {
+      state.map.closeTooltip(state.tooltip);
+    }
+    state.openTip = null;
+  }
+
+  function askValues(entry) {
     if (!state.bridge || typeof state.bridge.tooltipValues !== "function") {
       return;
     }
-    var id = marker.cityops.id;
+    var id = entry.cityops.id;
     state.bridge.tooltipValues(id, function (text) {
       var values;
       try {
@@ -387,102 +368,30 @@
       } catch (err) {
         return;
       }
-      var info = marker.cityops;
+      var info = entry.cityops;
       if (!values || typeof values !== "object" || !Object.keys(values).length) {
         return; // nothing kept by the app: the values sent with the marker stay
       }
       info.item = Object.assign({}, info.item, { values: values });
-      if (marker.isTooltipOpen()) {
-        fillTooltip(info.tip, info.item);
-      } else {
-        info.dirty = true;
+      if (state.openTip === entry) {
+        fillTooltip(state.tipBody, info.item);
       }
     });
   }
 
-  function updateMarker(marker, item, level, refresh) {
-    var info = marker.cityops;
-    var shape = shapeName(item.shape);
-    var restyled = info.level !== level || info.shape !== shape;
-    if (restyled) {
-      marker.setIcon(markerIcon(level, shape));
-      marker.setZIndexOffset(zOffset(level));
-      info.level = level;
-      info.shape = shape;
-    }
-    var old = marker.getLatLng();
-    var moved = old.lat !== item.lat || old.lng !== item.lon;
-    if (!info.shown) {
-      if (moved) {
-        marker.setLatLng([item.lat, item.lon]);
-      }
-    } else if (moved && state.clustered) {
-      // markercluster does not notice moves; take the marker out and put it back.
-      state.layer.removeLayer(marker);
-      marker.setLatLng([item.lat, item.lon]);
-      state.layer.addLayer(marker);
-    } else if (moved) {
-      marker.setLatLng([item.lat, item.lon]);
-    } else if (restyled && state.clustered) {
-      refresh.push(marker);
-    }
-    info.item = item;
-    if (marker.isTooltipOpen()) {
-      fillTooltip(info.tip, item);
-    } else {
-      info.dirty = true;
+  function onHover(id) {
+    var entry = id === null ? null : state.markers.get(id);
+    if (entry) {
+      showTooltip(entry);
+    } else if (state.openTip) {
+      hideTooltip();
     }
   }
 
-  // A grey disc with the count; a badge with the most urgent child's priority shape and
-  // number when any child is in alarm.
-  function clusterIcon(cluster) {
-    var best = "stale";
-    cluster.getAllChildMarkers().forEach(function (m) {
-      var level = m.cityops ? baseLevel(m.cityops.level) : "ok";
-      if (RANK[level] > RANK[best]) {
-        best = level;
-      }
-    });
-    var body = document.createElement("div");
-    body.className = "cityops-cluster-body";
-    addText(body, "span", "cityops-cluster-count", String(cluster.getChildCount()));
-    if (PRIORITY[best]) {
-      var badge = document.createElement("div");
-      badge.className = "cityops-cluster-badge cityops-marker-" + best;
-      badge.appendChild(
-        shapeElement(best, Math.round(BADGE_SIZE * state.scale), PRIORITY[best].shape)
-      );
-      body.appendChild(badge);
+  function onClick(id) {
+    if (state.bridge && state.markers.has(id)) {
+      state.bridge.entityClicked(id);
     }
-    var size = Math.round(CLUSTER_SIZE * state.scale);
-    return L.divIcon({
-      html: body,
-      className: "cityops-cluster cityops-cluster-" + best,
-      iconSize: L.point(size, size)
-    });
-  }
-
-  // How long each applyEntities/removeEntities call took (ms, performance.now()), kept
-  // until read with workTimes(): the map benchmark's figure of the page's own work.
-  function timed(work) {
-    return function (arg) {
-      var start = performance.now();
-      try {
-        return work(arg);
-      } finally {
-        state.workTimes.push(performance.now() - start);
-        if (state.workTimes.length > 10000) {
-          state.workTimes.splice(0, state.workTimes.length - 10000);
-        }
-      }
-    };
-  }
-
-  function workTimes() {
-    var times = state.workTimes;
-    state.workTimes = [];
-    return times;
   }
 
   // Whether the layer settings let a marker be drawn: its domain not hidden, and an
@@ -495,39 +404,57 @@
     return !state.filter.alarmsOnly || Boolean(PRIORITY[baseLevel(info.level)]);
   }
 
-  // Puts markers on the map or takes them off as their layer settings say.
-  function showMarkers(markers) {
-    var add = [];
-    var drop = [];
-    markers.forEach(function (marker) {
-      var info = marker.cityops;
+  // How long each applyEntities/removeEntities call took (ms, performance.now()), and each
+  // redraw of the marker canvas, kept until read with workTimes(): the map benchmark's
+  // figures of the page's own work.
+  function timed(work) {
+    return function (arg) {
+      var start = performance.now();
+      try {
+        return work(arg);
+      } finally {
+        keepTime(state.workTimes, performance.now() - start);
+      }
+    };
+  }
+
+  function keepTime(times, ms) {
+    times.push(ms);
+    if (times.length > 10000) {
+      times.splice(0, times.length - 10000);
+    }
+  }
+
+  function workTimes() {
+    var times = state.workTimes;
+    state.workTimes = [];
+    return times;
+  }
+
+  function drawTimes() {
+    var times = state.drawTimes;
+    state.drawTimes = [];
+    return times;
+  }
+
+  // Hands entries to the canvas layer, or takes them off it, as the layer settings say.
+  function showMarkers(entries) {
+    entries.forEach(function (entry) {
+      var info = entry.cityops;
       var wanted = passes(info);
-      if (wanted && !info.shown) {
-        add.push(marker);
-      } else if (!wanted && info.shown) {
-        drop.push(marker);
+      if (wanted) {
+        state.layer.put(info.id, drawnEntry(entry));
+      } else if (info.shown) {
+        state.layer.remove(info.id);
+        if (state.openTip === entry) {
+          hideTooltip();
+        }
+      }
+      if (wanted !== info.shown) {
+        state.shownCount += wanted ? 1 : -1;
       }
       info.shown = wanted;
     });
-    if (drop.length) {
-      if (state.clustered) {
-        state.layer.removeLayers(drop);
-      } else {
-        drop.forEach(function (m) {
-          state.layer.removeLayer(m);
-        });
-      }
-    }
-    if (add.length) {
-      if (state.clustered) {
-        state.layer.addLayers(add);
-      } else {
-        add.forEach(function (m) {
-          state.layer.addLayer(m);
-        });
-      }
-    }
-    state.shownCount += add.length - drop.length;
   }
 
   function applyEntities(batch) {
@@ -535,37 +462,31 @@
       return state.markers.size;
     }
     var touched = [];
-    var refresh = [];
     batch.forEach(function (item) {
       if (!validItem(item)) {
         console.warn("cityops: ignored an invalid map entity");
         return;
       }
       var level = levelOf(item);
-      var marker = state.markers.get(item.id);
-      try {
-        if (marker) {
-          updateMarker(marker, item, level, refresh);
-        } else {
-          marker = createMarker(item, level);
-          state.markers.set(item.id, marker);
-        }
-        touched.push(marker);
-      } catch (err) {
-        console.error("cityops: could not draw entity: " + err);
+      var entry = state.markers.get(item.id);
+      if (!entry) {
+        entry = new Entry(item, level);
+        state.markers.set(item.id, entry);
+      } else {
+        entry.cityops.item = item;
+        entry.cityops.level = level;
+        entry.cityops.shape = shapeName(item.shape);
       }
+      touched.push(entry);
       var ring = state.attention.get(item.id);
       if (ring) {
         ring.setLatLng([item.lat, item.lon]);
       }
+      if (state.openTip === entry) {
+        showTooltip(entry);
+      }
     });
     showMarkers(touched);
-    refresh = refresh.filter(function (m) {
-      return m.cityops.shown;
-    });
-    if (refresh.length) {
-      state.layer.refreshClusters(refresh);
-    }
     return state.markers.size;
   }
 
@@ -574,11 +495,14 @@
       return state.markers.size;
     }
     ids.forEach(function (id) {
-      var marker = state.markers.get(id);
-      if (marker) {
-        if (marker.cityops.shown) {
-          state.layer.removeLayer(marker);
+      var entry = state.markers.get(id);
+      if (entry) {
+        if (entry.cityops.shown) {
+          state.layer.remove(id);
           state.shownCount -= 1;
+        }
+        if (state.openTip === entry) {
+          hideTooltip();
         }
         state.markers.delete(id);
       }
@@ -1195,11 +1119,11 @@
   }
 
   // The ring that marks the entity the operator located (one at a time).
-  function ringMarker(id, marker) {
+  function ringMarker(id, entry) {
     if (state.focusRing) {
       state.map.removeLayer(state.focusRing);
     }
-    state.focusRing = L.circleMarker(marker.getLatLng(), {
+    state.focusRing = L.circleMarker(entry.getLatLng(), {
       radius: 17,
       weight: 4,
       dashArray: "6 4",
@@ -1211,64 +1135,32 @@
     state.focused = id;
   }
 
-  // The cluster on the map that holds a marker, or null when the marker itself is shown.
-  // (markercluster's getVisibleParent looks for icons, which circle markers do not have.)
-  function clusterShowing(marker) {
-    if (state.map.hasLayer(marker)) {
-      return null;
-    }
-    var parent = marker.__parent;
-    while (parent && !state.map.hasLayer(parent)) {
-      parent = parent.__parent;
-    }
-    return parent || null;
-  }
-
+  // Flies to an entity close enough that it is drawn on its own (not in a cluster), and
+  // rings it.
   function focusEntity(id) {
     var key = String(id);
-    var marker = state.markers.get(key);
-    if (!marker || !state.map) {
+    var entry = state.markers.get(key);
+    if (!entry || !state.map) {
       return false;
     }
-    var finished = false;
-    var done = function () {
-      if (finished) {
-        return;
-      }
-      finished = true;
-      state.map.panTo(marker.getLatLng(), { animate: false });
-      ringMarker(key, marker);
-    };
-    state.focused = key;
-    if (state.clustered && typeof state.layer.zoomToShowLayer === "function") {
-      state.layer.zoomToShowLayer(marker, done);
-      // zoomToShowLayer waits for zoom animations, which a hidden page may never run:
-      // after a moment, zoom in without animation instead.
-      window.setTimeout(function () {
-        if (!finished) {
-          state.map.setView(marker.getLatLng(), state.map.getMaxZoom(), { animate: false });
-          var cluster = clusterShowing(marker);
-          if (cluster && typeof cluster.spiderfy === "function") {
-            cluster.spiderfy(); // still together at the closest zoom: fan them out
-          }
-          done();
-        }
-      }, 1200);
-    } else {
-      state.map.setView(marker.getLatLng(), Math.max(state.map.getZoom(), 15));
-      done();
-    }
+    var zoom = Math.max(state.map.getZoom(), state.clustered ? UNCLUSTER_ZOOM : 15);
+    state.map.setView(entry.getLatLng(), Math.min(zoom, state.map.getMaxZoom()), {
+      animate: false
+    });
+    state.layer.redraw();
+    ringMarker(key, entry);
     return true;
   }
 
   function focusInfo() {
-    var marker = state.focused ? state.markers.get(state.focused) : null;
-    if (!marker) {
+    var entry = state.focused ? state.markers.get(state.focused) : null;
+    if (!entry) {
       return null;
     }
-    var ll = marker.getLatLng();
-    // Shown: on the map itself, not folded into a cluster.
-    var shown = state.map.hasLayer(marker);
+    var ll = entry.getLatLng();
+    var drawn = state.layer.drawn(state.focused);
+    // Shown: drawn on its own, not folded into a cluster.
+    var shown = Boolean(drawn) && !drawn.clustered;
     return { id: state.focused, lat: ll.lat, lon: ll.lng, shown: shown, zoom: state.map.getZoom() };
   }
 
@@ -1283,7 +1175,7 @@
       tellView();
       state.map.on("moveend", tellView);
       setInterval(function () {
-        if (state.openTip && state.openTip.isTooltipOpen()) {
+        if (state.openTip) {
           askValues(state.openTip);
         }
       }, 1000);
@@ -1506,7 +1398,7 @@
     state.scale = isFinite(scale) && scale >= 0.5 && scale <= 4 ? scale : 1;
     map.getContainer().style.fontSize = Math.round(FONT_SIZE * state.scale) + "px";
     state.map = map;
-    // Without tile layers Leaflet knows no zoom limits, which markercluster needs.
+    // Without tile layers Leaflet knows no zoom limits, which clustering needs.
     if (map.options.maxZoom === undefined) {
       map.setMaxZoom(opts.maxZoom || 18);
     }
@@ -1530,17 +1422,22 @@
     state.trackRenderer = L.canvas({ pane: "cityopsTracks" });
     state.attentionLayer = L.layerGroup().addTo(map);
     addHatches();
-    state.clustered = Boolean(opts.cluster) && typeof L.markerClusterGroup === "function";
-    if (state.clustered) {
-      state.layer = L.markerClusterGroup({
-        maxClusterRadius: Math.round(40 * state.scale), // larger icons need more room
-        disableClusteringAtZoom: 15,
-        showCoverageOnHover: false,
-        iconCreateFunction: clusterIcon
-      });
-    } else {
-      state.layer = L.featureGroup();
-    }
+    state.clustered = Boolean(opts.cluster);
+    map.createPane("cityopsMarkers").style.zIndex = 600;
+    state.layer = window.CityOpsMarkers.layer({
+      pane: "cityopsMarkers",
+      scale: state.scale,
+      cluster: state.clustered,
+      clusterRadius: 40, // larger icons need more room: scaled by the layer
+      unclusterAtZoom: UNCLUSTER_ZOOM,
+      color: color,
+      shapes: SHAPE_POINTS,
+      onClick: onClick,
+      onHover: onHover,
+      onDrawn: function (ms) {
+        keepTime(state.drawTimes, ms);
+      }
+    });
     state.layer.addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
     map.on("resize", function () {
@@ -1557,6 +1454,8 @@
     removeEntities: timed(removeEntities),
     // For the benchmark: the durations (ms) of the entity calls since the last read.
     workTimes: workTimes,
+    // For the benchmark: the durations (ms) of the marker canvas's redraws since the last read.
+    drawTimes: drawTimes,
     setBoundaries: setBoundaries,
     showBounds: showBounds,
     setBasemaps: setBasemaps,
@@ -1609,6 +1508,22 @@
       return state.markers.size;
     },
     markerInfo: markerInfo,
+    // For tests: draw the markers now (ms); where an entity is drawn ({x, y, size,
+    // clustered}); the clusters drawn; the marker canvas's [r, g, b, a] at a point.
+    redraw: function () {
+      return state.layer.redraw();
+    },
+    drawn: function (id) {
+      return state.layer.drawn(String(id));
+    },
+    clusters: function () {
+      return state.layer.clusters();
+    },
+    markerPixel: function (x, y) {
+      var canvas = document.querySelector(".cityops-markers-canvas");
+      var data = canvas.getContext("2d").getImageData(Math.round(x), Math.round(y), 1, 1).data;
+      return [data[0], data[1], data[2], data[3]];
+    },
     focusEntity: focusEntity,
     focusInfo: focusInfo,
     boundaryCount: function () {

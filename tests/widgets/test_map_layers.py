@@ -23,6 +23,7 @@ from tests.widgets.test_map_view import (
     css_rgb,
     js,
     make_view,
+    rgb,
     station,
     value,
     wait_count,
@@ -114,7 +115,13 @@ def test_domains_and_alarms_only_filter_markers(qtbot: QtBot, view: MapView) -> 
     view.set_layers({"domains": {"transport": True}})
     wait_layers(qtbot, view, shown=5, hiddenDomains=[])
     # The page counts what Leaflet holds, not only its own flags.
-    assert js(qtbot, view, "document.querySelectorAll('.cityops-marker').length") == 5
+    js(qtbot, view, "window.cityops.redraw(); true")
+    # What the canvas draws, not only the page's flags.
+    assert all(call(qtbot, view, "drawn", e.id) is not None for e in city())
+    view.set_layers({"domains": {"transport": False}})
+    wait_layers(qtbot, view, shown=3)
+    js(qtbot, view, "window.cityops.redraw(); true")
+    assert call(qtbot, view, "drawn", "bus-1") is None
 
 
 def test_settings_survive_a_new_document(qtbot: QtBot, view: MapView) -> None:
@@ -235,16 +242,13 @@ def test_cluster_rim_has_its_worst_members_colour(qtbot: QtBot, view: MapView) -
     crowd.append(station("bad", lat=28.5501, lon=112.35, worst_severity=Severity.HIGH))
     view.apply_entities(crowd)
     wait_count(qtbot, view, 6)
-    qtbot.waitUntil(
-        lambda: js(qtbot, view, "document.querySelectorAll('.cityops-cluster').length") == 1,
-        timeout=TIMEOUT_MS,
-    )
-    rim = js(
-        qtbot,
-        view,
-        "getComputedStyle(document.querySelector('.cityops-cluster-body')).borderTopColor",
-    )
-    assert rim == css_rgb(HIGH)
+    js(qtbot, view, "window.cityops.redraw(); true")
+    (cluster,) = call(qtbot, view, "clusters")
+    assert (cluster["count"], cluster["level"]) == (6, "high")
+    # The rim, just inside the disc's edge on its left, is drawn in the priority's colour.
+    radius = 34 / 2 - 2
+    rim = call(qtbot, view, "markerPixel", cluster["x"] - radius, cluster["y"])
+    assert rim[:3] == list(rgb(HIGH))
 
 
 def test_a_projection_moves_everything_and_is_undone(qtbot: QtBot, view: MapView) -> None:

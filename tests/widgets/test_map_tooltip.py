@@ -3,6 +3,7 @@ squeezed to a few characters with words broken mid-character."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,17 +18,24 @@ from widgets.map_view import MapView
 
 pytestmark = pytest.mark.webengine
 LONG_NAME = "赫山区龙岭工业园 空气质量监测站 Heshan Longling Industrial Park AQ 01"
-HOVER = (
-    "(function () {"
-    " var el = document.querySelector('path.leaflet-interactive, .leaflet-marker-icon');"
-    " if (!el) { return null; }"
-    " el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));"
-    " var tip = document.querySelector('.cityops-tip');"
-    " if (!tip) { return null; }"
-    " var box = tip.getBoundingClientRect();"
-    " return [box.width, box.height, tip.textContent];"
-    "})()"
-)
+
+
+def hover_script(entity_id: str) -> str:
+    """Move the pointer over the entity's symbol on the marker canvas; the tooltip's
+    [width, height, text], or null while there is none."""
+    return f"""(function () {{
+        window.cityops.redraw();
+        var spot = window.cityops.drawn({json.dumps(entity_id)});
+        if (!spot) {{ return null; }}
+        var container = window.cityops.map().getContainer();
+        var box = container.getBoundingClientRect();
+        container.dispatchEvent(new MouseEvent('mousemove', {{
+            bubbles: true, clientX: box.left + spot.x, clientY: box.top + spot.y}}));
+        var tip = document.querySelector('.cityops-tip');
+        if (!tip) {{ return null; }}
+        var rect = tip.getBoundingClientRect();
+        return [rect.width, rect.height, tip.textContent];
+    }})()"""
 
 
 @pytest.fixture
@@ -48,8 +56,9 @@ def hover(qtbot: QtBot, view: MapView, entity: Entity, values: dict[str, str]) -
     """Show ``entity`` alone on the map, hover it and return [width, height, text]."""
     view.apply_entities([entity], {entity.id: values})
     qtbot.waitUntil(lambda: run_js(qtbot, view, "window.cityops.markerCount()") == 1)
-    qtbot.waitUntil(lambda: run_js(qtbot, view, HOVER) is not None, timeout=10_000)
-    result: list[Any] = run_js(qtbot, view, HOVER)
+    script = hover_script(entity.id)
+    qtbot.waitUntil(lambda: run_js(qtbot, view, script) is not None, timeout=10_000)
+    result: list[Any] = run_js(qtbot, view, script)
     return result
 
 

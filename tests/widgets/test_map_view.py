@@ -9,6 +9,7 @@ import os
 import re
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -146,7 +147,7 @@ def test_page_loads_offline_assets_and_becomes_ready(qtbot: QtBot, new_view: Map
         pass
     assert new_view.is_ready()
     assert call(qtbot, new_view, "markerCount") == 0
-    assert js(qtbot, new_view, "typeof L.markerClusterGroup") == "function"
+    assert js(qtbot, new_view, "typeof window.CityOpsMarkers.layer") == "function"
     # Our stylesheet came through the cityops scheme: the neutral background is applied.
     background = js(
         qtbot,
@@ -188,30 +189,34 @@ def test_marker_colour_follows_severity_and_staleness(qtbot: QtBot, view: MapVie
     }
     stale = call(qtbot, view, "markerInfo", "stale")
     assert stale["stale"] is True
-    assert symbol_style(qtbot, view, "stale")["dash"] != "none"
-    assert symbol_style(qtbot, view, "stale")["opacity"] < 0.7
-    assert symbol_style(qtbot, view, "stale-ok")["dash"] != "none"
-    assert symbol_style(qtbot, view, "high")["dash"] == "none"
-    assert symbol_style(qtbot, view, "high")["opacity"] == 1
-    # The drawn fill is the palette's colour (through the page's CSS variables).
-    assert symbol_style(qtbot, view, "critical")["fill"] == css_rgb(CRITICAL)
-    assert symbol_style(qtbot, view, "none")["fill"] == css_rgb(NORMAL)
+    # Drawn in the palette's colours; stale ones faded (see-through on the canvas).
+    assert symbol_pixel(qtbot, view, "critical") == [*rgb(CRITICAL), 255]
+    assert symbol_pixel(qtbot, view, "none") == [*rgb(NORMAL), 255]
+    faded = symbol_pixel(qtbot, view, "stale")
+    assert faded[:3] == list(rgb(CRITICAL)) and 100 < faded[3] < 180
+    assert symbol_pixel(qtbot, view, "stale-ok")[3] < 180
     assert call(qtbot, view, "markerInfo", "nobody") is None
 
 
-def symbol_style(qtbot: QtBot, view: MapView, entity_id: str) -> dict[str, Any]:
-    """The computed style of an entity marker's shape and of its icon."""
-    style: dict[str, Any] = value(
-        qtbot,
-        view,
-        f"""(() => {{
-            const icon = window.cityops.marker({json.dumps(entity_id)})._icon;
-            const shape = getComputedStyle(icon.querySelector('.cityops-shape'));
-            return {{fill: shape.fill, dash: shape.strokeDasharray,
-                     opacity: Number(getComputedStyle(icon).opacity)}};
-        }})()""",
+def drawn(qtbot: QtBot, view: MapView, entity_id: str) -> dict[str, Any]:
+    """Where and how big an entity is drawn on the marker canvas (after a redraw now)."""
+    js(qtbot, view, "window.cityops.redraw(); true")
+    spot: dict[str, Any] = call(qtbot, view, "drawn", entity_id)
+    return spot
+
+
+def symbol_pixel(qtbot: QtBot, view: MapView, entity_id: str) -> list[int]:
+    """The marker canvas's colour inside an entity's symbol, left of its number."""
+    spot = drawn(qtbot, view, entity_id)
+    pixel: list[int] = call(
+        qtbot, view, "markerPixel", spot["x"] - spot["size"] * 0.25, spot["y"] + 1
     )
-    return style
+    return pixel
+
+
+def rgb(hex_color: str) -> tuple[int, int, int]:
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return red, green, blue
 
 
 def css_rgb(hex_color: str) -> str:
@@ -232,31 +237,28 @@ def test_priorities_differ_by_number_not_only_colour(qtbot: QtBot, view: MapView
         "high": ("circle", "2"),
         "critical": ("circle", "1"),
     }
-    drawn = value(
-        qtbot,
-        view,
-        """Object.fromEntries(['none', 'low', 'medium', 'high', 'critical'].map((id) => {
-            const icon = window.cityops.marker(id)._icon;
-            return [id, [icon.textContent, icon.getBoundingClientRect().width]];
-        }))""",
+    # A normal entity is a small symbol without a number; an alarm a larger one with it
+    # (drawn in the priority's text colour over its fill).
+    assert drawn(qtbot, view, "none")["size"] < drawn(qtbot, view, "high")["size"]
+    spot = drawn(qtbot, view, "critical")
+    colours = {
+        tuple(call(qtbot, view, "markerPixel", spot["x"] + dx, spot["y"] + dy)[:3])
+        for dx in range(-2, 3)
+        for dy in range(-3, 4)
+    }
+    assert rgb(palette.OPERATOR.map_page_colors()["critical-text"]) in colours
+    # Alarms lie over normal markers, the most urgent on top: three on one spot, seen
+    # close enough that none is in a cluster, show the critical one.
+    view.apply_entities(
+        [
+            station("under-1", lat=28.60, worst_severity=Severity.HIGH),
+            station("under-2", lat=28.60),
+            station("over", lat=28.60, worst_severity=Severity.CRITICAL),
+        ]
     )
-    # Every priority shows its number; a normal entity is a small symbol without one.
-    assert [drawn[i][0] for i in ("none", "low", "medium", "high", "critical")] == [
-        "",
-        "4",
-        "3",
-        "2",
-        "1",
-    ]
-    assert drawn["none"][1] < drawn["high"][1]
-    # Alarms lie over normal markers, the most urgent on top.
-    z = value(
-        qtbot,
-        view,
-        "['none', 'low', 'critical']"
-        ".map((id) => Number(window.cityops.marker(id)._icon.style.zIndex))",
-    )
-    assert z[0] < z[1] < z[2]
+    js(qtbot, view, "window.cityops.map().setView([28.60, 112.35], 16, {animate: false}); true")
+    assert drawn(qtbot, view, "over")["clustered"] is False
+    assert symbol_pixel(qtbot, view, "over")[:3] == list(rgb(CRITICAL))
     js(qtbot, view, "window.cityops.marker('critical').openTooltip(); true")
     tip = js(
         qtbot, view, "document.querySelector('.leaflet-tooltip .cityops-tip-alarm').textContent"
@@ -273,24 +275,33 @@ def test_entity_types_differ_by_shape(qtbot: QtBot, view: MapView) -> None:
         "Thing": "pentagon",
         "air_quality": "circle",
     }
-    entities = [station(kind, type=kind, lat=28.40 + 0.025 * n) for n, kind in enumerate(kinds)]
-    entities.append(station("late-bus", type="bus", worst_severity=Severity.HIGH, lat=28.60))
+    entities = [station(kind, type=kind, lat=28.50 + 0.02 * n) for n, kind in enumerate(kinds)]
+    entities.append(station("late-bus", type="bus", worst_severity=Severity.HIGH, lat=28.62))
     view.apply_entities(entities)
     wait_count(qtbot, view, len(entities))
     shapes = {e.id: call(qtbot, view, "markerInfo", e.id)["shape"] for e in entities}
     assert shapes == {**kinds, "late-bus": "triangle"}
-    drawn = value(
-        qtbot,
-        view,
-        f"""{json.dumps([e.id for e in entities])}.map((id) => {{
-            const shape = window.cityops.marker(id)._icon.querySelector('.cityops-shape');
-            return shape.tagName + ' ' + (shape.getAttribute('points') || '');
-        }})""",
-    )
-    # Six different outlines for six kinds; an alarmed bus keeps its triangle, with its
-    # priority's number.
-    assert len(set(drawn[:6])) == 6
-    assert drawn[6] == drawn[0]
+    # Six different outlines for six kinds: which points of the symbol's box are painted
+    # (read off the canvas, the symbols drawn at alarm size).
+    view.apply_entities([replace(e, worst_severity=Severity.LOW) for e in entities[:6]])
+    grid = [step / 4 for step in range(-4, 5)]
+    outlines = []
+    for entity in entities[:6]:
+        spot = drawn(qtbot, view, entity.id)
+        half = spot["size"] / 2 - 1.5
+        painted = value(
+            qtbot,
+            view,
+            f"""{
+                json.dumps(
+                    [[spot["x"] + fx * half, spot["y"] + fy * half] for fx in grid for fy in grid]
+                )
+            }
+                .map(([x, y]) => window.cityops.markerPixel(x, y)[3] > 128)""",
+        )
+        outlines.append(tuple(painted))
+    assert len(set(outlines)) == 6
+    # An alarmed bus keeps its triangle, with its priority's number.
     assert call(qtbot, view, "markerInfo", "late-bus")["mark"] == "2"
 
 
@@ -305,8 +316,7 @@ def test_map_scale_sizes_markers_and_text(qtbot: QtBot, profile: QWebEngineProfi
         assert '"scale": 1.6' in view.page_html()
         view.apply_entities([station("a", worst_severity=Severity.HIGH)])
         wait_count(qtbot, view, 1)
-        width = value(qtbot, view, "window.cityops.marker('a')._icon.getBoundingClientRect().width")
-        assert width == round(22 * 1.6)
+        assert drawn(qtbot, view, "a")["size"] == round(22 * 1.6)
         font = js(
             qtbot, view, "getComputedStyle(document.querySelector('.leaflet-container')).fontSize"
         )
@@ -392,28 +402,21 @@ def test_nearby_markers_cluster_with_the_most_urgent_badge(qtbot: QtBot, view: M
         ]
     )
     wait_count(qtbot, view, 3)
-    clusters = value(
-        qtbot,
-        view,
-        "Array.from(document.querySelectorAll('.cityops-cluster')).map(e => [e.className,"
-        " e.querySelector('.cityops-cluster-count').textContent,"
-        " getComputedStyle(e.querySelector('.cityops-cluster-body')).backgroundColor,"
-        " e.querySelector('.cityops-cluster-badge .cityops-shape')?.getAttribute('points'),"
-        " e.querySelector('.cityops-cluster-badge .cityops-mark')?.textContent])",
-    )
-    assert len(clusters) == 1
-    assert "cityops-cluster-critical" in clusters[0][0].split()
-    assert clusters[0][1] == "3"
-    # The cluster stays grey; its badge carries the priority's shape and number.
-    assert clusters[0][2] == css_rgb(NORMAL)
-    assert clusters[0][3] is not None
-    assert clusters[0][4] == "1"
+    js(qtbot, view, "window.cityops.redraw(); true")
+    clusters = call(qtbot, view, "clusters")
+    assert [(c["count"], c["level"], sorted(c["members"])) for c in clusters] == [
+        (3, "critical", ["p1", "p2", "p3"])
+    ]
+    assert drawn(qtbot, view, "p1")["clustered"] is True
+    # The cluster's disc stays grey (its rim and badge say the priority; the badge has the
+    # number "1" in it).
+    spot = clusters[0]
+    assert call(qtbot, view, "markerPixel", spot["x"] - 8, spot["y"] + 6)[:3] == list(rgb(NORMAL))
     view.apply_entities([station("p2", lon=112.3501)])  # the alarm clears
     qtbot.waitUntil(
-        lambda: js(qtbot, view, "document.querySelectorAll('.cityops-cluster-ok').length") == 1,
+        lambda: [c["level"] for c in call(qtbot, view, "clusters")] == ["normal"],
         timeout=TIMEOUT_MS,
     )
-    assert js(qtbot, view, "document.querySelectorAll('.cityops-cluster-badge').length") == 0
 
 
 def test_without_clustering_every_marker_is_drawn(qtbot: QtBot, profile: QWebEngineProfile) -> None:
@@ -422,8 +425,10 @@ def test_without_clustering_every_marker_is_drawn(qtbot: QtBot, profile: QWebEng
         qtbot.waitUntil(view.is_ready, timeout=TIMEOUT_MS)
         view.apply_entities([station("p1"), station("p2", lon=112.3501)])
         wait_count(qtbot, view, 2)
-        assert js(qtbot, view, "document.querySelectorAll('.cityops-cluster').length") == 0
-        assert js(qtbot, view, "document.querySelectorAll('.cityops-marker').length") == 2
+        js(qtbot, view, "window.cityops.redraw(); true")
+        assert call(qtbot, view, "clusters") == []
+        assert drawn(qtbot, view, "p1")["clustered"] is False
+        assert drawn(qtbot, view, "p2")["clustered"] is False
     finally:
         view.close()
         shiboken6.delete(view)
@@ -530,9 +535,20 @@ def test_entity_without_location_leaves_the_map(qtbot: QtBot, view: MapView) -> 
 def test_marker_click_emits_entity_id(qtbot: QtBot, view: MapView) -> None:
     view.apply_entities([station("cam-12", name="Camera 12")])
     wait_count(qtbot, view, 1)
+    spot = drawn(qtbot, view, "cam-12")
+    target = view.focusProxy() or view
     with qtbot.waitSignal(view.entityClicked, timeout=TIMEOUT_MS) as blocker:
-        js(qtbot, view, "window.cityops.marker('cam-12').fire('click'); true")
+        QTest.mouseClick(
+            target, Qt.MouseButton.LeftButton, pos=QPoint(round(spot["x"]), round(spot["y"]))
+        )
     assert blocker.args == ["cam-12"]
+    # Beside it: nothing.
+    with qtbot.assertNotEmitted(view.entityClicked, wait=300):
+        QTest.mouseClick(
+            target,
+            Qt.MouseButton.LeftButton,
+            pos=QPoint(round(spot["x"]) + 40, round(spot["y"])),
+        )
 
 
 def square(name: str, lon: float, lat: float) -> dict[str, Any]:
@@ -1087,6 +1103,7 @@ def test_alert_areas_do_not_steal_marker_clicks(qtbot: QtBot, view: MapView) -> 
     )
     wait_count(qtbot, view, 1)
     wait_areas(qtbot, view, 1)
+    assert drawn(qtbot, view, "cam-1")["clustered"] is False
     points = value(
         qtbot,
         view,
@@ -1100,8 +1117,8 @@ def test_alert_areas_do_not_steal_marker_clicks(qtbot: QtBot, view: MapView) -> 
             return {marker: at(28.5539, 112.3550), area: at(28.565, 112.36)};
         })()""",
     )
-    hit = f"document.elementFromPoint({points['marker'][0]}, {points['marker'][1]})"
-    assert js(qtbot, view, f"window.cityops.marker('cam-1')._icon.contains({hit})") is True
+    # The marker is drawn on a canvas over the area; the area's path is what lies under
+    # the pointer, and the marker still takes the click.
     hit = f"document.elementFromPoint({points['area'][0]}, {points['area'][1]})"
     assert js(qtbot, view, f"{hit}.closest('.leaflet-cityopsAlertAreas-pane') !== null") is True
 

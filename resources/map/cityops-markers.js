@@ -1,0 +1,449 @@
+/*
+ * CityOps entity markers on one canvas: tens of thousands of symbols drawn by this file's
+ * code, clustered on a screen grid while zoomed out, hit-tested for hover and click. A
+ * change costs a field set and one redraw on the next animation frame, however many
+ * entities change at once (DOM markers and markercluster cost a tree update per move).
+ *
+ * It draws what it is given and decides nothing about meaning: cityops-map.js says each
+ * entry's level, shape, priority number, rank and staleness, and gives the colours (by
+ * the palette's names). Text drawn here is only counts and priority numbers.
+ *
+ * API (window.CityOpsMarkers):
+ *   layer(options)       an L.Layer; options: {pane, scale, cluster: bool, clusterRadius,
+ *                        unclusterAtZoom, color: function (name) -> "#rrggbb",
+ *                        onClick(id), onHover(id or null), onDrawn(ms),
+ *                        shapes: {name: "x,y x,y ..."}}
+ * A layer:
+ *   put(id, entry)       add or change an entry: {lat, lon, level, stale, shape, mark, rank}
+ *   remove(id)
+ *   has(id), size()
+ *   redraw()             draw now; returns the milliseconds it took
+ *   drawn(id)            {x, y, size, clustered: bool} where the entity is drawn (its
+ *                        cluster's place when in one), null when out of view
+ *   clusters()           [{x, y, count, level, stale, members}] drawn at the last redraw
+ *   hit(x, y)            {id} or {cluster} under a container point, or null
+ *   lastDrawMs()         how long the last redraw took
+ */
+(function () {
+  "use strict";
+
+  var DOT_SIZE = 12;
+  var ALARM_SIZE = 22;
+  var CLUSTER_SIZE = 34;
+  var BADGE_SIZE = 18;
+  var FONT = "sans-serif";
+  var STALE_ALPHA = 0.55;
+  var PRIORITY_SHAPE = { critical: "octagon", high: "diamond", medium: "triangle", low: "square" };
+  var MARK_Y = { triangle: 19.5, pentagon: 17.5 };
+
+  function parseShapes(shapes) {
+    var parsed = {};
+    Object.keys(shapes || {}).forEach(function (name) {
+      parsed[name] = String(shapes[name])
+        .split(" ")
+        .map(function (pair) {
+          var xy = pair.split(",");
+          return [Number(xy[0]), Number(xy[1])];
+        });
+    });
+    return parsed;
+  }
+
+  var MarkerLayer = L.Layer.extend({
+    initialize: function (options) {
+      var opts = options || {};
+      this._pane = opts.pane || "cityopsMarkers";
+      this._scale = opts.scale || 1;
+      this._cluster = Boolean(opts.cluster);
+      this._radius = (opts.clusterRadius || 40) * this._scale;
+      this._uncluster = opts.unclusterAtZoom || 15;
+      this._color = opts.color || function () {
+        return "";
+      };
+      this._onClick = opts.onClick || function () {};
+      this._onHover = opts.onHover || function () {};
+      this._onDrawn = opts.onDrawn || function () {};
+      this._shapes = parseShapes(opts.shapes);
+      this._entries = new Map();
+      this._zoom = null; // the zoom of the entries' projected points
+      this._drawn = new Map(); // id -> {x, y, size, clustered}
+      this._clusters = [];
+      this._hits = [];
+      this._frame = 0;
+      this._lastMs = 0;
+      this._hovered = null;
+    },
+
+    onAdd: function (map) {
+      this._map = map;
+      var pane = map.getPane(this._pane) || map.createPane(this._pane);
+      this._canvas = L.DomUtil.create("canvas", "cityops-markers-canvas", pane);
+      this._canvas.style.pointerEvents = "none";
+      this._ctx = this._canvas.getContext("2d");
+      map.on("moveend zoomend resize viewreset", this._viewChanged, this);
+      map.on("move", this.schedule, this);
+      map.on("zoomstart", this._hide, this);
+      // Caught on the way down to whatever lies under a marker (an alert area, which keeps
+      // its clicks to itself): a click on a marker is the marker's.
+      var container = map.getContainer();
+      this._listeners = {
+        click: this._click.bind(this),
+        mousemove: this._mouseMove.bind(this),
+        mouseleave: this._mouseOut.bind(this)
+      };
+      Object.keys(this._listeners).forEach(function (name) {
+        container.addEventListener(name, this._listeners[name], true);
+      }, this);
+      this._viewChanged();
+    },
+
+    onRemove: function (map) {
+      map.off("moveend zoomend resize viewreset", this._viewChanged, this);
+      map.off("move", this.schedule, this);
+      map.off("zoomstart", this._hide, this);
+      var container = map.getContainer();
+      Object.keys(this._listeners).forEach(function (name) {
+        container.removeEventListener(name, this._listeners[name], true);
+      }, this);
+      if (this._frame) {
+        L.Util.cancelAnimFrame(this._frame);
+        this._frame = 0;
+      }
+      L.DomUtil.remove(this._canvas);
+      this._canvas = null;
+      this._map = null;
+    },
+
+    put: function (id, entry) {
+      var held = this._entries.get(id);
+      if (held && held.lat === entry.lat && held.lon === entry.lon && held.point) {
+        entry.point = held.point;
+      } else {
+        entry.point = null; // projected again at the next redraw
+      }
+      this._entries.set(id, entry);
+      this.schedule();
+    },
+
+    remove: function (id) {
+      if (this._entries.delete(id)) {
+        this.schedule();
+      }
+    },
+
+    has: function (id) {
+      return this._entries.has(id);
+    },
+
+    size: function () {
+      return this._entries.size;
+    },
+
+    schedule: function () {
+      if (!this._frame && this._map) {
+        this._frame = L.Util.requestAnimFrame(this._drawFrame, this);
+      }
+    },
+
+    drawn: function (id) {
+      return this._drawn.get(id) || null;
+    },
+
+    clusters: function () {
+      return this._clusters.map(function (c) {
+        return {
+          x: c.x,
+          y: c.y,
+          count: c.ids.length,
+          level: c.level,
+          stale: c.stale,
+          members: c.ids.slice(0, 50)
+        };
+      });
+    },
+
+    lastDrawMs: function () {
+      return this._lastMs;
+    },
+
+    _drawFrame: function () {
+      this._frame = 0;
+      this.redraw();
+    },
+
+    _hide: function () {
+      if (this._canvas) {
+        this._canvas.style.visibility = "hidden";
+      }
+    },
+
+    _viewChanged: function () {
+      if (!this._map) {
+        return;
+      }
+      var size = this._map.getSize();
+      if (this._canvas.width !== size.x || this._canvas.height !== size.y) {
+        this._canvas.width = size.x;
+        this._canvas.height = size.y;
+        this._canvas.style.width = size.x + "px";
+        this._canvas.style.height = size.y + "px";
+      }
+      this.redraw();
+    },
+
+    redraw: function () {
+      if (!this._map) {
+        return 0;
+      }
+      var start = performance.now();
+      var map = this._map;
+      var zoom = map.getZoom();
+      var canvas = this._canvas;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      canvas.style.visibility = "";
+      var origin = map.getPixelBounds().min;
+      var width = canvas.width;
+      var height = canvas.height;
+      var reprojectAll = this._zoom !== zoom;
+      this._zoom = zoom;
+      var margin = CLUSTER_SIZE * this._scale;
+      var visible = [];
+      this._entries.forEach(function (entry, id) {
+        if (reprojectAll || !entry.point) {
+          entry.point = map.project([entry.lat, entry.lon], zoom);
+        }
+        var x = entry.point.x - origin.x;
+        var y = entry.point.y - origin.y;
+        if (x < -margin || y < -margin || x > width + margin || y > height + margin) {
+          return;
+        }
+        visible.push({ id: id, entry: entry, x: x, y: y });
+      });
+      var clustering = this._cluster && zoom < this._uncluster;
+      var singles = visible;
+      var groups = [];
+      if (clustering) {
+        var cells = new Map();
+        var cell = this._radius;
+        visible.forEach(function (item) {
+          var key =
+            Math.floor(item.entry.point.x / cell) + ":" + Math.floor(item.entry.point.y / cell);
+          var group = cells.get(key);
+          if (!group) {
+            cells.set(key, [item]);
+          } else {
+            group.push(item);
+          }
+        });
+        singles = [];
+        cells.forEach(function (members) {
+          if (members.length === 1) {
+            singles.push(members[0]);
+          } else {
+            groups.push(members);
+          }
+        });
+      }
+      singles.sort(function (a, b) {
+        return a.entry.rank - b.entry.rank;
+      });
+      var ctx = this._ctx;
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, width, height);
+      this._drawn = new Map();
+      this._hits = [];
+      this._clusters = [];
+      var self = this;
+      singles.forEach(function (item) {
+        self._drawEntry(item);
+      });
+      groups.forEach(function (members) {
+        self._drawCluster(members);
+      });
+      this._lastMs = performance.now() - start;
+      this._onDrawn(this._lastMs);
+      return this._lastMs;
+    },
+
+    _drawEntry: function (item) {
+      var entry = item.entry;
+      var alarm = Boolean(entry.mark);
+      var size = Math.round((alarm ? ALARM_SIZE : DOT_SIZE) * this._scale);
+      this._symbol(item.x, item.y, size, entry.shape, entry.level, entry.stale, entry.mark);
+      this._drawn.set(item.id, { x: item.x, y: item.y, size: size, clustered: false });
+      this._hits.push({ x: item.x, y: item.y, r: size / 2 + 2, id: item.id });
+    },
+
+    // One symbol: the shape filled with its level's colour, outlined, with the priority's
+    // number in an alarm; stale: faded and dashed.
+    _symbol: function (cx, cy, size, shape, level, stale, mark) {
+      var ctx = this._ctx;
+      var scale = size / 24;
+      ctx.save();
+      ctx.translate(cx - size / 2, cy - size / 2);
+      ctx.scale(scale, scale);
+      ctx.globalAlpha = stale ? STALE_ALPHA : 1;
+      ctx.beginPath();
+      var points = this._shapes[shape];
+      if (points) {
+        ctx.moveTo(points[0][0], points[0][1]);
+        for (var i = 1; i < points.length; i += 1) {
+          ctx.lineTo(points[i][0], points[i][1]);
+        }
+        ctx.closePath();
+      } else {
+        ctx.arc(12, 12, 10, 0, 2 * Math.PI);
+      }
+      ctx.fillStyle = this._color(level);
+      ctx.fill();
+      ctx.lineWidth = 1.5 / Math.max(scale, 0.5);
+      ctx.setLineDash(stale ? [3, 2] : []);
+      ctx.strokeStyle = this._color("marker-outline");
+      ctx.stroke();
+      if (mark) {
+        ctx.setLineDash([]);
+        ctx.fillStyle = this._color(level + "-text");
+        ctx.font = "bold 13px " + FONT;
+        ctx.textAlign = "center";
+        ctx.textBaseline = "alphabetic";
+        ctx.fillText(mark, 12, MARK_Y[shape] || 16.5);
+      }
+      ctx.restore();
+    },
+
+    // A grey disc with the count, its rim in the colour of its most urgent member (heavier
+    // for critical) and a badge with that priority's shape and number.
+    _drawCluster: function (members) {
+      var ctx = this._ctx;
+      var x = 0;
+      var y = 0;
+      var best = null;
+      var stale = true;
+      var ids = [];
+      members.forEach(function (item) {
+        x += item.x;
+        y += item.y;
+        ids.push(item.id);
+        if (!item.entry.stale) {
+          stale = false;
+        }
+        if (!best || item.entry.rank > best.rank) {
+          best = item.entry;
+        }
+      });
+      x /= members.length;
+      y /= members.length;
+      var level = best.mark ? best.level : stale ? "stale" : "normal";
+      var size = Math.round(CLUSTER_SIZE * this._scale);
+      var radius = size / 2;
+      ctx.save();
+      ctx.beginPath();
+      ctx.arc(x, y, radius - 2, 0, 2 * Math.PI);
+      ctx.fillStyle = this._color(stale ? "stale" : "normal");
+      ctx.fill();
+      ctx.lineWidth = best.mark ? (best.level === "critical" ? 4 : 3) * this._scale : 2;
+      ctx.setLineDash(stale ? [4, 3] : []);
+      ctx.strokeStyle = best.mark ? this._color(best.level) : this._color("marker-outline");
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = this._color(stale ? "stale-text" : "normal-text");
+      ctx.font = "bold " + Math.round(13 * this._scale) + "px " + FONT;
+      ctx.textAlign = "center";
+      ctx.textBaseline = "middle";
+      ctx.fillText(String(members.length), x, y);
+      ctx.restore();
+      if (best.mark) {
+        var badge = Math.round(BADGE_SIZE * this._scale);
+        this._symbol(
+          x + radius * 0.7,
+          y - radius * 0.7,
+          badge,
+          PRIORITY_SHAPE[best.level] || "circle",
+          best.level,
+          false,
+          best.mark
+        );
+      }
+      var cluster = { x: x, y: y, ids: ids, level: level, stale: stale, size: size };
+      this._clusters.push(cluster);
+      var drawn = this._drawn;
+      ids.forEach(function (id) {
+        drawn.set(id, { x: x, y: y, size: size, clustered: true });
+      });
+      this._hits.push({ x: x, y: y, r: radius, cluster: cluster });
+    },
+
+    hit: function (x, y) {
+      for (var i = this._hits.length - 1; i >= 0; i -= 1) {
+        var spot = this._hits[i];
+        var dx = spot.x - x;
+        var dy = spot.y - y;
+        if (dx * dx + dy * dy <= spot.r * spot.r) {
+          return spot;
+        }
+      }
+      return null;
+    },
+
+    _point: function (event) {
+      return this._map.mouseEventToContainerPoint(event);
+    },
+
+    _mouseMove: function (event) {
+      if (!this._map) {
+        return;
+      }
+      var point = this._point(event);
+      var spot = this.hit(point.x, point.y);
+      var container = this._map.getContainer();
+      container.classList.toggle("cityops-over-marker", Boolean(spot));
+      var id = spot && spot.id !== undefined ? spot.id : null;
+      if (id !== this._hovered) {
+        this._hovered = id;
+        this._onHover(id);
+      }
+    },
+
+    _mouseOut: function () {
+      if (this._hovered !== null) {
+        this._hovered = null;
+        this._onHover(null);
+      }
+    },
+
+    _click: function (event) {
+      if (!this._map || this._map.dragging.moved()) {
+        return; // the end of a drag, not a click
+      }
+      var point = this._point(event);
+      var spot = this.hit(point.x, point.y);
+      if (!spot) {
+        return;
+      }
+      event.stopPropagation();
+      if (spot.id !== undefined) {
+        this._onClick(spot.id);
+        return;
+      }
+      var entries = this._entries;
+      var bounds = L.latLngBounds(
+        spot.cluster.ids.map(function (id) {
+          var entry = entries.get(id);
+          return [entry.lat, entry.lon];
+        })
+      );
+      var map = this._map;
+      var target = Math.min(map.getBoundsZoom(bounds), map.getMaxZoom());
+      if (target <= map.getZoom()) {
+        target = Math.min(map.getZoom() + 2, map.getMaxZoom());
+      }
+      map.setView(bounds.getCenter(), target);
+    }
+  });
+
+  window.CityOpsMarkers = Object.freeze({
+    layer: function (options) {
+      return new MarkerLayer(options);
+    }
+  });
+})();
