@@ -215,6 +215,8 @@ class _Bridge(QObject):
     loaded = Signal()
     basemap = Signal(str)
     moved = Signal(list)
+    call = Signal(str, str)
+    """To the page: call ``window.cityops.<name>`` with a JSON argument."""
     boxPicked = Signal(list)
 
     @Slot(list)
@@ -426,7 +428,7 @@ class MapView(QWebEngineView):
             if self._known.pop(entity_id, None) is not None:
                 gone.append(entity_id)
         if gone and self._ready:
-            self._run(f"window.cityops.removeEntities({_js(gone)});")
+            self._call("removeEntities", _js(gone))
 
     def apply_alert_areas(self, areas: Mapping[str, AlertArea | None]) -> None:
         """Draw, redraw or remove external alarms' areas, keyed by alarm id (None removes).
@@ -463,7 +465,7 @@ class MapView(QWebEngineView):
         """
         self._boundaries = geojson
         if self._ready:
-            self._run(f"window.cityops.setBoundaries({self._geojson_js(geojson)});")
+            self._call("setBoundaries", self._geojson_js(geojson))
 
     def set_basemaps(self, basemaps: Sequence[Mapping[str, Any]]) -> None:
         """Draw these base maps under the data (``name``, ``attribution``, ``minZoom``,
@@ -471,7 +473,7 @@ class MapView(QWebEngineView):
         the scheme's tile provider."""
         self._basemaps = [dict(basemap) for basemap in basemaps]
         if self._ready:
-            self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
+            self._call("setBasemaps", _js(self._basemaps))
 
     def set_layers(self, spec: Mapping[str, Any]) -> None:
         """Show or hide layers: ``domains`` ({domain: shown}), ``alarmsOnly``, ``districts``,
@@ -487,14 +489,14 @@ class MapView(QWebEngineView):
             if key != "domains":
                 self._layers[str(key)] = bool(value)
         if self._ready:
-            self._run(f"window.cityops.setLayers({_js(dict(spec))});")
+            self._call("setLayers", _js(dict(spec)))
 
     def set_geofences(self, geojson: Mapping[str, Any] | None) -> None:
         """Draw the alarm rules' geofences (a FeatureCollection, ``name`` in properties) as
         dashed, labelled outlines; None clears them."""
         self._geofences = geojson
         if self._ready:
-            self._run(f"window.cityops.setGeofences({self._geojson_js(geojson)});")
+            self._call("setGeofences", self._geojson_js(geojson))
 
     def set_tracks(self, tracks: Sequence[Mapping[str, Any]]) -> None:
         """Draw vehicle tracks: ``{"id", "name", "points": [(lat, lon), ...]}``, oldest
@@ -508,14 +510,14 @@ class MapView(QWebEngineView):
             for track in tracks
         ]
         if self._ready:
-            self._run(f"window.cityops.setTracks({_js(self._projected_tracks())});")
+            self._call("setTracks", _js(self._projected_tracks()))
 
     def set_heat(self, heat: Mapping[str, Any] | None) -> None:
         """Draw a heat layer: ``{"points": [(lat, lon, value)], "title", "unit", "min",
         "max"}``; None takes it off."""
         self._heat = None if heat is None else dict(heat)
         if self._ready:
-            self._run(f"window.cityops.setHeat({_js(self._projected_heat())});")
+            self._call("setHeat", _js(self._projected_heat()))
 
     def set_attention(self, entity_ids: Iterable[str]) -> None:
         """Pulsing rings around these entities (their priority-1 alarms unacknowledged)."""
@@ -525,7 +527,7 @@ class MapView(QWebEngineView):
         self._attention = ids
         if self._ready:
             self._flush()
-            self._run(f"window.cityops.setAttention({_js(ids)});")
+            self._call("setAttention", _js(ids))
 
     def set_projection(self, projection: Projection | None) -> None:
         """Move every position into the shown base map's datum with ``projection``
@@ -542,14 +544,14 @@ class MapView(QWebEngineView):
         west, south, east, north = (float(b) for b in bounds)
         self._bounds = (west, south, east, north)
         if self._ready:
-            self._run(f"window.cityops.showBounds({_js(self._projected_bounds())});")
+            self._call("showBounds", _js(self._projected_bounds()))
 
     def focus_entity(self, entity_id: str) -> None:
         """Fly to an entity's marker, opening its cluster, and ring it (after pending
         updates, so a marker sent in this tick can be found)."""
         self._flush()
         if self._ready:
-            self._run(f"window.cityops.focusEntity({_js(entity_id)});")
+            self._call("focusEntity", _js(entity_id))
         else:
             self._focus_pending = entity_id
 
@@ -598,9 +600,9 @@ class MapView(QWebEngineView):
     # -- internals -------------------------------------------------------------------------
 
     def _flush(self, removed: list[str] | None = None) -> None:
-        script = []
+        script: list[tuple[str, str]] = []
         if removed:
-            script.append(f"window.cityops.removeEntities({_js(removed)});")
+            script.append(("removeEntities", _js(removed)))
         if self._pending:
             batch = [
                 self._projected_record(self._known[i])
@@ -609,7 +611,7 @@ class MapView(QWebEngineView):
             ]
             self._pending.clear()
             if batch:
-                script.append(f"window.cityops.applyEntities({_js(batch)});")
+                script.append(("applyEntities", _js(batch)))
         areas: list[dict[str, Any]] = [
             {"id": i, "remove": True} for i in sorted(self._areas_removed)
         ]
@@ -621,9 +623,10 @@ class MapView(QWebEngineView):
         self._areas_removed.clear()
         self._areas_pending.clear()
         if areas:
-            script.append(f"window.cityops.setAlertAreas({_js(areas)});")
+            script.append(("setAlertAreas", _js(areas)))
         if script:
-            self._run("\n".join(script))
+            for name, argument in script:
+                self._call(name, argument)
 
     def _area_record(self, area_id: str, area: AlertArea) -> dict[str, Any] | None:
         """What the page gets for one area, or None when there is nothing to draw."""
@@ -645,30 +648,34 @@ class MapView(QWebEngineView):
             "geojson": geojson,
         }
 
-    def _run(self, script: str) -> None:
-        self._page.runJavaScript(script, 0)
+    def _call(self, name: str, argument: str) -> None:
+        """Call ``window.cityops.<name>`` in the page with ``argument`` (JSON text), through
+        the web channel: the page parses data, it never compiles a new script per update
+        (scripts sent with runJavaScript are kept by the page's engine and add up)."""
+        self._bridge.call.emit(name, argument)
 
     def _send_all(self) -> None:
         """Everything the page draws, again (a fresh document, another datum)."""
         self._pending = set(self._known)
         self._areas_pending = set(self._areas)
         self._areas_removed.clear()
-        script = []
+        script: list[tuple[str, str]] = []
         if self._boundaries is not None:
-            script.append(f"window.cityops.setBoundaries({self._geojson_js(self._boundaries)});")
+            script.append(("setBoundaries", self._geojson_js(self._boundaries)))
         if self._geofences is not None:
-            script.append(f"window.cityops.setGeofences({self._geojson_js(self._geofences)});")
+            script.append(("setGeofences", self._geojson_js(self._geofences)))
         if self._bounds is not None:
-            script.append(f"window.cityops.showBounds({_js(self._projected_bounds())});")
+            script.append(("showBounds", _js(self._projected_bounds())))
         if self._tracks:
-            script.append(f"window.cityops.setTracks({_js(self._projected_tracks())});")
+            script.append(("setTracks", _js(self._projected_tracks())))
         if self._heat is not None:
-            script.append(f"window.cityops.setHeat({_js(self._projected_heat())});")
+            script.append(("setHeat", _js(self._projected_heat())))
         if script:
-            self._run("\n".join(script))
+            for name, argument in script:
+                self._call(name, argument)
         self._flush()
         if self._attention:
-            self._run(f"window.cityops.setAttention({_js(self._attention)});")
+            self._call("setAttention", _js(self._attention))
 
     def _project(self, lat: float, lon: float) -> tuple[float, float]:
         return (lat, lon) if self._projection is None else self._projection(lat, lon)
@@ -720,12 +727,12 @@ class MapView(QWebEngineView):
         # Each ready() comes from a fresh document, which has to be sent everything.
         self._ready = True
         if self._basemaps:
-            self._run(f"window.cityops.setBasemaps({_js(self._basemaps)});")
+            self._call("setBasemaps", _js(self._basemaps))
         if self._layers:
-            self._run(f"window.cityops.setLayers({_js(self._layers)});")
+            self._call("setLayers", _js(self._layers))
         self._send_all()
         if self._focus_pending is not None:
-            self._run(f"window.cityops.focusEntity({_js(self._focus_pending)});")
+            self._call("focusEntity", _js(self._focus_pending))
             self._focus_pending = None
         log.debug(
             "map page ready with %d entities, %d alert areas", len(self._known), len(self._areas)
@@ -736,7 +743,7 @@ class MapView(QWebEngineView):
         """Let the operator draw a box on the map (press, drag, release; Esc gives up);
         :attr:`boxPicked` tells where."""
         if self._ready:
-            self._run("window.cityops.pickBox();")
+            self._call("pickBox", "null")
 
     @Slot(list)
     def _on_moved(self, bounds: list[float]) -> None:

@@ -1171,6 +1171,22 @@
     }
     new QWebChannel(window.qt.webChannelTransport, function (channel) {
       state.bridge = channel.objects.bridge;
+      // The app's calls come as data over the channel: {name, JSON text}.
+      state.bridge.call.connect(function (name, text) {
+        var api = window.cityops;
+        if (!Object.prototype.hasOwnProperty.call(api, name) || typeof api[name] !== "function") {
+          console.warn("cityops: the app called an unknown function");
+          return;
+        }
+        var argument;
+        try {
+          argument = JSON.parse(text);
+        } catch (err) {
+          console.error("cityops: unreadable data from the app: " + err);
+          return;
+        }
+        api[name](argument);
+      });
       state.bridge.ready();
       tellView();
       state.map.on("moveend", tellView);

@@ -21,7 +21,7 @@ Measured:
   sends one call, so per call is per tick (the counts are printed). It is the call itself:
   neither the parse of the script nor the style, layout and paint that follow it;
 - Python per tick: the ``apply_entities`` call (records, JSON, handing the script to the
-  page), and of it the hand-off (``runJavaScript``); the script's size;
+  page), and of it the hand-off (the web channel); the data's size;
 - for orientation, not judged: the page round trip (a ``runJavaScript`` sent after each
   tick's, until its answer is back: the script parsed and run, and whatever the renderer had
   queued), and the page's long animation frames (> 50 ms, ``PerformanceObserver``
@@ -129,6 +129,7 @@ LOAF_OBSERVER_JS = """
 """
 READ_WORK_JS = """{
   work: window.cityops.workTimes(),
+  draw: window.cityops.drawTimes(),
   loaf: (function () {
     var frames = window.__benchLoaf || [];
     window.__benchLoaf = [];
@@ -391,6 +392,8 @@ class MapFigures:
     tick_entities: list[int] = field(default_factory=list)
     round_trip_ms: list[float] = field(default_factory=list)
     js_ms: list[float] = field(default_factory=list)
+    draw_ms: list[float] = field(default_factory=list)
+    """The marker canvas's redraws (about one per tick: changes are drawn together)."""
     long_frames: list[dict[str, float]] = field(default_factory=list)
     loaf_supported: bool | None = None
     lags: list[float] = field(default_factory=list)
@@ -437,15 +440,15 @@ class MapRun:
         self.poller = timer(200, self._poll_markers)
         self.done: Callable[[], None] = lambda: None
 
-        original_run = view._run
+        original_call = view._call
 
-        def timed_run(script: str) -> None:
+        def timed_call(name: str, argument: str) -> None:
             started = time.perf_counter()
-            original_run(script)
+            original_call(name, argument)
             self.figures.handoff_ms.append((time.perf_counter() - started) * 1000)
-            self.figures.script_bytes.append(len(script))
+            self.figures.script_bytes.append(len(argument))
 
-        setattr(view, "_run", timed_run)  # noqa: B010 - measure the hand-off to the page
+        setattr(view, "_call", timed_call)  # noqa: B010 - measure the hand-off to the page
         view.pageReady.connect(self._on_ready)
 
     # -- loading -----------------------------------------------------------------------------
@@ -543,6 +546,7 @@ class MapRun:
         self._outstanding -= 1
         if isinstance(read, dict):
             self.figures.js_ms += [float(t) for t in read.get("work") or []]
+            self.figures.draw_ms += [float(t) for t in read.get("draw") or []]
             self.figures.long_frames += [
                 {key: float(value) for key, value in frame.items()}
                 for frame in read.get("loaf") or []
@@ -677,6 +681,10 @@ def map_summary(args: argparse.Namespace, figures: MapFigures) -> dict[str, Any]
             statistics.fmean(figures.tick_entities) if figures.tick_entities else 0.0
         ),
         "js_calls": len(figures.js_ms),
+        "draw_count": len(figures.draw_ms),
+        "draw_p50_ms": percentile(figures.draw_ms, 0.50),
+        "draw_p95_ms": percentile(figures.draw_ms, 0.95),
+        "draw_max_ms": max(figures.draw_ms, default=0.0),
         "js_p50_ms": percentile(figures.js_ms, 0.50),
         "js_p95_ms": percentile(figures.js_ms, 0.95),
         "js_max_ms": max(figures.js_ms, default=0.0),
@@ -722,8 +730,11 @@ def map_summary(args: argparse.Namespace, figures: MapFigures) -> dict[str, Any]
         "loop_lag_max_ms": max(figures.lags, default=0.0),
         "memory_samples": figures.memory,
     }
+    # A tick's page work: its entity call and the canvas redraw that draws it (judged on
+    # the sum of their p95s, which overstates it).
+    summary["tick_p95_ms"] = summary["js_p95_ms"] + summary["draw_p95_ms"]
     summary["js_ok"] = (
-        figures.loaded and bool(figures.js_ms) and (summary["js_p95_ms"] <= JS_TICK_P95_MS)
+        figures.loaded and bool(figures.js_ms) and (summary["tick_p95_ms"] <= JS_TICK_P95_MS)
     )
     summary["python_ok"] = bool(figures.python_ms) and summary["python_p95_ms"] <= PY_TICK_P95_MS
     summary["heap_ok"] = (
@@ -781,9 +792,17 @@ def print_map(summary: dict[str, Any]) -> None:
         f"{summary['map_items_per_tick_mean']:.0f} items sent"
     )
     print(
-        f"JS per tick          p50 {summary['js_p50_ms']:6.1f}  p95 {summary['js_p95_ms']:6.1f}"
-        f"  max {summary['js_max_ms']:6.1f} ms  (target p95 <= {JS_TICK_P95_MS:g}) "
-        f"{_verdict(summary['js_ok'])}"
+        f"JS per tick          p95 {summary['tick_p95_ms']:6.1f} ms = entity call p95 + redraw "
+        f"p95  (target <= {JS_TICK_P95_MS:g}) {_verdict(summary['js_ok'])}"
+    )
+    print(
+        f"  entity call        p50 {summary['js_p50_ms']:6.1f}  p95 {summary['js_p95_ms']:6.1f}"
+        f"  max {summary['js_max_ms']:6.1f} ms"
+    )
+    print(
+        f"  canvas redraw      p50 {summary['draw_p50_ms']:6.1f}  p95 "
+        f"{summary['draw_p95_ms']:6.1f}  max {summary['draw_max_ms']:6.1f} ms "
+        f"({summary['draw_count']:,} redraws)"
     )
     print(
         f"  per call           {summary['js_calls']:,} applyEntities/removeEntities calls for "
@@ -801,7 +820,7 @@ def print_map(summary: dict[str, Any]) -> None:
     )
     print(
         f"  of it hand-off     p50 {summary['handoff_p50_ms']:6.1f}  p95 "
-        f"{summary['handoff_p95_ms']:6.1f} ms (runJavaScript); script "
+        f"{summary['handoff_p95_ms']:6.1f} ms (web channel); data "
         f"{summary['script_kb_mean']:,.0f} KB a tick"
     )
     print(
