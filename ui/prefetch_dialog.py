@@ -68,15 +68,16 @@ CLOSE_WAIT_S = 2.0
 """How long closing the dialog waits for a cancelled run's thread to end."""
 DEFAULT_ZOOMS = (10, 15)
 """The zoom levels offered first (within the base map's range)."""
-_CONTEXT = "PrefetchDialog"
 
 
 def _progress_line(progress: PrefetchProgress | None, elapsed: float) -> str:
     """``stored/planned tiles, failed, MB, elapsed`` of a run."""
     if progress is None:
-        return translate(_CONTEXT, "Starting… {elapsed}").format(elapsed=format_duration(elapsed))
+        return translate("PrefetchDialog", "Starting… {elapsed}").format(
+            elapsed=format_duration(elapsed)
+        )
     return translate(
-        _CONTEXT, "{stored}/{planned} tiles, {failed} failed, {size} MB, {elapsed}"
+        "PrefetchDialog", "{stored}/{planned} tiles, {failed} failed, {size} MB, {elapsed}"
     ).format(
         stored=format_count(progress.stored),
         planned=format_count(progress.planned),
@@ -284,7 +285,7 @@ class PrefetchDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("prefetchDialog")
-        self.setWindowTitle(translate(_CONTEXT, "Prefetch map tiles"))
+        self.setWindowTitle(translate("PrefetchDialog", "Prefetch map tiles"))
         self._basemaps = [basemap for basemap in basemaps if basemap.file is None]
         self._store_path = store_path
         self._view_bounds = view_bounds
@@ -316,17 +317,18 @@ class PrefetchDialog(QDialog):
             self._degree_box(180.0),
             self._degree_box(90.0),
         )
-        self.view_button = QPushButton(translate(_CONTEXT, "Use current &view"))
+        self.view_button = QPushButton(translate("PrefetchDialog", "Use current &view"))
         self.view_button.setAutoDefault(False)
         self.view_button.setEnabled(view_bounds is not None)
         if view_bounds is None:
-            self.view_button.setToolTip(translate(_CONTEXT, "There is no map to ask."))
+            self.view_button.setToolTip(translate("PrefetchDialog", "There is no map to ask."))
         self._pick_on_map = pick_on_map
-        self.draw_button = QPushButton(translate(_CONTEXT, "&Draw on the map"))
+        self.draw_button = QPushButton(translate("PrefetchDialog", "&Draw on the map"))
         self.draw_button.setAutoDefault(False)
         self.draw_button.setToolTip(
             translate(
-                _CONTEXT, "Press, drag and release on the map to draw the area; Esc gives up."
+                "PrefetchDialog",
+                "Press, drag and release on the map to draw the area; Esc gives up.",
             )
         )
         self.draw_button.setVisible(pick_on_map is not None)
@@ -343,12 +345,12 @@ class PrefetchDialog(QDialog):
         self.status_label = plain_label()
         self.result_label = plain_label()
         self.result_label.setWordWrap(True)
-        self.start_button = QPushButton(translate(_CONTEXT, "&Start"))
+        self.start_button = QPushButton(translate("PrefetchDialog", "&Start"))
         self.start_button.setDefault(True)
-        self.pause_button = QPushButton(translate(_CONTEXT, "&Pause"))
-        self.cancel_button = QPushButton(translate(_CONTEXT, "&Cancel"))
-        self.retry_button = QPushButton(translate(_CONTEXT, "&Retry failed"))
-        self.close_button = QPushButton(translate(_CONTEXT, "Close"))
+        self.pause_button = QPushButton(translate("PrefetchDialog", "&Pause"))
+        self.cancel_button = QPushButton(translate("PrefetchDialog", "&Cancel"))
+        self.retry_button = QPushButton(translate("PrefetchDialog", "&Retry failed"))
+        self.close_button = QPushButton(translate("PrefetchDialog", "Close"))
         for button in (self.pause_button, self.cancel_button, self.close_button):
             button.setAutoDefault(False)
         self.retry_button.hide()
@@ -388,10 +390,10 @@ class PrefetchDialog(QDialog):
         box_grid = QGridLayout()
         box_grid.setContentsMargins(0, 0, 0, 0)
         for row, column, text, spin in (
-            (0, 0, translate(_CONTEXT, "&West"), self.west_box),
-            (0, 2, translate(_CONTEXT, "&East"), self.east_box),
-            (1, 0, translate(_CONTEXT, "S&outh"), self.south_box),
-            (1, 2, translate(_CONTEXT, "&North"), self.north_box),
+            (0, 0, translate("PrefetchDialog", "&West"), self.west_box),
+            (0, 2, translate("PrefetchDialog", "&East"), self.east_box),
+            (1, 0, translate("PrefetchDialog", "S&outh"), self.south_box),
+            (1, 2, translate("PrefetchDialog", "&North"), self.north_box),
         ):
             label = QLabel(text)
             label.setBuddy(spin)
@@ -406,17 +408,17 @@ class PrefetchDialog(QDialog):
         box_grid.setColumnStretch(3, 1)
         zooms = QHBoxLayout()
         zooms.addWidget(self.zoom_from)
-        zooms.addWidget(QLabel(translate(_CONTEXT, "to")))
+        zooms.addWidget(QLabel(translate("PrefetchDialog", "to")))
         zooms.addWidget(self.zoom_to)
         zooms.addStretch(1)
         form = QFormLayout()
-        form.addRow(translate(_CONTEXT, "&Base map:"), self.basemap_box)
-        form.addRow(translate(_CONTEXT, "Set n&ame:"), self.name_edit)
-        form.addRow(translate(_CONTEXT, "Area (degrees):"), box_grid)
-        zoom_label = QLabel(translate(_CONTEXT, "&Zoom levels:"))
+        form.addRow(translate("PrefetchDialog", "&Base map:"), self.basemap_box)
+        form.addRow(translate("PrefetchDialog", "Set n&ame:"), self.name_edit)
+        form.addRow(translate("PrefetchDialog", "Area (degrees):"), box_grid)
+        zoom_label = QLabel(translate("PrefetchDialog", "&Zoom levels:"))
         zoom_label.setBuddy(self.zoom_from)
         form.addRow(zoom_label, zooms)
-        form.addRow(translate(_CONTEXT, "Estimate:"), self.estimate_label)
+        form.addRow(translate("PrefetchDialog", "Estimate:"), self.estimate_label)
         form.addRow(self.problem_label)
         buttons = QHBoxLayout()
         for button in (self.start_button, self.pause_button, self.cancel_button):
@@ -486,7 +488,7 @@ class PrefetchDialog(QDialog):
         """Fill the box from the map's current view."""
         box = self._ask_view()
         if box is None:
-            self._show_message(translate(_CONTEXT, "The map shows no area yet."), warn=True)
+            self._show_message(translate("PrefetchDialog", "The map shows no area yet."), warn=True)
             return
         self.set_box(box)
 
@@ -526,7 +528,7 @@ class PrefetchDialog(QDialog):
                 None,
                 None,
                 translate(
-                    _CONTEXT,
+                    "PrefetchDialog",
                     "No base map with a tile server is configured: add one with an http(s) URL "
                     "under [[map.basemaps]] in the config.",
                 ),
@@ -542,22 +544,22 @@ class PrefetchDialog(QDialog):
                 None,
                 None,
                 translate(
-                    _CONTEXT,
+                    "PrefetchDialog",
                     "Choose the area: draw a rectangle on the map, use the current view or type "
                     "its corners.",
                 ),
             )
         west, south, east, north = corners
         if west >= east:
-            return None, None, translate(_CONTEXT, "West must be less than east.")
+            return None, None, translate("PrefetchDialog", "West must be less than east.")
         if south >= north:
-            return None, None, translate(_CONTEXT, "South must be less than north.")
+            return None, None, translate("PrefetchDialog", "South must be less than north.")
         low, high = self.zoom_from.value(), self.zoom_to.value()
         if low > high:
             return (
                 None,
                 None,
-                translate(_CONTEXT, "The first zoom level must not be above the last."),
+                translate("PrefetchDialog", "The first zoom level must not be above the last."),
             )
         box = BBox(west, south, east, north)
         planned = count_tiles(box, low, high)
@@ -567,7 +569,7 @@ class PrefetchDialog(QDialog):
                 request,
                 planned,
                 translate(
-                    _CONTEXT,
+                    "PrefetchDialog",
                     "More than {limit} tiles: choose a smaller area or fewer zoom levels "
                     "(cityops tiles prefetch fetches bigger sets).",
                 ).format(limit=format_count(TILE_LIMIT)),
@@ -585,7 +587,7 @@ class PrefetchDialog(QDialog):
             self.estimate_label.setText("\u2014")
         else:
             self.estimate_label.setText(
-                translate(_CONTEXT, "{tiles} tiles, about {size} MB").format(
+                translate("PrefetchDialog", "{tiles} tiles, about {size} MB").format(
                     tiles=format_count(planned), size=_megabytes(planned * ESTIMATED_TILE_BYTES)
                 )
             )
@@ -621,7 +623,9 @@ class PrefetchDialog(QDialog):
         self.start_button.setEnabled(startable and not running)
         self.pause_button.setEnabled(running and not cancelling)
         self.pause_button.setText(
-            translate(_CONTEXT, "&Resume") if self._paused else translate(_CONTEXT, "&Pause")
+            translate("PrefetchDialog", "&Resume")
+            if self._paused
+            else translate("PrefetchDialog", "&Pause")
         )
         self.cancel_button.setEnabled(running and not cancelling)
         self.retry_button.setVisible(self._retry_request is not None and not running)
@@ -775,7 +779,7 @@ class PrefetchDialog(QDialog):
         self._show_progress(self._shown)
         if self._retrying:
             self._notice = translate(
-                _CONTEXT, "Fetching again the {missing} tiles {name} still misses."
+                "PrefetchDialog", "Fetching again the {missing} tiles {name} still misses."
             ).format(missing=format_count(tile_set.planned - tile_set.stored), name=tile_set.name)
             self._show_message(self._notice)
             return
@@ -783,7 +787,7 @@ class PrefetchDialog(QDialog):
             return
         if started.same:
             self._notice = translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "The set {name} exists already ({stored} of {planned} tiles stored): "
                 "fetching what it still misses.",
             ).format(
@@ -794,7 +798,7 @@ class PrefetchDialog(QDialog):
         else:
             box = tile_set.box
             self._notice = translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "The set {name} exists already for another area or zoom levels ({basemap}, "
                 "{box}, zoom {low}-{high}): fetching what it still misses. Give this area "
                 "another name to fetch it instead.",
@@ -827,10 +831,12 @@ class PrefetchDialog(QDialog):
             return
         line = _progress_line(self._shown, time.monotonic() - self._started_at)
         if run.control.cancelled:
-            template = translate(_CONTEXT, "Cancelling (tiles being fetched finish first): {line}")
+            template = translate(
+                "PrefetchDialog", "Cancelling (tiles being fetched finish first): {line}"
+            )
             line = template.format(line=line)
         elif self._paused:
-            line = translate(_CONTEXT, "Paused: {line}").format(line=line)
+            line = translate("PrefetchDialog", "Paused: {line}").format(line=line)
         self.status_label.setText(line)
 
     def _on_ended(self, run: _PrefetchRun, ended: _Ended) -> None:
@@ -874,26 +880,26 @@ class PrefetchDialog(QDialog):
             )
         if result.cancelled:
             text = translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "Cancelled: {stored} of {planned} tiles of {name} stored. Start it again to go "
                 "on from there.",
             )
             self._show_result(text.format(**numbers), warn=True)
         elif result.failed:
             text = translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "{failed} tiles could not be fetched (for example: {error}); {stored} of "
                 "{planned} tiles of {name} stored. Retry failed fetches them again.",
             )
             self._show_result(text.format(**numbers), alarm=True)
         elif result.stored >= result.planned:
             text = translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "Done: all {planned} tiles of {name} stored, {size} MB fetched in {elapsed}.",
             )
             self._show_result(text.format(**numbers))
         else:
-            text = translate(_CONTEXT, "{stored} of {planned} tiles of {name} stored.")
+            text = translate("PrefetchDialog", "{stored} of {planned} tiles of {name} stored.")
             self._show_result(text.format(**numbers), warn=True)
 
     def _show_result(self, text: str, *, warn: bool = False, alarm: bool = False) -> None:
@@ -903,16 +909,18 @@ class PrefetchDialog(QDialog):
 
     def _problem_text(self, request: PrefetchRequest, ended: _Ended) -> str:
         if ended.problem == "store":
-            return translate(_CONTEXT, "Nothing was fetched: {error}").format(error=ended.detail)
+            return translate("PrefetchDialog", "Nothing was fetched: {error}").format(
+                error=ended.detail
+            )
         if ended.problem == "basemap":
             return translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "The set {name} belongs to the base map {basemap}, which has no tile server "
                 "in the config: nothing was fetched. Give this area another name.",
             ).format(name=ended.name or request.name, basemap=ended.basemap)
         if ended.problem == "too_big":
             return translate(
-                _CONTEXT,
+                "PrefetchDialog",
                 "The set {name} exists already with {tiles} tiles, more than the {limit} this "
                 "dialog fetches: use cityops tiles prefetch, or give this area another name.",
             ).format(
@@ -920,4 +928,6 @@ class PrefetchDialog(QDialog):
                 tiles=format_count(int(ended.detail or 0)),
                 limit=format_count(TILE_LIMIT),
             )
-        return translate(_CONTEXT, "The prefetch stopped: {error}").format(error=ended.detail)
+        return translate("PrefetchDialog", "The prefetch stopped: {error}").format(
+            error=ended.detail
+        )

@@ -41,7 +41,6 @@ __all__ = ["inline_leaflet", "standalone_map_html"]
 
 log = logging.getLogger(__name__)
 
-_CONTEXT = "MapExport"
 
 MAX_TEXT = MAX_AREA_TEXT
 """Longest text (a name, a label) written into the page, in characters."""
@@ -73,10 +72,10 @@ _INERT = str.maketrans(
 )
 
 _SEVERITY_WORDS = {
-    Severity.CRITICAL: QT_TRANSLATE_NOOP(_CONTEXT, "critical"),
-    Severity.HIGH: QT_TRANSLATE_NOOP(_CONTEXT, "high"),
-    Severity.MEDIUM: QT_TRANSLATE_NOOP(_CONTEXT, "medium"),
-    Severity.LOW: QT_TRANSLATE_NOOP(_CONTEXT, "low"),
+    Severity.CRITICAL: QT_TRANSLATE_NOOP("MapExport", "critical"),
+    Severity.HIGH: QT_TRANSLATE_NOOP("MapExport", "high"),
+    Severity.MEDIUM: QT_TRANSLATE_NOOP("MapExport", "medium"),
+    Severity.LOW: QT_TRANSLATE_NOOP("MapExport", "low"),
 }
 
 Point = list[float]
@@ -112,8 +111,8 @@ def _priority(severity: Severity) -> int:
 
 def _priority_words(severity: Severity) -> str:
     """E.g. ``priority 1 (critical)``, in the UI's language."""
-    return translate(_CONTEXT, "priority {number} ({severity})").format(
-        number=_priority(severity), severity=translate(_CONTEXT, _SEVERITY_WORDS[severity])
+    return translate("MapExport", "priority {number} ({severity})").format(
+        number=_priority(severity), severity=translate("MapExport", _SEVERITY_WORDS[severity])
     )
 
 
@@ -481,7 +480,7 @@ def _draw_areas(fmap: folium.Map, areas: Any, colors: Mapping[str, str], extent:
 
 
 def _alert_words(severity: Severity) -> str:
-    return translate(_CONTEXT, "alarm: {priority}").format(priority=_priority_words(severity))
+    return translate("MapExport", "alarm: {priority}").format(priority=_priority_words(severity))
 
 
 def _draw_tracks(fmap: folium.Map, tracks: Any, colors: Mapping[str, str], extent: _Extent) -> int:
@@ -523,7 +522,7 @@ def _entity_tip(record: Mapping[str, Any], severity: Severity | None, stale: boo
     if severity is not None:
         lines.append(f'<span class="cityops-export-alarm">{_markup(_alert_words(severity))}</span>')
     if stale:
-        words = translate(_CONTEXT, "no recent data")
+        words = translate("MapExport", "no recent data")
         lines.append(f'<span class="cityops-export-stale">{_markup(words)}</span>')
     return "<br>".join(lines)
 
@@ -574,16 +573,17 @@ def _draw_entities(
 
 
 def _header(title: str, saved_at: str, counts: Mapping[str, int], heat: bool) -> str:
-    notes = [translate(_CONTEXT, "base map not included")]
+    notes = [translate("MapExport", "base map not included")]
     if heat:
-        notes.append(translate(_CONTEXT, "heat layer not included"))
+        notes.append(translate("MapExport", "heat layer not included"))
     counts_text = translate(
-        _CONTEXT, "entities: {entities} · in alarm: {alarms} · alert areas: {areas}"
+        "MapExport", "entities: {entities} · in alarm: {alarms} · alert areas: {areas}"
     ).format(**counts)
+    saved = translate("MapExport", "Saved {time}").format(time=_plain(saved_at))
     return (
         '<div class="cityops-export-box cityops-export-header" role="banner">'
         f'<div class="cityops-export-title">{_markup(title)}</div>'
-        f"<div>{_markup(translate(_CONTEXT, 'Saved {time}').format(time=_plain(saved_at)))}</div>"
+        f"<div>{_markup(saved)}</div>"
         f"<div>{_markup(counts_text)}</div>"
         f'<div class="cityops-export-note">{_markup(" · ".join(notes))}</div>'
         "</div>"
@@ -592,14 +592,14 @@ def _header(title: str, saved_at: str, counts: Mapping[str, int], heat: bool) ->
 
 def _legend() -> str:
     rows = [(sev.label, _priority_words(sev)) for sev in sorted(Severity, key=_priority)]
-    rows.append(("normal", translate(_CONTEXT, "normal")))
-    rows.append(("stale", translate(_CONTEXT, "no recent data (faded)")))
+    rows.append(("normal", translate("MapExport", "normal")))
+    rows.append(("stale", translate("MapExport", "no recent data (faded)")))
     items = "".join(
         f'<li><span class="cityops-export-swatch cityops-export-swatch-{name}"></span>'
         f"{_markup(words)}</li>"
         for name, words in rows
     )
-    heading = _markup(translate(_CONTEXT, "Alarm priority"))
+    heading = _markup(translate("MapExport", "Alarm priority"))
     return (
         '<div class="cityops-export-box cityops-export-legend" role="note">'
         f'<div class="cityops-export-name">{heading}</div><ul>{items}</ul></div>'

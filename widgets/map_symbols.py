@@ -3,6 +3,8 @@ entity's kind is never told by colour alone; its alarm priority is its colour an
 
 from __future__ import annotations
 
+from widgets.i18n import QT_TRANSLATE_NOOP
+
 SHAPES = ("circle", "square", "diamond", "triangle", "hexagon", "pentagon")
 """The shapes the map page draws, by name."""
 
@@ -51,12 +53,12 @@ SHAPE_OUTLINES: dict[str, tuple[tuple[float, float], ...]] = {
 radius 10), for the layer panel's key."""
 
 SHAPE_FAMILIES: tuple[tuple[str, str], ...] = (
-    ("circle", "Stations"),
-    ("square", "Sites"),
-    ("diamond", "Road points"),
-    ("triangle", "Vehicles"),
-    ("hexagon", "Events"),
-    ("pentagon", "Other"),
+    ("circle", QT_TRANSLATE_NOOP("MapShapes", "Stations")),
+    ("square", QT_TRANSLATE_NOOP("MapShapes", "Sites")),
+    ("diamond", QT_TRANSLATE_NOOP("MapShapes", "Road points")),
+    ("triangle", QT_TRANSLATE_NOOP("MapShapes", "Vehicles")),
+    ("hexagon", QT_TRANSLATE_NOOP("MapShapes", "Events")),
+    ("pentagon", QT_TRANSLATE_NOOP("MapShapes", "Other")),
 )
 """The key's rows: a shape and what it stands for (translated where shown)."""
 

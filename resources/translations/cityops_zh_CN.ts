@@ -2363,6 +2363,200 @@ Alarms hidden by the filter stay as they are.</source>
         <source>Exported {count} alarms to {path}</source>
         <translation>已导出 {count} 条告警到 {path}</translation>
     </message>
+    <message>
+        <source>Map layers</source>
+        <translation>地图图层</translation>
+    </message>
+</context>
+<context>
+    <name>MapActions</name>
+    <message>
+        <source>&amp;Download map for offline use…</source>
+        <translation>下载离线地图(&amp;D)…</translation>
+    </message>
+    <message>
+        <source>No base map with a tile server ([[map.basemaps]])</source>
+        <translation>没有配置带瓦片服务器的底图（[[map.basemaps]]）</translation>
+    </message>
+    <message>
+        <source>Save map view as &amp;picture…</source>
+        <translation>将地图视图另存为图片(&amp;P)…</translation>
+    </message>
+    <message>
+        <source>Save map view as &amp;HTML…</source>
+        <translation>将地图视图另存为 HTML(&amp;H)…</translation>
+    </message>
+    <message>
+        <source>Offline map</source>
+        <translation>离线地图</translation>
+    </message>
+    <message>
+        <source>This window has no cache folder to keep tiles in.</source>
+        <translation>此窗口没有可存放瓦片的缓存文件夹。</translation>
+    </message>
+    <message>
+        <source>Draw the area on the map: press, drag, release (Esc: stop)</source>
+        <translation>在地图上画出区域：按下、拖动、松开（Esc：取消）</translation>
+    </message>
+    <message>
+        <source>PNG pictures (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>the picture could not be written</source>
+        <translation>无法写入图片</translation>
+    </message>
+    <message>
+        <source>HTML files (*.html)</source>
+        <translation>HTML 文件 (*.html)</translation>
+    </message>
+    <message>
+        <source>Save map view</source>
+        <translation>保存地图视图</translation>
+    </message>
+    <message>
+        <source>Map view saved to {path}</source>
+        <translation>地图视图已保存到 {path}</translation>
+    </message>
+    <message>
+        <source>Map view not saved</source>
+        <translation>地图视图未保存</translation>
+    </message>
+    <message>
+        <source>Could not write {path}:
+{error}</source>
+        <translation>无法写入 {path}：
+{error}</translation>
+    </message>
+</context>
+<context>
+    <name>MapExport</name>
+    <message>
+        <source>critical</source>
+        <translation>紧急</translation>
+    </message>
+    <message>
+        <source>high</source>
+        <translation>高</translation>
+    </message>
+    <message>
+        <source>medium</source>
+        <translation>中</translation>
+    </message>
+    <message>
+        <source>low</source>
+        <translation>低</translation>
+    </message>
+    <message>
+        <source>priority {number} ({severity})</source>
+        <translation>优先级 {number}（{severity}）</translation>
+    </message>
+    <message>
+        <source>alarm: {priority}</source>
+        <translation>报警：{priority}</translation>
+    </message>
+    <message>
+        <source>no recent data</source>
+        <translation>近期无数据</translation>
+    </message>
+    <message>
+        <source>base map not included</source>
+        <translation>不含底图</translation>
+    </message>
+    <message>
+        <source>heat layer not included</source>
+        <translation>不含热力图层</translation>
+    </message>
+    <message>
+        <source>entities: {entities} · in alarm: {alarms} · alert areas: {areas}</source>
+        <translation>实体：{entities} · 报警中：{alarms} · 预警区域：{areas}</translation>
+    </message>
+    <message>
+        <source>Saved {time}</source>
+        <translation>保存于 {time}</translation>
+    </message>
+    <message>
+        <source>normal</source>
+        <translation>正常</translation>
+    </message>
+    <message>
+        <source>no recent data (faded)</source>
+        <translation>近期无数据（淡显）</translation>
+    </message>
+    <message>
+        <source>Alarm priority</source>
+        <translation>报警优先级</translation>
+    </message>
+</context>
+<context>
+    <name>MapLayerPanel</name>
+    <message>
+        <source>Only entities in alarm</source>
+        <translation>仅显示报警中的实体</translation>
+    </message>
+    <message>
+        <source>District outlines</source>
+        <translation>行政区边界</translation>
+    </message>
+    <message>
+        <source>Warning areas (CAP)</source>
+        <translation>预警区域（CAP）</translation>
+    </message>
+    <message>
+        <source>Geofences</source>
+        <translation>地理围栏</translation>
+    </message>
+    <message>
+        <source>Vehicle tracks</source>
+        <translation>车辆轨迹</translation>
+    </message>
+    <message>
+        <source>Heat of a measurement</source>
+        <translation>测量值热力图</translation>
+    </message>
+    <message>
+        <source>Entities by domain</source>
+        <translation>按领域显示实体</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <source>Tracks of the last</source>
+        <translation>轨迹时长</translation>
+    </message>
+    <message>
+        <source>Heat of</source>
+        <translation>热力图指标</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>图例</translation>
+    </message>
+    <message>
+        <source>Colour and number: the worst alarm&apos;s priority (1 most urgent); faded and dashed: no recent data; a pulsing ring: a priority-1 alarm not yet acknowledged.</source>
+        <translation>颜色和数字：最严重报警的优先级（1 最紧急）；淡显虚线：近期无数据；闪动圆环：尚未确认的 1 级报警。</translation>
+    </message>
+    <message>
+        <source>other</source>
+        <translation>其他</translation>
+    </message>
+</context>
+<context>
+    <name>MapLayers</name>
+    <message>
+        <source>Tracks show the last hour of live positions only.</source>
+        <translation>轨迹只显示最近一小时的实时位置。</translation>
+    </message>
+    <message>
+        <source>{count} vehicle tracks</source>
+        <translation>{count} 条车辆轨迹</translation>
+    </message>
+    <message>
+        <source>Nothing has moved in that time.</source>
+        <translation>这段时间内没有移动的车辆。</translation>
+    </message>
 </context>
 <context>
     <name>MapPage</name>
@@ -2389,6 +2583,33 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>critical</source>
         <translation>紧急</translation>
+    </message>
+</context>
+<context>
+    <name>MapShapes</name>
+    <message>
+        <source>Stations</source>
+        <translation>监测站</translation>
+    </message>
+    <message>
+        <source>Sites</source>
+        <translation>场所</translation>
+    </message>
+    <message>
+        <source>Road points</source>
+        <translation>道路点位</translation>
+    </message>
+    <message>
+        <source>Vehicles</source>
+        <translation>车辆</translation>
+    </message>
+    <message>
+        <source>Events</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
     </message>
 </context>
 <context>
@@ -2424,6 +2645,185 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>manage users</source>
         <translation>管理用户</translation>
+    </message>
+</context>
+<context>
+    <name>PrefetchDialog</name>
+    <message>
+        <source>Starting… {elapsed}</source>
+        <translation>正在开始… {elapsed}</translation>
+    </message>
+    <message>
+        <source>{stored}/{planned} tiles, {failed} failed, {size} MB, {elapsed}</source>
+        <translation>{stored}/{planned} 个瓦片，{failed} 个失败，{size} MB，{elapsed}</translation>
+    </message>
+    <message>
+        <source>Prefetch map tiles</source>
+        <translation>预取地图瓦片</translation>
+    </message>
+    <message>
+        <source>Use current &amp;view</source>
+        <translation>使用当前视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>There is no map to ask.</source>
+        <translation>没有可查询的地图。</translation>
+    </message>
+    <message>
+        <source>&amp;Draw on the map</source>
+        <translation>在地图上画出(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Press, drag and release on the map to draw the area; Esc gives up.</source>
+        <translation>在地图上按下、拖动、松开以画出区域；按 Esc 取消。</translation>
+    </message>
+    <message>
+        <source>&amp;Start</source>
+        <translation>开始(&amp;S)</translation>
+    </message>
+    <message>
+        <source>&amp;Pause</source>
+        <translation>暂停(&amp;P)</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel</source>
+        <translation>取消(&amp;C)</translation>
+    </message>
+    <message>
+        <source>&amp;Retry failed</source>
+        <translation>重试失败项(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>&amp;West</source>
+        <translation>西(&amp;W)</translation>
+    </message>
+    <message>
+        <source>&amp;East</source>
+        <translation>东(&amp;E)</translation>
+    </message>
+    <message>
+        <source>S&amp;outh</source>
+        <translation>南(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;North</source>
+        <translation>北(&amp;N)</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>&amp;Base map:</source>
+        <translation>底图(&amp;B)：</translation>
+    </message>
+    <message>
+        <source>Set n&amp;ame:</source>
+        <translation>集合名称(&amp;A)：</translation>
+    </message>
+    <message>
+        <source>Area (degrees):</source>
+        <translation>区域（度）：</translation>
+    </message>
+    <message>
+        <source>&amp;Zoom levels:</source>
+        <translation>缩放级别(&amp;Z)：</translation>
+    </message>
+    <message>
+        <source>Estimate:</source>
+        <translation>估计：</translation>
+    </message>
+    <message>
+        <source>The map shows no area yet.</source>
+        <translation>地图尚未显示任何区域。</translation>
+    </message>
+    <message>
+        <source>No base map with a tile server is configured: add one with an http(s) URL under [[map.basemaps]] in the config.</source>
+        <translation>未配置带瓦片服务器的底图：请在配置的 [[map.basemaps]] 下添加一个 http(s) 地址。</translation>
+    </message>
+    <message>
+        <source>Choose the area: draw a rectangle on the map, use the current view or type its corners.</source>
+        <translation>选择区域：在地图上画出矩形、使用当前视图或输入四角坐标。</translation>
+    </message>
+    <message>
+        <source>West must be less than east.</source>
+        <translation>西边界必须小于东边界。</translation>
+    </message>
+    <message>
+        <source>South must be less than north.</source>
+        <translation>南边界必须小于北边界。</translation>
+    </message>
+    <message>
+        <source>The first zoom level must not be above the last.</source>
+        <translation>起始缩放级别不能高于结束级别。</translation>
+    </message>
+    <message>
+        <source>More than {limit} tiles: choose a smaller area or fewer zoom levels (cityops tiles prefetch fetches bigger sets).</source>
+        <translation>超过 {limit} 个瓦片：请选择更小的区域或更少的缩放级别（更大的集合请用 cityops tiles prefetch）。</translation>
+    </message>
+    <message>
+        <source>{tiles} tiles, about {size} MB</source>
+        <translation>{tiles} 个瓦片，约 {size} MB</translation>
+    </message>
+    <message>
+        <source>&amp;Resume</source>
+        <translation>继续(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Fetching again the {missing} tiles {name} still misses.</source>
+        <translation>正在重新获取 {name} 仍缺少的 {missing} 个瓦片。</translation>
+    </message>
+    <message>
+        <source>The set {name} exists already ({stored} of {planned} tiles stored): fetching what it still misses.</source>
+        <translation>集合 {name} 已存在（已存 {stored}/{planned} 个瓦片）：正在获取仍缺少的部分。</translation>
+    </message>
+    <message>
+        <source>The set {name} exists already for another area or zoom levels ({basemap}, {box}, zoom {low}-{high}): fetching what it still misses. Give this area another name to fetch it instead.</source>
+        <translation>集合 {name} 已存在，但区域或缩放级别不同（{basemap}，{box}，缩放 {low}-{high}）：正在获取它仍缺少的部分。若要获取此区域，请换一个名称。</translation>
+    </message>
+    <message>
+        <source>Cancelling (tiles being fetched finish first): {line}</source>
+        <translation>正在取消（先完成正在获取的瓦片）：{line}</translation>
+    </message>
+    <message>
+        <source>Paused: {line}</source>
+        <translation>已暂停：{line}</translation>
+    </message>
+    <message>
+        <source>Cancelled: {stored} of {planned} tiles of {name} stored. Start it again to go on from there.</source>
+        <translation>已取消：{name} 已存 {stored}/{planned} 个瓦片。再次开始即可从此处继续。</translation>
+    </message>
+    <message>
+        <source>{failed} tiles could not be fetched (for example: {error}); {stored} of {planned} tiles of {name} stored. Retry failed fetches them again.</source>
+        <translation>{failed} 个瓦片无法获取（例如：{error}）；{name} 已存 {stored}/{planned} 个瓦片。点“重试失败项”重新获取。</translation>
+    </message>
+    <message>
+        <source>Done: all {planned} tiles of {name} stored, {size} MB fetched in {elapsed}.</source>
+        <translation>完成：{name} 的全部 {planned} 个瓦片已存，用时 {elapsed} 获取了 {size} MB。</translation>
+    </message>
+    <message>
+        <source>{stored} of {planned} tiles of {name} stored.</source>
+        <translation>{name} 已存 {stored}/{planned} 个瓦片。</translation>
+    </message>
+    <message>
+        <source>Nothing was fetched: {error}</source>
+        <translation>未获取任何瓦片：{error}</translation>
+    </message>
+    <message>
+        <source>The set {name} belongs to the base map {basemap}, which has no tile server in the config: nothing was fetched. Give this area another name.</source>
+        <translation>集合 {name} 属于底图 {basemap}，而配置中该底图没有瓦片服务器：未获取任何瓦片。请给此区域换一个名称。</translation>
+    </message>
+    <message>
+        <source>The set {name} exists already with {tiles} tiles, more than the {limit} this dialog fetches: use cityops tiles prefetch, or give this area another name.</source>
+        <translation>集合 {name} 已存在，含 {tiles} 个瓦片，超过此对话框可获取的 {limit} 个：请使用 cityops tiles prefetch，或给此区域换一个名称。</translation>
+    </message>
+    <message>
+        <source>The prefetch stopped: {error}</source>
+        <translation>预取已停止：{error}</translation>
     </message>
 </context>
 <context>
@@ -2933,6 +3333,10 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>&amp;Full screen</source>
         <translation>全屏(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Map</source>
+        <translation>地图(&amp;M)</translation>
     </message>
     <message>
         <source>&amp;Help</source>
