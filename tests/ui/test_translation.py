@@ -58,7 +58,9 @@ WORD = re.compile(r"[A-Za-z]{3,}")
 ALLOWED = {
     # the product, keys and key names, abbreviations operators use as they are
     "CityOps", "Ctrl", "Shift", "Alt", "Space", "Enter", "Tab", "Esc", "KPI", "KPIs",
-    "AQI", "MQTT", "QoS", "CSV", "csv", "auth",
+    "AQI", "MQTT", "QoS", "CSV", "csv", "auth", "CAP", "HTML",
+    # config keys named in messages
+    "map", "basemaps",
     # the example feed name and topic of the Add feed dialog
     "noise", "east", "yiyang", "env",
     # units
