@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -31,7 +32,7 @@ from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import QWidget
 
 from services.model import AlertArea, Entity, Severity
-from widgets.i18n import translate
+from widgets.i18n import current_locale, translate
 from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_geometry import Projection, project_geojson
 from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
@@ -261,6 +262,17 @@ class _Bridge(QObject):
     values_source: Callable[[str], Mapping[str, str]] | None = None
 
 
+@functools.lru_cache(maxsize=4096)
+def _kind(_locale: str, entity_type: str, domain: str) -> dict[str, str]:
+    """An entity's type and domain as the tooltip says them and its shape (kept: thousands
+    of entities share a few kinds, and a batch can hold thousands)."""
+    return {
+        "type": entity_type_text(entity_type) if entity_type else "",
+        "domain": domain_text(domain) if domain else "",
+        "shape": shape_of(entity_type),
+    }
+
+
 def _location(entity: Entity) -> tuple[float, float] | None:
     """The entity's (lat, lon) if it has a usable one."""
     if entity.lat is None or entity.lon is None:
@@ -394,9 +406,7 @@ class MapView(QWebEngineView):
                 "id": entity.id,
                 "name": entity.name,
                 # What the tooltip says, in the chosen language.
-                "type": entity_type_text(entity.type) if entity.type else "",
-                "domain": domain_text(entity.domain) if entity.domain else "",
-                "shape": shape_of(entity.type),
+                **_kind(current_locale().name(), entity.type, entity.domain),
                 "group": entity.domain,
                 "lat": location[0],
                 "lon": location[1],
