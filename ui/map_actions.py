@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
 from services.tiles.store import STORE_FILE
 from services.tiles.xyz import BBox
@@ -113,6 +113,8 @@ class MapActions:
         path = self._ask(translate("MapActions", "PNG pictures (*.png)"), "png")
         if path is None:
             return
+        self.window.dock_panels.show("map")  # a hidden map has nothing to show
+        QApplication.processEvents()
         if not self.window.map_view.grab().save(str(path), "PNG"):
             self._failed(path, translate("MapActions", "the picture could not be written"))
             return

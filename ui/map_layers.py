@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QFrame, QScrollArea
 
 from services.config import AppConfig, DistrictConfig, GeofenceConfig
 from services.ingest.hub import TrackPoint
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_MS = 2_000
-"""How often tracks, heat and attention rings are brought up to date."""
+"""How often heat and attention rings are brought up to date."""
+TRACK_REFRESH_S = 10.0
+"""How often the tracks are read again (a track gains a point at most this often)."""
 LAYOUT_KEY = "map-layers"
 """The panel's setting's name in a saved layout."""
 
@@ -64,11 +67,17 @@ class MapLayers:
         self.window = window
         self._tracks = tracks
         self.panel = MapLayerPanel()
-        window.dock_panels.add("layers", translate("MainWindow", "Map layers"), self.panel)
+        area = QScrollArea()  # so that its dock can be made small
+        area.setWidget(self.panel)
+        area.setWidgetResizable(True)
+        area.setFrameShape(QFrame.Shape.NoFrame)
+        window.dock_panels.add("layers", translate("MainWindow", "Map layers"), area)
         window.dock_panels.extras[LAYOUT_KEY] = (self.panel.state, self.panel.restore)
         self._state: dict[str, Any] = self.panel.state()
         self._heat_sent: dict[str, Any] | None = None
         self._tracks_shown = False
+        self._tracks_sent: list[dict[str, Any]] = []
+        self._tracks_read_at = 0.0
         self.panel.changed.connect(self.apply)
         window.mapEntitiesChanged.connect(self._entities_changed)
         window.configChanged.connect(self._config_changed)
@@ -85,6 +94,7 @@ class MapLayers:
         """Show the layers as ``state`` (the panel's) says, and fill them now."""
         self._state = dict(state)
         self.window.map_view.set_layers(self._visibility())
+        self._tracks_read_at = 0.0  # the tracks' setting may have changed: read them now
         self.refresh()
 
     def refresh(self) -> None:
@@ -120,14 +130,21 @@ class MapLayers:
             if self._tracks_shown:
                 window.map_view.set_tracks([])
                 self._tracks_shown = False
+                self._tracks_sent = []
             return
         if self._tracks is None or window.replaying:
-            window.map_view.set_tracks([])
-            self._tracks_shown = False
+            if self._tracks_shown:
+                window.map_view.set_tracks([])
+                self._tracks_shown = False
+                self._tracks_sent = []
             self.panel.set_note(
                 translate("MapLayers", "Tracks show the last hour of live positions only.")
             )
             return
+        now = time.monotonic()
+        if self._tracks_shown and now - self._tracks_read_at < TRACK_REFRESH_S:
+            return
+        self._tracks_read_at = now
         minutes = int(self._state.get("trackMinutes", 15))
         since = time.time() - minutes * 60
         tracks = [
@@ -139,7 +156,9 @@ class MapLayers:
             for entity_id, points in sorted(self._tracks(since).items())
             if entity_id in window.entities and len(points) >= 2
         ]
-        window.map_view.set_tracks(tracks)
+        if tracks != self._tracks_sent or not self._tracks_shown:
+            window.map_view.set_tracks(tracks)
+            self._tracks_sent = tracks
         self._tracks_shown = True
         self.panel.set_note(
             translate("MapLayers", "{count} vehicle tracks").format(count=len(tracks))

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QSpinBox,
     QTreeWidget,
@@ -129,8 +130,10 @@ class MapLayerPanel(QWidget):
         for row, (shape, title) in enumerate(SHAPE_FAMILIES):
             icon = QLabel()
             icon.setPixmap(shape_icon(shape).pixmap(18, 18))
-            grid.addWidget(icon, row // 2, (row % 2) * 2)
-            grid.addWidget(QLabel(translate("MapShapes", title)), row // 2, (row % 2) * 2 + 1)
+            entry = QHBoxLayout()
+            entry.addWidget(icon)
+            entry.addWidget(QLabel(translate("MapShapes", title)), 1)
+            grid.addLayout(entry, row // 2, row % 2)
         hint = QLabel(
             translate(
                 "MapLayerPanel",
@@ -140,7 +143,7 @@ class MapLayerPanel(QWidget):
             )
         )
         hint.setWordWrap(True)
-        grid.addWidget(hint, 3, 0, 1, 4)
+        grid.addWidget(hint, 3, 0, 1, 2)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.tree, 1)

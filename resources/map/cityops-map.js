@@ -1,6 +1,6 @@
 /*
- * CityOps map page logic. Python pushes JSON batches with runJavaScript and hears about
- * clicks over QWebChannel. Every string that comes from a feed is treated as data: it is
+ * CityOps map page logic. The app calls it with JSON data over QWebChannel (a signal with
+ * a function's name and its argument) and hears about clicks, boxes and views the same way. Every string that comes from a feed is treated as data: it is
  * only ever assigned with textContent, never parsed as markup.
  *
  * Colours come from the application's palette (widgets/palette.py) as data in init's
@@ -102,6 +102,7 @@
     tracks: ["cityopsTracks"]
   };
   var HEAT_COLORS = ["heat-1", "heat-2", "heat-3", "heat-4", "heat-5"];
+  var HEAT_RADIUS = 45; // px at scale 1: a station's measurement spreads about a district
   var TRACK_STEPS = 5; // a track is drawn as this many pieces, older ones fainter
   var SEVERITY_RANK = { low: 1, medium: 2, high: 3, critical: 4 };
 
@@ -137,6 +138,7 @@
     heat: null,
     heatLegend: null,
     attention: new Map(),
+    attentionWanted: {},
     shownBasemap: "",
     attentionLayer: null
   };
@@ -478,15 +480,18 @@
         entry.cityops.shape = shapeName(item.shape);
       }
       touched.push(entry);
-      var ring = state.attention.get(item.id);
-      if (ring) {
-        ring.setLatLng([item.lat, item.lon]);
-      }
       if (state.openTip === entry) {
         showTooltip(entry);
       }
     });
     showMarkers(touched);
+    touched.forEach(function (entry) {
+      var id = entry.cityops.id;
+      syncRing(id);
+      if (state.focused === id && state.focusRing) {
+        state.focusRing.setLatLng(entry.getLatLng());
+      }
+    });
     return state.markers.size;
   }
 
@@ -506,10 +511,10 @@
         }
         state.markers.delete(id);
       }
-      var ring = state.attention.get(id);
-      if (ring) {
-        state.attentionLayer.removeLayer(ring);
-        state.attention.delete(id);
+      syncRing(id);
+      if (state.focused === id && state.focusRing) {
+        state.map.removeLayer(state.focusRing);
+        state.focusRing = null;
       }
     });
     return state.markers.size;
@@ -558,6 +563,7 @@
     }
     if (refilter) {
       showMarkers(Array.from(state.markers.values()));
+      Object.keys(state.attentionWanted).forEach(syncRing);
     }
     Object.keys(PANES).forEach(function (name) {
       if (typeof spec[name] === "boolean") {
@@ -753,7 +759,9 @@
     if (!state.heat) {
       state.heat = window.CityOpsHeat.layer({
         pane: "cityopsHeat",
-        colors: HEAT_COLORS.map(color)
+        colors: HEAT_COLORS.map(color),
+        radius: Math.round(HEAT_RADIUS * state.scale),
+        opacity: 0.8
       }).addTo(state.map);
       var legend = L.control({ position: "bottomleft" });
       legend.onAdd = function () {
@@ -771,43 +779,56 @@
   }
 
   // Pulsing rings (unacknowledged priority-1 alarms), below the markers.
+  // Pulsing rings (unacknowledged priority-1 alarms), below the markers. The wish is kept
+  // per id: a ring appears when its entity reaches the map or is shown again, and goes
+  // while the entity is hidden by the layer settings or gone.
   function setAttention(ids) {
     if (!state.map || !Array.isArray(ids)) {
       return state.attention.size;
     }
-    var wanted = {};
+    var previous = state.attentionWanted;
+    state.attentionWanted = {};
     ids.forEach(function (id) {
       if (typeof id === "string") {
-        wanted[id] = true;
+        state.attentionWanted[id] = true;
       }
     });
-    state.attention.forEach(function (ring, id) {
-      if (!wanted[id]) {
+    Object.keys(previous).concat(Object.keys(state.attentionWanted)).forEach(syncRing);
+    return state.attention.size;
+  }
+
+  function syncRing(id) {
+    var entry = state.markers.get(id);
+    var wanted =
+      Object.prototype.hasOwnProperty.call(state.attentionWanted, id) &&
+      Boolean(entry) &&
+      entry.cityops.shown;
+    var ring = state.attention.get(id);
+    if (!wanted) {
+      if (ring) {
         state.attentionLayer.removeLayer(ring);
         state.attention.delete(id);
       }
-    });
+      return;
+    }
+    if (ring) {
+      ring.setLatLng(entry.getLatLng());
+      return;
+    }
     var size = Math.round(2 * ALARM_SIZE * state.scale);
-    Object.keys(wanted).forEach(function (id) {
-      var marker = state.markers.get(id);
-      if (!marker || state.attention.has(id)) {
-        return;
-      }
-      var ring = L.marker(marker.getLatLng(), {
-        icon: L.divIcon({
-          // Leaflet places the icon with a transform, so the pulse scales an inner ring.
-          html: L.DomUtil.create("div", "cityops-attention-ring"),
-          className: "cityops-attention",
-          iconSize: L.point(size, size)
-        }),
-        pane: "cityopsAttention",
-        interactive: false,
-        keyboard: false
-      });
-      state.attentionLayer.addLayer(ring);
-      state.attention.set(id, ring);
+    ring = L.marker(entry.getLatLng(), {
+      icon: L.divIcon({
+        // Leaflet places the icon with a transform, so the pulse scales an inner ring.
+        html: L.DomUtil.create("div", "cityops-attention-ring"),
+        className: "cityops-attention",
+        iconSize: L.point(size, size)
+      }),
+      pane: "cityopsAttention",
+      interactive: false,
+      keyboard: false
     });
-    return state.attention.size;
+    state.attentionLayer.addLayer(ring);
+    state.attention.set(id, ring);
   }
 
   function featureName(props) {
@@ -1011,7 +1032,11 @@
     var tip = document.createElement("div");
     tip.className = "cityops-tip-body";
     fillAreaTooltip(tip, item, descriptions);
-    group.bindTooltip(tip, { sticky: true, direction: "top", className: "cityops-tip" });
+    group.bindTooltip(tip, {
+      sticky: true,
+      direction: "top",
+      className: "cityops-tip cityops-area-tip"
+    });
     group.on("click", function () {
       if (state.bridge) {
         state.bridge.alertAreaClicked(item.id);
@@ -1426,7 +1451,7 @@
     labelPane.style.zIndex = 360;
     labelPane.style.pointerEvents = "none";
     map.createPane(AREA_PANE).style.zIndex = 355;
-    map.createPane("cityopsHeat").style.zIndex = 340;
+    map.createPane("cityopsHeat").style.zIndex = 351; // over the districts' light fill
     map.createPane("cityopsGeofences").style.zIndex = 352;
     var fenceLabels = map.createPane("cityopsGeofenceLabels");
     fenceLabels.style.zIndex = 361;

@@ -33,6 +33,8 @@
   var BADGE_SIZE = 18;
   var FONT = "sans-serif";
   var STALE_ALPHA = 0.55;
+  var FAN_SNAP = 3; // px: entities closer than this are on the same spot
+  var CLICK_SLOP = 4; // px: a press moved further than this is a drag, not a click
   var PRIORITY_SHAPE = { critical: "octagon", high: "diamond", medium: "triangle", low: "square" };
   var MARK_Y = { triangle: 19.5, pentagon: 17.5 };
 
@@ -84,16 +86,19 @@
       map.on("move", this.schedule, this);
       map.on("zoomstart", this._hide, this);
       // Caught on the way down to whatever lies under a marker (an alert area, which keeps
-      // its clicks to itself): a click on a marker is the marker's.
+      // its clicks to itself): a click on a marker is the marker's. Not over the map's
+      // controls (zoom buttons, the base-map switcher), which lie above the markers.
       var container = map.getContainer();
       this._listeners = {
+        mousedown: this._mouseDown.bind(this),
         click: this._click.bind(this),
-        mousemove: this._mouseMove.bind(this),
-        mouseleave: this._mouseOut.bind(this)
+        mousemove: this._mouseMove.bind(this)
       };
       Object.keys(this._listeners).forEach(function (name) {
         container.addEventListener(name, this._listeners[name], true);
       }, this);
+      this._leave = this._mouseOut.bind(this);
+      container.addEventListener("mouseleave", this._leave);
       this._viewChanged();
     },
 
@@ -105,6 +110,7 @@
       Object.keys(this._listeners).forEach(function (name) {
         container.removeEventListener(name, this._listeners[name], true);
       }, this);
+      container.removeEventListener("mouseleave", this._leave);
       if (this._frame) {
         L.Util.cancelAnimFrame(this._frame);
         this._frame = 0;
@@ -140,7 +146,7 @@
     },
 
     schedule: function () {
-      if (!this._frame && this._map) {
+      if (!this._frame && this._map && !this._zooming) {
         this._frame = L.Util.requestAnimFrame(this._drawFrame, this);
       }
     },
@@ -171,7 +177,11 @@
       this.redraw();
     },
 
+    // While Leaflet animates a zoom, nothing is drawn and nothing can be hit: the canvas
+    // comes back, redrawn, when the zoom ends.
     _hide: function () {
+      this._zooming = true;
+      this._hits = [];
       if (this._canvas) {
         this._canvas.style.visibility = "hidden";
       }
@@ -181,6 +191,7 @@
       if (!this._map) {
         return;
       }
+      this._zooming = false;
       var size = this._map.getSize();
       if (this._canvas.width !== size.x || this._canvas.height !== size.y) {
         this._canvas.width = size.x;
@@ -192,7 +203,7 @@
     },
 
     redraw: function () {
-      if (!this._map) {
+      if (!this._map || this._zooming) {
         return 0;
       }
       var start = performance.now();
@@ -244,6 +255,7 @@
           }
         });
       }
+      this._fanOut(singles);
       singles.sort(function (a, b) {
         return a.entry.rank - b.entry.rank;
       });
@@ -254,6 +266,7 @@
       this._hits = [];
       this._clusters = [];
       var self = this;
+      this._drawLegs();
       singles.forEach(function (item) {
         self._drawEntry(item);
       });
@@ -263,6 +276,55 @@
       this._lastMs = performance.now() - start;
       this._onDrawn(this._lastMs);
       return this._lastMs;
+    },
+
+    // Entities drawn on the same spot (several devices at one site) are fanned out around
+    // it, each with a short leg to the spot, so every one can be seen, hovered and clicked.
+    _fanOut: function (singles) {
+      var spots = new Map();
+      singles.forEach(function (item) {
+        var key = Math.round(item.x / FAN_SNAP) + ":" + Math.round(item.y / FAN_SNAP);
+        var group = spots.get(key);
+        if (!group) {
+          spots.set(key, [item]);
+        } else {
+          group.push(item);
+        }
+      });
+      var step = ALARM_SIZE * this._scale;
+      var legs = [];
+      spots.forEach(function (group) {
+        if (group.length < 2) {
+          return;
+        }
+        var cx = group[0].x;
+        var cy = group[0].y;
+        var radius = Math.max(step, (group.length * step) / (2 * Math.PI));
+        group.forEach(function (item, index) {
+          var angle = (2 * Math.PI * index) / group.length - Math.PI / 2;
+          item.x = cx + radius * Math.cos(angle);
+          item.y = cy + radius * Math.sin(angle);
+          legs.push([cx, cy, item.x, item.y]);
+        });
+      });
+      this._legs = legs;
+    },
+
+    _drawLegs: function () {
+      var ctx = this._ctx;
+      if (!this._legs || !this._legs.length) {
+        return;
+      }
+      ctx.save();
+      ctx.strokeStyle = this._color("marker-outline");
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      this._legs.forEach(function (leg) {
+        ctx.moveTo(leg[0], leg[1]);
+        ctx.lineTo(leg[2], leg[3]);
+      });
+      ctx.stroke();
+      ctx.restore();
     },
 
     _drawEntry: function (item) {
@@ -389,12 +451,23 @@
       return this._map.mouseEventToContainerPoint(event);
     },
 
+    // Whether an event is on the map itself, not on one of its controls.
+    _onMap: function (event) {
+      var target = event.target;
+      var container = this._map.getContainer();
+      return target === container || this._map.getPane("mapPane").contains(target);
+    },
+
+    _mouseDown: function (event) {
+      this._downAt = this._map ? this._point(event) : null;
+    },
+
     _mouseMove: function (event) {
       if (!this._map) {
         return;
       }
       var point = this._point(event);
-      var spot = this.hit(point.x, point.y);
+      var spot = this._onMap(event) ? this.hit(point.x, point.y) : null;
       var container = this._map.getContainer();
       container.classList.toggle("cityops-over-marker", Boolean(spot));
       var id = spot && spot.id !== undefined ? spot.id : null;
@@ -412,10 +485,14 @@
     },
 
     _click: function (event) {
-      if (!this._map || this._map.dragging.moved()) {
-        return; // the end of a drag, not a click
+      if (!this._map || !this._onMap(event)) {
+        return;
       }
       var point = this._point(event);
+      var down = this._downAt;
+      if (!down || down.distanceTo(point) > CLICK_SLOP) {
+        return; // the end of a drag, a box zoom or a box drawn: not a click
+      }
       var spot = this.hit(point.x, point.y);
       if (!spot) {
         return;

@@ -26,6 +26,7 @@ class StateHub:
         self._latest: dict[SeriesKey, Reading] = {}
         self._series: dict[SeriesKey, deque[tuple[float, float]]] = {}
         self._tracks: dict[str, deque[TrackPoint]] = {}
+        self._next_eviction = 0.0
 
     def restore(self, entities: Iterable[Entity], latest: Iterable[Reading]) -> None:
         """Seed the hub with the last known state from the offline cache."""
@@ -99,8 +100,17 @@ class StateHub:
         return changed
 
     def _track(self, entity: Entity, now: float) -> None:
-        """Start a track for an entity seen moving (from where it was; the lock is held)."""
-        if entity.id in self._tracks or len(self._tracks) >= MAX_TRACKED_ENTITIES:
+        """Start a track for an entity seen moving (from where it was; the lock is held).
+        When all the tracks are taken, those that have not moved for as long as a track
+        lasts make room (looked for at most once per track step)."""
+        if entity.id in self._tracks:
+            return
+        if len(self._tracks) >= MAX_TRACKED_ENTITIES and now >= self._next_eviction:
+            self._next_eviction = now + TRACK_SPACING_S
+            oldest = now - TRACK_POINTS * TRACK_SPACING_S
+            for key in [k for k, track in self._tracks.items() if track[-1][0] < oldest]:
+                del self._tracks[key]
+        if len(self._tracks) >= MAX_TRACKED_ENTITIES:
             return
         assert entity.lat is not None and entity.lon is not None
         track: deque[TrackPoint] = deque(maxlen=TRACK_POINTS)
@@ -120,15 +130,17 @@ class StateHub:
     def tracks(self, since: float) -> dict[str, list[TrackPoint]]:
         """The positions of moving entities since ``since``, oldest first, with the last one
         before it (so a track starts where the entity was then)."""
-        with self._lock:
-            held = {key: list(track) for key, track in self._tracks.items()}
         result: dict[str, list[TrackPoint]] = {}
-        for key, points in held.items():
-            start = 0
-            while start < len(points) - 1 and points[start + 1][0] <= since:
-                start += 1
-            recent = points[start:]
-            if len(recent) >= 2 or (recent and recent[0][0] >= since):
+        with self._lock:
+            for key, track in self._tracks.items():
+                if track[-1][0] < since:
+                    continue  # not moved since: no track shown
+                recent: list[TrackPoint] = []
+                for point in reversed(track):  # only the window's points are copied
+                    recent.append(point)
+                    if point[0] <= since:
+                        break
+                recent.reverse()
                 result[key] = recent
         return result
 

@@ -50,3 +50,16 @@ def test_the_number_of_tracked_entities_is_bounded() -> None:
         move(hub, f"v{n}", 28.5, 112.3, 0.0)
         move(hub, f"v{n}", 28.6, 112.3, 60.0)
     assert len(hub.tracks(since=0.0)) == MAX_TRACKED_ENTITIES
+
+
+def test_entities_that_stopped_long_ago_make_room_for_new_movers() -> None:
+    hub = StateHub()
+    for n in range(MAX_TRACKED_ENTITIES):
+        move(hub, f"old{n}", 28.5, 112.3, 0.0)
+        move(hub, f"old{n}", 28.6, 112.3, 60.0)
+    later = 60.0 + TRACK_POINTS * TRACK_SPACING_S + 1
+    move(hub, "new", 28.5, 112.3, later)
+    move(hub, "new", 28.6, 112.3, later + 60)
+    tracks = hub.tracks(since=later - 1)
+    assert list(tracks) == ["new"]  # the old ones stopped before the window
+    assert len(hub.tracks(since=0.0)) == 1  # and made room

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import shiboken6
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWebEngineCore import QWebEngineProfile
 from pytestqt.qtbot import QtBot
 
@@ -371,3 +373,110 @@ def test_a_snapshot_holds_what_the_layers_show(qtbot: QtBot, view: MapView) -> N
     snap = view.snapshot()
     assert [e["id"] for e in snap["entities"]] == ["air-2", "bus-2"]
     assert [t["name"] for t in snap["tracks"]] == ["Bus 1"]
+
+
+def press_release(view: MapView, start: tuple[int, int], end: tuple[int, int]) -> None:
+    """A real press at ``start``, moves to ``end`` and a release there."""
+    target = view.focusProxy() or view
+    QTest.mousePress(target, Qt.MouseButton.LeftButton, pos=QPoint(*start))
+    for step in range(1, 6):
+        x = start[0] + (end[0] - start[0]) * step // 5
+        y = start[1] + (end[1] - start[1]) * step // 5
+        QTest.mouseMove(target, QPoint(x, y))
+        QTest.qWait(20)
+    QTest.mouseRelease(target, Qt.MouseButton.LeftButton, pos=QPoint(*end))
+
+
+def click_at(view: MapView, x: float, y: float) -> None:
+    target = view.focusProxy() or view
+    QTest.mouseClick(target, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
+
+
+def test_a_marker_under_a_map_control_does_not_take_its_click(qtbot: QtBot, view: MapView) -> None:
+    button = value(
+        qtbot,
+        view,
+        """(() => { const b = document.querySelector('.leaflet-control-zoom-in')
+            .getBoundingClientRect(); const map = window.cityops.map();
+            const c = map.getContainer().getBoundingClientRect();
+            const x = b.left + b.width / 2 - c.left, y = b.top + b.height / 2 - c.top;
+            const at = map.containerPointToLatLng([x, y]);
+            return {x: x, y: y, lat: at.lat, lon: at.lng, zoom: map.getZoom()}; })()""",
+    )
+    view.apply_entities([station("under", lat=button["lat"], lon=button["lon"])])
+    wait_count(qtbot, view, 1)
+    js(qtbot, view, "window.cityops.redraw(); true")
+    assert call(qtbot, view, "drawn", "under") is not None
+    with qtbot.assertNotEmitted(view.entityClicked, wait=500):
+        click_at(view, button["x"], button["y"])
+    qtbot.waitUntil(
+        lambda: value(qtbot, view, "window.cityops.map().getZoom()") == button["zoom"] + 1,
+        timeout=TIMEOUT_MS,
+    )
+
+
+def test_a_ring_waits_for_its_entity_and_hides_with_it(qtbot: QtBot, view: MapView) -> None:
+    view.set_attention(["late"])
+    wait_layers(qtbot, view, attention=0)
+    view.apply_entities([station("late", worst_severity=Severity.CRITICAL)])
+    wait_layers(qtbot, view, attention=1)
+    view.set_layers({"domains": {"environment": False}})
+    wait_layers(qtbot, view, attention=0, shown=0)
+    view.set_layers({"domains": {"environment": True}})
+    wait_layers(qtbot, view, attention=1)
+    view.remove_entities(["late"])
+    wait_layers(qtbot, view, attention=0)
+
+
+def test_entities_on_one_spot_are_fanned_out_and_each_can_be_clicked(
+    qtbot: QtBot, view: MapView
+) -> None:
+    view.apply_entities([station(f"dev-{n}", lat=28.56, lon=112.36) for n in range(3)])
+    wait_count(qtbot, view, 3)
+    js(qtbot, view, "window.cityops.map().setView([28.56, 112.36], 18, {animate: false}); true")
+    js(qtbot, view, "window.cityops.redraw(); true")
+    spots = [call(qtbot, view, "drawn", f"dev-{n}") for n in range(3)]
+    assert not any(spot["clustered"] for spot in spots)
+    places = {(round(spot["x"]), round(spot["y"])) for spot in spots}
+    assert len(places) == 3  # apart, around the spot
+    for n, spot in enumerate(spots):
+        with qtbot.waitSignal(view.entityClicked, timeout=TIMEOUT_MS) as clicked:
+            click_at(view, spot["x"], spot["y"])
+        assert clicked.args == [f"dev-{n}"]
+
+
+def test_drawing_a_box_that_ends_on_a_marker_does_not_click_it(qtbot: QtBot, view: MapView) -> None:
+    view.apply_entities([station("m", lat=28.5539, lon=112.3550)])
+    wait_count(qtbot, view, 1)
+    js(qtbot, view, "window.cityops.redraw(); true")
+    spot = call(qtbot, view, "drawn", "m")
+    view.pick_box()
+    qtbot.wait(200)
+    end = (round(spot["x"]), round(spot["y"]))
+    with (
+        qtbot.waitSignal(view.boxPicked, timeout=TIMEOUT_MS),
+        qtbot.assertNotEmitted(view.entityClicked, wait=500),
+    ):
+        press_release(view, (end[0] - 120, end[1] - 90), end)
+
+
+def test_over_a_marker_inside_a_warning_area_only_its_tooltip_shows(
+    qtbot: QtBot, view: MapView
+) -> None:
+    view.apply_entities([station("inside", name="Inside station", lat=28.5539, lon=112.3550)])
+    view.apply_alert_areas(
+        {"cap-1": AlertArea("cap-1", Severity.HIGH, "Heavy rain", square_area())}
+    )
+    wait_count(qtbot, view, 1)
+    js(qtbot, view, "window.cityops.redraw(); true")
+    spot = call(qtbot, view, "drawn", "inside")
+    target = view.focusProxy() or view
+    QTest.mouseMove(target, QPoint(round(spot["x"]) - 60, round(spot["y"]) + 40))  # the area
+    QTest.qWait(100)
+    QTest.mouseMove(target, QPoint(round(spot["x"]), round(spot["y"])))
+    shown = """Array.from(document.querySelectorAll('.leaflet-tooltip'))
+        .filter((t) => getComputedStyle(t).display !== 'none').map((t) => t.textContent)"""
+    qtbot.waitUntil(
+        lambda: any("Inside station" in t for t in value(qtbot, view, shown)), timeout=TIMEOUT_MS
+    )
+    assert not any("Heavy rain" in t for t in value(qtbot, view, shown))
