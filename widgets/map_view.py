@@ -2,8 +2,10 @@
 
 The page is generated once with folium, served from the ``cityops://`` scheme (see
 :mod:`widgets.map_scheme`) and never reloaded for updates: entity changes are pushed as one
-``runJavaScript`` call per :meth:`MapView.apply_entities`, alert areas (CAP polygons and
-circles) as one per :meth:`MapView.apply_alert_areas`, and clicks come back over a QWebChannel.
+call per :meth:`MapView.apply_entities`, alert areas (CAP polygons and circles) as one per
+:meth:`MapView.apply_alert_areas`, each as JSON data over a QWebChannel (no script is
+compiled per update), and clicks come back the same way. The page draws the entities on one
+canvas (``resources/map/cityops-markers.js``).
 Feed strings only ever travel as JSON data; the page puts them into the DOM with
 ``textContent``. A Content-Security-Policy allows scripts only from ``cityops:``/``qrc:`` and
 the page's own inline scripts (by hash), and no network at all.

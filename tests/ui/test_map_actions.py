@@ -64,6 +64,13 @@ def test_the_view_saved_as_png_and_html(
     actions.save_png()
     picture = QImage(str(tmp_path / "view.png"))
     assert picture.width() == window.map_view.width() and picture.height() > 100
+    # The map itself, not a blank widget: its background, outlines and a marker.
+    colours = {
+        picture.pixel(x, y)
+        for x in range(0, picture.width(), 7)
+        for y in range(0, picture.height(), 7)
+    }
+    assert len(colours) > 5
     answer_save_dialog(monkeypatch, tmp_path / "view.html")
     actions.save_html()
     html = (tmp_path / "view.html").read_text(encoding="utf-8")
