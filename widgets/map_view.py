@@ -314,6 +314,8 @@ class MapView(QWebEngineView):
         super().__init__(parent)
         self._ready = False
         self._known: dict[str, dict[str, Any]] = {}
+        self._looks: dict[str, tuple[Any, ...]] = {}
+        """Per entity, what its record was made of (a cheap check before making it)."""
         self._values: dict[str, dict[str, str]] = {}
         self._pending: set[str] = set()
         self._boundaries: Mapping[str, Any] | None = None
@@ -399,11 +401,17 @@ class MapView(QWebEngineView):
         for entity in entities:
             location = _location(entity)
             if location is None:
+                self._looks.pop(entity.id, None)
                 if self._known.pop(entity.id, None) is not None:
                     removed.append(entity.id)
                     self._pending.discard(entity.id)
                     changed.discard(entity.id)
                 continue
+            severity = entity.worst_severity.label if entity.worst_severity is not None else None
+            look = (entity.name, entity.type, entity.domain, location, severity, entity.stale)
+            if self._looks.get(entity.id) == look and entity.id in self._known:
+                continue  # nothing the page shows changed (values come with their own call)
+            self._looks[entity.id] = look
             record = {
                 "id": entity.id,
                 "name": entity.name,
@@ -412,9 +420,7 @@ class MapView(QWebEngineView):
                 "group": entity.domain,
                 "lat": location[0],
                 "lon": location[1],
-                "severity": (
-                    entity.worst_severity.label if entity.worst_severity is not None else None
-                ),
+                "severity": severity,
                 "stale": bool(entity.stale),
                 "values": dict(self._values.get(entity.id, {})),
             }
@@ -437,6 +443,7 @@ class MapView(QWebEngineView):
         for entity_id in ids:
             self._values.pop(entity_id, None)
             self._pending.discard(entity_id)
+            self._looks.pop(entity_id, None)
             if self._known.pop(entity_id, None) is not None:
                 gone.append(entity_id)
         if gone and self._ready:
