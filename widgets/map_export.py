@@ -19,7 +19,6 @@ that can read them as code. The header and the legend never pass through Jinja a
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import logging
 import math
@@ -34,7 +33,7 @@ from branca.element import Element
 from services.model import Severity
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.map_areas import MAX_AREA_RADIUS_KM, MAX_AREA_TEXT
-from widgets.map_scheme import asset_roots
+from widgets.map_scheme import asset_roots, inline_script_hashes
 from widgets.palette import MAP_PAGE_COLORS
 
 __all__ = ["inline_leaflet", "standalone_map_html"]
@@ -608,12 +607,7 @@ def _legend() -> str:
 
 def _csp(page: str) -> str:
     """A Content-Security-Policy: no fetch at all, and only this page's own scripts."""
-    hashes = " ".join(
-        "'sha256-{}'".format(
-            base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
-        )
-        for body in _SCRIPT.findall(page)
-    )
+    hashes = inline_script_hashes(page)
     return (
         "default-src 'none'; "
         f"script-src {hashes}; "

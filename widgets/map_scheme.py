@@ -13,8 +13,11 @@ then attaches one :class:`CityOpsSchemeHandler` to a web engine profile. URLs lo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from importlib.resources import files
@@ -68,6 +71,19 @@ def asset_roots() -> dict[str, Traversable]:
         "markercluster": _xstatic_dir("xstatic.pkg.leaflet_markercluster"),
         "map": files("resources") / "map",
     }
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def inline_script_hashes(page: str) -> str:
+    """The CSP ``'sha256-…'`` sources that allow exactly ``page``'s inline scripts."""
+    return " ".join(
+        "'sha256-{}'".format(
+            base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
+        )
+        for body in _INLINE_SCRIPT.findall(page)
+    )
 
 
 def register_scheme() -> None:

@@ -13,14 +13,11 @@ the page's own inline scripts (by hash), and no network at all.
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import functools
-import hashlib
 import json
 import logging
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -37,7 +34,14 @@ from services.model import AlertArea, Entity, Severity
 from widgets.i18n import current_locale, translate
 from widgets.map_areas import area_text, clean_area_geojson
 from widgets.map_geometry import Projection, project_geojson
-from widgets.map_scheme import BASE_URL, HOST, SCHEME, CityOpsSchemeHandler, install_scheme_handler
+from widgets.map_scheme import (
+    BASE_URL,
+    HOST,
+    SCHEME,
+    CityOpsSchemeHandler,
+    inline_script_hashes,
+    install_scheme_handler,
+)
 from widgets.map_symbols import shape_of
 from widgets.palette import MAP_PAGE_COLORS, current_theme
 from widgets.terms import domain_text, entity_type_text
@@ -45,8 +49,6 @@ from widgets.terms import domain_text, entity_type_text
 log = logging.getLogger(__name__)
 
 QWEBCHANNEL_JS = "qrc:///qtwebchannel/qwebchannel.js"
-
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 class OfflineMap(folium.Map):
@@ -95,12 +97,7 @@ class _CityOpsInit(MacroElement):
 
 def _csp(html: str) -> str:
     """A Content-Security-Policy that allows exactly this page's inline scripts."""
-    hashes = " ".join(
-        "'sha256-{}'".format(
-            base64.b64encode(hashlib.sha256(body.encode("utf-8")).digest()).decode("ascii")
-        )
-        for body in _INLINE_SCRIPT.findall(html)
-    )
+    hashes = inline_script_hashes(html)
     return (
         "default-src 'none'; "
         f"script-src {SCHEME}: qrc: {hashes}; "
