@@ -742,8 +742,11 @@ class MapView(QWebEngineView):
     def _on_page_ready(self) -> None:
         # Each ready() comes from a fresh document, which has to be sent everything.
         self._ready = True
+        chosen = self.shown_basemap  # the operator's choice, kept across a reload
         if self._basemaps:
             self._call("setBasemaps", _js(self._basemaps))
+            if chosen:
+                self._call("showBasemap", _js(chosen))
         if self._layers:
             self._call("setLayers", _js(self._layers))
         self._send_all()

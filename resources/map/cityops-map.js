@@ -1562,7 +1562,10 @@
     },
     markerPixel: function (x, y) {
       var canvas = document.querySelector(".cityops-markers-canvas");
-      var data = canvas.getContext("2d").getImageData(Math.round(x), Math.round(y), 1, 1).data;
+      var ratio = canvas.width / canvas.clientWidth || 1;
+      var data = canvas
+        .getContext("2d")
+        .getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
       return [data[0], data[1], data[2], data[3]];
     },
     focusEntity: focusEntity,

@@ -193,9 +193,20 @@
       }
       this._zooming = false;
       var size = this._map.getSize();
-      if (this._canvas.width !== size.x || this._canvas.height !== size.y) {
-        this._canvas.width = size.x;
-        this._canvas.height = size.y;
+      // The backing store at the screen's pixel density (sharp on 200 % screens and
+      // walls); everything is drawn and hit-tested in CSS pixels.
+      var ratio = window.devicePixelRatio || 1;
+      this._ratio = ratio;
+      var backing = Math.round(size.x * ratio);
+      if (
+        this._cssWidth !== size.x ||
+        this._cssHeight !== size.y ||
+        this._canvas.width !== backing
+      ) {
+        this._cssWidth = size.x;
+        this._cssHeight = size.y;
+        this._canvas.width = Math.round(size.x * ratio);
+        this._canvas.height = Math.round(size.y * ratio);
         this._canvas.style.width = size.x + "px";
         this._canvas.style.height = size.y + "px";
       }
@@ -213,8 +224,8 @@
       L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
       canvas.style.visibility = "";
       var origin = map.getPixelBounds().min;
-      var width = canvas.width;
-      var height = canvas.height;
+      var width = this._cssWidth;
+      var height = this._cssHeight;
       var reprojectAll = this._zoom !== zoom;
       this._zoom = zoom;
       var margin = CLUSTER_SIZE * this._scale;
@@ -260,7 +271,7 @@
         return a.entry.rank - b.entry.rank;
       });
       var ctx = this._ctx;
-      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.setTransform(this._ratio, 0, 0, this._ratio, 0, 0);
       ctx.clearRect(0, 0, width, height);
       this._drawn = new Map();
       this._hits = [];

@@ -225,6 +225,15 @@ def test_data_follows_the_datum_of_the_base_map_shown(
     )
     assert run_js(qtbot, view, marker) == pytest.approx([lat, lon], abs=1e-7)
     assert distance_m((lat, lon), (wgs_lat, wgs_lon)) > 300  # a real move, not a no-op
+    # A new document (a renderer that ended, a reload) keeps the operator's base map.
+    view.page().triggerAction(view.page().WebAction.Reload)
+    qtbot.waitUntil(lambda: not view.is_ready(), timeout=10_000)
+    qtbot.waitUntil(view.is_ready, timeout=30_000)
+    qtbot.waitUntil(lambda: run_js(qtbot, view, "window.cityops.shownBasemap()") == "AMap")
+    qtbot.waitUntil(
+        lambda: run_js(qtbot, view, marker) == pytest.approx([lat, lon], abs=1e-7),
+        timeout=10_000,
+    )
     run_js(qtbot, view, "window.cityops.showBasemap('OSM')")
     qtbot.waitUntil(
         lambda: run_js(qtbot, view, marker) == pytest.approx([wgs_lat, wgs_lon], abs=1e-12),
