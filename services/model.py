@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Severity(enum.IntEnum):
@@ -526,3 +528,34 @@ class Snapshot:
     areas: tuple[AlertArea, ...] = ()
     feed_last_message: dict[str, float] = field(default_factory=dict)
     """When each feed last delivered a message (epoch seconds)."""
+
+
+def transform_geojson(value: Any, transform: Callable[[float, float], tuple[float, float]]) -> Any:
+    """A copy of a GeoJSON object with every position in ``coordinates`` (``[lon, lat]``
+    order) given by ``transform((lat, lon))`` (a change of datum); other members
+    (properties, a circle's ``radius_km``) unchanged."""
+    if isinstance(value, dict):
+        return {
+            key: _transform_positions(item, transform)
+            if key == "coordinates"
+            else transform_geojson(item, transform)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [transform_geojson(item, transform) for item in value]
+    return value
+
+
+def _transform_positions(
+    value: Any, transform: Callable[[float, float], tuple[float, float]]
+) -> Any:
+    if (
+        isinstance(value, list)
+        and len(value) >= 2
+        and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in value[:2])
+    ):
+        lat, lon = transform(float(value[1]), float(value[0]))
+        return [lon, lat, *value[2:]]
+    if isinstance(value, list):
+        return [_transform_positions(item, transform) for item in value]
+    return value

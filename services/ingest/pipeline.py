@@ -52,6 +52,7 @@ from services.model import (
     Severity,
     Snapshot,
     alarm_id,
+    transform_geojson,
 )
 from services.sharing.protocol import SHARING_FEED
 from services.store.cache import CacheError, OfflineCache
@@ -645,6 +646,9 @@ class IngestPipeline:
             intervals: list[float] = []
             if feed.crs == "gcj02":
                 decoded.entities = [to_wgs84(update) for update in decoded.entities]
+                for alert in decoded.alarms:
+                    if alert.area is not None:
+                        alert.area = transform_geojson(alert.area, gcj02_to_wgs84)
             for entity in self.hub.apply_entities(
                 decoded.entities, item.feed, feed.domain, item.received_at, intervals
             ):

@@ -72,3 +72,27 @@ def test_a_gcj02_feed_is_read_in_wgs84(tmp_path: Path) -> None:
     assert entity.lat is not None and entity.lon is not None
     assert (entity.lat, entity.lon) == pytest.approx(gcj02_to_wgs84(28.5539, 112.3550), abs=1e-12)
     pipeline.stop()
+
+
+def test_a_gcj02_feeds_warning_areas_are_read_in_wgs84() -> None:
+    cap = (
+        Path(__file__).parents[1] / "fixtures" / "cap" / "yiyang-rainstorm-alert.xml"
+    ).read_bytes()
+    moved, as_given = (
+        _areas(FeedConfig(name="cap", topic="c/#", format="cap", crs=crs), cap)
+        for crs in ("gcj02", "wgs84")
+    )
+    lon, lat = as_given[0][0]
+    assert (28.52 <= lat <= 28.62) and (112.30 <= lon <= 112.42)
+    moved_lon, moved_lat = moved[0][0]
+    assert (moved_lat, moved_lon) == pytest.approx(gcj02_to_wgs84(lat, lon), abs=1e-12)
+
+
+def _areas(feed: FeedConfig, payload: bytes) -> list[list[list[float]]]:
+    """The first area's outer ring of the alerts ``payload`` raised through ``feed``."""
+    pipeline = IngestPipeline(AppConfig(source="test", feeds=(feed,)), None)
+    pipeline.process_batch([RawMessage(feed.name, "c/1", payload, 1.0)])
+    areas = [area for area in pipeline.take_delta().areas.values() if area is not None]
+    pipeline.stop()
+    feature = areas[0].geojson["features"][0]  # type: ignore[index]
+    return [feature["geometry"]["coordinates"][0]]  # type: ignore[index]
