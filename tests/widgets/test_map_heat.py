@@ -18,6 +18,7 @@ from PySide6.QtWebEngineCore import QWebEngineProfile
 from pytestqt.qtbot import QtBot
 
 from services.model import Severity
+from tests.helpers.map_page import TIMEOUT_MS, js, value
 from widgets import palette
 from widgets.map_view import MapView
 
@@ -33,20 +34,12 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAT_JS = ROOT / "resources" / "map" / "cityops-heat.js"
-TIMEOUT_MS = 15_000
 CENTER = (28.5539, 112.3550)
 SIZE = (800, 600)
 
 # A gradient from the palette, coldest first (the app chooses its own; any will do here).
 COLORS = [palette.OPERATOR.stale, *(palette.OPERATOR.severities[s] for s in Severity)]
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
-
-
-@pytest.fixture
-def profile(qapp: Any) -> Iterator[QWebEngineProfile]:
-    prof = QWebEngineProfile()
-    yield prof
-    shiboken6.delete(prof)
 
 
 @pytest.fixture
@@ -72,18 +65,6 @@ def view(qtbot: QtBot, profile: QWebEngineProfile) -> Iterator[MapView]:
     yield map_view
     map_view.close()
     shiboken6.delete(map_view)
-
-
-def js(qtbot: QtBot, view: MapView, script: str) -> Any:
-    with qtbot.waitCallback(timeout=TIMEOUT_MS) as callback:
-        view.evaluate(script, callback)
-    return callback.args[0]
-
-
-def value(qtbot: QtBot, view: MapView, expression: str) -> Any:
-    with qtbot.waitCallback(timeout=TIMEOUT_MS) as callback:
-        view.evaluate_json(expression, callback)
-    return callback.args[0]
 
 
 def heat(qtbot: QtBot, view: MapView, method: str, *args: Any) -> Any:

@@ -16,18 +16,15 @@ from pytestqt.qtbot import QtBot
 
 from services.geo.gcj02 import wgs84_to_gcj02
 from services.model import AlertArea, Entity, Severity
+from tests.helpers.map_page import TIMEOUT_MS, call, js, value
 from tests.widgets.test_map_view import (
     CRITICAL,
     HIGH,
     HOSTILE,
-    TIMEOUT_MS,
-    call,
     css_rgb,
-    js,
     make_view,
     rgb,
     station,
-    value,
     wait_count,
 )
 from widgets.map_view import MapView
@@ -38,13 +35,6 @@ pytestmark = [
         "QRhiGles2", "Failed to create RHI", "GPUInfo not initialized", "Unable to detect GPU"
     ),
 ]
-
-
-@pytest.fixture
-def profile(qapp: Any) -> Iterator[QWebEngineProfile]:
-    prof = QWebEngineProfile()
-    yield prof
-    shiboken6.delete(prof)
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from PySide6.QtWebEngineCore import (
 from pytestqt.qtbot import QtBot
 
 from services.model import AlertArea, Entity, Severity
+from tests.helpers.map_page import TIMEOUT_MS, call, js, value
 from tests.helpers.paths import SHARED_INTEROP
 from widgets import palette
 from widgets.map_areas import MAX_AREA_VERTICES, clean_area_geojson
@@ -43,7 +44,6 @@ pytestmark = [
     ),
 ]
 
-TIMEOUT_MS = 15_000
 CENTER = (28.5539, 112.3550)  # Yiyang
 
 # The default (operator) theme's map colours: grey for normal, one colour per priority.
@@ -65,14 +65,6 @@ class RecordingInterceptor(QWebEngineUrlRequestInterceptor):
 
     def interceptRequest(self, info: QWebEngineUrlRequestInfo) -> None:
         self.urls.append(QUrl(info.requestUrl()))
-
-
-@pytest.fixture
-def profile(qapp: Any) -> Iterator[QWebEngineProfile]:
-    """A fresh off-the-record profile, deleted after the view that uses it."""
-    prof = QWebEngineProfile()
-    yield prof
-    shiboken6.delete(prof)
 
 
 @pytest.fixture
@@ -104,26 +96,6 @@ def view(qtbot: QtBot, new_view: MapView) -> MapView:
     """A map view whose page is loaded and ready."""
     qtbot.waitUntil(new_view.is_ready, timeout=TIMEOUT_MS)
     return new_view
-
-
-def js(qtbot: QtBot, view: MapView, script: str) -> Any:
-    """Run ``script`` in the page and return its result."""
-    with qtbot.waitCallback(timeout=TIMEOUT_MS) as callback:
-        view.evaluate(script, callback)
-    return callback.args[0]
-
-
-def value(qtbot: QtBot, view: MapView, expression: str) -> Any:
-    """Evaluate a JS expression and return it as Python data."""
-    with qtbot.waitCallback(timeout=TIMEOUT_MS) as callback:
-        view.evaluate_json(expression, callback)
-    return callback.args[0]
-
-
-def call(qtbot: QtBot, view: MapView, function: str, *args: Any) -> Any:
-    """Call ``window.cityops.<function>(*args)`` with JSON-encoded arguments."""
-    encoded = ",".join(json.dumps(a) for a in args)
-    return value(qtbot, view, f"window.cityops.{function}({encoded})")
 
 
 def wait_count(qtbot: QtBot, view: MapView, expected: int) -> None:
