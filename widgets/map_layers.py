@@ -92,11 +92,9 @@ class MapLayerPanel(QWidget):
         self.tree.setRootIsDecorated(True)
         self.tree.setObjectName("mapLayerTree")
         self.entities_item = QTreeWidgetItem([translate("MapLayerPanel", "Entities by domain")])
-        self.entities_item.setFlags(
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsUserCheckable
-            | Qt.ItemFlag.ItemIsAutoTristate
-        )
+        # Its partly-checked look is kept by _sync_parent; Qt's auto-tristate would tick the
+        # domains one by one, each a change of the whole setting.
+        self.entities_item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable)
         self.entities_item.setCheckState(0, Qt.CheckState.Checked)
         self.tree.addTopLevelItem(self.entities_item)
         self.layer_items: dict[str, QTreeWidgetItem] = {}
