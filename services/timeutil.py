@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import TypeGuard
 
 
 def parse_timestamp(value: object) -> float:
@@ -185,3 +186,14 @@ def named_window(
     if name in NAMED_WINDOWS:
         return now - NAMED_WINDOWS[name], now
     raise ValueError(f"unknown window {name!r} (one of shift, {', '.join(NAMED_WINDOWS)})")
+
+
+def finite_number(value: object) -> TypeGuard[int | float]:
+    """A JSON number that is finite as a float: not a bool, not NaN or infinite, not an
+    integer too large for a float (a 400-digit number is valid JSON)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False

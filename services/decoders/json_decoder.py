@@ -206,11 +206,16 @@ def decode_json(payload: bytes, topic: str, feed: FeedConfig, received_at: float
         lat=lat,
         lon=lon,
     )
-    readings = [
-        Reading(entity_id=entity_id, metric=key, value=float(value), ts=ts, feed=feed.name)
+    values = [
+        (key, number)
         for key, value in document.items()
-        if key not in RESERVED_FIELDS
-        and isinstance(value, int | float)
-        and not isinstance(value, bool)
+        if key not in RESERVED_FIELDS and (number := number_value(value)) is not None
+    ]
+    check_count(len(values))
+    readings = [
+        Reading(
+            entity_id=entity_id, metric=checked_metric(key), value=number, ts=ts, feed=feed.name
+        )
+        for key, number in values
     ]
     return Decoded(readings=readings, entities=[update])

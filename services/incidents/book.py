@@ -101,9 +101,10 @@ def check_title(title: str) -> str:
 
 
 def check_priority(priority: object) -> int:
-    if isinstance(priority, bool) or priority not in INCIDENT_PRIORITIES:
+    if not isinstance(priority, int) or isinstance(priority, bool):
         raise IncidentError(f"an incident's priority is 1 (most urgent) to 4, not {priority!r}")
-    assert isinstance(priority, int)
+    if priority not in INCIDENT_PRIORITIES:
+        raise IncidentError(f"an incident's priority is 1 (most urgent) to 4, not {priority!r}")
     return priority
 
 

@@ -20,7 +20,6 @@ every note is kept once (by its id) whichever version wins. The payload::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +40,7 @@ from services.incidents.book import (
 )
 from services.limits import MAX_INCIDENT_ALARMS
 from services.model import Incident, IncidentNote, IncidentStatus
+from services.timeutil import finite_number
 
 PAYLOAD_KIND = "incident"
 
@@ -105,7 +105,7 @@ def _text(body: Mapping[str, Any], key: str, *, empty: bool = False) -> str:
 
 def _time(body: Mapping[str, Any], key: str) -> float:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not finite_number(value):
         raise IncidentError(f"incident payload: {key!r} must be a time (epoch seconds)")
     return float(value)
 
@@ -119,9 +119,14 @@ def _ids(body: Mapping[str, Any], key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(value))
 
 
+MAX_COUNT = 2**53
+"""The largest count (a revision, a number of notes) a payload may carry: exact as a float
+and well inside SQLite's integers."""
+
+
 def _count(body: Mapping[str, Any], key: str) -> int:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
         raise IncidentError(f"incident payload: {key!r} must be a count")
     return value
 

@@ -118,6 +118,22 @@ class FeedHealthBook:
             else:
                 record.interval += _INTERVAL_WEIGHT * (interval - record.interval)
 
+    def counts(self) -> dict[str, tuple[int, int, int, int]]:
+        """Each feed's message and error counters, to put back with :meth:`restore_counts`
+        when a batch that counted them fails and is processed again item by item."""
+        return {
+            name: (r.health.messages, r.health.errors, r.window_messages, r.window_errors)
+            for name, r in self._feeds.items()
+        }
+
+    def restore_counts(self, counts: dict[str, tuple[int, int, int, int]]) -> None:
+        """Put back the counters of :meth:`counts` (feeds added since keep theirs)."""
+        for name, (messages, errors, window_messages, window_errors) in counts.items():
+            record = self._feeds.get(name)
+            if record is not None:
+                record.health.messages, record.health.errors = messages, errors
+                record.window_messages, record.window_errors = window_messages, window_errors
+
     def stale_after(self, name: str) -> float:
         """How old a value of the feed may be before it is shown as stale."""
         record = self._feeds.get(name)

@@ -19,7 +19,11 @@ from typing import Any, Protocol
 from services.alarms.store import AlarmStore
 from services.auth.roles import Principal
 from services.incidents.book import IncidentBook, IncidentChange, IncidentError, new_id
-from services.incidents.payload import apply_incident_payload, incident_payload
+from services.incidents.payload import (
+    apply_incident_payload,
+    decode_incident_payload,
+    incident_payload,
+)
 from services.ingest.commands import AwaitedCommand
 from services.limits import RECENT_INCIDENT_S
 from services.model import ActionResult, Incident, IncidentStatus, OperatorAction
@@ -153,6 +157,11 @@ class IncidentDesk:
         refused: list[tuple[int, str]] = []
         changed: dict[str, Incident] = {}
         for index, body in enumerate(payloads):
+            try:  # a malformed payload is refused even when its id was seen before
+                decode_incident_payload(body)
+            except IncidentError as error:
+                refused.append((index, str(error)))
+                continue
             change_id = str(body.get("id", ""))
             if change_id and self._cache is not None:
                 try:

@@ -481,11 +481,13 @@ class IngestPipeline:
         """Process a batch; when it fails, process its items one by one so that only the
         item that fails is lost (dead-lettered, and acknowledged so it is not redelivered
         forever)."""
+        counted = self.feeds.counts()
         try:
             self.process_batch(batch)
             return
         except Exception:
             log.exception("ingest batch of %d items failed; retrying them one by one", len(batch))
+        self.feeds.restore_counts(counted)  # the retry counts every item again
         # Alarms the failed attempt changed: the retry will not change them again (their
         # readings are no longer newer), so publish them now.
         self._record_alarm_changes(self.alarms.take_unpublished())

@@ -9,7 +9,6 @@ percent-encoded into one topic level). The README documents both for other syste
 from __future__ import annotations
 
 import json
-import math
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from services.limits import (
     MAX_SHARED_COMMENTS,
     payload_too_large,
 )
+from services.timeutil import finite_number
 
 KINDS = (
     "ack",
@@ -161,6 +161,8 @@ def _load(payload: bytes) -> dict[str, Any]:
         raise SharingError("not UTF-8 text") from None
     except ValueError as error:
         raise SharingError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise SharingError("not JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise SharingError(f"expected a JSON object, got {type(body).__name__}")
     return body
@@ -178,7 +180,7 @@ def _text(body: dict[str, Any], key: str, *, required: bool = True, limit: int =
 
 def _time(body: dict[str, Any], key: str) -> float:
     value = body.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not finite_number(value):
         raise SharingError(f"'{key}' must be epoch seconds, got {value!r:.60}")
     if value < 0:
         raise SharingError(f"'{key}' must not be negative")
