@@ -10,7 +10,10 @@
 - ``decoders``: the project's payload fixtures and feeds for calling decoders directly;
 - ``demo``: the demo configuration and routing simulated messages to its feeds;
 - ``e2e``: a live session and main window for end-to-end tests;
-- ``ingest``: synthetic messages for the ingest pipeline (tests and benchmarks).
+- ``ingest``: synthetic messages for the ingest pipeline (tests and benchmarks);
+- ``abuse``: hostile, random and mutated payloads per format, publishing them and
+  accounting for each (the abuse suite);
+- ``tiles``: a local tile server; ``map_page``: reading a real map page.
 
 Fixtures and hooks stay in ``conftest.py`` files; nothing imports from a ``conftest.py``.
 """
