@@ -101,9 +101,10 @@ class MapLayers:
         """Bring tracks, heat and attention rings up to date."""
         window = self.window
         window.map_view.set_attention(self.attention_ids())
-        self.panel.set_heat_metrics(
-            {metric for readings in window.values.values() for metric in readings}
-        )
+        if self._state.get("heat") or self.panel.isVisible():  # else nobody picks one
+            self.panel.set_heat_metrics(
+                {metric for readings in window.values.values() for metric in readings}
+            )
         self._refresh_tracks()
         self._refresh_heat()
 

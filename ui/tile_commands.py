@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TypeVar
 
 from services.config import AppConfig, BasemapConfig, ConfigError, load_config, load_demo_config
 from services.tiles.archive import TileArchiveError, export_set, import_file
@@ -28,6 +29,8 @@ from services.tiles.prefetch import (
 from services.tiles.store import STORE_FILE, TileStore, TileStoreError
 from services.tiles.xyz import BBox, count_tiles, parse_bbox, parse_zoom_range
 from ui.commands import EXIT_CONFIG
+
+_T = TypeVar("_T")
 
 
 def tile_store_path(cache_dir: Path) -> Path:
@@ -84,18 +87,12 @@ def _delete(store: TileStore, name: str) -> int:
 
 
 def _export(store: TileStore, args: argparse.Namespace) -> int:
-    counter = _Counter(sys.stderr.isatty())
-    try:
-        result = export_set(store, args.name, args.file, counter)
-    except TileArchiveError as error:
-        counter.end()
-        print(f"cityops tiles: {error}", file=sys.stderr)
+    result = _archive_run(
+        lambda counter: export_set(store, args.name, args.file, counter),
+        f"{args.file} was not written",
+    )
+    if result is None:
         return 1
-    except KeyboardInterrupt:
-        counter.end()
-        print(f"cityops tiles: cancelled; {args.file} was not written", file=sys.stderr)
-        return 1
-    counter.end()
     size = result.path.stat().st_size
     print(
         f"exported the tile set {result.set_name!r} ({result.basemap}) to {result.path}: "
@@ -114,18 +111,12 @@ def _import(store: TileStore, args: argparse.Namespace) -> int:
     except ConfigError as error:
         print(f"cityops tiles: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    counter = _Counter(sys.stderr.isatty())
-    try:
-        result = import_file(store, args.file, args.name, args.basemap, counter)
-    except TileArchiveError as error:
-        counter.end()
-        print(f"cityops tiles: {error}", file=sys.stderr)
+    result = _archive_run(
+        lambda counter: import_file(store, args.file, args.name, args.basemap, counter),
+        f"nothing of {args.file} was kept",
+    )
+    if result is None:
         return 1
-    except KeyboardInterrupt:
-        counter.end()
-        print(f"cityops tiles: cancelled; nothing of {args.file} was kept", file=sys.stderr)
-        return 1
-    counter.end()
     tile_set = store.tile_set(result.set_name)
     print(
         f"imported {result.path} as the tile set {result.set_name!r} ({result.basemap}): "
@@ -140,6 +131,23 @@ def _import(store: TileStore, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _archive_run(work: Callable[[_Counter], _T], cancelled: str) -> _T | None:
+    """Run an export or import with a progress counter; its error (or a cancel, saying
+    ``cancelled``) printed, and None, when it fails."""
+    counter = _Counter(sys.stderr.isatty())
+    problem = ""
+    try:
+        return work(counter)
+    except TileArchiveError as error:
+        problem = str(error)
+    except KeyboardInterrupt:
+        problem = f"cancelled; {cancelled}"
+    finally:
+        counter.end()
+    print(f"cityops tiles: {problem}", file=sys.stderr)
+    return None
 
 
 def _config(args: argparse.Namespace) -> AppConfig:
