@@ -10,7 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QMessageBox
 
 from services.tiles.store import STORE_FILE
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+PAINT_WAIT_S = 5.0
+PAINT_POLL_MS = 100
 
 
 class MapActions:
@@ -115,7 +119,19 @@ class MapActions:
             return
         self.window.dock_panels.show("map")  # a hidden map has nothing to show
         QApplication.processEvents()
-        if not self.window.map_view.grab().save(str(path), "PNG"):
+        self._save_when_painted(path, time.monotonic() + PAINT_WAIT_S)
+
+    def _save_when_painted(self, path: Path, deadline: float) -> None:
+        # Just after a (re)load the web view's first frame may not have reached the widget:
+        # its grab is then one flat colour. Wait for a frame rather than save a blank picture.
+        picture = self.window.map_view.grab()
+        if _flat(picture.toImage()):
+            if time.monotonic() < deadline:
+                QTimer.singleShot(PAINT_POLL_MS, lambda: self._save_when_painted(path, deadline))
+                return
+            self._failed(path, translate("MapActions", "the map has not been drawn yet"))
+            return
+        if not picture.save(str(path), "PNG"):
             self._failed(path, translate("MapActions", "the picture could not be written"))
             return
         self._done(path)
@@ -163,3 +179,15 @@ class MapActions:
 
     def _warn(self, title: str, text: str) -> None:
         plain_message_box(self.window, QMessageBox.Icon.Warning, title, text).exec()
+
+
+def _flat(image: QImage, step: int = 16) -> bool:
+    """Whether ``image`` is one colour throughout (sampled every ``step`` pixels)."""
+    if image.isNull():
+        return True
+    first = image.pixel(0, 0)
+    return all(
+        image.pixel(x, y) == first
+        for x in range(0, image.width(), step)
+        for y in range(0, image.height(), step)
+    )

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -51,6 +51,32 @@ def window(qtbot: QtBot, tmp_path: Path) -> MainWindow:
     return win
 
 
+def test_a_picture_waits_for_the_first_frame(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Just after a load the view's grab can be one flat colour: no blank picture is saved,
+    the save waits for a drawn frame."""
+    real_grab = window.map_view.grab
+    grabs: list[int] = []
+
+    def blank_twice() -> QPixmap:
+        grabs.append(1)
+        if len(grabs) <= 2:
+            blank = QPixmap(window.map_view.size())
+            blank.fill(QColor("white"))
+            return blank
+        return real_grab()
+
+    monkeypatch.setattr(window.map_view, "grab", blank_twice)
+    answer_save_dialog(monkeypatch, tmp_path / "late.png")
+    window.menus.map.save_png()
+    assert not (tmp_path / "late.png").exists()
+    qtbot.waitUntil((tmp_path / "late.png").exists, timeout=TIMEOUT_MS)
+    assert len(grabs) >= 3
+    picture = QImage(str(tmp_path / "late.png"))
+    assert len({picture.pixel(x, 50) for x in range(0, picture.width(), 5)}) > 1
+
+
 def answer_save_dialog(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     """The native file dialog can't be clicked here: it answers ``path``."""
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(path), ""))
@@ -62,6 +88,7 @@ def test_the_view_saved_as_png_and_html(
     actions = window.menus.map
     answer_save_dialog(monkeypatch, tmp_path / "view")
     actions.save_png()
+    qtbot.waitUntil((tmp_path / "view.png").exists, timeout=TIMEOUT_MS)
     picture = QImage(str(tmp_path / "view.png"))
     assert picture.width() == window.map_view.width() and picture.height() > 100
     # The map itself, not a blank widget: its background, outlines and a marker.
