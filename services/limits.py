@@ -17,6 +17,10 @@ def payload_too_large(size: int) -> str:
     return f"payload of {size} bytes exceeds {MAX_PAYLOAD_BYTES // 1024} KiB"
 
 
+MQTT_PROCESS_BACKLOG = 50_000
+"""Messages an MQTT receiver process holds for the app at most; beyond it its network
+thread waits (the broker's flow control then applies)."""
+
 CACHE_BACKLOG_READINGS = 200_000
 """Readings kept in memory while the cache cannot be written; beyond it the oldest go."""
 

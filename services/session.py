@@ -14,6 +14,7 @@ from services.config import AppConfig, BrokerConfig, FeedConfig
 from services.feeds.http.poller import HttpFeedPoller
 from services.feeds.mqtt.action_channel import ActionChannel
 from services.feeds.mqtt.client import MqttFeedClient
+from services.feeds.mqtt.process import MqttFeedProcess
 from services.ingest.cache_writer import FlushReport
 from services.ingest.pipeline import IngestPipeline
 from services.ingest.sharing_desk import SharingIdentity
@@ -27,6 +28,9 @@ if TYPE_CHECKING:  # the demo's broker and simulator are imported only when the 
     from services.demo.publisher import DemoPublisher
 
 log = logging.getLogger(__name__)
+
+FeedClient = MqttFeedClient | MqttFeedProcess
+"""A broker's subscriptions: on a thread of this process, or in a child process."""
 
 
 class CitySession:
@@ -47,7 +51,7 @@ class CitySession:
         self._restored = opened.snapshot
         self.pipeline = IngestPipeline(config, self.cache)
         self.pruner = RetentionPruner(self.cache)
-        self.clients: list[MqttFeedClient] = []
+        self.clients: list[FeedClient] = []
         self.http_poller: HttpFeedPoller | None = None
         self._brokers: list[BrokerConfig] = list(config.brokers)
         self._demo_broker: EmbeddedBroker | None = None
@@ -103,8 +107,12 @@ class CitySession:
             broker.address.url,
         )
 
-    def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> MqttFeedClient:
-        client = MqttFeedClient(broker, feeds, self.pipeline.put)
+    def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> FeedClient:
+        client: FeedClient
+        if broker.separate_process:
+            client = MqttFeedProcess(broker, feeds, self.pipeline.put, self.pipeline.put_many)
+        else:
+            client = MqttFeedClient(broker, feeds, self.pipeline.put)
         self.clients.append(client)
         return client
 
@@ -153,7 +161,7 @@ class CitySession:
             raise
         log.info("feed %r added on broker %r", feed.name, feed.broker)
 
-    def _client_of(self, name: str) -> MqttFeedClient:
+    def _client_of(self, name: str) -> FeedClient:
         client = next((c for c in self.clients if any(f.name == name for f in c.feeds)), None)
         if client is None:
             raise KeyError(f"no MQTT feed named {name!r}")

@@ -503,6 +503,7 @@ def _read_broker(reader: _Reader, default_name: str) -> BrokerConfig:
         key_file=key_file,
         verify_hostname=reader.boolean("verify_hostname", True),
         ws_path=reader.text("ws_path", "/mqtt"),
+        separate_process=reader.boolean("separate_process", True),
     )
     reader.reject_unknown()
     return config

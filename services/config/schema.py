@@ -101,6 +101,9 @@ class BrokerConfig:
     key_file: Path | None = None
     verify_hostname: bool = True
     ws_path: str = "/mqtt"
+    separate_process: bool = True
+    """Receive this broker's messages in a child process of their own (``false``: on a
+    thread of the app, sharing its GIL with ingest and the window)."""
 
     def password(self) -> str | None:
         """The password, from the environment variable or the OS keyring named in the config."""

@@ -7,18 +7,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from services.addresses import parse_broker_url
 from services.config import FeedConfig
-from services.feeds.mqtt.client import MqttFeedClient
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
 from tests.helpers.brokers import Broker
 from tests.helpers.polling import wait_for
+
+
+class _Startable(Protocol):
+    def start(self) -> None: ...
+    def stop(self, timeout: float = ...) -> None: ...
+
+
+FeedClientT = TypeVar("FeedClientT", bound=_Startable)
 
 
 class Recorder:
@@ -163,7 +170,7 @@ def publish_until_received(
 
 
 @contextmanager
-def running(client: MqttFeedClient) -> Iterator[MqttFeedClient]:
+def running(client: FeedClientT) -> Iterator[FeedClientT]:
     """Start ``client`` for the ``with`` block and stop it afterwards."""
     client.start()
     try:

@@ -156,6 +156,7 @@ password_env = "CITY_MQTT_PASSWORD"
 name = "buses"
 url = "ws://127.0.0.1:9001"
 ws_path = "/ws"
+separate_process = false
 [[feeds]]
 name = "air"
 topic = "yiyang/env/#"
@@ -186,6 +187,7 @@ token_env = "STA_TOKEN"
         True,
     )
     assert buses.address.websocket and buses.ws_path == "/ws"
+    assert city.separate_process and not buses.separate_process
     assert [feed.name for feed in config.mqtt_feeds("city")] == ["air"]
     assert [feed.name for feed in config.mqtt_feeds("buses")] == ["bus"]
     (sta,) = config.http_feeds()

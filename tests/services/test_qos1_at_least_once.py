@@ -29,9 +29,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from services.config import FeedConfig
 from services.config.loader import parse_config
 from services.feeds.mqtt.client import MqttFeedClient
+from services.feeds.mqtt.process import MqttFeedProcess
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
 from services.model import FeedState
+from services.session import FeedClient
 from services.store.cache import FILE_NAME, OfflineCache
 from tests.helpers.brokers import Broker, MosquittoBroker, mosquitto_binary
 from tests.helpers.cli import run_cityops
@@ -266,12 +268,28 @@ def app(tmp_path: Path, broker: MosquittoBroker) -> Iterator[Callable[[str], App
 # -- the feed client on its own ------------------------------------------------------------
 
 
+@pytest.fixture(params=["thread", "process"])
+def client_kind(request: pytest.FixtureRequest) -> str:
+    """The feed client on a thread of the test's process, or in a child process."""
+    return str(request.param)
+
+
 @contextmanager
 def subscribed(
-    broker: Broker, recorder: Recorder, feeds: Sequence[FeedConfig], **options: object
-) -> Iterator[MqttFeedClient]:
-    """A feed client for ``broker`` with ``options``, connected for the block."""
-    with running(MqttFeedClient(broker.config(**options), feeds, recorder)) as client:
+    broker: Broker,
+    recorder: Recorder,
+    feeds: Sequence[FeedConfig],
+    kind: str,
+    **options: object,
+) -> Iterator[FeedClient]:
+    """A feed client of ``kind`` for ``broker`` with ``options``, connected for the block."""
+    config = broker.config(**options)
+    client: FeedClient
+    if kind == "process":
+        client = MqttFeedProcess(config, feeds, recorder)
+    else:
+        client = MqttFeedClient(config, feeds, recorder)
+    with running(client):
         recorder.wait_state(FeedState.CONNECTED)
         yield client
 
@@ -280,7 +298,7 @@ def copies(recorder: Recorder, payload: bytes) -> list[RawMessage]:
     return [message for message in recorder.messages if message.payload == payload]
 
 
-def reconnect(client: MqttFeedClient, recorder: Recorder) -> None:
+def reconnect(client: FeedClient, recorder: Recorder) -> None:
     """A clean disconnect and a new connection; the persistent session stays on the broker."""
     client.stop()
     connected = len([e for e in recorder.events if e.state is FeedState.CONNECTED])
@@ -300,12 +318,14 @@ def nothing_redelivered(broker: Broker, recorder: Recorder, payload: bytes, coun
 
 @pytest.mark.parametrize("qos", [1, 2])
 def test_a_message_is_sent_again_until_acknowledged_on_the_connection_it_came_on(
-    brokers: Callable[..., Broker], qos: int
+    brokers: Callable[..., Broker], qos: int, client_kind: str
 ) -> None:
     broker = brokers()
     recorder = Recorder()
     options = {"client_id": f"cityops-ack-{qos}", "clean_session": False}
-    with subscribed(broker, recorder, [feed("air", "air/#", qos=qos)], **options) as client:
+    with subscribed(
+        broker, recorder, [feed("air", "air/#", qos=qos)], client_kind, **options
+    ) as client:
         broker.publish("air/aq-1", b"reading", qos=qos)
         wait_for(lambda: copies(recorder, b"reading"), what="the message")
         first = copies(recorder, b"reading")[0]
@@ -325,13 +345,13 @@ def test_a_message_is_sent_again_until_acknowledged_on_the_connection_it_came_on
 
 
 def test_a_message_two_feeds_take_is_acknowledged_when_both_are_done(
-    brokers: Callable[..., Broker],
+    brokers: Callable[..., Broker], client_kind: str
 ) -> None:
     broker = brokers()
     recorder = Recorder()
     feeds = [feed("air", "air/#", qos=1), feed("air-copy", "air/#", qos=1)]
     options = {"client_id": "cityops-ack-two", "clean_session": False}
-    with subscribed(broker, recorder, feeds, **options) as client:
+    with subscribed(broker, recorder, feeds, client_kind, **options) as client:
         broker.publish("air/aq-1", b"shared", qos=1)
         wait_for(lambda: len(copies(recorder, b"shared")) == 2, what="one copy per feed")
         one, other = copies(recorder, b"shared")
@@ -351,12 +371,14 @@ def test_a_message_two_feeds_take_is_acknowledged_when_both_are_done(
 
 @pytest.mark.parametrize(("clean", "qos"), [(True, 1), (False, 0)], ids=["clean", "qos0"])
 def test_without_a_persistent_session_or_with_qos0_paho_acknowledges_at_once(
-    brokers: Callable[..., Broker], clean: bool, qos: int
+    brokers: Callable[..., Broker], clean: bool, qos: int, client_kind: str
 ) -> None:
     broker = brokers()
     recorder = Recorder()
     options = {"client_id": "cityops-auto-ack", "clean_session": clean}
-    with subscribed(broker, recorder, [feed("air", "air/#", qos=qos)], **options) as client:
+    with subscribed(
+        broker, recorder, [feed("air", "air/#", qos=qos)], client_kind, **options
+    ) as client:
         broker.publish("air/aq-1", b"auto", qos=1)
         wait_for(lambda: copies(recorder, b"auto"), what="the message")
         assert copies(recorder, b"auto")[0].ack is None

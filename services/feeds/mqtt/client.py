@@ -295,13 +295,7 @@ class MqttFeedClient:
 
     # -- setup ---------------------------------------------------------------------------
     def _check_new_feed(self, feed: FeedConfig) -> None:
-        if feed.name in self._feeds:
-            raise ValueError(f"a feed named {feed.name!r} already exists")
-        problem = topic_filter_problem(feed.topic)
-        if problem:
-            raise ValueError(f"feed {feed.name!r}: {problem}: {feed.topic!r}")
-        if feed.qos not in (0, 1, 2):
-            raise ValueError(f"feed {feed.name!r}: qos must be 0, 1 or 2, got {feed.qos}")
+        check_new_feed(feed, self._feeds)
 
     def _note_delivery_qos(self, feed: FeedConfig) -> None:
         if self._manual_ack and feed.qos == 2:
@@ -694,6 +688,17 @@ class MqttFeedClient:
         """A message nobody will store still needs its acknowledgement (manual mode)."""
         if self._manual_ack and message.qos > 0:
             self._acks.put((self._connection, message.mid, message.qos))
+
+
+def check_new_feed(feed: FeedConfig, existing: Iterable[str]) -> None:
+    """ValueError when ``feed`` can't join a client whose feeds are named ``existing``."""
+    if feed.name in existing:
+        raise ValueError(f"a feed named {feed.name!r} already exists")
+    problem = topic_filter_problem(feed.topic)
+    if problem:
+        raise ValueError(f"feed {feed.name!r}: {problem}: {feed.topic!r}")
+    if feed.qos not in (0, 1, 2):
+        raise ValueError(f"feed {feed.name!r}: qos must be 0, 1 or 2, got {feed.qos}")
 
 
 def _feed_names(matches: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
