@@ -2403,6 +2403,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>PNG 图片 (*.png)</translation>
     </message>
     <message>
+        <source>the map has not been drawn yet</source>
+        <translation>地图尚未绘制完成</translation>
+    </message>
+    <message>
         <source>the picture could not be written</source>
         <translation>无法写入图片</translation>
     </message>
