@@ -44,6 +44,12 @@ def _bounded_int(text: str) -> int:
     return int(text)
 
 
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_bounded_int
+)
+"""One decoder with the number checks, built once (``json.loads`` with hooks builds one per
+call)."""
+
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 """A JSON escape of a UTF-16 surrogate: only a valid pair may become text."""
 
@@ -54,12 +60,7 @@ def _load(payload: bytes) -> Any:
     except UnicodeDecodeError as error:
         raise DecodeError(f"payload is not UTF-8 text (byte {error.start})") from None
     try:
-        document = json.loads(
-            text,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-            parse_int=_bounded_int,
-        )
+        document = _DECODER.decode(text)
         if _SURROGATE_ESCAPE.search(text):
             # "\ud800" alone decodes to a string that no UTF-8 file or database can hold.
             json.dumps(document, ensure_ascii=False).encode("utf-8")

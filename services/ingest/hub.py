@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 
 from services.decoders.base import EntityUpdate
 from services.limits import MAX_TRACKED_ENTITIES, TRACK_POINTS, TRACK_SPACING_S
@@ -163,7 +162,7 @@ class StateHub:
             for entity in self._entities.values():
                 if not entity.stale and is_stale(entity):
                     entity.stale = True
-                    marked.append(replace(entity))
+                    marked.append(entity.copy())
         return marked
 
     def set_worst_severity(self, entity_id: str, severity: Severity | None) -> Entity | None:

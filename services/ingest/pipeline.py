@@ -185,7 +185,7 @@ class IngestPipeline:
         self.hub.restore(snapshot.entities, snapshot.latest)
         with self._delta_lock:
             for entity in snapshot.entities:
-                self._delta.entities[entity.id] = replace(entity)
+                self._delta.entities[entity.id] = entity.copy()
             for reading in snapshot.latest:
                 self._delta.latest[(reading.entity_id, reading.metric)] = reading
             for alarm in snapshot.alarms:
@@ -680,7 +680,7 @@ class IngestPipeline:
             if recoloured is not None:
                 changed_entities[entity_id] = recoloured
 
-        entity_copies = {key: replace(entity) for key, entity in changed_entities.items()}
+        entity_copies = {key: entity.copy() for key, entity in changed_entities.items()}
         self.messages_processed += messages
         history = self.alarms.take_history()
         self.writer.add(
@@ -863,7 +863,7 @@ class IngestPipeline:
                 entity_id, self.alarms.worst_active_severity(entity_id)
             )
             if entity is not None:
-                updated.append(replace(entity))
+                updated.append(entity.copy())
         if updated:
             with self._delta_lock:
                 for entity in updated:
