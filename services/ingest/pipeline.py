@@ -44,6 +44,7 @@ from services.model import (
     Alarm,
     AlertArea,
     Condition,
+    DeadLetter,
     Delta,
     Entity,
     Incident,
@@ -127,6 +128,8 @@ class IngestPipeline:
         self._areas: dict[str, AlertArea] = {}
         self.messages_processed = 0
         self.messages_rejected = 0
+        self._batch_letters: list[DeadLetter] = []
+        """Dead letters of the batch being processed (withdrawn when it fails)."""
         self._started_at = clock()
         self.sharing: SharingDesk | None = None
 
@@ -482,12 +485,17 @@ class IngestPipeline:
         item that fails is lost (dead-lettered, and acknowledged so it is not redelivered
         forever)."""
         counted = self.feeds.counts()
+        rejected = self.messages_rejected
+        self._batch_letters.clear()
         try:
             self.process_batch(batch)
             return
         except Exception:
             log.exception("ingest batch of %d items failed; retrying them one by one", len(batch))
-        self.feeds.restore_counts(counted)  # the retry counts every item again
+        # The retry counts every item again and dead-letters the bad ones again.
+        self.feeds.restore_counts(counted)
+        self.messages_rejected = rejected
+        self._withdraw_batch_letters()
         # Alarms the failed attempt changed: the retry will not change them again (their
         # readings are no longer newer), so publish them now.
         self._record_alarm_changes(self.alarms.take_unpublished())
@@ -781,11 +789,27 @@ class IngestPipeline:
     def _dead_letter(self, item: RawMessage, reason: str) -> None:
         self.messages_rejected += 1
         letter = self.feeds.rejected(item, reason)
+        self._batch_letters.append(letter)
         with self._delta_lock:
             letters = self._delta.dead_letters.setdefault(item.feed, [])
             letters.append(letter)
             if len(letters) > DEAD_LETTERS_PER_FEED:
                 del letters[0]
+
+    def _withdraw_batch_letters(self) -> None:
+        """Take the dead letters of a failed batch out of the delta (its retry adds them
+        again); those the window has taken already stay there."""
+        withdrawn = {id(letter) for letter in self._batch_letters}
+        self._batch_letters.clear()
+        if not withdrawn:
+            return
+        with self._delta_lock:
+            for feed, letters in list(self._delta.dead_letters.items()):
+                kept = [letter for letter in letters if id(letter) not in withdrawn]
+                if kept:
+                    self._delta.dead_letters[feed] = kept
+                else:
+                    del self._delta.dead_letters[feed]
 
     def _apply_feed_change(self, change: FeedChange, touched: set[str]) -> None:
         if self.feeds.change(change):

@@ -39,10 +39,14 @@ def test_a_failed_batch_retried_item_by_item_is_counted_once() -> None:
         return evaluate(readings)
 
     pipeline.alarms.evaluate = fail_once  # type: ignore[method-assign]
-    pipeline._process_safely([message(f"s{n}", 10.0 + n) for n in range(3)])
+    bad = RawMessage("air", "a/bad", b"not json", 1.0)
+    pipeline._process_safely([message(f"s{n}", 10.0 + n) for n in range(3)] + [bad])
     health = pipeline.feeds.health("air")
     assert health is not None
-    assert (health.messages, health.errors) == (3, 0)
+    assert (health.messages, health.errors) == (3, 1)
+    assert pipeline.messages_rejected == 1
+    letters = pipeline.take_delta().dead_letters["air"]
+    assert [letter.topic for letter in letters] == ["a/bad"]  # once, not once per attempt
     pipeline.stop()
 
 
