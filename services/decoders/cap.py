@@ -577,7 +577,6 @@ def decode_cap(payload: bytes, topic: str, feed: FeedConfig, received_at: float)
             if not in_feed:
                 raise
             failures.append(str(error))
-            log.warning("feed %s: alert %d skipped: %s", feed.name, index + 1, error)
             continue
         if result is None:
             continue
@@ -587,4 +586,12 @@ def decode_cap(payload: bytes, topic: str, feed: FeedConfig, received_at: float)
             decoded.entities.append(update)
     if failures and len(failures) == len(alerts):
         raise DecodeError(f"no readable alert among {len(alerts)}: {failures[0]}")
+    if failures:  # one line per payload, however many alerts it carries
+        log.warning(
+            "feed %s: %d of %d alerts skipped (first: %s)",
+            feed.name,
+            len(failures),
+            len(alerts),
+            failures[0],
+        )
     return decoded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -243,11 +244,19 @@ def test_empty_feeds_decode_to_nothing() -> None:
     assert decode(b'<rss version="2.0"><channel><title>x</title></channel></rss>') == Decoded()
 
 
-def test_feed_skips_an_unreadable_alert_but_refuses_when_all_are() -> None:
+def test_feed_skips_an_unreadable_alert_but_refuses_when_all_are(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     good = alert_xml(identifier="OK-1", infos=info_xml("en", "Fog")).decode()
     bad = alert_xml(identifier="BAD-1", status="Real").decode()
     mixed = f'<rss version="2.0"><channel><item>{bad}</item><item>{good}</item></channel></rss>'
     assert [a.source_id for a in decode(mixed.encode()).alarms] == ["OK-1"]
+    many_bad = "".join(f"<item>{bad}</item>" for _ in range(50))
+    caplog.clear()
+    feed = f'<rss version="2.0"><channel>{many_bad}<item>{good}</item></channel></rss>'
+    assert [a.source_id for a in decode(feed.encode()).alarms] == ["OK-1"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "50 of 51 alerts skipped" in warnings[0]  # not one each
     only_bad = f'<rss version="2.0"><channel><item>{bad}</item></channel></rss>'
     with pytest.raises(DecodeError, match=r"no readable alert among 1: <status> must be"):
         decode(only_bad.encode())
