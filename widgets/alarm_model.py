@@ -11,11 +11,12 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import time
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QBrush, QFont
 
 from services.model import HIDDEN_STATES, Alarm, AlarmState, Condition, Severity
@@ -264,6 +265,10 @@ def _columns(
     return [columns[column] for column in Column]
 
 
+FIRST_OUT_REFRESH_S = 1.0
+"""The first-out column is worked out again at most this often."""
+
+
 class AlarmTableModel(KeyedTableModel[Alarm]):
     """Alarms that need attention (every state but ``normal``), one row per alarm id.
 
@@ -288,20 +293,40 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         self._revisions: dict[str, int] = {}
         self._flashing = False
         self._flash_on = True
+        self._grouped_at = -math.inf
+        self._regroup_timer = QTimer(self)
+        self._regroup_timer.setSingleShot(True)
+        self._regroup_timer.timeout.connect(self._regroup)
 
     def upsert(self, items: Iterable[Alarm]) -> None:
         """Apply new or changed alarms, dropping any version older than one already seen
         (a view never goes back to an older revision of an alarm)."""
         newer: list[Alarm] = []
+        regroup = False
         for alarm in items:
-            seen = self._revisions.get(alarm.id)
+            alarm_id = alarm.id
+            seen = self._revisions.get(alarm_id)
             if seen is not None and alarm.revision < seen:
                 continue
-            self._revisions[alarm.id] = alarm.revision
+            self._revisions[alarm_id] = alarm.revision
             newer.append(alarm)
+            if not regroup:
+                known = self.item(alarm_id)
+                regroup = known is None or known.raised_at != alarm.raised_at
+                regroup = regroup or not self.keeps(alarm)
         super().upsert(newer)
-        if newer:
+        if regroup:
+            self._schedule_regroup()
+
+    def _schedule_regroup(self) -> None:
+        """Work the first-out bursts out again now, or, within
+        :data:`FIRST_OUT_REFRESH_S` of the last time, once that much time has passed (a
+        busy list of thousands of alarms would otherwise regroup every batch)."""
+        wait = self._grouped_at + FIRST_OUT_REFRESH_S - time.monotonic()
+        if wait <= 0:
             self._regroup()
+        elif not self._regroup_timer.isActive():
+            self._regroup_timer.start(math.ceil(wait * 1000))
 
     def forget_revisions(self) -> None:
         """Take the next version of every alarm, whatever its revision (the list switching
@@ -310,7 +335,9 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
 
     def _regroup(self) -> None:
         """Work out the first-out bursts again; repaint that column where they changed."""
-        groups = first_out_groups(self.items(), self.entity_domain)
+        self._regroup_timer.stop()
+        self._grouped_at = time.monotonic()
+        groups = first_out_groups(self._items, self.entity_domain)
         changed = {
             key
             for key in groups.keys() | self._bursts.keys()
@@ -523,7 +550,7 @@ class AlarmTableModel(KeyedTableModel[Alarm]):
         new = {key: value for key, value in domains.items() if self._domains.get(key) != value}
         self._domains.update(new)
         if new and self._items:
-            self._regroup()
+            self._schedule_regroup()
 
     def matches(self, alarm: Alarm, wanted: AlarmFilter) -> bool:
         """Whether ``alarm`` passes ``wanted``."""

@@ -223,6 +223,59 @@ def test_static_proxy_holds_still_until_sorted_again() -> None:
     assert proxy_keys(proxy) == ["b", "a"]
 
 
+def test_a_static_proxy_has_the_model_sort_and_selections_follow(qtbot: QtBot) -> None:
+    """A static proxy leaves sorting to the model (one layout change, none when nothing
+    moves); selected rows stay selected; new rows go where the order puts them."""
+    model = RowModel()
+    model.upsert([Row(key, value=value) for key, value in (("a", 3.0), ("b", 1.0), ("c", 2.0))])
+    proxy = KeyedSortProxy(dynamic=False)
+    proxy.setSourceModel(model)
+    ModelTester(qtbot).check(proxy)
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(proxy)
+    log = SignalLog(model)
+    proxy.sort(Col.VALUE, Qt.SortOrder.AscendingOrder)
+    assert proxy_keys(proxy) == ["b", "c", "a"] and proxy.sortColumn() == -1
+    assert log.layouts == 1 and proxy.static_sort() == (Col.VALUE, Qt.SortOrder.AscendingOrder)
+    proxy.sort(Col.VALUE, Qt.SortOrder.AscendingOrder)
+    assert log.layouts == 1  # already in order: nothing sent
+
+    table.selectRow(proxy_keys(proxy).index("a"))
+    model.upsert([Row("a", value=0.5)])  # held still until sorted again
+    assert proxy_keys(proxy) == ["b", "c", "a"]
+    proxy.sort(Col.VALUE, Qt.SortOrder.DescendingOrder)
+    assert proxy_keys(proxy) == ["c", "b", "a"]
+    proxy.sort(Col.VALUE, Qt.SortOrder.AscendingOrder)
+    assert proxy_keys(proxy) == ["a", "b", "c"]
+    selected = [index.data(KEY_ROLE) for index in table.selectionModel().selectedRows()]
+    assert selected == ["a"]  # the selection moved with its row
+
+    model.upsert([Row("d", value=1.5), Row("e", value=9.0), Row("f", value=-1.0)])
+    assert proxy_keys(proxy) == ["f", "a", "b", "d", "c", "e"]
+    assert log.inserted == [(3, 3), (2, 2), (0, 0)]  # one per place, the last place first
+    model.upsert([Row("b", keep=False)])
+    model.upsert([Row("g", value=1.7)])
+    assert proxy_keys(proxy) == ["f", "a", "d", "g", "c", "e"]
+    model.reset_items([Row("y", value=2.0), Row("x", value=1.0)])
+    assert proxy_keys(proxy) == ["x", "y"]  # a reset comes sorted too
+
+
+def test_many_new_places_are_one_insertion_and_one_sort() -> None:
+    model = RowModel()
+    model.upsert([Row(f"k{i:04d}", value=float(2 * i)) for i in range(600)])
+    proxy = KeyedSortProxy(dynamic=False)
+    proxy.setSourceModel(model)
+    proxy.sort(Col.VALUE, Qt.SortOrder.AscendingOrder)
+    log = SignalLog(model)
+    model.upsert([Row(f"n{i:04d}", value=float(2 * i + 1)) for i in range(600)])
+    assert len(log.inserted) == 1 and log.layouts == 1
+    values = [
+        model.item_at(proxy.mapToSource(proxy.index(row, 0)).row()).value for row in range(1200)
+    ]
+    assert values == [float(v) for v in range(1200)]
+
+
 def test_proxy_row_filter() -> None:
     model = RowModel()
     model.upsert([Row("a", "x"), Row("b", "y"), Row("c", "x")])
