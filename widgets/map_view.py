@@ -272,6 +272,10 @@ def _kind(_locale: str, entity_type: str, domain: str) -> dict[str, str]:
     }
 
 
+_SEVERITY_LABELS: dict[Severity | None, str] = {severity: severity.label for severity in Severity}
+"""The page's name of each priority (a dict: an enum property costs more, thousands a tick)."""
+
+
 def _location(entity: Entity) -> tuple[float, float] | None:
     """The entity's (lat, lon) if it has a usable one."""
     if entity.lat is None or entity.lon is None:
@@ -315,6 +319,7 @@ class MapView(QWebEngineView):
         """Per entity, what its record was made of (a cheap check before making it)."""
         self._values: dict[str, dict[str, str]] = {}
         self._pending: set[str] = set()
+        self._patched: set[str] = set()  # known markers whose priority or staleness changed
         self._boundaries: Mapping[str, Any] | None = None
         self._areas: dict[str, dict[str, Any]] = {}
         self._areas_pending: set[str] = set()
@@ -383,6 +388,7 @@ class MapView(QWebEngineView):
         usable location are taken off the map. Sends at most one script to the page.
         """
         changed: set[str] = set()
+        patched: set[str] = set()
         removed: list[str] = []
         for key, metrics in (values or {}).items():
             entity_id = str(key)
@@ -395,36 +401,47 @@ class MapView(QWebEngineView):
             if known is not None:
                 self._known[entity_id] = {**known, "values": dict(merged)}
                 changed.add(entity_id)
+        looks, known, stored_values = self._looks, self._known, self._values
+        locale = current_locale().name()
         for entity in entities:
+            entity_id = entity.id
             location = _location(entity)
             if location is None:
-                self._looks.pop(entity.id, None)
-                if self._known.pop(entity.id, None) is not None:
-                    removed.append(entity.id)
-                    self._pending.discard(entity.id)
-                    changed.discard(entity.id)
+                looks.pop(entity_id, None)
+                if known.pop(entity_id, None) is not None:
+                    removed.append(entity_id)
+                    self._pending.discard(entity_id)
+                    self._patched.discard(entity_id)
+                    changed.discard(entity_id)
+                    patched.discard(entity_id)
                 continue
-            severity = entity.worst_severity.label if entity.worst_severity is not None else None
+            severity = _SEVERITY_LABELS.get(entity.worst_severity)
             look = (entity.name, entity.type, entity.domain, location, severity, entity.stale)
-            if self._looks.get(entity.id) == look and entity.id in self._known:
+            before = looks.get(entity_id)
+            record = known.get(entity_id)
+            if before == look and record is not None:
                 continue  # nothing the page shows changed (values come with their own call)
-            self._looks[entity.id] = look
-            record = {
-                "id": entity.id,
+            looks[entity_id] = look
+            if before is not None and record is not None and before[:4] == look[:4]:
+                record["severity"], record["stale"] = severity, bool(entity.stale)
+                patched.add(entity_id)  # only its priority or staleness: a short row
+                continue
+            values_shown = stored_values.get(entity_id)
+            known[entity_id] = {
+                "id": entity_id,
                 "name": entity.name,
                 # What the tooltip says, in the chosen language.
-                **_kind(current_locale().name(), entity.type, entity.domain),
+                **_kind(locale, entity.type, entity.domain),
                 "group": entity.domain,
                 "lat": location[0],
                 "lon": location[1],
                 "severity": severity,
                 "stale": bool(entity.stale),
-                "values": dict(self._values.get(entity.id, {})),
+                "values": dict(values_shown) if values_shown else {},
             }
-            if self._known.get(entity.id) != record:
-                self._known[entity.id] = record
-                changed.add(entity.id)
+            changed.add(entity_id)
         self._pending |= changed
+        self._patched |= patched
         if self._ready:
             self._flush(removed)
 
@@ -440,6 +457,7 @@ class MapView(QWebEngineView):
         for entity_id in ids:
             self._values.pop(entity_id, None)
             self._pending.discard(entity_id)
+            self._patched.discard(entity_id)
             self._looks.pop(entity_id, None)
             if self._known.pop(entity_id, None) is not None:
                 gone.append(entity_id)
@@ -625,9 +643,20 @@ class MapView(QWebEngineView):
                 for i in sorted(self._pending)
                 if i in self._known
             ]
+            self._patched -= self._pending
             self._pending.clear()
             if batch:
                 script.append(("applyEntities", _js(batch)))
+        if self._patched:
+            known = self._known
+            rows = [
+                [i, known[i]["severity"], known[i]["stale"]]
+                for i in sorted(self._patched)
+                if i in known
+            ]
+            self._patched.clear()
+            if rows:
+                script.append(("patchEntities", _js(rows)))
         areas: list[dict[str, Any]] = [
             {"id": i, "remove": True} for i in sorted(self._areas_removed)
         ]

@@ -345,6 +345,34 @@ def test_update_moves_and_recolours_existing_marker(qtbot: QtBot, view: MapView)
     assert call(qtbot, view, "markerCount") == 1
 
 
+def test_a_change_of_priority_or_staleness_alone_is_sent_short(qtbot: QtBot, view: MapView) -> None:
+    """Thousands of markers change only their priority or staleness each tick in a busy city:
+    those go as short rows (patchEntities), and the page shows them as a full update would."""
+    view.apply_entities([station("aq-1", lat=28.50), station("aq-2", lat=28.60)])
+    wait_count(qtbot, view, 2)
+    sent: list[str] = []
+    view._bridge.call.connect(lambda name, _argument: sent.append(name))
+    view.apply_entities(
+        [
+            station("aq-1", lat=28.50, worst_severity=Severity.CRITICAL),
+            station("aq-2", lat=28.60, stale=True),
+        ]
+    )
+    qtbot.waitUntil(
+        lambda: call(qtbot, view, "markerInfo", "aq-1")["color"] == CRITICAL, timeout=TIMEOUT_MS
+    )
+    assert sent == ["patchEntities"]
+    assert call(qtbot, view, "markerInfo", "aq-2")["stale"] is True
+    assert call(qtbot, view, "markerInfo", "aq-1")["name"] == "Station aq-1"  # the rest kept
+    view.apply_entities([station("aq-1", lat=28.51, worst_severity=Severity.CRITICAL)])
+    qtbot.waitUntil(
+        lambda: call(qtbot, view, "markerInfo", "aq-1")["lat"] == pytest.approx(28.51),
+        timeout=TIMEOUT_MS,
+    )
+    assert sent[-1] == "applyEntities"  # a move is a full record
+    assert view.snapshot()["entities"][0]["severity"] == "critical"
+
+
 def test_updates_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: MapView) -> None:
     assert not new_view.is_ready()
     new_view.apply_entities([station("a"), station("b", lat=28.6)], {"a": {"pm25": "12 µg/m³"}})
