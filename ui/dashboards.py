@@ -15,8 +15,8 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -33,10 +33,11 @@ from PySide6.QtWidgets import (
 
 from services.config import AppConfig, Group, KpiConfig
 from services.config.dashboards import DashboardConfig, WidgetConfig
-from services.ingest.figures import Subject, count_by, top_entities
-from services.ingest.kpi import DistrictIndex, in_group
+from services.ingest.figures import Category, Counted, Subject, count_by, top_entities
+from services.ingest.kpi import DistrictIndex, GroupMembers
 from services.model import (
     Alarm,
+    AlarmState,
     Entity,
     Incident,
     Reading,
@@ -112,12 +113,19 @@ def problem_frame(text: str) -> QLabel:
     return label
 
 
+NO_GROUP = Group()
+"""The group of every entity."""
+ACTIVE_ALARM_STATES = frozenset(state for state in AlarmState if state.is_active)
+"""The states of an active alarm (a set: much cheaper than the property per alarm)."""
+
+
 @dataclass
 class CityNow:
-    """What the window shows now, for the counts and top-N tables."""
+    """What the window shows at a tick, for the counts, top-N tables and alarm summaries:
+    each figure worked out when a widget is first drawn with it (so spread over the redraw
+    clock's frames), and once however many widgets (docks, wall pages) show it."""
 
     entities: Mapping[str, Entity]
-    readings: list[Reading]
     alarms: list[Alarm]
     incidents: list[Incident]
     index: DistrictIndex
@@ -126,18 +134,121 @@ class CityNow:
     """The newest reading of each entity's metrics, by entity and metric."""
     live: bool
     """False while the window shows a replay."""
+    members: GroupMembers = field(default_factory=GroupMembers)
+    """Group memberships kept between ticks (the dashboards'), brought up to date at the
+    tick's first question."""
+    _members_current: bool = field(default=False, init=False, repr=False)
+    _subjects: dict[str, Sequence[Counted]] = field(default_factory=dict, init=False, repr=False)
+    _readings: dict[tuple[str, Group], list[Reading]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _counts: dict[tuple[str, str], list[Category]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _tops: dict[tuple[str, Group, int, bool], list[Reading]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _alarms_in: dict[Group, list[Alarm]] = field(default_factory=dict, init=False, repr=False)
 
-    def subjects(self, count: str) -> list[Subject]:
+    def subjects(self, count: str) -> Sequence[Counted]:
         """What a bar chart counts: active alarms, open incidents or entities."""
-        if count == "alarms":
-            return [Subject(a.entity_id, a.severity) for a in self.alarms if a.state.is_active]
-        if count == "incidents":
-            return [
+        subjects = self._subjects.get(count)
+        if subjects is not None:
+            return subjects
+        if count == "alarms":  # counted as they are: thousands on a busy day
+            subjects = [alarm for alarm in self.alarms if alarm.state in ACTIVE_ALARM_STATES]
+        elif count == "incidents":
+            subjects = [
                 Subject(i.entity_ids[0] if i.entity_ids else "", severity_of_priority(i.priority))
                 for i in self.incidents
                 if i.status.is_active
             ]
-        return [Subject(e.id, e.worst_severity) for e in self.entities.values()]
+        else:
+            subjects = [Subject(e.id, e.worst_severity) for e in self.entities.values()]
+        self._subjects[count] = subjects
+        return subjects
+
+    def members_of(self, group: Group) -> set[str]:
+        """The ids of the entities in ``group`` (the memberships brought up to date at the
+        first question of the tick, or for a group not followed yet)."""
+        if not self._members_current or not self.members.follows(group):
+            self.members.update(self.entities, (group,), self.index)
+            self._members_current = True
+        return self.members.members(group)
+
+    def readings_of(self, metric: str, group: Group = NO_GROUP) -> list[Reading]:
+        """The newest reading of ``metric`` of every entity (of ``group``) that has one."""
+        key = (metric, group)
+        readings = self._readings.get(key)
+        if readings is None:
+            latest = self.latest
+            if group:  # its members only: a group is often a small part of the city
+                readings = [
+                    reading
+                    for entity_id in self.members_of(group)
+                    if (series := latest.get(entity_id)) is not None
+                    and (reading := series.get(metric)) is not None
+                ]
+            else:
+                readings = [
+                    reading
+                    for series in latest.values()
+                    if (reading := series.get(metric)) is not None
+                ]
+            self._readings[key] = readings
+        return readings
+
+    def counts(self, count: str, by: str) -> list[Category]:
+        """A bar chart's categories: :meth:`subjects` of ``count`` counted ``by``."""
+        key = (count, by)
+        counts = self._counts.get(key)
+        if counts is None:
+            inside = None
+            if by == "district":
+                inside = {
+                    name: self.members_of(Group(district=name))
+                    for name in self.district_names
+                    if name
+                }
+            counts = count_by(
+                self.subjects(count),
+                by,
+                self.entities,
+                self.index,
+                self.district_names,
+                district_members=inside,
+            )
+            self._counts[key] = counts
+        return counts
+
+    def top(self, metric: str, group: Group, n: int, highest: bool) -> list[Reading]:
+        """A top-N table's readings (see :func:`top_entities`)."""
+        key = (metric, group, n, highest)
+        top = self._tops.get(key)
+        if top is None:
+            top = top_entities(
+                self.readings_of(metric, group),
+                metric,
+                group,
+                self.entities,
+                self.index,
+                n=n,
+                highest=highest,
+                members=self.members_of(group) if group else None,
+            )
+            self._tops[key] = top
+        return top
+
+    def alarms_in(self, group: Group) -> list[Alarm]:
+        """The alarms whose entity is in ``group`` (every alarm for the empty group)."""
+        if not group:
+            return self.alarms
+        alarms = self._alarms_in.get(group)
+        if alarms is None:
+            inside = self.members_of(group)
+            alarms = [alarm for alarm in self.alarms if alarm.entity_id in inside]
+            self._alarms_in[group] = alarms
+        return alarms
 
 
 class DashboardView(QWidget):
@@ -246,7 +357,7 @@ class DashboardView(QWidget):
         history: KpiHistory,
         ts: float,
         stale: bool,
-        alarms: Iterable[Alarm],
+        city: CityNow,
     ) -> None:
         """Show the KPIs' values (``stale``: not live) and the alarms; a dashboard not on
         screen (a dock behind another, a wall's other pages) only keeps them."""
@@ -259,16 +370,9 @@ class DashboardView(QWidget):
             points = history.points(name)
             draw = partial(_draw_tile, tile, values.get(name), ts, stale, points)
             self._draw(("tile", index), draw)
-        listed = list(alarms)
         for number, (group, summary) in enumerate(self.summaries):
-            shown = listed if not group else [a for a in listed if self._in_group(group, a)]
-            self._draw(("alarms", number), partial(_draw_summary, summary, shown, self._name_of))
-
-    def _in_group(self, group: Group, alarm: Alarm) -> bool:
-        window = self._window
-        if window is None:
-            return False
-        return in_group(group, window.entities.get(alarm.entity_id), window.district_index)
+            draw = partial(_draw_summary, summary, city, group, self._name_of)
+            self._draw(("alarms", number), draw)
 
     def _draw(self, key: tuple[str, int], redraw: Callable[[], QWidget | None]) -> None:
         """Redraw a widget at the clock's next frame (at once without a clock)."""
@@ -297,26 +401,12 @@ class DashboardView(QWidget):
                     self._draw(("trend", number), trend.redraw)
         if not shown:
             return
+        # Worked out when drawn (see CityNow), so that a tick's figures are spread over the
+        # redraw clock's frames instead of all computed at once.
         for index, (widget, chart) in self.charts.items():
-            subjects = city.subjects(widget.count)
-            counts = count_by(subjects, widget.by, city.entities, city.index, city.district_names)
-            bars = [
-                Bar(_category_text(widget.by, c.label, c.severity), float(c.count), c.severity)
-                for c in counts
-            ]
-            self._draw(("bars", index), partial(_draw_chart, chart, bars))
+            self._draw(("bars", index), partial(_draw_counts, chart, city, widget))
         for index, (widget, table) in self.tables.items():
-            top = top_entities(
-                city.readings,
-                widget.metric,
-                widget.group,
-                city.entities,
-                city.index,
-                n=widget.n,
-                highest=widget.order == "desc",
-            )
-            rows = [_top_row(reading, city.entities.get(reading.entity_id)) for reading in top]
-            self._draw(("top", index), partial(_draw_table, table, rows))
+            self._draw(("top", index), partial(_draw_top, table, city, widget))
 
 
 def _draw_gauge(gauge: Gauge, value: float | None, stale: bool) -> QWidget:
@@ -334,22 +424,28 @@ def _draw_tile(
 
 
 def _draw_summary(
-    summary: AlarmSummary, alarms: list[Alarm], name_of: Callable[[str], str]
+    summary: AlarmSummary, city: CityNow, group: Group, name_of: Callable[[str], str]
 ) -> QWidget:
-    summary.show_alarms(alarms, name_of)
+    summary.show_alarms(city.alarms_in(group), name_of)
     return summary
 
 
-def _draw_chart(chart: BarChart, bars: list[Bar]) -> QWidget:
-    chart.set_bars(bars)
-    chart.refresh()
-    return chart
+def _draw_counts(chart: BarChart, city: CityNow, widget: WidgetConfig) -> QWidget | None:
+    """Bring a bar chart up to date; the chart to paint, None when nothing changed."""
+    chart.set_bars(
+        [
+            Bar(_category_text(widget.by, c.label, c.severity), float(c.count), c.severity)
+            for c in city.counts(widget.count, widget.by)
+        ]
+    )
+    return chart if chart.refresh() else None
 
 
-def _draw_table(table: TopTable, rows: list[TopRow]) -> QWidget:
-    table.set_rows(rows)
-    table.refresh()
-    return table
+def _draw_top(table: TopTable, city: CityNow, widget: WidgetConfig) -> QWidget | None:
+    """Bring a top-N table up to date; the table to paint, None when nothing changed."""
+    top = city.top(widget.metric, widget.group, widget.n, widget.order == "desc")
+    table.set_rows([_top_row(reading, city.entities.get(reading.entity_id)) for reading in top])
+    return table if table.refresh() else None
 
 
 def _category_text(by: str, label: str, severity: Severity | None) -> str:
@@ -383,6 +479,8 @@ class DashboardControls:
         self.pages: dict[str, DashboardView] = {}
         """Other views fed with them (kiosk pages), by key."""
         self._kpis = {kpi.name: kpi for kpi in config.kpis}
+        self._members = GroupMembers()
+        """Which entities the widgets' groups and the districts hold, kept between ticks."""
         cache = window.cache_path
         self.backfill = TrendBackfill(
             open_replay_source(cache, config.retention_days) if cache is not None else None,
@@ -491,6 +589,7 @@ class DashboardControls:
         again from its new definition (closed when it is gone)."""
         self.config = config
         self._kpis = {kpi.name: kpi for kpi in config.kpis}
+        self._members = GroupMembers()  # the districts may have changed
         self._fill_menu()
         dashboards = {dashboard.name: dashboard for dashboard in config.dashboards}
         for name, dock in list(self.docks.items()):
@@ -512,19 +611,18 @@ class DashboardControls:
         views = [*self.views.values(), *self.pages.values()]
         if views:
             window = self.window
-            alarms = window.alarm_view.model.alarms()
             city = CityNow(
                 window.entities,
-                [reading for series in window.values.values() for reading in series.values()],
-                alarms,
+                window.alarm_view.model.alarms(),
                 window.incidents.view.model.incidents(),
                 window.district_index,
                 [district.name for district in self.config.districts],
                 window.values,
                 not window.replaying,
+                self._members,
             )
             for view in views:
-                view.show_kpis(values, self.history, ts, stale, alarms)
+                view.show_kpis(values, self.history, ts, stale, city)
                 view.show_city(city)
 
     def close_all(self) -> None:

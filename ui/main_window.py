@@ -9,6 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -445,7 +446,20 @@ class MainWindow(QMainWindow):
     # -- live updates --------------------------------------------------------------------
     def apply_delta(self, delta: Delta) -> None:
         """Show one coalesced batch of changes."""
-        self.entities.update(delta.entities)
+        # Most entity changes are a new update time: the views hear only of what they show.
+        names: dict[str, str] = {}
+        stale: dict[str, bool] = {}
+        domains: dict[str, str] = {}
+        known = self.entities
+        for key, entity in delta.entities.items():
+            old = known.get(key)
+            if old is None or old.name != entity.name:
+                names[key] = entity.name
+            if old is None or old.stale != entity.stale:
+                stale[key] = entity.stale
+            if old is None or old.domain != entity.domain:
+                domains[key] = entity.domain
+        known.update(delta.entities)
         for (entity_id, metric), reading in delta.latest.items():
             self.values.setdefault(entity_id, {})[metric] = reading
         if delta.latest and self.trend.entity_id() is not None:
@@ -462,21 +476,16 @@ class MainWindow(QMainWindow):
             self.update_freshness()
         self._map_pending.update(delta.entities)
         if delta.entities:
-            self.alarm_view.model.set_entity_names(
-                {key: entity.name for key, entity in delta.entities.items()}
-            )
-            self.alarm_view.model.set_stale_entities(
-                {key: entity.stale for key, entity in delta.entities.items()}
-            )
+            if names:
+                self.alarm_view.model.set_entity_names(names)
+                self.alarm_kpis.set_entity_names(names)
+            if stale:
+                self.alarm_view.model.set_stale_entities(stale)
             shown = delta.entities.get(self.trend.entity_id() or "")
             if shown is not None:
                 self.trend.set_stale(shown.stale, shown.updated_at)
-            self.alarm_view.set_entity_domains(
-                {key: entity.domain for key, entity in delta.entities.items()}
-            )
-            self.alarm_kpis.set_entity_names(
-                {key: entity.name for key, entity in delta.entities.items()}
-            )
+            if domains:
+                self.alarm_view.set_entity_domains(domains)
         if delta.alarms:
             self.alarm_view.model.upsert(delta.alarms.values())
         if delta.removed_entities or delta.removed_readings:
@@ -735,7 +744,7 @@ class MainWindow(QMainWindow):
         if not self.config.kpis:  # the walls and dashboards still tick (banner, alarms)
             self.kpisRefreshed.emit({}, self.clock(), stale)
             return
-        readings = (reading for series in self.values.values() for reading in series.values())
+        readings = chain.from_iterable(series.values() for series in self.values.values())
         values = compute_kpis(
             self.config.kpis, readings, self.entities, self.district_index, self._group_members
         )

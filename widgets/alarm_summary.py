@@ -7,6 +7,7 @@ Its type grows with the widget, so the same view reads from a desk and from acro
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterable
 
@@ -20,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from services.model import Alarm, Severity, priority_of
+from services.model import Alarm, AlarmState, Severity, priority_of
 from widgets.format import format_clock
 from widgets.i18n import translate
 from widgets.palette import current_theme, text_color_for
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 WAITING_LINES = 8
 """Alarms waiting for acknowledgement listed under the counts (newest first)."""
+ACTIVE_STATES = frozenset(state for state in AlarmState if state.is_active)
+"""The states counted in the boxes."""
+NEEDS_ACK_STATES = frozenset(state for state in AlarmState if state.needs_ack)
+"""The states listed as waiting for acknowledgement."""
+PRIORITIES = {severity: priority_of(severity) for severity in Severity}
+"""Each severity's priority, looked up once."""
 MIN_WIDTH, MIN_HEIGHT = 160, 120
 """The least room it asks for: its type shrinks to fit anything larger."""
 COUNT_HEIGHT_SHARE = 0.22
@@ -117,17 +124,20 @@ class AlarmSummary(QFrame):
         (``name_of``: an entity's name from its id)."""
         counts = dict.fromkeys(self.boxes, 0)
         waiting: list[Alarm] = []
-        for alarm in alarms:
-            if not self._counts_for(alarm.severity):
+        for alarm in alarms:  # thousands on a busy day: sets, not the states' properties
+            if alarm.severity not in counts:
                 continue
-            if alarm.state.is_active:
+            if alarm.state in ACTIVE_STATES:
                 counts[alarm.severity] += 1
-            if alarm.state.needs_ack:
+            if alarm.state in NEEDS_ACK_STATES:
                 waiting.append(alarm)
         self.counts = counts
         for severity, box in self.boxes.items():
             box.set_count(counts[severity])
-        waiting.sort(key=lambda a: (priority_of(a.severity), -a.raised_at))
+        # The first few only, as a full sort would order them (most urgent, then newest).
+        waiting = heapq.nsmallest(
+            len(self.lines), waiting, key=lambda a: (PRIORITIES[a.severity], -a.raised_at)
+        )
         for index, line in enumerate(self.lines):
             if index >= len(waiting):
                 line.setText("")

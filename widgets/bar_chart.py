@@ -148,12 +148,12 @@ class BarChart(QWidget):
         """Keep ``bars``, top to bottom. Nothing is redrawn until :meth:`refresh`."""
         self._bars = tuple(bars)
 
-    def refresh(self) -> None:
-        """Show what :meth:`set_bars` stored; repaints only when what is shown changed.
-        Call it from the dashboard's shared timer."""
+    def refresh(self) -> bool:
+        """Show what :meth:`set_bars` stored; repaints only when what is shown changed (and
+        says whether it did). Call it from the dashboard's shared timer."""
         shown = self._compute()
         if shown == self._shown:
-            return
+            return False
         resized = len(shown.rows) != len(self._shown.rows)
         self._shown = shown
         parts = [f"{row.label}: {row.value_text}" for row in shown.rows]
@@ -161,6 +161,7 @@ class BarChart(QWidget):
         if resized:
             self.updateGeometry()
         self.update()
+        return True
 
     def shown_count(self) -> int:
         """How many bars are shown (as of the last :meth:`refresh`)."""

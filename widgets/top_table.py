@@ -300,11 +300,13 @@ class TopTable(QWidget):
         :meth:`refresh`."""
         self._pending = tuple(rows)
 
-    def refresh(self) -> None:
-        """Show what :meth:`set_rows` stored; the model changes only when the rows did.
-        Call it from the dashboard's shared timer."""
-        if self._model.set_rows(self._pending):
-            self._show_empty_or_table()
+    def refresh(self) -> bool:
+        """Show what :meth:`set_rows` stored; the model changes only when the rows did (and
+        says whether they did). Call it from the dashboard's shared timer."""
+        if not self._model.set_rows(self._pending):
+            return False
+        self._show_empty_or_table()
+        return True
 
     def rows(self) -> list[TopRow]:
         """The rows shown (as of the last :meth:`refresh`), in rank order."""

@@ -570,7 +570,7 @@ def decode_cap(payload: bytes, topic: str, feed: FeedConfig, received_at: float)
             )
     decoded = Decoded()
     failures: list[str] = []
-    for index, element in enumerate(alerts):
+    for element in alerts:
         try:
             result = decode_alert(element)
         except DecodeError as error:

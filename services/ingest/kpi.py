@@ -101,9 +101,10 @@ def group_value(
 
 
 class GroupMembers:
-    """Which entities belong to which KPI groups, kept between calls: an entity is tested
-    again only when its domain, type or position changed (a group test is a glob match or
-    a polygon test, and the KPIs are computed every second over every entity)."""
+    """Which entities belong to which groups (of KPIs, of dashboard widgets), kept between
+    calls: an entity is tested again only when its domain, type or position changed (a
+    group test is a glob match or a polygon test, and the KPIs and dashboards are computed
+    every second over every entity). A group once given is followed from then on."""
 
     def __init__(self) -> None:
         self._looks: dict[str, _Looks] = {}
@@ -112,7 +113,8 @@ class GroupMembers:
     def update(
         self, known: Mapping[str, Entity], groups: Iterable[Group], districts: DistrictIndex
     ) -> None:
-        """Follow the entities ``known`` now, for ``groups``."""
+        """Follow the entities ``known`` now, for ``groups`` and every group of earlier
+        calls."""
         looks = self._looks
         changed: list[Entity] = []
         for entity_id, entity in known.items():
@@ -123,21 +125,25 @@ class GroupMembers:
         gone = looks.keys() - known.keys() if len(looks) != len(known) else set()
         for entity_id in gone:
             del looks[entity_id]
+        if changed or gone:
+            for group, members in self._sets.items():
+                members.difference_update(gone)
+                for entity in changed:
+                    if in_group(group, entity, districts):
+                        members.add(entity.id)
+                    else:
+                        members.discard(entity.id)
         for group in groups:
-            members = self._sets.get(group)
-            if members is None:
+            if group not in self._sets:
                 self._sets[group] = {
                     entity_id
                     for entity_id, entity in known.items()
                     if in_group(group, entity, districts)
                 }
-                continue
-            members -= gone
-            for entity in changed:
-                if in_group(group, entity, districts):
-                    members.add(entity.id)
-                else:
-                    members.discard(entity.id)
+
+    def follows(self, group: Group) -> bool:
+        """Whether ``group`` was given to :meth:`update` (its members are kept)."""
+        return group in self._sets
 
     def members(self, group: Group) -> set[str]:
         """The ids of the entities in ``group`` (after :meth:`update` with it)."""
@@ -157,8 +163,12 @@ def compute_kpis(
     """The value of every KPI over the latest readings of the entities in its group
     (``members``: group memberships kept from earlier calls)."""
     by_metric: dict[str, list[Reading]] = {}
-    for reading in latest:
-        by_metric.setdefault(reading.metric, []).append(reading)
+    for reading in latest:  # every latest reading, each second: no list made per reading
+        same_metric = by_metric.get(reading.metric)
+        if same_metric is None:
+            by_metric[reading.metric] = [reading]
+        else:
+            same_metric.append(reading)
     known = entities if isinstance(entities, Mapping) else {e.id: e for e in entities}
     index = districts if isinstance(districts, DistrictIndex) else district_index(tuple(districts))
     members = members if members is not None else GroupMembers()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import random
 
 import pytest
 
 from services.config.schema import DistrictConfig, Group
 from services.ingest.figures import Category, Subject, count_by, top_entities
 from services.ingest.kpi import DistrictIndex
-from services.model import Entity, Reading, Severity
+from services.model import Alarm, AlarmState, Condition, Entity, Reading, Severity
 
 SQUARE = ((((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),),)
 INDEX = DistrictIndex([DistrictConfig("sq", SQUARE)])
@@ -57,3 +58,71 @@ def test_top_entities_by_a_metric_within_a_group() -> None:
     assert [r.entity_id for r in lowest] == ["in"]
     inside = top_entities(latest, "pm25", Group(district="sq"), ENTITIES, INDEX, n=5)
     assert [r.entity_id for r in inside] == ["in"]
+
+
+def test_counts_by_district_take_known_members_and_alarms_as_they_are() -> None:
+    alarms = [
+        Alarm("in", "pm25", Condition.HIGH, Severity.HIGH, AlarmState.UNACKNOWLEDGED, 1, 1, 1, 1),
+        Alarm("in", "no2", Condition.HIGH, Severity.LOW, AlarmState.ACKNOWLEDGED, 1, 1, 1, 1),
+        Alarm("out", "pm25", Condition.HIGH, Severity.HIGH, AlarmState.UNACKNOWLEDGED, 1, 1, 1, 1),
+    ]
+    tested = count_by(alarms, "district", ENTITIES, INDEX, ["sq", "nowhere"])
+    assert tested == [Category("sq", None, 2), Category("nowhere", None, 0)]
+    known = {"sq": {"in"}, "nowhere": set()}
+    assert (
+        count_by(alarms, "district", ENTITIES, INDEX, ["sq", "nowhere"], district_members=known)
+        == tested
+    )
+    told = {"sq": {"out"}}  # the members given are the ones counted ("nowhere" tested here)
+    assert count_by(
+        alarms, "district", ENTITIES, INDEX, ["sq", "nowhere"], district_members=told
+    ) == [
+        Category("sq", None, 1),
+        Category("nowhere", None, 0),
+    ]
+    assert [c.count for c in count_by(alarms, "priority", ENTITIES, INDEX, [])] == [0, 2, 0, 1]
+
+
+def test_top_entities_take_known_members_of_the_group() -> None:
+    latest = [Reading("in", "pm25", 80.0, 10.0, "air"), Reading("out", "pm25", 120.0, 10.0, "air")]
+    group = Group(district="sq")
+    assert [r.entity_id for r in top_entities(latest, "pm25", group, ENTITIES, INDEX, n=5)] == [
+        "in"
+    ]
+    told = top_entities(latest, "pm25", group, ENTITIES, INDEX, n=5, members={"out"})
+    assert [r.entity_id for r in told] == ["out"]
+    assert top_entities(latest, "pm25", Group(), ENTITIES, INDEX, n=0) == []
+
+
+def _top_by_sorting(latest: list[Reading], metric: str, n: int, highest: bool) -> list[Reading]:
+    """The top N as the first version worked it out: newest per entity, a full sort."""
+    newest: dict[str, Reading] = {}
+    for reading in latest:
+        if reading.metric != metric or math.isnan(reading.value):
+            continue
+        held = newest.get(reading.entity_id)
+        if held is None or reading.ts > held.ts:
+            newest[reading.entity_id] = reading
+    ordered = sorted(newest.values(), key=lambda r: (-r.value if highest else r.value, r.entity_id))
+    return ordered[: max(0, n)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_top_entities_match_a_full_sort_with_ties_repeats_and_gaps(seed: int) -> None:
+    chance = random.Random(seed)
+    latest = [
+        Reading(
+            f"e{chance.randrange(60):02d}",
+            chance.choice(["pm25", "no2"]),
+            chance.choice([math.nan, -0.0, 0.0, 1.0, 2.5, 2.5, 7.0, math.inf, -math.inf])
+            if chance.random() < 0.3
+            else float(chance.randrange(20)),
+            float(chance.randrange(5)),
+            "air",
+        )
+        for _ in range(chance.randrange(0, 200))
+    ]
+    for n in (1, 3, 5, 10, 100):
+        for highest in (True, False):
+            got = top_entities(latest, "pm25", Group(), {}, INDEX, n=n, highest=highest)
+            assert got == _top_by_sorting(latest, "pm25", n, highest), (n, highest)

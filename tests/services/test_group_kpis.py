@@ -202,3 +202,23 @@ def test_memberships_kept_between_calls_follow_an_entity_that_moves() -> None:
     assert compute_kpis([inside], latest, moved, [square], members) == {"in": 0.0}
     back = {"bus-1": entity("bus-1", at=(0.25, 0.75))}  # a mapping of entities also does
     assert compute_kpis([inside], latest, back, [square], members) == {"in": 1.0}
+
+
+def test_memberships_follow_every_group_once_given_even_when_a_later_call_names_fewer() -> None:
+    square = DistrictIndex(
+        [DistrictConfig("sq", ((((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)),),))]
+    )
+    water, inside = Group(domain="water"), Group(district="sq")
+    members = GroupMembers()
+    known = {"bus-1": entity("bus-1", domain="water", at=(0.5, 0.5))}
+    members.update(known, [water, inside], square)
+    assert members.members(water) == members.members(inside) == {"bus-1"}
+    assert members.follows(inside) and not members.follows(Group(domain="city"))
+    known["bus-1"] = entity("bus-1", domain="city", at=(3.0, 3.0))  # moved and changed
+    known["bus-2"] = entity("bus-2", domain="water", at=(0.2, 0.2))
+    members.update(known, [water], square)  # the district's group not named this time
+    assert members.members(water) == {"bus-2"}
+    assert members.members(inside) == {"bus-2"}  # still followed: bus-1 left, bus-2 came
+    del known["bus-2"]
+    members.update(known, [], square)
+    assert members.members(water) == members.members(inside) == set()
