@@ -79,3 +79,26 @@ def test_a_priority_filter_and_type_that_grows_with_the_widget(qtbot: QtBot) -> 
     large = summary.boxes[Severity.CRITICAL].number.font().pixelSize()
     assert large > 2 * small
     assert len(summary.lines) == WAITING_LINES
+
+
+def test_many_waiting_alarms_list_the_most_urgent_then_newest(qtbot: QtBot) -> None:
+    summary = AlarmSummary("Active alarms")
+    qtbot.addWidget(summary)
+    summary.resize(1200, 1400)  # room for every line
+    severities = [Severity.LOW, Severity.HIGH, Severity.CRITICAL, Severity.MEDIUM]
+    states = [AlarmState.UNACKNOWLEDGED, AlarmState.RTN_UNACKNOWLEDGED, AlarmState.ACKNOWLEDGED]
+    many = [
+        alarm(f"aq-{n:03d}", severities[n * 7 % 4], states[n % 3], T0 + (n * 37) % 101)
+        for n in range(300)
+    ]
+    summary.show_alarms(many)
+    waiting = sorted(
+        (a for a in many if a.state is not AlarmState.ACKNOWLEDGED),
+        key=lambda a: (-int(a.severity), -a.raised_at),
+    )[:WAITING_LINES]
+    assert [line.text().split("  ")[2].split(":")[0] for line in summary.lines] == [
+        a.entity_id for a in waiting
+    ]
+    assert summary.counts[Severity.CRITICAL] == sum(
+        1 for a in many if a.severity is Severity.CRITICAL and a.state.is_active
+    )

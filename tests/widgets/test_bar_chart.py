@@ -187,3 +187,11 @@ def test_wall_theme_has_larger_type(qtbot: QtBot, tmp_path: Path) -> None:
         assert wall.grab().save(str(tmp_path / "bar_chart_wall.png"))
     finally:
         palette.use_theme(palette.DEFAULT_THEME)
+
+
+def test_refresh_says_whether_what_is_shown_changed(qtbot: QtBot) -> None:
+    chart = make_chart(qtbot)
+    chart.set_bars(list(BARS))  # a new but equal list
+    assert chart.refresh() is False
+    chart.set_bars([Bar("Heshan", 13)])
+    assert chart.refresh() is True

@@ -228,3 +228,12 @@ def test_wall_theme_has_larger_type_and_its_own_tints(qtbot: QtBot, wall: palett
     brush = cell(wall_table, 1, TopColumn.NAME, Qt.ItemDataRole.ForegroundRole)
     assert isinstance(brush, QBrush)
     assert brush.color() == QColor(wall.dim_text)
+
+
+def test_refresh_says_whether_the_rows_changed(table: TopTable) -> None:
+    table.set_rows(ROWS)
+    assert table.refresh() is True
+    table.set_rows(list(ROWS))  # a new but equal list
+    assert table.refresh() is False
+    table.set_rows(ROWS[:2])
+    assert table.refresh() is True
