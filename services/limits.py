@@ -17,6 +17,13 @@ def payload_too_large(size: int) -> str:
     return f"payload of {size} bytes exceeds {MAX_PAYLOAD_BYTES // 1024} KiB"
 
 
+HUB_POINTS_BUDGET = 3_000_000
+"""Points of recent history the state hub keeps over all series (16 bytes each: ~48 MB);
+with more series than fit an hour each, each keeps its newest share."""
+
+HUB_SERIES_MIN_POINTS = 120
+"""The fewest recent points a series keeps, however many series there are."""
+
 MQTT_PROCESS_BACKLOG = 50_000
 """Messages an MQTT receiver process holds for the app at most; beyond it its network
 thread waits (the broker's flow control then applies)."""

@@ -149,6 +149,23 @@ CONFIG_PROBLEM_MS = 60_000
 """How long the status bar says why a changed config file was not taken."""
 
 
+
+MAP_REFRESH_LIMIT = 2_000
+"""The most markers one map refresh (4 a second) sends; more wait for the next ones."""
+
+
+def _marker_look(entity: Entity) -> tuple[object, ...]:
+    """What an entity's map marker shows (a change of anything else needs no redraw)."""
+    return (
+        entity.name,
+        entity.type,
+        entity.domain,
+        entity.lat,
+        entity.lon,
+        entity.worst_severity,
+        entity.stale,
+    )
+
 class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
 
@@ -450,15 +467,22 @@ class MainWindow(QMainWindow):
         names: dict[str, str] = {}
         stale: dict[str, bool] = {}
         domains: dict[str, str] = {}
+        redrawn: list[str] = []  # what a marker shows changed
         known = self.entities
         for key, entity in delta.entities.items():
             old = known.get(key)
-            if old is None or old.name != entity.name:
+            if old is None:
+                names[key], stale[key], domains[key] = entity.name, entity.stale, entity.domain
+                redrawn.append(key)
+                continue
+            if old.name != entity.name:
                 names[key] = entity.name
-            if old is None or old.stale != entity.stale:
+            if old.stale != entity.stale:
                 stale[key] = entity.stale
-            if old is None or old.domain != entity.domain:
+            if old.domain != entity.domain:
                 domains[key] = entity.domain
+            if _marker_look(old) != _marker_look(entity):
+                redrawn.append(key)
         known.update(delta.entities)
         for (entity_id, metric), reading in delta.latest.items():
             self.values.setdefault(entity_id, {})[metric] = reading
@@ -474,7 +498,7 @@ class MainWindow(QMainWindow):
             self.freshness.remove_feeds(delta.removed_feeds)
         if delta.messages or delta.brokers or delta.feeds or delta.removed_feeds:
             self.update_freshness()
-        self._map_pending.update(delta.entities)
+        self._map_pending.update(redrawn)
         if delta.entities:
             if names:
                 self.alarm_view.model.set_entity_names(names)
@@ -626,7 +650,10 @@ class MainWindow(QMainWindow):
         """Send the entities changed since the last refresh to the map, as one batch."""
         if not self._map_pending:
             return
-        changed, self._map_pending = self._map_pending, set()
+        if len(self._map_pending) <= MAP_REFRESH_LIMIT:
+            changed, self._map_pending = self._map_pending, set()
+        else:  # the rest at the next refresh: the window stays responsive under a flood
+            changed = {self._map_pending.pop() for _ in range(MAP_REFRESH_LIMIT)}
         # Only markers whose look changed; a tooltip asks for its values when it opens.
         entities = [self.entities[k] for k in changed if k in self.entities]
         self.map_view.apply_entities(entities)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 
 from services.decoders.base import EntityUpdate
-from services.limits import MAX_TRACKED_ENTITIES, TRACK_POINTS, TRACK_SPACING_S
+from services.limits import (
+    HUB_POINTS_BUDGET,
+    HUB_SERIES_MIN_POINTS,
+    MAX_TRACKED_ENTITIES,
+    TRACK_POINTS,
+    TRACK_SPACING_S,
+)
 from services.model import Entity, Reading, Severity
 
 SeriesKey = tuple[str, str]
@@ -15,15 +22,47 @@ TrackPoint = tuple[float, float, float]
 """(time, lat, lon) of a moving entity."""
 
 
+class _SeriesBuffer:
+    """The recent points of one series, as two arrays of doubles (16 bytes a point, where a
+    deque of tuples takes about 110)."""
+
+    __slots__ = ("times", "values")
+
+    def __init__(self) -> None:
+        self.times = array("d")
+        self.values = array("d")
+
+    def add(self, ts: float, value: float, cap: int) -> None:
+        """Append a point, unless one with the same time is there (a redelivery); keep at
+        most about ``cap`` points, the newest."""
+        times = self.times
+        index = len(times) - 1
+        while index >= 0 and times[index] >= ts:
+            if times[index] == ts:
+                return
+            index -= 1
+        times.append(ts)
+        self.values.append(value)
+        excess = len(times) - cap
+        if excess > cap // 8:  # trimmed in steps: each trim moves the whole array
+            del times[:excess]
+            del self.values[:excess]
+
+    def points(self) -> list[tuple[float, float]]:
+        return list(zip(self.times, self.values, strict=True))
+
+
 class StateHub:
     """Latest known state of the city. Written by the ingest worker, read from any thread."""
 
-    def __init__(self, series_length: int = 3600) -> None:
+    def __init__(self, series_length: int = 3600, points_budget: int = HUB_POINTS_BUDGET) -> None:
         self.series_length = series_length
+        self.points_budget = points_budget
         self._lock = threading.Lock()
         self._entities: dict[str, Entity] = {}
         self._latest: dict[SeriesKey, Reading] = {}
-        self._series: dict[SeriesKey, deque[tuple[float, float]]] = {}
+        self._series: dict[SeriesKey, _SeriesBuffer] = {}
+        self._series_cap = series_length
         self._tracks: dict[str, deque[TrackPoint]] = {}
         self._next_eviction = 0.0
 
@@ -40,13 +79,10 @@ class StateHub:
         key = (reading.entity_id, reading.metric)
         series = self._series.get(key)
         if series is None:
-            series = self._series[key] = deque(maxlen=self.series_length)
-        for ts, _value in reversed(series):
-            if ts < reading.ts:
-                break
-            if ts == reading.ts:
-                return key  # a redelivered reading adds no second point
-        series.append((reading.ts, reading.value))
+            series = self._series[key] = _SeriesBuffer()
+            share = self.points_budget // len(self._series)
+            self._series_cap = min(self.series_length, max(HUB_SERIES_MIN_POINTS, share))
+        series.add(reading.ts, reading.value, self._series_cap)
         return key
 
     def restore_series(self, readings: Iterable[Reading]) -> None:
@@ -193,4 +229,5 @@ class StateHub:
     def series(self, entity_id: str, metric: str) -> list[tuple[float, float]]:
         """(timestamp, value) pairs of one series, oldest first."""
         with self._lock:
-            return list(self._series.get((entity_id, metric), ()))
+            series = self._series.get((entity_id, metric))
+            return series.points() if series is not None else []

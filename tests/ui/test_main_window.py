@@ -395,3 +395,42 @@ def test_out_of_service_is_for_supervisors_and_comes_back(
         "0 alarm(s) back in service; 1 left as they were (changed meanwhile, or not in a state"
         " for it)"
     )
+
+
+def test_the_map_hears_only_of_changed_markers_and_at_most_a_refresh_limit_at_a_time(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of entity changes reaches the map in slices (the window stays responsive),
+    and a change the marker does not show (a new update time) is not sent at all."""
+    from dataclasses import replace
+
+    from services.model import Entity, Severity
+    from ui.main_window import MAP_REFRESH_LIMIT
+
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    sent: list[list[str]] = []
+    real_apply = window.map_view.apply_entities
+    monkeypatch.setattr(
+        window.map_view,
+        "apply_entities",
+        lambda entities, values=None: (sent.append([e.id for e in entities]), real_apply(entities)),
+    )
+    total = MAP_REFRESH_LIMIT + 500
+    city = {
+        f"aq-{n}": Entity(f"aq-{n}", f"Station {n}", lat=28.5, lon=112.3 + n * 1e-5)
+        for n in range(total)
+    }
+    window.apply_delta(Delta(entities=dict(city)))
+    window.refresh_map()
+    window.refresh_map()
+    window.refresh_map()
+    assert [len(batch) for batch in sent] == [MAP_REFRESH_LIMIT, 500]
+    assert len({key for batch in sent for key in batch}) == total
+    sent.clear()
+    later = {key: replace(entity, updated_at=99.0) for key, entity in city.items()}
+    later["aq-7"] = replace(later["aq-7"], worst_severity=Severity.HIGH)
+    window.apply_delta(Delta(entities=later))
+    window.refresh_map()
+    assert sent == [["aq-7"]]
+    assert window.entities["aq-1"].updated_at == 99.0  # the window itself knows it
