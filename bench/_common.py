@@ -11,7 +11,9 @@ subscriber and CityOps with its window, each in a process of its own.
   counts, in a process of its own.
 - :class:`CityOpsProcess`: the app's session and its workstation window on the demo
   layout (``services.session.CitySession`` + ``ui.runtime.build_window``, offscreen), in a
-  process of its own, answering requests for its counters over a pipe.
+  process of its own, answering requests for its counters over a pipe; a script may add
+  an instrument of its own to it (``CityOpsOptions.instrument``: hooks and views it reads in
+  the app's process, asked over the same pipe, on the control or the GUI thread).
 
 Every process is spawned (a fresh interpreter: no GIL shared with another side) and
 ignores SIGINT; the script that started them stops them.
@@ -31,8 +33,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -549,13 +551,20 @@ class BareSubscriber:
 
 
 def bench_config(
-    broker_url: str, *, with_bench_feed: bool, qos: int, source: Path | None = None
+    broker_url: str,
+    *,
+    with_bench_feed: bool,
+    qos: int,
+    source: Path | None = None,
+    separate_process: bool = True,
 ) -> AppConfig:
     """The demo city's config on the bench's broker: every broker in it is ``broker_url``
     (same names, no TLS or credentials), every MQTT feed subscribed with ``qos``, the
     embedded demo broker and simulator off, no health endpoint; with ``with_bench_feed`` a
     JSON feed ``bench`` on :data:`BENCH_TOPIC` (domain environment) as well. ``source``
-    (a frozen copy of the demo config) is what the app would watch for changes."""
+    (a frozen copy of the demo config) is what the app would watch for changes;
+    ``separate_process``: each broker's messages received in a child process (the app's
+    default) or on a thread of the app."""
     from dataclasses import replace
 
     from services.addresses import parse_broker_url
@@ -564,8 +573,14 @@ def bench_config(
     base = load_demo_config()
     address = parse_broker_url(broker_url)
     brokers = tuple(
-        BrokerConfig(url=broker_url, address=address, name=broker.name) for broker in base.brokers
-    ) or (BrokerConfig(url=broker_url, address=address),)
+        BrokerConfig(
+            url=broker_url,
+            address=address,
+            name=broker.name,
+            separate_process=separate_process,
+        )
+        for broker in base.brokers
+    ) or (BrokerConfig(url=broker_url, address=address, separate_process=separate_process),)
     feeds = [replace(feed, qos=qos) if feed.kind == "mqtt" else feed for feed in base.feeds]
     if with_bench_feed:
         feeds.append(
@@ -606,6 +621,18 @@ class CityOpsOptions:
     GUI thread while it measures)."""
     log_file: Path | None = None
     """Where its output goes (None: the bench's terminal)."""
+    separate_process: bool = True
+    """Whether its brokers' messages are received in child processes (the app's default)
+    or on threads of its own process (``[[brokers]] separate_process = false``)."""
+    instrument: str = ""
+    """``module:function`` of a bench script, called on the GUI thread once the window is
+    shown as ``function(window, session, instrument_args)`` (before the bench is told the
+    app is ready); the object it returns answers ``("call", method, *args)`` (on the control
+    thread: ``method(*args)``'s value is the answer) and ``("gui", method, *args)`` (on the
+    GUI thread: ``method(reply, *args)`` answers by calling ``reply`` once, then or later).
+    "": none."""
+    instrument_args: Mapping[str, Any] = field(default_factory=dict)
+    """What the instrument is given (picklable values)."""
 
 
 def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
@@ -633,6 +660,7 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
         with_bench_feed=options.with_bench_feed,
         qos=options.qos,
         source=frozen,
+        separate_process=options.separate_process,
     )
     from widgets.palette import use_theme
 
@@ -667,6 +695,11 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     window, bridge = build_window(session)
     window.show()
     control = _Control(conn, session)
+    if options.instrument:
+        control.instrument = _load_instrument(options.instrument)(
+            window, session, dict(options.instrument_args)
+        )
+        control.gui_calls = _gui_calls(control)
     started = time.monotonic()
 
     last = [time.monotonic()]
@@ -700,6 +733,9 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     watcher.timeout.connect(watch)
     watcher.start()
     control.start()
+    from ui.runtime import tune_garbage_collector
+
+    tune_garbage_collector()  # as ui.runtime.run_gui does before its event loop
     app.exec()
     probe.stop()
     watcher.stop()
@@ -717,12 +753,53 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     )
 
 
+def _load_instrument(spec: str) -> Callable[[Any, Any, dict[str, Any]], Any]:
+    """The function ``module:function`` names (see :attr:`CityOpsOptions.instrument`)."""
+    import importlib
+
+    module_name, _, function_name = spec.partition(":")
+    function = getattr(importlib.import_module(module_name), function_name)
+    if not callable(function):
+        raise TypeError(f"{spec} is not callable")
+    return function  # type: ignore[no-any-return]
+
+
+def _gui_calls(control: _Control) -> Any:
+    """A GUI-thread object whose ``requested`` signal, emitted from the control thread,
+    runs ``("gui", method, *args)`` requests of the instrument on the GUI thread."""
+    from PySide6.QtCore import QObject, Signal
+
+    class GuiCalls(QObject):
+        requested = Signal(object)
+
+        def run(self, request: tuple[Any, ...]) -> None:
+            name, args = request[0], request[1:]
+            answered = [False]
+
+            def reply(answer: object) -> None:
+                if not answered[0]:
+                    answered[0] = True
+                    control.send(answer)
+
+            try:
+                getattr(control.instrument, name)(reply, *args)
+            except Exception as error:  # answer rather than leave the bench waiting
+                log.exception("bench GUI request %r failed", name)
+                reply({"error": f"{type(error).__name__}: {error}"})
+
+    calls = GuiCalls()
+    calls.requested.connect(calls.run)  # queued: emitted from the control thread
+    return calls
+
+
 class _Control(threading.Thread):
     """Answers the bench's requests in the CityOps process (off the GUI thread: the
     pipeline's and the cache's methods used here are safe from any thread).
 
     Requests: ``("ready", timeout)``, ``("counts",)``, ``("drain", target, quiet, timeout)``,
-    ``("lag", since, until)`` and ``("quit",)``; each gets one answer."""
+    ``("lag", since, until)``, ``("call", method, *args)`` and ``("gui", method, *args)``
+    (the instrument's, see :attr:`CityOpsOptions.instrument`) and ``("quit",)``; each gets
+    one answer."""
 
     def __init__(self, conn: Connection, session: Any) -> None:
         super().__init__(name="bench-control", daemon=True)
@@ -733,6 +810,9 @@ class _Control(threading.Thread):
         self.ready_info: dict[str, Any] = {}
         self.gaps: list[tuple[float, float]] = []
         """(time.monotonic() of a probe tick, its lateness in ms), appended by the GUI thread."""
+        self.instrument: Any = None
+        """What :attr:`CityOpsOptions.instrument` made (None: no instrument)."""
+        self.gui_calls: Any = None
         self._send_lock = threading.Lock()
 
     def send(self, message: object) -> None:
@@ -804,6 +884,12 @@ class _Control(threading.Thread):
                     self.send(self.drain(*request[1:]))
                 elif name == "lag":
                     self.send(self.lag(*request[1:]))
+                elif name in ("call", "gui") and self.instrument is None:
+                    self.send({"error": "no instrument (CityOpsOptions.instrument)"})
+                elif name == "call":
+                    self.send(getattr(self.instrument, request[1])(*request[2:]))
+                elif name == "gui":  # answered from the GUI thread
+                    self.gui_calls.requested.emit(tuple(request[1:]))
                 elif name == "quit":  # as `kill <pid>` stops cityops (install_signal_handlers)
                     self.quit.set()
                     os.kill(os.getpid(), signal.SIGTERM)

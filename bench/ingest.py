@@ -16,7 +16,10 @@ process of its own and all at the same time:
   to the same topic filters as CityOps;
 - CityOps: its session and workstation window as ``cityops --demo`` shows them (offscreen,
   default layout, the map page loaded), on the demo config with every broker pointed at the
-  bench's mosquitto (and, for ``json``, a JSON feed ``bench`` on ``bench/air/#``);
+  bench's mosquitto (and, for ``json``, a JSON feed ``bench`` on ``bench/air/#``); its
+  MQTT received in a child process per broker as the app does by default, or with
+  ``--mqtt-in-app`` on a thread of its own process (the design before issue 14; run both to
+  compare);
 - per rate, ``--seconds`` of paced publishing by the load generator's pacing loop (as
   ``cityops sim --rate``), in one process per 15,000 msg/s of JSON or 10,000 of the demo
   city's formats (at most one per CPU).
@@ -233,6 +236,7 @@ def run_kind(kind: str, args: argparse.Namespace, scratch: Path, result: dict[st
                 log_level=args.log_level,
                 probe_ms=args.probe_ms,
                 log_file=None if args.app_output else root / "cityops.log",
+                separate_process=not args.mqtt_in_app,
             )
         )
         bare = BareSubscriber(broker.port, filters, args.qos)
@@ -488,6 +492,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, help="figures file (default bench/results/ingest.json)"
     )
+    parser.add_argument(
+        "--mqtt-in-app",
+        action="store_true",
+        help="CityOps receives MQTT on a thread of its own process ([[brokers]] "
+        "separate_process = false, as before issue 14) instead of a child process per broker",
+    )
     parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
     parser.add_argument(
         "--app-output",
@@ -521,7 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         f"bench.ingest: {about['cpus']} CPUs ({about['cpu_model']}), load "
         f"{' '.join(f'{x:.2f}' for x in about['load_average'])}; rates "
         f"{', '.join(f'{r:,.0f}' for r in args.rates)} msg/s, {args.seconds:g} s each; "
-        f"formats {', '.join(args.formats)}; QoS {args.qos}",
+        f"formats {', '.join(args.formats)}; QoS {args.qos}; CityOps receives MQTT "
+        f"{'on a thread of its process' if args.mqtt_in_app else 'in a child process'}",
         flush=True,
     )
     results: list[dict[str, Any]] = []
