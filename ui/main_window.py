@@ -149,7 +149,6 @@ CONFIG_PROBLEM_MS = 60_000
 """How long the status bar says why a changed config file was not taken."""
 
 
-
 MAP_REFRESH_LIMIT = 2_000
 """The most markers one map refresh (4 a second) sends; more wait for the next ones."""
 
@@ -165,6 +164,7 @@ def _marker_look(entity: Entity) -> tuple[object, ...]:
         entity.worst_severity,
         entity.stale,
     )
+
 
 class MainWindow(QMainWindow):
     """Composes the map, the KPI gauges and the alarm list around the live state."""
