@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
         self._map_pending: set[str] = set()
         self._map_timer = QTimer(self)
         self._map_timer.setInterval(MAP_REFRESH_MS)
-        self._map_timer.timeout.connect(self.refresh_map)
+        self._map_timer.timeout.connect(lambda: self.refresh_map(MAP_REFRESH_LIMIT))
         self._map_timer.start()
 
         self._kpi_timer = QTimer(self)
@@ -646,14 +646,15 @@ class MainWindow(QMainWindow):
         if self._layouts is not None:
             self._layouts.set_flag(FLASHING_FLAG, on)
 
-    def refresh_map(self) -> None:
-        """Send the entities changed since the last refresh to the map, as one batch."""
+    def refresh_map(self, limit: int | None = None) -> None:
+        """Send the entities changed since the last refresh to the map, as one batch: at
+        most ``limit`` of them (the rest at the next call), or all (a replayed moment, say)."""
         if not self._map_pending:
             return
-        if len(self._map_pending) <= MAP_REFRESH_LIMIT:
+        if limit is None or len(self._map_pending) <= limit:
             changed, self._map_pending = self._map_pending, set()
         else:  # the rest at the next refresh: the window stays responsive under a flood
-            changed = {self._map_pending.pop() for _ in range(MAP_REFRESH_LIMIT)}
+            changed = {self._map_pending.pop() for _ in range(limit)}
         # Only markers whose look changed; a tooltip asks for its values when it opens.
         entities = [self.entities[k] for k in changed if k in self.entities]
         self.map_view.apply_entities(entities)

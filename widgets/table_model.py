@@ -52,6 +52,11 @@ RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
 """Alignment of short status columns."""
 
+MAX_INSERT_PLACES = 4
+"""New rows going to more places than this in a sorted model are inserted at once and
+sorted in one layout change: each insertion moves a view's selection and runs its
+listeners again (thousands of selected alarms made a flood of new ones take seconds)."""
+
 MAX_SIGNAL_RUNS = 256
 """At most this many ``dataChanged`` signals per batch and column span: nearby runs of
 changed rows are merged until the count fits."""
@@ -380,7 +385,8 @@ class KeyedTableModel(RowTableModel[T]):
         for new, old in enumerate(order):
             moved_to[old] = new
         before = self.persistentIndexList()
-        after = [self.index(moved_to[index.row()], index.column()) for index in before]
+        create = self.createIndex  # index() would ask rowCount() for each one
+        after = [create(moved_to[index.row()], index.column()) for index in before]
         self._items = [items[row] for row in order]
         self._rows = {self.key_of(item): row for row, item in enumerate(self._items)}
         self.changePersistentIndexList(before, after)
@@ -432,7 +438,7 @@ class KeyedTableModel(RowTableModel[T]):
 
     def _insert_sorted(self, items: list[T]) -> None:
         """Insert new rows where the current sort puts them: one insertion per place, or,
-        past :data:`MAX_SIGNAL_RUNS` places, all at the end followed by one sort."""
+        past :data:`MAX_INSERT_PLACES` places, all at the end followed by one sort."""
         assert self._sorted_by is not None and self._sorted_keys is not None
         column, descending = self._sorted_by
         keys = self._sorted_keys
@@ -447,7 +453,7 @@ class KeyedTableModel(RowTableModel[T]):
                 places.append((place, [index]))
         for item in items:
             self._counts[self.category(item)] += 1
-        if len(places) > MAX_SIGNAL_RUNS:
+        if len(places) > MAX_INSERT_PLACES:
             first = len(self._items)
             self.beginInsertRows(QModelIndex(), first, first + len(items) - 1)
             self._items.extend(items)
@@ -461,7 +467,7 @@ class KeyedTableModel(RowTableModel[T]):
             self._items[place:place] = [items[index] for index in indexes]
             keys[place:place] = [new_keys[index] for index in indexes]
             self.endInsertRows()
-        self._reindex(places[0][0])
+        self._reindex(places[0][0])  # once: row_of() is right again after the last insertion
 
 
 class KeyedSortProxy(QSortFilterProxyModel):

@@ -422,15 +422,19 @@ def test_the_map_hears_only_of_changed_markers_and_at_most_a_refresh_limit_at_a_
         for n in range(total)
     }
     window.apply_delta(Delta(entities=dict(city)))
-    window.refresh_map()
-    window.refresh_map()
-    window.refresh_map()
+    for _ in range(3):
+        window.refresh_map(MAP_REFRESH_LIMIT)  # as the window's timer does
     assert [len(batch) for batch in sent] == [MAP_REFRESH_LIMIT, 500]
     assert len({key for batch in sent for key in batch}) == total
     sent.clear()
     later = {key: replace(entity, updated_at=99.0) for key, entity in city.items()}
     later["aq-7"] = replace(later["aq-7"], worst_severity=Severity.HIGH)
     window.apply_delta(Delta(entities=later))
-    window.refresh_map()
+    window.refresh_map()  # unlimited: a replayed moment is shown whole
     assert sent == [["aq-7"]]
     assert window.entities["aq-1"].updated_at == 99.0  # the window itself knows it
+    sent.clear()
+    moved = {key: replace(entity, lat=28.6) for key, entity in later.items()}
+    window.apply_delta(Delta(entities=moved))
+    window.refresh_map()
+    assert [len(batch) for batch in sent] == [total]  # unlimited: all at once
