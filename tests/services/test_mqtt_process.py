@@ -95,6 +95,13 @@ def test_a_killed_child_is_reported_down_and_started_again(
         recorder.wait_state(FeedState.CONNECTED, timeout=20.0)
         assert client.restarts == 1 and client.pid not in (None, first)
         publish_until_received(broker, "air/aq-1", recorder)
+        second = client.pid
+        assert second is not None
+        os.kill(second, signal.SIGKILL)  # again at once: a crash loop waits longer each time
+        again = recorder.wait_state(FeedState.DOWN)
+        assert "restarting in 2 s" in again.detail
+        recorder.wait_state(FeedState.CONNECTED, timeout=20.0)
+        assert client.restarts == 2
 
 
 def test_the_childs_log_is_the_apps_log(caplog: pytest.LogCaptureFixture) -> None:

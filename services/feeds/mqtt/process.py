@@ -29,9 +29,10 @@ How it behaves
   has since ended are dropped: the broker sends those messages again.
 * **Logging**: the child's log records are sent here and logged under their own logger
   names, so the app's log shows them as if the client ran in-process.
-* **A child that dies** (killed, out of memory) is reported as a DOWN event for the
-  broker's feeds naming its exit code, and a new one is started after
-  :data:`RESTART_DELAY_S`; ``restarts`` counts them.
+* **A child that dies** (killed, out of memory, a failure of its own that it cannot
+  survive) is reported as a DOWN event for the broker's feeds naming its exit code, and a
+  new one is started after :data:`RESTART_DELAY_S`, longer after each child that did not
+  last; ``restarts`` counts them.
 * ``stop()`` sends the queued acknowledgements, asks the child to disconnect cleanly
   (what it still holds is handed over first), and waits for it.
 """
@@ -41,9 +42,11 @@ from __future__ import annotations
 import functools
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -62,7 +65,10 @@ BATCH_WAIT_S = 0.002
 IDLE_POLL_S = 0.05
 """How often an idle child looks whether its connection state changed."""
 RESTART_DELAY_S = 1.0
-"""The pause before a child that died is started again."""
+"""The pause before a child that died is started again (doubled after each child that did
+not last :data:`STABLE_CHILD_S`, up to :data:`MAX_RESTART_DELAY_S`)."""
+MAX_RESTART_DELAY_S = 30.0
+STABLE_CHILD_S = 30.0
 STOP_GRACE_S = 5.0
 """How long ``stop`` waits for the child beyond its client's own timeout."""
 
@@ -99,6 +105,8 @@ class MqttFeedProcess:
             check_new_feed(feed, self._feeds)
             self._feeds[feed.name] = feed
         self.restarts = 0
+        self._spawned_at = 0.0
+        self._quick_deaths = 0
         self._connected = False
         self._started = False
         self._stopping = threading.Event()
@@ -148,7 +156,11 @@ class MqttFeedProcess:
                 return
             self._started = True
             self._stopping.clear()
-            self._spawn()
+            try:
+                self._spawn()
+            except Exception:
+                self._started = False
+                raise
             self._ack_thread = threading.Thread(
                 target=self._send_acks_loop, name=f"cityops-mqtt-acks-{self.broker.name}"
             )
@@ -233,7 +245,13 @@ class MqttFeedProcess:
             name=f"cityops-mqtt-{self.broker.name}",
             daemon=True,
         )
-        process.start()
+        try:
+            process.start()
+        except BaseException:
+            for end in (commands_in, commands_out, data_in, data_out):
+                end.close()
+            raise
+        self._spawned_at = time.monotonic()
         commands_in.close()  # the child's ends: closed here so either side sees the other end
         data_out.close()
         self._close_commands()
@@ -272,15 +290,21 @@ class MqttFeedProcess:
                     message = data.recv()
                 except (EOFError, OSError):
                     break
+                current = generation == self._generation
                 if message[0] == "items":
-                    self._connected = bool(message[2])
-                    self._hand_on(message[1], generation)
+                    if current:
+                        self._connected = bool(message[2])
+                    try:
+                        self._hand_on(message[1], generation)
+                    except Exception:  # a bad item must not end the feed silently
+                        log.exception("MQTT items from %s could not be handed on", self.label)
                 elif message[0] == "stopped":
                     break
         finally:
             data.close()
-            self._connected = False
-        if self._stopping.is_set():
+            if generation == self._generation:
+                self._connected = False
+        if self._stopping.is_set() or generation != self._generation:
             return
         process.join(STOP_GRACE_S)
         self._child_died(generation, process.exitcode)
@@ -306,17 +330,30 @@ class MqttFeedProcess:
                 self._sink(item)
 
     def _child_died(self, generation: int, exit_code: int | None) -> None:
-        detail = f"the MQTT receiver process ended (exit code {exit_code}); restarting"
+        """Report the child's end and start another, waiting longer after each child that
+        did not last (a crash loop must not spin)."""
+        lasted = time.monotonic() - self._spawned_at
+        self._quick_deaths = 0 if lasted >= STABLE_CHILD_S else self._quick_deaths + 1
+        delay = min(MAX_RESTART_DELAY_S, RESTART_DELAY_S * 2 ** max(0, self._quick_deaths - 1))
+        detail = (
+            f"the MQTT receiver process ended (exit code {exit_code}); restarting in {delay:g} s"
+        )
         log.error("broker %s: %s", self.label, detail)
         with self._lock:
             names = tuple(name for name in self._feeds if name not in self._paused)
         self._sink(ConnectionEvent(self.label, FeedState.DOWN, names, detail))
-        if self._stopping.wait(RESTART_DELAY_S):
-            return
-        with self._lock:
-            if self._started and generation == self._generation:
+        while not self._stopping.wait(delay):
+            with self._lock:
+                if not self._started or generation != self._generation:
+                    return
+                try:
+                    self._spawn()
+                except Exception:  # no process could be started: try again later
+                    log.exception("the MQTT receiver process for %s did not start", self.label)
+                    delay = MAX_RESTART_DELAY_S
+                    continue
                 self.restarts += 1
-                self._spawn()
+                return
 
     # -- acknowledgements ------------------------------------------------------------------
     def _ack(self, generation: int, token: int) -> None:
@@ -420,6 +457,13 @@ class _Outbox:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        try:
+            self._send_until_closed()
+        except Exception:  # the parent must see this child end (and start another)
+            traceback.print_exc()
+            os._exit(70)
+
+    def _send_until_closed(self) -> None:
         was_connected: bool | None = None
         while True:
             with self._ready:
@@ -440,7 +484,10 @@ class _Outbox:
                 if closing:
                     self._data.send(("stopped",))
                     return
-            except OSError:  # the parent has gone
+            except OSError:  # the parent has gone: let a waiting network thread go too
+                with self._ready:
+                    self._closing = True
+                    self._ready.notify_all()
                 return
 
 
