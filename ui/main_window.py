@@ -676,6 +676,7 @@ class MainWindow(QMainWindow):
         """Mark what is on screen as the cached last known state until live data arrives."""
         self.freshness.restored(count)
         self.update_freshness()
+        self.refresh_map()  # the whole last known city at once, not in the timer's slices
         self.refresh_kpis()
 
     def update_freshness(self) -> None:

@@ -438,3 +438,24 @@ def test_the_map_hears_only_of_changed_markers_and_at_most_a_refresh_limit_at_a_
     window.apply_delta(Delta(entities=moved))
     window.refresh_map()
     assert [len(batch) for batch in sent] == [total]  # unlimited: all at once
+
+
+def test_the_restored_city_goes_to_the_map_at_once(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from services.model import Entity
+    from ui.main_window import MAP_REFRESH_LIMIT
+
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None)
+    qtbot.addWidget(window)
+    sent: list[int] = []
+    monkeypatch.setattr(
+        window.map_view, "apply_entities", lambda entities, values=None: sent.append(len(entities))
+    )
+    total = MAP_REFRESH_LIMIT * 3
+    restored = {
+        f"s{n}": Entity(f"s{n}", f"S{n}", lat=28.5, lon=112.3, stale=True) for n in range(total)
+    }
+    window.apply_delta(Delta(entities=restored))
+    window.show_restored(total)
+    assert sent == [total]
