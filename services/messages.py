@@ -32,9 +32,6 @@ class RawMessage:
     received_at: float
     retained: bool = False
     ack: Callable[[], None] | None = field(default=None, compare=False, repr=False)
-    decoded: object = field(default=None, compare=False, repr=False)
-    """What the receiver decoded already (``services.decoders.predecode``): the payload's
-    contents, or the reason it is refused; None: the ingest worker decodes it."""
 
 
 @dataclass(frozen=True, slots=True)

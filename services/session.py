@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from services.addresses import parse_broker_url
 from services.auth.roles import default_workstation
 from services.config import AppConfig, BrokerConfig, FeedConfig
-from services.decoders.predecode import predecode
 from services.feeds.http.poller import HttpFeedPoller
 from services.feeds.mqtt.action_channel import ActionChannel
 from services.feeds.mqtt.client import MqttFeedClient
@@ -111,9 +110,7 @@ class CitySession:
     def _start_client(self, broker: BrokerConfig, feeds: Sequence[FeedConfig]) -> FeedClient:
         client: FeedClient
         if broker.separate_process:
-            client = MqttFeedProcess(
-                broker, feeds, self.pipeline.put, self.pipeline.put_many, decode=predecode
-            )
+            client = MqttFeedProcess(broker, feeds, self.pipeline.put, self.pipeline.put_many)
         else:
             client = MqttFeedClient(broker, feeds, self.pipeline.put)
         self.clients.append(client)

@@ -777,11 +777,6 @@ class IngestPipeline:
         if len(item.payload) > MAX_PAYLOAD_BYTES:
             self._dead_letter(item, payload_too_large(len(item.payload)))
             return None
-        if isinstance(item.decoded, Decoded):  # by the receiver (its own process)
-            return item.decoded
-        if isinstance(item.decoded, str):
-            self._dead_letter(item, item.decoded)
-            return None
         try:
             return get_decoder(feed.format)(item.payload, item.topic, feed, item.received_at)
         except DecodeError as error:

@@ -68,23 +68,3 @@ def test_impossible_numbers_in_shared_payloads_are_refused() -> None:
     assert check_priority(2) == 2
     with pytest.raises(SharingError, match="nested too deeply"):
         load_action_body("cityops/city/actions/a/w", b"[" * 100_000, "cityops/city")
-
-
-def test_what_the_receiver_decoded_is_taken_as_it_is() -> None:
-    """A message decoded in the receiver process is not parsed again; a refusal there is
-    dead-lettered with its reason."""
-    from services.decoders import Decoded
-    from services.model import Reading
-
-    pipeline = IngestPipeline(AppConfig(source="test", feeds=(FEED,)), None)
-    contents = Decoded(readings=[Reading("aq-9", "pm25", 12.5, 1.0, "air")])
-    pipeline.process_batch(
-        [
-            RawMessage("air", "a/aq-9", b"\xff not what was decoded", 1.0, decoded=contents),
-            RawMessage("air", "a/bad", b"{}", 1.0, decoded="refused over there"),
-        ]
-    )
-    delta = pipeline.take_delta()
-    assert delta.latest[("aq-9", "pm25")].value == 12.5
-    assert [letter.reason for letter in delta.dead_letters["air"]] == ["refused over there"]
-    pipeline.stop()

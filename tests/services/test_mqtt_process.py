@@ -151,29 +151,3 @@ def test_a_full_outbox_holds_the_network_thread_back(monkeypatch: pytest.MonkeyP
     assert [entry[1] for entry in received] == [f"air/{index}" for index in range(4)]
     outbox.close(5.0)
     assert reader.recv() == ("stopped",)
-
-
-def test_the_child_decodes_what_it_receives(brokers: Callable[..., Broker]) -> None:
-    """With the session's decoder the app is handed each message's contents, or the reason
-    it is refused, instead of bytes to parse."""
-    from services.decoders import Decoded
-    from services.decoders.predecode import predecode
-
-    broker = brokers()
-    recorder = Recorder()
-    client = MqttFeedProcess(broker.config(), [feed("air", "air/#")], recorder, decode=predecode)
-    with running(client):
-        recorder.wait_state(FeedState.CONNECTED)
-        broker.publish("air/aq-1", b'{"id": "aq-1", "pm25": 41.5}', qos=0)
-        broker.publish("air/aq-2", b"not json", qos=0)
-        wait_for(lambda: len(recorder.messages) == 2, what="both messages")
-        good, bad = sorted(recorder.messages, key=lambda message: message.topic)
-        assert isinstance(good.decoded, Decoded)
-        assert [(r.entity_id, r.metric, r.value) for r in good.decoded.readings] == [
-            ("aq-1", "pm25", 41.5)
-        ]
-        assert isinstance(bad.decoded, str) and "not JSON" in bad.decoded
-        client.add_feed(feed("water", "water/#"))
-        publish_until_received(broker, "water/g1", recorder)
-        late = [m for m in recorder.messages if m.feed == "water"][-1]
-        assert isinstance(late.decoded, str)  # a feed added later is decoded there too

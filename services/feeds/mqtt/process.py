@@ -20,9 +20,6 @@ How it behaves
   :data:`BATCH_WAIT_S` and sends it as one pickled list of plain tuples; the reading
   thread here (``cityops-mqtt-<broker>``) turns them into :class:`RawMessage` items and
   hands them on with one ``sink_many`` call.
-* **Decoding** (with ``decode``, as the session gives it): the child's sending thread
-  decodes each message for its feed, and the message arrives with its contents or the
-  reason it is refused (``RawMessage.decoded``), so the app's process parses nothing.
 * **Back-pressure**: at most :data:`~services.limits.MQTT_PROCESS_BACKLOG` messages wait in
   the child; beyond it its network thread waits, so the broker's own flow control applies
   (as it does when the in-process thread is busy), and the child's memory stays bounded.
@@ -77,14 +74,8 @@ STOP_GRACE_S = 5.0
 
 _CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
 
-MessageTuple = tuple[str, str, bytes, float, bool, int, object]
-"""A message on the wire: feed, topic, payload, received at, retained, ack token (-1: none)
-and what the child decoded (None: not decoded there)."""
-
-Decode = Callable[[bytes, str, FeedConfig, float], object]
-"""Decodes a payload for a feed in the child (``services.decoders.predecode.predecode``:
-injected, so that transports import no decoder); it must be picklable (a module's
-function)."""
+MessageTuple = tuple[str, str, bytes, float, bool, int]
+"""A message on the wire: feed, topic, payload, received at, retained, ack token (-1: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,12 +94,10 @@ class MqttFeedProcess:
         feeds: Sequence[FeedConfig],
         sink: Callable[[InboxItem], None],
         sink_many: Callable[[Sequence[InboxItem]], None] | None = None,
-        decode: Decode | None = None,
     ) -> None:
         self.broker = broker
         self._sink = sink
         self._sink_many = sink_many
-        self._decode = decode
         self._lock = threading.RLock()
         self._feeds: dict[str, FeedConfig] = {}
         self._paused: set[str] = set()
@@ -252,7 +241,6 @@ class MqttFeedProcess:
                 "feeds": tuple(self._feeds.values()),
                 "paused": frozenset(self._paused),
                 "level": logging.getLogger().getEffectiveLevel(),
-                "decode": self._decode,
             },
             name=f"cityops-mqtt-{self.broker.name}",
             daemon=True,
@@ -326,11 +314,9 @@ class MqttFeedProcess:
         ack = self._ack
         for entry in entries:
             if type(entry) is tuple:
-                feed, topic, payload, received_at, retained, token, decoded = entry
+                feed, topic, payload, received_at, retained, token = entry
                 handle = None if token < 0 else functools.partial(ack, generation, token)
-                items.append(
-                    RawMessage(feed, topic, payload, received_at, retained, handle, decoded)
-                )
+                items.append(RawMessage(feed, topic, payload, received_at, retained, handle))
             elif isinstance(entry, _LogLine):
                 logging.getLogger(entry.name).log(entry.level, "%s", entry.text)
             else:
@@ -407,11 +393,8 @@ class _Outbox:
     """What the child's network thread produces, sent to the parent in batches by a thread
     of its own; each message's ``ack`` kept under a token the parent sends back."""
 
-    def __init__(self, data: Connection, decode: Decode | None = None) -> None:
+    def __init__(self, data: Connection) -> None:
         self._data = data
-        self._decode = decode
-        self.feeds: dict[str, FeedConfig] = {}
-        """The client's feeds by name (what a message is decoded for)."""
         self._ready = threading.Condition(threading.RLock())
         self._entries: list[Any] = []
         self._waiting_messages = 0
@@ -440,7 +423,6 @@ class _Outbox:
                 item.received_at,
                 item.retained,
                 token,
-                None,
             )
             with self._ready:
                 while self._waiting_messages >= MQTT_PROCESS_BACKLOG and not self._closing:
@@ -466,20 +448,6 @@ class _Outbox:
             ack = self._acks.pop(token, None)
             if ack is not None:
                 ack()
-
-    def _decoded(self, entries: list[Any]) -> list[Any]:
-        """The messages among ``entries`` with what their feed makes of them (off the
-        network thread, which goes on reading meanwhile)."""
-        decode, feeds = self._decode, self.feeds
-        assert decode is not None
-        done: list[Any] = []
-        for entry in entries:
-            feed = feeds.get(entry[0]) if type(entry) is tuple else None
-            if feed is None:
-                done.append(entry)
-            else:
-                done.append((*entry[:6], decode(entry[2], entry[1], feed, entry[3])))
-        return done
 
     def close(self, timeout: float) -> None:
         """Send what is left, then say "stopped"."""
@@ -508,8 +476,6 @@ class _Outbox:
                 entries, self._entries = self._entries, []
                 self._waiting_messages = 0
                 self._ready.notify_all()
-            if self._decode is not None:
-                entries = self._decoded(entries)
             connected = self.connected()
             try:
                 if entries or connected != was_connected:
@@ -551,13 +517,11 @@ def child_main(
     feeds: tuple[FeedConfig, ...],
     paused: frozenset[str],
     level: int,
-    decode: Decode | None = None,
 ) -> None:
     """The child process: one client, its batches out on ``data``, commands in on
     ``commands`` until told to stop (or the parent has gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's: it stops us
-    outbox = _Outbox(data, decode)
-    outbox.feeds = {feed.name: feed for feed in feeds}
+    outbox = _Outbox(data)
     root = logging.getLogger()
     root.handlers[:] = [_ForwardLog(outbox)]
     root.setLevel(level)
@@ -582,8 +546,6 @@ def child_main(
                 break
             else:
                 _change_feeds(client, name, command[1])
-                if name == "add":
-                    outbox.feeds[command[1].name] = command[1]
     finally:
         client.stop(timeout)
         outbox.close(timeout)
