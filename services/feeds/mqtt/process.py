@@ -241,6 +241,7 @@ class MqttFeedProcess:
                 "feeds": tuple(self._feeds.values()),
                 "paused": frozenset(self._paused),
                 "level": logging.getLogger().getEffectiveLevel(),
+                "generation": self._generation,
             },
             name=f"cityops-mqtt-{self.broker.name}",
             daemon=True,
@@ -382,8 +383,8 @@ class MqttFeedProcess:
                 len(queued) - len(tokens),
                 self.label,
             )
-        if tokens:
-            self._command(("acks", tokens))
+        if tokens:  # tagged: a child started meanwhile takes none of another's
+            self._command(("acks", current, tokens))
 
 
 # -- in the child process ----------------------------------------------------------------
@@ -517,6 +518,7 @@ def child_main(
     feeds: tuple[FeedConfig, ...],
     paused: frozenset[str],
     level: int,
+    generation: int = 0,
 ) -> None:
     """The child process: one client, its batches out on ``data``, commands in on
     ``commands`` until told to stop (or the parent has gone)."""
@@ -540,7 +542,8 @@ def child_main(
                 break
             name = command[0]
             if name == "acks":
-                outbox.acknowledge(command[1])
+                if command[1] == generation:
+                    outbox.acknowledge(command[2])
             elif name == "stop":
                 timeout = float(command[1])
                 break
