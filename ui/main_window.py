@@ -6,25 +6,21 @@ import json
 import logging
 import math
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QFrame,
-    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenuBar,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QSizePolicy,
     QVBoxLayout,
@@ -33,9 +29,8 @@ from PySide6.QtWidgets import (
 
 from services.auth.roles import LEAST_ROLE, Permission, Principal
 from services.auth.signin import Authenticator, single_user
-from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig, rule_for
+from services.config import AppConfig, FeedConfig, KpiConfig
 from services.ingest.kpi import GroupMembers, compute_kpis, district_index
-from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import (
     ActionResult,
     Alarm,
@@ -43,8 +38,6 @@ from services.model import (
     AlertArea,
     CacheHealth,
     CacheState,
-    Condition,
-    DeadLetter,
     Delta,
     Entity,
     FeedHealth,
@@ -53,7 +46,8 @@ from services.model import (
 )
 from ui.config_terms import config_text
 from ui.docks import WorkstationDocks
-from ui.feed_dialog import AddFeedDialog
+from ui.entity_views import EntityViews
+from ui.feeds import FeedControlFunction, FeedControls, FeedManager
 from ui.freshness import FreshnessTracker
 from ui.i18n_terms import permission_text, role_text
 from ui.incidents import IncidentActions, IncidentControls
@@ -66,14 +60,13 @@ from ui.sign_in import SignInDialog
 from widgets.alarm_kpis_view import AlarmKpisView
 from widgets.alarm_model import AlarmFilter
 from widgets.alarm_table import AlarmTableView
-from widgets.entity_details import EntityDetails, EntityView
-from widgets.feed_health import FeedHealthPanel
-from widgets.format import NO_VALUE, format_clock, format_count, format_number, format_value
+from widgets.entity_details import EntityDetails
+from widgets.format import NO_VALUE, format_clock, format_count, format_value
 from widgets.gauge import Gauge
 from widgets.i18n import translate
 from widgets.journal_view import Fetch as JournalFetch
 from widgets.map_view import MapView
-from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR, STATUS_WARNING_TEXT_COLOR
+from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
 from widgets.terms import feed_state_word
@@ -95,22 +88,12 @@ UnshelveFunction = Callable[[list[str]], object]
 TextActionFunction = Callable[[list[str], str], object]
 """Hands a comment (alarm ids, text) or an assignment (alarm ids, person) to the services."""
 ExportFunction = Callable[[Path], int]
-FeedControlFunction = Callable[[str], None]
 HistoryFunction = Callable[[str, str], list[tuple[float, float]]]
 MAP_REFRESH_MS = 250
 DEMO_BACKGROUND, DEMO_TEXT = BANNER_COLORS["warning"]
 ALARM_TEXT_STYLE = f"color:{STATUS_ALARM_TEXT_COLOR};font-weight:bold"
-WARNING_TEXT_STYLE = f"color:{STATUS_WARNING_TEXT_COLOR};font-weight:bold"
 FLASHING_FLAG = "flash unacknowledged alarms"
 """The remembered View menu choice (in the layout store)."""
-
-
-class FeedManager(Protocol):
-    """What the Feeds tab needs to add and remove feeds at run time."""
-
-    def broker_names(self) -> list[str]: ...
-    def add_feed(self, feed: FeedConfig) -> None: ...
-    def remove_feed(self, name: str) -> None: ...
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
@@ -120,29 +103,6 @@ def scrolling(widget: QWidget) -> QScrollArea:
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.Shape.NoFrame)
     return area
-
-
-def limits_text(
-    rules: Sequence[RuleConfig], entity_id: str, metrics: Iterable[str]
-) -> dict[str, str]:
-    """The rule limits that apply to each metric of an entity, as the operator reads them."""
-    texts: dict[str, str] = {}
-    for metric in metrics:
-        rule = rule_for(rules, entity_id, metric)
-        if rule is None:
-            continue
-        parts = [
-            f"{label} {format_number(limit)}"
-            for label, limit in (
-                ("LL", rule.low_low),
-                ("L", rule.low),
-                ("H", rule.high),
-                ("HH", rule.high_high),
-            )
-            if limit is not None
-        ]
-        texts[metric] = " · ".join(parts)
-    return texts
 
 
 CONFIG_PROBLEM_MS = 60_000
@@ -220,8 +180,6 @@ class MainWindow(QMainWindow):
         self._principal = principal if principal is not None else single_user(config)
         self.authenticator = authenticator
         self._export_alarms = export_alarms
-        self._dead_letters: dict[str, deque[DeadLetter]] = {}
-        self._feed_manager = feed_manager
         self._history = history
         self.replaying = False
         """True while the views show a replay of the past (actions refused, clock set back)."""
@@ -231,6 +189,7 @@ class MainWindow(QMainWindow):
         self.values: dict[str, dict[str, Reading]] = {}
         self._live = False
         self.freshness = FreshnessTracker()
+        self.entity_views = EntityViews(self)  # the details, the trend and selections
         title = translate("MainWindow", "{title} — CityOps").format(title=config_text(config.title))
         if config.demo:
             title += "  " + translate("MainWindow", "[DEMO DATA]")
@@ -238,9 +197,9 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
 
         self.map_view = MapView(config.map.center, config.map.zoom)
-        self.map_view.entityClicked.connect(self._show_entity)
+        self.map_view.entityClicked.connect(self.entity_views.show_entity)
         self.map_view.set_values_source(self.marker_values)
-        self.map_view.alertAreaClicked.connect(self._select_alarm)
+        self.map_view.alertAreaClicked.connect(self.entity_views.select_alarm)
         self.boundaries = boundaries
         if boundaries:
             self.map_view.set_boundaries(boundaries)
@@ -258,7 +217,7 @@ class MainWindow(QMainWindow):
         self.alarm_view.service_enabled = out_of_service is not None and in_service is not None
         self.alarm_view.outOfServiceRequested.connect(self.take_out_of_service)
         self.alarm_view.inServiceRequested.connect(self.return_to_service)
-        self.alarm_view.alarmSelected.connect(self._alarm_selected)
+        self.alarm_view.alarmSelected.connect(self.entity_views.alarm_selected)
         self.alarm_view.locateRequested.connect(self.locate_alarm)
         self._layouts = layouts
         self.alarm_kpis = AlarmKpisView()
@@ -268,16 +227,8 @@ class MainWindow(QMainWindow):
         self.district_index = district_index(tuple(config.districts))
         self.gauge_panel = TileGrid(list(self.gauges.values()))
 
-        self.feed_panel = FeedHealthPanel()
-        self.feed_panel.feedSelected.connect(self._show_dead_letters)
-        if pause_feed is not None:
-            self.feed_panel.pauseRequested.connect(
-                lambda name: self._control_feed(pause_feed, name)
-            )
-        if resume_feed is not None:
-            self.feed_panel.resumeRequested.connect(
-                lambda name: self._control_feed(resume_feed, name)
-            )
+        self.feeds = FeedControls(self, feed_manager, pause_feed, resume_feed)  # the Feeds dock
+        self.feed_panel = self.feeds.panel
         # The trend and details measure time by the window's clock: the replayed moment too.
         self.trend = TrendPlot(clock=lambda: self.clock())  # noqa: PLW0108 — set later
         self.details = EntityDetails(clock=lambda: self.clock())  # noqa: PLW0108
@@ -296,9 +247,7 @@ class MainWindow(QMainWindow):
             "details", translate("MainWindow", "Entity details"), scrolling(self.details)
         )
         self.dock_panels.add("trend", translate("MainWindow", "Trend"), self.trend)
-        self.dock_panels.add(
-            "feeds", translate("MainWindow", "Feeds"), scrolling(self._feeds_tab())
-        )
+        self.dock_panels.add("feeds", translate("MainWindow", "Feeds"), scrolling(self.feeds.tab()))
         self.dock_panels.add(
             "alarm_kpis", translate("MainWindow", "Alarm KPIs"), scrolling(self.alarm_kpis)
         )
@@ -370,95 +319,13 @@ class MainWindow(QMainWindow):
         self._kpi_timer.timeout.connect(self.refresh_kpis)
         self._kpi_timer.start()
 
-    def _feeds_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
-        self.add_feed_button = QPushButton(translate("MainWindow", "Add feed…"))
-        self.add_feed_button.clicked.connect(self.add_feed_dialog)
-        self.remove_feed_button = QPushButton(translate("MainWindow", "Remove feed"))
-        self.remove_feed_button.clicked.connect(self.remove_selected_feed)
-        for button in (self.add_feed_button, self.remove_feed_button):
-            button.setEnabled(self._feed_manager is not None)
-            bar.addWidget(button)
-        bar.addStretch(1)
-        layout.addLayout(bar)
-        layout.addWidget(self.feed_panel)
-        return tab
-
-    def _control_feed(self, action: FeedControlFunction, name: str) -> None:
-        try:
-            action(name)
-        except KeyError as error:
-            self.statusBar().showMessage(str(error.args[0]), 8000)
-
-    def add_feed_dialog(self) -> None:
-        """Ask for a new MQTT feed and subscribe it without reconnecting."""
-        if self._feed_manager is None:
-            return
-        dialog = AddFeedDialog(self._feed_manager.broker_names(), self)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.feed is None:
-            return
-        problem = self.add_feed(dialog.feed)
-        if problem:
-            plain_message_box(
-                self, QMessageBox.Icon.Warning, translate("MainWindow", "Feed not added"), problem
-            ).exec()
-
     def add_feed(self, feed: FeedConfig) -> str:
         """Subscribe ``feed`` now; returns why not when it cannot be added ("" when added)."""
-        if self._feed_manager is None:
-            return translate("MainWindow", "feeds cannot be changed here")
-        try:
-            self._feed_manager.add_feed(feed)
-        except ValueError as error:
-            return str(error)
-        self.statusBar().showMessage(
-            translate("MainWindow", "Feed {name!r} added until the app closes").format(
-                name=feed.name
-            ),
-            8000,
-        )
-        return ""
-
-    def remove_selected_feed(self) -> None:
-        """Unsubscribe the feed selected in the Feeds tab, after asking."""
-        name = self.feed_panel.selected_feed()
-        if self._feed_manager is None or not name:
-            return
-        question = plain_message_box(
-            self,
-            QMessageBox.Icon.Question,
-            translate("MainWindow", "Remove feed"),
-            translate("MainWindow", "Stop receiving feed {name!r} until the app restarts?").format(
-                name=name
-            ),
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-        if question.exec() == QMessageBox.StandardButton.Yes:
-            problem = self.remove_feed(name)
-            if problem:
-                box = plain_message_box(
-                    self,
-                    QMessageBox.Icon.Warning,
-                    translate("MainWindow", "Feed not removed"),
-                    problem,
-                )
-                box.exec()
+        return self.feeds.add_feed(feed)
 
     def remove_feed(self, name: str) -> str:
         """Unsubscribe feed ``name``; returns why not when it cannot be removed."""
-        if self._feed_manager is None:
-            return translate("MainWindow", "feeds cannot be changed here")
-        try:
-            self._feed_manager.remove_feed(name)
-        except KeyError as error:
-            return str(error.args[0])
-        self.statusBar().showMessage(
-            translate("MainWindow", "Feed {name!r} removed").format(name=name), 8000
-        )
-        return ""
+        return self.feeds.remove_feed(name)
 
     # -- live updates --------------------------------------------------------------------
     def apply_delta(self, delta: Delta) -> None:
@@ -526,20 +393,7 @@ class MainWindow(QMainWindow):
             self.alertAreasChanged.emit(delta.areas)
         if delta.brokers:
             self._show_brokers(delta.brokers)
-        if delta.removed_feeds:
-            self.feed_panel.model.remove(delta.removed_feeds)
-            self._show_feed_summary()
-        if delta.feeds:
-            self.feed_states.update(delta.feeds)
-            self.feed_panel.update_feeds(delta.feeds.values())
-            self._show_feed_summary()
-        if delta.dead_letters:
-            for feed, letters in delta.dead_letters.items():
-                kept = self._dead_letters.setdefault(feed, deque(maxlen=DEAD_LETTERS_PER_FEED))
-                kept.extend(letters)
-            selected = self.feed_panel.selected_feed()
-            if selected in delta.dead_letters:
-                self._show_dead_letters(selected)
+        self.feeds.apply(delta)
         if delta.incidents:
             self.incidents.apply(delta.incidents.values())
         for result in delta.action_results:
@@ -748,24 +602,6 @@ class MainWindow(QMainWindow):
         down = any(state is not FeedState.CONNECTED for state in brokers.values())
         self.broker_label.setStyleSheet(ALARM_TEXT_STYLE if down else "")
 
-    def _show_feed_summary(self) -> None:
-        counts = self.feed_panel.model.count_by_state()
-        troubled = sum(
-            counts.get(state, 0) for state in (FeedState.FAILING, FeedState.DOWN, FeedState.STALE)
-        )
-        total = sum(counts.values())
-        text = translate("MainWindow", "Feeds: {ok}/{total} ok").format(
-            ok=total - troubled, total=total
-        )
-        if troubled:
-            text += translate("MainWindow", " · {count} need attention").format(count=troubled)
-        self.feeds_label.setText(text)
-        self.feeds_label.setStyleSheet(WARNING_TEXT_STYLE if troubled else "")
-
-    def _show_dead_letters(self, feed: str) -> None:
-        if feed:
-            self.feed_panel.set_dead_letters(feed, list(self._dead_letters.get(feed, ())))
-
     def refresh_kpis(self) -> None:
         """Recompute the KPI gauges from the latest values (a slow timer, not per message);
         in a replay, the values of the replayed moment (not stale: the banner says REPLAY)."""
@@ -841,21 +677,7 @@ class MainWindow(QMainWindow):
 
     def refresh_entity_views(self) -> None:
         """Show the details and trend of the entity they show again (after a replay step)."""
-        not_there = translate("MainWindow", "{entity}: not heard of at this moment")
-        shown = self.details.entity_id()
-        if shown is not None:
-            entity = self.entities.get(shown)
-            if entity is not None:
-                self.show_details(entity)
-            else:
-                self.details.clear(not_there.format(entity=shown))
-        trended = self.trend.entity_id()
-        if trended is not None:
-            entity = self.entities.get(trended)
-            if entity is not None:
-                self.show_trend(entity, raise_dock=False)
-            else:
-                self.trend.clear()
+        self.entity_views.refresh()
 
     # -- who is signed in ---------------------------------------------------------------
     @property
@@ -1109,101 +931,23 @@ class MainWindow(QMainWindow):
 
     def select_alarm(self, alarm_id: str) -> None:
         """Bring the alarm list forward with ``alarm_id`` selected (from the journal)."""
-        self._select_alarm(alarm_id)
-
-    def _select_alarm(self, alarm_id: str) -> None:
-        """Bring the alarm list forward with ``alarm_id`` selected."""
-        self.dock_panels.show("alarms")
-        alarm = self.alarm_view.model.alarm(alarm_id)
-        if alarm is not None:
-            self.statusBar().showMessage(f"{alarm.metric}: {alarm.message}", 10000)
-        self.alarm_view.select_alarm(alarm_id)
-
-    def _alarm_selected(self, alarm_id: str) -> None:
-        """The operator moved to an alarm row: show its source in the details."""
-        alarm = self.alarm_view.model.alarm(alarm_id)
-        entity = self.entities.get(alarm.entity_id) if alarm is not None else None
-        if entity is not None:
-            self.show_details(entity)
+        self.entity_views.select_alarm(alarm_id)
 
     def locate_alarm(self, alarm_id: str) -> None:
         """Show an alarm's source: details, and the map flown to it with its marker marked."""
-        alarm = self.alarm_view.model.alarm(alarm_id)
-        if alarm is not None:
-            self.locate_entity(alarm.entity_id)
+        self.entity_views.locate_alarm(alarm_id)
 
     def locate_entity(self, entity_id: str) -> None:
         """Show an entity in the details and fly the map to it (clusters opened)."""
-        entity = self.entities.get(entity_id)
-        if entity is None:
-            return
-        self.show_details(entity)
-        self.dock_panels.show("details")
-        if entity.has_location:
-            self.dock_panels.show("map")
-            self.map_view.focus_entity(entity_id)
-        else:
-            self.statusBar().showMessage(
-                translate("MainWindow", "{name} has no location on the map").format(
-                    name=entity.name
-                ),
-                6000,
-            )
-
-    def _show_entity(self, entity_id: str) -> None:
-        """Show an entity (clicked on the map, picked in a list) in the details and trend."""
-        entity = self.entities.get(entity_id)
-        if entity is None:
-            return
-        self.show_details(entity)
-        self.show_trend(entity, raise_dock=False)
-        self.dock_panels.show("details")
+        self.entity_views.locate_entity(entity_id)
 
     def show_details(self, entity: Entity) -> None:
         """Fill the entity details panel for ``entity``."""
-        readings = dict(self.values.get(entity.id, {}))
-        history = self._history
-        alarms = [a for a in self.alarm_view.model.alarms() if a.entity_id == entity.id]
-        self.details.show_entity(
-            EntityView(
-                entity=entity,
-                readings=readings,
-                history={m: history(entity.id, m) for m in readings} if history else {},
-                limits=limits_text(self.config.rules, entity.id, readings),
-                alarms=alarms,
-                guidance={
-                    alarm.id: guidance for alarm in alarms if (guidance := self._guidance(alarm))
-                },
-                feed=self.feed_states.get(entity.feed),
-            )
-        )
-
-    def _guidance(self, alarm: Alarm) -> str:
-        """What to do about ``alarm``: its geofence's or its rule's guidance ("": none)."""
-        if alarm.condition is Condition.GEOFENCE:
-            fence = self.config.geofence(alarm.metric)
-            return fence.guidance if fence is not None else ""
-        rule = rule_for(self.config.rules, alarm.entity_id, alarm.metric)
-        return rule.guidance if rule is not None else ""
+        self.entity_views.show_details(entity)
 
     def show_trend(self, entity: Entity, *, raise_dock: bool = True) -> None:
         """Show the recent history of every metric of ``entity`` in the Trend panel."""
-        readings = self.values.get(entity.id, {})
-        history = self._history
-        series = {
-            metric: history(entity.id, metric) if history else [(r.ts, r.value)]
-            for metric, r in readings.items()
-        }
-        self.trend.show_entity(
-            entity.id, entity.name, series, {m: r.unit for m, r in readings.items()}
-        )
-        self.trend.set_stale(entity.stale, entity.updated_at)
-        for metric in readings:
-            rule = rule_for(self.config.rules, entity.id, metric)
-            if rule is not None and (rule.high is not None or rule.high_high is not None):
-                self.trend.set_thresholds(metric, rule.high, rule.high_high)
-        if raise_dock:
-            self.dock_panels.show("trend")
+        self.entity_views.show_trend(entity, raise_dock=raise_dock)
 
     def export_dialog(self) -> None:
         """Ask where to export the alarms as CSV, then export them."""
