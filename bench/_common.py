@@ -21,6 +21,7 @@ ignores SIGINT; the script that started them stops them.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import logging
@@ -95,6 +96,18 @@ def results_file(name: str) -> Path:
 def write_json(path: Path, figures: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+def parse_rates(parser: argparse.ArgumentParser, text: str) -> list[float]:
+    """``--rates`` as rising messages/s; a usage error (exit 2) when it is not a list of
+    positive numbers."""
+    try:
+        rates = sorted(float(rate) for rate in text.split(",") if rate.strip())
+    except ValueError:
+        parser.error(f"--rates: not a list of numbers: {text!r}")
+    if not rates or any(not (rate > 0 and math.isfinite(rate)) for rate in rates):
+        parser.error("--rates must be positive numbers")
+    return rates
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -84,6 +84,7 @@ from bench._common import (
     cpu_seconds,
     machine,
     machine_busy_seconds,
+    parse_rates,
     prepare_environment,
     results_file,
     start_broker,
@@ -506,13 +507,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "whose end is shown when CityOps fails)",
     )
     args = parser.parse_args(argv)
-    try:
-        args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
-    except ValueError:
-        parser.error(f"--rates: not a list of numbers: {args.rates!r}")
-    if not args.rates or any(not (rate > 0 and math.isfinite(rate)) for rate in args.rates):
-        parser.error("--rates must be positive numbers")
-    args.rates = sorted(args.rates)
+    args.rates = parse_rates(parser, args.rates)
     args.formats = [kind.strip() for kind in args.formats.split(",") if kind.strip()]
     unknown = [kind for kind in args.formats if kind not in LABELS]
     if unknown or not args.formats:

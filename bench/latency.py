@@ -91,6 +91,7 @@ from bench._common import (
     PublishPlan,
     bench_config,
     machine,
+    parse_rates,
     percentile,
     prepare_environment,
     results_file,
@@ -715,12 +716,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file)",
     )
     args = parser.parse_args(argv)
-    try:
-        args.rates = sorted(float(rate) for rate in args.rates.split(",") if rate.strip())
-    except ValueError:
-        parser.error(f"--rates: not a list of numbers: {args.rates!r}")
-    if not args.rates or any(not (rate > 0 and math.isfinite(rate)) for rate in args.rates):
-        parser.error("--rates must be positive numbers")
+    args.rates = parse_rates(parser, args.rates)
     if not (args.seconds > 1 and args.probe_rate > 0 and args.probe_entities > 0):
         parser.error("--seconds must be over 1, --probe-rate and --probe-entities positive")
     if args.entities < 1 or args.map_poll_ms < 1 or args.grace < 0:

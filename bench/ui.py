@@ -65,6 +65,7 @@ from bench._common import (
     Publishers,
     PublishPlan,
     machine,
+    parse_rates,
     prepare_environment,
     results_file,
     start_broker,
@@ -451,12 +452,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file)",
     )
     args = parser.parse_args(argv)
-    try:
-        args.rates = sorted(float(rate) for rate in args.rates.split(",") if rate.strip())
-    except ValueError:
-        parser.error(f"--rates: not a list of numbers: {args.rates!r}")
-    if not args.rates or any(not (rate > 0 and math.isfinite(rate)) for rate in args.rates):
-        parser.error("--rates must be positive numbers")
+    args.rates = parse_rates(parser, args.rates)
     if not (args.seconds > 0 and args.preload_seconds > 0 and args.preload_rate > 0):
         parser.error("--seconds, --preload-seconds and --preload-rate must be positive")
     if args.entities < 1 or not 0 <= args.alarming <= 1:
