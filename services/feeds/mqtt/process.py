@@ -33,6 +33,9 @@ How it behaves
   survive) is reported as a DOWN event for the broker's feeds naming its exit code, and a
   new one is started after :data:`RESTART_DELAY_S`, longer after each child that did not
   last; ``restarts`` counts them.
+* The child is *spawned* (a fresh interpreter: forking a process that runs Qt's threads is
+  unsafe), so a script that starts a session itself needs the usual
+  ``if __name__ == "__main__":`` guard; ``cityops`` and ``python -m ui.app`` have it.
 * ``stop()`` sends the queued acknowledgements, asks the child to disconnect cleanly
   (what it still holds is handed over first), and waits for it.
 """
