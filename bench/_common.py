@@ -98,6 +98,27 @@ def write_json(path: Path, figures: dict[str, Any]) -> None:
     path.write_text(json.dumps(figures, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def add_app_arguments(parser: argparse.ArgumentParser, script: str) -> None:
+    """The options of every script that runs CityOps: how long it may take to get ready,
+    where the figures go, its log level and whether its output reaches this terminal."""
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=120.0,
+        help="seconds for CityOps to connect and load its map (default %(default)g)",
+    )
+    parser.add_argument(
+        "--json", type=Path, help=f"figures file (default bench/results/{script}.json)"
+    )
+    parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
+    parser.add_argument(
+        "--app-output",
+        action="store_true",
+        help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file, "
+        "whose end is shown when CityOps fails)",
+    )
+
+
 def parse_rates(parser: argparse.ArgumentParser, text: str) -> list[float]:
     """``--rates`` as rising messages/s; a usage error (exit 2) when it is not a list of
     positive numbers."""

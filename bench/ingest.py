@@ -79,6 +79,7 @@ from bench._common import (
     CityOpsProcess,
     Publishers,
     PublishPlan,
+    add_app_arguments,
     bench_config,
     child_named,
     cpu_seconds,
@@ -478,12 +479,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help="seconds between CityOps being ready and the first rate (default %(default)g)",
     )
     parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=120.0,
-        help="seconds for CityOps to connect and load its map (default %(default)g)",
-    )
-    parser.add_argument(
         "--probe-ms",
         type=int,
         default=0,
@@ -491,21 +486,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         "event-loop lag (default 0: none, the app's threads only)",
     )
     parser.add_argument(
-        "--json", type=Path, help="figures file (default bench/results/ingest.json)"
-    )
-    parser.add_argument(
         "--mqtt-in-app",
         action="store_true",
         help="CityOps receives MQTT on a thread of its own process ([[brokers]] "
         "separate_process = false, as before issue 14) instead of a child process per broker",
     )
-    parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
-    parser.add_argument(
-        "--app-output",
-        action="store_true",
-        help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file, "
-        "whose end is shown when CityOps fails)",
-    )
+    add_app_arguments(parser, "ingest")
     args = parser.parse_args(argv)
     args.rates = parse_rates(parser, args.rates)
     args.formats = [kind.strip() for kind in args.formats.split(",") if kind.strip()]

@@ -89,6 +89,7 @@ from bench._common import (
     CityOpsProcess,
     Publishers,
     PublishPlan,
+    add_app_arguments,
     bench_config,
     machine,
     parse_rates,
@@ -700,21 +701,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=2.0,
         help="seconds between the first probes and the first rate (default %(default)g)",
     )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=120.0,
-        help="seconds for CityOps to connect and load its map (default %(default)g)",
-    )
-    parser.add_argument(
-        "--json", type=Path, help="figures file (default bench/results/latency.json)"
-    )
-    parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
-    parser.add_argument(
-        "--app-output",
-        action="store_true",
-        help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file)",
-    )
+    add_app_arguments(parser, "latency")
     args = parser.parse_args(argv)
     args.rates = parse_rates(parser, args.rates)
     if not (args.seconds > 1 and args.probe_rate > 0 and args.probe_entities > 0):

@@ -72,6 +72,7 @@ from bench._common import (
     CityOpsProcess,
     Publishers,
     PublishPlan,
+    add_app_arguments,
     machine,
     prepare_environment,
     results_file,
@@ -438,22 +439,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=10.0,
         help="seconds between CityOps being ready and the start figures (default %(default)g)",
     )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=120.0,
-        help="seconds for CityOps to connect and load its map (default %(default)g)",
-    )
-    parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
-    parser.add_argument(
-        "--app-output",
-        action="store_true",
-        help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file, "
-        "whose end is shown when CityOps fails)",
-    )
-    parser.add_argument(
-        "--json", type=Path, help="figures file (default bench/results/memory.json)"
-    )
+    add_app_arguments(parser, "memory")
     args = parser.parse_args(argv)
     if not (args.minutes > 0 and args.rate > 0 and args.sample > 0 and args.entities > 0):
         parser.error("--minutes, --rate, --sample and --entities must be positive")

@@ -64,6 +64,7 @@ from bench._common import (
     CityOpsProcess,
     Publishers,
     PublishPlan,
+    add_app_arguments,
     machine,
     parse_rates,
     prepare_environment,
@@ -438,19 +439,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         default=3.0,
         help="seconds of quiet before each rate (default %(default)g)",
     )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=120.0,
-        help="seconds for CityOps to connect and load its map (default %(default)g)",
-    )
-    parser.add_argument("--json", type=Path, help="figures file (default bench/results/ui.json)")
-    parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
-    parser.add_argument(
-        "--app-output",
-        action="store_true",
-        help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file)",
-    )
+    add_app_arguments(parser, "ui")
     args = parser.parse_args(argv)
     args.rates = parse_rates(parser, args.rates)
     if not (args.seconds > 0 and args.preload_seconds > 0 and args.preload_rate > 0):
