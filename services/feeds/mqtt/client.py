@@ -79,7 +79,6 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from services.addresses import topic_filter_problem
 from services.config import BrokerConfig, FeedConfig
 from services.feeds.mqtt.acks import AckQueue, Wakeup
 from services.feeds.mqtt.errors import (
@@ -90,6 +89,7 @@ from services.feeds.mqtt.errors import (
     describe_error,
     refusal_detail,
 )
+from services.feeds.mqtt.feed_set import BrokerFeeds
 from services.feeds.mqtt.paho import new_client
 from services.feeds.mqtt.retry import FAST_RETRY_WINDOW, STABLE_CONNECTION, retry_delay
 from services.messages import ConnectionEvent, InboxItem, RawMessage
@@ -107,7 +107,7 @@ KEEPALIVE_GRACE = 1.5
 """Drop a connection that has heard nothing from its broker for this many keep-alives."""
 
 
-class MqttFeedClient:
+class MqttFeedClient(BrokerFeeds):
     """One broker connection carrying every feed configured for it.
 
     ``start()`` returns at once; connecting, reconnecting and subscribing happen on a
@@ -121,14 +121,8 @@ class MqttFeedClient:
         feeds: Sequence[FeedConfig],
         sink: Callable[[InboxItem], None],
     ) -> None:
-        self.broker = broker
+        super().__init__(broker, feeds)
         self._sink = sink
-        self._lock = threading.RLock()
-        self._feeds: dict[str, FeedConfig] = {}
-        self._paused: set[str] = set()
-        for feed in feeds:
-            self._check_new_feed(feed)
-            self._feeds[feed.name] = feed
         # filter -> names of the active feeds using it, and the same as a matcher; both
         # replaced, never mutated (read lock-free by the network thread)
         self._routes: dict[str, tuple[str, ...]] = {}
@@ -182,26 +176,9 @@ class MqttFeedClient:
 
     # -- public API ----------------------------------------------------------------------
     @property
-    def label(self) -> str:
-        """How connection events name this broker (its URL)."""
-        return self.broker.address.url
-
-    @property
     def connected(self) -> bool:
         """True while the broker has accepted the connection."""
         return self._connected
-
-    @property
-    def feeds(self) -> tuple[FeedConfig, ...]:
-        """Every feed of this client, paused ones included, in the order they were added."""
-        with self._lock:
-            return tuple(self._feeds.values())
-
-    @property
-    def paused(self) -> frozenset[str]:
-        """Names of the paused feeds."""
-        with self._lock:
-            return frozenset(self._paused)
 
     def start(self) -> None:
         """Connect in the background; a broker that is down is retried until it is up."""
@@ -294,9 +271,6 @@ class MqttFeedClient:
         log.info("feed %r resumed on %s", name, self.label)
 
     # -- setup ---------------------------------------------------------------------------
-    def _check_new_feed(self, feed: FeedConfig) -> None:
-        check_new_feed(feed, self._feeds)
-
     def _note_delivery_qos(self, feed: FeedConfig) -> None:
         if self._manual_ack and feed.qos == 2:
             log.info(
@@ -309,10 +283,6 @@ class MqttFeedClient:
     def _delivery_qos(self, qos: int) -> int:
         """The QoS to subscribe with for a feed's QoS (see the module notes on QoS 2)."""
         return min(qos, 1) if self._manual_ack else qos
-
-    def _require(self, name: str) -> None:
-        if name not in self._feeds:
-            raise KeyError(f"no feed named {name!r} on {self.label}")
 
     def _new_client(self) -> mqtt.Client:
         client = new_client(
@@ -375,10 +345,6 @@ class MqttFeedClient:
         self._wakeup.wake()
 
     # -- events --------------------------------------------------------------------------
-    def _active_feed_names(self) -> tuple[str, ...]:
-        with self._lock:
-            return tuple(name for name in self._feeds if name not in self._paused)
-
     def _emit(self, state: FeedState, detail: str) -> None:
         """A broker-wide event for every active feed, unless it repeats the previous one."""
         feeds = self._active_feed_names()
@@ -688,17 +654,6 @@ class MqttFeedClient:
         """A message nobody will store still needs its acknowledgement (manual mode)."""
         if self._manual_ack and message.qos > 0:
             self._acks.put((self._connection, message.mid, message.qos))
-
-
-def check_new_feed(feed: FeedConfig, existing: Iterable[str]) -> None:
-    """ValueError when ``feed`` can't join a client whose feeds are named ``existing``."""
-    if feed.name in existing:
-        raise ValueError(f"a feed named {feed.name!r} already exists")
-    problem = topic_filter_problem(feed.topic)
-    if problem:
-        raise ValueError(f"feed {feed.name!r}: {problem}: {feed.topic!r}")
-    if feed.qos not in (0, 1, 2):
-        raise ValueError(f"feed {feed.name!r}: qos must be 0, 1 or 2, got {feed.qos}")
 
 
 def _feed_names(matches: Iterable[tuple[str, ...]]) -> tuple[str, ...]:

@@ -56,7 +56,8 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from services.config import BrokerConfig, FeedConfig
-from services.feeds.mqtt.client import MqttFeedClient, check_new_feed
+from services.feeds.mqtt.client import MqttFeedClient
+from services.feeds.mqtt.feed_set import BrokerFeeds
 from services.limits import MQTT_PROCESS_BACKLOG
 from services.messages import ConnectionEvent, InboxItem, RawMessage
 from services.model import FeedState
@@ -88,7 +89,7 @@ class _LogLine:
     text: str
 
 
-class MqttFeedProcess:
+class MqttFeedProcess(BrokerFeeds):
     """One broker connection carrying every feed configured for it, in a child process."""
 
     def __init__(
@@ -98,15 +99,9 @@ class MqttFeedProcess:
         sink: Callable[[InboxItem], None],
         sink_many: Callable[[Sequence[InboxItem]], None] | None = None,
     ) -> None:
-        self.broker = broker
+        super().__init__(broker, feeds)
         self._sink = sink
         self._sink_many = sink_many
-        self._lock = threading.RLock()
-        self._feeds: dict[str, FeedConfig] = {}
-        self._paused: set[str] = set()
-        for feed in feeds:
-            check_new_feed(feed, self._feeds)
-            self._feeds[feed.name] = feed
         self.restarts = 0
         self._spawned_at = 0.0
         self._quick_deaths = 0
@@ -125,26 +120,9 @@ class MqttFeedProcess:
 
     # -- the client's API ------------------------------------------------------------------
     @property
-    def label(self) -> str:
-        """How connection events name this broker (its URL)."""
-        return self.broker.address.url
-
-    @property
     def connected(self) -> bool:
         """True while the child's client has a connection the broker accepted."""
         return self._connected
-
-    @property
-    def feeds(self) -> tuple[FeedConfig, ...]:
-        """Every feed of this client, paused ones included, in the order they were added."""
-        with self._lock:
-            return tuple(self._feeds.values())
-
-    @property
-    def paused(self) -> frozenset[str]:
-        """Names of the paused feeds."""
-        with self._lock:
-            return frozenset(self._paused)
 
     @property
     def pid(self) -> int | None:
@@ -200,7 +178,7 @@ class MqttFeedProcess:
     def add_feed(self, feed: FeedConfig) -> None:
         """Subscribe a new feed now (or at the next connect); ValueError for a bad feed."""
         with self._lock:
-            check_new_feed(feed, self._feeds)
+            self._check_new_feed(feed)
             self._feeds[feed.name] = feed
             self._command(("add", feed))
 
@@ -227,10 +205,6 @@ class MqttFeedProcess:
             self._command(("resume", name))
 
     # -- the child -------------------------------------------------------------------------
-    def _require(self, name: str) -> None:
-        if name not in self._feeds:
-            raise KeyError(f"no feed named {name!r} on {self.label}")
-
     def _spawn(self) -> None:
         """Start a child with the current feeds (caller holds the lock)."""
         self._generation += 1
@@ -343,9 +317,7 @@ class MqttFeedProcess:
             f"the MQTT receiver process ended (exit code {exit_code}); restarting in {delay:g} s"
         )
         log.error("broker %s: %s", self.label, detail)
-        with self._lock:
-            names = tuple(name for name in self._feeds if name not in self._paused)
-        self._sink(ConnectionEvent(self.label, FeedState.DOWN, names, detail))
+        self._sink(ConnectionEvent(self.label, FeedState.DOWN, self._active_feed_names(), detail))
         while not self._stopping.wait(delay):
             with self._lock:
                 if not self._started or generation != self._generation:
