@@ -362,6 +362,11 @@ class KeyedTableModel(RowTableModel[T]):
         sort_key, tie_key = self._sort_keys[self._sorted_by[0]], self.tie_key
         return [(sort_key(item), tie_key(item)) for item in items]
 
+    @property
+    def sorted_by(self) -> tuple[int, bool] | None:
+        """(column, descending) the rows were last put in order by (None: as they came)."""
+        return self._sorted_by
+
     def sort_rows(self, column: int, *, descending: bool) -> bool:
         """Put the rows in the order of ``column``'s sort value, ties by :meth:`tie_key`
         (both reversed when ``descending``), as one layout change that moves persistent
@@ -484,7 +489,6 @@ class KeyedSortProxy(QSortFilterProxyModel):
         self.setDynamicSortFilter(dynamic)
         self._keyed: KeyedTableModel[Any] | None = None
         self._accepts: Callable[[Any], bool] | None = None
-        self._static_order: tuple[int, Qt.SortOrder] | None = None
 
     def setSourceModel(self, model: QAbstractItemModel) -> None:
         """Set the source; a :class:`KeyedTableModel` gets the direct comparison path."""
@@ -494,20 +498,15 @@ class KeyedSortProxy(QSortFilterProxyModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Sort by ``column``. A static proxy over a :class:`KeyedTableModel` has the model
         put its own rows in order (:meth:`KeyedTableModel.sort_rows`) and itself keeps the
-        model's order, so no comparison calls back into Python; rows added later come last
-        until the next sort. Otherwise Qt sorts, calling :meth:`lessThan`."""
+        model's order, so no comparison calls back into Python; rows added later go where
+        that order puts them, changed ones keep their places until the next sort. Otherwise
+        Qt sorts, calling :meth:`lessThan`."""
         model = self._keyed
         if self.dynamicSortFilter() or model is None:
             super().sort(column, order)
             return
-        self._static_order = (column, order)
         if column >= 0:
             model.sort_rows(column, descending=order == Qt.SortOrder.DescendingOrder)
-
-    def static_sort(self) -> tuple[int, Qt.SortOrder] | None:
-        """The column and order a static proxy last sorted by (None: not sorted, or Qt
-        sorts: see :meth:`sortColumn`)."""
-        return self._static_order
 
     def set_row_filter(self, accepts: Callable[[Any], bool] | None) -> None:
         """Show only the rows whose value ``accepts``; None shows every row."""
