@@ -20,6 +20,7 @@ from services.ingest.pipeline import IngestPipeline
 from services.ingest.sharing_desk import SharingIdentity
 from services.model import Snapshot
 from services.sharing.protocol import ANONYMOUS_ACCOUNT, subscriptions
+from services.store.export import export
 from services.store.recovery import open_cache
 from services.store.retention import RetentionPruner
 
@@ -88,6 +89,23 @@ class CitySession:
             self.http_poller = HttpFeedPoller(http_feeds, self.pipeline.put)
             self.http_poller.start()
         return self.snapshot
+
+    @property
+    def restored_entities(self) -> int:
+        """How many entities the last known state held (0 before :meth:`start`)."""
+        return len(self.snapshot.entities) if self.snapshot is not None else 0
+
+    def broker_labels(self) -> dict[str, str]:
+        """Each running broker connection's label (as feed health names it) and its name."""
+        return {client.label: client.broker.name for client in self.clients}
+
+    def export_csv(
+        self, what: str, path: Path, since: float | None = None, until: float | None = None
+    ) -> int:
+        """Write the cache's ``what`` (see :func:`~services.store.export.export`) in
+        [since, until] to the CSV file ``path``; returns the rows written."""
+        with path.open("w", newline="", encoding="utf-8") as out:
+            return export(self.cache, what, "csv", out, since=since, until=until)
 
     def _attach_sharing(self, broker: BrokerConfig) -> None:
         prefix = self.config.sharing.prefix

@@ -28,6 +28,7 @@ from widgets.incidents_view import IncidentsView
 from widgets.plain_text import plain_message_box
 
 if TYPE_CHECKING:
+    from services.engine.remote import RemotePipeline
     from services.ingest.pipeline import IngestPipeline
     from ui.main_window import MainWindow
 
@@ -55,7 +56,7 @@ class IncidentActions:
 
     @classmethod
     def for_pipeline(
-        cls, pipeline: IngestPipeline, who: Callable[[], Principal]
+        cls, pipeline: IngestPipeline | RemotePipeline, who: Callable[[], Principal]
     ) -> IncidentActions:
         """The pipeline's incident commands as ``who()`` (the person signed in when they act);
         timelines from its cache (none without one)."""

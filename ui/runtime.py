@@ -23,11 +23,11 @@ from services.auth.signin import (
     workstation_of,
 )
 from services.config import AppConfig
+from services.engine.remote import EngineSession
 from services.model import SignInRecord
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
 from services.store.cache import CacheError
-from services.store.export import export
 from services.store.sign_ins import SIGN_IN, SIGN_OUT
 from services.tiles.store import STORE_FILE
 from ui.alarm_sound import AlarmSound
@@ -52,6 +52,16 @@ from widgets.plain_text import plain_message_box
 
 log = logging.getLogger(__name__)
 
+Session = CitySession | EngineSession
+"""What runs behind a window: in its own process, or in the engine process."""
+
+
+def open_session(config: AppConfig, cache_dir: Path) -> Session:
+    """The session ``[app] engine_process`` asks for, its cache open (CacheError if not)."""
+    if config.engine_process:
+        return EngineSession(config, cache_dir)
+    return CitySession(config, cache_dir)
+
 
 def install_signal_handlers(app: QApplication) -> QTimer:
     """Quit the event loop on SIGTERM and SIGINT.
@@ -74,7 +84,7 @@ def install_signal_handlers(app: QApplication) -> QTimer:
 
 
 def build_window(
-    session: CitySession,
+    session: Session,
     publish_health: Callable[[HealthSnapshot], None] | None = None,
     *,
     principal: Principal | None = None,
@@ -92,8 +102,7 @@ def build_window(
     config = session.config
 
     def export_alarms(path: Path) -> int:
-        with path.open("w", newline="", encoding="utf-8") as out:
-            return export(session.cache, "alarms", "csv", out)
+        return session.export_csv("alarms", path)
 
     def acknowledge(ids: list[str], note: str) -> object:
         # The window's principal at the moment of the action: it changes with a shift.
@@ -118,8 +127,7 @@ def build_window(
         return session.pipeline.return_to_service(ids, window.principal)
 
     def export_journal(path: Path, since: float, until: float) -> int:
-        with path.open("w", newline="", encoding="utf-8") as out:
-            return export(session.cache, "journal", "csv", out, since=since, until=until)
+        return session.export_csv("journal", path, since, until)
 
     window = MainWindow(
         config,
@@ -155,8 +163,7 @@ def build_window(
     attach_alarm_sound(window, bridge, AlarmSound.for_config(sound, parent=window))
     bridge.rateChanged.connect(window.set_message_rate)
     if publish_health is not None:
-        brokers = {client.label: client.broker.name for client in session.clients}
-        HealthReporter.for_window(window, bridge, publish_health, brokers).start()
+        HealthReporter.for_window(window, bridge, publish_health, session.broker_labels()).start()
     record_sign_ins(window, session)
     window.cache_path = session.cache.path
     window.dashboards = DashboardControls(window, config)
@@ -170,14 +177,13 @@ def build_window(
         open_replay_source(session.cache.path, config.retention_days),
         shifts=config.review.shifts,
     )
-    restored = len(session.snapshot.entities) if session.snapshot else 0
     bridge.tick()
-    window.show_restored(restored)
+    window.show_restored(session.restored_entities)
     bridge.start()
     return window, bridge
 
 
-def record_sign_ins(window: MainWindow, session: CitySession) -> None:
+def record_sign_ins(window: MainWindow, session: Session) -> None:
     """Keep who works at this window in the cache (for the handover report): the person
     acting now, each shift change, and the sign-out when the window closes."""
 
@@ -335,7 +341,7 @@ def run_gui(
         return signed_in
     principal, authenticator = signed_in
     try:
-        session = CitySession(config, cache_dir)
+        session = open_session(config, cache_dir)
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         if metrics is not None:

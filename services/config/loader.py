@@ -218,13 +218,14 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     app = root.sub_table("app")
     workstation = ""
     title, operator, theme = "CityOps", "operator", THEMES[0]
-    sound = True
+    sound = engine_process = True
     if app is not None:
         title = app.text("title", title)
         operator = app.text("operator", operator)
         workstation = app.text("workstation", workstation)
         theme = app.choice("theme", THEMES, theme)
         sound = app.boolean("sound", sound)
+        engine_process = app.boolean("engine_process", engine_process)
         app.reject_unknown()
 
     brokers = _read_brokers(root)
@@ -291,6 +292,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         workstation=workstation,
         theme=theme,
         sound=sound,
+        engine_process=engine_process,
         brokers=brokers,
         feeds=feeds,
         rules=rules,

@@ -420,6 +420,9 @@ class AppConfig:
     theme: str = THEMES[0]
     sound: bool = True
     """Whether alarms sound at this workstation (``[app] sound``; walls set it off)."""
+    engine_process: bool = True
+    """``[app] engine_process``: feeds, decoding, state, alarms and the cache run in a child
+    process of the window's, which hands the window one coalesced delta per tick."""
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()

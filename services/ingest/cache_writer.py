@@ -39,11 +39,15 @@ class FlushReport:
     unsaved_changes: int
     dropped_readings: int
     detail: str = ""
+    unknown: bool = False
+    """Nobody could say what was stored (an engine process that ended without a report)."""
 
     @property
     def complete(self) -> bool:
         """Whether everything received was stored."""
-        return not (self.unsaved_readings or self.unsaved_changes or self.dropped_readings)
+        return not (
+            self.unknown or self.unsaved_readings or self.unsaved_changes or self.dropped_readings
+        )
 
 
 def _run_acks(acks: Iterable[Callable[[], None]]) -> None:

@@ -51,10 +51,10 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from services.child_logging import LogLine, forward_logging
 from services.config import BrokerConfig, FeedConfig
 from services.feeds.mqtt.client import MqttFeedClient
 from services.feeds.mqtt.feed_set import BrokerFeeds
@@ -80,13 +80,6 @@ _CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that run
 
 MessageTuple = tuple[str, str, bytes, float, bool, int]
 """A message on the wire: feed, topic, payload, received at, retained, ack token (-1: none)."""
-
-
-@dataclass(frozen=True, slots=True)
-class _LogLine:
-    level: int
-    name: str
-    text: str
 
 
 class MqttFeedProcess(BrokerFeeds):
@@ -295,8 +288,8 @@ class MqttFeedProcess(BrokerFeeds):
                 feed, topic, payload, received_at, retained, token = entry
                 handle = None if token < 0 else functools.partial(ack, generation, token)
                 items.append(RawMessage(feed, topic, payload, received_at, retained, handle))
-            elif isinstance(entry, _LogLine):
-                logging.getLogger(entry.name).log(entry.level, "%s", entry.text)
+            elif isinstance(entry, LogLine):
+                entry.log_here()
             else:
                 items.append(entry)
         if not items:
@@ -409,7 +402,7 @@ class _Outbox:
             with self._ready:
                 self._add(item)
 
-    def log(self, line: _LogLine) -> None:
+    def log(self, line: LogLine) -> None:
         with self._ready:
             self._add(line)
 
@@ -467,24 +460,6 @@ class _Outbox:
                 return
 
 
-class _ForwardLog(logging.Handler):
-    """Sends the child's log records to the parent."""
-
-    def __init__(self, outbox: _Outbox) -> None:
-        super().__init__()
-        self._outbox = outbox
-        self._formatter = logging.Formatter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            text = record.getMessage()
-            if record.exc_info:
-                text += "\n" + self._formatter.formatException(record.exc_info)
-            self._outbox.log(_LogLine(record.levelno, record.name, text))
-        except Exception:
-            self.handleError(record)
-
-
 def child_main(
     commands: Connection,
     data: Connection,
@@ -499,9 +474,7 @@ def child_main(
     ``commands`` until told to stop (or the parent has gone)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the app's: it stops us
     outbox = _Outbox(data)
-    root = logging.getLogger()
-    root.handlers[:] = [_ForwardLog(outbox)]
-    root.setLevel(level)
+    forward_logging(outbox.log, level)
     client = MqttFeedClient(broker, feeds, outbox.put)
     for name in paused:
         client.pause_feed(name)
