@@ -112,6 +112,12 @@ def add_app_arguments(parser: argparse.ArgumentParser, script: str) -> None:
     )
     parser.add_argument("--log-level", default="WARNING", help="CityOps' log level")
     parser.add_argument(
+        "--engine-in-app",
+        action="store_true",
+        help="run feeds, decoding, state, alarms and the cache in the window's process "
+        "([app] engine_process = false: the design before the engine process)",
+    )
+    parser.add_argument(
         "--app-output",
         action="store_true",
         help="let CityOps (and Qt, QtWebEngine) write to this terminal (default: a log file, "
@@ -591,6 +597,7 @@ def bench_config(
     qos: int,
     source: Path | None = None,
     separate_process: bool = True,
+    engine_process: bool = True,
 ) -> AppConfig:
     """The demo city's config on the bench's broker: every broker in it is ``broker_url``
     (same names, no TLS or credentials), every MQTT feed subscribed with ``qos``, the
@@ -598,7 +605,8 @@ def bench_config(
     JSON feed ``bench`` on :data:`BENCH_TOPIC` (domain environment) as well. ``source``
     (a frozen copy of the demo config) is what the app would watch for changes;
     ``separate_process``: each broker's messages received in a child process (the app's
-    default) or on a thread of the app."""
+    default) or on a thread of the app; ``engine_process``: the session in a child process
+    of the window's (the app's default) or in the window's."""
     from dataclasses import replace
 
     from services.addresses import parse_broker_url
@@ -634,6 +642,7 @@ def bench_config(
         feeds=tuple(feeds),
         demo=False,
         monitoring=MonitoringConfig(),
+        engine_process=engine_process,
     )
 
 
@@ -658,6 +667,9 @@ class CityOpsOptions:
     separate_process: bool = True
     """Whether its brokers' messages are received in child processes (the app's default)
     or on threads of its own process (``[[brokers]] separate_process = false``)."""
+    engine_process: bool = True
+    """Whether its session runs in the engine process (the app's default) or in the window's
+    process (``[app] engine_process = false``)."""
     instrument: str = ""
     """``module:function`` of a bench script, called on the GUI thread once the window is
     shown as ``function(window, session, instrument_args)`` (before the bench is told the
@@ -695,6 +707,7 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
         qos=options.qos,
         source=frozen,
         separate_process=options.separate_process,
+        engine_process=options.engine_process,
     )
     from widgets.palette import use_theme
 
@@ -707,9 +720,8 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from services.session import CitySession
     from ui.i18n import install_translation
-    from ui.runtime import build_window, install_signal_handlers
+    from ui.runtime import build_window, install_signal_handlers, open_session
     from ui.theme import apply_theme
 
     app = QApplication([sys.argv[0]])
@@ -720,7 +732,7 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     # going); SIGINT stays the bench's (a Ctrl-C reaches every process of the group).
     install_signal_handlers(app)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    session = CitySession(config, options.cache_dir)
+    session = open_session(config, options.cache_dir)
     session.start()
     # The window as `cityops --demo` shows it (banner, district outlines, no config
     # watcher): the session runs without the embedded demo broker and simulator, on the
@@ -749,8 +761,7 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     probe.timeout.connect(probe_tick)
 
     def watch() -> None:
-        connected = bool(session.clients) and all(c.connected for c in session.clients)
-        if connected and window.map_view.is_ready():
+        if session.feeds_connected() and window.map_view.is_ready():
             control.ready_info = {
                 "seconds_to_ready": time.monotonic() - started,
                 "feeds": [feed.name for feed in config.feeds],
@@ -854,15 +865,8 @@ class _Control(threading.Thread):
             self.conn.send(message)
 
     def counts(self) -> dict[str, Any]:
-        pipeline = self.session.pipeline
-        report = pipeline.writer.report()
         times = os.times()
-        return {
-            "processed": pipeline.messages_processed,
-            "rejected": pipeline.messages_rejected,
-            "samples": self.session.cache.count("readings"),
-            "dropped_readings": report.dropped_readings,
-            "unsaved_readings": report.unsaved_readings,
+        return dict(self.session.ingest_counts()) | {
             "cpu_s": times.user + times.system,
             "at": time.monotonic(),
         }
@@ -870,22 +874,22 @@ class _Control(threading.Thread):
     def drain(self, target: int, quiet: float, timeout: float) -> dict[str, Any]:
         """Wait until ``target`` messages were processed (or none came for ``quiet``
         seconds with the inbox empty), then write everything processed to the cache."""
-        pipeline = self.session.pipeline
+        session = self.session
         started = time.monotonic()
         deadline = started + timeout
-        last = pipeline.messages_processed
+        last = session.ingest_counts()["processed"]
         changed = time.monotonic()
         timed_out = True
         while time.monotonic() < deadline:
             time.sleep(0.1)
-            now = pipeline.messages_processed
+            counts = session.ingest_counts()
+            now = counts["processed"]
             if now != last:
                 last, changed = now, time.monotonic()
-            idle = pipeline.wait_idle(0)
-            if idle and (now >= target or time.monotonic() - changed >= quiet):
+            if counts["idle"] and (now >= target or time.monotonic() - changed >= quiet):
                 timed_out = False
                 break
-        settled = pipeline.sync(30.0)
+        settled = session.settle(30.0)
         return self.counts() | {
             "settled": settled,
             "drain_timed_out": timed_out,

@@ -236,6 +236,7 @@ def run_kind(kind: str, args: argparse.Namespace, scratch: Path, result: dict[st
                 with_bench_feed=kind == "json",
                 qos=args.qos,
                 log_level=args.log_level,
+                engine_process=not args.engine_in_app,
                 probe_ms=args.probe_ms,
                 log_file=None if args.app_output else root / "cityops.log",
                 separate_process=not args.mqtt_in_app,

@@ -32,7 +32,10 @@ process of the machine) the first time each probe shows:
 - *state hub*: the ingest worker's ``StateHub.apply_readings`` is wrapped on the instance;
   after each call the probe stations' latest PM2.5 (``StateHub.latest``, under the hub's
   lock) is read, and a reading time not seen before is noted (when the reading became
-  visible to other threads);
+  visible to other threads). With the engine process (the default) the hub is in the
+  engine: the moment noted is when the window's process takes the delta carrying the
+  reading (``EngineSession.take_delta``, wrapped), so the stage includes the engine's
+  coalescing and the pipe;
 - *alarm list*: the window's alarm table model (``window.alarm_view.model``, the source model
   of the list, on the GUI thread); on each ``rowsInserted``, ``dataChanged`` and
   ``modelReset`` the probe stations' alarms are looked up and a new ``updated_at`` (the
@@ -149,7 +152,10 @@ class LatencyRecorder:
         """(station, marker name) → (question sent, answer back, marker level)."""
         self.round_trips: list[float] = []
         self._in_flight = False
-        self._hook_hub(session.pipeline.hub)
+        if hasattr(session.pipeline.hub, "apply_readings"):
+            self._hook_hub(session.pipeline.hub)
+        else:  # the engine process: the hub is in there; note the delta's arrival here
+            self._hook_delta(session)
         self._alarms = {
             alarm_id(probe, self.metric, condition): probe
             for probe in self.probes
@@ -189,6 +195,24 @@ class LatencyRecorder:
             return result
 
         hub.apply_readings = apply_readings
+
+    def _hook_delta(self, session: Any) -> None:
+        """Wrap the engine session's ``take_delta`` (on this instance) to note probe readings
+        as the window's process takes them."""
+        original = session.take_delta
+        probes, metric, lock = self.probes, self.metric, self._lock
+
+        def take_delta() -> Any:
+            delta = original()
+            now = time.monotonic()
+            for probe in probes:
+                reading = delta.latest.get((probe, metric))
+                if reading is not None and (probe, reading.ts) not in self.hub_seen:
+                    with lock:
+                        self.hub_seen.setdefault((probe, reading.ts), now)
+            return delta
+
+        session.take_delta = take_delta
 
     def _model_changed(self, *_args: object) -> None:
         now = time.monotonic()
@@ -518,6 +542,7 @@ def run(args: argparse.Namespace, scratch: Path, result: dict[str, Any]) -> None
                 home=scratch / "home",
                 with_bench_feed=True,
                 log_level=args.log_level,
+                engine_process=not args.engine_in_app,
                 log_file=None if args.app_output else scratch / "cityops.log",
                 instrument="bench.latency:instrument",
                 instrument_args={

@@ -311,6 +311,7 @@ def run(args: argparse.Namespace, scratch: Path, result: dict[str, Any]) -> Soak
             home=scratch / "home",
             with_bench_feed=True,
             log_level=args.log_level,
+            engine_process=not args.engine_in_app,
             log_file=None if args.app_output else scratch / "cityops.log",
         )
     )

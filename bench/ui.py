@@ -267,6 +267,7 @@ def run(args: argparse.Namespace, scratch: Path, result: dict[str, Any]) -> None
                 home=scratch / "home",
                 with_bench_feed=True,
                 log_level=args.log_level,
+                engine_process=not args.engine_in_app,
                 probe_ms=PROBE_MS,
                 log_file=None if args.app_output else scratch / "cityops.log",
                 instrument="bench.ui:instrument",

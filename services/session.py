@@ -99,6 +99,29 @@ class CitySession:
         """Each running broker connection's label (as feed health names it) and its name."""
         return {client.label: client.broker.name for client in self.clients}
 
+    def ingest_counts(self) -> dict[str, int | bool]:
+        """How much the pipeline took in and the cache holds (for benchmarks and checks):
+        messages processed and rejected, readings stored, readings dropped or not yet
+        stored, and whether the worker is idle (its inbox empty)."""
+        pipeline = self.pipeline
+        report = pipeline.writer.report()
+        return {
+            "processed": pipeline.messages_processed,
+            "rejected": pipeline.messages_rejected,
+            "samples": self.cache.count("readings"),
+            "dropped_readings": report.dropped_readings,
+            "unsaved_readings": report.unsaved_readings,
+            "idle": pipeline.wait_idle(0),
+        }
+
+    def feeds_connected(self) -> bool:
+        """Whether there are broker connections and every one is connected."""
+        return bool(self.clients) and all(client.connected for client in self.clients)
+
+    def settle(self, timeout: float) -> bool:
+        """Write everything processed so far to the cache; False if it did not in time."""
+        return self.pipeline.sync(timeout)
+
     def export_csv(
         self, what: str, path: Path, since: float | None = None, until: float | None = None
     ) -> int:

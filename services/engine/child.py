@@ -39,6 +39,9 @@ CALLABLE: dict[str, frozenset[str]] = {
             "broker_names",
             "feed_names",
             "export_csv",
+            "ingest_counts",
+            "settle",
+            "feeds_connected",
         }
     ),
     "pipeline": frozenset(

@@ -176,6 +176,25 @@ class EngineSession:
         rows: int = self.call("session", "export_csv", what, path, since, until)
         return rows
 
+    def ingest_counts(self) -> dict[str, int | bool]:
+        """The engine's counts (see :meth:`CitySession.ingest_counts`)."""
+        counts: dict[str, int | bool] = self.call("session", "ingest_counts")
+        return counts
+
+    def feeds_connected(self) -> bool:
+        connected: bool = self.call("session", "feeds_connected")
+        return connected
+
+    def settle(self, timeout: float) -> bool:
+        settled: bool = self.call("session", "settle", timeout)
+        return settled
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id (None once it ended)."""
+        process = self._process
+        return None if process is None else process.pid
+
     # -- calls -------------------------------------------------------------------------------
     def call(self, target: str, method: str, *args: Any, **kwargs: Any) -> Any:
         """Run ``target.method(*args, **kwargs)`` in the engine and return its result (or
