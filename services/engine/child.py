@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -102,7 +104,7 @@ class _DeltaPump:
         """Send what changed so far at once (the restored state, at start)."""
         delta = self._take()
         if not delta.is_empty():
-            self._sender.send(("delta", delta))
+            self._sender.send(("delta", pickle.dumps(delta, pickle.HIGHEST_PROTOCOL)))
         else:
             self._credit.set()
 
@@ -119,16 +121,21 @@ class _DeltaPump:
         self._thread.join(5.0)
 
     def _run(self) -> None:
+        sent_at = 0.0
         try:
             while not self._stopping.is_set():
                 self._credit.wait()
-                if self._stopping.wait(DELTA_INTERVAL_S):
+                # The window took the last delta: the next one as soon as it is due.
+                due = sent_at + DELTA_INTERVAL_S - time.monotonic()
+                if self._stopping.wait(max(due, 0.001)):
                     return
                 delta = self._take()
                 if delta.is_empty():
+                    sent_at = time.monotonic()
                     continue
                 self._credit.clear()
-                self._sender.send(("delta", delta))
+                sent_at = time.monotonic()
+                self._sender.send(("delta", pickle.dumps(delta, pickle.HIGHEST_PROTOCOL)))
         except Exception:  # the parent must see the engine end (and start another)
             traceback.print_exc()
             os._exit(70)

@@ -16,7 +16,7 @@ Wire format (pickled tuples over two one-way pipes):
 * parent → engine: ``("call", id, target, method, args, kwargs)`` (``id`` None: no answer
   wanted), ``("credit",)`` once a delta was taken, ``("stop",)``;
 * engine → parent: ``("opened", cache path, recovery)`` or ``("failed", text)``,
-  ``("delta", Delta)``, ``("started", restored entities, broker labels)``,
+  ``("delta", pickled Delta)``, ``("started", restored entities, broker labels)``,
   ``("reply", id, ok, value or exception)``, ``("log", LogLine)``, ``("stopped", FlushReport)``.
 
 An engine that dies is reported (every feed it carried DOWN, with its exit code) and
@@ -30,6 +30,7 @@ import dataclasses
 import itertools
 import logging
 import multiprocessing
+import pickle
 import threading
 import time
 from collections.abc import Iterable
@@ -140,9 +141,10 @@ class EngineSession:
         if delta is None:
             return Delta()
         self._send(("credit",))
-        self._feeds.update(delta.feeds)
-        for name in delta.removed_feeds:
-            self._feeds.pop(name, None)
+        with self._delta_lock:  # read by the reading thread when the engine dies
+            self._feeds.update(delta.feeds)
+            for name in delta.removed_feeds:
+                self._feeds.pop(name, None)
         return delta
 
     def broker_labels(self) -> dict[str, str]:
@@ -305,8 +307,9 @@ class EngineSession:
     def _receive(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
         if kind == "delta":
+            delta = pickle.loads(message[1])  # here, not on the GUI thread
             with self._delta_lock:
-                self._delta = message[1]
+                self._delta = delta
         elif kind == "reply":
             call = self._calls.pop(message[1], None)
             if call is not None:
