@@ -109,7 +109,7 @@ CONFIG_PROBLEM_MS = 60_000
 """How long the status bar says why a changed config file was not taken."""
 
 
-MAP_REFRESH_LIMIT = 2_000
+MAP_REFRESH_LIMIT = 500
 """The most markers one map refresh (4 a second) sends; more wait for the next ones."""
 
 

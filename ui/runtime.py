@@ -177,7 +177,7 @@ def build_window(
         open_replay_source(session.cache.path, config.retention_days),
         shifts=config.review.shifts,
     )
-    bridge.tick()
+    bridge.tick(whole=True)
     window.show_restored(session.restored_entities)
     bridge.start()
     return window, bridge
