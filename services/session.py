@@ -90,6 +90,10 @@ class CitySession:
             self.http_poller.start()
         return self.snapshot
 
+    def wait_ready(self) -> None:
+        """Nothing to wait for: :meth:`start` restored the last known state (an engine
+        process restores it while the window is built)."""
+
     @property
     def restored_entities(self) -> int:
         """How many entities the last known state held (0 before :meth:`start`)."""

@@ -96,6 +96,11 @@ def run_window(args: argparse.Namespace) -> int:
 
     # Before the window's modules are imported: they copy the theme's colours.
     use_theme(args.theme or ("wall" if args.kiosk else config.theme))
+    engine = None
+    if config.engine_process:  # it opens the cache and restores while Qt loads
+        from services.engine.remote import EngineSession
+
+        engine = EngineSession(config, args.cache_dir)
     from ui.runtime import run_gui
 
     return run_gui(
@@ -106,6 +111,7 @@ def run_window(args: argparse.Namespace) -> int:
         language=args.lang,
         review=args.review,
         kiosk=args.kiosk,
+        engine=engine,
     )
 
 

@@ -23,7 +23,7 @@ from services.auth.signin import (
     workstation_of,
 )
 from services.config import AppConfig
-from services.engine.remote import EngineSession
+from services.engine.remote import EngineError, EngineSession
 from services.model import SignInRecord
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
 from services.session import CitySession
@@ -152,6 +152,7 @@ def build_window(
         principal=principal if principal is not None else single_user(config),
         authenticator=authenticator,
     )
+    session.wait_ready()  # an engine process restored the last known state meanwhile
     bridge = DeltaBridge(session.pipeline.take_delta, parent=window)
     bridge.deltaReady.connect(window.apply_delta)
     if config.map.basemaps:
@@ -319,11 +320,41 @@ def run_gui(
     language: str | None = None,
     review: str | None = None,
     kiosk: bool = False,
+    engine: EngineSession | None = None,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
     everything received was stored (or nobody signed in), 1 when the cache could not take it
     all, 2 when the health endpoint cannot listen or nobody could sign in; the window is in
-    ``language`` (``--lang``), else in the system locale's."""
+    ``language`` (``--lang``), else in the system locale's. ``engine``: the engine process,
+    spawned early (while the window's modules were imported); else the session
+    ``[app] engine_process`` asks for is opened here."""
+    try:
+        return _run_gui(
+            config,
+            cache_dir,
+            engine,
+            screenshot=screenshot,
+            screenshot_delay=screenshot_delay,
+            language=language,
+            review=review,
+            kiosk=kiosk,
+        )
+    finally:
+        if engine is not None:  # stopped already, unless nobody signed in
+            engine.stop()
+
+
+def _run_gui(
+    config: AppConfig,
+    cache_dir: Path,
+    engine: EngineSession | None,
+    *,
+    screenshot: Path | None,
+    screenshot_delay: float,
+    language: str | None,
+    review: str | None,
+    kiosk: bool,
+) -> int:
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -341,7 +372,8 @@ def run_gui(
         return signed_in
     principal, authenticator = signed_in
     try:
-        session = open_session(config, cache_dir)
+        session = engine if engine is not None else open_session(config, cache_dir)
+        session.start()
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         if metrics is not None:
@@ -349,7 +381,6 @@ def run_gui(
         return 1
     stored_everything = False
     try:
-        session.start()
         window, bridge = build_window(
             session,
             metrics.collector.publish if metrics is not None else None,
@@ -382,6 +413,9 @@ def run_gui(
                 wall.deleteLater()
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    except (CacheError, EngineError) as error:  # the engine could not restore or start
+        print(f"cityops: {error}", file=sys.stderr)
+        return 1
     finally:
         if metrics is not None:
             metrics.stop()

@@ -43,7 +43,7 @@ from services.config import AppConfig, FeedConfig
 from services.ingest.cache_writer import FlushReport
 from services.ingest.hub import TrackPoint
 from services.model import Delta, FeedHealth, FeedState, SignInRecord, TimelineEntry
-from services.store.cache import CacheError
+from services.store.cache import FILE_NAME, CacheError
 from services.store.recovery import CacheRecovery
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,10 @@ class _Call:
 
 
 class EngineSession:
-    """A :class:`~services.session.CitySession` run in a child process; the constructor
-    starts it and waits until it opened the cache (raising :class:`CacheError` as the
-    session would)."""
+    """A :class:`~services.session.CitySession` run in a child process. The constructor only
+    spawns it, so the window can be built while the engine opens the cache and restores
+    the last known state; :meth:`start` raises :class:`CacheError` as the session's
+    constructor would, :meth:`wait_ready` waits for the restored state."""
 
     def __init__(self, config: AppConfig, cache_dir: Path) -> None:
         self.config = config
@@ -109,30 +110,45 @@ class EngineSession:
         self._generation = 0
         self._spawned_at = 0.0
         self._quick_deaths = 0
+        self.cache.path = cache_dir / FILE_NAME
         self._spawn()
-        if not self._opened.wait(OPEN_TIMEOUT_S):
-            self._kill()
-            raise CacheError(f"the engine process did not open the cache in {OPEN_TIMEOUT_S:g} s")
-        if self._failure:
-            self._kill()
-            raise CacheError(self._failure)
 
     # -- what the window uses ----------------------------------------------------------------
     def start(self) -> None:
-        """Wait until the engine restored the last known state and started its feeds."""
+        """Wait until the engine opened the cache; CacheError (and the engine ended) when it
+        could not. It goes on restoring and connecting by itself."""
+        if not self._opened.wait(OPEN_TIMEOUT_S):
+            self._failure = f"the engine process did not open the cache in {OPEN_TIMEOUT_S:g} s"
+        if self._failure:
+            self.stop()
+            raise CacheError(self._failure)
+
+    def wait_ready(self) -> None:
+        """Wait until the engine restored the last known state (in the delta waiting) and
+        started its feeds."""
+        self.start()
         if not self._started.wait(START_TIMEOUT_S):
             raise EngineError(f"the engine process did not start in {START_TIMEOUT_S:g} s")
+        self.start()  # it may have ended before it started
 
     def stop(self) -> FlushReport:
-        """Ask the engine to store what it holds and end; returns what it could not store."""
-        self._stopping.set()
-        if self._send(("stop",)) and not self._stopped.wait(STOP_TIMEOUT_S):
-            log.error("the engine process did not stop in %g s", STOP_TIMEOUT_S)
-        self._kill()
-        report = self._report
-        if report is None:
-            return FlushReport(0, 0, 0, "the engine process ended without saying", unknown=True)
-        return report
+        """Ask the engine to store what it holds and end; returns what it could not store
+        (again when called again)."""
+        if not self._stopping.is_set():
+            self._stopping.set()
+            if self._send(("stop",)) and not self._stopped.wait(STOP_TIMEOUT_S):
+                log.error("the engine process did not stop in %g s", STOP_TIMEOUT_S)
+            self._kill()
+            if self._report is None:
+                self._report = FlushReport(
+                    0,
+                    0,
+                    0,
+                    self._failure or "the engine process ended without saying",
+                    unknown=True,
+                )
+        assert self._report is not None
+        return self._report
 
     def take_delta(self) -> Delta:
         """The engine's newest coalesced delta (empty when none came since the last call)."""
@@ -302,6 +318,15 @@ class EngineSession:
             self._stopped.set()
             return
         process.join(5.0)
+        if not self._started.is_set():  # it never got going (or could not open the cache)
+            if not self._failure:
+                self._failure = (
+                    f"the engine process ended before it started (exit code {process.exitcode})"
+                )
+            self._opened.set()
+            self._started.set()
+            self._stopped.set()
+            return
         self._engine_died(generation, process.exitcode)
 
     def _receive(self, message: tuple[Any, ...]) -> None:

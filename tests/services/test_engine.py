@@ -5,6 +5,7 @@ failures named, and an engine killed and started again."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import sqlite3
@@ -86,7 +87,7 @@ def write_config(folder: Path, broker: Broker) -> Path:
 def engine_for(config_path: Path, cache_dir: Path) -> Iterator[EngineSession]:
     engine = EngineSession(load_config(config_path), cache_dir)
     try:
-        engine.start()
+        engine.wait_ready()
         yield engine
     finally:
         engine.stop()
@@ -145,8 +146,12 @@ def test_a_cache_that_cannot_open_is_named(tmp_path: Path, brokers: Callable[...
     broker = brokers()
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be", encoding="utf-8")
+    engine = EngineSession(load_config(write_config(tmp_path, broker)), blocked)
     with pytest.raises(CacheError, match="not-a-folder"):
-        EngineSession(load_config(write_config(tmp_path, broker)), blocked)
+        engine.start()
+    assert not engine.stop().complete
+    with pytest.raises(CacheError, match="not-a-folder"):
+        engine.wait_ready()
 
 
 def test_a_killed_engine_is_shown_down_and_started_again(
@@ -183,3 +188,33 @@ def test_a_killed_engine_is_shown_down_and_started_again(
         )
         assert engine.call("session", "feed_names") == ["air"]
         assert engine._process.pid != process.pid
+
+
+def test_an_engine_whose_window_has_gone_stores_what_it_took_and_ends(
+    brokers: Callable[..., Broker],
+    tmp_path: Path,
+    cache_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    broker = brokers()
+    engine = EngineSession(load_config(write_config(tmp_path, broker)), cache_dir)
+    engine.wait_ready()
+    assert any(
+        r.name == "services.ingest.pipeline" and "restored 0 entities" in r.getMessage()
+        for r in caplog.records
+    ), "the engine's log is logged here under its own names"
+    deltas = Deltas(engine)
+    deltas.wait(engine.feeds_connected, "connected")
+    for index in range(50):
+        broker.publish(f"air/aq-{index}", reading(f"aq-{index}", 5.0), qos=1)
+    deltas.wait(lambda: len(deltas.seen.entities) == 50, "50 stations")
+    commands = engine._commands
+    assert commands is not None
+    commands.close()  # as when the window's process dies: the engine's commands end
+    report = engine.stop()  # here, only waits for the process (nothing can be sent now)
+    assert not engine._process.is_alive()
+    assert engine._process.exitcode == 0
+    assert report.complete, report
+    assert stored_stations(engine.cache.path) == 50
+    assert any("window's process has gone" in r.getMessage() for r in caplog.records)
