@@ -150,7 +150,7 @@ class _Attribute:
 def _is_normalized(raw: object) -> bool:
     if not isinstance(raw, dict):
         return False
-    if isinstance(raw.get("type"), str) and any(key in raw for key in NORMALIZED_MEMBERS):
+    if isinstance(raw.get("type"), str) and not raw.keys().isdisjoint(NORMALIZED_MEMBERS):
         return True
     return "value" in raw and set(raw) <= PROPERTY_MEMBERS
 
