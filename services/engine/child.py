@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 DELTA_INTERVAL_S = 0.05
 """How long the engine coalesces changes before it offers the parent the next delta."""
+BUSY_DELTA_INTERVAL_S = 0.15
+"""The same while messages wait for the ingest worker: each delta costs the engine's one
+interpreter time to take and pickle, which ingest needs more then."""
 
 CALLABLE: dict[str, frozenset[str]] = {
     "session": frozenset(
@@ -92,8 +95,9 @@ class _DeltaPump:
     """Offers the pipeline's delta to the parent every :data:`DELTA_INTERVAL_S`, once the
     parent has taken the previous one."""
 
-    def __init__(self, take: Callable[[], Any], sender: _Sender) -> None:
+    def __init__(self, take: Callable[[], Any], busy: Callable[[], bool], sender: _Sender) -> None:
         self._take = take
+        self._busy = busy
         self._sender = sender
         self._credit = threading.Event()
         self._stopping = threading.Event()
@@ -126,7 +130,8 @@ class _DeltaPump:
             while not self._stopping.is_set():
                 self._credit.wait()
                 # The window took the last delta: the next one as soon as it is due.
-                due = sent_at + DELTA_INTERVAL_S - time.monotonic()
+                interval = BUSY_DELTA_INTERVAL_S if self._busy() else DELTA_INTERVAL_S
+                due = sent_at + interval - time.monotonic()
                 if self._stopping.wait(max(due, 0.001)):
                     return
                 delta = self._take()
@@ -180,7 +185,8 @@ def engine_main(
         return
     recovery = session.cache_recovery.describe() if session.cache_recovery else None
     sender.send(("opened", session.cache.path, recovery))
-    pump = _DeltaPump(session.pipeline.take_delta, sender)
+    pipeline = session.pipeline
+    pump = _DeltaPump(pipeline.take_delta, lambda: not pipeline.wait_idle(0), sender)
     try:
         session.start()
         pump.send_now()
