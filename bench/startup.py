@@ -296,9 +296,10 @@ def child_main(argv: list[str]) -> int:
 # -- what the app starts with ------------------------------------------------------------
 
 
-def write_config(path: Path, broker_url: str) -> None:
+def write_config(path: Path, broker_url: str, *, engine_process: bool = True) -> None:
     """The demo city's config as a file of its own, on ``broker_url``, with the bench feed
-    (see the module notes); checked by loading it as the app does."""
+    (see the module notes), and ``[app] engine_process`` as given; checked by loading it as
+    the app does."""
     from importlib.resources import files
 
     from bench._common import BENCH_FEED, BENCH_TOPIC
@@ -318,6 +319,10 @@ def write_config(path: Path, broker_url: str) -> None:
         'domain = "environment"\n\n'
     )
     head, tail = text.split("[[feeds]]", 1)
+    if not engine_process:
+        if "[app]\n" not in head:
+            raise RuntimeError("resources/demo.toml changed: bench.startup cannot adapt it")
+        head = head.replace("[app]\n", "[app]\nengine_process = false\n", 1)
     path.write_text(f"{head}{feed}[[feeds]]{tail}", encoding="utf-8")
     load_config(path)  # a ConfigError here is the bench's fault
 
@@ -665,6 +670,12 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, help="figures file (default bench/results/startup.json)"
     )
+    parser.add_argument(
+        "--engine-in-app",
+        action="store_true",
+        help="[app] engine_process = false: the session in the window's process (the design "
+        "before the engine process)",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.warmup < 0 or args.entities < 1 or args.rounds < 1:
         parser.error("--runs, --entities and --rounds must be positive, --warmup not negative")
@@ -708,7 +719,7 @@ def main(argv: list[str] | None = None) -> int:
         broker = start_broker(scratch / "broker")
         try:
             config_path = scratch / "cityops.toml"
-            write_config(config_path, broker.url)
+            write_config(config_path, broker.url, engine_process=not args.engine_in_app)
             pristine = scratch / "cache"
             cache = build_cache(config_path, pristine, args.entities, args.rounds, args.alarming)
             alarms = int(cache["open_alarms"])
