@@ -31,8 +31,10 @@ log = logging.getLogger(__name__)
 DELTA_INTERVAL_S = 0.05
 """How long the engine coalesces changes before it offers the parent the next delta."""
 BUSY_DELTA_INTERVAL_S = 0.15
-"""The same while messages wait for the ingest worker: each delta costs the engine's one
-interpreter time to take and pickle, which ingest needs more then."""
+"""The same while the ingest worker is behind (:data:`BUSY_BACKLOG`): each delta costs the
+engine's one interpreter time to take and pickle, which ingest needs more then."""
+BUSY_BACKLOG = 5_000
+"""Messages waiting for the ingest worker (one full batch) that make it behind."""
 
 CALLABLE: dict[str, frozenset[str]] = {
     "session": frozenset(
@@ -186,7 +188,7 @@ def engine_main(
     recovery = session.cache_recovery.describe() if session.cache_recovery else None
     sender.send(("opened", session.cache.path, recovery))
     pipeline = session.pipeline
-    pump = _DeltaPump(pipeline.take_delta, lambda: not pipeline.wait_idle(0), sender)
+    pump = _DeltaPump(pipeline.take_delta, lambda: pipeline.backlog() >= BUSY_BACKLOG, sender)
     try:
         session.start()
         pump.send_now()

@@ -269,6 +269,10 @@ class IngestPipeline:
         """Wait until everything put so far has been processed (for tests and shutdown)."""
         return self._idle.wait(timeout)
 
+    def backlog(self) -> int:
+        """About how many items wait in the inbox (messages the worker has not reached)."""
+        return self._inbox.qsize()
+
     # -- consumers -----------------------------------------------------------------------
     def take_delta(self) -> Delta:
         """Everything that changed since the last call, coalesced."""
