@@ -96,6 +96,12 @@ def run_window(args: argparse.Namespace) -> int:
 
     # Before the window's modules are imported: they copy the theme's colours.
     use_theme(args.theme or ("wall" if args.kiosk else config.theme))
+    from services.monitoring import MetricsError, start_metrics
+
+    try:  # before anything starts: a port in use is one line
+        metrics = start_metrics(config)
+    except MetricsError as error:
+        return startup_failed(str(error), EXIT_CONFIG)
     engine = None
     if config.engine_process:  # it opens the cache and restores while Qt loads
         from services.engine.remote import EngineSession
@@ -112,6 +118,7 @@ def run_window(args: argparse.Namespace) -> int:
         review=args.review,
         kiosk=args.kiosk,
         engine=engine,
+        metrics=metrics,
     )
 
 

@@ -25,7 +25,7 @@ from services.auth.signin import (
 from services.config import AppConfig
 from services.engine.remote import EngineError, EngineSession
 from services.model import SignInRecord
-from services.monitoring import HealthSnapshot, MetricsError, MetricsServer
+from services.monitoring import HealthSnapshot, MetricsError, MetricsServer, start_metrics
 from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.sign_ins import SIGN_IN, SIGN_OUT
@@ -250,17 +250,6 @@ def refuse_start(problem: Exception) -> int:
     return EXIT_CONFIG
 
 
-def start_metrics(config: AppConfig) -> MetricsServer | None:
-    """The health endpoint when the config (or --metrics) asks for one, started; raises
-    MetricsError when it cannot listen."""
-    listen = config.monitoring.listen
-    if listen is None:
-        return None
-    server = MetricsServer(listen)
-    server.start()
-    return server
-
-
 def who_watches(config: AppConfig) -> tuple[Principal, Authenticator | None]:
     """The wall's viewer (no sign-in prompt: a wall only shows) and the authenticator a
     supervisor signs in with to leave kiosk mode (None without accounts: then nobody can)."""
@@ -321,18 +310,21 @@ def run_gui(
     review: str | None = None,
     kiosk: bool = False,
     engine: EngineSession | None = None,
+    metrics: MetricsServer | None = None,
 ) -> int:
     """Run the window until it is closed or the process is told to stop; returns 0 when
     everything received was stored (or nobody signed in), 1 when the cache could not take it
     all, 2 when the health endpoint cannot listen or nobody could sign in; the window is in
     ``language`` (``--lang``), else in the system locale's. ``engine``: the engine process,
     spawned early (while the window's modules were imported); else the session
-    ``[app] engine_process`` asks for is opened here."""
+    ``[app] engine_process`` asks for is opened here. ``metrics``: the health endpoint,
+    started already; else started here when the config asks for one."""
     try:
         return _run_gui(
             config,
             cache_dir,
             engine,
+            metrics,
             screenshot=screenshot,
             screenshot_delay=screenshot_delay,
             language=language,
@@ -348,6 +340,7 @@ def _run_gui(
     config: AppConfig,
     cache_dir: Path,
     engine: EngineSession | None,
+    metrics: MetricsServer | None,
     *,
     screenshot: Path | None,
     screenshot_delay: float,
@@ -361,10 +354,11 @@ def _run_gui(
     app.setApplicationName("CityOps")
     apply_theme(app)  # the theme ui.app chose before importing the window
     install_translation(app, language)  # --lang, else the system locale
-    try:
-        metrics = start_metrics(config)
-    except MetricsError as error:
-        return refuse_start(error)
+    if metrics is None:
+        try:
+            metrics = start_metrics(config)
+        except MetricsError as error:
+            return refuse_start(error)
     signed_in = who_watches(config) if kiosk else who_works(config)
     if isinstance(signed_in, int):
         if metrics is not None:

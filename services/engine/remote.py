@@ -29,16 +29,15 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
-import multiprocessing
 import pickle
 import threading
-import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from services.auth.roles import Principal
+from services.child_process import MAX_RESTART_DELAY_S, RestartBackoff, spawn_child
 from services.config import AppConfig, FeedConfig
 from services.ingest.cache_writer import FlushReport
 from services.ingest.hub import TrackPoint
@@ -56,11 +55,6 @@ CALL_TIMEOUT_S = 30.0
 """How long a call that returns something (a journal, a series) may take."""
 STOP_TIMEOUT_S = 60.0
 """How long ``stop`` waits for the engine to store what it holds."""
-RESTART_DELAY_S = 1.0
-MAX_RESTART_DELAY_S = 30.0
-STABLE_ENGINE_S = 30.0
-
-_CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
 
 
 class EngineError(RuntimeError):
@@ -108,8 +102,7 @@ class EngineSession:
         self._commands: Connection | None = None
         self._process: Any = None
         self._generation = 0
-        self._spawned_at = 0.0
-        self._quick_deaths = 0
+        self._backoff = RestartBackoff()
         self.cache.path = cache_dir / FILE_NAME
         self._spawn()
 
@@ -251,12 +244,9 @@ class EngineSession:
         from services.engine.child import engine_main
 
         self._generation += 1
-        commands_in, commands_out = _CONTEXT.Pipe(duplex=False)
-        events_in, events_out = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(
-            target=engine_main,
-            args=(commands_in, events_out),
-            kwargs={
+        child = spawn_child(
+            engine_main,
+            {
                 "config": self.config,
                 "cache_dir": self._cache_dir,
                 "level": logging.getLogger().getEffectiveLevel(),
@@ -264,21 +254,14 @@ class EngineSession:
             name="cityops-engine",
             daemon=False,  # it starts MQTT receiver processes of its own
         )
-        try:
-            process.start()
-        except BaseException:
-            for end in (commands_in, commands_out, events_in, events_out):
-                end.close()
-            raise
-        self._spawned_at = time.monotonic()
-        commands_in.close()
-        events_out.close()
+        self._backoff.started()
+        process = child.process
         with self._send_lock:
-            self._commands = commands_out
+            self._commands = child.commands
         self._process = process
         reader = threading.Thread(
             target=self._read,
-            args=(events_in, self._generation, process),
+            args=(child.events, self._generation, process),
             name="cityops-engine-reader",
             daemon=True,
         )
@@ -361,9 +344,7 @@ class EngineSession:
     def _engine_died(self, generation: int, exit_code: int | None) -> None:
         """Show every feed DOWN with the reason, then start another engine, waiting longer
         after each one that did not last."""
-        lasted = time.monotonic() - self._spawned_at
-        self._quick_deaths = 0 if lasted >= STABLE_ENGINE_S else self._quick_deaths + 1
-        delay = min(MAX_RESTART_DELAY_S, RESTART_DELAY_S * 2 ** max(0, self._quick_deaths - 1))
+        delay = self._backoff.ended()
         detail = f"the engine process ended (exit code {exit_code}); restarting in {delay:g} s"
         log.error("%s", detail)
         with self._delta_lock:

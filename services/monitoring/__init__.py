@@ -9,7 +9,12 @@ Nothing here imports Qt. A later subsystem adds its own metrics with another col
 
 from __future__ import annotations
 
-from services.monitoring.metrics import HealthCollector, MetricsError, MetricsServer
+from services.monitoring.metrics import (
+    HealthCollector,
+    MetricsError,
+    MetricsServer,
+    start_metrics,
+)
 from services.monitoring.snapshot import BrokerSample, FeedSample, HealthSnapshot
 
 __all__ = [
@@ -19,4 +24,5 @@ __all__ = [
     "HealthSnapshot",
     "MetricsError",
     "MetricsServer",
+    "start_metrics",
 ]

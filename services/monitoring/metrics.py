@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, ProcessCollector, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from services.config import AppConfig
 from services.config.listen import ListenAddress
 from services.model import CacheState
 from services.monitoring.snapshot import HealthSnapshot, KioskSample
@@ -248,3 +249,14 @@ def _bind_problem(address: ListenAddress, error: OSError) -> str:
     if error.errno == errno.EACCES:
         return f"no permission to listen on port {address.port}"
     return error.strerror or str(error)
+
+
+def start_metrics(config: AppConfig) -> MetricsServer | None:
+    """The health endpoint when the config (or --metrics) asks for one, started; raises
+    MetricsError when it cannot listen."""
+    listen = config.monitoring.listen
+    if listen is None:
+        return None
+    server = MetricsServer(listen)
+    server.start()
+    return server

@@ -31,8 +31,8 @@ How it behaves
   names, so the app's log shows them as if the client ran in-process.
 * **A child that dies** (killed, out of memory, a failure of its own that it cannot
   survive) is reported as a DOWN event for the broker's feeds naming its exit code, and a
-  new one is started after :data:`RESTART_DELAY_S`, longer after each child that did not
-  last; ``restarts`` counts them.
+  new one is started after a pause, longer after each child that did not last
+  (:class:`~services.child_process.RestartBackoff`); ``restarts`` counts them.
 * The child is *spawned* (a fresh interpreter: forking a process that runs Qt's threads is
   unsafe), so a script that starts a session itself needs the usual
   ``if __name__ == "__main__":`` guard; ``cityops`` and ``python -m ui.app`` have it.
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -55,6 +54,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from services.child_logging import LogLine, forward_logging
+from services.child_process import MAX_RESTART_DELAY_S, RestartBackoff, spawn_child
 from services.config import BrokerConfig, FeedConfig
 from services.feeds.mqtt.client import MqttFeedClient
 from services.feeds.mqtt.feed_set import BrokerFeeds
@@ -68,15 +68,9 @@ BATCH_WAIT_S = 0.002
 """How long the first message of a batch (or an acknowledgement) waits for others."""
 IDLE_POLL_S = 0.05
 """How often an idle child looks whether its connection state changed."""
-RESTART_DELAY_S = 1.0
-"""The pause before a child that died is started again (doubled after each child that did
-not last :data:`STABLE_CHILD_S`, up to :data:`MAX_RESTART_DELAY_S`)."""
-MAX_RESTART_DELAY_S = 30.0
-STABLE_CHILD_S = 30.0
 STOP_GRACE_S = 5.0
 """How long ``stop`` waits for the child beyond its client's own timeout."""
 
-_CONTEXT = multiprocessing.get_context("spawn")  # never fork a process that runs Qt threads
 
 MessageTuple = tuple[str, str, bytes, float, bool, int]
 """A message on the wire: feed, topic, payload, received at, retained, ack token (-1: none)."""
@@ -96,8 +90,7 @@ class MqttFeedProcess(BrokerFeeds):
         self._sink = sink
         self._sink_many = sink_many
         self.restarts = 0
-        self._spawned_at = 0.0
-        self._quick_deaths = 0
+        self._backoff = RestartBackoff()
         self._connected = False
         self._started = False
         self._stopping = threading.Event()
@@ -201,12 +194,9 @@ class MqttFeedProcess(BrokerFeeds):
     def _spawn(self) -> None:
         """Start a child with the current feeds (caller holds the lock)."""
         self._generation += 1
-        commands_in, commands_out = _CONTEXT.Pipe(duplex=False)
-        data_in, data_out = _CONTEXT.Pipe(duplex=False)
-        process = _CONTEXT.Process(
-            target=child_main,
-            args=(commands_in, data_out),
-            kwargs={
+        child = spawn_child(
+            child_main,
+            {
                 "broker": self.broker,
                 "feeds": tuple(self._feeds.values()),
                 "paused": frozenset(self._paused),
@@ -216,21 +206,14 @@ class MqttFeedProcess(BrokerFeeds):
             name=f"cityops-mqtt-{self.broker.name}",
             daemon=True,
         )
-        try:
-            process.start()
-        except BaseException:
-            for end in (commands_in, commands_out, data_in, data_out):
-                end.close()
-            raise
-        self._spawned_at = time.monotonic()
-        commands_in.close()  # the child's ends: closed here so either side sees the other end
-        data_out.close()
+        self._backoff.started()
+        process = child.process
         self._close_commands()
         self._process = process
-        self._commands = commands_out
+        self._commands = child.commands
         self._reader = threading.Thread(
             target=self._read,
-            args=(data_in, self._generation, process),
+            args=(child.events, self._generation, process),
             name=f"cityops-mqtt-{self.broker.name}",
             daemon=True,
         )
@@ -303,9 +286,7 @@ class MqttFeedProcess(BrokerFeeds):
     def _child_died(self, generation: int, exit_code: int | None) -> None:
         """Report the child's end and start another, waiting longer after each child that
         did not last (a crash loop must not spin)."""
-        lasted = time.monotonic() - self._spawned_at
-        self._quick_deaths = 0 if lasted >= STABLE_CHILD_S else self._quick_deaths + 1
-        delay = min(MAX_RESTART_DELAY_S, RESTART_DELAY_S * 2 ** max(0, self._quick_deaths - 1))
+        delay = self._backoff.ended()
         detail = (
             f"the MQTT receiver process ended (exit code {exit_code}); restarting in {delay:g} s"
         )
