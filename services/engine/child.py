@@ -185,8 +185,7 @@ def engine_main(
     except CacheError as error:
         sender.send(("failed", str(error)))
         return
-    recovery = session.cache_recovery.describe() if session.cache_recovery else None
-    sender.send(("opened", session.cache.path, recovery))
+    sender.send(("opened", session.cache.path, session.cache_recovery))
     pipeline = session.pipeline
     pump = _DeltaPump(pipeline.take_delta, lambda: pipeline.backlog() >= BUSY_BACKLOG, sender)
     try:

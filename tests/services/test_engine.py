@@ -20,7 +20,7 @@ from services.auth.roles import Principal, Role
 from services.config import load_config
 from services.engine.remote import EngineSession
 from services.model import Delta, FeedState, SignInRecord
-from services.store.cache import CacheError
+from services.store.cache import FILE_NAME, CacheError
 from tests.helpers.brokers import Broker
 from tests.helpers.polling import wait_for
 
@@ -218,3 +218,15 @@ def test_an_engine_whose_window_has_gone_stores_what_it_took_and_ends(
     assert report.complete, report
     assert stored_stations(engine.cache.path) == 50
     assert any("window's process has gone" in r.getMessage() for r in caplog.records)
+
+
+def test_a_damaged_cache_is_moved_aside_and_said_so(
+    brokers: Callable[..., Broker], tmp_path: Path, cache_dir: Path
+) -> None:
+    broker = brokers()
+    (cache_dir / FILE_NAME).write_bytes(b"this is not a database " * 400)
+    with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
+        recovery = engine.cache_recovery
+        assert recovery is not None
+        assert "moved aside" in recovery.describe()
+        assert recovery.moved_to.exists()
