@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QMessageBox, QPushButton, QVBoxLayout, QWidget
 
 from services.config import FeedConfig
+from services.engine.remote import EngineError
 from services.limits import DEAD_LETTERS_PER_FEED
 from services.model import DeadLetter, Delta, FeedState
 from ui.feed_dialog import AddFeedDialog
@@ -74,14 +75,19 @@ class FeedControls:
     def _control_feed(self, action: FeedControlFunction, name: str) -> None:
         try:
             action(name)
-        except KeyError as error:
+        except (KeyError, EngineError) as error:
             self.window.statusBar().showMessage(str(error.args[0]), 8000)
 
     def add_feed_dialog(self) -> None:
         """Ask for a new MQTT feed and subscribe it without reconnecting."""
         if self._feed_manager is None:
             return
-        dialog = AddFeedDialog(self._feed_manager.broker_names(), self.window)
+        try:
+            brokers = self._feed_manager.broker_names()
+        except EngineError as error:
+            self.window.statusBar().showMessage(str(error), 8000)
+            return
+        dialog = AddFeedDialog(brokers, self.window)
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.feed is None:
             return
         problem = self.add_feed(dialog.feed)
@@ -99,7 +105,7 @@ class FeedControls:
             return translate("MainWindow", "feeds cannot be changed here")
         try:
             self._feed_manager.add_feed(feed)
-        except ValueError as error:
+        except (ValueError, EngineError) as error:
             return str(error)
         self.window.statusBar().showMessage(
             translate("MainWindow", "Feed {name!r} added until the app closes").format(
@@ -140,7 +146,7 @@ class FeedControls:
             return translate("MainWindow", "feeds cannot be changed here")
         try:
             self._feed_manager.remove_feed(name)
-        except KeyError as error:
+        except (KeyError, EngineError) as error:
             return str(error.args[0])
         self.window.statusBar().showMessage(
             translate("MainWindow", "Feed {name!r} removed").format(name=name), 8000

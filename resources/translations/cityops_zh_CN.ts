@@ -2324,6 +2324,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>报警日志</translation>
     </message>
     <message>
+        <source>Journal not read: {error}</source>
+        <translation>未能读取日志：{error}</translation>
+    </message>
+    <message>
         <source>Export the alarm journal</source>
         <translation>导出报警日志</translation>
     </message>

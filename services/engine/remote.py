@@ -202,7 +202,7 @@ class EngineSession:
 
     @property
     def pid(self) -> int | None:
-        """The engine process's id (None once it ended)."""
+        """The engine process's id (None before it was spawned)."""
         process = self._process
         return None if process is None else process.pid
 
@@ -368,24 +368,29 @@ class EngineSession:
 
 
 class RemoteCache:
-    """The offline cache as the window reads it: through the engine, which owns it."""
+    """The offline cache as the window reads it: through the engine, which owns it. An
+    engine that is not there reads as a cache that cannot be read (:class:`CacheError`)."""
 
     def __init__(self, engine: EngineSession) -> None:
         self._engine = engine
         self.path = Path()
 
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return self._engine.call("cache", method, *args)
+        except EngineError as error:
+            raise CacheError(f"the offline cache is not reachable: {error}") from error
+
     def journal(self, since: float, until: float, *args: Any) -> list[TimelineEntry]:
-        entries: list[TimelineEntry] = self._engine.call("cache", "journal", since, until, *args)
+        entries: list[TimelineEntry] = self._call("journal", since, until, *args)
         return entries
 
     def incident_timeline(self, incident_id: str, *args: Any) -> list[TimelineEntry]:
-        entries: list[TimelineEntry] = self._engine.call(
-            "cache", "incident_timeline", incident_id, *args
-        )
+        entries: list[TimelineEntry] = self._call("incident_timeline", incident_id, *args)
         return entries
 
     def record_sign_in(self, record: SignInRecord) -> None:
-        self._engine.call("cache", "record_sign_in", record)
+        self._call("record_sign_in", record)
 
 
 class RemoteHub:

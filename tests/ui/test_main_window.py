@@ -15,8 +15,8 @@ from services.auth.roles import Principal, Role
 from services.config import AppConfig, FeedConfig, GeofenceConfig, KpiConfig, RuleConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import ConnectionEvent, RawMessage
-from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState
-from services.store.cache import OfflineCache
+from services.model import AlarmState, CacheHealth, CacheState, Delta, FeedState, TimelineEntry
+from services.store.cache import CacheError, OfflineCache
 from ui.bridge import DeltaBridge
 from ui.main_window import MainWindow
 from widgets.alarm_model import Column
@@ -459,3 +459,14 @@ def test_the_restored_city_goes_to_the_map_at_once(
     window.apply_delta(Delta(entities=restored))
     window.show_restored(total)
     assert sent == [total]
+
+
+def test_a_journal_that_cannot_be_read_is_empty_and_says_why(qtbot: QtBot) -> None:
+    def unreachable(since: float, until: float) -> list[TimelineEntry]:
+        raise CacheError("the offline cache is not reachable: the engine process ended")
+
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None, journal=unreachable)
+    qtbot.addWidget(window)
+    window.journal.view.refresh()
+    assert window.journal.view.model.rowCount() == 0
+    assert "engine process ended" in window.statusBar().currentMessage()
