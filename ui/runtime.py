@@ -367,7 +367,6 @@ def _run_gui(
     principal, authenticator = signed_in
     try:
         session = engine if engine is not None else open_session(config, cache_dir)
-        session.start()
     except CacheError as error:
         print(f"cityops: {error}", file=sys.stderr)
         if metrics is not None:
@@ -375,6 +374,7 @@ def _run_gui(
         return 1
     stored_everything = False
     try:
+        session.start()  # an engine's CacheError is said below, and the engine stopped
         window, bridge = build_window(
             session,
             metrics.collector.publish if metrics is not None else None,
@@ -407,7 +407,7 @@ def _run_gui(
                 wall.deleteLater()
         window.deleteLater()
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    except (CacheError, EngineError) as error:  # the engine could not restore or start
+    except (CacheError, EngineError) as error:  # the engine could not open, restore or start
         print(f"cityops: {error}", file=sys.stderr)
         return 1
     finally:
