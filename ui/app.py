@@ -109,17 +109,21 @@ def run_window(args: argparse.Namespace) -> int:
         engine = EngineSession(config, args.cache_dir)
     from ui.runtime import run_gui
 
-    return run_gui(
-        config,
-        args.cache_dir,
-        screenshot=args.screenshot,
-        screenshot_delay=args.screenshot_delay,
-        language=args.lang,
-        review=args.review,
-        kiosk=args.kiosk,
-        engine=engine,
-        metrics=metrics,
-    )
+    try:
+        return run_gui(
+            config,
+            args.cache_dir,
+            screenshot=args.screenshot,
+            screenshot_delay=args.screenshot_delay,
+            language=args.lang,
+            review=args.review,
+            kiosk=args.kiosk,
+            engine=engine,
+            metrics=metrics,
+        )
+    finally:  # stopped by the window already, unless it never started (nobody signed in)
+        if engine is not None:
+            engine.stop()
 
 
 def startup_failed(line: str, code: int) -> int:

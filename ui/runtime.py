@@ -316,38 +316,9 @@ def run_gui(
     everything received was stored (or nobody signed in), 1 when the cache could not take it
     all, 2 when the health endpoint cannot listen or nobody could sign in; the window is in
     ``language`` (``--lang``), else in the system locale's. ``engine``: the engine process,
-    spawned early (while the window's modules were imported); else the session
-    ``[app] engine_process`` asks for is opened here. ``metrics``: the health endpoint,
-    started already; else started here when the config asks for one."""
-    try:
-        return _run_gui(
-            config,
-            cache_dir,
-            engine,
-            metrics,
-            screenshot=screenshot,
-            screenshot_delay=screenshot_delay,
-            language=language,
-            review=review,
-            kiosk=kiosk,
-        )
-    finally:
-        if engine is not None:  # stopped already, unless nobody signed in
-            engine.stop()
-
-
-def _run_gui(
-    config: AppConfig,
-    cache_dir: Path,
-    engine: EngineSession | None,
-    metrics: MetricsServer | None,
-    *,
-    screenshot: Path | None,
-    screenshot_delay: float,
-    language: str | None,
-    review: str | None,
-    kiosk: bool,
-) -> int:
+    spawned early (while the window's modules were imported; its caller stops it in the
+    end); else the session ``[app] engine_process`` asks for is opened here. ``metrics``:
+    the health endpoint, started already; else started here when the config asks for one."""
     register_scheme()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)

@@ -26,6 +26,7 @@ state from the cache like a new start.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import itertools
 import logging
@@ -55,6 +56,18 @@ CALL_TIMEOUT_S = 30.0
 """How long a call that returns something (a journal, a series) may take."""
 STOP_TIMEOUT_S = 60.0
 """How long ``stop`` waits for the engine to store what it holds."""
+
+
+_RUNNING: set[EngineSession] = set()
+"""Engines not stopped yet: stopped at interpreter exit (an engine is not a daemon process,
+since it starts its own, so multiprocessing would otherwise wait for it forever)."""
+
+
+@atexit.register
+def _stop_running_engines() -> None:
+    for engine in list(_RUNNING):
+        log.warning("an engine process was still running at exit; stopping it")
+        engine.stop()
 
 
 class EngineError(RuntimeError):
@@ -104,6 +117,7 @@ class EngineSession:
         self._generation = 0
         self._backoff = RestartBackoff()
         self.cache.path = cache_dir / FILE_NAME
+        _RUNNING.add(self)
         self._spawn()
 
     # -- what the window uses ----------------------------------------------------------------
@@ -129,6 +143,7 @@ class EngineSession:
         (again when called again)."""
         if not self._stopping.is_set():
             self._stopping.set()
+            _RUNNING.discard(self)
             if self._send(("stop",)) and not self._stopped.wait(STOP_TIMEOUT_S):
                 log.error("the engine process did not stop in %g s", STOP_TIMEOUT_S)
             self._kill()

@@ -9,6 +9,8 @@ import logging
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -230,3 +232,30 @@ def test_a_damaged_cache_is_moved_aside_and_said_so(
         assert recovery is not None
         assert "moved aside" in recovery.describe()
         assert recovery.moved_to.exists()
+
+
+def test_an_engine_left_running_does_not_hold_the_interpreter_at_exit(
+    brokers: Callable[..., Broker], tmp_path: Path, cache_dir: Path
+) -> None:
+    broker = brokers()
+    script = tmp_path / "forgets_to_stop.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from services.config import load_config\n"
+        "from services.engine.remote import EngineSession\n"
+        "if __name__ == '__main__':\n"
+        f"    engine = EngineSession(load_config(Path({str(write_config(tmp_path, broker))!r})),"
+        f" Path({str(cache_dir)!r}))\n"
+        "    engine.wait_ready()\n",
+        encoding="utf-8",
+    )
+    ended = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert ended.returncode == 0, ended.stderr
+    assert "still running at exit; stopping it" in ended.stderr
