@@ -305,7 +305,10 @@ class EngineSession:
                     message = events.recv()
                 except (EOFError, OSError):
                     break
-                self._receive(message)
+                try:
+                    self._receive(message)
+                except Exception:  # one bad message must not end the window's link
+                    log.exception("a message from the engine process could not be taken")
         finally:
             events.close()
         for call_id in list(self._calls):
