@@ -16,6 +16,9 @@ from widgets.i18n import translate
 if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
+Histories = dict[str, list[tuple[float, float]]]
+"""An entity's recent series by metric: (timestamp, value), oldest first."""
+
 
 def limits_text(
     rules: Sequence[RuleConfig], entity_id: str, metrics: Iterable[str]
@@ -92,21 +95,32 @@ class EntityViews:
         entity = self.window.entities.get(entity_id)
         if entity is None:
             return
-        self.show_details(entity)
-        self.show_trend(entity, raise_dock=False)
+        histories = self.histories(entity)  # read once for both (the engine answers each)
+        self.show_details(entity, histories)
+        self.show_trend(entity, raise_dock=False, histories=histories)
         self.window.dock_panels.show("details")
 
-    def show_details(self, entity: Entity) -> None:
-        """Fill the entity details panel for ``entity``."""
+    def histories(self, entity: Entity) -> Histories | None:
+        """The recent series of each of ``entity``'s metrics (None: no history to read)."""
+        history = self.window._history
+        if history is None:
+            return None
+        return {
+            metric: history(entity.id, metric) for metric in self.window.values.get(entity.id, {})
+        }
+
+    def show_details(self, entity: Entity, histories: Histories | None = None) -> None:
+        """Fill the entity details panel for ``entity`` (``histories``: read already)."""
         window = self.window
         readings = dict(window.values.get(entity.id, {}))
-        history = window._history
+        if histories is None:
+            histories = self.histories(entity)
         alarms = [a for a in window.alarm_view.model.alarms() if a.entity_id == entity.id]
         window.details.show_entity(
             EntityView(
                 entity=entity,
                 readings=readings,
-                history={m: history(entity.id, m) for m in readings} if history else {},
+                history={m: histories.get(m, []) for m in readings} if histories else {},
                 limits=limits_text(window.config.rules, entity.id, readings),
                 alarms=alarms,
                 guidance={
@@ -125,13 +139,17 @@ class EntityViews:
         rule = rule_for(config.rules, alarm.entity_id, alarm.metric)
         return rule.guidance if rule is not None else ""
 
-    def show_trend(self, entity: Entity, *, raise_dock: bool = True) -> None:
-        """Show the recent history of every metric of ``entity`` in the Trend panel."""
+    def show_trend(
+        self, entity: Entity, *, raise_dock: bool = True, histories: Histories | None = None
+    ) -> None:
+        """Show the recent history of every metric of ``entity`` in the Trend panel
+        (``histories``: read already)."""
         window = self.window
         readings = window.values.get(entity.id, {})
-        history = window._history
+        if histories is None:
+            histories = self.histories(entity)
         series = {
-            metric: history(entity.id, metric) if history else [(r.ts, r.value)]
+            metric: histories.get(metric, []) if histories is not None else [(r.ts, r.value)]
             for metric, r in readings.items()
         }
         trend = window.trend
@@ -148,17 +166,24 @@ class EntityViews:
         """Show the details and trend of the entity they show again (after a replay step)."""
         window = self.window
         not_there = translate("MainWindow", "{entity}: not heard of at this moment")
+        read: dict[str, Histories | None] = {}  # each entity's series once, for both panels
+
+        def histories(entity: Entity) -> Histories | None:
+            if entity.id not in read:
+                read[entity.id] = self.histories(entity)
+            return read[entity.id]
+
         shown = window.details.entity_id()
         if shown is not None:
             entity = window.entities.get(shown)
             if entity is not None:
-                self.show_details(entity)
+                self.show_details(entity, histories(entity))
             else:
                 window.details.clear(not_there.format(entity=shown))
         trended = window.trend.entity_id()
         if trended is not None:
             entity = window.entities.get(trended)
             if entity is not None:
-                self.show_trend(entity, raise_dock=False)
+                self.show_trend(entity, raise_dock=False, histories=histories(entity))
             else:
                 window.trend.clear()

@@ -470,3 +470,25 @@ def test_a_journal_that_cannot_be_read_is_empty_and_says_why(qtbot: QtBot) -> No
     window.journal.view.refresh()
     assert window.journal.view.model.rowCount() == 0
     assert "engine process ended" in window.statusBar().currentMessage()
+
+
+def test_a_selected_station_has_its_series_read_once_for_details_and_trend(
+    qtbot: QtBot, pipeline: IngestPipeline
+) -> None:
+    asked: list[tuple[str, str]] = []
+
+    def history(entity_id: str, metric: str) -> list[tuple[float, float]]:
+        asked.append((entity_id, metric))  # with the engine process, a round trip each
+        return pipeline.hub.series(entity_id, metric)
+
+    window = MainWindow(CONFIG, acknowledge=lambda ids, note: None, history=history)
+    qtbot.addWidget(window)
+    pipeline.process_batch([message("s1", value, ts) for ts, value in enumerate((40, 90), 1)])
+    window.apply_delta(pipeline.take_delta())
+    window.map_view.entityClicked.emit("s1")
+    assert window.details.sparkline("pm25") is not None
+    assert window.trend.metrics() == ["pm25"]
+    assert asked == [("s1", "pm25")]
+    asked.clear()
+    window.refresh_entity_views()
+    assert asked == [("s1", "pm25")]
