@@ -715,6 +715,9 @@ def cityops_main(conn: Connection, options: CityOpsOptions) -> None:
     from widgets.map_scheme import register_scheme
 
     register_scheme()  # before the QApplication exists
+    from ui.rendering import use_rendering
+
+    use_rendering(config.rendering)  # as ui.runtime.run_gui does
     from dataclasses import replace
 
     from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer

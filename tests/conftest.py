@@ -74,7 +74,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the app's URL scheme before pytest-qt creates the QApplication."""
+    """Register the app's URL scheme before pytest-qt creates the QApplication, and choose
+    how web views draw as the app does."""
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     register_scheme()
+
+    use_rendering()  # as the app chooses by default ("auto")

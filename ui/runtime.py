@@ -41,6 +41,7 @@ from ui.incidents import IncidentActions
 from ui.kiosk import KioskWindow
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
+from ui.rendering import use_rendering
 from ui.report_render import demo_districts
 from ui.review import ReviewControls, open_replay_source
 from ui.sign_in import SignInDialog
@@ -320,6 +321,7 @@ def run_gui(
     end); else the session ``[app] engine_process`` asks for is opened here. ``metrics``:
     the health endpoint, started already; else started here when the config asks for one."""
     register_scheme()
+    use_rendering(config.rendering)  # before the first web view
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("CityOps")

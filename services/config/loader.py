@@ -36,6 +36,7 @@ from services.config.schema import (
     HTTP_AUTH,
     MQTT_PROTOCOLS,
     PRIORITY_SEVERITY,
+    RENDERING_MODES,
     SUPPRESSION_OPERATORS,
     THEMES,
     TOP_LEVEL_KEYS,
@@ -219,6 +220,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
     workstation = ""
     title, operator, theme = "CityOps", "operator", THEMES[0]
     sound = engine_process = True
+    rendering = RENDERING_MODES[0]
     if app is not None:
         title = app.text("title", title)
         operator = app.text("operator", operator)
@@ -226,6 +228,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         theme = app.choice("theme", THEMES, theme)
         sound = app.boolean("sound", sound)
         engine_process = app.boolean("engine_process", engine_process)
+        rendering = app.choice("rendering", RENDERING_MODES, rendering)
         app.reject_unknown()
 
     brokers = _read_brokers(root)
@@ -293,6 +296,7 @@ def parse_config(data: bytes, source: str, base_dir: Path | None = None) -> AppC
         theme=theme,
         sound=sound,
         engine_process=engine_process,
+        rendering=rendering,
         brokers=brokers,
         feeds=feeds,
         rules=rules,

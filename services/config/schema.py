@@ -55,6 +55,8 @@ TOP_LEVEL_KEYS = (
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
+RENDERING_MODES = ("auto", "software", "gpu")
+"""``[app] rendering``: how the window draws its web views (see ``ui.rendering``)."""
 """The window's looks (``[app] theme``, ``--theme``); the first is the default."""
 AUTH_MODES = ("auto", "sign-in", "single-user")
 """``[auth] mode``: auto signs in when the users file exists (single-user in the demo)."""
@@ -423,6 +425,9 @@ class AppConfig:
     engine_process: bool = True
     """``[app] engine_process``: feeds, decoding, state, alarms and the cache run in a child
     process of the window's, which hands the window one coalesced delta per tick."""
+    rendering: str = RENDERING_MODES[0]
+    """``[app] rendering``: ``auto`` (software on a machine without a GPU), ``software`` or
+    ``gpu``."""
     brokers: tuple[BrokerConfig, ...] = ()
     feeds: tuple[FeedConfig, ...] = ()
     rules: tuple[RuleConfig, ...] = ()

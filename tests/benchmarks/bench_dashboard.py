@@ -128,9 +128,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("bench_dashboard.json"))
     args = parser.parse_args()
 
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     register_scheme()
+    use_rendering()  # as the app chooses by default
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -43,9 +43,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
 
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     register_scheme()
+    use_rendering()  # as the app chooses by default
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

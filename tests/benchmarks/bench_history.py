@@ -471,11 +471,13 @@ def _qt_app() -> Any:
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
     from PySide6.QtWidgets import QApplication
 
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     app = QApplication.instance()
     if app is None:
         register_scheme()
+        use_rendering()  # as the app chooses by default
         app = QApplication(["bench_history"])
     return app
 

@@ -616,9 +616,11 @@ def run_map(args: argparse.Namespace) -> MapFigures:
         [flags, *(flag for flag in extra if flag not in flags)]
     ).strip()
 
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     register_scheme()
+    use_rendering()  # as the app chooses by default
     import shiboken6
     from PySide6.QtWebEngineCore import QWebEngineProfile
     from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget

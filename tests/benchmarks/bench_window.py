@@ -38,9 +38,11 @@ def main() -> None:
 
         sys.setswitchinterval(args.switch_interval)
 
+    from ui.rendering import use_rendering
     from widgets.map_scheme import register_scheme
 
     register_scheme()
+    use_rendering()  # as the app chooses by default
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 

@@ -10,6 +10,7 @@ import re
 import signal
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -1235,3 +1236,17 @@ def test_clean_area_geojson_never_fails_and_emits_strict_json(
     assert len(cleaned["features"]) + dropped == len(features)
     for feature in cleaned["features"]:
         assert set(feature["properties"]) <= {"areaDesc", "radius_km"}
+
+
+def test_the_page_draws_without_an_opengl_driver(qtbot: QtBot, profile: QWebEngineProfile) -> None:
+    """Offscreen the suite draws as the app does there (``ui.rendering``: Qt Quick's software
+    backend): the page's frames reach the view, and no OpenGL driver (Mesa's llvmpipe and its
+    LLVM, about 45 MB) is loaded for them."""
+    view = make_view(profile)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(view.is_ready, timeout=TIMEOUT_MS)
+    image = view.grab().toImage()
+    colours = {image.pixel(x, y) for x in range(0, image.width(), 40) for y in range(0, 600, 40)}
+    assert len(colours) > 1  # the outlines and the background, not a blank frame
+    mapped = Path("/proc/self/maps").read_text()
+    assert "libLLVM" not in mapped and "swrast_dri" not in mapped
