@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeAlias
 
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QToolButton, QWidget
@@ -26,7 +27,6 @@ from services.config import AppConfig
 from services.engine.remote import EngineError, EngineSession
 from services.model import SignInRecord
 from services.monitoring import HealthSnapshot, MetricsError, MetricsServer, start_metrics
-from services.session import CitySession
 from services.store.cache import CacheError
 from services.store.sign_ins import SIGN_IN, SIGN_OUT
 from services.tiles.store import STORE_FILE
@@ -51,9 +51,12 @@ from ui.tile_worker import TileWorker, show_basemaps
 from widgets.map_scheme import install_scheme_handler, register_scheme
 from widgets.plain_text import plain_message_box
 
+if TYPE_CHECKING:  # imported when it runs here: with the engine, this process never needs it
+    from services.session import CitySession
+
 log = logging.getLogger(__name__)
 
-Session = CitySession | EngineSession
+Session: TypeAlias = "CitySession | EngineSession"
 """What runs behind a window: in its own process, or in the engine process."""
 
 
@@ -61,6 +64,8 @@ def open_session(config: AppConfig, cache_dir: Path) -> Session:
     """The session ``[app] engine_process`` asks for, its cache open (CacheError if not)."""
     if config.engine_process:
         return EngineSession(config, cache_dir)
+    from services.session import CitySession
+
     return CitySession(config, cache_dir)
 
 

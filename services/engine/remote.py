@@ -40,6 +40,7 @@ from typing import Any
 from services.auth.roles import Principal
 from services.child_process import MAX_RESTART_DELAY_S, RestartBackoff, spawn_child
 from services.config import AppConfig, FeedConfig
+from services.engine.entry import run_engine
 from services.ingest.cache_writer import FlushReport
 from services.ingest.hub import TrackPoint
 from services.model import Delta, FeedHealth, FeedState, SignInRecord, TimelineEntry
@@ -256,11 +257,9 @@ class EngineSession:
 
     # -- the child ---------------------------------------------------------------------------
     def _spawn(self) -> None:
-        from services.engine.child import engine_main
-
         self._generation += 1
         child = spawn_child(
-            engine_main,
+            run_engine,
             {
                 "config": self.config,
                 "cache_dir": self._cache_dir,
