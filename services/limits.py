@@ -115,3 +115,7 @@ hour."""
 MAX_TRACKED_ENTITIES = 1_000
 """The most moving entities whose tracks are kept (about 130 bytes a position: at most
 about 50 MB); entities that start moving beyond it have no track."""
+
+MAX_HELD_COMMANDS = 1_000
+"""Operator commands the window holds while its engine process is restarting (sent to the
+new engine once it is up, oldest first); beyond it a command is refused with an error."""

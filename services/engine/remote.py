@@ -43,6 +43,7 @@ from services.config import AppConfig, FeedConfig
 from services.engine.entry import run_engine
 from services.ingest.cache_writer import FlushReport
 from services.ingest.hub import TrackPoint
+from services.limits import MAX_HELD_COMMANDS
 from services.model import Delta, FeedHealth, FeedState, SignInRecord, TimelineEntry
 from services.store.cache import FILE_NAME, CacheError
 from services.store.recovery import CacheRecovery
@@ -114,6 +115,8 @@ class EngineSession:
         self._failure = ""
         self._report: FlushReport | None = None
         self._commands: Connection | None = None
+        self._held: list[tuple[Any, ...]] = []
+        """Commands given while the engine was down, oldest first (under ``_send_lock``)."""
         self._process: Any = None
         self._generation = 0
         self._backoff = RestartBackoff()
@@ -240,20 +243,54 @@ class EngineSession:
         raise call.value
 
     def command(self, target: str, method: str, *args: Any, **kwargs: Any) -> None:
-        """Hand the engine a command whose result comes in a delta (never blocks)."""
-        if not self._send(("call", None, target, method, args, kwargs)):
-            log.error("%s not done: the engine process is not running", method)
+        """Hand the engine a command whose result comes in a delta. While the engine is
+        down (it is restarted) the command is held and given to the next engine, in order;
+        only when the window is stopping, or too many are held, is it refused (logged)."""
+        message = ("call", None, target, method, args, kwargs)
+        with self._send_lock:
+            if not self._held and self._send_locked(message):
+                return
+            if self._stopping.is_set():
+                log.error("%s not done: the engine process has stopped", method)
+            elif len(self._held) >= MAX_HELD_COMMANDS:
+                log.error(
+                    "%s not done: the engine process is down and %d commands wait for it",
+                    method,
+                    len(self._held),
+                )
+            else:
+                self._held.append(message)
+                log.warning("%s held until the engine process is back", method)
+
+    def held_commands(self) -> int:
+        """Commands waiting for a restarted engine."""
+        with self._send_lock:
+            return len(self._held)
 
     def _send(self, message: tuple[Any, ...]) -> bool:
         with self._send_lock:
-            commands = self._commands
-            if commands is None:
-                return False
-            try:
-                commands.send(message)
-            except OSError:
-                return False
+            return self._send_locked(message)
+
+    def _send_locked(self, message: tuple[Any, ...]) -> bool:
+        commands = self._commands
+        if commands is None:
+            return False
+        try:
+            commands.send(message)
+        except OSError:
+            return False
         return True
+
+    def _send_held(self) -> None:
+        """Give a new engine the commands held while there was none (its command loop reads
+        them once it has restored the state they act on)."""
+        with self._send_lock:
+            sent = 0
+            while self._held and self._send_locked(self._held[0]):
+                self._held.pop(0)
+                sent += 1
+        if sent:
+            log.info("%d commands held while the engine process was down handed to it", sent)
 
     # -- the child ---------------------------------------------------------------------------
     def _spawn(self) -> None:
@@ -281,6 +318,7 @@ class EngineSession:
         )
         reader.start()
         log.info("engine process started (pid %s)", process.pid)
+        self._send_held()
 
     def _kill(self) -> None:
         with self._send_lock:

@@ -192,6 +192,40 @@ def test_a_killed_engine_is_shown_down_and_started_again(
         assert engine._process.pid != process.pid
 
 
+def test_commands_given_while_the_engine_restarts_reach_the_next_one(
+    brokers: Callable[..., Broker], tmp_path: Path, cache_dir: Path
+) -> None:
+    broker = brokers()
+    operator = Principal("op", Role.OPERATOR, "ws1")
+    with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
+        deltas = Deltas(engine)
+        deltas.wait(
+            lambda: (
+                "air" in deltas.seen.feeds and deltas.seen.feeds["air"].state is FeedState.CONNECTED
+            ),
+            "the feed connected",
+        )
+        broker.publish("air/aq-bad", reading("aq-bad", 120.0), qos=1)
+        deltas.wait(lambda: len(deltas.seen.alarms) == 1, "the PM2.5 alarm")
+        alarm_id = next(iter(deltas.seen.alarms))
+        wait_for(lambda: bool(engine.cache.journal(0.0, time.time() + 60)), what="the alarm stored")
+        os.kill(engine._process.pid, signal.SIGKILL)
+        deltas.wait(lambda: deltas.seen.feeds["air"].state is FeedState.DOWN, "the feed down")
+        assert engine.restarts == 0
+        engine.pipeline.acknowledge([alarm_id], operator, "seen while the engine was down")
+        assert engine.held_commands() == 1
+        deltas.wait(lambda: engine.restarts == 1, "the engine started again", timeout=20.0)
+        deltas.wait(
+            lambda: (
+                alarm_id in deltas.seen.alarms and deltas.seen.alarms[alarm_id].acked_by == "op"
+            ),
+            "the held acknowledgement applied by the new engine",
+            timeout=20.0,
+        )
+        assert engine.held_commands() == 0
+        assert deltas.seen.action_results[-1].changed == (alarm_id,)
+
+
 def test_an_engine_whose_window_has_gone_stores_what_it_took_and_ends(
     brokers: Callable[..., Broker],
     tmp_path: Path,

@@ -25,4 +25,3 @@ def test_the_window_process_does_not_import_the_session() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
-
