@@ -346,6 +346,13 @@ class EngineSession:
                     self._receive(message)
                 except Exception:  # one bad message must not end the window's link
                     log.exception("a message from the engine process could not be taken")
+                    if isinstance(message, tuple) and message[:1] == ("delta",):
+                        # The engine sends the next delta only for a credit.
+                        log.error(
+                            "the window missed one delta of the engine's changes: what "
+                            "changed in it shows its earlier state until it changes again"
+                        )
+                        self._send(("credit",))
         finally:
             events.close()
         for call_id in list(self._calls):

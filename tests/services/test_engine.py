@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from services.auth.roles import Principal, Role
 from services.config import load_config
+from services.engine import remote
 from services.engine.remote import EngineSession
 from services.model import Delta, FeedState, SignInRecord
 from services.store.cache import FILE_NAME, CacheError
@@ -224,6 +226,48 @@ def test_commands_given_while_the_engine_restarts_reach_the_next_one(
         )
         assert engine.held_commands() == 0
         assert deltas.seen.action_results[-1].changed == (alarm_id,)
+
+
+def test_a_message_the_window_cannot_take_is_logged_and_skipped(
+    brokers: Callable[..., Broker],
+    tmp_path: Path,
+    cache_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = brokers()
+    damaged: list[bytes] = []
+
+    class OnceDamaged:
+        """``pickle`` for the reading thread, whose first delta after arming is damaged."""
+
+        armed = False
+
+        @staticmethod
+        def loads(data: bytes) -> object:
+            if OnceDamaged.armed and not damaged:
+                damaged.append(data)
+                raise pickle.UnpicklingError("a damaged delta")
+            return pickle.loads(data)
+
+    monkeypatch.setattr(remote, "pickle", OnceDamaged)
+    with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
+        deltas = Deltas(engine)
+        deltas.wait(
+            lambda: (
+                "air" in deltas.seen.feeds and deltas.seen.feeds["air"].state is FeedState.CONNECTED
+            ),
+            "the feed connected",
+        )
+        OnceDamaged.armed = True
+        broker.publish("air/aq-1", reading("aq-1", 20.0), qos=1)
+        wait_for(lambda: bool(damaged), what="a delta damaged")
+        broker.publish("air/aq-2", reading("aq-2", 21.0), qos=1)
+        deltas.wait(lambda: "aq-2" in deltas.seen.entities, "the next delta taken")
+        assert engine.restarts == 0 and engine._process.is_alive()
+    assert "a message from the engine process could not be taken" in caplog.text
+    assert "a damaged delta" in caplog.text
+    assert "the window missed one delta" in caplog.text
 
 
 def test_an_engine_whose_window_has_gone_stores_what_it_took_and_ends(
