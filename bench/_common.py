@@ -197,6 +197,18 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+def thread_schedstat(pid: int, tid: int | None = None) -> tuple[float, float]:
+    """Seconds thread ``tid`` of process ``pid`` (its main thread by default) has run on a
+    CPU and has waited, runnable, for one (``/proc/<pid>/task/<tid>/schedstat``; zeros when
+    the kernel does not say)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{tid or pid}/schedstat").read_text(encoding="ascii")
+        ran_ns, waited_ns = (int(field) for field in text.split()[:2])
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return ran_ns / 1e9, waited_ns / 1e9
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine has been busy (every CPU, all processes: user, nice,
     system, interrupts, steal; not idle or waiting for I/O), from ``/proc/stat``."""

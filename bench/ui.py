@@ -34,7 +34,10 @@ few ticks): the max is the figure for stalls, the p99 for steady jank. The probe
 timer of the bench's own on the GUI thread (200 Python calls a second). After publishing,
 CityOps is drained (until its ingest worker processed every message published) and the
 rate's row says whether it kept up, how long the backlog took to drain, its CPU (cores,
-with its QtWebEngine processes, over publishing and draining) and the machine's load.
+with its QtWebEngine processes, over publishing and draining) and the machine's load, and
+how the GUI thread spent the publishing time (``/proc/<pid>/task/<tid>/schedstat``): the
+share it ran on a CPU, and the share it was ready to run but waited for one, taken by the
+publishers, the broker and the app's other processes (lag the app's code cannot remove).
 
 Targets (issue 14), printed as PASS/FAIL and never asserted: at 10,000 msg/s lag p99 ≤ 50 ms
 and max ≤ 100 ms (the step must be run and its publishers reach 95 % of the rate); other
@@ -71,6 +74,7 @@ from bench._common import (
     results_file,
     start_broker,
     station_id,
+    thread_schedstat,
     tree_cpu_seconds,
     write_json,
 )
@@ -175,6 +179,11 @@ class Row:
     markers: int = 0
     cores: float = 0.0
     load: float = 0.0
+    gui_ran: float = 0.0
+    """Share of the publishing time the GUI thread ran on a CPU."""
+    gui_waited: float = 0.0
+    """Share of the publishing time the GUI thread was ready to run but waited for a CPU
+    (taken by the other processes and threads: the two cores are shared)."""
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -185,7 +194,7 @@ class Row:
 HEADER = (
     f"{'target/s':>8} {'published':>10} {'achieved/s':>10} {'ticks':>6} {'lag p99 ms':>10} "
     f"{'lag max ms':>10} {'kept up':>7} {'drain s':>7} {'alarm rows':>10} {'markers':>8} "
-    f"{'cores':>5} {'load':>5}"
+    f"{'cores':>5} {'load':>5} {'gui ran':>7} {'waited':>6}"
 )
 
 
@@ -194,7 +203,7 @@ def format_row(row: Row) -> str:
         f"{row.target:>8,.0f} {row.published:>10,} {row.achieved:>10,.0f} {row.ticks:>6,} "
         f"{row.lag_p99_ms:>10.1f} {row.lag_max_ms:>10.1f} {'yes' if row.kept_up else 'NO':>7} "
         f"{row.drain_s:>7.1f} {row.alarm_rows:>10,} {row.markers:>8,} {row.cores:>5.2f} "
-        f"{row.load:>5.2f}"
+        f"{row.load:>5.2f} {row.gui_ran:>7.0%} {row.gui_waited:>6.0%}"
     )
     if row.errors or row.notes:
         line += "  ! " + "; ".join([*row.errors, *row.notes])
@@ -218,8 +227,13 @@ def publish(
         publishers.stop()
         raise
     cpu_before = tree_cpu_seconds(cityops.pid)
+    ran_before, waited_before = thread_schedstat(cityops.pid)
     began = publishers.go()
     reports = publishers.finish(timeout=plan.seconds + 90.0)
+    ran_after, waited_after = thread_schedstat(cityops.pid)
+    published_s = max(1e-6, time.monotonic() - began)
+    row.gui_ran = (ran_after - ran_before) / published_s
+    row.gui_waited = (waited_after - waited_before) / published_s
     row.errors.extend(publishers.errors)
     row.errors.extend(r["error"] for r in reports if r.get("error"))
     row.published = sum(int(r["delivered"]) for r in reports)
