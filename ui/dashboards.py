@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
@@ -66,6 +66,9 @@ if TYPE_CHECKING:
     from ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
+
+LAYOUT_KEY = "dashboards"
+"""Under which name a saved layout keeps the open dashboards."""
 
 KPI_HISTORY_S = 3_900
 """KPI values kept for the tiles (one a second): an hour and a bit, for "vs 1 h ago"."""
@@ -500,6 +503,7 @@ class DashboardControls:
             bar.addMenu(self.menu)
         window.kpisRefreshed.connect(self.show_kpis)
         window.closing.connect(self.close_all)
+        window.dock_panels.add_extra(LAYOUT_KEY, self.layout_state, self.restore_layout)
 
     @property
     def views(self) -> dict[str, DashboardView]:
@@ -554,7 +558,7 @@ class DashboardControls:
             dock.setFeatures(DOCK_FEATURES)
             dock.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dock.setWidget(DashboardView(dashboard, self._kpis, window=self.window))
-            dock.destroyed.connect(lambda _obj=None, key=name: self.docks.pop(key, None))
+            dock.destroyed.connect(partial(self._forget_dock, name, dock))
             self._place(dock)
             self.docks[name] = dock
         dock.show()
@@ -562,6 +566,10 @@ class DashboardControls:
         self.window.refresh_kpis()
         view = dock.widget()
         return view if isinstance(view, DashboardView) else None
+
+    def _forget_dock(self, name: str, dock: QDockWidget, _gone: object = None) -> None:
+        if self.docks.get(name) is dock:  # not one opened again under the same name
+            del self.docks[name]
 
     def _place(self, dock: QDockWidget) -> None:
         window = self.window
@@ -624,6 +632,26 @@ class DashboardControls:
             for view in views:
                 view.show_kpis(values, self.history, ts, stale, city)
                 view.show_city(city)
+
+    def layout_state(self) -> dict[str, Any]:
+        """What a layout keeps of the dashboards: which are open (their places are in the
+        window's arrangement)."""
+        return {"open": sorted(name for name, dock in self.docks.items() if not dock.isHidden())}
+
+    def restore_layout(self, state: Mapping[str, Any]) -> None:
+        """Open the dashboards a layout had open (those the config still has) and close the
+        others."""
+        wanted = state.get("open")
+        if not isinstance(wanted, list):
+            return
+        names = {name for name in wanted if isinstance(name, str)}
+        for name, dock in list(self.docks.items()):
+            if name not in names:
+                del self.docks[name]  # now, not when Qt deletes it
+                dock.close()
+        for name in sorted(names - set(self.docks)):
+            if self.open(name) is None:
+                log.info("layout: dashboard %r is not in the config; not opened", name)
 
     def close_all(self) -> None:
         """Close every open dashboard (the window closes)."""

@@ -40,6 +40,8 @@ class WorkstationDocks:
         self.extras: dict[str, tuple[Callable[[], Any], Callable[[Mapping[str, Any]], None]]] = {}
         """What else a layout keeps, by name: how to read it (plain JSON data) and how to
         apply it again (the map's layers, for instance)."""
+        self._opened_with: QByteArray | None = None
+        """The arrangement the window opened with (the last used), if one was saved."""
         window.setDockNestingEnabled(True)
         window.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         window.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -135,21 +137,35 @@ class WorkstationDocks:
         state = self.store.load(name) if self.store is not None else None
         if state is None or not self.window.restoreState(state, LAYOUT_VERSION):
             return False
-        self._restore_extras(name)
+        self._restore_extras(name, state)
         return True
+
+    def add_extra(
+        self, key: str, get: Callable[[], Any], apply: Callable[[Mapping[str, Any]], None]
+    ) -> None:
+        """Keep ``get()`` (plain JSON data) with every layout saved from now on, under
+        ``key``, and hand it to ``apply`` when one is restored; when the window opened with
+        the last used layout, its value is applied at once. Docks ``apply`` opens (the
+        dashboards) take their places in the arrangement."""
+        self.extras[key] = (get, apply)
+        if self._opened_with is not None:
+            self._restore_extras(LAST_USED, self._opened_with, only=key)
 
     def _save_extras(self, name: str) -> None:
         if self.store is not None and self.extras:
             self.store.save_extras(name, {key: get() for key, (get, _set) in self.extras.items()})
 
-    def _restore_extras(self, name: str) -> None:
+    def _restore_extras(self, name: str, state: QByteArray, only: str | None = None) -> None:
         if self.store is None:
             return
         saved = self.store.load_extras(name)
+        before = set(self.window.findChildren(QDockWidget))
         for key, (_get, apply) in self.extras.items():
             value = saved.get(key)
-            if isinstance(value, Mapping):
+            if (only is None or key == only) and isinstance(value, Mapping):
                 apply(value)
+        if not set(self.window.findChildren(QDockWidget)) <= before:
+            self.window.restoreState(state, LAYOUT_VERSION)  # the docks just opened
 
     def remember_on_close(self) -> None:
         """Keep the arrangement and the geometry for this screen setup for the next start."""
@@ -170,7 +186,10 @@ class WorkstationDocks:
         geometry = self.store.load_geometry()
         if geometry is not None:
             self.window.restoreGeometry(geometry)
-        return self.restore(LAST_USED)
+        restored = self.restore(LAST_USED)
+        if restored:
+            self._opened_with = self.store.load(LAST_USED)
+        return restored
 
     # -- menu ----------------------------------------------------------------------------
 

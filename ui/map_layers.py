@@ -72,7 +72,7 @@ class MapLayers:
         area.setWidgetResizable(True)
         area.setFrameShape(QFrame.Shape.NoFrame)
         window.dock_panels.add("layers", translate("MainWindow", "Map layers"), area)
-        window.dock_panels.extras[LAYOUT_KEY] = (self.panel.state, self.panel.restore)
+        window.dock_panels.add_extra(LAYOUT_KEY, self.panel.state, self.panel.restore)
         self._state: dict[str, Any] = self.panel.state()
         self._heat_sent: dict[str, Any] | None = None
         self._tracks_shown = False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from PySide6.QtWidgets import QDockWidget
 from pytestqt.qtbot import QtBot
 
 from services.config import AppConfig, FeedConfig, KpiConfig, RuleConfig
+from services.config.dashboards import DashboardConfig, WidgetConfig
 from services.ingest.pipeline import IngestPipeline
 from services.messages import RawMessage
+from ui.dashboards import DashboardControls
 from ui.layouts import LayoutStore
 from ui.main_window import MainWindow
 
@@ -125,3 +128,58 @@ def test_the_default_layout_shows_every_alarm_column_without_scrolling(
     qtbot.wait(50)
     assert table.horizontalScrollBar().maximum() == 0
     assert table.viewport().width() >= 0.9 * size[0]
+
+
+DASHBOARDS = replace(
+    CONFIG,
+    dashboards=(
+        DashboardConfig("Air", 1, (WidgetConfig("gauge", kpi="Mean PM2.5"),)),
+        DashboardConfig("Roads", 1, (WidgetConfig("alarms"),)),
+    ),
+)
+
+
+def window_with_dashboards(qtbot: QtBot, store: LayoutStore) -> MainWindow:
+    window = MainWindow(DASHBOARDS, acknowledge=lambda ids, note: None, layouts=store)
+    qtbot.addWidget(window)
+    window.dashboards = DashboardControls(window, DASHBOARDS)
+    window.resize(1440, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_open_dashboards_are_kept_with_a_layout_and_at_the_next_start(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store = LayoutStore(tmp_path)
+    first = window_with_dashboards(qtbot, store)
+    controls = first.dashboards
+    assert controls is not None
+    controls.open("Air")
+    controls.docks["Air"].setFloating(True)
+    first.dock_panels.save_as("air watch")
+    controls.docks["Air"].close()
+    controls.open("Roads")
+    qtbot.waitUntil(lambda: "Air" not in controls.docks)
+
+    assert first.dock_panels.restore("air watch")
+    assert set(controls.docks) == {"Air"}
+    assert controls.docks["Air"].isFloating()  # the place the layout kept, not a new tab
+    first.close()  # the last used layout is kept: "Air" open, floating
+
+    second = window_with_dashboards(qtbot, store)
+    assert second.dashboards is not None
+    docks = second.dashboards.docks
+    assert set(docks) == {"Air"}
+    assert docks["Air"].isVisible() and docks["Air"].isFloating()
+
+
+def test_a_layout_naming_a_dashboard_the_config_no_longer_has_opens_the_rest(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    store = LayoutStore(tmp_path)
+    window = window_with_dashboards(qtbot, store)
+    assert window.dashboards is not None
+    window.dashboards.restore_layout({"open": ["Gone", "Roads", 7]})
+    assert set(window.dashboards.docks) == {"Roads"}
