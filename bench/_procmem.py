@@ -97,6 +97,8 @@ class ProcessMemory:
     rollup: dict[str, int] = field(default_factory=dict)
     command: str = ""
     """Its command line (cut to 200 characters)."""
+    parent: int = 0
+    """Its parent's pid."""
 
     @property
     def uss(self) -> int:
@@ -161,6 +163,7 @@ class TreeMemory:
             "processes": [
                 {
                     "pid": p.pid,
+                    "parent": p.parent,
                     "kind": p.kind,
                     "command": p.command,
                     "rss": p.rss,
@@ -189,7 +192,15 @@ def sample(app_pid: int) -> TreeMemory:
             kind = process_kind(argvs.get(pid, []), argvs.get(tree[pid], []))
         command = " ".join(argvs.get(pid, []))[:200]
         processes.append(
-            ProcessMemory(pid, kind, rollup.get("Rss", 0), rollup.get("Pss", 0), rollup, command)
+            ProcessMemory(
+                pid,
+                kind,
+                rollup.get("Rss", 0),
+                rollup.get("Pss", 0),
+                rollup,
+                command,
+                tree.get(pid, 0),
+            )
         )
     return TreeMemory(at, processes)
 

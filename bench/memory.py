@@ -44,6 +44,12 @@ app and of the renderer: end - start, the peak, and per 10 minutes: the least-sq
 of the samples after ``--warmup`` minutes of load (default a third of the run, at most 2
 minutes: the app's state of 10,000 entities and its caches fill at first).
 
+Then RSS at start and at the end of each process of the app and of its renderer, to see
+which grew: with the engine process, the app's helper is the engine and the engine's are
+its MQTT receivers. (The engine's state hub keeps a bounded recent history, 3 million points
+over all series, ``services.limits.HUB_POINTS_BUDGET``: at 5,000 readings a second it fills
+in about 10 minutes, and the engine's RSS grows by about 70 MB until it is full.)
+
 Target (issue 14), printed as PASS/FAIL and never asserted: RSS of the app + its renderer
 <= 500 MB at every sample (the peak is judged), with the publishers reaching 95 % of
 ``--rate``. Exits 1 on FAIL.
@@ -292,7 +298,38 @@ def summarize(
     )
     summary["target_rss"] = TARGET_RSS
     summary["passed"] = ok and loaded
+    summary["by_process"] = by_process(start, end)
     return summary, ok and loaded
+
+
+def by_process(start: TreeMemory, end: TreeMemory) -> list[dict[str, Any]]:
+    """RSS of each process of the app and of its renderer at start and at the end (printed):
+    which of them grew (the app's helpers by their parent: with the engine process, the
+    app's child is the engine and the engine's are the MQTT receivers)."""
+    ended = {process.pid: process for process in end.processes}
+    rows: list[dict[str, Any]] = []
+    print()
+    print(f"{'process (RSS MB)':<28} {'start':>7} {'end':>7} {'growth':>8}")
+    for process in start.processes:
+        if process.kind not in ("app", "helper", "renderer"):
+            continue
+        last = ended.get(process.pid)
+        label = process.kind if process.kind != "helper" else f"helper of {process.parent}"
+        label = f"{label} ({process.pid})"
+        after = last.rss if last is not None else None
+        growth = "gone" if after is None else f"{(after - process.rss) / MB:+.1f}"
+        ended_mb = "-" if after is None else _mb(after)
+        print(f"{label:<28} {_mb(process.rss):>7} {ended_mb:>7} {growth:>8}")
+        rows.append(
+            {
+                "pid": process.pid,
+                "kind": process.kind,
+                "parent": process.parent,
+                "start_rss": process.rss,
+                "end_rss": after,
+            }
+        )
+    return rows
 
 
 # -- main -------------------------------------------------------------------------------------
