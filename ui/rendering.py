@@ -22,7 +22,7 @@ from PySide6.QtQuick import QQuickWindow, QSGRendererInterface
 
 from services.config.schema import RENDERING_MODES
 
-logger = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 def has_gpu() -> bool:
@@ -40,7 +40,7 @@ def resolve_rendering(mode: str) -> str:
         raise ValueError(f"rendering must be one of {', '.join(RENDERING_MODES)}, got {mode!r}")
     if mode != "auto":
         return mode
-    if os.environ.get("QT_QPA_PLATFORM", "") == "offscreen" or not has_gpu():
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen") or not has_gpu():
         return "software"
     return "gpu"
 
@@ -49,10 +49,10 @@ def use_rendering(mode: str = "auto") -> str:
     """Choose Qt Quick's backend for ``mode``; returns the one used. ``QT_QUICK_BACKEND`` in
     the environment, when set, wins (Qt reads it itself)."""
     if os.environ.get("QT_QUICK_BACKEND"):
-        logger.info("rendering: QT_QUICK_BACKEND=%s", os.environ["QT_QUICK_BACKEND"])
+        log.info("rendering: QT_QUICK_BACKEND=%s", os.environ["QT_QUICK_BACKEND"])
         return os.environ["QT_QUICK_BACKEND"]
     chosen = resolve_rendering(mode)
     if chosen == "software":
         QQuickWindow.setGraphicsApi(QSGRendererInterface.GraphicsApi.Software)
-    logger.info("rendering: %s ([app] rendering = %s)", chosen, mode)
+    log.info("rendering: %s ([app] rendering = %s)", chosen, mode)
     return chosen

@@ -55,9 +55,10 @@ TOP_LEVEL_KEYS = (
 )
 AGGREGATES = ("mean", "max", "min", "sum", "count")
 THEMES = ("operator", "dark", "wall")
-RENDERING_MODES = ("auto", "software", "gpu")
-"""``[app] rendering``: how the window draws its web views (see ``ui.rendering``)."""
 """The window's looks (``[app] theme``, ``--theme``); the first is the default."""
+RENDERING_MODES = ("auto", "software", "gpu")
+"""``[app] rendering``: how the window draws its web views (see ``ui.rendering``); the first
+is the default."""
 AUTH_MODES = ("auto", "sign-in", "single-user")
 """``[auth] mode``: auto signs in when the users file exists (single-user in the demo)."""
 PRIORITY_SEVERITY = {
