@@ -67,6 +67,14 @@ class Deltas:
         self.seen.feeds.update(delta.feeds)
         self.seen.action_results.extend(delta.action_results)
 
+    def feed_is(self, state: FeedState) -> bool:
+        """Whether the ``air`` feed was last said to be in ``state``."""
+        feed = self.seen.feeds.get("air")
+        return feed is not None and feed.state is state
+
+    def wait_connected(self) -> None:
+        self.wait(lambda: self.feed_is(FeedState.CONNECTED), "the feed connected")
+
     def wait(self, condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
         def taken_and_true() -> bool:
             self.take()
@@ -106,13 +114,7 @@ def test_the_engine_ingests_stores_and_answers(
         assert engine.cache.path.parent == cache_dir
         assert list(engine.broker_labels().values()) == ["default"]
         deltas = Deltas(engine)
-        deltas.wait(
-            lambda: (
-                deltas.seen.feeds.get("air") is not None
-                and deltas.seen.feeds["air"].state is FeedState.CONNECTED
-            ),
-            "the feed connected",
-        )
+        deltas.wait_connected()
         for index in range(200):
             broker.publish(f"air/aq-{index}", reading(f"aq-{index}", 10.0 + index % 5), qos=1)
         broker.publish("air/aq-bad", reading("aq-bad", 120.0), qos=1)
@@ -164,12 +166,7 @@ def test_a_killed_engine_is_shown_down_and_started_again(
     broker = brokers()
     with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
         deltas = Deltas(engine)
-        deltas.wait(
-            lambda: (
-                "air" in deltas.seen.feeds and deltas.seen.feeds["air"].state is FeedState.CONNECTED
-            ),
-            "the feed connected",
-        )
+        deltas.wait_connected()
         broker.publish("air/aq-1", reading("aq-1", 20.0), qos=1)
         deltas.wait(lambda: "aq-1" in deltas.seen.entities, "the station")
         wait_for(lambda: stored_stations(engine.cache.path) == 1, what="the station stored")
@@ -201,12 +198,7 @@ def test_commands_given_while_the_engine_restarts_reach_the_next_one(
     operator = Principal("op", Role.OPERATOR, "ws1")
     with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
         deltas = Deltas(engine)
-        deltas.wait(
-            lambda: (
-                "air" in deltas.seen.feeds and deltas.seen.feeds["air"].state is FeedState.CONNECTED
-            ),
-            "the feed connected",
-        )
+        deltas.wait_connected()
         broker.publish("air/aq-bad", reading("aq-bad", 120.0), qos=1)
         deltas.wait(lambda: len(deltas.seen.alarms) == 1, "the PM2.5 alarm")
         alarm_id = next(iter(deltas.seen.alarms))
@@ -253,12 +245,7 @@ def test_a_message_the_window_cannot_take_is_logged_and_skipped(
     monkeypatch.setattr(remote, "pickle", OnceDamaged)
     with engine_for(write_config(tmp_path, broker), cache_dir) as engine:
         deltas = Deltas(engine)
-        deltas.wait(
-            lambda: (
-                "air" in deltas.seen.feeds and deltas.seen.feeds["air"].state is FeedState.CONNECTED
-            ),
-            "the feed connected",
-        )
+        deltas.wait_connected()
         OnceDamaged.armed = True
         broker.publish("air/aq-1", reading("aq-1", 20.0), qos=1)
         wait_for(lambda: bool(damaged), what="a delta damaged")
