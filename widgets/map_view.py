@@ -405,6 +405,19 @@ class MapView(QWebEngineView):
         locale = current_locale().name()
         for entity in entities:
             entity_id = entity.id
+            look = (
+                entity.name,
+                entity.type,
+                entity.domain,
+                entity.lat,
+                entity.lon,
+                entity.worst_severity,
+                entity.stale,
+            )
+            before = looks.get(entity_id)
+            record = known.get(entity_id)
+            if before == look and record is not None:
+                continue  # nothing the page shows changed (values come with their own call)
             location = _location(entity)
             if location is None:
                 looks.pop(entity_id, None)
@@ -416,15 +429,11 @@ class MapView(QWebEngineView):
                     patched.discard(entity_id)
                 continue
             severity = _SEVERITY_LABELS.get(entity.worst_severity)
-            look = (entity.name, entity.type, entity.domain, location, severity, entity.stale)
-            before = looks.get(entity_id)
-            record = known.get(entity_id)
-            if before == look and record is not None:
-                continue  # nothing the page shows changed (values come with their own call)
             looks[entity_id] = look
-            if before is not None and record is not None and before[:4] == look[:4]:
+            if before is not None and record is not None and before[:3] == look[:3]:
                 record["severity"], record["stale"] = severity, bool(entity.stale)
-                patched.add(entity_id)  # only its priority or staleness: a short row
+                record["lat"], record["lon"] = location
+                patched.add(entity_id)  # only its place, priority or staleness: a short row
                 continue
             values_shown = stored_values.get(entity_id)
             known[entity_id] = {
@@ -648,11 +657,11 @@ class MapView(QWebEngineView):
             if batch:
                 script.append(("applyEntities", _js(batch)))
         if self._patched:
-            known = self._known
+            known, project = self._known, self._project
             rows = [
-                [i, known[i]["severity"], known[i]["stale"]]
+                [i, record["severity"], record["stale"], *project(record["lat"], record["lon"])]
                 for i in sorted(self._patched)
-                if i in known
+                if (record := known.get(i)) is not None
             ]
             self._patched.clear()
             if rows:

@@ -20,8 +20,9 @@
  *                              options: {cluster: bool, colors: {name: "#rrggbb", ...},
  *                              scale: number (size of markers and text, 1 = workstation)}
  *   applyEntities(batch)       create or update markers; returns the number of markers
- *   patchEntities(rows)        [id, severity, stale] rows: a marker's priority or staleness
- *                              changed alone; returns the number of markers
+ *   patchEntities(rows)        [id, severity, stale, lat, lon] rows: a marker's place,
+ *                              priority or staleness changed, nothing else; returns the
+ *                              number of markers
  *   removeEntities(ids)        remove markers; returns the number of markers
  *   setBoundaries(geojson)     draw a FeatureCollection as labelled outlines (null clears)
  *   setAlertAreas(items)       draw, redraw or remove external alarms' areas; items are
@@ -274,15 +275,16 @@
     }
   }
 
+  function validLatLon(lat, lon) {
+    return typeof lat === "number" && typeof lon === "number" && isFinite(lat) && isFinite(lon);
+  }
+
   function validItem(item) {
     return (
       item !== null &&
       typeof item === "object" &&
       typeof item.id === "string" &&
-      typeof item.lat === "number" &&
-      typeof item.lon === "number" &&
-      isFinite(item.lat) &&
-      isFinite(item.lon)
+      validLatLon(item.lat, item.lon)
     );
   }
 
@@ -487,8 +489,10 @@
     return state.markers.size;
   }
 
-  // Rows [id, severity, stale] for markers whose priority or staleness alone changed (most
-  // changes of a busy city: a tenth of a full record to send and read).
+  // Rows [id, severity, stale, lat, lon] for markers whose place, priority or staleness
+  // changed and nothing else (most changes of a busy city: vehicles moving, alarms coming
+  // and going; a fraction of a full record to send and read). A row without a usable place
+  // keeps the marker where it is.
   function patchEntities(rows) {
     if (!state.map || !Array.isArray(rows)) {
       return state.markers.size;
@@ -499,10 +503,13 @@
       if (!entry) {
         return;
       }
-      var item = Object.assign({}, entry.cityops.item);
+      var item = entry.cityops.item;
       item.severity = typeof row[1] === "string" ? row[1] : null;
       item.stale = row[2] === true;
-      entry.cityops.item = item;
+      if (validLatLon(row[3], row[4])) {
+        item.lat = row[3];
+        item.lon = row[4];
+      }
       entry.cityops.level = levelOf(item);
       touched.push(entry);
     });

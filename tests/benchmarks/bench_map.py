@@ -37,6 +37,9 @@ Measured:
   at most 900);
 - event-loop lag: how late a 5 ms timer fires.
 
+Python's garbage collector is tuned as the workstation tunes it
+(``ui.runtime.tune_garbage_collector``) once every marker is in, before the first tick.
+
 The prefetch part (``--prefetch-tiles``, 0 skips it): a local tile server
 (``tests.helpers.tiles``), a temporary tile store, a set of zooms 10 and up whose box, centred
 on Yiyang, covers about that many tiles (``count_tiles``), fetched with
@@ -499,6 +502,9 @@ class MapRun:
     def _begin(self, loaf_supported: Any) -> None:
         from PySide6.QtCore import QTimer
 
+        from ui.runtime import tune_garbage_collector
+
+        tune_garbage_collector()  # as ui.runtime.run_gui does once the window is up
         self.figures.loaf_supported = bool(loaf_supported)
         self._started = self._last_probe = time.perf_counter()
         self.tick_timer.start()

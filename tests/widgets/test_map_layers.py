@@ -266,6 +266,15 @@ def test_a_projection_moves_everything_and_is_undone(qtbot: QtBot, view: MapView
     )
     assert abs(corner["lat"] - expected[0]) < 1e-9
     assert abs(corner["lng"] - expected[1]) < 1e-9
+    # A vehicle moving while the projection holds moves in the base map's datum too (its
+    # move is sent as a short row).
+    view.apply_entities([station("bus-1", type="bus", domain="transport", lat=28.57, lon=112.37)])
+    moved = wgs84_to_gcj02(28.57, 112.37)
+    qtbot.waitUntil(
+        lambda: abs(call(qtbot, view, "markerInfo", "bus-1")["lat"] - moved[0]) < 1e-9,
+        timeout=TIMEOUT_MS,
+    )
+    assert abs(call(qtbot, view, "markerInfo", "bus-1")["lon"] - moved[1]) < 1e-9
     view.set_projection(None)
     qtbot.waitUntil(
         lambda: call(qtbot, view, "markerInfo", "air-1")["lat"] == before["lat"],

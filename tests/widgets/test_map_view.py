@@ -346,9 +346,12 @@ def test_update_moves_and_recolours_existing_marker(qtbot: QtBot, view: MapView)
     assert call(qtbot, view, "markerCount") == 1
 
 
-def test_a_change_of_priority_or_staleness_alone_is_sent_short(qtbot: QtBot, view: MapView) -> None:
-    """Thousands of markers change only their priority or staleness each tick in a busy city:
-    those go as short rows (patchEntities), and the page shows them as a full update would."""
+def test_a_change_of_place_priority_or_staleness_alone_is_sent_short(
+    qtbot: QtBot, view: MapView
+) -> None:
+    """Thousands of markers change only their place, priority or staleness each tick in a busy
+    city: those go as short rows (patchEntities), and the page shows them as a full update
+    would."""
     view.apply_entities([station("aq-1", lat=28.50), station("aq-2", lat=28.60)])
     wait_count(qtbot, view, 2)
     sent: list[str] = []
@@ -370,8 +373,19 @@ def test_a_change_of_priority_or_staleness_alone_is_sent_short(qtbot: QtBot, vie
         lambda: call(qtbot, view, "markerInfo", "aq-1")["lat"] == pytest.approx(28.51),
         timeout=TIMEOUT_MS,
     )
-    assert sent[-1] == "applyEntities"  # a move is a full record
+    assert sent[-1] == "patchEntities"  # a move is a short row too
+    info = call(qtbot, view, "markerInfo", "aq-1")
+    assert (info["lon"], info["color"], info["name"]) == (
+        pytest.approx(112.35),
+        CRITICAL,
+        "Station aq-1",
+    )
     assert view.snapshot()["entities"][0]["severity"] == "critical"
+    view.apply_entities([station("aq-1", name="Renamed", lat=28.51)])
+    qtbot.waitUntil(
+        lambda: call(qtbot, view, "markerInfo", "aq-1")["name"] == "Renamed", timeout=TIMEOUT_MS
+    )
+    assert sent[-1] == "applyEntities"  # anything else is a full record
 
 
 def test_updates_before_ready_are_queued_and_merged(qtbot: QtBot, new_view: MapView) -> None:
