@@ -9,6 +9,12 @@
  * to MIN_ALPHA..1 (the lowest value leaves a faint mark). Each pixel's accumulated alpha then picks its colour from a 256-entry table
  * interpolated between the given colours (coldest first) and keeps that alpha.
  *
+ * HiDPI: the canvas's backing store is its CSS size times window.devicePixelRatio (which
+ * browser zoom changes too) and is drawn in device pixels, the blob's radius scaled with it
+ * so that it covers the same CSS area at any ratio. A change of ratio (a matchMedia listener,
+ * and a check on each view change) draws the layer again at the new one. The API speaks CSS
+ * pixels throughout.
+ *
  * API (window.CityOpsHeat):
  *   layer(options)          a new layer (an L.Layer; add it with .addTo(map)); options:
  *                           {pane: name (default "cityopsHeat", created when missing),
@@ -29,8 +35,11 @@
  *   redraw()                draw now; returns the draw's duration in ms
  *   info()                  {points (kept), drawn (in view in the last draw; one at the
  *                           bottom of the range leaves no mark), skipped, dropped, min,
- *                           max, radius, width, height, drawMs}
- *   sample(lat, lon)        [r, g, b, a] of the canvas pixel at that place, null off the canvas
+ *                           max, radius, width, height (the canvas's, in CSS pixels),
+ *                           pixelRatio (device pixels per CSS pixel of the last draw),
+ *                           drawMs}
+ *   sample(lat, lon)        [r, g, b, a] of the canvas pixel at that place (the device pixel
+ *                           a blob there is centred on), null off the canvas
  * The setters return the layer and redraw it when it is on a map.
  */
 (function () {
@@ -49,6 +58,12 @@
 
   function warn(message) {
     console.warn("cityops heat: " + message);
+  }
+
+  // Device pixels per CSS pixel (a screen's scale and the browser's zoom); 1 when unknown.
+  function pixelRatio() {
+    var ratio = window.devicePixelRatio;
+    return isNumber(ratio) && ratio > 0 ? ratio : 1;
   }
 
   function isNumber(value) {
@@ -169,6 +184,7 @@
       this._projectedZoom = null;
       this._radius = DEFAULT_RADIUS;
       this._stamp = null;
+      this._stampRadius = null;
       this._table = null;
       this._title = "";
       this._unit = "";
@@ -182,6 +198,11 @@
       this._drawnCorner = null;
       this._drawnCount = 0;
       this._drawMs = 0;
+      this._ratio = 1;
+      this._cssWidth = 0;
+      this._cssHeight = 0;
+      this._ratioQuery = null;
+      this._ratioListener = null;
       this._setColors(opts.colors);
       this._setRadius(opts.radius === undefined ? DEFAULT_RADIUS : opts.radius);
       this._title = text(opts.title);
@@ -209,7 +230,43 @@
       this._draw();
     },
 
+    // A media query matching the current ratio only; when it stops matching (a screen of
+    // another scale, or browser zoom) the layer draws again at the new ratio.
+    _watchRatio: function () {
+      this._unwatchRatio();
+      if (typeof window.matchMedia !== "function") {
+        return;
+      }
+      var query = window.matchMedia("(resolution: " + this._ratio + "dppx)");
+      var self = this;
+      this._ratioListener = function () {
+        if (self._map && self._canvas && pixelRatio() !== self._ratio) {
+          self._draw();
+        }
+      };
+      if (typeof query.addEventListener === "function") {
+        query.addEventListener("change", this._ratioListener);
+      } else if (typeof query.addListener === "function") {
+        query.addListener(this._ratioListener);
+      }
+      this._ratioQuery = query;
+    },
+
+    _unwatchRatio: function () {
+      var query = this._ratioQuery;
+      if (query) {
+        if (typeof query.removeEventListener === "function") {
+          query.removeEventListener("change", this._ratioListener);
+        } else if (typeof query.removeListener === "function") {
+          query.removeListener(this._ratioListener);
+        }
+      }
+      this._ratioQuery = null;
+      this._ratioListener = null;
+    },
+
     onRemove: function () {
+      this._unwatchRatio();
       L.DomUtil.remove(this._canvas);
       this._canvas = null;
       this._ctx = null;
@@ -330,8 +387,9 @@
         min: range ? range[0] : null,
         max: range ? range[1] : null,
         radius: this._radius,
-        width: this._canvas ? this._canvas.width : 0,
-        height: this._canvas ? this._canvas.height : 0,
+        width: this._canvas ? this._cssWidth : 0,
+        height: this._canvas ? this._cssHeight : 0,
+        pixelRatio: this._ratio,
         drawMs: this._drawMs
       };
     },
@@ -340,11 +398,14 @@
       if (!this._map || !this._canvas || !isNumber(lat) || !isNumber(lon)) {
         return null;
       }
-      var at = this._map
-        .latLngToLayerPoint([lat, lon])
+      // As a point is placed in _stampAll: its unrounded projection, in device pixels.
+      var map = this._map;
+      var at = map
+        .project(L.latLng(lat, lon), map.getZoom())
+        .subtract(map.getPixelOrigin())
         .subtract(L.DomUtil.getPosition(this._canvas));
-      var x = Math.round(at.x);
-      var y = Math.round(at.y);
+      var x = Math.round(at.x * this._ratio);
+      var y = Math.round(at.y * this._ratio);
       if (x < 0 || y < 0 || x >= this._canvas.width || y >= this._canvas.height) {
         return null;
       }
@@ -358,7 +419,7 @@
         px = this._radius;
       }
       this._radius = Math.round(clamp(px, MIN_RADIUS, MAX_RADIUS));
-      this._stamp = makeStamp(this._radius);
+      this._stamp = null; // made for the ratio at the next draw
     },
 
     _setColors: function (colors) {
@@ -393,7 +454,9 @@
       var origin = map.getPixelOrigin();
       var corner = map.containerPointToLayerPoint([0, 0]);
       var size = map.getSize();
-      return [map.getZoom(), origin.x, origin.y, corner.x, corner.y, size.x, size.y].join(",");
+      return [map.getZoom(), origin.x, origin.y, corner.x, corner.y, size.x, size.y]
+        .concat(pixelRatio())
+        .join(",");
     },
 
     _update: function () {
@@ -447,18 +510,35 @@
       var canvas = this._canvas;
       var ctx = this._ctx;
       var size = map.getSize();
-      var width = Math.max(0, Math.round(size.x));
-      var height = Math.max(0, Math.round(size.y));
+      var cssWidth = Math.max(0, Math.round(size.x));
+      var cssHeight = Math.max(0, Math.round(size.y));
+      var ratio = pixelRatio();
+      if (ratio !== this._ratio || !this._ratioQuery) {
+        this._ratio = ratio;
+        this._watchRatio();
+      }
+      // The backing store in device pixels; its CSS size stays the map's.
+      var width = Math.round(cssWidth * ratio);
+      var height = Math.round(cssHeight * ratio);
       var zoom = map.getZoom();
       var corner = map.containerPointToLayerPoint([0, 0]);
       L.DomUtil.setPosition(canvas, corner);
       if (canvas.width !== width || canvas.height !== height) {
         canvas.width = width;
         canvas.height = height;
-        canvas.style.width = width + "px";
-        canvas.style.height = height + "px";
       } else {
         ctx.clearRect(0, 0, width, height);
+      }
+      if (cssWidth !== this._cssWidth || cssHeight !== this._cssHeight) {
+        canvas.style.width = cssWidth + "px";
+        canvas.style.height = cssHeight + "px";
+        this._cssWidth = cssWidth;
+        this._cssHeight = cssHeight;
+      }
+      var radius = Math.max(MIN_RADIUS, Math.round(this._radius * ratio));
+      if (this._stamp === null || this._stampRadius !== radius) {
+        this._stamp = makeStamp(radius);
+        this._stampRadius = radius;
       }
       this._drawnKey = this._viewKey();
       this._drawnZoom = zoom;
@@ -469,13 +549,14 @@
         if (this._projected === null || this._projectedZoom !== zoom) {
           this._project(zoom);
         }
-        this._stampAll(width, height, map.getPixelOrigin().add(corner), range);
+        this._stampAll(width, height, map.getPixelOrigin().add(corner), ratio, range);
       }
       this._drawMs = performance.now() - start;
       return this._drawMs;
     },
 
-    _stampAll: function (width, height, offset, range) {
+    // width, height and the stamp in device pixels; offset in CSS pixels.
+    _stampAll: function (width, height, offset, ratio, range) {
       var buffer = this._buffer;
       var bctx = this._bufferCtx;
       if (buffer.width !== width || buffer.height !== height) {
@@ -484,7 +565,7 @@
       } else {
         bctx.clearRect(0, 0, width, height);
       }
-      var r = this._radius;
+      var r = this._stampRadius;
       var stamp = this._stamp;
       var xy = this._projected;
       var weights = this._weights;
@@ -496,8 +577,8 @@
       var bottom = 0;
       var drawn = 0;
       for (var i = 0; i < this._count; i++) {
-        var x = Math.round(xy[i * 2] - offset.x) - r;
-        var y = Math.round(xy[i * 2 + 1] - offset.y) - r;
+        var x = Math.round((xy[i * 2] - offset.x) * ratio) - r;
+        var y = Math.round((xy[i * 2 + 1] - offset.y) * ratio) - r;
         if (x >= width || y >= height || x + 2 * r < 0 || y + 2 * r < 0) {
           continue;
         }

@@ -341,3 +341,79 @@ def test_the_heat_script_holds_no_colours() -> None:
     # The CSS variables it names are the page's palette colours.
     used = set(re.findall(r"var\(--cityops-([a-z0-9-]+)\)", text))
     assert used and used <= set(palette.MAP_PAGE_COLORS)
+
+
+def test_the_canvas_is_drawn_at_the_device_pixel_ratio(qtbot: QtBot, view: MapView) -> None:
+    """With the view zoomed to 2 (window.devicePixelRatio 2) the canvas holds two device
+    pixels per CSS pixel and its blobs cover the same CSS area; sample() and info() still
+    answer in CSS pixels."""
+    heat(qtbot, view, "setPoints", [[*WEST, 1], [*EAST, 10]])
+    heat(qtbot, view, "setRange", 0, 10)
+    # Places inside the blob around EAST, 8 and 14 CSS px from its centre.
+    near = value(
+        qtbot,
+        view,
+        f"""(() => {{ const p = window.__map.project([{EAST[0]}, {EAST[1]}]);
+            return [[-8, 0], [0, -14]].map(([dx, dy]) => {{
+                const q = window.__map.unproject([p.x + dx, p.y + dy]);
+                return [q.lat, q.lng]; }}); }})()""",
+    )
+    places = [CENTER, WEST, EAST, *near]
+
+    def canvas() -> dict[str, Any]:
+        state: dict[str, Any] = value(
+            qtbot,
+            view,
+            """(() => { const c = document.querySelector(".cityops-heat-canvas");
+                return {ratio: window.devicePixelRatio, width: c.width, height: c.height,
+                        css: [parseFloat(c.style.width), parseFloat(c.style.height)],
+                        map: window.__map.getSize()}; })()""",
+        )
+        return state
+
+    def samples() -> list[list[int]]:
+        return [heat(qtbot, view, "sample", *place) for place in places]
+
+    assert canvas() == {
+        "ratio": 1,
+        "width": 800,
+        "height": 600,
+        "css": [800, 600],
+        "map": {"x": 800, "y": 600},
+    }
+    at_one = samples()
+    assert at_one[0] == [0, 0, 0, 0] and at_one[2] == [*rgb(COLORS[-1]), 255]
+    assert 0 < at_one[4][3] < at_one[3][3] < 255
+
+    view.setZoomFactor(2.0)
+    qtbot.waitUntil(lambda: canvas()["ratio"] == 2, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: canvas()["css"] == [400, 300], timeout=TIMEOUT_MS)
+    assert canvas() == {
+        "ratio": 2,
+        "width": 800,
+        "height": 600,
+        "css": [400, 300],
+        "map": {"x": 400, "y": 300},
+    }
+    info = heat(qtbot, view, "info")
+    assert (info["width"], info["height"], info["pixelRatio"], info["radius"]) == (400, 300, 2, 20)
+    assert info["drawn"] == 2
+    # The same heat at the same places: the blobs cover the same CSS area.
+    assert samples() == at_one
+    # Sharp: the edge of the blob around EAST is drawn in device pixels, so the canvas has
+    # more distinct alphas along a row through it than there are CSS pixels in its radius.
+    row = value(
+        qtbot,
+        view,
+        f"""(() => {{ const p = window.__map.latLngToContainerPoint([{EAST[0]}, {EAST[1]}]);
+            const c = document.querySelector(".cityops-heat-canvas");
+            const r = devicePixelRatio, x = Math.round(p.x * r), y = Math.round(p.y * r);
+            const d = c.getContext("2d").getImageData(x - 20 * r, y, 20 * r, 1).data;
+            return new Set(Array.from(d).filter((_, i) => i % 4 === 3)).size; }})()""",
+    )
+    assert row > 30
+
+    view.setZoomFactor(1.0)
+    qtbot.waitUntil(lambda: canvas()["css"] == [800, 600], timeout=TIMEOUT_MS)
+    assert canvas()["width"] == 800 and heat(qtbot, view, "info")["pixelRatio"] == 1
+    assert samples() == at_one
