@@ -116,6 +116,10 @@ MAX_TRACKED_ENTITIES = 1_000
 """The most moving entities whose tracks are kept (about 130 bytes a position: at most
 about 50 MB); entities that start moving beyond it have no track."""
 
+CACHE_BACKLOG_POSITIONS = 50_000
+"""Track points kept in memory while the cache cannot be written (about 8 minutes of
+:data:`MAX_TRACKED_ENTITIES` moving); beyond it the oldest go."""
+
 MAX_HELD_COMMANDS = 1_000
 """Operator commands the window holds while its engine process is restarting (sent to the
 new engine once it is up, oldest first); beyond it a command is refused with an error."""

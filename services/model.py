@@ -110,6 +110,12 @@ class FeedState(enum.StrEnum):
     DOWN = "down"
 
 
+TrackPoint = tuple[float, float, float]
+"""(time, lat, lon): where a moving entity was (a point of its track)."""
+PositionRow = tuple[str, float, float, float]
+"""(entity id, time, lat, lon): a track point as it is stored."""
+
+
 @pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Reading:

@@ -19,8 +19,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QScrollArea
 
 from services.config import AppConfig, DistrictConfig, GeofenceConfig
-from services.ingest.hub import TrackPoint
-from services.model import Entity, Severity
+from services.model import Entity, Severity, TrackPoint
 from widgets.i18n import translate
 from widgets.map_layers import LAYERS, MapLayerPanel
 

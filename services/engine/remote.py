@@ -42,9 +42,15 @@ from services.child_process import MAX_RESTART_DELAY_S, RestartBackoff, spawn_ch
 from services.config import AppConfig, FeedConfig
 from services.engine.entry import run_engine
 from services.ingest.cache_writer import FlushReport
-from services.ingest.hub import TrackPoint
 from services.limits import MAX_HELD_COMMANDS
-from services.model import Delta, FeedHealth, FeedState, SignInRecord, TimelineEntry
+from services.model import (
+    Delta,
+    FeedHealth,
+    FeedState,
+    SignInRecord,
+    TimelineEntry,
+    TrackPoint,
+)
 from services.store.cache import FILE_NAME, CacheError
 from services.store.recovery import CacheRecovery
 

@@ -14,8 +14,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from services.limits import CACHE_BACKLOG_READINGS
-from services.model import Alarm, AlertArea, CacheHealth, CacheState, Entity, Reading
+from services.limits import CACHE_BACKLOG_POSITIONS, CACHE_BACKLOG_READINGS
+from services.model import (
+    Alarm,
+    AlertArea,
+    CacheHealth,
+    CacheState,
+    Entity,
+    PositionRow,
+    Reading,
+)
 from services.store.cache import CacheDamaged, CacheError, OfflineCache
 
 log = logging.getLogger(__name__)
@@ -81,6 +89,7 @@ class CacheWriter:
         self._feeds: dict[str, float] = {}
         self._acks: list[Callable[[], None]] = []
         self._events: list[Alarm] = []
+        self._positions: dict[tuple[str, float], tuple[float, float]] = {}
         self._dropped = 0
         self._rejected = 0
         self._acked_unstored = 0
@@ -97,11 +106,13 @@ class CacheWriter:
         feeds: Mapping[str, float] | None = None,
         acks: Iterable[Callable[[], None]] = (),
         events: Iterable[Alarm] | None = None,
+        positions: Iterable[PositionRow] = (),
     ) -> None:
         """Queue changes for the next write (the newest version of each thing wins);
         ``feeds`` maps feed names to their last message time; ``acks`` run once the write
         that holds these changes has committed; ``events`` are the alarm versions to append
-        to the alarm history (default: ``alarms``)."""
+        to the alarm history (default: ``alarms``); ``positions`` are track points (a point
+        of the same entity and time replaces the one before)."""
         if self.cache is None:
             _run_acks(acks)
             return
@@ -125,6 +136,11 @@ class CacheWriter:
                 self._alarms[alarm.id] = alarm
         if areas:
             self._areas.update(areas)
+        for entity_id, ts, lat, lon in positions:
+            self._positions[(entity_id, ts)] = (lat, lon)
+        if len(self._positions) > CACHE_BACKLOG_POSITIONS:  # only while the cache fails
+            for key in list(self._positions)[: len(self._positions) - CACHE_BACKLOG_POSITIONS]:
+                del self._positions[key]
         for name, when in (feeds or {}).items():
             self._feeds[name] = max(when, self._feeds.get(name, when))
         excess = len(self._readings) - self.max_backlog
@@ -141,7 +157,12 @@ class CacheWriter:
     def settled(self) -> bool:
         """Whether everything handed over so far is written (and the cache is writable)."""
         return self.health.state is CacheState.OK and not (
-            self._readings or self._entities or self._alarms or self._areas or self._feeds
+            self._readings
+            or self._entities
+            or self._alarms
+            or self._areas
+            or self._feeds
+            or self._positions
         )
 
     def flush(self, *, force: bool = False) -> CacheHealth | None:
@@ -152,6 +173,7 @@ class CacheWriter:
             or self._alarms
             or self._areas
             or self._feeds
+            or self._positions
             or self._acks
         ):
             return None
@@ -169,7 +191,7 @@ class CacheWriter:
             return self._failed(error)
         written = len(self._readings)
         self._readings, self._entities, self._alarms, self._areas = [], {}, {}, {}
-        self._feeds, self._events = {}, []
+        self._feeds, self._events, self._positions = {}, [], {}
         acks, self._acks = self._acks, []
         _run_acks(acks)
         if not failing:
@@ -195,6 +217,7 @@ class CacheWriter:
                 self._areas,
                 self._feeds,
                 alarm_events=self._events,
+                positions=self._position_rows(),
                 durable=bool(self._acks),
             )
         except CacheError:
@@ -208,8 +231,12 @@ class CacheWriter:
                 self._areas,
                 self._feeds,
                 alarm_events=self._events,
+                positions=self._position_rows(),
             )
             self._write_readings_isolating(self._readings)
+
+    def _position_rows(self) -> list[PositionRow]:
+        return [(key[0], key[1], *place) for key, place in self._positions.items()]
 
     def _write_readings_isolating(self, readings: list[Reading]) -> None:
         """Write ``readings`` in halves until the ones the database refuses are alone; those

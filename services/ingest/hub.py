@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from services.decoders.base import EntityUpdate
 from services.limits import (
@@ -15,11 +15,9 @@ from services.limits import (
     TRACK_POINTS,
     TRACK_SPACING_S,
 )
-from services.model import Entity, Reading, Severity
+from services.model import Entity, PositionRow, Reading, Severity, TrackPoint
 
 SeriesKey = tuple[str, str]
-TrackPoint = tuple[float, float, float]
-"""(time, lat, lon) of a moving entity."""
 
 
 class _SeriesBuffer:
@@ -97,12 +95,16 @@ class StateHub:
         feed: str,
         domain: str,
         now: float,
+        *,
         intervals: list[float] | None = None,
+        positions: list[PositionRow] | None = None,
     ) -> list[Entity]:
         """Merge entity updates; returns the entities that changed (fresh copies are kept).
 
         ``intervals`` collects, for entities that were already fresh, the seconds since
-        their previous update (how often the feed reports each entity)."""
+        their previous update (how often the feed reports each entity); ``positions`` the
+        track points written or moved, as ``(entity id, time, lat, lon)`` (a point moved
+        keeps its time: stored by entity and time, it replaces the one before)."""
         changed: list[Entity] = []
         with self._lock:
             for update in updates:
@@ -120,11 +122,15 @@ class StateHub:
                         update.lat,
                         update.lon,
                     ):
-                        self._track(entity, now)
+                        started = self._track(entity, now)
+                        if started is not None and positions is not None:
+                            positions.append((entity.id, *started))
                     entity.lat, entity.lon = update.lat, update.lon
                     track = self._tracks.get(entity.id)
                     if track is not None:
-                        self._add_position(track, now, update.lat, update.lon)
+                        point = self._add_position(track, now, update.lat, update.lon)
+                        if point is not None and positions is not None:
+                            positions.append((entity.id, *point))
                 if intervals is not None and not entity.stale and now > entity.updated_at > 0:
                     intervals.append(now - entity.updated_at)
                 entity.feed = feed
@@ -134,33 +140,59 @@ class StateHub:
                 changed.append(entity)
         return changed
 
-    def _track(self, entity: Entity, now: float) -> None:
-        """Start a track for an entity seen moving (from where it was; the lock is held).
+    def _track(self, entity: Entity, now: float) -> TrackPoint | None:
+        """Start a track for an entity seen moving (from where it was; the lock is held);
+        returns its first point, or None when it has one already or there is no room.
         When all the tracks are taken, those that have not moved for as long as a track
         lasts make room (looked for at most once per track step)."""
         if entity.id in self._tracks:
-            return
+            return None
         if len(self._tracks) >= MAX_TRACKED_ENTITIES and now >= self._next_eviction:
             self._next_eviction = now + TRACK_SPACING_S
             oldest = now - TRACK_POINTS * TRACK_SPACING_S
             for key in [k for k, track in self._tracks.items() if track[-1][0] < oldest]:
                 del self._tracks[key]
         if len(self._tracks) >= MAX_TRACKED_ENTITIES:
-            return
+            return None
         assert entity.lat is not None and entity.lon is not None
         track: deque[TrackPoint] = deque(maxlen=TRACK_POINTS)
-        track.append((entity.updated_at or now, entity.lat, entity.lon))
+        first = (entity.updated_at or now, entity.lat, entity.lon)
+        track.append(first)
         self._tracks[entity.id] = track
+        return first
 
     @staticmethod
-    def _add_position(track: deque[TrackPoint], now: float, lat: float, lon: float) -> None:
+    def _add_position(
+        track: deque[TrackPoint], now: float, lat: float, lon: float
+    ) -> TrackPoint | None:
+        """Follow the entity to ``(lat, lon)``; returns the point added or moved (None when
+        it had not moved)."""
         last_ts, last_lat, last_lon = track[-1]
         if (lat, lon) == (last_lat, last_lon):
-            return
+            return None
+        point = (last_ts, lat, lon)
         if now - last_ts < TRACK_SPACING_S and len(track) > 1:
-            track[-1] = (last_ts, lat, lon)  # the newest point follows the entity
+            track[-1] = point  # the newest point follows the entity
         else:
-            track.append((now, lat, lon))
+            point = (now, lat, lon)
+            track.append(point)
+        return point
+
+    def restore_tracks(self, tracks: Mapping[str, Sequence[TrackPoint]]) -> None:
+        """Seed the tracks with stored points (oldest first; ``tracks`` in the order to
+        keep when there are more than :data:`MAX_TRACKED_ENTITIES`: the most recently moved
+        last). Each track ends where its entity is known to be now."""
+        with self._lock:
+            for entity_id, points in list(tracks.items())[-MAX_TRACKED_ENTITIES:]:
+                if not points:
+                    continue
+                track: deque[TrackPoint] = deque(points, maxlen=TRACK_POINTS)
+                entity = self._entities.get(entity_id)
+                if entity is not None and entity.lat is not None and entity.lon is not None:
+                    last_ts, last_lat, last_lon = track[-1]
+                    if (entity.lat, entity.lon) != (last_lat, last_lon):
+                        track.append((max(last_ts, entity.updated_at), entity.lat, entity.lon))
+                self._tracks[entity_id] = track
 
     def tracks(self, since: float) -> dict[str, list[TrackPoint]]:
         """The positions of moving entities since ``since``, oldest first, with the last one

@@ -29,6 +29,8 @@ from services.limits import (
     CACHE_BACKLOG_READINGS,
     DEAD_LETTERS_PER_FEED,
     MAX_PAYLOAD_BYTES,
+    TRACK_POINTS,
+    TRACK_SPACING_S,
     payload_too_large,
 )
 from services.messages import (
@@ -49,6 +51,7 @@ from services.model import (
     Entity,
     Incident,
     OperatorAction,
+    PositionRow,
     Reading,
     Severity,
     Snapshot,
@@ -197,6 +200,7 @@ class IngestPipeline:
                 self._delta.areas[area.alarm_id] = area
         self._areas.update((area.alarm_id, area) for area in snapshot.areas)
         self._restore_history()
+        self._restore_tracks()
         self._restore_raises()
         self.incident_desk.restore(self.clock())
         restored_feeds = self.feeds.copies(set(self.feeds.restore(snapshot.feed_last_message)))
@@ -223,6 +227,18 @@ class IngestPipeline:
             )
         except CacheError as error:
             log.warning("recent history not restored from the cache: %s", error)
+
+    def _restore_tracks(self) -> None:
+        """The moving entities' tracks of the last hour back into the hub (the map's
+        vehicle tracks go on where they were before the restart)."""
+        if self.cache is None:
+            return
+        try:
+            tracks = self.cache.positions(self.clock() - TRACK_POINTS * TRACK_SPACING_S)
+        except CacheError as error:
+            log.warning("vehicle tracks not restored from the cache: %s", error)
+            return
+        self.hub.restore_tracks(tracks)
 
     def _restore_raises(self) -> None:
         """The last day's alarm raises, for the alarm-system KPIs."""
@@ -625,6 +641,7 @@ class IngestPipeline:
         last_messages: dict[str, float] = {}
         acks: list[Callable[[], None]] = []
         shared: list[RawMessage] = []
+        positions: list[PositionRow] = []
         messages = 0
         for item in batch:
             if isinstance(item, ConnectionEvent):
@@ -664,7 +681,12 @@ class IngestPipeline:
                     if alert.area is not None:
                         alert.area = transform_geojson(alert.area, gcj02_to_wgs84)
             for entity in self.hub.apply_entities(
-                decoded.entities, item.feed, feed.domain, item.received_at, intervals
+                decoded.entities,
+                item.feed,
+                feed.domain,
+                item.received_at,
+                intervals=intervals,
+                positions=positions,
             ):
                 changed_entities[entity.id] = entity
             if self.config.geofences:  # every position counts, not only a batch's last
@@ -703,6 +725,7 @@ class IngestPipeline:
             feeds=last_messages,
             acks=acks,
             events=history,
+            positions=positions,
         )
         if history:  # every version, so a raise cleared in the same batch still counts
             self.statistics.record(history, self.clock())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import math
 import os
 import sqlite3
 import threading
@@ -38,10 +39,12 @@ from services.model import (
     Incident,
     IncidentNote,
     OperatorAction,
+    PositionRow,
     Reading,
     SignInRecord,
     Snapshot,
     TimelineEntry,
+    TrackPoint,
 )
 from services.store import history
 from services.store import incidents as incident_tables
@@ -400,6 +403,7 @@ class OfflineCache:
         feeds: Mapping[str, float] | None = None,
         *,
         alarm_events: Sequence[Alarm] | None = None,
+        positions: Sequence[PositionRow] = (),
         durable: bool = False,
     ) -> None:
         """Store one ingest batch in a single transaction.
@@ -408,10 +412,11 @@ class OfflineCache:
         entities and alarms, appends one alarm-history row per alarm version given in
         ``alarm_events`` (default: ``alarms``), stores or
         (for None) deletes the map areas of external alarms, and keeps each feed's last
-        message time (``feeds``: name → time).
+        message time (``feeds``: name → time), and stores track points (``positions``; one
+        of the same entity and time replaces the one stored).
         """
         events = alarms if alarm_events is None else alarm_events
-        if not (readings or entities or alarms or areas or feeds or events):
+        if not (readings or entities or alarms or areas or feeds or events or positions):
             return
         newest: dict[tuple[str, str], Reading] = {}
         for reading in readings:
@@ -454,6 +459,12 @@ class OfflineCache:
                 )
             if feeds:
                 conn.executemany(UPSERT_FEED, feeds.items())
+            if positions:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO positions (entity_id, ts, lat, lon)"
+                    " VALUES (?, ?, ?, ?)",
+                    positions,
+                )
             if areas:
                 conn.executemany(
                     "INSERT OR REPLACE INTO alert_areas (alarm_id, severity, label, geojson)"
@@ -614,6 +625,11 @@ class OfflineCache:
                 "DELETE FROM alarm_events WHERE rowid IN"
                 " (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)",
                 (kept_from, chunk),
+            ).rowcount
+            deleted += conn.execute(
+                "DELETE FROM positions WHERE (entity_id, ts) IN"
+                " (SELECT entity_id, ts FROM positions WHERE ts < ? LIMIT ?)",
+                (cutoff, chunk),
             ).rowcount
             deleted += sign_in_table.prune_sign_ins(conn, kept_from, chunk)
             for tier, days in self.tier_days.items():
@@ -888,6 +904,36 @@ class OfflineCache:
             "reading the state at a time", lambda conn: state_at(conn, at), write=False
         )
 
+    def positions(self, since: float, until: float | None = None) -> dict[str, list[TrackPoint]]:
+        """The stored track points from ``since`` to ``until`` (default: all after it), per
+        entity, oldest first, each with its last point before ``since`` (so a track starts
+        where its entity was then); entities ordered by their newest point, the most
+        recently moved last."""
+        end = math.inf if until is None else until
+
+        def work(conn: sqlite3.Connection) -> dict[str, list[TrackPoint]]:
+            rows = conn.execute(
+                "SELECT entity_id, ts, lat, lon FROM positions WHERE ts >= ? AND ts <= ?"
+                " ORDER BY ts",
+                (since, end),
+            ).fetchall()
+            tracks: dict[str, list[TrackPoint]] = {}
+            for entity_id, ts, lat, lon in rows:
+                track = tracks.pop(entity_id, None) or []
+                track.append((ts, lat, lon))
+                tracks[entity_id] = track  # re-inserted: ordered by its newest point
+            for entity_id, track in tracks.items():
+                before = conn.execute(
+                    "SELECT ts, lat, lon FROM positions WHERE entity_id = ? AND ts < ?"
+                    " ORDER BY ts DESC LIMIT 1",
+                    (entity_id, since),
+                ).fetchone()
+                if before is not None:
+                    track.insert(0, (before[0], before[1], before[2]))
+            return tracks
+
+        return self._run("reading track points", work, write=False)
+
     def recent_readings(self, window_s: float, limit: int, now: float) -> list[Reading]:
         """The readings of the last ``window_s`` seconds before ``now``, at most about
         ``limit`` of them shared out between the series (the newest of each), oldest first:
@@ -989,7 +1035,15 @@ class OfflineCache:
 
     def count(self, table: str) -> int:
         """Number of rows in one of the cache's tables (for status displays and tests)."""
-        if table not in {"readings", "latest", "entities", "alarms", "alarm_events", "actions"}:
+        if table not in {
+            "readings",
+            "latest",
+            "entities",
+            "alarms",
+            "alarm_events",
+            "actions",
+            "positions",
+        }:
             raise ValueError(f"unknown cache table {table!r}")
         if table == "readings":
             table = "samples"  # raw readings live in samples (with their series)

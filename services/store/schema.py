@@ -135,6 +135,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " workstation TEXT NOT NULL, event TEXT NOT NULL)",
         "CREATE INDEX sign_ins_ts ON sign_ins (ts)",
     ),
+    (
+        # Where moving entities were (their map tracks, after a restart and in a replay):
+        # the state hub's track points, one every 10 s at most per entity.
+        "CREATE TABLE positions (entity_id TEXT NOT NULL, ts REAL NOT NULL, lat REAL NOT NULL,"
+        " lon REAL NOT NULL, PRIMARY KEY (entity_id, ts)) WITHOUT ROWID",
+        "CREATE INDEX positions_ts ON positions (ts)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

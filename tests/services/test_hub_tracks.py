@@ -63,3 +63,51 @@ def test_entities_that_stopped_long_ago_make_room_for_new_movers() -> None:
     tracks = hub.tracks(since=later - 1)
     assert list(tracks) == ["new"]  # the old ones stopped before the window
     assert len(hub.tracks(since=0.0)) == 1  # and made room
+
+
+def test_the_points_written_or_moved_are_reported_for_storing() -> None:
+    hub = StateHub()
+    written: list[tuple[str, float, float, float]] = []
+
+    def report(entity_id: str, lat: float, lon: float, now: float) -> None:
+        hub.apply_entities(
+            [EntityUpdate(entity_id, lat=lat, lon=lon)], "feed", "transport", now, positions=written
+        )
+
+    report("bus", 28.5, 112.3, 100.0)  # first seen: no track yet
+    report("station", 28.4, 112.2, 100.0)
+    report("station", 28.4, 112.2, 200.0)  # never moves: nothing to store
+    assert written == []
+    report("bus", 28.6, 112.3, 120.0)  # moves: the track's start and its new point
+    report("bus", 28.7, 112.3, 121.0)  # too soon for a new point: the newest one moves
+    assert written == [
+        ("bus", 100.0, 28.5, 112.3),
+        ("bus", 120.0, 28.6, 112.3),
+        ("bus", 120.0, 28.7, 112.3),
+    ]
+    assert [tuple(p) for p in hub.tracks(since=0.0)["bus"]] == [
+        (100.0, 28.5, 112.3),
+        (120.0, 28.7, 112.3),
+    ]
+
+
+def test_restored_tracks_go_on_to_where_the_entity_is_known_to_be() -> None:
+    hub = StateHub()
+    move(hub, "bus", 28.9, 112.9, 500.0)  # known now (the restored entity)
+    hub.restore_tracks({"bus": [(100.0, 28.5, 112.3), (110.0, 28.6, 112.3)]})
+    assert hub.tracks(since=0.0)["bus"] == [
+        (100.0, 28.5, 112.3),
+        (110.0, 28.6, 112.3),
+        (500.0, 28.9, 112.9),
+    ]
+    move(hub, "bus", 28.95, 112.9, 600.0)  # and on, live
+    assert hub.tracks(since=0.0)["bus"][-1] == (600.0, 28.95, 112.9)
+
+
+def test_restoring_more_tracks_than_are_kept_keeps_the_most_recently_moved() -> None:
+    hub = StateHub()
+    stored = {f"v{n}": [(float(n), 28.5, 112.3), (n + 1.0, 28.6, 112.3)] for n in range(1005)}
+    hub.restore_tracks(stored)
+    tracks = hub.tracks(since=0.0)
+    assert len(tracks) == MAX_TRACKED_ENTITIES
+    assert "v1004" in tracks and "v0" not in tracks
