@@ -14,6 +14,10 @@ on top of that, the characters that mean something to a template literal or to J
 (backtick, ``$``, backslash, ``{``, ``}``) are written as character references; the
 browser turns them back into text when Leaflet sets the tooltip's HTML, and nothing before
 that can read them as code. The header and the legend never pass through Jinja at all.
+
+Entities are drawn as the live page draws them (:mod:`widgets.map_export_symbols`): inline
+SVG in a ``DivIcon``, built only from a known shape name, palette colours and a priority
+digit, never from a feed string.
 """
 
 from __future__ import annotations
@@ -29,11 +33,15 @@ from typing import Any
 
 import folium
 from branca.element import Element
+from folium.template import tojavascript
+from folium.utilities import JsCode
 
 from services.model import Severity
 from widgets.i18n import QT_TRANSLATE_NOOP, translate
 from widgets.map_areas import MAX_AREA_RADIUS_KM, MAX_AREA_TEXT
+from widgets.map_export_symbols import shape_name, symbol_size, symbol_svg
 from widgets.map_scheme import asset_roots, inline_script_hashes
+from widgets.map_symbols import SHAPE_FAMILIES
 from widgets.palette import MAP_PAGE_COLORS
 
 __all__ = ["inline_leaflet", "standalone_map_html"]
@@ -320,9 +328,17 @@ def _page_css(c: Mapping[str, str]) -> str:
         ".cityops-export-title { font-size: 15px; font-weight: 600; margin: 0 0 2px; }",
         f".cityops-export-note {{ color: {c['tip-dim-text']}; font-style: italic; }}",
         ".cityops-export-legend ul { list-style: none; margin: 0; padding: 0; }",
-        ".cityops-export-swatch { display: inline-block; width: 11px; height: 11px;"
-        f" margin-right: 6px; border-radius: 50%; border: 1px solid {c['marker-outline']};"
-        " vertical-align: -1px; }",
+        # A priority's key: its colour and number on a small bar, a shape of no entity type.
+        ".cityops-export-swatch { display: inline-block; box-sizing: border-box;"
+        " min-width: 20px; height: 14px; margin-right: 6px; padding: 0 3px;"
+        f" border: 1px solid {c['marker-outline']}; border-radius: 3px;"
+        " font: bold 11px/12px sans-serif; text-align: center; vertical-align: -2px; }",
+        ".cityops-export-legend ul.cityops-export-shapes { margin-top: 4px; padding-top: 4px;"
+        f" border-top: 1px solid {c['boundary-line']}; }}",
+        ".cityops-export-legend .cityops-export-symbol { margin: 0 9px 0 3px;"
+        " vertical-align: -2px; }",
+        ".cityops-export-marker { background: none; border: none; }",
+        ".cityops-export-marker svg { display: block; }",
         f".cityops-export-stale {{ color: {c['tip-stale-text']}; font-style: italic; }}",
         f".cityops-export-kind {{ color: {c['tip-dim-text']}; }}",
         f".cityops-export-alarm {{ color: {c['tip-alarm-text']}; font-weight: 600; }}",
@@ -337,12 +353,12 @@ def _page_css(c: Mapping[str, str]) -> str:
         ".cityops-export-label::before { display: none; }",
         ".cityops-export-geofence { font-style: italic; font-weight: 400; }",
     ]
-    swatches = {"normal": c["normal"], "stale": c["stale"]}
-    swatches |= {sev.label: c[sev.label] for sev in Severity}
-    rules += [
-        f".cityops-export-swatch-{name} {{ background: {value}; }}"
-        for name, value in swatches.items()
-    ]
+    for name in ("normal", "stale", *(sev.label for sev in Severity)):
+        rules.append(
+            f".cityops-export-swatch-{name} {{ background: {c[name]}; color: {c[name + '-text']};"
+            " }"
+        )
+    rules.append(".cityops-export-swatch-stale { opacity: 0.55; border-style: dashed; }")
     return "\n".join(rules)
 
 
@@ -526,12 +542,39 @@ def _entity_tip(record: Mapping[str, Any], severity: Severity | None, stale: boo
     return "<br>".join(lines)
 
 
+def _symbol_icon(svg: str, size: int) -> JsCode:
+    """A ``DivIcon`` holding ``svg``, given to the marker when it is made: set later (as
+    folium's ``DivIcon`` is), the marker would first show Leaflet's default icon, an image
+    fetched from next to the page. The options are written as folium writes them, as JSON
+    with ``<``, ``>``, ``&`` and ``'`` escaped."""
+    options = {
+        "html": svg,
+        "icon_size": [size, size],
+        "icon_anchor": [size // 2, size // 2],
+        "class_name": "cityops-export-marker",
+    }
+    return JsCode(f"L.divIcon({tojavascript(options)})")
+
+
+def _rank(severity: Severity | None, stale: bool) -> int:
+    """Which symbols lie on top (as on the page): stale ones lowest, then normal ones, then
+    alarms by priority."""
+    if severity is None:
+        return 0 if stale else 1
+    return 1 + int(severity)
+
+
+_RANK_Z = 100_000
+"""A symbol's z-index step per rank (Leaflet adds the marker's y in pixels)."""
+
+
 def _draw_entities(
     fmap: folium.Map, entities: Any, colors: Mapping[str, str], extent: _Extent
-) -> tuple[int, int]:
-    """Entities as small dots: grey when normal, their priority's colour in alarm, faded
-    and dashed when stale; each with a tooltip that names its priority in words. Returns
-    (drawn, in alarm)."""
+) -> tuple[int, int, set[str]]:
+    """Entities as the page draws them: their type's shape, grey when normal, larger and
+    in their priority's colour with its number in alarm, faded and dashed when stale;
+    each with a tooltip that names its priority in words. Returns (drawn, in alarm, the
+    shapes drawn)."""
     drawn: list[tuple[int, Point, Mapping[str, Any], Severity | None, bool]] = []
     for record in entities if isinstance(entities, list) else []:
         if not isinstance(record, Mapping):
@@ -541,31 +584,24 @@ def _draw_entities(
             continue
         severity = _severity(record.get("severity"))
         stale = bool(record.get("stale"))
-        drawn.append((0 if severity is None else int(severity), point, record, severity, stale))
-    # Normal ones first, then alarms, the most urgent on top.
+        drawn.append((_rank(severity, stale), point, record, severity, stale))
+    # Stale and normal ones first, then alarms, the most urgent on top.
     drawn.sort(key=lambda item: item[0])
-    for _rank, point, record, severity, stale in drawn:
+    shapes: set[str] = set()
+    for rank, point, record, severity, stale in drawn:
         extent.add(point)
-        fill = colors[severity.label] if severity is not None else colors["normal"]
-        if stale and severity is None:
-            fill = colors["stale"]
-        options: dict[str, Any] = {
-            "radius": 5 if severity is None else 7,
-            "color": colors["marker-outline"],
-            "weight": 1.5 if severity is not None or stale else 1,
-            "opacity": 0.9,
-            "fill": True,
-            "fill_color": fill,
-            # A stale alarm's colour is washed out; a stale dot is the stale grey. Both
-            # have a dashed rim, so that they stand out on the grey page all the same.
-            "fill_opacity": 0.5 if stale and severity is not None else 0.95,
-        }
-        if stale:
-            options["dash_array"] = "3 2"
-        marker: Any = folium.CircleMarker(point, **options)
+        shape = shape_name(record.get("shape"))
+        shapes.add(shape)
+        mark = "" if severity is None else str(_priority(severity))
+        level = severity.label if severity is not None else "stale" if stale else "normal"
+        marker: Any = folium.Marker(point, z_index_offset=rank * _RANK_Z)
+        marker.options["icon"] = _symbol_icon(
+            symbol_svg(shape, level, colors, stale=stale, mark=mark), symbol_size(mark)
+        )
         marker.add_child(_tip(_entity_tip(record, severity, stale)))
         marker.add_to(fmap)
-    return len(drawn), sum(1 for item in drawn if item[3] is not None)
+    alarms = sum(1 for item in drawn if item[3] is not None)
+    return len(drawn), alarms, shapes
 
 
 # -- header, legend, page -------------------------------------------------------------------
@@ -589,19 +625,32 @@ def _header(title: str, saved_at: str, counts: Mapping[str, int], heat: bool) ->
     )
 
 
-def _legend() -> str:
-    rows = [(sev.label, _priority_words(sev)) for sev in sorted(Severity, key=_priority)]
-    rows.append(("normal", translate("MapExport", "normal")))
-    rows.append(("stale", translate("MapExport", "no recent data (faded)")))
+def _legend(shapes: Iterable[str], colors: Mapping[str, str]) -> str:
+    """The key: each priority's colour and number, normal and stale; then what each shape
+    drawn stands for."""
+    rows = [
+        (sev.label, str(_priority(sev)), _priority_words(sev))
+        for sev in sorted(Severity, key=_priority)
+    ]
+    rows.append(("normal", "", translate("MapExport", "normal")))
+    rows.append(("stale", "", translate("MapExport", "no recent data (faded)")))
     items = "".join(
-        f'<li><span class="cityops-export-swatch cityops-export-swatch-{name}"></span>'
+        f'<li><span class="cityops-export-swatch cityops-export-swatch-{name}">{mark}</span>'
         f"{_markup(words)}</li>"
-        for name, words in rows
+        for name, mark, words in rows
+    )
+    drawn = set(shapes)
+    families = "".join(
+        f"<li>{symbol_svg(shape, 'normal', colors, size=14)}"
+        f"{_markup(translate('MapShapes', title))}</li>"
+        for shape, title in SHAPE_FAMILIES
+        if shape in drawn
     )
     heading = _markup(translate("MapExport", "Alarm priority"))
+    key = f'<ul class="cityops-export-shapes">{families}</ul>' if families else ""
     return (
         '<div class="cityops-export-box cityops-export-legend" role="note">'
-        f'<div class="cityops-export-name">{heading}</div><ul>{items}</ul></div>'
+        f'<div class="cityops-export-name">{heading}</div><ul>{items}</ul>{key}</div>'
     )
 
 
@@ -641,9 +690,10 @@ def standalone_map_html(
     :data:`~widgets.palette.MAP_PAGE_COLORS` (missing or unusable entries too). The page
     fetches nothing: Leaflet is inlined and there is no base map. It shows district
     outlines with their names, geofences dashed, alert areas in their priority's colour,
-    vehicle tracks and every entity as a dot (grey, its priority's colour in alarm, faded
-    when stale) with a tooltip naming it and its priority in words; a header gives the
-    title, the time and the counts, a legend the priorities. The heat layer is not drawn.
+    vehicle tracks and every entity in its type's shape (grey; larger, in its priority's
+    colour and with its number in alarm; faded and dashed when stale) with a tooltip
+    naming it and its priority in words; a header gives the title, the time and the
+    counts, a legend the priorities and the shapes. The heat layer is not drawn.
     Malformed records and shapes are left out, never raise.
     """
     page_colors = _page_colors(colors)
@@ -671,13 +721,15 @@ def standalone_map_html(
     _draw_outlines(fmap, snapshot.get("geofences"), dashed, "geofence", extent)
     areas = _draw_areas(fmap, snapshot.get("areas"), page_colors, extent)
     _draw_tracks(fmap, snapshot.get("tracks"), page_colors, extent)
-    entities, alarms = _draw_entities(fmap, snapshot.get("entities"), page_colors, extent)
+    entities, alarms, shapes = _draw_entities(fmap, snapshot.get("entities"), page_colors, extent)
 
     box = view or extent.box()
     if box is not None:
         fmap.location = [(box[0][0] + box[1][0]) / 2, (box[0][1] + box[1][1]) / 2]
-        # Room for the header box at the top left.
-        fmap.fit_bounds(box, padding_top_left=(24, 110), padding_bottom_right=(24, 24), max_zoom=17)
+        # Room for the header box at the top left and the legend at the bottom right.
+        fmap.fit_bounds(
+            box, padding_top_left=(24, 110), padding_bottom_right=(200, 24), max_zoom=17
+        )
 
     script, css = inline_leaflet()
     figure: Any = fmap.get_root()  # a branca Figure
@@ -691,7 +743,8 @@ def standalone_map_html(
     counts = {"entities": entities, "alarms": alarms, "areas": areas}
     heat = snapshot.get("heat") is not None
     figure.html.add_child(
-        _Raw(_header(title, saved_at, counts, heat) + _legend()), name="cityops_export_boxes"
+        _Raw(_header(title, saved_at, counts, heat) + _legend(shapes, page_colors)),
+        name="cityops_export_boxes",
     )
     page: str = figure.render()
     _check_scripts(page)

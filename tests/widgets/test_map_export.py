@@ -26,6 +26,8 @@ from pytestqt.qtbot import QtBot
 
 from widgets import map_export, palette
 from widgets.map_export import inline_leaflet, standalone_map_html
+from widgets.map_export_symbols import symbol_svg
+from widgets.map_symbols import SHAPE_OUTLINES, SHAPES, shape_of
 
 TIMEOUT_MS = 15_000
 TITLE = "Incident 2024-117: flooding in Ziyang"
@@ -50,9 +52,12 @@ MAP = 'window[Object.keys(window).find((k) => k.startsWith("map_"))]'
 # Leaflet layers by kind (L.Circle is a CircleMarker, L.Polygon a Polyline).
 COUNT_LAYERS = f"""(() => {{
     const map = {MAP};
-    const counts = {{circleMarkers: 0, circles: 0, polygons: 0, polylines: 0, tooltips: 0}};
+    const counts = {{
+        markers: 0, circleMarkers: 0, circles: 0, polygons: 0, polylines: 0, tooltips: 0
+    }};
     map.eachLayer((layer) => {{
-        if (layer instanceof L.Circle) counts.circles += 1;
+        if (layer instanceof L.Marker) counts.markers += 1;
+        else if (layer instanceof L.Circle) counts.circles += 1;
         else if (layer instanceof L.CircleMarker) counts.circleMarkers += 1;
         else if (layer instanceof L.Polygon) counts.polygons += 1;
         else if (layer instanceof L.Polyline) counts.polylines += 1;
@@ -72,6 +77,36 @@ TOOLTIP_TEXTS = f"""(() => {{
         }}
     }});
     return texts;
+}})()"""
+
+# Each entity's symbol as drawn, by the first word of its name: the classes, shape and
+# size of its <svg>, its fill, rim and opacity, the number written in it, its z-index.
+SYMBOLS = f"""(() => {{
+    const out = {{}};
+    {MAP}.eachLayer((layer) => {{
+        if (!(layer instanceof L.Marker)) return;
+        const icon = layer.getElement();
+        const svg = icon.querySelector("svg");
+        const outline = svg.querySelector("circle, polygon");
+        const paint = outline.parentElement;
+        const text = svg.querySelector("text");
+        const name = layer.getTooltip().getContent().match(/name">([^ <]+)/)[1];
+        out[name] = {{
+            classes: [...svg.classList].sort(),
+            svgs: icon.querySelectorAll("svg").length,
+            element: outline.tagName,
+            points: outline.getAttribute("points"),
+            size: Math.round(svg.getBoundingClientRect().width),
+            fill: paint.getAttribute("fill"),
+            stroke: paint.getAttribute("stroke"),
+            dash: paint.getAttribute("stroke-dasharray"),
+            opacity: getComputedStyle(svg.firstElementChild).opacity,
+            mark: text ? text.textContent : null,
+            markFill: text ? text.getAttribute("fill") : null,
+            z: Number(icon.style.zIndex),
+        }};
+    }});
+    return out;
 }})()"""
 
 pytestmark = pytest.mark.qt_log_ignore(
@@ -153,9 +188,18 @@ def city_snapshot(text: str = "") -> dict[str, Any]:
                 name=f"Camera b{text}",
                 type="Camera",
                 domain="Traffic",
+                shape="diamond",
                 severity="critical",
             ),
-            entity("c", 28.57, 112.31, name=f"Pump c{text}", severity="high", stale=True),
+            entity(
+                "c",
+                28.57,
+                112.31,
+                name=f"Pump c{text}",
+                shape="square",
+                severity="high",
+                stale=True,
+            ),
         ],
         "areas": [
             area("flood", "high", f"Flood warning{text}", flood),
@@ -348,9 +392,27 @@ def test_malformed_records_are_left_out_without_breaking_the_export() -> None:
     }
     page = standalone_map_html(snapshot, title=TITLE, saved_at=SAVED)
     assert "entities: 2 · in alarm: 0 · alert areas: 0" in page
-    assert page.count("L.circleMarker(") == 2
+    assert page.count("L.marker(") == page.count("L.divIcon(") == 2
+    assert "L.circleMarker(" not in page
     assert page.count("L.polyline(") == 1  # the line-string boundary
     assert "passwd" not in page and "example.com" not in page
+
+
+def test_symbols_are_inert_markup_of_known_shapes() -> None:
+    """A symbol is built from a known shape, palette colours and a digit only: nothing in
+    it means anything to JSON, a template literal or Jinja, and anything else is refused."""
+    colors = palette.MAP_PAGE_COLORS
+    for shape in SHAPES:
+        svg = symbol_svg(shape, "critical", colors, stale=True, mark="1")
+        assert not re.search(r"[{}`$\\]", svg)
+        assert svg.count("<svg") == svg.count("<text") == 1
+        assert f"cityops-export-shape-{shape}" in svg
+        assert ("<circle" in svg) is (shape not in SHAPE_OUTLINES)
+    for bad in (("<b>", "normal", ""), ("circle", "x y", ""), ("circle", "low", "<i>")):
+        with pytest.raises(ValueError):
+            symbol_svg(bad[0], bad[1], colors, mark=bad[2])
+    with pytest.raises(ValueError):
+        symbol_svg("circle", "normal", {**colors, "normal": "red"})
 
 
 def test_an_unexpected_script_stops_the_export(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -462,7 +524,8 @@ def test_saved_page_draws_everything_and_fetches_nothing(browser: Browser) -> No
     assert browser.value(f"{MAP} instanceof L.Map") is True
     counts = browser.value(COUNT_LAYERS)
     assert counts == {
-        "circleMarkers": 3,  # entities
+        "markers": 3,  # entities
+        "circleMarkers": 0,
         "circles": 1,  # the fire's circle
         "polygons": 4,  # the flood zone, two districts, the geofence
         "polylines": 2,  # tracks
@@ -476,14 +539,9 @@ def test_saved_page_draws_everything_and_fetches_nothing(browser: Browser) -> No
     )
     assert sorted(labels) == ["Depot", "Heshan", "Ziyang"]
     # Alarms in their priority's colour, the normal one grey, the stale one dashed.
-    styles = browser.value(
-        f"""(() => {{ const out = {{}}; {MAP}.eachLayer((l) => {{
-            if (l instanceof L.CircleMarker && !(l instanceof L.Circle))
-                out[l.getTooltip().getContent().match(/Station|Air|Camera|Pump/)[0]] =
-                    [l.options.fillColor, l.options.dashArray];
-        }}); return out; }})()"""
-    )
+    symbols = browser.value(SYMBOLS)
     colors = palette.MAP_PAGE_COLORS
+    styles = {name: [s["fill"], s["dash"]] for name, s in symbols.items()}
     assert styles == {
         "Air": [colors["normal"], None],
         "Camera": [colors["critical"], None],
@@ -501,6 +559,110 @@ def test_saved_page_draws_everything_and_fetches_nothing(browser: Browser) -> No
     texts = browser.value(TOOLTIP_TEXTS)
     assert any("Camera b" in t and "priority 1 (critical)" in t for t in texts)
     assert any("Pump c" in t and "priority 2 (high)" in t and "no recent data" in t for t in texts)
+    assert browser.page.errors() == []
+    assert browser.spy.urls == [browser.url]
+
+
+def shapes_snapshot() -> dict[str, Any]:
+    """Entities of six types: a bus in a priority-1 alarm, an air-quality station in a
+    priority-3 one, a stale pump in a priority-4 one, a normal camera, a stale clinic
+    and a device of a type with no family of its own."""
+    kinds = (
+        ("Bus 12", "bus", "critical", False),
+        ("Air a", "air_quality", "medium", False),
+        ("Pump e", "pumping_station", "low", True),
+        ("Camera d", "camera", None, False),
+        ("Clinic c", "clinic", None, True),
+        ("Meter f", "Thing", None, False),
+    )
+    return {
+        "entities": [
+            entity(
+                f"e{index}",
+                28.56 + 0.004 * index,
+                112.30 + 0.01 * index,
+                name=name,
+                type=kind,
+                shape=shape_of(kind),
+                severity=severity,
+                stale=stale,
+            )
+            for index, (name, kind, severity, stale) in enumerate(kinds)
+        ],
+    }
+
+
+@pytest.mark.webengine
+def test_entities_are_drawn_in_their_types_shapes(browser: Browser) -> None:
+    """As on the live map: each entity in its type's shape, an alarm larger, in its
+    priority's colour and with the priority's number, a stale one faded and dashed, the
+    most urgent on top; the legend says what the shapes drawn stand for."""
+    browser.open(standalone_map_html(shapes_snapshot(), title=TITLE, saved_at=SAVED))
+    assert browser.value(COUNT_LAYERS)["markers"] == 6
+    assert browser.value("document.querySelectorAll('.leaflet-marker-pane svg').length") == 6
+    symbols = browser.value(SYMBOLS)
+    colors = palette.MAP_PAGE_COLORS
+
+    def outline(shape: str) -> str:
+        return " ".join(f"{x:g},{y:g}" for x, y in SHAPE_OUTLINES[shape])
+
+    drawn = {
+        name: (s["element"], s["points"], s["size"], s["fill"], s["mark"], s["dash"])
+        for name, s in symbols.items()
+    }
+    assert drawn == {
+        "Bus": ("polygon", outline("triangle"), 22, colors["critical"], "1", None),
+        "Air": ("circle", None, 22, colors["medium"], "3", None),
+        "Pump": ("polygon", outline("square"), 22, colors["low"], "4", "3 2"),
+        "Camera": ("polygon", outline("diamond"), 12, colors["normal"], None, None),
+        "Clinic": ("polygon", outline("square"), 12, colors["stale"], None, "3 2"),
+        "Meter": ("polygon", outline("pentagon"), 12, colors["normal"], None, None),
+    }
+    assert "cityops-export-shape-triangle" in symbols["Bus"]["classes"]
+    assert symbols["Bus"]["markFill"] == colors["critical-text"]
+    assert symbols["Air"]["markFill"] == colors["medium-text"]
+    assert {name: s["opacity"] for name, s in symbols.items() if s["dash"]} == {
+        "Pump": "0.55",
+        "Clinic": "0.55",
+    }
+    assert all(s["stroke"] == colors["marker-outline"] for s in symbols.values())
+    assert all(s["svgs"] == 1 for s in symbols.values())
+    order = sorted(symbols, key=lambda name: symbols[name]["z"])
+    assert order[-3:] == ["Pump", "Air", "Bus"] and order[0] == "Clinic"
+    # The triangle is a triangle: its box's top corner is not part of the shape, a point
+    # near its base, beside the number, is.
+    hits = browser.value(
+        f"""(() => {{
+            let box = null;
+            {MAP}.eachLayer((l) => {{
+                if (l instanceof L.Marker && /Bus/.test(l.getTooltip().getContent()))
+                    box = l.getElement().getBoundingClientRect();
+            }});
+            const at = (x, y) => document.elementFromPoint(x, y).tagName.toLowerCase();
+            return [at(box.left + 2, box.top + 2), at(box.left + 5, box.bottom - 3)];
+        }})()"""
+    )
+    assert hits == ["svg", "polygon"]
+    texts = browser.value(TOOLTIP_TEXTS)
+    assert any("Bus 12" in t and "priority 1 (critical)" in t for t in texts)
+    assert any("Clinic c" in t and "no recent data" in t for t in texts)
+    # The legend: the priorities' numbers, then the shapes drawn (no event was).
+    swatches = browser.value(
+        "[...document.querySelectorAll('.cityops-export-swatch')].map((e) => e.textContent)"
+    )
+    assert swatches == ["1", "2", "3", "4", "", ""]
+    key = browser.value(
+        """[...document.querySelectorAll('.cityops-export-shapes li')].map((li) =>
+            [li.querySelector('svg').getAttribute('class').match(/shape-(\\w+)/)[1],
+             li.textContent])"""
+    )
+    assert key == [
+        ["circle", "Stations"],
+        ["square", "Sites"],
+        ["diamond", "Road points"],
+        ["triangle", "Vehicles"],
+        ["pentagon", "Other"],
+    ]
     assert browser.page.errors() == []
     assert browser.spy.urls == [browser.url]
 
@@ -523,14 +685,24 @@ def test_hostile_texts_stay_text(browser: Browser, policy: bool) -> None:
     themselves; also with the page's Content-Security-Policy taken out, so that the
     escaping alone is what is tested."""
     title = f"Title {HOSTILE}"
-    page = standalone_map_html(city_snapshot(f" {HOSTILE}"), title=title, saved_at=HOSTILE)
+    snapshot = city_snapshot(f" {HOSTILE}")
+    snapshot["entities"][1]["shape"] = HOSTILE
+    page = standalone_map_html(snapshot, title=title, saved_at=HOSTILE)
     browser.open(page if policy else without_csp(page))
     texts = browser.value(TOOLTIP_TEXTS)
     browser.qtbot.wait(300)  # an injected image's error handler would have run by now
     assert browser.value("typeof window.pwned") == "undefined"
-    # Tooltips and boxes hold text in plain elements only: no injected image, svg, script.
-    markup = ".leaflet-tooltip *:not(div, span, br), .cityops-export-box *:not(div, span, ul, li)"
+    # Tooltips and boxes hold text in plain elements only: no injected image, svg, script
+    # (the legend's own symbols aside); no element anywhere has an event handler.
+    markup = (
+        ".leaflet-tooltip *:not(div, span, br), .cityops-export-box *:not(div, span, ul, li,"
+        " svg.cityops-export-symbol, svg.cityops-export-symbol *)"
+    )
     assert browser.value(f"document.querySelectorAll({markup!r}).length") == 0
+    handlers = "[...document.querySelectorAll('*')].flatMap((e) => e.getAttributeNames())"
+    assert not [a for a in browser.value(handlers) if a.startswith("on")]
+    # A hostile shape name is drawn as a circle, and written nowhere.
+    assert browser.value(SYMBOLS)["Camera"]["element"] == "circle"
     for field in (
         "Air a",
         "Air quality",
@@ -551,7 +723,7 @@ def test_hostile_texts_stay_text(browser: Browser, policy: bool) -> None:
     assert browser.value("document.title") == title
     assert browser.value("document.querySelector('.cityops-export-title').textContent") == title
     assert HOSTILE in browser.value("document.querySelector('.cityops-export-header').textContent")
-    assert browser.value(COUNT_LAYERS)["circleMarkers"] == 3
+    assert browser.value(COUNT_LAYERS)["markers"] == 3
     assert browser.page.errors() == []
     assert browser.spy.urls == [browser.url]
 
@@ -575,6 +747,7 @@ def test_an_empty_snapshot_gives_a_valid_page(browser: Browser) -> None:
     browser.open(standalone_map_html({}, title=TITLE, saved_at=SAVED))
     assert browser.value(f"{MAP} instanceof L.Map") is True
     assert browser.value(COUNT_LAYERS) == {
+        "markers": 0,
         "circleMarkers": 0,
         "circles": 0,
         "polygons": 0,
