@@ -77,6 +77,7 @@ class MapLayers:
         self._tracks_shown = False
         self._tracks_sent: list[dict[str, Any]] = []
         self._tracks_read_at = 0.0
+        self._replay_tracks: TracksFunction | None = None
         self.panel.changed.connect(self.apply)
         window.mapEntitiesChanged.connect(self._entities_changed)
         window.configChanged.connect(self._config_changed)
@@ -107,6 +108,17 @@ class MapLayers:
         self._refresh_tracks()
         self._refresh_heat()
 
+    def track_span_s(self) -> float:
+        """How far back the vehicle tracks reach (seconds; 0 while they are not shown)."""
+        return int(self._state.get("trackMinutes", 15)) * 60.0 if self._state.get("tracks") else 0.0
+
+    def set_replay_tracks(self, tracks: TracksFunction | None) -> None:
+        """Where the tracks come from while the window replays (None: live again); they
+        are drawn at once."""
+        self._replay_tracks = tracks
+        self._tracks_read_at = 0.0
+        self._refresh_tracks()
+
     def attention_ids(self) -> set[str]:
         """Entities with a priority-1 alarm waiting for acknowledgement (not shelved)."""
         return {
@@ -132,28 +144,30 @@ class MapLayers:
                 self._tracks_shown = False
                 self._tracks_sent = []
             return
-        if self._tracks is None or window.replaying:
+        source = self._replay_tracks if window.replaying else self._tracks
+        if source is None:
             if self._tracks_shown:
                 window.map_view.set_tracks([])
                 self._tracks_shown = False
                 self._tracks_sent = []
-            self.panel.set_note(
-                translate("MapLayers", "Tracks show the last hour of live positions only.")
-            )
+            self.panel.set_note(translate("MapLayers", "No vehicle tracks are kept here."))
             return
         now = time.monotonic()
-        if self._tracks_shown and now - self._tracks_read_at < TRACK_REFRESH_S:
+        if (
+            self._tracks_shown
+            and not window.replaying  # a replay's tracks change with the moment shown
+            and now - self._tracks_read_at < TRACK_REFRESH_S
+        ):
             return
         self._tracks_read_at = now
-        minutes = int(self._state.get("trackMinutes", 15))
-        since = time.time() - minutes * 60
+        since = window.clock() - self.track_span_s()
         tracks = [
             {
                 "id": entity_id,
                 "name": window.entity_name(entity_id),
                 "points": [(lat, lon) for _ts, lat, lon in points],
             }
-            for entity_id, points in sorted(self._tracks(since).items())
+            for entity_id, points in sorted(source(since).items())
             if entity_id in window.entities and len(points) >= 2
         ]
         if tracks != self._tracks_sent or not self._tracks_shown:

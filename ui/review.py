@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
     QMenu,
 )
 
-from services.model import Alarm, AlarmState, Delta
+from services.model import Alarm, AlarmState, Delta, TrackPoint
 from services.store.replay import ReplaySource, ViewState, state_part, step_time
 from services.timeutil import named_window
 from ui.bridge import DeltaBridge
@@ -54,6 +54,7 @@ JUMP_LEAD_S = 60.0
 """A jump to an alarm or an action shows the city this long before it."""
 
 SeriesPoints = dict[tuple[str, str], list[tuple[float, float]]]
+Tracks = dict[str, list[TrackPoint]]
 """(entity, metric) → (time, value) points of the history, oldest first."""
 
 
@@ -82,6 +83,7 @@ class ReviewControls(QObject):
         self._open_source = source
         self._series_read: SeriesPoints = {}
         self._series_asked = False
+        self._tracks_read: Tracks = {}
         self._shifts = shifts
         self._now = clock
         self._source: ReplaySource | None = None
@@ -218,6 +220,8 @@ class ReviewControls(QObject):
         self.active = True
         self._live_history = window._history
         window.set_replaying(True, self._shown_moment, self._replay_history)
+        self._tracks_read = {}
+        window.map_layers.set_replay_tracks(self._replay_tracks)
         self.review_action.setChecked(True)
         self._enable_replay_actions(True)
         self.bar.show()
@@ -238,6 +242,7 @@ class ReviewControls(QObject):
         self.bridge.deltaReady.disconnect(self._live_delta)
         self.bridge.deltaReady.connect(window.apply_delta)
         window.set_replaying(False, time.time, self._live_history)
+        window.map_layers.set_replay_tracks(None)
         window.apply_delta(self._shown.delta_to(self._live_shadow))
         # The replayed versions carry the revisions the cache holds now: forget them, so
         # that the next live version of each alarm is taken whatever its revision.
@@ -412,7 +417,10 @@ class ReviewControls(QObject):
             return
         self._busy = True
         since, _until = self.bar.review_window()
-        work = partial(_frame, self._shown, at, self._series_wanted(), since)
+        tracks_since = at - self.window.map_layers.track_span_s()
+        work = partial(
+            _frame, self._shown, at, self._series_wanted(), since=since, tracks_since=tracks_since
+        )
         self._submit(work, partial(self._show_frame, at), frame=True)
 
     def _series_wanted(self) -> list[tuple[str, str]]:
@@ -467,9 +475,10 @@ class ReviewControls(QObject):
                 wanted, self._wanted = self._wanted, None
                 self._request(wanted)
 
-    def _show_frame(self, at: float, result: tuple[ViewState, Delta, SeriesPoints]) -> None:
-        state, delta, series = result
+    def _show_frame(self, at: float, result: tuple[ViewState, Delta, SeriesPoints, Tracks]) -> None:
+        state, delta, series, tracks = result
         self._series_read = series
+        self._tracks_read = tracks
         self._series_asked = False
         self._shown = state
         self.shown_at = at
@@ -477,6 +486,7 @@ class ReviewControls(QObject):
         self.window.alarm_view.model.forget_revisions()
         self.window.apply_delta(delta)
         self.window.refresh_map()
+        self.window.map_layers.refresh()
         self.window.refresh_kpis()
         self.window.refresh_entity_views()
         self._show_note()
@@ -532,6 +542,16 @@ class ReviewControls(QObject):
             QTimer.singleShot(0, self._read_series_again)
         return []
 
+    def _replay_tracks(self, since: float) -> Tracks:
+        """The vehicle tracks read with the moment shown, from ``since`` on (each with its
+        point before it); a longer span than was read shows what was read until the next
+        moment is read with it."""
+        return {
+            entity_id: kept
+            for entity_id, points in self._tracks_read.items()
+            if len(kept := _points_since(points, since)) >= 2
+        }
+
     def _read_series_again(self) -> None:
         """Read the moment shown again, with the series now shown (unless a moment is being
         read: the views ask again when it is shown)."""
@@ -556,14 +576,25 @@ def _frame(
     shown: ViewState,
     at: float,
     wanted: list[tuple[str, str]],
-    since: float,
     source: ReplaySource,
-) -> tuple[ViewState, Delta, SeriesPoints]:
+    *,
+    since: float,
+    tracks_since: float,
+) -> tuple[ViewState, Delta, SeriesPoints, Tracks]:
     state = source.state(at, shown)
     series = {
         (entity, metric): source.series(entity, metric, since, at) for entity, metric in wanted
     }
-    return state, shown.delta_to(state), series
+    tracks = source.tracks(tracks_since, at) if tracks_since < at else {}
+    return state, shown.delta_to(state), series, tracks
+
+
+def _points_since(points: list[TrackPoint], since: float) -> list[TrackPoint]:
+    """``points`` (oldest first) from ``since`` on, with the last one before it."""
+    first = next((index for index, point in enumerate(points) if point[0] >= since), None)
+    if first is None:
+        return []
+    return points[max(0, first - 1) :]
 
 
 def _alarm_times(since: float, until: float, source: ReplaySource) -> list[float]:

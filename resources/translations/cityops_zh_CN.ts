@@ -2554,8 +2554,8 @@ Alarms hidden by the filter stay as they are.</source>
 <context>
     <name>MapLayers</name>
     <message>
-        <source>Tracks show the last hour of live positions only.</source>
-        <translation>轨迹只显示最近一小时的实时位置。</translation>
+        <source>No vehicle tracks are kept here.</source>
+        <translation>此处不保存车辆轨迹。</translation>
     </message>
     <message>
         <source>{count} vehicle tracks</source>

@@ -48,6 +48,7 @@ from services.model import (
 )
 from services.store import history
 from services.store import incidents as incident_tables
+from services.store import positions as position_table
 from services.store import sign_ins as sign_in_table
 from services.store.audit import GENESIS, AuditEntry, AuditReport, chain, verify
 from services.store.journal import journal
@@ -906,33 +907,13 @@ class OfflineCache:
 
     def positions(self, since: float, until: float | None = None) -> dict[str, list[TrackPoint]]:
         """The stored track points from ``since`` to ``until`` (default: all after it), per
-        entity, oldest first, each with its last point before ``since`` (so a track starts
-        where its entity was then); entities ordered by their newest point, the most
-        recently moved last."""
+        entity (see :func:`services.store.positions.read_tracks`)."""
         end = math.inf if until is None else until
-
-        def work(conn: sqlite3.Connection) -> dict[str, list[TrackPoint]]:
-            rows = conn.execute(
-                "SELECT entity_id, ts, lat, lon FROM positions WHERE ts >= ? AND ts <= ?"
-                " ORDER BY ts",
-                (since, end),
-            ).fetchall()
-            tracks: dict[str, list[TrackPoint]] = {}
-            for entity_id, ts, lat, lon in rows:
-                track = tracks.pop(entity_id, None) or []
-                track.append((ts, lat, lon))
-                tracks[entity_id] = track  # re-inserted: ordered by its newest point
-            for entity_id, track in tracks.items():
-                before = conn.execute(
-                    "SELECT ts, lat, lon FROM positions WHERE entity_id = ? AND ts < ?"
-                    " ORDER BY ts DESC LIMIT 1",
-                    (entity_id, since),
-                ).fetchone()
-                if before is not None:
-                    track.insert(0, (before[0], before[1], before[2]))
-            return tracks
-
-        return self._run("reading track points", work, write=False)
+        return self._run(
+            "reading track points",
+            lambda conn: position_table.read_tracks(conn, since, end),
+            write=False,
+        )
 
     def recent_readings(self, window_s: float, limit: int, now: float) -> list[Reading]:
         """The readings of the last ``window_s`` seconds before ``now``, at most about

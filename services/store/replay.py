@@ -22,8 +22,18 @@ from pathlib import Path
 from services.config import KpiConfig
 from services.ingest.kpi import DistrictIndex, group_value
 from services.limits import RAW_RETENTION_DAYS
-from services.model import Alarm, AlarmState, Delta, Entity, Reading, Severity, Snapshot
+from services.model import (
+    Alarm,
+    AlarmState,
+    Delta,
+    Entity,
+    Reading,
+    Severity,
+    Snapshot,
+    TrackPoint,
+)
 from services.store import history
+from services.store.positions import places_at, read_tracks
 from services.store.schema import ENTITY_COLUMNS, entity_from_row
 from services.store.state_at import alarms_at, latest_at
 
@@ -203,13 +213,28 @@ class ReplaySource:
     def state(self, at: float, previous: ViewState | None = None) -> ViewState:
         """What the views showed at ``at`` (epoch seconds); entities unchanged since
         ``previous`` are its objects. The entities' rows are read once (again when a
-        reading names one not read yet)."""
+        reading names one not read yet); entities with stored track points are placed where
+        they were at ``at``."""
         with self._lock:
             readings = latest_at(self._conn, at)
             alarms = alarms_at(self._conn, at)
             if any(reading.entity_id not in self._entities for reading in readings):
                 self._read_entities()
-        return ViewState.from_parts(self._entities, readings, alarms, at, previous)
+            places = places_at(self._conn, at)
+        known = self._entities
+        if places:  # moving entities where they were then, not where they are now
+            known = dict(known)
+            for entity_id, (lat, lon) in places.items():
+                entity = known.get(entity_id)
+                if entity is not None and (entity.lat, entity.lon) != (lat, lon):
+                    known[entity_id] = replace(entity, lat=lat, lon=lon)
+        return ViewState.from_parts(known, readings, alarms, at, previous)
+
+    def tracks(self, since: float, until: float) -> dict[str, list[TrackPoint]]:
+        """The vehicle tracks from ``since`` to ``until`` (see
+        :func:`services.store.positions.read_tracks`)."""
+        with self._lock:
+            return read_tracks(self._conn, since, until)
 
     def _read_entities(self) -> None:
         self._entities = {

@@ -2,8 +2,10 @@
 value at that moment, and the alarms with their states then — the same :class:`Snapshot`
 the live start-up uses, so a replay can feed every view unchanged.
 
-Known gaps: entity positions and names are today's (positions are not kept over time), and
-CAP warning areas are not kept over time either, so none are given.
+Known gaps: entity names and the places of entities that never moved are today's (the
+replay places moving entities from their stored track points:
+:mod:`services.store.positions`), and CAP warning areas are not kept over time, so none
+are given.
 """
 
 from __future__ import annotations

@@ -272,3 +272,41 @@ def test_review_windows_and_shifts(reviewed: Reviewed) -> None:
     since, until = review.window_for("shift")
     assert until == NOW and NOW - 12 * 3600 < since <= NOW
     assert review.window_for("day") == (NOW - 86_400, NOW)
+
+
+def test_a_replay_puts_moving_entities_where_they_were_with_their_tracks_then(
+    reviewed: Reviewed,
+) -> None:
+    """aq-1 is carried about (its stored track points): each replayed moment shows its
+    marker where it was then and its track up to then."""
+    reviewed.cache.write_batch(
+        [],
+        [],
+        [],
+        positions=[
+            ("aq-1", T0, 28.50, 112.30),
+            ("aq-1", T0 + 60, 28.52, 112.32),
+            ("aq-1", T1 + 50, 28.54, 112.34),
+        ],
+    )
+    window, review = reviewed.window, reviewed.review
+    window.map_layers.panel.restore({"tracks": True, "trackMinutes": 15})
+    assert review.enter("hour")
+
+    def tracks() -> Any:
+        return run_js(reviewed.qtbot, window.map_view, "window.cityops.trackInfo()")
+
+    reviewed.seek(T1 + 10)
+    marker = wait_marker(reviewed, "aq-1", lambda m: m and m["lat"] == 28.52)
+    assert marker["lon"] == 112.32
+    reviewed.qtbot.waitUntil(
+        lambda: [(t["id"], t["points"]) for t in tracks()] == [("aq-1", 2)], timeout=10_000
+    )
+    reviewed.seek(T3 + 10)
+    wait_marker(reviewed, "aq-1", lambda m: m and m["lat"] == 28.54)
+    reviewed.qtbot.waitUntil(
+        lambda: [(t["id"], t["points"]) for t in tracks()] == [("aq-1", 3)], timeout=10_000
+    )
+    # Back to live: the live city has no tracks function here, so none are drawn.
+    review.leave()
+    reviewed.qtbot.waitUntil(lambda: tracks() == [], timeout=10_000)

@@ -1,0 +1,57 @@
+"""Where moving entities were: the stored track points (table ``positions``), read for the
+map's vehicle tracks after a restart and in a replay, and for the places of moving entities
+at a replayed moment."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from services.model import TrackPoint
+
+_MOVED_ENTITIES = (
+    "WITH RECURSIVE moved(id) AS (SELECT min(entity_id) FROM positions UNION ALL"
+    " SELECT (SELECT min(entity_id) FROM positions WHERE entity_id > moved.id) FROM moved"
+    " WHERE moved.id IS NOT NULL) SELECT id FROM moved WHERE id IS NOT NULL"
+)
+"""Every entity with a stored point, one index seek each (not a scan of every point)."""
+
+
+def read_tracks(
+    conn: sqlite3.Connection, since: float, until: float
+) -> dict[str, list[TrackPoint]]:
+    """The points from ``since`` to ``until`` per entity, oldest first, each track with its
+    last point before ``since`` (where its entity was when the window began); entities
+    ordered by their newest point, the most recently moved last. Entities that did not move
+    in the window are left out."""
+    tracks: dict[str, list[TrackPoint]] = {}
+    for entity_id, ts, lat, lon in conn.execute(
+        "SELECT entity_id, ts, lat, lon FROM positions WHERE ts >= ? AND ts <= ? ORDER BY ts",
+        (since, until),
+    ):
+        track = tracks.pop(entity_id, None) or []
+        track.append((ts, lat, lon))
+        tracks[entity_id] = track  # inserted again: ordered by its newest point
+    for entity_id, track in tracks.items():
+        before = conn.execute(
+            "SELECT ts, lat, lon FROM positions WHERE entity_id = ? AND ts < ?"
+            " ORDER BY ts DESC LIMIT 1",
+            (entity_id, since),
+        ).fetchone()
+        if before is not None:
+            track.insert(0, (before[0], before[1], before[2]))
+    return tracks
+
+
+def places_at(conn: sqlite3.Connection, at: float) -> dict[str, tuple[float, float]]:
+    """Where each entity with stored points was at ``at``: (lat, lon) of its last point at
+    or before it (entities with none by then are left out)."""
+    places: dict[str, tuple[float, float]] = {}
+    for (entity_id,) in conn.execute(_MOVED_ENTITIES).fetchall():
+        row = conn.execute(
+            "SELECT lat, lon FROM positions WHERE entity_id = ? AND ts <= ?"
+            " ORDER BY ts DESC LIMIT 1",
+            (entity_id, at),
+        ).fetchone()
+        if row is not None:
+            places[entity_id] = (row[0], row[1])
+    return places
