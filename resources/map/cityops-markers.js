@@ -34,6 +34,14 @@
   var FONT = "sans-serif";
   var STALE_ALPHA = 0.55;
   var FAN_SNAP = 3; // px: entities closer than this are on the same spot
+  var MARK_FONT = "bold 13px " + FONT;
+  var STALE_DASH = [3, 2];
+  var CLUSTER_STALE_DASH = [4, 3];
+  var NO_DASH = [];
+  // Grid cells as numbers (column * span + row): a span of 2^26 holds every row of a cell
+  // grid up to zoom 22, and the products stay exact in a double.
+  var CELL_KEY_SPAN = 67108864;
+  var FAN_KEY_OFFSET = 1000000; // fan-out spots are on screen: near 0, maybe negative
   var CLICK_SLOP = 4; // px: a press moved further than this is a drag, not a click
   var PRIORITY_SHAPE = { critical: "octagon", high: "diamond", medium: "triangle", low: "square" };
   var MARK_Y = { triangle: 19.5, pentagon: 17.5 };
@@ -248,8 +256,10 @@
         var cells = new Map();
         var cell = this._radius;
         visible.forEach(function (item) {
+          // A number, not a string: thousands of keys a frame.
           var key =
-            Math.floor(item.entry.point.x / cell) + ":" + Math.floor(item.entry.point.y / cell);
+            Math.floor(item.entry.point.x / cell) * CELL_KEY_SPAN +
+            Math.floor(item.entry.point.y / cell);
           var group = cells.get(key);
           if (!group) {
             cells.set(key, [item]);
@@ -272,6 +282,9 @@
       });
       var ctx = this._ctx;
       ctx.setTransform(this._ratio, 0, 0, this._ratio, 0, 0);
+      ctx.globalAlpha = 1;
+      ctx.setLineDash(NO_DASH);
+      this._font = ctx.font;
       ctx.clearRect(0, 0, width, height);
       this._drawn = new Map();
       this._hits = [];
@@ -294,7 +307,10 @@
     _fanOut: function (singles) {
       var spots = new Map();
       singles.forEach(function (item) {
-        var key = Math.round(item.x / FAN_SNAP) + ":" + Math.round(item.y / FAN_SNAP);
+        var key =
+          (Math.round(item.x / FAN_SNAP) + FAN_KEY_OFFSET) * CELL_KEY_SPAN +
+          Math.round(item.y / FAN_SNAP) +
+          FAN_KEY_OFFSET;
         var group = spots.get(key);
         if (!group) {
           spots.set(key, [item]);
@@ -349,12 +365,20 @@
 
     // One symbol: the shape filled with its level's colour, outlined, with the priority's
     // number in an alarm; stale: faded and dashed.
+    // Drawn without save()/restore() (thousands of symbols a frame): the transform and
+    // alpha are set here and put back after; everything else is set before it is used.
     _symbol: function (cx, cy, size, shape, level, stale, mark) {
       var ctx = this._ctx;
       var scale = size / 24;
-      ctx.save();
-      ctx.translate(cx - size / 2, cy - size / 2);
-      ctx.scale(scale, scale);
+      var ratio = this._ratio;
+      ctx.setTransform(
+        ratio * scale,
+        0,
+        0,
+        ratio * scale,
+        ratio * (cx - size / 2),
+        ratio * (cy - size / 2)
+      );
       ctx.globalAlpha = stale ? STALE_ALPHA : 1;
       ctx.beginPath();
       var points = this._shapes[shape];
@@ -370,18 +394,21 @@
       ctx.fillStyle = this._color(level);
       ctx.fill();
       ctx.lineWidth = 1.5 / Math.max(scale, 0.5);
-      ctx.setLineDash(stale ? [3, 2] : []);
+      ctx.setLineDash(stale ? STALE_DASH : NO_DASH);
       ctx.strokeStyle = this._color("marker-outline");
       ctx.stroke();
       if (mark) {
-        ctx.setLineDash([]);
         ctx.fillStyle = this._color(level + "-text");
-        ctx.font = "bold 13px " + FONT;
+        if (this._font !== MARK_FONT) {
+          ctx.font = MARK_FONT; // parsed on every assignment: only when it changes
+          this._font = MARK_FONT;
+        }
         ctx.textAlign = "center";
         ctx.textBaseline = "alphabetic";
         ctx.fillText(mark, 12, MARK_Y[shape] || 16.5);
       }
-      ctx.restore();
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.globalAlpha = 1;
     },
 
     // A grey disc with the count, its rim in the colour of its most urgent member (heavier
@@ -409,22 +436,23 @@
       var level = best.mark ? best.level : stale ? "stale" : "normal";
       var size = Math.round(CLUSTER_SIZE * this._scale);
       var radius = size / 2;
-      ctx.save();
       ctx.beginPath();
       ctx.arc(x, y, radius - 2, 0, 2 * Math.PI);
       ctx.fillStyle = this._color(stale ? "stale" : "normal");
       ctx.fill();
       ctx.lineWidth = best.mark ? (best.level === "critical" ? 4 : 3) * this._scale : 2;
-      ctx.setLineDash(stale ? [4, 3] : []);
+      ctx.setLineDash(stale ? CLUSTER_STALE_DASH : NO_DASH);
       ctx.strokeStyle = best.mark ? this._color(best.level) : this._color("marker-outline");
       ctx.stroke();
-      ctx.setLineDash([]);
       ctx.fillStyle = this._color(stale ? "stale-text" : "normal-text");
-      ctx.font = "bold " + Math.round(13 * this._scale) + "px " + FONT;
+      var font = "bold " + Math.round(13 * this._scale) + "px " + FONT;
+      if (this._font !== font) {
+        ctx.font = font;
+        this._font = font;
+      }
       ctx.textAlign = "center";
       ctx.textBaseline = "middle";
       ctx.fillText(String(members.length), x, y);
-      ctx.restore();
       if (best.mark) {
         var badge = Math.round(BADGE_SIZE * this._scale);
         this._symbol(
@@ -440,8 +468,9 @@
       var cluster = { x: x, y: y, ids: ids, level: level, stale: stale, size: size };
       this._clusters.push(cluster);
       var drawn = this._drawn;
+      var spot = { x: x, y: y, size: size, clustered: true }; // one for all its members
       ids.forEach(function (id) {
-        drawn.set(id, { x: x, y: y, size: size, clustered: true });
+        drawn.set(id, spot);
       });
       this._hits.push({ x: x, y: y, r: radius, cluster: cluster });
     },
