@@ -65,7 +65,7 @@ from widgets.format import NO_VALUE, format_clock, format_count, format_value
 from widgets.gauge import Gauge
 from widgets.i18n import translate
 from widgets.journal_view import Fetch as JournalFetch
-from widgets.map_view import MapView
+from widgets.map_view import MapView, marker_look
 from widgets.palette import BANNER_COLORS, STATUS_ALARM_TEXT_COLOR
 from widgets.plain_text import plain_label, plain_message_box
 from widgets.status_banner import BannerLevel, StatusBanner
@@ -111,19 +111,6 @@ CONFIG_PROBLEM_MS = 60_000
 
 MAP_REFRESH_LIMIT = 500
 """The most markers one map refresh (4 a second) sends; more wait for the next ones."""
-
-
-def _marker_look(entity: Entity) -> tuple[object, ...]:
-    """What an entity's map marker shows (a change of anything else needs no redraw)."""
-    return (
-        entity.name,
-        entity.type,
-        entity.domain,
-        entity.lat,
-        entity.lon,
-        entity.worst_severity,
-        entity.stale,
-    )
 
 
 class MainWindow(QMainWindow):
@@ -348,7 +335,7 @@ class MainWindow(QMainWindow):
                 stale[key] = entity.stale
             if old.domain != entity.domain:
                 domains[key] = entity.domain
-            if _marker_look(old) != _marker_look(entity):
+            if marker_look(old) != marker_look(entity):
                 redrawn.append(key)
         known.update(delta.entities)
         for (entity_id, metric), reading in delta.latest.items():

@@ -39,6 +39,16 @@ KEYS_WITHOUT_ACTIONS = (
         "Enter",
     ),
     (QT_TRANSLATE_NOOP("WindowMenus", "Move between panels"), "Ctrl+Tab"),
+    (
+        QT_TRANSLATE_NOOP(
+            "WindowMenus", "Next / previous marker in view, most urgent first (on the map)"
+        ),
+        "N, Shift+N",
+    ),
+    (
+        QT_TRANSLATE_NOOP("WindowMenus", "Select the marker, or open the cluster (on the map)"),
+        "Enter",
+    ),
 )
 
 

@@ -118,6 +118,8 @@ def page_texts() -> dict[str, str]:
         "medium": translate("MapPage", "medium"),
         "high": translate("MapPage", "high"),
         "critical": translate("MapPage", "critical"),
+        "cluster": translate("MapPage", "{count} entities here"),
+        "nothingHere": translate("MapPage", "no markers in view"),
     }
 
 
@@ -276,6 +278,20 @@ _SEVERITY_LABELS: dict[Severity | None, str] = {severity: severity.label for sev
 """The page's name of each priority (a dict: an enum property costs more, thousands a tick)."""
 
 
+def marker_look(entity: Entity) -> tuple[object, ...]:
+    """What an entity's marker shows (a change of anything else needs no redraw): name,
+    type, domain, place, worst priority, staleness."""
+    return (
+        entity.name,
+        entity.type,
+        entity.domain,
+        entity.lat,
+        entity.lon,
+        entity.worst_severity,
+        entity.stale,
+    )
+
+
 def _location(entity: Entity) -> tuple[float, float] | None:
     """The entity's (lat, lon) if it has a usable one."""
     if entity.lat is None or entity.lon is None:
@@ -315,7 +331,7 @@ class MapView(QWebEngineView):
         super().__init__(parent)
         self._ready = False
         self._known: dict[str, dict[str, Any]] = {}
-        self._looks: dict[str, tuple[Any, ...]] = {}
+        self._looks: dict[str, tuple[object, ...]] = {}
         """Per entity, what its record was made of (a cheap check before making it)."""
         self._values: dict[str, dict[str, str]] = {}
         self._pending: set[str] = set()
@@ -405,15 +421,7 @@ class MapView(QWebEngineView):
         locale = current_locale().name()
         for entity in entities:
             entity_id = entity.id
-            look = (
-                entity.name,
-                entity.type,
-                entity.domain,
-                entity.lat,
-                entity.lon,
-                entity.worst_severity,
-                entity.stale,
-            )
+            look = marker_look(entity)
             before = looks.get(entity_id)
             record = known.get(entity_id)
             if before == look and record is not None:

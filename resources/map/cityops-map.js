@@ -47,6 +47,8 @@
  *   focusEntity(id)            fly to a marker (opening its cluster) and ring it; false
  *                              when there is no such marker
  *   focusInfo()                {id, lat, lon, shown, zoom} of the ringed marker, or null
+ *   keyCursor()                what the keyboard cursor (N, Shift+N, Enter, Esc on the
+ *                              focused map) is on: {id, said} or {cluster, said}, or null
  *   boundaryCount()            number of boundary features drawn
  *   alertAreaCount()           number of alert areas drawn
  *   alertAreaInfo(id)          {severity, color, label, shapes, radii} or null
@@ -143,7 +145,11 @@
     attention: new Map(),
     attentionWanted: {},
     shownBasemap: "",
-    attentionLayer: null
+    attentionLayer: null,
+    picking: false,
+    keySpot: null, // what the keyboard cursor is on (a spot of the marker layer)
+    keyRing: null,
+    announcer: null
   };
 
   // Keeps the colours that are #hex values under plain names, and sets each one as the
@@ -225,7 +231,9 @@
     low: "low",
     medium: "medium",
     high: "high",
-    critical: "critical"
+    critical: "critical",
+    cluster: "{count} entities here",
+    nothingHere: "no markers in view"
   };
 
   function setTexts(texts) {
@@ -1463,6 +1471,153 @@
     return true;
   }
 
+  // -- keyboard ----------------------------------------------------------------------------
+  // With the map focused (clicked, or reached with Tab): N and Shift+N go through what is
+  // drawn in view, most urgent first, then nearest the centre; Enter does what a click on
+  // it does (an entity selected, a cluster zoomed into); Esc lets go. The marker under the
+  // cursor is ringed, its tooltip shown, and what it is announced to screen readers.
+
+  function spotKey(spot) {
+    return spot.id !== undefined ? "e:" + spot.id : "c:" + spot.cluster.ids[0];
+  }
+
+  function keySpots() {
+    var size = state.map.getSize();
+    var cx = size.x / 2;
+    var cy = size.y / 2;
+    function distance(spot) {
+      return (spot.x - cx) * (spot.x - cx) + (spot.y - cy) * (spot.y - cy);
+    }
+    return state.layer.spots().sort(function (a, b) {
+      if (a.rank !== b.rank) {
+        return b.rank - a.rank;
+      }
+      var far = distance(a) - distance(b);
+      if (far !== 0) {
+        return far;
+      }
+      return spotKey(a) < spotKey(b) ? -1 : 1;
+    });
+  }
+
+  function stepKeyCursor(direction) {
+    var spots = keySpots();
+    if (!spots.length) {
+      clearKeyCursor();
+      announce(TEXTS.nothingHere);
+      return;
+    }
+    var at = -1;
+    if (state.keySpot) {
+      var key = spotKey(state.keySpot);
+      for (var i = 0; i < spots.length; i += 1) {
+        if (spotKey(spots[i]) === key) {
+          at = i;
+          break;
+        }
+      }
+    }
+    var next =
+      at < 0
+        ? direction > 0
+          ? 0
+          : spots.length - 1
+        : (at + direction + spots.length) % spots.length;
+    showKeySpot(spots[next]);
+  }
+
+  function showKeySpot(spot) {
+    state.keySpot = spot;
+    var place = state.map.containerPointToLatLng([spot.x, spot.y]);
+    if (!state.keyRing) {
+      state.keyRing = L.circleMarker(place, {
+        radius: Math.round(21 * state.scale),
+        weight: 3,
+        fill: false,
+        color: color("marker-outline"),
+        interactive: false,
+        className: "cityops-key-cursor"
+      }).addTo(state.map);
+    } else {
+      state.keyRing.setLatLng(place);
+    }
+    var entry = spot.id !== undefined ? state.markers.get(spot.id) : null;
+    if (entry) {
+      showTooltip(entry);
+      announce(describeItem(entry.cityops.item));
+      return;
+    }
+    hideTooltip();
+    var words = [TEXTS.cluster.replace("{count}", String(spot.cluster.ids.length))];
+    if (PRIORITY[spot.cluster.level]) {
+      words.push(alarmText(spot.cluster.level));
+    }
+    announce(words.join(", "));
+  }
+
+  function describeItem(item) {
+    var words = [textOf(item.name) || textOf(item.id), textOf(item.type)];
+    if (item.stale) {
+      words.push(TEXTS.noRecentData);
+    } else if (item.severity) {
+      words.push(alarmText(item.severity));
+    }
+    return words.filter(Boolean).join(", ");
+  }
+
+  function clearKeyCursor() {
+    state.keySpot = null;
+    if (state.keyRing) {
+      state.map.removeLayer(state.keyRing);
+      state.keyRing = null;
+    }
+  }
+
+  function announce(text) {
+    if (state.announcer) {
+      state.announcer.textContent = text;
+    }
+  }
+
+  function onMapKey(event) {
+    var container = state.map.getContainer();
+    if (event.target !== container || state.bounds || state.picking) {
+      return; // a control's key, a fixed dashboard view, or a box being drawn
+    }
+    if (event.ctrlKey || event.altKey || event.metaKey) {
+      return;
+    }
+    if (event.key === "n" || event.key === "N") {
+      stepKeyCursor(event.shiftKey ? -1 : 1);
+    } else if (event.key === "Enter" && state.keySpot) {
+      var spot = state.keySpot;
+      if (spot.cluster) {
+        clearKeyCursor();
+      }
+      state.layer.open(spot);
+    } else if (event.key === "Escape" && state.keySpot) {
+      clearKeyCursor();
+      hideTooltip();
+      announce("");
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  // For tests: what the keyboard cursor is on ({id} or {cluster: member count}, and what
+  // was announced), or null.
+  function keyCursor() {
+    var spot = state.keySpot;
+    if (!spot) {
+      return null;
+    }
+    var said = state.announcer ? state.announcer.textContent : "";
+    return spot.id !== undefined
+      ? { id: spot.id, said: said }
+      : { cluster: spot.cluster.ids.length, said: said };
+  }
+
   function tellView() {
     if (state.bridge && typeof state.bridge.viewMoved === "function") {
       state.bridge.viewMoved(viewBounds());
@@ -1518,6 +1673,13 @@
       }
     });
     state.layer.addTo(map);
+    state.announcer = document.createElement("div");
+    state.announcer.className = "cityops-announce";
+    state.announcer.setAttribute("role", "status");
+    state.announcer.setAttribute("aria-live", "polite");
+    map.getContainer().appendChild(state.announcer);
+    map.getContainer().addEventListener("keydown", onMapKey);
+    map.on("zoomstart", clearKeyCursor);
     L.control.scale({ imperial: false }).addTo(map);
     map.on("resize", function () {
       if (state.bounds) {
@@ -1609,6 +1771,7 @@
     },
     focusEntity: focusEntity,
     focusInfo: focusInfo,
+    keyCursor: keyCursor,
     boundaryCount: function () {
       return state.boundaryCount;
     },

@@ -22,6 +22,9 @@
  *                        cluster's place when in one), null when out of view
  *   clusters()           [{x, y, count, level, stale, members}] drawn at the last redraw
  *   hit(x, y)            {id} or {cluster} under a container point, or null
+ *   spots()              [{x, y, rank, id} or {x, y, rank, cluster}]: what the last redraw
+ *                        drew, for going through by keyboard
+ *   open(spot)           what a click on it does: onClick(id), or a cluster zoomed into
  *   lastDrawMs()         how long the last redraw took
  */
 (function () {
@@ -360,7 +363,7 @@
       var size = Math.round((alarm ? ALARM_SIZE : DOT_SIZE) * this._scale);
       this._symbol(item.x, item.y, size, entry.shape, entry.level, entry.stale, entry.mark);
       this._drawn.set(item.id, { x: item.x, y: item.y, size: size, clustered: false });
-      this._hits.push({ x: item.x, y: item.y, r: size / 2 + 2, id: item.id });
+      this._hits.push({ x: item.x, y: item.y, r: size / 2 + 2, id: item.id, rank: entry.rank });
     },
 
     // One symbol: the shape filled with its level's colour, outlined, with the priority's
@@ -472,7 +475,30 @@
       ids.forEach(function (id) {
         drawn.set(id, spot);
       });
-      this._hits.push({ x: x, y: y, r: radius, cluster: cluster });
+      this._hits.push({ x: x, y: y, r: radius, cluster: cluster, rank: best.rank });
+    },
+
+    spots: function () {
+      return this._hits.map(function (spot) {
+        var copy = { x: spot.x, y: spot.y, rank: spot.rank };
+        if (spot.id !== undefined) {
+          copy.id = spot.id;
+        } else {
+          copy.cluster = spot.cluster;
+        }
+        return copy;
+      });
+    },
+
+    open: function (spot) {
+      if (!this._map || !spot) {
+        return;
+      }
+      if (spot.id !== undefined) {
+        this._onClick(spot.id);
+      } else if (spot.cluster) {
+        this._zoomInto(spot.cluster);
+      }
     },
 
     hit: function (x, y) {
@@ -538,17 +564,23 @@
         return;
       }
       event.stopPropagation();
-      if (spot.id !== undefined) {
-        this._onClick(spot.id);
+      this.open(spot);
+    },
+
+    // Zoom in far enough to open a cluster (its members' box), or two steps at least.
+    _zoomInto: function (cluster) {
+      var entries = this._entries;
+      var places = [];
+      cluster.ids.forEach(function (id) {
+        var entry = entries.get(id); // gone since it was drawn: left out
+        if (entry) {
+          places.push([entry.lat, entry.lon]);
+        }
+      });
+      if (!places.length) {
         return;
       }
-      var entries = this._entries;
-      var bounds = L.latLngBounds(
-        spot.cluster.ids.map(function (id) {
-          var entry = entries.get(id);
-          return [entry.lat, entry.lon];
-        })
-      );
+      var bounds = L.latLngBounds(places);
       var map = this._map;
       var target = Math.min(map.getBoundsZoom(bounds), map.getMaxZoom());
       if (target <= map.getZoom()) {

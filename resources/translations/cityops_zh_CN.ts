@@ -2592,6 +2592,14 @@ Alarms hidden by the filter stay as they are.</source>
         <source>critical</source>
         <translation>紧急</translation>
     </message>
+    <message>
+        <source>{count} entities here</source>
+        <translation>此处 {count} 个对象</translation>
+    </message>
+    <message>
+        <source>no markers in view</source>
+        <translation>视图内没有标记</translation>
+    </message>
 </context>
 <context>
     <name>MapShapes</name>
@@ -3293,6 +3301,14 @@ Alarms hidden by the filter stay as they are.</source>
     <message>
         <source>Move between panels</source>
         <translation>在面板之间切换</translation>
+    </message>
+    <message>
+        <source>Next / previous marker in view, most urgent first (on the map)</source>
+        <translation>视图内的下一个/上一个标记，最紧急的在先（地图上）</translation>
+    </message>
+    <message>
+        <source>Select the marker, or open the cluster (on the map)</source>
+        <translation>选中标记，或展开聚合（地图上）</translation>
     </message>
     <message>
         <source>&amp;File</source>

@@ -154,9 +154,9 @@ class CacheWriter:
         return len(self._readings)
 
     @property
-    def settled(self) -> bool:
-        """Whether everything handed over so far is written (and the cache is writable)."""
-        return self.health.state is CacheState.OK and not (
+    def _waiting(self) -> bool:
+        """Whether changes wait to be written."""
+        return bool(
             self._readings
             or self._entities
             or self._alarms
@@ -165,17 +165,14 @@ class CacheWriter:
             or self._positions
         )
 
+    @property
+    def settled(self) -> bool:
+        """Whether everything handed over so far is written (and the cache is writable)."""
+        return self.health.state is CacheState.OK and not self._waiting
+
     def flush(self, *, force: bool = False) -> CacheHealth | None:
         """Write what waits when it is due; returns the new health when it changed."""
-        if self.cache is None or not (
-            self._readings
-            or self._entities
-            or self._alarms
-            or self._areas
-            or self._feeds
-            or self._positions
-            or self._acks
-        ):
+        if self.cache is None or not (self._waiting or self._acks):
             return None
         failing = self.health.state is not CacheState.OK
         interval = RETRY_EVERY_S if failing else self.flush_interval
