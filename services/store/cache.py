@@ -627,11 +627,7 @@ class OfflineCache:
                 " (SELECT rowid FROM alarm_events WHERE ts < ? LIMIT ?)",
                 (kept_from, chunk),
             ).rowcount
-            deleted += conn.execute(
-                "DELETE FROM positions WHERE (entity_id, ts) IN"
-                " (SELECT entity_id, ts FROM positions WHERE ts < ? LIMIT ?)",
-                (cutoff, chunk),
-            ).rowcount
+            deleted += position_table.prune(conn, cutoff, chunk)
             deleted += sign_in_table.prune_sign_ins(conn, kept_from, chunk)
             for tier, days in self.tier_days.items():
                 deleted += history.prune_tier(conn, tier, now - days * SECONDS_PER_DAY, chunk)
@@ -811,15 +807,18 @@ class OfflineCache:
         self, *, chunk: int = PRUNE_CHUNK_ROWS, stop: Callable[[], bool] = lambda: False
     ) -> int:
         """While the cache uses more than :attr:`max_bytes`, delete the oldest history (raw
-        readings, then 1-minute, then 15-minute buckets), a chunk per transaction; alarms,
-        actions and incidents are never trimmed. Returns the rows deleted."""
+        readings, then 1-minute, then 15-minute buckets) and the oldest track points, a
+        chunk of each per transaction; alarms, actions and incidents are never trimmed.
+        Returns the rows deleted."""
+
+        def trim(conn: sqlite3.Connection) -> int:
+            return history.trim_oldest(conn, TRIM_SPAN_S, chunk) + position_table.trim_oldest(
+                conn, TRIM_SPAN_S, chunk
+            )
+
         deleted = 0
         while not stop() and self.used_bytes() > self.max_bytes:
-            step = self._run(
-                "trimming the oldest history",
-                lambda conn: history.trim_oldest(conn, TRIM_SPAN_S, chunk),
-                write=True,
-            )
+            step = self._run("trimming the oldest history", trim, write=True)
             if not step:
                 log.warning(
                     "offline cache %s uses %d MB, over its budget of %d MB, with no history"

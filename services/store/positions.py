@@ -55,3 +55,25 @@ def places_at(conn: sqlite3.Connection, at: float) -> dict[str, tuple[float, flo
         if row is not None:
             places[entity_id] = (row[0], row[1])
     return places
+
+
+def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int) -> int:
+    """Delete up to ``chunk`` points of the oldest ``span`` seconds (for the disk budget);
+    returns how many were deleted."""
+    (oldest,) = conn.execute("SELECT min(ts) FROM positions").fetchone()
+    if oldest is None:
+        return 0
+    return conn.execute(
+        "DELETE FROM positions WHERE (entity_id, ts) IN"
+        " (SELECT entity_id, ts FROM positions WHERE ts < ? LIMIT ?)",
+        (oldest + span, chunk),
+    ).rowcount
+
+
+def prune(conn: sqlite3.Connection, cutoff: float, chunk: int) -> int:
+    """Delete up to ``chunk`` points older than ``cutoff``; returns how many."""
+    return conn.execute(
+        "DELETE FROM positions WHERE (entity_id, ts) IN"
+        " (SELECT entity_id, ts FROM positions WHERE ts < ? LIMIT ?)",
+        (cutoff, chunk),
+    ).rowcount

@@ -68,6 +68,29 @@ def test_points_leave_with_the_raw_readings(cache_dir: Path) -> None:
         assert cache.positions(since=0.0) == {"bus-1": [(now - 60, 28.6, 112.3)]}
 
 
+def test_over_the_disk_budget_the_oldest_points_go_too(cache_dir: Path) -> None:
+    start = 1_800_000_000.0
+    with OfflineCache(cache_dir, retention_days=3650) as cache:
+        for hour in range(4):  # four hours of 200 buses, a point every 10 s
+            cache.write_batch(
+                [],
+                [],
+                [],
+                positions=[
+                    (f"bus-{k}", start + hour * 3600 + n * 10, 28.5 + n * 1e-4, 112.3)
+                    for n in range(360)
+                    for k in range(200)
+                ],
+            )
+        full = cache.used_bytes()
+        cache.max_bytes = full // 2
+        assert cache.trim_to_budget() > 0
+        assert cache.used_bytes() <= full // 2
+        left = cache.positions(since=0.0)["bus-0"]
+        assert left[0][0] >= start + 3600  # the first hour went first
+        assert left[-1][0] == start + 3 * 3600 + 359 * 10  # the newest stayed
+
+
 def test_a_restarted_pipeline_draws_the_tracks_of_the_last_hour(cache_dir: Path) -> None:
     start = 1_800_000_000.0
     with OfflineCache(cache_dir) as cache:
