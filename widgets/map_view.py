@@ -438,7 +438,13 @@ class MapView(QWebEngineView):
                 continue
             severity = _SEVERITY_LABELS.get(entity.worst_severity)
             looks[entity_id] = look
-            if before is not None and record is not None and before[:3] == look[:3]:
+            if (
+                before is not None
+                and record is not None
+                and before[0] == look[0]  # name, type and domain as before
+                and before[1] == look[1]
+                and before[2] == look[2]
+            ):
                 record["severity"], record["stale"] = severity, bool(entity.stale)
                 record["lat"], record["lon"] = location
                 patched.add(entity_id)  # only its place, priority or staleness: a short row
@@ -665,12 +671,15 @@ class MapView(QWebEngineView):
             if batch:
                 script.append(("applyEntities", _js(batch)))
         if self._patched:
-            known, project = self._known, self._project
+            known, projection = self._known, self._projection
             rows = [
-                [i, record["severity"], record["stale"], *project(record["lat"], record["lon"])]
-                for i in sorted(self._patched)
+                [i, record["severity"], record["stale"], record["lat"], record["lon"]]
+                for i in self._patched  # in no order: the page takes rows one by one
                 if (record := known.get(i)) is not None
             ]
+            if projection is not None:
+                for row in rows:
+                    row[3], row[4] = projection(row[3], row[4])
             self._patched.clear()
             if rows:
                 script.append(("patchEntities", _js(rows)))
