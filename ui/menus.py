@@ -49,6 +49,7 @@ KEYS_WITHOUT_ACTIONS = (
         QT_TRANSLATE_NOOP("WindowMenus", "Select the marker, or open the cluster (on the map)"),
         "Enter",
     ),
+    (QT_TRANSLATE_NOOP("WindowMenus", "Let go of the marker (on the map)"), "Esc"),
 )
 
 

@@ -13,6 +13,7 @@ delta from the replayed moment to the live shadow.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,7 @@ class ReviewControls(QObject):
         self._series_read: SeriesPoints = {}
         self._series_asked = False
         self._tracks_read: Tracks = {}
+        self._tracks_read_since = math.inf  # how far back they were read (inf: not read)
         self._shifts = shifts
         self._now = clock
         self._source: ReplaySource | None = None
@@ -220,7 +222,7 @@ class ReviewControls(QObject):
         self.active = True
         self._live_history = window._history
         window.set_replaying(True, self._shown_moment, self._replay_history)
-        self._tracks_read = {}
+        self._tracks_read, self._tracks_read_since = {}, math.inf
         window.map_layers.set_replay_tracks(self._replay_tracks)
         self.review_action.setChecked(True)
         self._enable_replay_actions(True)
@@ -421,7 +423,7 @@ class ReviewControls(QObject):
         work = partial(
             _frame, self._shown, at, self._series_wanted(), since=since, tracks_since=tracks_since
         )
-        self._submit(work, partial(self._show_frame, at), frame=True)
+        self._submit(work, partial(self._show_frame, at, tracks_since), frame=True)
 
     def _series_wanted(self) -> list[tuple[str, str]]:
         """The (entity, metric) series the details and the trend show (read with a frame)."""
@@ -475,10 +477,16 @@ class ReviewControls(QObject):
                 wanted, self._wanted = self._wanted, None
                 self._request(wanted)
 
-    def _show_frame(self, at: float, result: tuple[ViewState, Delta, SeriesPoints, Tracks]) -> None:
+    def _show_frame(
+        self,
+        at: float,
+        tracks_since: float,
+        result: tuple[ViewState, Delta, SeriesPoints, Tracks],
+    ) -> None:
         state, delta, series, tracks = result
         self._series_read = series
         self._tracks_read = tracks
+        self._tracks_read_since = tracks_since if tracks_since < at else math.inf
         self._series_asked = False
         self._shown = state
         self.shown_at = at
@@ -544,8 +552,11 @@ class ReviewControls(QObject):
 
     def _replay_tracks(self, since: float) -> Tracks:
         """The vehicle tracks read with the moment shown, from ``since`` on (each with its
-        point before it); a longer span than was read shows what was read until the next
-        moment is read with it."""
+        point before it); a longer span than was read (tracks switched on, more minutes)
+        has the same moment read again, never on the GUI thread."""
+        if since < self._tracks_read_since and not self._series_asked and self.shown_at is not None:
+            self._series_asked = True
+            QTimer.singleShot(0, self._read_series_again)
         return {
             entity_id: kept
             for entity_id, points in self._tracks_read.items()
@@ -553,8 +564,8 @@ class ReviewControls(QObject):
         }
 
     def _read_series_again(self) -> None:
-        """Read the moment shown again, with the series now shown (unless a moment is being
-        read: the views ask again when it is shown)."""
+        """Read the moment shown again, with the series and the tracks now shown (unless a
+        moment is being read: the views ask again when it is shown)."""
         if self.active and not self._busy and self.shown_at is not None:
             self._request(self.shown_at)
 

@@ -275,6 +275,8 @@
       this._drawnKey = null;
       this._drawnCorner = null;
       this._drawnCount = 0;
+      this._cssWidth = 0; // a canvas added again is sized again
+      this._cssHeight = 0;
     },
 
     getEvents: function () {

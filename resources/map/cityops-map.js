@@ -468,6 +468,7 @@
         state.shownCount += wanted ? 1 : -1;
       }
       info.shown = wanted;
+      followKeyCursor(info.id, entry);
     });
   }
 
@@ -541,6 +542,20 @@
     });
   }
 
+  // The keyboard cursor stays on its marker: it moves with it, and lets go when the
+  // marker goes or is hidden by the layer settings.
+  function followKeyCursor(id, entry) {
+    if (!state.keySpot || state.keySpot.id !== id) {
+      return;
+    }
+    if (entry && entry.cityops.shown) {
+      state.keyRing.setLatLng(entry.getLatLng());
+    } else {
+      clearKeyCursor();
+      announce("");
+    }
+  }
+
   function removeEntities(ids) {
     if (!state.map || !Array.isArray(ids)) {
       return state.markers.size;
@@ -557,6 +572,7 @@
         }
         state.markers.delete(id);
       }
+      followKeyCursor(id, null);
       syncRing(id);
       if (state.focused === id && state.focusRing) {
         state.map.removeLayer(state.focusRing);

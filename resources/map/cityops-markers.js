@@ -479,6 +479,12 @@
     },
 
     spots: function () {
+      if (this._frame) {
+        // A redraw is due: draw now, so that what is gone from view is not offered.
+        L.Util.cancelAnimFrame(this._frame);
+        this._frame = 0;
+        this.redraw();
+      }
       return this._hits.map(function (spot) {
         var copy = { x: spot.x, y: spot.y, rank: spot.rank };
         if (spot.id !== undefined) {

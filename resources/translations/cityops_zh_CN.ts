@@ -3311,6 +3311,10 @@ Alarms hidden by the filter stay as they are.</source>
         <translation>选中标记，或展开聚合（地图上）</translation>
     </message>
     <message>
+        <source>Let go of the marker (on the map)</source>
+        <translation>放开标记（地图上）</translation>
+    </message>
+    <message>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>

@@ -807,14 +807,18 @@ class OfflineCache:
         self, *, chunk: int = PRUNE_CHUNK_ROWS, stop: Callable[[], bool] = lambda: False
     ) -> int:
         """While the cache uses more than :attr:`max_bytes`, delete the oldest history (raw
-        readings, then 1-minute, then 15-minute buckets) and the oldest track points, a
-        chunk of each per transaction; alarms, actions and incidents are never trimmed.
-        Returns the rows deleted."""
+        readings, then 1-minute, then 15-minute buckets), a chunk per transaction, and the
+        track points older than the raw readings kept (all of them, oldest first, once no
+        raw reading is left); alarms, actions and incidents are never trimmed. Returns the
+        rows deleted."""
 
         def trim(conn: sqlite3.Connection) -> int:
-            return history.trim_oldest(conn, TRIM_SPAN_S, chunk) + position_table.trim_oldest(
-                conn, TRIM_SPAN_S, chunk
-            )
+            oldest_raw = history.oldest_sample(conn)
+            if oldest_raw is None:
+                points = position_table.trim_oldest(conn, TRIM_SPAN_S, chunk)
+            else:
+                points = position_table.prune(conn, oldest_raw, chunk)
+            return points + history.trim_oldest(conn, TRIM_SPAN_S, chunk)
 
         deleted = 0
         while not stop() and self.used_bytes() > self.max_bytes:

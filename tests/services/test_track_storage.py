@@ -10,7 +10,8 @@ from services.config import AppConfig, FeedConfig
 from services.ingest.pipeline import IngestPipeline
 from services.limits import TRACK_POINTS, TRACK_SPACING_S
 from services.messages import RawMessage
-from services.store.cache import OfflineCache
+from services.model import Reading
+from services.store.cache import TRIM_SPAN_S, OfflineCache
 
 DAY_S = 86_400.0
 CONFIG = AppConfig(
@@ -68,27 +69,35 @@ def test_points_leave_with_the_raw_readings(cache_dir: Path) -> None:
         assert cache.positions(since=0.0) == {"bus-1": [(now - 60, 28.6, 112.3)]}
 
 
-def test_over_the_disk_budget_the_oldest_points_go_too(cache_dir: Path) -> None:
+def test_over_the_disk_budget_points_go_with_the_raw_readings_of_their_time(
+    cache_dir: Path,
+) -> None:
     start = 1_800_000_000.0
     with OfflineCache(cache_dir, retention_days=3650) as cache:
-        for hour in range(4):  # four hours of 200 buses, a point every 10 s
+        for hour in range(4):  # four hours of 50 stations and 50 buses, every 10 s
+            times = [start + hour * 3600 + n * 10 for n in range(360)]
             cache.write_batch(
-                [],
+                [Reading(f"aq-{k}", "pm25", 1.0, ts, "air") for ts in times for k in range(50)],
                 [],
                 [],
                 positions=[
-                    (f"bus-{k}", start + hour * 3600 + n * 10, 28.5 + n * 1e-4, 112.3)
-                    for n in range(360)
-                    for k in range(200)
+                    (f"bus-{k}", ts, 28.5, 112.3 + ts * 1e-9) for ts in times for k in range(50)
                 ],
             )
         full = cache.used_bytes()
         cache.max_bytes = full // 2
         assert cache.trim_to_budget() > 0
         assert cache.used_bytes() <= full // 2
-        left = cache.positions(since=0.0)["bus-0"]
-        assert left[0][0] >= start + 3600  # the first hour went first
-        assert left[-1][0] == start + 3 * 3600 + 359 * 10  # the newest stayed
+        oldest_reading = min(r.ts for r in cache.query_readings())
+        points = cache.positions(since=0.0)["bus-0"]
+        # The points older than the readings kept went (but for the last step's span); the
+        # newest stayed.
+        assert oldest_reading - TRIM_SPAN_S <= points[0][0] <= oldest_reading
+        assert points[-1][0] == start + 3 * 3600 + 359 * 10
+        cache.max_bytes = 1  # no reading left to trim: then the points go too
+        cache.trim_to_budget()
+        assert cache.count("readings") == 0
+        assert cache.count("positions") == 0
 
 
 def test_a_restarted_pipeline_draws_the_tracks_of_the_last_hour(cache_dir: Path) -> None:

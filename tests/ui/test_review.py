@@ -310,3 +310,28 @@ def test_a_replay_puts_moving_entities_where_they_were_with_their_tracks_then(
     # Back to live: the live city has no tracks function here, so none are drawn.
     review.leave()
     reviewed.qtbot.waitUntil(lambda: tracks() == [], timeout=10_000)
+
+
+def test_tracks_switched_on_during_a_replay_are_read_for_the_moment_shown(
+    reviewed: Reviewed,
+) -> None:
+    reviewed.cache.write_batch(
+        [],
+        [],
+        [],
+        positions=[("aq-1", T0, 28.50, 112.30), ("aq-1", T0 + 60, 28.52, 112.32)],
+    )
+    window, review = reviewed.window, reviewed.review
+    assert review.enter("hour")
+    reviewed.seek(T1 + 10)  # read without tracks: the layer is off
+    window.map_layers.panel.restore({"tracks": True, "trackMinutes": 15})
+    reviewed.qtbot.waitUntil(
+        lambda: (
+            [
+                (t["id"], t["points"])
+                for t in run_js(reviewed.qtbot, window.map_view, "window.cityops.trackInfo()")
+            ]
+            == [("aq-1", 2)]
+        ),
+        timeout=10_000,
+    )

@@ -18,6 +18,9 @@ from widgets.map_view import MapView
 __all__ = ["new_view", "view"]  # the fixtures used here
 
 
+RINGS = "document.querySelectorAll('.cityops-key-cursor').length"
+
+
 def press(qtbot: QtBot, view: MapView, key: Qt.Key, shift: bool = False) -> None:
     """A real key press into the page (the map container has the focus)."""
     target = view.focusProxy() or view
@@ -58,6 +61,7 @@ def test_n_goes_through_the_markers_most_urgent_first_and_enter_selects(
     qtbot.waitUntil(lambda: (cursor(qtbot, view) or {}).get("id") == "alarm", timeout=TIMEOUT_MS)
     said = cursor(qtbot, view)["said"]
     assert said.startswith("Station alarm") and "priority 2" in said
+    assert js(qtbot, view, RINGS) == 1
     tooltip = "document.querySelector('.leaflet-tooltip .cityops-tip-name').textContent"
     assert js(qtbot, view, tooltip) == "Station alarm"
 
@@ -76,7 +80,7 @@ def test_n_goes_through_the_markers_most_urgent_first_and_enter_selects(
 
     press(qtbot, view, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: cursor(qtbot, view) is None, timeout=TIMEOUT_MS)
-    assert js(qtbot, view, "document.querySelectorAll('.cityops-key-cursor').length") == 0
+    assert js(qtbot, view, RINGS) == 0
 
 
 def test_enter_on_a_cluster_zooms_into_it(qtbot: QtBot, view: MapView) -> None:
@@ -113,4 +117,46 @@ def test_with_nothing_in_view_it_says_so(qtbot: QtBot, view: MapView) -> None:
         ),
         timeout=TIMEOUT_MS,
     )
+    assert cursor(qtbot, view) is None
+
+
+def test_the_cursor_follows_its_marker_and_lets_go_when_it_goes(
+    qtbot: QtBot, view: MapView
+) -> None:
+    view.apply_entities([station("bus", type="bus", domain="transport")])
+    wait_count(qtbot, view, 1)
+    focus_map(qtbot, view)
+    press(qtbot, view, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: (cursor(qtbot, view) or {}).get("id") == "bus", timeout=TIMEOUT_MS)
+    assert js(qtbot, view, RINGS) == 1
+    view.apply_entities([station("bus", type="bus", domain="transport", lat=28.56)])  # moves
+    qtbot.waitUntil(
+        lambda: call(qtbot, view, "markerInfo", "bus")["lat"] == 28.56, timeout=TIMEOUT_MS
+    )
+    assert cursor(qtbot, view)["id"] == "bus"
+    view.set_layers({"domains": {"transport": False}})  # hidden: the cursor lets go
+    qtbot.waitUntil(lambda: cursor(qtbot, view) is None, timeout=TIMEOUT_MS)
+    view.set_layers({"domains": {"transport": True}})
+    qtbot.waitUntil(lambda: call(qtbot, view, "layersInfo")["shown"] == 1, timeout=TIMEOUT_MS)
+    press(qtbot, view, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: cursor(qtbot, view) is not None, timeout=TIMEOUT_MS)
+    view.remove_entities(["bus"])  # gone: the cursor too
+    qtbot.waitUntil(lambda: cursor(qtbot, view) is None, timeout=TIMEOUT_MS)
+    assert js(qtbot, view, RINGS) == 0
+
+
+def test_keys_do_nothing_while_a_box_is_drawn_or_the_view_is_fixed(
+    qtbot: QtBot, view: MapView
+) -> None:
+    view.apply_entities([station("a")])
+    wait_count(qtbot, view, 1)
+    focus_map(qtbot, view)
+    js(qtbot, view, "window.cityops.pickBox(); true")
+    press(qtbot, view, Qt.Key.Key_N)
+    press(qtbot, view, Qt.Key.Key_Escape)  # gives the box up
+    assert cursor(qtbot, view) is None
+    view.set_bounds((112.30, 28.50, 112.40, 28.60))  # a dashboard's fixed view
+    focus_map(qtbot, view)
+    press(qtbot, view, Qt.Key.Key_N)
+    qtbot.waitUntil(lambda: call(qtbot, view, "markerCount") == 1, timeout=TIMEOUT_MS)
     assert cursor(qtbot, view) is None
