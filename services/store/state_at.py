@@ -2,10 +2,10 @@
 value at that moment, and the alarms with their states then — the same :class:`Snapshot`
 the live start-up uses, so a replay can feed every view unchanged.
 
-Known gaps: entity names and the places of entities that never moved are today's (the
-replay places moving entities from their stored track points:
-:mod:`services.store.positions`), and CAP warning areas are not kept over time, so none
-are given.
+Moving entities are placed where they were, from their stored track points
+(:mod:`services.store.positions`). Known gaps: entity names and the places of entities
+that never moved are today's, and CAP warning areas are not kept over time, so none are
+given.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from services.model import Alarm, AlarmState, Reading, Snapshot
 from services.store import history
+from services.store.positions import places_at
 from services.store.schema import (
     ALARM_COLUMNS,
     ENTITY_COLUMNS,
@@ -31,11 +32,15 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
     latest = latest_at(conn, at)
     # Heard of by then: exactly the entities with a value then (no second seek per series).
     heard = {reading.entity_id for reading in latest}
-    entities = [
-        entity_from_row(row, until=at)
-        for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id")
-        if row[0] in heard
-    ]
+    places = places_at(conn, at)
+    entities = []
+    for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id"):
+        if row[0] in heard:
+            entity = entity_from_row(row, until=at)
+            place = places.get(entity.id)
+            if place is not None:  # a moving entity: where it was then
+                entity.lat, entity.lon = place
+            entities.append(entity)
     return Snapshot(entities=entities, latest=latest, alarms=alarms_at(conn, at))
 
 

@@ -81,6 +81,21 @@ def test_the_state_at_each_moment(cache_dir: Path) -> None:
         assert {(r.entity_id, r.value) for r in after.latest} == {("aq-1", 20.0), ("aq-2", 10.0)}
 
 
+def test_a_moving_entity_is_where_it_was_then(cache_dir: Path) -> None:
+    build_history(cache_dir)
+    with OfflineCache(cache_dir) as cache:
+        cache.write_batch(
+            [], [], [], positions=[("aq-1", T0, 28.40, 112.20), ("aq-1", T1 + 50, 28.45, 112.25)]
+        )
+        places = {
+            moment: [(e.id, e.lat, e.lon) for e in cache.state_at(moment).entities]
+            for moment in (T1 + 10, T3 + 10)
+        }
+    assert places[T1 + 10] == [("aq-1", 28.40, 112.20)]
+    # aq-2 never moved: where it is known to be
+    assert places[T3 + 10] == [("aq-1", 28.45, 112.25), ("aq-2", 28.5, 112.3)]
+
+
 def test_export_state_prints_it_as_json_with_ages(cache_dir: Path) -> None:
     build_history(cache_dir)
     at = str(T2 + 10)
