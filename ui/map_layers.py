@@ -161,15 +161,20 @@ class MapLayers:
             return
         self._tracks_read_at = now
         since = window.clock() - self.track_span_s()
+        read = {key: points for key, points in source(since).items() if len(points) >= 2}
         tracks = [
             {
                 "id": entity_id,
                 "name": window.entity_name(entity_id),
                 "points": [(lat, lon) for _ts, lat, lon in points],
             }
-            for entity_id, points in sorted(source(since).items())
-            if entity_id in window.entities and len(points) >= 2
+            for entity_id, points in sorted(read.items())
+            if entity_id in window.entities
         ]
+        if len(tracks) < len(read):
+            # Some entities are not known to the window yet (at a start, before the
+            # restored city arrives): read again at the next refresh, not in 10 s.
+            self._tracks_read_at = 0.0
         if tracks != self._tracks_sent or not self._tracks_shown:
             window.map_view.set_tracks(tracks)
             self._tracks_sent = tracks

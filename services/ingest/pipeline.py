@@ -239,6 +239,8 @@ class IngestPipeline:
             log.warning("vehicle tracks not restored from the cache: %s", error)
             return
         self.hub.restore_tracks(tracks)
+        if tracks:
+            log.info("restored the tracks of %d moving entities from the cache", len(tracks))
 
     def _restore_raises(self) -> None:
         """The last day's alarm raises, for the alarm-system KPIs."""

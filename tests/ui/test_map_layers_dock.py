@@ -154,3 +154,27 @@ def test_heat_tracks_and_attention_come_from_what_the_window_holds(
         lambda: page(qtbot, window, "window.cityops.layersInfo().trackCount") == 0,
         timeout=TIMEOUT_MS,
     )
+
+
+def test_tracks_read_before_the_window_knows_their_entities_are_read_again_soon(
+    qtbot: QtBot, window: MainWindow, pipeline: IngestPipeline
+) -> None:
+    """At a start the hub has the restored tracks before the window has the restored city:
+    the next refresh reads them again (not ten seconds later)."""
+    now = time.time()
+    pipeline.process_batch(
+        [
+            message("bus", "bus-7", now - 60 + step, lat=28.50 + 0.01 * step, lon=112.30)
+            for step in range(0, 60, 12)
+        ]
+    )
+    window.map_layers._timer.stop()  # refreshed by hand below, not by its timer
+    panel = window.map_layers.panel
+    panel.restore({"tracks": True, "trackMinutes": 5})  # read now: bus-7 is unknown yet
+    assert page(qtbot, window, "window.cityops.trackInfo()") == []
+    window.apply_delta(pipeline.take_delta())
+    window.map_layers.refresh()  # the next refresh, two seconds on
+    qtbot.waitUntil(
+        lambda: [t["id"] for t in page(qtbot, window, "window.cityops.trackInfo()")] == ["bus-7"],
+        timeout=TIMEOUT_MS,
+    )
