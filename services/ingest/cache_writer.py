@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import islice
 
 from services.limits import CACHE_BACKLOG_POSITIONS, CACHE_BACKLOG_READINGS
 from services.model import (
@@ -138,8 +139,9 @@ class CacheWriter:
             self._areas.update(areas)
         for entity_id, ts, lat, lon in positions:
             self._positions[(entity_id, ts)] = (lat, lon)
-        if len(self._positions) > CACHE_BACKLOG_POSITIONS:  # only while the cache fails
-            for key in list(self._positions)[: len(self._positions) - CACHE_BACKLOG_POSITIONS]:
+        excess_points = len(self._positions) - CACHE_BACKLOG_POSITIONS
+        if excess_points > 0:  # only while the cache fails: the oldest go
+            for key in list(islice(self._positions, excess_points)):
                 del self._positions[key]
         for name, when in (feeds or {}).items():
             self._feeds[name] = max(when, self._feeds.get(name, when))

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from services.config import AppConfig, FeedConfig
+from services.ingest.cache_writer import CacheWriter
 from services.ingest.pipeline import IngestPipeline
-from services.limits import TRACK_POINTS, TRACK_SPACING_S
+from services.limits import CACHE_BACKLOG_POSITIONS, TRACK_POINTS, TRACK_SPACING_S
 from services.messages import RawMessage
 from services.model import Reading
 from services.store.cache import TRIM_SPAN_S, OfflineCache
@@ -124,3 +125,18 @@ def test_a_restarted_pipeline_draws_the_tracks_of_the_last_hour(cache_dir: Path)
         third.restore_from_cache()
         assert third.hub.tracks(since=0.0) == {}
         third.stop()
+
+
+def test_waiting_points_are_bounded_the_oldest_going_first(cache_dir: Path) -> None:
+    with OfflineCache(cache_dir) as cache:
+        writer = CacheWriter(cache, flush_interval=3600.0)  # nothing written meanwhile
+        extra = 10
+        writer.add(
+            positions=[
+                ("bus-1", float(n), 28.5, 112.3) for n in range(CACHE_BACKLOG_POSITIONS + extra)
+            ]
+        )
+        writer.flush(force=True)
+        assert cache.count("positions") == CACHE_BACKLOG_POSITIONS
+        (track,) = cache.positions(since=0.0).values()
+        assert track[0][0] == float(extra)  # the oldest went
