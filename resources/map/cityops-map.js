@@ -1493,8 +1493,10 @@
   // it does (an entity selected, a cluster zoomed into); Esc lets go. The marker under the
   // cursor is ringed, its tooltip shown, and what it is announced to screen readers.
 
+  // A cluster is known by its most urgent member: it keeps its place in the round while
+  // members come and go.
   function spotKey(spot) {
-    return spot.id !== undefined ? "e:" + spot.id : "c:" + spot.cluster.ids[0];
+    return spot.id !== undefined ? "e:" + spot.id : "c:" + spot.cluster.lead;
   }
 
   function keySpots() {

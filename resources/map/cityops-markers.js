@@ -421,6 +421,7 @@
       var x = 0;
       var y = 0;
       var best = null;
+      var lead = null; // the id of its most urgent member
       var stale = true;
       var ids = [];
       members.forEach(function (item) {
@@ -432,6 +433,7 @@
         }
         if (!best || item.entry.rank > best.rank) {
           best = item.entry;
+          lead = item.id;
         }
       });
       x /= members.length;
@@ -468,7 +470,15 @@
           best.mark
         );
       }
-      var cluster = { x: x, y: y, ids: ids, level: level, stale: stale, size: size };
+      var cluster = {
+        x: x,
+        y: y,
+        ids: ids,
+        lead: lead,
+        level: level,
+        stale: stale,
+        size: size
+      };
       this._clusters.push(cluster);
       var drawn = this._drawn;
       var spot = { x: x, y: y, size: size, clustered: true }; // one for all its members
