@@ -55,8 +55,9 @@ JUMP_LEAD_S = 60.0
 """A jump to an alarm or an action shows the city this long before it."""
 
 SeriesPoints = dict[tuple[str, str], list[tuple[float, float]]]
-Tracks = dict[str, list[TrackPoint]]
 """(entity, metric) → (time, value) points of the history, oldest first."""
+Tracks = dict[str, list[TrackPoint]]
+"""Entity → its track points up to the moment shown, oldest first."""
 
 
 class ReviewControls(QObject):
