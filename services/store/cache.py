@@ -818,7 +818,7 @@ class OfflineCache:
                 points = position_table.trim_oldest(conn, TRIM_SPAN_S, chunk)
             else:
                 points = position_table.prune(conn, oldest_raw, chunk)
-            return points + history.trim_oldest(conn, TRIM_SPAN_S, chunk)
+            return points + history.trim_oldest(conn, TRIM_SPAN_S, chunk, oldest_raw)
 
         deleted = 0
         while not stop() and self.used_bytes() > self.max_bytes:

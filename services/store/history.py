@@ -233,11 +233,11 @@ def oldest_bucket(conn: sqlite3.Connection, tier: str) -> float | None:
     return None if row is None or row[0] is None else float(row[0])
 
 
-def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int) -> int:
+def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int, oldest: float | None) -> int:
     """Delete up to ``chunk`` rows of the oldest ``span`` seconds of history: raw samples
-    first, then 1-minute buckets, then 15-minute ones (alarms, actions and incidents are
-    never trimmed here); returns the rows deleted (0: no history left to trim)."""
-    oldest = oldest_sample(conn)
+    first (``oldest``: the time of the oldest, :func:`oldest_sample`), then 1-minute
+    buckets, then 15-minute ones (alarms, actions and incidents are never trimmed here);
+    returns the rows deleted (0: no history left to trim)."""
     if oldest is not None:
         return conn.execute(
             "DELETE FROM samples WHERE (series, ts) IN (SELECT x.series, x.ts FROM series s"

@@ -5,8 +5,10 @@ at a replayed moment."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
+from dataclasses import replace
 
-from services.model import TrackPoint
+from services.model import Entity, TrackPoint
 
 _MOVED_ENTITIES = (
     "WITH RECURSIVE moved(id) AS (SELECT min(entity_id) FROM positions UNION ALL"
@@ -53,6 +55,19 @@ def places_at(conn: sqlite3.Connection, at: float) -> dict[str, tuple[float, flo
         if row is not None:
             places[entity_id] = (row[0], row[1])
     return places
+
+
+def placed(
+    entities: Mapping[str, Entity], places: Mapping[str, tuple[float, float]]
+) -> dict[str, Entity]:
+    """``entities`` with those ``places`` names moved there (copies: the given entities are
+    left as they are)."""
+    moved = dict(entities)
+    for entity_id, (lat, lon) in places.items():
+        entity = moved.get(entity_id)
+        if entity is not None and (entity.lat, entity.lon) != (lat, lon):
+            moved[entity_id] = replace(entity, lat=lat, lon=lon)
+    return moved
 
 
 def trim_oldest(conn: sqlite3.Connection, span: float, chunk: int) -> int:

@@ -33,7 +33,7 @@ from services.model import (
     TrackPoint,
 )
 from services.store import history
-from services.store.positions import places_at, read_tracks
+from services.store.positions import placed, places_at, read_tracks
 from services.store.schema import ENTITY_COLUMNS, entity_from_row
 from services.store.state_at import alarms_at, latest_at
 
@@ -221,13 +221,7 @@ class ReplaySource:
             if any(reading.entity_id not in self._entities for reading in readings):
                 self._read_entities()
             places = places_at(self._conn, at)
-        known = self._entities
-        if places:  # moving entities where they were then, not where they are now
-            known = dict(known)
-            for entity_id, (lat, lon) in places.items():
-                entity = known.get(entity_id)
-                if entity is not None and (entity.lat, entity.lon) != (lat, lon):
-                    known[entity_id] = replace(entity, lat=lat, lon=lon)
+        known = placed(self._entities, places) if places else self._entities
         return ViewState.from_parts(known, readings, alarms, at, previous)
 
     def tracks(self, since: float, until: float) -> dict[str, list[TrackPoint]]:

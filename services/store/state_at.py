@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from services.model import Alarm, AlarmState, Reading, Snapshot
 from services.store import history
-from services.store.positions import places_at
+from services.store.positions import placed, places_at
 from services.store.schema import (
     ALARM_COLUMNS,
     ENTITY_COLUMNS,
@@ -32,15 +32,12 @@ def state_at(conn: sqlite3.Connection, at: float) -> Snapshot:
     latest = latest_at(conn, at)
     # Heard of by then: exactly the entities with a value then (no second seek per series).
     heard = {reading.entity_id for reading in latest}
-    places = places_at(conn, at)
-    entities = []
-    for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id"):
-        if row[0] in heard:
-            entity = entity_from_row(row, until=at)
-            place = places.get(entity.id)
-            if place is not None:  # a moving entity: where it was then
-                entity.lat, entity.lon = place
-            entities.append(entity)
+    known = {
+        row[0]: entity_from_row(row, until=at)
+        for row in conn.execute(f"SELECT {ENTITY_COLUMNS} FROM entities e ORDER BY e.id")
+        if row[0] in heard
+    }
+    entities = list(placed(known, places_at(conn, at)).values())  # moving ones as then
     return Snapshot(entities=entities, latest=latest, alarms=alarms_at(conn, at))
 
 
